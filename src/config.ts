@@ -1,0 +1,81 @@
+/**
+ * Configuration, parsed once from the environment at an entry point (CLI, tests) into a frozen object.
+ * Library modules take this object (or pieces of it) as an argument and never read process.env.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const configSchema = z.object({
+  /** An existing Temporal frontend (host:port). Unset: a local dev server is started. */
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('syncwright'),
+  /** Path to a `temporal` CLI binary to use for the local dev server. */
+  TEMPORAL_CLI: optionalString,
+  /** Preferred ports of the local dev server (frontend, Web UI); 0 picks free ones. */
+  SYNCWRIGHT_TEMPORAL_PORT: port(7233),
+  SYNCWRIGHT_TEMPORAL_UI_PORT: port(8233),
+  /** An existing Postgres. Unset: an embedded Postgres is started with its data under SYNCWRIGHT_HOME. */
+  DATABASE_URL: optionalString,
+  SYNCWRIGHT_PG_PORT: port(54329),
+  /** Local state (embedded Postgres data, Temporal SQLite file, logs). */
+  SYNCWRIGHT_HOME: z.string().default('.syncwright'),
+  /** Downloads and builds shared by every clone on this machine (the Temporal CLI). */
+  SYNCWRIGHT_CACHE_DIR: optionalString,
+  XDG_CACHE_HOME: optionalString,
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  readonly temporal: {
+    readonly address: string | undefined;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    readonly cliPath: string | undefined;
+    readonly port: number;
+    readonly uiPort: number;
+  };
+  readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
+  readonly homeDir: string;
+  readonly cacheDir: string;
+  readonly logLevel: RawConfig['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; every problem is listed as `NAME: message`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  const raw = parsed.data;
+  const cacheRoot = raw.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  return Object.freeze({
+    temporal: Object.freeze({
+      address: raw.TEMPORAL_ADDRESS,
+      namespace: raw.TEMPORAL_NAMESPACE,
+      taskQueue: raw.TEMPORAL_TASK_QUEUE,
+      cliPath: raw.TEMPORAL_CLI,
+      port: raw.SYNCWRIGHT_TEMPORAL_PORT,
+      uiPort: raw.SYNCWRIGHT_TEMPORAL_UI_PORT,
+    }),
+    postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
+    homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
+    cacheDir: path.resolve(raw.SYNCWRIGHT_CACHE_DIR ?? path.join(cacheRoot, 'syncwright')),
+    logLevel: raw.LOG_LEVEL,
+  });
+}

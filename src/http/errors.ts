@@ -1,0 +1,93 @@
+/**
+ * Typed failures of a provider call. Each carries where it happened (without secrets) and whether
+ * retrying can help; activities turn them into Temporal ApplicationFailures with that decision.
+ */
+
+export const ERROR_KINDS = [
+  'auth',
+  'rate-limited',
+  'client',
+  'server',
+  'network',
+  'timeout',
+  'decode',
+  'spec',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** Temporal failure `type` strings: workflows and retry policies match on these, not on classes. */
+export const FAILURE_TYPE: Record<ErrorKind, string> = {
+  auth: 'AuthError',
+  'rate-limited': 'RateLimitedError',
+  client: 'ClientError',
+  server: 'ServerError',
+  network: 'NetworkError',
+  timeout: 'TimeoutError',
+  decode: 'DecodeError',
+  spec: 'SpecError',
+};
+
+const RETRYABLE: Record<ErrorKind, boolean> = {
+  auth: false,
+  'rate-limited': true,
+  client: false,
+  server: true,
+  network: true,
+  timeout: true,
+  decode: false,
+  spec: false,
+};
+
+export interface RequestContext {
+  integration?: string;
+  connection?: string;
+  resource?: string;
+  method: string;
+  /** Path and query with secret values redacted. */
+  path: string;
+}
+
+export interface ProviderErrorDetails {
+  status?: number;
+  /** The provider's answer, truncated. */
+  body?: string;
+  /** From Retry-After, for rate-limited errors. */
+  retryAfterMs?: number;
+}
+
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+  readonly retryable: boolean;
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly context: RequestContext,
+    readonly details: ProviderErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(`${message} (${describeContext(context)})`, options);
+    this.retryable = RETRYABLE[kind];
+  }
+  get failureType(): string {
+    return FAILURE_TYPE[this.kind];
+  }
+}
+
+export function describeContext(c: RequestContext): string {
+  const scope = [c.integration, c.connection, c.resource].filter(Boolean).join('/');
+  return `${scope ? `${scope}: ` : ''}${c.method} ${c.path}`;
+}
+
+/** Keeps error bodies short enough for logs and Temporal failures. */
+export function truncate(text: string, max = 500): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more chars)`;
+}
+
+/** The error kind for an HTTP status that is not a success. */
+export function kindForStatus(status: number): ErrorKind {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'rate-limited';
+  if (status === 408) return 'timeout';
+  if (status >= 500) return 'server';
+  return 'client';
+}

@@ -1,0 +1,134 @@
+/**
+ * The one place provider HTTP calls are made: node-fetch over keep-alive agents, a per-request timeout,
+ * a response size limit, and failures turned into typed ProviderErrors.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import fetch, { AbortError, type Response } from 'node-fetch';
+import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
+
+export interface TransportOptions {
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  maxSockets?: number;
+}
+
+export interface JsonRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Where this call belongs, for error messages; `method` and `path` are filled in from the request. */
+  context?: Omit<RequestContext, 'method' | 'path'>;
+  /** Cancels the request (activity cancellation). */
+  signal?: AbortSignal;
+  /** Query parameters whose values must never appear in errors or logs. */
+  secretParams?: readonly string[];
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers | Map<string, string>;
+  body: unknown;
+  /** Bytes received. */
+  bytes: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Path and query of a URL with the values of secret query parameters replaced. */
+export function redactedPath(url: string, secretParams: readonly string[] = []): string {
+  const u = new URL(url);
+  for (const name of secretParams) if (u.searchParams.has(name)) u.searchParams.set(name, 'REDACTED');
+  return `${u.pathname}${u.search.replaceAll('REDACTED', '[redacted]')}`;
+}
+
+export class HttpTransport {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly timeoutMs: number;
+  private readonly maxBytes: number;
+
+  constructor(options: TransportOptions = {}) {
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
+  }
+
+  /** Sends the request and decodes a JSON answer; any failure is a ProviderError. */
+  async requestJson(req: JsonRequest): Promise<JsonResponse> {
+    const method = req.method ?? 'GET';
+    const context: RequestContext = { ...req.context, method, path: redactedPath(req.url, req.secretParams) };
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(req.url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...req.headers,
+        },
+        body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
+        agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
+        signal,
+        size: this.maxBytes,
+      });
+    } catch (error) {
+      throw this.transportError(error, context, timeout, req.signal);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (error instanceof Error && error.name === 'FetchError' && /over limit/.test(error.message)) {
+        throw new ProviderError('decode', `response larger than ${this.maxBytes} bytes`, context, {
+          status: response.status,
+        });
+      }
+      throw this.transportError(error, context, timeout, req.signal);
+    }
+    if (!response.ok) {
+      const kind = kindForStatus(response.status);
+      throw new ProviderError(kind, `provider answered ${response.status} ${response.statusText}`, context, {
+        status: response.status,
+        body: truncate(text),
+      });
+    }
+    let body: unknown;
+    try {
+      body = text.length === 0 ? null : JSON.parse(text);
+    } catch {
+      throw new ProviderError(
+        'decode',
+        `provider answered ${response.status} with a body that is not JSON (starts with ${JSON.stringify(text.slice(0, 80))})`,
+        context,
+        { status: response.status },
+      );
+    }
+    return { status: response.status, headers: response.headers as unknown as Headers, body, bytes: Buffer.byteLength(text) };
+  }
+
+  private transportError(
+    error: unknown,
+    context: RequestContext,
+    timeout: AbortSignal,
+    cancel: AbortSignal | undefined,
+  ): ProviderError {
+    const message = error instanceof Error ? error.message : String(error);
+    if (cancel?.aborted) return new ProviderError('network', 'request cancelled', context, {}, { cause: error });
+    if (timeout.aborted || error instanceof AbortError) {
+      return new ProviderError('timeout', `no answer within ${this.timeoutMs} ms`, context, {}, { cause: error });
+    }
+    return new ProviderError('network', `request failed: ${message}`, context, {}, { cause: error });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

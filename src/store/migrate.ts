@@ -1,0 +1,30 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileMigrationProvider, Migrator, type Kysely, type MigrationResult } from 'kysely';
+
+/** migrations/ at the project root, next to src/. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Brings the schema to the latest migration. kysely's migrateToLatest never throws; it returns the
+ * error, so we turn it into one that names the failing migration.
+ */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error');
+    const where = failed ? ` in migration ${failed.migrationName}` : '';
+    const message = error instanceof Error ? error.message : String(error);
+    throw new MigrationError(`database migration failed${where}: ${message}`, { cause: error });
+  }
+  return results;
+}

@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import { canonicalJson, contentHash } from './content-hash.js';
+import type { DbOrTx } from './db.js';
+
+export interface RecordScope {
+  integration: string;
+  connection: string;
+  resource: string;
+}
+
+export interface KeyedRecord {
+  key: string;
+  data: unknown;
+}
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface StoredRecord {
+  key: string;
+  data: unknown;
+  contentHash: string;
+  firstSeenAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+/**
+ * Inserts new records and rewrites changed ones; a record whose content hash is unchanged is not
+ * written at all. Within one batch the last record with a key wins (Postgres refuses to touch one row
+ * twice in one statement).
+ */
+export async function upsertRecords(
+  db: DbOrTx,
+  scope: RecordScope,
+  records: readonly KeyedRecord[],
+): Promise<UpsertCounts> {
+  if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const byKey = new Map<string, KeyedRecord>();
+  for (const r of records) byKey.set(r.key, r);
+  const rows = [...byKey.values()].map((r) => ({
+    integration: scope.integration,
+    connection: scope.connection,
+    resource: scope.resource,
+    record_key: r.key,
+    data: canonicalJson(r.data),
+    content_hash: contentHash(r.data),
+  }));
+  const written = await db
+    .insertInto('records')
+    .values(rows)
+    .onConflict((oc) =>
+      oc
+        .columns(['integration', 'connection', 'resource', 'record_key'])
+        .doUpdateSet((eb) => ({
+          data: eb.ref('excluded.data'),
+          content_hash: eb.ref('excluded.content_hash'),
+          updated_at: sql<Date>`now()`,
+          last_seen_at: sql<Date>`now()`,
+          deleted_at: null,
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('records.content_hash', 'is distinct from', eb.ref('excluded.content_hash')),
+            eb('records.deleted_at', 'is not', null),
+          ]),
+        ),
+    )
+    // xmax = 0 only on rows this statement inserted (not on rows it updated).
+    .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
+    .execute();
+  const inserted = written.filter((w) => w.inserted).length;
+  const updated = written.length - inserted;
+  return { inserted, updated, unchanged: rows.length - written.length };
+}
+
+export async function listRecords(
+  db: DbOrTx,
+  scope: RecordScope,
+  options: { limit?: number; includeDeleted?: boolean } = {},
+): Promise<StoredRecord[]> {
+  let query = db
+    .selectFrom('records')
+    .select(['record_key', 'data', 'content_hash', 'first_seen_at', 'updated_at', 'deleted_at'])
+    .where('integration', '=', scope.integration)
+    .where('connection', '=', scope.connection)
+    .where('resource', '=', scope.resource)
+    .orderBy('record_key');
+  if (!options.includeDeleted) query = query.where('deleted_at', 'is', null);
+  if (options.limit !== undefined) query = query.limit(options.limit);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    key: r.record_key,
+    data: r.data,
+    contentHash: r.content_hash,
+    firstSeenAt: r.first_seen_at,
+    updatedAt: r.updated_at,
+    deletedAt: r.deleted_at,
+  }));
+}

@@ -1,0 +1,21 @@
+import { Client, Connection } from '@temporalio/client';
+
+export class TemporalUnreachableError extends Error {
+  override name = 'TemporalUnreachableError';
+}
+
+export async function connectClient(address: string, namespace: string): Promise<Client> {
+  return new Client({ connection: await connectTemporal(address), namespace });
+}
+
+export async function connectTemporal(address: string): Promise<Connection> {
+  try {
+    return await Connection.connect({ address, connectTimeout: 5000 });
+  } catch (error) {
+    throw new TemporalUnreachableError(
+      `cannot reach Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Check TEMPORAL_ADDRESS, or unset it to use a local dev server',
+      { cause: error },
+    );
+  }
+}

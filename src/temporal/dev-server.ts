@@ -1,0 +1,180 @@
+/**
+ * The local Temporal dev server (`temporal server start-dev`): server, SQLite persistence and Web UI in
+ * one process, with our search attributes registered. Killed with the process that started it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { defineSearchAttributeKey } from '@temporalio/common';
+import type { TemporalCli } from './cli-binary.js';
+
+export class DevServerError extends Error {
+  override name = 'DevServerError';
+}
+
+export interface DevServerOptions {
+  cli: TemporalCli;
+  port: number;
+  /** Web UI port; undefined runs headless. */
+  uiPort?: number;
+  namespace: string;
+  /** SQLite file for persistence; undefined keeps everything in memory. */
+  dbFile?: string;
+  /** Server output goes here (it is noisy); undefined discards it. */
+  logFile?: string;
+  searchAttributes: readonly ReturnType<typeof defineSearchAttributeKey>[];
+  /** Extra `--dynamic-config-value` entries, e.g. to make continue-as-new suggestions come sooner in tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  cacheDir: string;
+}
+
+export interface RunningDevServer {
+  readonly address: string;
+  readonly uiUrl: string | undefined;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const SA_TYPE_FLAG: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+export function devServerArgs(options: DevServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port)];
+  args.push('--namespace', options.namespace, '--log-level', 'warn', '--log-format', 'json');
+  if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const sa of options.searchAttributes) {
+    args.push('--search-attribute', `${sa.name}=${SA_TYPE_FLAG[sa.type] ?? 'Keyword'}`);
+  }
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  if (options.dbFile) await fs.mkdir(path.dirname(options.dbFile), { recursive: true });
+  if (options.cli.kind === 'sdk-download') return startViaSdkDownload(options);
+
+  const args = devServerArgs(options);
+  const child = spawn(options.cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const remember = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  if (options.logFile) {
+    await fs.mkdir(path.dirname(options.logFile), { recursive: true });
+    const out = createWriteStream(options.logFile, { flags: 'a' });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  } else {
+    child.stdout?.resume();
+  }
+  child.stderr?.on('data', remember);
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (e) =>
+      reject(new DevServerError(`cannot run the temporal CLI at ${options.cli.kind === 'binary' ? options.cli.path : ''}: ${e.message}`)),
+    ),
+  );
+  spawnError.catch(() => undefined);
+  // If this process exits without stop(), take the server down with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const address = `127.0.0.1:${options.port}`;
+  try {
+    await Promise.race([waitUntilServing(address, options.namespace, child, () => tail), spawnError]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    process.off('exit', killOnExit);
+    throw error;
+  }
+  return {
+    address,
+    uiUrl: options.uiPort !== undefined ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    pid: child.pid,
+    stop: () => stopChild(child, killOnExit),
+  };
+}
+
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  tail: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new DevServerError(
+        `the Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail().trim()}`,
+      );
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new DevServerError(
+    `the Temporal dev server at ${address} did not become ready within 90 s: ${String(lastError)}\n${tail().trim()}`,
+  );
+}
+
+async function stopChild(child: ChildProcess, killOnExit: () => void): Promise<void> {
+  process.off('exit', killOnExit);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Last resort on machines with internet: the SDK downloads and runs the dev server itself. */
+async function startViaSdkDownload(options: DevServerOptions): Promise<RunningDevServer> {
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download', downloadDir: options.cacheDir },
+        ip: '127.0.0.1',
+        port: options.port,
+        namespace: options.namespace,
+        ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
+        ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : {}),
+        searchAttributes: [...options.searchAttributes],
+      },
+    });
+    return {
+      address: env.address,
+      uiUrl: options.uiPort !== undefined ? `http://127.0.0.1:${options.uiPort}` : undefined,
+      pid: undefined,
+      stop: () => env.teardown(),
+    };
+  } catch (error) {
+    throw new DevServerError(
+      'no temporal CLI, no Go toolchain, and the SDK could not download the dev server ' +
+        `(${error instanceof Error ? error.message : String(error)}): set TEMPORAL_ADDRESS to an existing ` +
+        'Temporal server, or install the temporal CLI and set TEMPORAL_CLI',
+      { cause: error },
+    );
+  }
+}
