@@ -22,7 +22,11 @@ export function toFailure(error: unknown): unknown {
     });
   }
   if (error instanceof RecordShapeError) {
-    return ApplicationFailure.create({ type: FAILURE_TYPE.decode, message: error.message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: FAILURE_TYPE.decode,
+      message: error.message,
+      nonRetryable: true,
+    });
   }
   return error;
 }

@@ -8,7 +8,12 @@ const NON_RETRYABLE = ['AuthError', 'ClientError', 'DecodeError', 'SpecError'];
 
 const { syncPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
   summary: 'fetch a page and upsert its records',
 });
 

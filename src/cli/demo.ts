@@ -33,7 +33,9 @@ export async function runDemo(
   const stack = await startLocalStack(config, log, { ui: true, persistent: true });
   scope.add('local stack', () => stack.stop());
   const { temporal, postgres } = stack;
-  out(`  Postgres: ${postgres.source === 'embedded' ? `embedded, port ${postgres.embedded?.port}` : 'DATABASE_URL'}`);
+  out(
+    `  Postgres: ${postgres.source === 'embedded' ? `embedded, port ${postgres.embedded?.port}` : 'DATABASE_URL'}`,
+  );
   out(`  Temporal: ${temporal.address} (${temporal.source})`);
 
   const simulator = await startProviderSimulator({ resources: { issues: generateRecords(options.records) } });
@@ -57,7 +59,11 @@ export async function runDemo(
     integration: 'demo-tracker',
     connection: 'demo',
     resource: 'issues',
-    source: { url: `${simulator.url}/issues?per_page=${options.records}`, recordsPath: 'data', primaryKey: 'id' },
+    source: {
+      url: `${simulator.url}/issues?per_page=${options.records}`,
+      recordsPath: 'data',
+      primaryKey: 'id',
+    },
   };
   const workflowId = syncWorkflowId(input);
   out(`Syncing ${options.records} records from the provider simulator (${simulator.url}/issues)…`);

@@ -7,6 +7,7 @@ import { createLogger } from '../log.js';
 import { createDb } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { resolvePostgres } from '../stack/postgres.js';
+import { resolveTemporalCli } from '../temporal/cli-binary.js';
 import { runDemo } from './demo.js';
 import { ShutdownScope } from './shutdown.js';
 
@@ -29,8 +30,14 @@ function setup() {
 program
   .command('demo')
   .description('start the local stack, sync a simulated provider through a real workflow, print the result')
-  .option('--keep', 'stay up for inspection in the Temporal UI until Ctrl-C', process.env.SYNCWRIGHT_KEEP === '1')
-  .addOption(new Option('--records <n>', 'records in the simulated provider').default(25).argParser(positiveInt))
+  .option(
+    '--keep',
+    'stay up for inspection in the Temporal UI until Ctrl-C',
+    process.env.SYNCWRIGHT_KEEP === '1',
+  )
+  .addOption(
+    new Option('--records <n>', 'records in the simulated provider').default(25).argParser(positiveInt),
+  )
   .action(async (opts: { keep: boolean; records: number }) => {
     const { config, log, scope } = setup();
     try {
@@ -51,10 +58,29 @@ program
       const db = createDb(postgres.url);
       scope.add('db', () => db.destroy());
       const results = await migrateToLatest(db);
-      console.log(results.length ? results.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date');
+      console.log(
+        results.length ? results.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date',
+      );
     } finally {
       await scope.close();
     }
+  });
+
+program
+  .command('temporal-cli')
+  .description('print the temporal CLI used for the local dev server, building it with Go if needed')
+  .action(async () => {
+    const { config, log } = setup();
+    const cli = await resolveTemporalCli({
+      cliPath: config.temporal.cliPath,
+      cacheDir: config.cacheDir,
+      log,
+    });
+    console.log(
+      cli.kind === 'binary'
+        ? `${cli.path} (${cli.source})`
+        : 'none: the Temporal SDK will download its dev server',
+    );
   });
 
 function positiveInt(value: string): number {

@@ -110,7 +110,12 @@ export class HttpTransport {
         { status: response.status },
       );
     }
-    return { status: response.status, headers: response.headers as unknown as Headers, body, bytes: Buffer.byteLength(text) };
+    return {
+      status: response.status,
+      headers: response.headers as unknown as Headers,
+      body,
+      bytes: Buffer.byteLength(text),
+    };
   }
 
   private transportError(
@@ -120,9 +125,16 @@ export class HttpTransport {
     cancel: AbortSignal | undefined,
   ): ProviderError {
     const message = error instanceof Error ? error.message : String(error);
-    if (cancel?.aborted) return new ProviderError('network', 'request cancelled', context, {}, { cause: error });
+    if (cancel?.aborted)
+      return new ProviderError('network', 'request cancelled', context, {}, { cause: error });
     if (timeout.aborted || error instanceof AbortError) {
-      return new ProviderError('timeout', `no answer within ${this.timeoutMs} ms`, context, {}, { cause: error });
+      return new ProviderError(
+        'timeout',
+        `no answer within ${this.timeoutMs} ms`,
+        context,
+        {},
+        { cause: error },
+      );
     }
     return new ProviderError('network', `request failed: ${message}`, context, {}, { cause: error });
   }

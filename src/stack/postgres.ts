@@ -69,10 +69,15 @@ export async function resolvePostgres(
 ): Promise<ResolvedPostgres> {
   if (config.postgres.url) {
     await checkConnection(config.postgres.url, 'DATABASE_URL');
-    return { url: config.postgres.url, adminUrl: config.postgres.url, source: 'DATABASE_URL', stop: async () => {} };
+    return {
+      url: config.postgres.url,
+      adminUrl: config.postgres.url,
+      source: 'DATABASE_URL',
+      stop: async () => {},
+    };
   }
   const dataDir = options.dataDir ?? path.join(config.homeDir, 'postgres');
-  const port = options.port ?? (await preferredOrFreePort(config.postgres.embeddedPort));
+  const port = await preferredOrFreePort(options.port ?? config.postgres.embeddedPort);
   log.info({ dataDir, port }, 'starting embedded Postgres');
   const embedded = await startEmbeddedPostgres({ dataDir, port });
   try {

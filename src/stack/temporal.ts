@@ -56,7 +56,10 @@ export async function resolveTemporal(
   const ui = options.ui ?? true;
   let uiPort: number | undefined;
   if (ui) uiPort = fixed ? await preferredOrFreePort(config.temporal.uiPort) : await freePort();
-  log.info({ cli: cli.kind === 'binary' ? `${cli.path} (${cli.source})` : cli.kind, port, uiPort }, 'starting Temporal dev server');
+  log.info(
+    { cli: cli.kind === 'binary' ? `${cli.path} (${cli.source})` : cli.kind, port, uiPort },
+    'starting Temporal dev server',
+  );
   const devServer = await startDevServer({
     cli,
     port,

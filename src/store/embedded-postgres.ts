@@ -187,7 +187,9 @@ async function waitForServer(child: ChildProcess, url: string, log: () => string
       await client.end().catch(() => undefined);
     }
     if (Date.now() > deadline) {
-      throw new EmbeddedPostgresError(`embedded Postgres did not accept connections within 60 s:\n${log().trim()}`);
+      throw new EmbeddedPostgresError(
+        `embedded Postgres did not accept connections within 60 s:\n${log().trim()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -14,16 +14,16 @@ export class MigrationError extends Error {
  * Brings the schema to the latest migration. kysely's migrateToLatest never throws; it returns the
  * error, so we turn it into one that names the failing migration.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
   const migrator = new Migrator({
-    db,
+    db: db as Kysely<unknown>,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error');
     const where = failed ? ` in migration ${failed.migrationName}` : '';
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : JSON.stringify(error);
     throw new MigrationError(`database migration failed${where}: ${message}`, { cause: error });
   }
   return results;

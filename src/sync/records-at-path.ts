@@ -33,7 +33,9 @@ export function extractRecords(
     }
     const key = valueAtPath(item, primaryKey);
     if (typeof key !== 'string' && typeof key !== 'number') {
-      throw new RecordShapeError(`record ${index} has no usable primary key "${primaryKey}" (found ${describe(key)})`);
+      throw new RecordShapeError(
+        `record ${index} has no usable primary key "${primaryKey}" (found ${describe(key)})`,
+      );
     }
     return { key: String(key), data: item as Record<string, unknown> };
   });

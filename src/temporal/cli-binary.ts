@@ -57,7 +57,8 @@ export interface ResolveCliOptions {
 export async function resolveTemporalCli(options: ResolveCliOptions): Promise<TemporalCli> {
   const { cliPath, cacheDir, log } = options;
   if (cliPath) {
-    if (await isExecutable(cliPath)) return { kind: 'binary', path: path.resolve(cliPath), source: 'TEMPORAL_CLI' };
+    if (await isExecutable(cliPath))
+      return { kind: 'binary', path: path.resolve(cliPath), source: 'TEMPORAL_CLI' };
     throw new TemporalCliError(
       `TEMPORAL_CLI=${cliPath} is not an executable file: point it at a temporal CLI binary or unset it`,
     );
@@ -70,7 +71,9 @@ export async function resolveTemporalCli(options: ResolveCliOptions): Promise<Te
 
   const go = await onPath('go', options.searchPath);
   if (!go) {
-    log.warn('no temporal CLI and no Go toolchain: falling back to the Temporal SDK download (needs internet)');
+    log.warn(
+      'no temporal CLI and no Go toolchain: falling back to the Temporal SDK download (needs internet)',
+    );
     return { kind: 'sdk-download' };
   }
   await goInstall(go, cached, log);

@@ -83,7 +83,11 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   child.stderr?.on('data', remember);
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (e) =>
-      reject(new DevServerError(`cannot run the temporal CLI at ${options.cli.kind === 'binary' ? options.cli.path : ''}: ${e.message}`)),
+      reject(
+        new DevServerError(
+          `cannot run the temporal CLI at ${options.cli.kind === 'binary' ? options.cli.path : ''}: ${e.message}`,
+        ),
+      ),
     ),
   );
   spawnError.catch(() => undefined);

@@ -49,7 +49,9 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
     const page = Number(url.searchParams.get('page') ?? '1');
     const perPage = Number(url.searchParams.get('per_page') ?? defaultPageSize);
     if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1 || perPage > 1000) {
-      return sendJson(res, 400, { error: 'page must be an integer >= 1 and per_page an integer from 1 to 1000' });
+      return sendJson(res, 400, {
+        error: 'page must be an integer >= 1 and per_page an integer from 1 to 1000',
+      });
     }
     const start = (page - 1) * perPage;
     const slice = records.slice(start, start + perPage);

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { kindForStatus, ProviderError } from '../../src/http/errors.js';
+import { HttpTransport, redactedPath } from '../../src/http/transport.js';
+
+describe('kindForStatus', () => {
+  it('classifies each status family', () => {
+    assert.equal(kindForStatus(401), 'auth');
+    assert.equal(kindForStatus(403), 'auth');
+    assert.equal(kindForStatus(429), 'rate-limited');
+    assert.equal(kindForStatus(404), 'client');
+    assert.equal(kindForStatus(422), 'client');
+    assert.equal(kindForStatus(408), 'timeout');
+    assert.equal(kindForStatus(500), 'server');
+    assert.equal(kindForStatus(503), 'server');
+  });
+});
+
+describe('redactedPath', () => {
+  it('hides secret query values and keeps the rest', () => {
+    assert.equal(
+      redactedPath('http://x/a/b?api_key=s3cr3t&page=2', ['api_key']),
+      '/a/b?api_key=[redacted]&page=2',
+    );
+  });
+});
+
+describe('HttpTransport against a local server', () => {
+  let server: http.Server;
+  let base: string;
+  let sockets = 0;
+  const transport = new HttpTransport({ timeoutMs: 300, maxResponseBytes: 10_000 });
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x').pathname;
+      if (url.startsWith('/ok'))
+        return res.end(JSON.stringify({ ok: true, auth: req.headers.authorization ?? null }));
+      if (url === '/500') return (res.writeHead(500), res.end('{"error":"boom"}'));
+      if (url === '/notjson') return res.end('<html>Bad gateway</html>');
+      if (url === '/big') return res.end(JSON.stringify({ s: 'x'.repeat(20_000) }));
+      if (url === '/slow') return void setTimeout(() => res.end('{}'), 1000);
+      res.writeHead(404);
+      res.end('{"message":"Not Found"}');
+    });
+    server.on('connection', () => sockets++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    transport.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('decodes JSON and reuses the connection (keep-alive)', async () => {
+    const before = sockets;
+    const a = await transport.requestJson({ url: `${base}/ok`, headers: { authorization: 'Bearer t' } });
+    const b = await transport.requestJson({ url: `${base}/ok` });
+    assert.deepEqual(a.body, { ok: true, auth: 'Bearer t' });
+    assert.deepEqual(b.body, { ok: true, auth: null });
+    assert.equal(sockets - before, 1);
+  });
+
+  async function failure(path: string, query = ''): Promise<ProviderError> {
+    try {
+      await transport.requestJson({
+        url: `${base}${path}${query}`,
+        context: { integration: 'gh', connection: 'c1', resource: 'issues' },
+        secretParams: ['token'],
+      });
+    } catch (error) {
+      assert.ok(error instanceof ProviderError, String(error));
+      return error;
+    }
+    assert.fail('expected a failure');
+  }
+
+  it('turns a 5xx into a retryable server error with the provider body and where it happened', async () => {
+    const e = await failure('/500', '?token=abc');
+    assert.equal(e.kind, 'server');
+    assert.equal(e.retryable, true);
+    assert.equal(e.details.status, 500);
+    assert.equal(e.details.body, '{"error":"boom"}');
+    assert.match(e.message, /gh\/c1\/issues: GET \/500\?token=\[redacted\]/);
+    assert.doesNotMatch(e.message, /abc/);
+  });
+
+  it('turns a 404 into a non-retryable client error', async () => {
+    const e = await failure('/missing');
+    assert.equal(e.kind, 'client');
+    assert.equal(e.retryable, false);
+    assert.equal(e.failureType, 'ClientError');
+  });
+
+  it('reports bad JSON with the first bytes only', async () => {
+    const e = await failure('/notjson');
+    assert.equal(e.kind, 'decode');
+    assert.match(e.message, /starts with "<html>Bad gateway<\/html>"/);
+  });
+
+  it('refuses bodies over the size limit', async () => {
+    const e = await failure('/big');
+    assert.equal(e.kind, 'decode');
+    assert.match(e.message, /larger than 10000 bytes/);
+  });
+
+  it('times out slow answers as a retryable timeout', async () => {
+    const e = await failure('/slow');
+    assert.equal(e.kind, 'timeout');
+    assert.equal(e.retryable, true);
+  });
+
+  it('reports a refused connection as a retryable network error', async () => {
+    try {
+      await transport.requestJson({ url: 'http://127.0.0.1:1/x' });
+      assert.fail('expected a failure');
+    } catch (error) {
+      assert.ok(error instanceof ProviderError);
+      assert.equal(error.kind, 'network');
+      assert.equal(error.retryable, true);
+    }
+  });
+});
