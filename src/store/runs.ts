@@ -1,0 +1,299 @@
+/**
+ * Sync runs and their page commits. A page's records, quarantined records, counts and the new
+ * checkpoint commit in ONE transaction, fenced by the run's page number, so a retried, resumed or
+ * duplicated page attempt never double-counts and never loses records.
+ */
+import { sql } from 'kysely';
+import type { DbOrTx } from './db.js';
+import { upsertRecords, type KeyedRecord, type RecordScope, type UpsertCounts } from './records.js';
+import type { SyncKindValue, SyncRunStatus } from './sync-tables.js';
+
+export interface SyncRun extends RecordScope {
+  id: string;
+  workflowId: string;
+  kind: SyncKindValue;
+  status: SyncRunStatus;
+  startedAt: Date;
+  endedAt: Date | null;
+  pages: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  quarantined: number;
+  total: number | null;
+  checkpoint: unknown;
+  done: boolean;
+  since: string | null;
+  highWater: string | null;
+  error: string | null;
+}
+
+type RunRow = {
+  id: string;
+  workflow_id: string;
+  integration: string;
+  connection: string;
+  resource: string;
+  kind: SyncKindValue;
+  status: SyncRunStatus;
+  started_at: Date;
+  ended_at: Date | null;
+  pages: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  quarantined: number;
+  total: number | null;
+  checkpoint: unknown;
+  done: boolean;
+  since: string | null;
+  high_water: string | null;
+  error: string | null;
+};
+
+function toRun(r: RunRow): SyncRun {
+  return {
+    id: r.id,
+    workflowId: r.workflow_id,
+    integration: r.integration,
+    connection: r.connection,
+    resource: r.resource,
+    kind: r.kind,
+    status: r.status,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    pages: r.pages,
+    fetched: r.fetched,
+    inserted: r.inserted,
+    updated: r.updated,
+    unchanged: r.unchanged,
+    deleted: r.deleted,
+    quarantined: r.quarantined,
+    total: r.total,
+    checkpoint: r.checkpoint,
+    done: r.done,
+    since: r.since,
+    highWater: r.high_water,
+    error: r.error,
+  };
+}
+
+export interface StartRun extends RecordScope {
+  id: string;
+  workflowId: string;
+  kind: SyncKindValue;
+}
+
+/**
+ * Creates the run (idempotent: a retried start returns the existing row). An incremental run starts
+ * from the resource's stored high-water mark.
+ */
+export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
+  const state =
+    run.kind === 'incremental'
+      ? await db
+          .selectFrom('sync_state')
+          .select('high_water')
+          .where('integration', '=', run.integration)
+          .where('connection', '=', run.connection)
+          .where('resource', '=', run.resource)
+          .executeTakeFirst()
+      : undefined;
+  await db
+    .insertInto('sync_runs')
+    .values({
+      id: run.id,
+      workflow_id: run.workflowId,
+      integration: run.integration,
+      connection: run.connection,
+      resource: run.resource,
+      kind: run.kind,
+      since: state?.high_water ?? null,
+      high_water: state?.high_water ?? null,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  const found = await getRun(db, run.id);
+  if (!found) throw new Error(`sync run ${run.id} vanished right after it was created`);
+  return found;
+}
+
+export async function getRun(db: DbOrTx, id: string): Promise<SyncRun | undefined> {
+  const row = await db.selectFrom('sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toRun(row as RunRow) : undefined;
+}
+
+export interface QuarantinedRecord {
+  key: string | null;
+  raw: unknown;
+  reason: string;
+}
+
+export interface PageCommit {
+  runId: string;
+  /** The run's page count when this page was fetched; the commit is refused if it moved on. */
+  expectedPages: number;
+  checkpoint: unknown;
+  done: boolean;
+  total: number | null;
+  highWater: string | null;
+  fetched: number;
+  records: readonly KeyedRecord[];
+  quarantined: readonly QuarantinedRecord[];
+  /** Full syncs remember the keys they saw, for deletion detection at the end. */
+  trackSeen: boolean;
+}
+
+export type PageCommitResult =
+  | { committed: true; counts: UpsertCounts & { quarantined: number } }
+  | { committed: false; reason: 'already-committed' | 'run-not-running' };
+
+export async function commitPage(db: DbOrTx, scope: RecordScope, page: PageCommit): Promise<PageCommitResult> {
+  const run = (tx: DbOrTx) => commitPageIn(tx, scope, page);
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): Promise<PageCommitResult> {
+  // The fence: takes the run row's lock and moves it one page on, or touches nothing.
+  const fenced = await tx
+    .updateTable('sync_runs')
+    .set({
+      pages: sql`pages + 1`,
+      checkpoint: JSON.stringify(page.checkpoint ?? null),
+      done: page.done,
+      total: page.total,
+      high_water: page.highWater,
+    })
+    .where('id', '=', page.runId)
+    .where('pages', '=', page.expectedPages)
+    .where('status', '=', 'running')
+    .returning('id')
+    .executeTakeFirst();
+  if (!fenced) {
+    const current = await tx.selectFrom('sync_runs').select(['status']).where('id', '=', page.runId).executeTakeFirst();
+    return { committed: false, reason: current?.status === 'running' ? 'already-committed' : 'run-not-running' };
+  }
+  const counts = await upsertRecords(tx, scope, page.records);
+  if (page.trackSeen && page.records.length > 0) {
+    await tx
+      .insertInto('sync_run_seen')
+      .values([...new Set(page.records.map((r) => r.key))].map((key) => ({ run_id: page.runId, record_key: key })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+  if (page.quarantined.length > 0) {
+    await tx
+      .insertInto('quarantine')
+      .values(
+        page.quarantined.map((q) => ({
+          run_id: page.runId,
+          ...scope,
+          page: page.expectedPages + 1,
+          record_key: q.key,
+          raw: JSON.stringify(q.raw ?? null),
+          reason: q.reason,
+        })),
+      )
+      .execute();
+  }
+  await tx
+    .updateTable('sync_runs')
+    .set({
+      fetched: sql`fetched + ${page.fetched}`,
+      inserted: sql`inserted + ${counts.inserted}`,
+      updated: sql`updated + ${counts.updated}`,
+      unchanged: sql`unchanged + ${counts.unchanged}`,
+      quarantined: sql`quarantined + ${page.quarantined.length}`,
+    })
+    .where('id', '=', page.runId)
+    .execute();
+  return { committed: true, counts: { ...counts, quarantined: page.quarantined.length } };
+}
+
+export interface FinishRun {
+  runId: string;
+  status: Exclude<SyncRunStatus, 'running'>;
+  error?: string;
+}
+
+/**
+ * Ends a run once (later calls return the stored outcome). A completed full run marks records it did
+ * not see as deleted; a completed incremental run advances the resource's high-water mark.
+ */
+export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun> {
+  const work = async (tx: DbOrTx) => {
+    const run = await tx
+      .selectFrom('sync_runs')
+      .selectAll()
+      .where('id', '=', finish.runId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!run) throw new Error(`no sync run ${finish.runId}`);
+    if (run.status !== 'running') return toRun(run as RunRow);
+    let deleted = 0;
+    if (finish.status === 'completed' && run.kind === 'full') {
+      const result = await tx
+        .updateTable('records')
+        .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
+        .where('integration', '=', run.integration)
+        .where('connection', '=', run.connection)
+        .where('resource', '=', run.resource)
+        .where('deleted_at', 'is', null)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('sync_run_seen')
+                .select(sql`1`.as('one'))
+                .where('sync_run_seen.run_id', '=', finish.runId)
+                .whereRef('sync_run_seen.record_key', '=', 'records.record_key'),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      deleted = Number(result.numUpdatedRows);
+    }
+    if (finish.status === 'completed' && run.kind === 'incremental' && run.high_water !== null) {
+      await tx
+        .insertInto('sync_state')
+        .values({
+          integration: run.integration,
+          connection: run.connection,
+          resource: run.resource,
+          high_water: run.high_water,
+          last_run_id: run.id,
+        })
+        .onConflict((oc) =>
+          oc.columns(['integration', 'connection', 'resource']).doUpdateSet({
+            high_water: run.high_water,
+            last_run_id: run.id,
+            updated_at: sql`now()`,
+          }),
+        )
+        .execute();
+    }
+    await tx.deleteFrom('sync_run_seen').where('run_id', '=', finish.runId).execute();
+    const ended = await tx
+      .updateTable('sync_runs')
+      .set({ status: finish.status, ended_at: sql`now()`, deleted, error: finish.error ?? null })
+      .where('id', '=', finish.runId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRun(ended as RunRow);
+  };
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+export async function listRuns(
+  db: DbOrTx,
+  filter: { integration?: string; status?: SyncRunStatus; limit?: number } = {},
+): Promise<SyncRun[]> {
+  let q = db.selectFrom('sync_runs').selectAll().orderBy('started_at', 'desc');
+  if (filter.integration) q = q.where('integration', '=', filter.integration);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  const rows = await q.limit(filter.limit ?? 50).execute();
+  return rows.map((r) => toRun(r as RunRow));
+}

@@ -1,0 +1,67 @@
+/** Table shapes of sync runs, seen keys, per-resource state and quarantine (migration 20261124T030000). */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type SyncKindValue = 'full' | 'incremental';
+export type SyncRunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface SyncRunsTable {
+  id: string;
+  workflow_id: string;
+  integration: string;
+  connection: string;
+  resource: string;
+  kind: SyncKindValue;
+  status: Generated<SyncRunStatus>;
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  pages: Generated<number>;
+  fetched: Generated<number>;
+  inserted: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  deleted: Generated<number>;
+  quarantined: Generated<number>;
+  total: number | null;
+  checkpoint: Json<unknown> | null;
+  done: Generated<boolean>;
+  since: string | null;
+  high_water: string | null;
+  error: string | null;
+}
+
+export interface SyncRunSeenTable {
+  run_id: string;
+  record_key: string;
+}
+
+export interface SyncStateTable {
+  integration: string;
+  connection: string;
+  resource: string;
+  high_water: string | null;
+  last_run_id: string | null;
+  updated_at: Timestamp;
+}
+
+export interface QuarantineTable {
+  id: Generated<string>;
+  run_id: string;
+  integration: string;
+  connection: string;
+  resource: string;
+  page: number;
+  record_key: string | null;
+  raw: Json<unknown>;
+  reason: string;
+  created_at: Timestamp;
+}
+
+export interface SyncTables {
+  sync_runs: SyncRunsTable;
+  sync_run_seen: SyncRunSeenTable;
+  sync_state: SyncStateTable;
+  quarantine: QuarantineTable;
+}
