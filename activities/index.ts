@@ -2,13 +2,13 @@
  * All activities, built from their dependencies so tests can pass real or fake ones.
  * Workflows see only the type: proxyActivities<Activities>().
  */
-import { createSyncPage, type SyncPageDeps } from './sync-page.js';
+import { createSyncActivities, type SyncActivityDeps } from './sync.js';
 
-export type ActivityDeps = SyncPageDeps;
+export type ActivityDeps = SyncActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    syncPage: createSyncPage(deps),
+    ...createSyncActivities(deps),
   };
 }
 

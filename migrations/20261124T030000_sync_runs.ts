@@ -13,7 +13,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('resource', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('full', 'incremental')`))
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('running').check(sql`status in ('running', 'completed', 'failed', 'cancelled')`),
+      c
+        .notNull()
+        .defaultTo('running')
+        .check(sql`status in ('running', 'completed', 'failed', 'cancelled')`),
     )
     .addColumn('started_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('ended_at', 'timestamptz')

@@ -31,6 +31,10 @@ export const configSchema = z.object({
   /** Downloads and builds shared by every clone on this machine (the Temporal CLI). */
   SYNCWRIGHT_CACHE_DIR: optionalString,
   XDG_CACHE_HOME: optionalString,
+  /** 32 bytes (base64 or hex) sealing connection secrets at rest. The local demo/up make one in SYNCWRIGHT_HOME. */
+  SYNCWRIGHT_ENCRYPTION_KEY: optionalString,
+  /** Spec file or directory the worker and CLI load. */
+  SYNCWRIGHT_SPECS: z.string().default('integrations'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -47,6 +51,8 @@ export interface Config {
   };
   readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
   readonly homeDir: string;
+  readonly encryptionKey: string | undefined;
+  readonly specsPath: string;
   readonly cacheDir: string;
   readonly logLevel: RawConfig['LOG_LEVEL'];
 }
@@ -75,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
     homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
+    encryptionKey: raw.SYNCWRIGHT_ENCRYPTION_KEY,
+    specsPath: path.resolve(cwd, raw.SYNCWRIGHT_SPECS),
     cacheDir: path.resolve(raw.SYNCWRIGHT_CACHE_DIR ?? path.join(cacheRoot, 'syncwright')),
     logLevel: raw.LOG_LEVEL,
   });

@@ -1,10 +1,27 @@
 /** Signals and queries shared by workflows and the clients that send or ask them. */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RunStatus } from '../src/sync/types.js';
 
 export interface SyncProgress {
+  runId: string;
+  status: RunStatus | 'paused';
   pages: number;
   records: number;
-  status: 'running' | 'completed';
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  quarantined: number;
+  cursor: string | null;
+  total: number | null;
+  /** Records per second since the run started (workflow time). */
+  ratePerSecond: number;
+  /** Seconds left at the current rate, when the provider told the total. */
+  etaSeconds: number | null;
 }
 
 export const progressQuery = defineQuery<SyncProgress>('progress');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Stops after the page in flight; committed pages stay committed and the run is marked cancelled. */
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');

@@ -1,29 +1,137 @@
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { SyncInput, SyncResult } from '../src/sync/types.js';
-import { progressQuery, type SyncProgress } from './definitions.js';
+import type { RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, type SyncProgress } from './definitions.js';
+import { progressOf, progressDetails } from './progress.js';
 
-// Kept in sync with FAILURE_TYPE in src/http/errors.ts; a workflow may not import that module's Node deps.
-const NON_RETRYABLE = ['AuthError', 'ClientError', 'DecodeError', 'SpecError'];
+// Must match FAILURE_TYPE in src/http/errors.ts (a workflow cannot import that module's Node deps).
+const NON_RETRYABLE = [
+  'AuthError',
+  'ClientError',
+  'DecodeError',
+  'SpecError',
+  'PaginationError',
+  'ConfigurationError',
+  'RunNotFound',
+];
 
-const { syncPage } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE,
-  },
-  summary: 'fetch a page and upsert its records',
-});
+const DEFAULT_RETRY = { maxAttempts: 8, initialIntervalMs: 1000, maxIntervalMs: 60_000 };
 
-/** Syncs a resource of a connection into the records table. Records stay out of history; only counts return. */
-export async function syncResource(input: SyncInput): Promise<SyncResult> {
-  const progress: SyncProgress = { pages: 0, records: 0, status: 'running' };
-  setHandler(progressQuery, () => progress);
-  const counts = await syncPage(input);
-  progress.pages = 1;
-  progress.records = counts.fetched;
-  progress.status = 'completed';
-  return { pages: 1, ...counts };
+function activities(input: SyncWorkflowInput) {
+  const retry = input.retry ?? DEFAULT_RETRY;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '15 minutes',
+    // A worker that dies mid-page is noticed within this and the page is retried elsewhere.
+    heartbeatTimeout: '30 seconds',
+    retry: {
+      initialInterval: retry.initialIntervalMs,
+      maximumInterval: retry.maxIntervalMs,
+      backoffCoefficient: 2,
+      maximumAttempts: retry.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+}
+
+/**
+ * Syncs one resource of a connection into Postgres. Each activity call fetches and commits a bounded
+ * number of pages; the run's checkpoint lives in Postgres, so a crash anywhere resumes from the last
+ * committed page. Records never enter workflow history — only counts and a short cursor do.
+ */
+export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary> {
+  const info = workflowInfo();
+  const { startSyncRun, syncPages, finishSyncRun } = activities(input);
+  const runId = input.carry?.runId ?? info.runId;
+  const startedAtMs = input.carry?.startedAtMs ?? Date.now();
+  let paused = input.carry?.paused ?? false;
+  let cancelReason: string | undefined;
+  let summary: RunSummary | undefined;
+
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(cancelSignal, (reason) => void (cancelReason = reason ?? 'cancelled by signal'));
+  const progress = (): SyncProgress => progressOf(runId, summary, paused, startedAtMs, Date.now());
+  setHandler(progressQuery, progress);
+  const report = () => setCurrentDetails(progressDetails(input, progress()));
+
+  const finish = (status: 'completed' | 'failed' | 'cancelled', error?: string) =>
+    // Even when the workflow itself is being cancelled, the run row must be closed.
+    CancellationScope.nonCancellable(() =>
+      finishSyncRun.executeWithOptions({ summary: `close run as ${status}` }, [
+        { runId, status, ...(error ? { error } : {}) },
+      ]),
+    );
+
+  try {
+    summary = input.carry
+      ? undefined
+      : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [
+          { ...input, runId, workflowId: info.workflowId },
+        ]);
+    report();
+    const perCall = input.pagesPerActivity ?? 10;
+    const perExecution = input.pagesPerExecution ?? 500;
+    let pagesThisExecution = 0;
+    while (!summary?.done) {
+      if (paused) {
+        report();
+        await condition(() => !paused || cancelReason !== undefined);
+      }
+      if (cancelReason !== undefined) {
+        summary = await finish('cancelled', cancelReason);
+        report();
+        return summary;
+      }
+      if (info.continueAsNewSuggested || pagesThisExecution >= perExecution) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof syncResource>({ ...input, carry: { runId, startedAtMs, paused } });
+      }
+      const from = summary?.cursor ? ` after ${summary.cursor}` : '';
+      summary = await syncPages.executeWithOptions({ summary: `fetch up to ${perCall} pages${from}` }, [
+        { runId, maxPages: perCall },
+      ]);
+      pagesThisExecution += perCall;
+      report();
+    }
+    summary = await finish('completed');
+    report();
+    return summary;
+  } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
+    if (isCancellation(error)) {
+      await finish('cancelled', 'workflow cancelled');
+      throw error;
+    }
+    const message = failureMessage(error);
+    await finish('failed', message);
+    throw ApplicationFailure.create({
+      type: failureType(error) ?? 'SyncFailed',
+      message: `sync ${input.integration}/${input.connection}/${input.resource} failed: ${message}`,
+      nonRetryable: true,
+      cause: error instanceof Error ? error : undefined,
+    });
+  }
+}
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function failureType(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }

@@ -1,93 +1,236 @@
 #!/usr/bin/env node
-/** The `syncwright` command. */
+/** The `syncwright` command. Every command has --help; failures print one line and exit non-zero. */
 import { Command, Option } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../log.js';
 import { createDb } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { resolvePostgres } from '../stack/postgres.js';
 import { resolveTemporalCli } from '../temporal/cli-binary.js';
+import {
+  connectionAddCommand,
+  connectionListCommand,
+  connectionRemoveCommand,
+  recordsCommand,
+  runCommand,
+  runsCommand,
+  scheduleActionCommand,
+  scheduleCreateCommand,
+  scheduleListCommand,
+  syncCommand,
+  upCommand,
+  validateCommand,
+  workerCommand,
+} from './commands.js';
+import { createContext, type CliContext } from './context.js';
 import { runDemo } from './demo.js';
-import { ShutdownScope } from './shutdown.js';
 
 const program = new Command('syncwright')
   .description('Keep a Postgres copy of a provider API in sync with durable Temporal workflows.')
   .option('--verbose', 'print stack traces and debug logs')
+  .option('--json', 'machine-readable output')
+  .option('--specs <file|dir>', 'spec file or directory (default: ./integrations or SYNCWRIGHT_SPECS)')
   .showHelpAfterError();
 
-function setup() {
-  const config = loadConfig();
-  const verbose = Boolean(program.opts<{ verbose?: boolean }>().verbose);
-  const log = createLogger(verbose ? 'debug' : process.env.LOG_LEVEL ? config.logLevel : 'warn');
-  // The SDK's own logs (worker state changes, bundling) only when asked for.
-  Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
-  const scope = new ShutdownScope((name, error) => log.error({ err: error }, `stopping ${name} failed`));
-  scope.handleSignals();
-  return { config, log, scope };
+/** Runs a command with a context whose resources are closed when it ends. */
+function action<A extends unknown[]>(
+  fn: (ctx: CliContext, specs: string | undefined, ...args: A) => Promise<void>,
+) {
+  return async (...args: A) => {
+    const global = program.opts<{ verbose?: boolean; json?: boolean; specs?: string }>();
+    const ctx = createContext(global);
+    try {
+      await fn(ctx, global.specs, ...args);
+    } finally {
+      await ctx.scope.close();
+    }
+  };
 }
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${value}"`);
+  return n;
+};
+const collect = (value: string, previous: string[]) => [...previous, value];
+const modeOption = () =>
+  new Option('--mode <mode>', 'full or incremental').choices(['full', 'incremental']).default('full');
 
 program
   .command('demo')
-  .description('start the local stack, sync a simulated provider through a real workflow, print the result')
+  .description(
+    'start the local stack and a simulated provider, sync it through real workflows, print the result',
+  )
   .option(
     '--keep',
     'stay up for inspection in the Temporal UI until Ctrl-C',
     process.env.SYNCWRIGHT_KEEP === '1',
   )
   .addOption(
-    new Option('--records <n>', 'records in the simulated provider').default(25).argParser(positiveInt),
+    new Option('--records <n>', 'issues in the simulated provider').default(2000).argParser(positiveInt),
   )
-  .action(async (opts: { keep: boolean; records: number }) => {
-    const { config, log, scope } = setup();
-    try {
-      await runDemo(config, log, scope, opts, (line) => console.log(line));
-    } finally {
-      await scope.close();
-    }
-  });
+  .action(action((ctx, _specs, opts: { keep: boolean; records: number }) => runDemo(ctx, opts)));
+
+program
+  .command('up')
+  .description(
+    'start Postgres, the Temporal dev server and a worker in the foreground; Ctrl-C stops everything',
+  )
+  .action(action((ctx, specs) => upCommand(ctx, { ...(specs ? { specs } : {}) })));
+
+program
+  .command('worker')
+  .description('run a worker for the specs against DATABASE_URL/TEMPORAL_ADDRESS (or a running `up`)')
+  .action(action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) })));
 
 program
   .command('migrate')
   .description('apply database migrations (DATABASE_URL, or the embedded Postgres)')
-  .action(async () => {
-    const { config, log, scope } = setup();
-    try {
-      const postgres = await resolvePostgres(config, log);
-      scope.add('postgres', () => postgres.stop());
+  .action(
+    action(async (ctx) => {
+      const postgres = await resolvePostgres(ctx.config, ctx.log);
+      ctx.scope.add('postgres', () => postgres.stop());
       const db = createDb(postgres.url);
-      scope.add('db', () => db.destroy());
+      ctx.scope.add('db', () => db.destroy());
       const results = await migrateToLatest(db);
-      console.log(
+      ctx.out(
         results.length ? results.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date',
       );
-    } finally {
-      await scope.close();
-    }
-  });
+    }),
+  );
+
+program
+  .command('validate [spec...]')
+  .description('check spec files; every problem is printed as path: message')
+  .action(action((ctx, _specs, files: string[]) => validateCommand(ctx, files)));
+
+const connection = program
+  .command('connection')
+  .description("manage connections (a tenant's config and secrets)");
+connection
+  .command('add <integration>')
+  .description('add or replace a connection; secrets are stored encrypted')
+  .requiredOption('--id <id>', 'connection id')
+  .option('--config <name=value>', 'a connection config field (repeatable)', collect, [])
+  .option('--secret <name=value>', 'a secret (repeatable)', collect, [])
+  .action(
+    action((ctx, specs, integration: string, opts: { id: string; config: string[]; secret: string[] }) =>
+      connectionAddCommand(ctx, integration, { ...opts, ...(specs ? { specs } : {}) }),
+    ),
+  );
+connection
+  .command('list')
+  .option('--integration <id>')
+  .action(action((ctx, _s, opts: { integration?: string }) => connectionListCommand(ctx, opts)));
+connection
+  .command('remove <integration> <id>')
+  .action(
+    action((ctx, _s, integration: string, id: string) => connectionRemoveCommand(ctx, integration, id)),
+  );
+
+program
+  .command('sync <integration> <resource>')
+  .description('start a sync run; --wait shows progress and a summary')
+  .requiredOption('--connection <id>', 'connection id')
+  .addOption(modeOption())
+  .option('--wait', 'wait for the run and print a summary')
+  .action(
+    action(
+      (
+        ctx,
+        specs,
+        integration: string,
+        resource: string,
+        opts: { connection: string; mode: 'full' | 'incremental'; wait?: boolean },
+      ) => syncCommand(ctx, integration, resource, { ...opts, ...(specs ? { specs } : {}) }),
+    ),
+  );
+
+const schedule = program
+  .command('schedule')
+  .description('scheduled syncs (Temporal Schedules; overlapping runs are skipped)');
+schedule
+  .command('create <integration> <resource>')
+  .requiredOption('--connection <id>', 'connection id')
+  .addOption(modeOption())
+  .option('--every <interval>', 'e.g. 15m, 1h')
+  .option('--cron <expression>', 'e.g. "0 * * * *"')
+  .option('--paused', 'create it paused')
+  .action(
+    action(
+      (
+        ctx,
+        specs,
+        integration: string,
+        resource: string,
+        opts: {
+          connection: string;
+          mode: 'full' | 'incremental';
+          every?: string;
+          cron?: string;
+          paused?: boolean;
+        },
+      ) => scheduleCreateCommand(ctx, integration, resource, { ...opts, ...(specs ? { specs } : {}) }),
+    ),
+  );
+schedule.command('list').action(action((ctx) => scheduleListCommand(ctx)));
+for (const verb of ['pause', 'unpause', 'delete'] as const) {
+  schedule
+    .command(`${verb} <schedule-id>`)
+    .action(action((ctx, _s, id: string) => scheduleActionCommand(ctx, verb, id)));
+}
+
+program
+  .command('runs')
+  .description('recent sync runs')
+  .option('--integration <id>')
+  .addOption(new Option('--status <status>').choices(['running', 'completed', 'failed', 'cancelled']))
+  .addOption(new Option('--limit <n>').default(20).argParser(positiveInt))
+  .action(
+    action(
+      (
+        ctx,
+        _s,
+        opts: {
+          integration?: string;
+          status?: 'running' | 'completed' | 'failed' | 'cancelled';
+          limit: number;
+        },
+      ) => runsCommand(ctx, opts),
+    ),
+  );
+
+program
+  .command('run <workflow-id>')
+  .description('one sync workflow: status, progress or result')
+  .action(action((ctx, _s, id: string) => runCommand(ctx, id)));
+
+program
+  .command('records <integration> <resource>')
+  .description('stored records of a resource')
+  .requiredOption('--connection <id>', 'connection id')
+  .addOption(new Option('--limit <n>').default(20).argParser(positiveInt))
+  .action(
+    action((ctx, _s, integration: string, resource: string, opts: { connection: string; limit: number }) =>
+      recordsCommand(ctx, integration, resource, opts),
+    ),
+  );
 
 program
   .command('temporal-cli')
   .description('print the temporal CLI used for the local dev server, building it with Go if needed')
-  .action(async () => {
-    const { config, log } = setup();
-    const cli = await resolveTemporalCli({
-      cliPath: config.temporal.cliPath,
-      cacheDir: config.cacheDir,
-      log,
-    });
-    console.log(
-      cli.kind === 'binary'
-        ? `${cli.path} (${cli.source})`
-        : 'none: the Temporal SDK will download its dev server',
-    );
-  });
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
+  .action(
+    action(async (ctx) => {
+      const cli = await resolveTemporalCli({
+        cliPath: ctx.config.temporal.cliPath,
+        cacheDir: ctx.config.cacheDir,
+        log: ctx.log,
+      });
+      ctx.out(
+        cli.kind === 'binary'
+          ? `${cli.path} (${cli.source})`
+          : 'none: the Temporal SDK will download its dev server',
+      );
+    }),
+  );
 
 program.parseAsync().then(
   () => process.exit(0),

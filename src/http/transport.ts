@@ -28,7 +28,8 @@ export interface JsonRequest {
 
 export interface JsonResponse {
   status: number;
-  headers: Headers | Map<string, string>;
+  /** A response header, or null. */
+  header(name: string): string | null;
   body: unknown;
   /** Bytes received. */
   bytes: number;
@@ -36,6 +37,15 @@ export interface JsonResponse {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Retry-After as milliseconds from `nowMs`: delta seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
 
 /** Path and query of a URL with the values of secret query parameters replaced. */
 export function redactedPath(url: string, secretParams: readonly string[] = []): string {
@@ -94,10 +104,21 @@ export class HttpTransport {
     }
     if (!response.ok) {
       const kind = kindForStatus(response.status);
-      throw new ProviderError(kind, `provider answered ${response.status} ${response.statusText}`, context, {
-        status: response.status,
-        body: truncate(text),
-      });
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      const hint =
+        kind === 'auth'
+          ? ": the connection's credentials were refused; fix them (syncwright connection add … --secret …)"
+          : '';
+      throw new ProviderError(
+        kind,
+        `provider answered ${response.status} ${response.statusText}${hint}`,
+        context,
+        {
+          status: response.status,
+          body: truncate(text),
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        },
+      );
     }
     let body: unknown;
     try {
@@ -110,9 +131,10 @@ export class HttpTransport {
         { status: response.status },
       );
     }
+    const headers = response.headers;
     return {
       status: response.status,
-      headers: response.headers as unknown as Headers,
+      header: (name) => headers.get(name),
       body,
       bytes: Buffer.byteLength(text),
     };

@@ -124,7 +124,7 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
 
 export async function getRun(db: DbOrTx, id: string): Promise<SyncRun | undefined> {
   const row = await db.selectFrom('sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
-  return row ? toRun(row as RunRow) : undefined;
+  return row ? toRun(row) : undefined;
 }
 
 export interface QuarantinedRecord {
@@ -152,7 +152,11 @@ export type PageCommitResult =
   | { committed: true; counts: UpsertCounts & { quarantined: number } }
   | { committed: false; reason: 'already-committed' | 'run-not-running' };
 
-export async function commitPage(db: DbOrTx, scope: RecordScope, page: PageCommit): Promise<PageCommitResult> {
+export async function commitPage(
+  db: DbOrTx,
+  scope: RecordScope,
+  page: PageCommit,
+): Promise<PageCommitResult> {
   const run = (tx: DbOrTx) => commitPageIn(tx, scope, page);
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
@@ -174,14 +178,23 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
     .returning('id')
     .executeTakeFirst();
   if (!fenced) {
-    const current = await tx.selectFrom('sync_runs').select(['status']).where('id', '=', page.runId).executeTakeFirst();
-    return { committed: false, reason: current?.status === 'running' ? 'already-committed' : 'run-not-running' };
+    const current = await tx
+      .selectFrom('sync_runs')
+      .select(['status'])
+      .where('id', '=', page.runId)
+      .executeTakeFirst();
+    return {
+      committed: false,
+      reason: current?.status === 'running' ? 'already-committed' : 'run-not-running',
+    };
   }
   const counts = await upsertRecords(tx, scope, page.records);
   if (page.trackSeen && page.records.length > 0) {
     await tx
       .insertInto('sync_run_seen')
-      .values([...new Set(page.records.map((r) => r.key))].map((key) => ({ run_id: page.runId, record_key: key })))
+      .values(
+        [...new Set(page.records.map((r) => r.key))].map((key) => ({ run_id: page.runId, record_key: key })),
+      )
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
@@ -191,7 +204,9 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
       .values(
         page.quarantined.map((q) => ({
           run_id: page.runId,
-          ...scope,
+          integration: scope.integration,
+          connection: scope.connection,
+          resource: scope.resource,
           page: page.expectedPages + 1,
           record_key: q.key,
           raw: JSON.stringify(q.raw ?? null),
@@ -222,7 +237,7 @@ export interface FinishRun {
 
 /**
  * Ends a run once (later calls return the stored outcome). A completed full run marks records it did
- * not see as deleted; a completed incremental run advances the resource's high-water mark.
+ * not see as deleted; any completed run advances the resource's high-water mark.
  */
 export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun> {
   const work = async (tx: DbOrTx) => {
@@ -233,7 +248,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       .forUpdate()
       .executeTakeFirst();
     if (!run) throw new Error(`no sync run ${finish.runId}`);
-    if (run.status !== 'running') return toRun(run as RunRow);
+    if (run.status !== 'running') return toRun(run);
     let deleted = 0;
     if (finish.status === 'completed' && run.kind === 'full') {
       const result = await tx
@@ -243,10 +258,11 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         .where('connection', '=', run.connection)
         .where('resource', '=', run.resource)
         .where('deleted_at', 'is', null)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('sync_run_seen')
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('sync_run_seen')
                 .select(sql`1`.as('one'))
                 .where('sync_run_seen.run_id', '=', finish.runId)
                 .whereRef('sync_run_seen.record_key', '=', 'records.record_key'),
@@ -256,7 +272,8 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         .executeTakeFirst();
       deleted = Number(result.numUpdatedRows);
     }
-    if (finish.status === 'completed' && run.kind === 'incremental' && run.high_water !== null) {
+    // Any completed run (full or incremental) read everything up to its high-water mark.
+    if (finish.status === 'completed' && run.high_water !== null) {
       await tx
         .insertInto('sync_state')
         .values({
@@ -282,7 +299,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       .where('id', '=', finish.runId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return toRun(ended as RunRow);
+    return toRun(ended);
   };
   return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
@@ -295,5 +312,5 @@ export async function listRuns(
   if (filter.integration) q = q.where('integration', '=', filter.integration);
   if (filter.status) q = q.where('status', '=', filter.status);
   const rows = await q.limit(filter.limit ?? 50).execute();
-  return rows.map((r) => toRun(r as RunRow));
+  return rows.map((r) => toRun(r));
 }

@@ -65,3 +65,17 @@ export interface SyncTables {
   sync_state: SyncStateTable;
   quarantine: QuarantineTable;
 }
+
+export interface ConnectionsTable {
+  integration: string;
+  id: string;
+  config: Json<Record<string, unknown>>;
+  /** SecretBox-sealed JSON object of secret name → value. */
+  secrets_sealed: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ConnectionTables {
+  connections: ConnectionsTable;
+}

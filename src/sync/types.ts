@@ -1,37 +1,68 @@
 /**
- * What crosses the workflow boundary for a sync: ids, a source description and counts — never records,
- * never secrets. Pure types, shared by workflows, activities and clients.
+ * What crosses the workflow boundary for a sync: ids, small pagination state and counts — never
+ * records, never secrets. Pure types, shared by workflows, activities and clients.
  */
 
-/** Where a resource's records come from. The seed of the spec-driven source (spec + connection ids). */
-export interface ResourceSource {
-  /** Absolute URL of the JSON page. */
-  url: string;
-  /** Dot path to the array of records in the response body; empty means the body itself. */
-  recordsPath: string;
-  /** Field of each record that identifies it. */
-  primaryKey: string;
-}
+export type SyncKind = 'full' | 'incremental';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
-export interface SyncInput {
+export interface SyncTarget {
   integration: string;
   connection: string;
   resource: string;
-  source: ResourceSource;
 }
 
-export interface PageCounts {
+/** Retry settings of an integration (from its spec), applied to the sync activities. */
+export interface RetrySettings {
+  maxAttempts: number;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+export interface SyncWorkflowInput extends SyncTarget {
+  kind: SyncKind;
+  /** Pages one activity call fetches and commits before reporting back (default 10). */
+  pagesPerActivity?: number;
+  /** Pages after which the workflow continues as new even if Temporal does not suggest it yet. */
+  pagesPerExecution?: number;
+  retry?: RetrySettings;
+  /** Set when continuing as new: the run this execution carries on. */
+  carry?: { runId: string; startedAtMs: number; paused: boolean };
+}
+
+export interface StartRunInput extends SyncTarget {
+  runId: string;
+  workflowId: string;
+  kind: SyncKind;
+}
+
+export interface RunCounts {
+  pages: number;
   fetched: number;
   inserted: number;
   updated: number;
   unchanged: number;
+  deleted: number;
+  quarantined: number;
 }
 
-export interface SyncResult extends PageCounts {
-  pages: number;
+export interface RunSummary extends RunCounts {
+  runId: string;
+  status: RunStatus;
+  /** Records the provider says exist, when it says so (for ETA). */
+  total: number | null;
+  /** Short human form of the current pagination position. */
+  cursor: string | null;
+  done: boolean;
+  error: string | null;
+}
+
+export interface SyncPagesInput {
+  runId: string;
+  maxPages: number;
 }
 
 /** `sync:<integration>:<connection>:<resource>`: one live run per resource of a connection. */
-export function syncWorkflowId(input: Pick<SyncInput, 'integration' | 'connection' | 'resource'>): string {
-  return `sync:${input.integration}:${input.connection}:${input.resource}`;
+export function syncWorkflowId(t: SyncTarget): string {
+  return `sync:${t.integration}:${t.connection}:${t.resource}`;
 }

@@ -1,0 +1,396 @@
+/** The `syncwright` commands: each is a small function over a CliContext. */
+import { createActivities } from '../../activities/index.js';
+import { SpecError } from '../spec/errors.js';
+import { loadSpecs } from '../spec/load.js';
+import type { IntegrationSpec } from '../spec/schema.js';
+import { localEncryptionKey } from '../stack/local-key.js';
+import { startLocalStack } from '../stack/local-stack.js';
+import { removeStackFile, writeStackFile } from '../stack/stack-file.js';
+import { listConnections, removeConnection, saveConnection } from '../store/connections.js';
+import type { Db } from '../store/db.js';
+import { listRecords } from '../store/records.js';
+import { listRuns } from '../store/runs.js';
+import { SecretBox } from '../store/secret-box.js';
+import type { SyncRunStatus } from '../store/sync-tables.js';
+import { createSpecPageSources, lookupResource } from '../sync/spec-page-source.js';
+import type { SyncKind, SyncWorkflowInput } from '../sync/types.js';
+import {
+  createSyncSchedule,
+  listSyncSchedules,
+  startSync,
+  syncHandle,
+  syncProgress,
+} from '../temporal/sync-client.js';
+import { startWorker } from '../temporal/worker.js';
+import { openDatabase, openTemporal, UsageError, type CliContext } from './context.js';
+
+export async function specsFor(ctx: CliContext, path?: string): Promise<Map<string, IntegrationSpec>> {
+  return loadSpecs(path ?? ctx.config.specsPath);
+}
+
+async function secretBox(ctx: CliContext): Promise<SecretBox> {
+  return SecretBox.fromKey(await localEncryptionKey(ctx.config.homeDir, ctx.config.encryptionKey));
+}
+
+function print(ctx: CliContext, value: unknown, human: () => string[]): void {
+  if (ctx.json) ctx.out(JSON.stringify(value, null, 2));
+  else for (const line of human()) ctx.out(line);
+}
+
+export async function validateCommand(ctx: CliContext, files: string[]): Promise<void> {
+  const targets = files.length ? files : [ctx.config.specsPath];
+  const problems: string[] = [];
+  const ok: string[] = [];
+  for (const file of targets) {
+    try {
+      const specs = await loadSpecs(file);
+      for (const [id, spec] of specs) ok.push(`${id}: ${Object.keys(spec.resources).length} resource(s) OK`);
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error;
+      problems.push(...error.problems.map((p) => (p.startsWith(error.source) ? p : `${error.source}: ${p}`)));
+    }
+  }
+  print(ctx, { ok, problems }, () => [...ok, ...problems]);
+  if (problems.length) throw new UsageError(`${problems.length} problem(s) in the specs`);
+}
+
+function runWorker(
+  ctx: CliContext,
+  db: Db,
+  specs: Map<string, IntegrationSpec>,
+  box: SecretBox,
+  address: string,
+  taskQueue: string,
+) {
+  return startWorker({
+    address,
+    namespace: ctx.config.temporal.namespace,
+    taskQueue,
+    activities: createActivities({
+      db,
+      openPageSource: createSpecPageSources({ db, specs, secretBox: box, env: process.env }),
+    }),
+  });
+}
+
+export async function workerCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
+  const specs = await specsFor(ctx, opts.specs);
+  const db = await openDatabase(ctx);
+  const { taskQueue, address } = await openTemporal(ctx);
+  const worker = await runWorker(ctx, db, specs, await secretBox(ctx), address, taskQueue);
+  ctx.scope.add('worker', () => worker.shutdown());
+  ctx.out(`worker polling "${taskQueue}" with ${specs.size} integration(s): ${[...specs.keys()].join(', ')}`);
+  await Promise.race([ctx.scope.untilSignal(), worker.done]);
+}
+
+export async function upCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
+  const specs = await specsFor(ctx, opts.specs).catch((error: unknown) => {
+    if (error instanceof SpecError && error.problems.every((p) => /no such file/.test(p))) return new Map();
+    throw error;
+  });
+  const stack = await startLocalStack(ctx.config, ctx.log, { ui: true, persistent: true });
+  ctx.scope.add('local stack', () => stack.stop());
+  const taskQueue = ctx.config.temporal.taskQueue;
+  const worker = await runWorker(
+    ctx,
+    stack.db,
+    specs,
+    await secretBox(ctx),
+    stack.temporal.address,
+    taskQueue,
+  );
+  ctx.scope.add('worker', () => worker.shutdown());
+  await writeStackFile(ctx.config.homeDir, {
+    pid: process.pid,
+    databaseUrl: stack.postgres.url,
+    temporalAddress: stack.temporal.address,
+    namespace: stack.temporal.namespace,
+    taskQueue,
+    uiUrl: stack.temporal.uiUrl ?? null,
+    webhookUrl: null,
+  });
+  ctx.scope.add('stack file', () => removeStackFile(ctx.config.homeDir));
+  ctx.out(
+    `Postgres:    ${stack.postgres.source === 'embedded' ? `embedded on 127.0.0.1:${stack.postgres.embedded?.port}` : 'DATABASE_URL'}`,
+  );
+  ctx.out(`Temporal:    ${stack.temporal.address}`);
+  if (stack.temporal.uiUrl) ctx.out(`Temporal UI: ${stack.temporal.uiUrl}`);
+  ctx.out(`Worker:      task queue "${taskQueue}", integrations: ${[...specs.keys()].join(', ') || 'none'}`);
+  ctx.out('Other terminals can now run syncwright commands here. Ctrl-C stops everything.');
+  await Promise.race([ctx.scope.untilSignal(), worker.done]);
+}
+
+function pairs(values: string[], what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${what} "${v.split('=')[0]}…" must look like name=value`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function connectionAddCommand(
+  ctx: CliContext,
+  integration: string,
+  opts: { id: string; config: string[]; secret: string[]; specs?: string },
+): Promise<void> {
+  const specs = await specsFor(ctx, opts.specs);
+  const spec = specs.get(integration);
+  if (!spec)
+    throw new UsageError(
+      `unknown integration "${integration}" (known: ${[...specs.keys()].join(', ') || 'none'})`,
+    );
+  const config: Record<string, unknown> = {};
+  const rawConfig = pairs(opts.config, 'config');
+  const secrets = pairs(opts.secret, 'secret');
+  const problems: string[] = [];
+  for (const [name, field] of Object.entries(spec.connectionConfig)) {
+    const raw = rawConfig[name];
+    if (raw === undefined) {
+      if (field.required)
+        problems.push(`--config ${name}=…: required${field.description ? ` (${field.description})` : ''}`);
+      continue;
+    }
+    if (field.type === 'number') {
+      if (!Number.isFinite(Number(raw))) problems.push(`--config ${name}: expected a number, got "${raw}"`);
+      config[name] = Number(raw);
+    } else if (field.type === 'boolean') {
+      if (!['true', 'false'].includes(raw)) problems.push(`--config ${name}: expected true or false`);
+      config[name] = raw === 'true';
+    } else {
+      if (field.pattern && !new RegExp(field.pattern).test(raw))
+        problems.push(`--config ${name}: must match ${field.pattern}`);
+      config[name] = raw;
+    }
+  }
+  for (const name of Object.keys(rawConfig))
+    if (!(name in spec.connectionConfig))
+      problems.push(`--config ${name}: not a config field of ${integration}`);
+  for (const name of Object.keys(spec.secrets))
+    if (!secrets[name]) problems.push(`--secret ${name}=…: required (${spec.secrets[name]})`);
+  for (const name of Object.keys(secrets))
+    if (!(name in spec.secrets)) problems.push(`--secret ${name}: not a secret of ${integration}`);
+  if (problems.length) throw new UsageError(problems.join('; '));
+  const db = await openDatabase(ctx);
+  await saveConnection(db, await secretBox(ctx), { integration, id: opts.id, config, secrets });
+  print(ctx, { integration, id: opts.id, config, secrets: Object.keys(secrets) }, () => [
+    `connection ${integration}/${opts.id} saved (${Object.keys(secrets).length} secret(s), encrypted)`,
+  ]);
+}
+
+export async function connectionListCommand(ctx: CliContext, opts: { integration?: string }): Promise<void> {
+  const db = await openDatabase(ctx);
+  const list = await listConnections(db, opts.integration);
+  print(ctx, list, () =>
+    list.length
+      ? list.map(
+          (c) =>
+            `${c.integration}/${c.id}  config ${JSON.stringify(c.config)}  secrets ${c.hasSecrets ? 'set' : 'none'}`,
+        )
+      : ['no connections'],
+  );
+}
+
+export async function connectionRemoveCommand(
+  ctx: CliContext,
+  integration: string,
+  id: string,
+): Promise<void> {
+  const db = await openDatabase(ctx);
+  if (!(await removeConnection(db, integration, id)))
+    throw new UsageError(`no connection ${integration}/${id}`);
+  ctx.out(`connection ${integration}/${id} removed`);
+}
+
+function syncInput(
+  specs: Map<string, IntegrationSpec>,
+  integration: string,
+  resource: string,
+  connection: string,
+  kind: SyncKind,
+): SyncWorkflowInput {
+  try {
+    const { spec } = lookupResource(specs, integration, resource);
+    return { integration, connection, resource, kind, retry: spec.retry };
+  } catch (error) {
+    if (error instanceof SpecError) throw new UsageError(`${integration}: ${error.problems.join('; ')}`);
+    throw error;
+  }
+}
+
+export async function syncCommand(
+  ctx: CliContext,
+  integration: string,
+  resource: string,
+  opts: { connection: string; mode: SyncKind; wait?: boolean; specs?: string },
+): Promise<void> {
+  const specs = await specsFor(ctx, opts.specs);
+  const input = syncInput(specs, integration, resource, opts.connection, opts.mode);
+  const { client, taskQueue, uiUrl } = await openTemporal(ctx);
+  const handle = await startSync(client, input, { taskQueue });
+  const link = uiUrl
+    ? `${uiUrl}/namespaces/${ctx.config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`
+    : undefined;
+  if (!opts.wait) {
+    print(ctx, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, ui: link ?? null }, () => [
+      `started ${handle.workflowId} (run ${handle.firstExecutionRunId})`,
+      ...(link ? [`  ${link}`] : []),
+    ]);
+    return;
+  }
+  const started = Date.now();
+  const tty = process.stdout.isTTY && !ctx.json;
+  let lastLine = '';
+  const timer = setInterval(() => {
+    syncProgress(handle)
+      .then((p) => {
+        const total = p.total !== null ? `/${p.total}` : '';
+        const eta = p.etaSeconds !== null ? `, ETA ${p.etaSeconds}s` : '';
+        const line = `${p.status}: ${p.pages} pages, ${p.records}${total} records, ${p.ratePerSecond}/s${eta}`;
+        if (line === lastLine || ctx.json) return;
+        lastLine = line;
+        if (tty) process.stdout.write(`\r${line.padEnd(100)}`);
+        else ctx.out(line);
+      })
+      .catch(() => undefined);
+  }, 1000);
+  try {
+    const r = await handle.result();
+    if (tty) process.stdout.write('\n');
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    print(
+      ctx,
+      { workflowId: handle.workflowId, ...r, durationSeconds: Number(seconds), ui: link ?? null },
+      () => [
+        `${r.status}: inserted ${r.inserted}, updated ${r.updated}, unchanged ${r.unchanged}, deleted ${r.deleted}, quarantined ${r.quarantined}`,
+        `${r.pages} pages, ${r.fetched} records in ${seconds}s — workflow ${handle.workflowId}`,
+        ...(link ? [`  ${link}`] : []),
+      ],
+    );
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function runsCommand(
+  ctx: CliContext,
+  opts: { integration?: string; status?: SyncRunStatus; limit: number },
+): Promise<void> {
+  const db = await openDatabase(ctx);
+  const runs = await listRuns(db, {
+    ...(opts.integration ? { integration: opts.integration } : {}),
+    ...(opts.status ? { status: opts.status } : {}),
+    limit: opts.limit,
+  });
+  print(
+    ctx,
+    runs.map(({ checkpoint: _c, ...r }) => r),
+    () =>
+      runs.length
+        ? runs.map(
+            (r) =>
+              `${r.startedAt.toISOString()}  ${r.status.padEnd(9)} ${r.kind.padEnd(11)} ${r.integration}/${r.connection}/${r.resource}  ` +
+              `pages ${r.pages}, +${r.inserted} ~${r.updated} =${r.unchanged} -${r.deleted} !${r.quarantined}  ${r.workflowId}${r.error ? `  error: ${r.error}` : ''}`,
+          )
+        : ['no runs'],
+  );
+}
+
+export async function runCommand(ctx: CliContext, workflowId: string): Promise<void> {
+  const { client } = await openTemporal(ctx);
+  const handle = syncHandle(client, workflowId);
+  const d = await handle.describe();
+  const progress = d.status.name === 'RUNNING' ? await syncProgress(handle) : undefined;
+  const result = d.status.name === 'COMPLETED' ? await handle.result() : undefined;
+  const out = {
+    workflowId,
+    runId: d.runId,
+    status: d.status.name,
+    started: d.startTime,
+    closed: d.closeTime ?? null,
+    progress,
+    result,
+  };
+  print(ctx, out, () => [
+    `${workflowId}  ${d.status.name}  started ${d.startTime.toISOString()}${d.closeTime ? `, closed ${d.closeTime.toISOString()}` : ''}`,
+    ...(progress ? [`  progress: ${JSON.stringify(progress)}`] : []),
+    ...(result ? [`  result: ${JSON.stringify(result)}`] : []),
+  ]);
+}
+
+export async function recordsCommand(
+  ctx: CliContext,
+  integration: string,
+  resource: string,
+  opts: { connection: string; limit: number },
+): Promise<void> {
+  const db = await openDatabase(ctx);
+  const rows = await listRecords(
+    db,
+    { integration, connection: opts.connection, resource },
+    { limit: opts.limit },
+  );
+  print(
+    ctx,
+    rows.map((r) => r.data),
+    () => (rows.length ? rows.map((r) => `${r.key}\t${JSON.stringify(r.data)}`) : ['no records']),
+  );
+}
+
+export async function scheduleCreateCommand(
+  ctx: CliContext,
+  integration: string,
+  resource: string,
+  opts: {
+    connection: string;
+    mode: SyncKind;
+    every?: string;
+    cron?: string;
+    paused?: boolean;
+    specs?: string;
+  },
+): Promise<void> {
+  if (!opts.every === !opts.cron)
+    throw new UsageError('give exactly one of --every <interval> or --cron <expression>');
+  const specs = await specsFor(ctx, opts.specs);
+  const input = syncInput(specs, integration, resource, opts.connection, opts.mode);
+  const { client, taskQueue } = await openTemporal(ctx);
+  const handle = await createSyncSchedule(
+    client,
+    input,
+    {
+      ...(opts.every ? { every: opts.every } : {}),
+      ...(opts.cron ? { cron: opts.cron } : {}),
+      paused: Boolean(opts.paused),
+    },
+    { taskQueue },
+  );
+  ctx.out(`schedule ${handle.scheduleId} created`);
+}
+
+export async function scheduleListCommand(ctx: CliContext): Promise<void> {
+  const { client } = await openTemporal(ctx);
+  const list = await listSyncSchedules(client);
+  print(ctx, list, () =>
+    list.length
+      ? list.map(
+          (s) =>
+            `${s.id}  ${s.paused ? 'paused' : 'active'}  next ${s.nextActionTimes[0]?.toISOString() ?? '-'}${s.note ? `  (${s.note})` : ''}`,
+        )
+      : ['no schedules'],
+  );
+}
+
+export async function scheduleActionCommand(
+  ctx: CliContext,
+  action: 'pause' | 'unpause' | 'delete',
+  id: string,
+): Promise<void> {
+  const { client } = await openTemporal(ctx);
+  const handle = client.schedule.getHandle(id);
+  if (action === 'pause') await handle.pause('paused from the CLI');
+  else if (action === 'unpause') await handle.unpause('unpaused from the CLI');
+  else await handle.delete();
+  ctx.out(`schedule ${id} ${action === 'delete' ? 'deleted' : `${action}d`}`);
+}

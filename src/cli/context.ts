@@ -1,0 +1,72 @@
+/**
+ * What CLI commands share: configuration, logs, shutdown, and connections to the stack — from
+ * DATABASE_URL / TEMPORAL_ADDRESS, or from a running `syncwright up` (its stack.json).
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { checkConnection } from '../stack/postgres.js';
+import { readStackFile } from '../stack/stack-file.js';
+import { createDb, type Db } from '../store/db.js';
+import { connectClient } from '../temporal/client.js';
+import { ShutdownScope } from './shutdown.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CliContext {
+  config: Config;
+  log: Logger;
+  scope: ShutdownScope;
+  verbose: boolean;
+  json: boolean;
+  out(line: string): void;
+}
+
+export function createContext(opts: { verbose?: boolean; json?: boolean }): CliContext {
+  const config = loadConfig();
+  const verbose = Boolean(opts.verbose);
+  const log = createLogger(verbose ? 'debug' : process.env.LOG_LEVEL ? config.logLevel : 'warn');
+  // The SDK's own logs (worker state changes, bundling) only when asked for.
+  Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
+  const scope = new ShutdownScope((name, error) => log.error({ err: error }, `stopping ${name} failed`));
+  scope.handleSignals();
+  return { config, log, scope, verbose, json: Boolean(opts.json), out: (line) => console.log(line) };
+}
+
+/** Syncwright's database: DATABASE_URL, or the embedded one of a running `syncwright up`. */
+export async function openDatabase(ctx: CliContext): Promise<Db> {
+  const url = ctx.config.postgres.url ?? (await readStackFile(ctx.config.homeDir))?.databaseUrl;
+  if (!url) {
+    throw new UsageError(
+      'no database: set DATABASE_URL, or start the local stack with `syncwright up` in another terminal',
+    );
+  }
+  await checkConnection(url, ctx.config.postgres.url ? 'DATABASE_URL' : 'the database of `syncwright up`');
+  const db = createDb(url, { max: 4 });
+  ctx.scope.add('database', () => db.destroy());
+  return db;
+}
+
+/** A Temporal client: TEMPORAL_ADDRESS, or the dev server of a running `syncwright up`. */
+export async function openTemporal(
+  ctx: CliContext,
+): Promise<{ client: Client; address: string; taskQueue: string; uiUrl: string | null }> {
+  const stack = ctx.config.temporal.address ? undefined : await readStackFile(ctx.config.homeDir);
+  const address = ctx.config.temporal.address ?? stack?.temporalAddress;
+  if (!address) {
+    throw new UsageError(
+      'no Temporal: set TEMPORAL_ADDRESS, or start the local stack with `syncwright up` in another terminal',
+    );
+  }
+  const client = await connectClient(address, ctx.config.temporal.namespace);
+  ctx.scope.add('temporal client', () => client.connection.close());
+  return {
+    client,
+    address,
+    taskQueue: stack?.taskQueue ?? ctx.config.temporal.taskQueue,
+    uiUrl: stack?.uiUrl ?? null,
+  };
+}

@@ -1,0 +1,84 @@
+/** Turns an auth config and a connection's secrets into what a request carries. */
+import { scalarText } from '../../sync/records-at-path.js';
+import type { AuthConfig, SecretRef } from './schema.js';
+
+export interface AppliedAuth {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** Query parameters holding secrets, redacted from every error and log. */
+  secretParams: string[];
+}
+
+export class MissingSecretError extends Error {
+  override name = 'MissingSecretError';
+}
+
+export interface AuthInputs {
+  secrets: Readonly<Record<string, string>>;
+  config: Readonly<Record<string, unknown>>;
+  /** Environment for `{ env: NAME }` references (the worker's, passed in by the entry point). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** For error messages: which connection is missing what. */
+  where: string;
+}
+
+export function resolveSecret(ref: SecretRef, inputs: AuthInputs): string {
+  if (typeof ref === 'string') {
+    const value = inputs.secrets[ref];
+    if (value === undefined || value === '') {
+      throw new MissingSecretError(
+        `${inputs.where} has no secret "${ref}": set it with \`syncwright connection add ... --secret ${ref}=...\``,
+      );
+    }
+    return value;
+  }
+  const value = inputs.env[ref.env];
+  if (value === undefined || value === '')
+    throw new MissingSecretError(`environment variable ${ref.env} is not set (needed by ${inputs.where})`);
+  return value;
+}
+
+function fillTemplate(template: string, inputs: AuthInputs): string {
+  return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
+    const [kind, key = ''] = name.split('.', 2);
+    if (kind === 'secrets') return resolveSecret(key, inputs);
+    const v = inputs.config[key];
+    if (v === undefined) throw new MissingSecretError(`${inputs.where} has no config field "${key}"`);
+    return scalarText(v);
+  });
+}
+
+export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
+  switch (auth.type) {
+    case 'none':
+      return { headers: {}, query: {}, secretParams: [] };
+    case 'bearer':
+      return {
+        headers: { authorization: `Bearer ${resolveSecret(auth.token, inputs)}` },
+        query: {},
+        secretParams: [],
+      };
+    case 'basic': {
+      const pair = `${resolveSecret(auth.username, inputs)}:${resolveSecret(auth.password, inputs)}`;
+      return {
+        headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
+        query: {},
+        secretParams: [],
+      };
+    }
+    case 'api-key': {
+      const value = `${auth.prefix ?? ''}${resolveSecret(auth.value, inputs)}`;
+      return auth.in === 'header'
+        ? { headers: { [auth.name.toLowerCase()]: value }, query: {}, secretParams: [] }
+        : { headers: {}, query: { [auth.name]: value }, secretParams: [auth.name] };
+    }
+    case 'custom-headers':
+      return {
+        headers: Object.fromEntries(
+          Object.entries(auth.headers).map(([k, t]) => [k.toLowerCase(), fillTemplate(t, inputs)]),
+        ),
+        query: {},
+        secretParams: [],
+      };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * From a provider's record to the stored one: field mapping, coercion, a TypeScript `map` step, the
+ * primary key, and validation. Pure; a record that fails is reported with the reason (to quarantine).
+ */
+import { valueAtPath } from '../sync/records-at-path.js';
+import { coerce } from './coerce.js';
+import type { FieldsConfig, RecordSchemaConfig } from './schema.js';
+
+export interface MappingConfig {
+  fields?: FieldsConfig | undefined;
+  passthrough?: boolean | undefined;
+  map?: ((record: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  schema?: RecordSchemaConfig | undefined;
+  primaryKey: string | string[];
+}
+
+export type Mapped =
+  | { ok: true; key: string; record: Record<string, unknown> }
+  | { ok: false; key: string | null; reason: string };
+
+export function mapFields(
+  fields: FieldsConfig | undefined,
+  passthrough: boolean | undefined,
+  raw: Record<string, unknown>,
+): { record: Record<string, unknown>; problems: string[] } {
+  if (!fields) return { record: { ...raw }, problems: [] };
+  const record: Record<string, unknown> = passthrough ? { ...raw } : {};
+  const problems: string[] = [];
+  for (const [name, rule] of Object.entries(fields)) {
+    if (typeof rule === 'string') {
+      record[name] = valueAtPath(raw, rule) ?? null;
+      continue;
+    }
+    if ('const' in rule && rule.const !== undefined) {
+      record[name] = rule.const;
+      continue;
+    }
+    let value = valueAtPath(raw, rule.from ?? name);
+    if ((value === undefined || value === null) && rule.default !== undefined) value = rule.default;
+    if (rule.type) {
+      const c = coerce(value, rule.type, rule.format);
+      if (!c.ok) {
+        problems.push(`${name}: ${c.message}`);
+        continue;
+      }
+      value = c.value;
+    }
+    record[name] = value ?? null;
+  }
+  return { record, problems };
+}
+
+/** The record's key: one field as text, or several as a JSON array (unambiguous whatever they contain). */
+export function primaryKeyOf(
+  record: Record<string, unknown>,
+  key: string | string[],
+): { key: string } | { missing: string } {
+  const paths = Array.isArray(key) ? key : [key];
+  const values: unknown[] = [];
+  for (const p of paths) {
+    const v = valueAtPath(record, p);
+    if (v === undefined || v === null || v === '' || typeof v === 'object') return { missing: p };
+    values.push(v);
+  }
+  return { key: paths.length === 1 ? String(values[0]) : JSON.stringify(values) };
+}
+
+const TYPE_CHECK: Record<string, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  boolean: (v) => typeof v === 'boolean',
+  timestamp: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  array: (v) => Array.isArray(v),
+};
+
+export function validateRecord(
+  schema: RecordSchemaConfig | undefined,
+  record: Record<string, unknown>,
+): string[] {
+  if (!schema) return [];
+  const problems: string[] = [];
+  for (const [field, rule] of Object.entries(schema)) {
+    const v = record[field];
+    if (v === undefined || v === null) {
+      if (rule.required && v === undefined) problems.push(`${field}: required`);
+      else if (!rule.nullable || (rule.required && v === null)) problems.push(`${field}: must not be null`);
+      continue;
+    }
+    if (!TYPE_CHECK[rule.type]!(v))
+      problems.push(`${field}: expected ${rule.type}, got ${JSON.stringify(v)}`);
+  }
+  return problems;
+}
+
+export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return {
+      ok: false,
+      key: null,
+      reason: `expected an object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`,
+    };
+  }
+  const { record: fielded, problems } = mapFields(
+    config.fields,
+    config.passthrough,
+    raw as Record<string, unknown>,
+  );
+  let record = fielded;
+  if (config.map) {
+    try {
+      record = config.map(record);
+    } catch (error) {
+      problems.push(`map(): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const pk = primaryKeyOf(record, config.primaryKey);
+  const key = 'key' in pk ? pk.key : null;
+  if ('missing' in pk) problems.push(`${pk.missing}: primary key is missing`);
+  problems.push(...validateRecord(config.schema, record));
+  if (problems.length > 0 || key === null) return { ok: false, key, reason: problems.join('; ') };
+  return { ok: true, key, record };
+}

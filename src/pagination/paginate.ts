@@ -1,0 +1,184 @@
+/**
+ * Pagination as pure functions: the first request, and from each answer either the next request or the
+ * reason to stop. The state is small JSON, checkpointed with each committed page, so a resumed run asks
+ * for exactly the page after the last one it stored.
+ */
+import { valueAtPath } from '../sync/records-at-path.js';
+import { linkWithRel } from './link-header.js';
+import type { PaginationConfig } from './schema.js';
+
+export class PaginationError extends Error {
+  override name = 'PaginationError';
+}
+
+/** What to send for a page: extra query parameters, or a whole URL given by the provider. */
+export type PageRequest = { query: Record<string, string> } | { url: string };
+
+export interface PaginationState {
+  /** Pages answered so far. */
+  pages: number;
+  /** Records seen so far (for offsets and totals). */
+  records: number;
+  /** The request that fetched the last page (or will fetch the first). */
+  request: PageRequest;
+  /** Recent cursors/next URLs: a provider repeating one would loop forever. */
+  recent: string[];
+}
+
+export interface PageResponse {
+  body: unknown;
+  header(name: string): string | null;
+  recordCount: number;
+  /** Absolute URL the page was fetched from (relative links resolve against it). */
+  requestUrl: string;
+}
+
+export type NextStep =
+  | { done: true; reason: string; state: PaginationState }
+  | { done: false; state: PaginationState; label: string };
+
+const RECENT = 8;
+
+function sizeQuery(param: string | undefined, size: number | undefined): Record<string, string> {
+  return param && size !== undefined ? { [param]: String(size) } : {};
+}
+
+export function firstState(config: PaginationConfig): PaginationState {
+  let query: Record<string, string> = {};
+  switch (config.type) {
+    case 'page':
+      query = {
+        [config.pageParam]: String(config.startPage),
+        ...sizeQuery(config.sizeParam, config.pageSize),
+      };
+      break;
+    case 'offset':
+      query = { [config.offsetParam]: '0', [config.limitParam]: String(config.pageSize) };
+      break;
+    case 'cursor':
+      query = sizeQuery(config.limitParam, config.pageSize);
+      break;
+    case 'link-header':
+      query = sizeQuery(config.sizeParam, config.pageSize);
+      break;
+    case 'none':
+    case 'next-url':
+      break;
+  }
+  return { pages: 0, records: 0, request: { query }, recent: [] };
+}
+
+/** The total number of records, when the provider tells it. */
+export function totalOf(config: PaginationConfig, body: unknown): number | null {
+  const path = 'totalPath' in config ? config.totalPath : undefined;
+  if (!path) return null;
+  const v = Number(valueAtPath(body, path));
+  return Number.isFinite(v) && v >= 0 ? v : null;
+}
+
+function truncated(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 60)}…` : value;
+}
+
+function guardRepeat(state: PaginationState, token: string, what: string): string[] {
+  if (state.recent.includes(token)) {
+    throw new PaginationError(
+      `the provider sent the same ${what} again ("${truncated(token)}") after page ${state.pages}: stopping instead of looping forever`,
+    );
+  }
+  return [...state.recent, token].slice(-RECENT);
+}
+
+/** After a page was received: stop, or the request for the next page. */
+export function nextPage(config: PaginationConfig, state: PaginationState, response: PageResponse): NextStep {
+  const after: PaginationState = {
+    ...state,
+    pages: state.pages + 1,
+    records: state.records + response.recordCount,
+  };
+  const stop = (reason: string): NextStep => ({ done: true, reason, state: after });
+
+  if (config.type === 'none') return stop('single page');
+  if (response.recordCount === 0 && config.stopOnEmptyPage) return stop('empty page');
+  if (config.hasMorePath !== undefined) {
+    const more = valueAtPath(response.body, config.hasMorePath);
+    if (more === false || more === 'false' || more === 0) return stop(`${config.hasMorePath} is false`);
+  }
+  if (config.maxPages !== undefined && after.pages >= config.maxPages)
+    return stop(`maxPages (${config.maxPages}) reached`);
+  const total = totalOf(config, response.body);
+  if (total !== null && after.records >= total) return stop(`all ${total} records read`);
+
+  switch (config.type) {
+    case 'page': {
+      const current = Number(
+        (state.request as { query?: Record<string, string> }).query?.[config.pageParam] ?? config.startPage,
+      );
+      if (config.totalPagesPath) {
+        const pages = Number(valueAtPath(response.body, config.totalPagesPath));
+        if (Number.isFinite(pages) && current - config.startPage + 1 >= pages)
+          return stop(`last of ${pages} pages`);
+      }
+      if (config.pageSize !== undefined && response.recordCount < config.pageSize) return stop('short page');
+      const next = current + 1;
+      return {
+        done: false,
+        label: `page ${next}`,
+        state: {
+          ...after,
+          request: {
+            query: { [config.pageParam]: String(next), ...sizeQuery(config.sizeParam, config.pageSize) },
+          },
+        },
+      };
+    }
+    case 'offset': {
+      if (response.recordCount < config.pageSize) return stop('short page');
+      const offset = after.records;
+      return {
+        done: false,
+        label: `offset ${offset}`,
+        state: {
+          ...after,
+          request: {
+            query: { [config.offsetParam]: String(offset), [config.limitParam]: String(config.pageSize) },
+          },
+        },
+      };
+    }
+    case 'cursor': {
+      const raw = config.cursorHeader
+        ? response.header(config.cursorHeader)
+        : valueAtPath(response.body, config.cursorPath ?? '');
+      if (raw === null || raw === undefined || raw === '') return stop('no next cursor');
+      if (typeof raw !== 'string' && typeof raw !== 'number') {
+        throw new PaginationError(`the cursor at "${config.cursorPath}" is not a string or number`);
+      }
+      const cursor = String(raw);
+      const recent = guardRepeat(state, cursor, 'cursor');
+      return {
+        done: false,
+        label: `cursor ${truncated(cursor)}`,
+        state: {
+          ...after,
+          recent,
+          request: { query: { [config.param]: cursor, ...sizeQuery(config.limitParam, config.pageSize) } },
+        },
+      };
+    }
+    case 'link-header': {
+      const url = linkWithRel(response.header('link'), 'next', response.requestUrl);
+      if (!url) return stop('no rel="next" link');
+      const recent = guardRepeat(state, url, 'next link');
+      return { done: false, label: `link ${truncated(url)}`, state: { ...after, recent, request: { url } } };
+    }
+    case 'next-url': {
+      const raw = valueAtPath(response.body, config.nextUrlPath);
+      if (raw === null || raw === undefined || raw === '') return stop('no next URL');
+      if (typeof raw !== 'string') throw new PaginationError(`"${config.nextUrlPath}" is not a URL string`);
+      const url = new URL(raw, response.requestUrl).toString();
+      const recent = guardRepeat(state, url, 'next URL');
+      return { done: false, label: `next ${truncated(url)}`, state: { ...after, recent, request: { url } } };
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Stop settings every pagination style shares. */
+const common = {
+  /** An empty page ends the sync (default true). */
+  stopOnEmptyPage: z.boolean().default(true),
+  /** Dot path of a "has more" flag in the body; false ends the sync. */
+  hasMorePath: z.string().optional(),
+  /** Hard cap on pages per run, a guard against providers that never stop. */
+  maxPages: z.number().int().positive().optional(),
+};
+
+export const paginationSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('none'), ...common }),
+  z.strictObject({
+    type: z.literal('page'),
+    pageParam: z.string().default('page'),
+    sizeParam: z.string().optional(),
+    pageSize: z.number().int().positive().optional(),
+    startPage: z.number().int().min(0).default(1),
+    /** Dot path of the total record count, to stop when reached and to estimate progress. */
+    totalPath: z.string().optional(),
+    totalPagesPath: z.string().optional(),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('offset'),
+    offsetParam: z.string().default('offset'),
+    limitParam: z.string().default('limit'),
+    pageSize: z.number().int().positive(),
+    totalPath: z.string().optional(),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('cursor'),
+    /** Where the next cursor is: a dot path in the body, or a response header. One of the two. */
+    cursorPath: z.string().optional(),
+    cursorHeader: z.string().optional(),
+    /** Query parameter the cursor is sent in. */
+    param: z.string().default('cursor'),
+    limitParam: z.string().optional(),
+    pageSize: z.number().int().positive().optional(),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('link-header'),
+    sizeParam: z.string().optional(),
+    pageSize: z.number().int().positive().optional(),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('next-url'),
+    /** Dot path of the absolute (or relative) URL of the next page in the body. */
+    nextUrlPath: z.string(),
+    ...common,
+  }),
+]);
+
+export type PaginationConfig = z.infer<typeof paginationSchema>;
+export type PaginationType = PaginationConfig['type'];

@@ -1,0 +1,210 @@
+/**
+ * The integration spec: one zod schema, the single source of truth for "describe a provider's API
+ * once". Types come from it (z.infer); JSON, YAML and TypeScript specs all pass through it.
+ */
+import { z } from 'zod';
+import { authSchema } from '../http/auth/schema.js';
+import { fieldsSchema, recordSchemaSchema } from '../mapping/schema.js';
+import { paginationSchema } from '../pagination/schema.js';
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "-" and "_", starting with a letter or digit');
+
+const configFieldSchema = z.strictObject({
+  type: z.enum(['string', 'number', 'boolean']).default('string'),
+  required: z.boolean().default(true),
+  /** A regular expression string values must match. */
+  pattern: z.string().optional(),
+  description: z.string().optional(),
+});
+
+const requestSchema = z.strictObject({
+  method: z.enum(['GET', 'POST']).default('GET'),
+  /** Path template: {name} is a connection config field, {parent.field} a field of the parent record. */
+  path: z.string().startsWith('/', 'must start with "/"'),
+  query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.unknown().optional(),
+});
+
+const incrementalSchema = z.strictObject({
+  /** Field of the mapped record that grows with every change, e.g. updated_at. */
+  cursorField: z.string().min(1),
+  /** Query parameter the last high-water mark is sent in. */
+  param: z.string().min(1),
+  format: z.enum(['iso', 'unix', 'unix-ms']).default('iso'),
+  /** Re-read this much before the high-water mark, for providers whose clocks or indexes lag. */
+  lookbackSeconds: z.number().int().min(0).default(0),
+});
+
+const mapFunction = z.custom<(record: Record<string, unknown>) => Record<string, unknown>>(
+  (v) => typeof v === 'function',
+  'must be a function (only in TypeScript specs)',
+);
+
+export const resourceSchema = z.strictObject({
+  description: z.string().optional(),
+  request: requestSchema,
+  /** Dot path of the records array in the response; "" when the body is the array. */
+  recordsPath: z.string().default(''),
+  /** Field path(s) of the mapped record that identify it. */
+  primaryKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** Output field → source. Without it, records are stored as the provider sends them. */
+  fields: fieldsSchema.optional(),
+  /** Keep fields not named in `fields` (default: only when `fields` is absent). */
+  passthrough: z.boolean().optional(),
+  /** TypeScript specs: a last mapping step in code. */
+  map: mapFunction.optional(),
+  schema: recordSchemaSchema.optional(),
+  pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
+  incremental: incrementalSchema.optional(),
+  parent: z
+    .strictObject({
+      resource: z.string().min(1),
+      /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
+      params: z.record(z.string().min(1), z.string().min(1)),
+    })
+    .optional(),
+});
+
+export const retrySchema = z.strictObject({
+  timeoutMs: z.number().int().positive().default(30_000),
+  maxAttempts: z.number().int().positive().default(8),
+  initialIntervalMs: z.number().int().positive().default(1000),
+  maxIntervalMs: z.number().int().positive().default(60_000),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+});
+
+const integrationSpecObject = z.strictObject({
+  id: slug,
+  name: z.string().optional(),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  headers: z.record(z.string(), z.string()).default({}),
+  connectionConfig: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), configFieldSchema).default({}),
+  /** Names of the secrets each connection must supply, with what they are. */
+  secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+  auth: authSchema.default({ type: 'none' }),
+  resources: z.record(slug, resourceSchema).refine((r) => Object.keys(r).length > 0, 'at least one resource'),
+  retry: retrySchema.default(retrySchema.parse({})),
+});
+
+export const integrationSpecSchema = integrationSpecObject.superRefine(checkReferences);
+
+export type IntegrationSpec = z.infer<typeof integrationSpecSchema>;
+export type IntegrationSpecInput = z.input<typeof integrationSpecSchema>;
+export type ResourceSpec = z.infer<typeof resourceSchema>;
+
+const PLACEHOLDER = /\{([^{}]+)\}/g;
+
+/** Cross-field rules a schema per field cannot express; each problem names its path. */
+function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.RefinementCtx): void {
+  const secretNames = new Set(Object.keys(spec.secrets));
+  const checkSecret = (ref: unknown, path: (string | number)[]) => {
+    if (typeof ref === 'string' && !secretNames.has(ref)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `secret "${ref}" is not declared in secrets (declared: ${[...secretNames].join(', ') || 'none'})`,
+      });
+    }
+  };
+  const auth = spec.auth;
+  if (auth.type === 'bearer') checkSecret(auth.token, ['auth', 'token']);
+  if (auth.type === 'api-key') checkSecret(auth.value, ['auth', 'value']);
+  if (auth.type === 'basic') {
+    checkSecret(auth.username, ['auth', 'username']);
+    checkSecret(auth.password, ['auth', 'password']);
+  }
+  if (auth.type === 'custom-headers') {
+    for (const [header, template] of Object.entries(auth.headers)) {
+      for (const [, name] of template.matchAll(PLACEHOLDER)) {
+        const [kind, key] = (name ?? '').split('.', 2);
+        if (kind === 'secrets' && key) checkSecret(key, ['auth', 'headers', header]);
+        else if (kind === 'config' && key && !(key in spec.connectionConfig)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['auth', 'headers', header],
+            message: `config field "${key}" is not declared in connectionConfig`,
+          });
+        } else if (kind !== 'secrets' && kind !== 'config') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['auth', 'headers', header],
+            message: `{${name}}: use {secrets.name} or {config.name}`,
+          });
+        }
+      }
+    }
+  }
+
+  for (const [name, resource] of Object.entries(spec.resources)) {
+    const at = (...rest: (string | number)[]) => ['resources', name, ...rest];
+    const p = resource.pagination;
+    if (p.type === 'cursor' && !p.cursorPath === !p.cursorHeader) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('pagination', 'cursorPath'),
+        message: p.cursorPath
+          ? 'give cursorPath or cursorHeader, not both'
+          : 'required when type is "cursor" (or give cursorHeader)',
+      });
+    }
+    if (resource.parent) {
+      if (resource.parent.resource === name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('parent', 'resource'),
+          message: 'a resource cannot be its own parent',
+        });
+      } else if (!(resource.parent.resource in spec.resources)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('parent', 'resource'),
+          message: `no resource "${resource.parent.resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
+        });
+      } else if (spec.resources[resource.parent.resource]?.parent) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('parent', 'resource'),
+          message: 'parents of parents are not supported yet',
+        });
+      }
+    }
+    for (const [, placeholder] of resource.request.path.matchAll(PLACEHOLDER)) {
+      const key = placeholder ?? '';
+      if (key.startsWith('parent.')) {
+        const param = key.slice('parent.'.length);
+        if (!resource.parent || !(param in resource.parent.params)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('request', 'path'),
+            message: `{${key}} needs parent.params.${param}`,
+          });
+        }
+      } else if (!(key.replace(/^config\./, '') in spec.connectionConfig)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('request', 'path'),
+          message: `{${key}} is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+        });
+      }
+    }
+    if (
+      resource.incremental &&
+      resource.fields &&
+      !(resource.incremental.cursorField in resource.fields) &&
+      resource.passthrough !== true
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'cursorField'),
+        message: `"${resource.incremental.cursorField}" is not a mapped field`,
+      });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/** Connections: one tenant's config and secrets for an integration. Secrets are sealed at rest. */
+import { sql } from 'kysely';
+import type { DbOrTx } from './db.js';
+import type { SecretBox } from './secret-box.js';
+
+export interface ConnectionInfo {
+  integration: string;
+  id: string;
+  config: Record<string, unknown>;
+  /** Listings never carry secret values, only whether there are any. */
+  hasSecrets: boolean;
+  createdAt: Date;
+}
+
+export interface ConnectionWithSecrets extends ConnectionInfo {
+  secrets: Record<string, string>;
+}
+
+export class ConnectionNotFoundError extends Error {
+  override name = 'ConnectionNotFoundError';
+}
+
+/** Adds or replaces a connection. */
+export async function saveConnection(
+  db: DbOrTx,
+  box: SecretBox | undefined,
+  c: { integration: string; id: string; config: Record<string, unknown>; secrets: Record<string, string> },
+): Promise<void> {
+  const hasSecrets = Object.keys(c.secrets).length > 0;
+  if (hasSecrets && !box) throw new Error('secrets given but no encryption key available');
+  const sealed = hasSecrets ? box!.seal(JSON.stringify(c.secrets)) : null;
+  await db
+    .insertInto('connections')
+    .values({
+      integration: c.integration,
+      id: c.id,
+      config: JSON.stringify(c.config),
+      secrets_sealed: sealed,
+    })
+    .onConflict((oc) =>
+      oc.columns(['integration', 'id']).doUpdateSet({
+        config: JSON.stringify(c.config),
+        secrets_sealed: sealed,
+        updated_at: sql`now()`,
+      }),
+    )
+    .execute();
+}
+
+export async function listConnections(db: DbOrTx, integration?: string): Promise<ConnectionInfo[]> {
+  let q = db.selectFrom('connections').selectAll().orderBy('integration').orderBy('id');
+  if (integration) q = q.where('integration', '=', integration);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    integration: r.integration,
+    id: r.id,
+    config: r.config,
+    hasSecrets: r.secrets_sealed !== null,
+    createdAt: r.created_at,
+  }));
+}
+
+/** The connection with its secrets decrypted, for activities only. */
+export async function getConnection(
+  db: DbOrTx,
+  box: SecretBox | undefined,
+  integration: string,
+  id: string,
+): Promise<ConnectionWithSecrets> {
+  const row = await db
+    .selectFrom('connections')
+    .selectAll()
+    .where('integration', '=', integration)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) {
+    throw new ConnectionNotFoundError(
+      `no connection "${id}" for integration "${integration}": add it with \`syncwright connection add ${integration} --id ${id}\``,
+    );
+  }
+  let secrets: Record<string, string> = {};
+  if (row.secrets_sealed) {
+    if (!box)
+      throw new Error(`connection ${integration}/${id} has secrets but no encryption key is available`);
+    secrets = JSON.parse(box.open(row.secrets_sealed)) as Record<string, string>;
+  }
+  return {
+    integration,
+    id,
+    config: row.config,
+    hasSecrets: row.secrets_sealed !== null,
+    createdAt: row.created_at,
+    secrets,
+  };
+}
+
+export async function removeConnection(db: DbOrTx, integration: string, id: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('connections')
+    .where('integration', '=', integration)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}

@@ -1,0 +1,51 @@
+/**
+ * What the sync activities need from "the provider side": read the page after a checkpoint. The real
+ * implementation (spec + connection + auth + rate ledger + HTTP + pagination + mapping) lives in
+ * spec-page-source.ts; tests may pass their own.
+ */
+import type { KeyedRecord } from '../store/records.js';
+import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
+
+export interface PageRequest {
+  /** Pagination state after the last committed page; null for the first page. */
+  checkpoint: unknown;
+  /** Pages committed so far in this run. */
+  pagesSoFar: number;
+  /** Incremental runs: only records changed since this cursor value (lookback already applied by the source). */
+  since: string | null;
+  signal: AbortSignal;
+  /** Called while waiting (rate limits) so the activity can heartbeat. */
+  onWait?: (waitMs: number, reason: string) => void;
+}
+
+export interface Page {
+  records: KeyedRecord[];
+  quarantined: QuarantinedRecord[];
+  /** Records the provider returned on this page (valid + quarantined). */
+  fetched: number;
+  checkpoint: unknown;
+  done: boolean;
+  total: number | null;
+  /** Short human form of the position after this page, for progress. */
+  cursorLabel: string | null;
+  /** Highest incremental cursor value on this page, if the resource is incremental. */
+  highWater: string | null;
+}
+
+export interface PageSource {
+  readPage(request: PageRequest): Promise<Page>;
+}
+
+/** Builds the page source of a run (spec lookup, connection secrets, auth). */
+export type OpenPageSource = (run: SyncRun) => Promise<PageSource>;
+
+/** Compares incremental cursor values: numbers numerically, everything else as text (ISO timestamps). */
+export function maxCursor(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const na = Number(a);
+  const nb = Number(b);
+  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb))
+    return nb > na ? b : a;
+  return b > a ? b : a;
+}

@@ -1,0 +1,189 @@
+/**
+ * The real page source: reads a resource of a connection as its spec describes — request building,
+ * auth, HTTP, pagination, mapping and validation. Invalid records become quarantine entries.
+ */
+import { applyAuth, type AuthInputs } from '../http/auth/apply.js';
+import { ProviderError } from '../http/errors.js';
+import { HttpTransport } from '../http/transport.js';
+import { mapRecord } from '../mapping/map-record.js';
+import { firstState, nextPage, totalOf, type PaginationState } from '../pagination/paginate.js';
+import { SpecError } from '../spec/errors.js';
+import type { IntegrationSpec, ResourceSpec } from '../spec/schema.js';
+import type { Db } from '../store/db.js';
+import { getConnection } from '../store/connections.js';
+import type { SecretBox } from '../store/secret-box.js';
+import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
+import type { KeyedRecord } from '../store/records.js';
+import { scalarText, valueAtPath } from './records-at-path.js';
+import {
+  maxCursor,
+  type OpenPageSource,
+  type Page,
+  type PageRequest,
+  type PageSource,
+} from './page-source.js';
+
+export interface SpecPageSourceDeps {
+  db: Db;
+  specs: ReadonlyMap<string, IntegrationSpec>;
+  secretBox: SecretBox | undefined;
+  /** For `{ env: NAME }` secret references: the worker's environment, passed in at start-up. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** What is checkpointed after each committed page. */
+export interface Checkpoint {
+  state: PaginationState;
+  label: string | null;
+}
+
+export function lookupResource(
+  specs: ReadonlyMap<string, IntegrationSpec>,
+  integration: string,
+  resource: string,
+) {
+  const spec = specs.get(integration);
+  if (!spec) {
+    throw new SpecError(integration, [
+      `unknown integration (loaded: ${[...specs.keys()].join(', ') || 'none'})`,
+    ]);
+  }
+  const res = spec.resources[resource];
+  if (!res) {
+    throw new SpecError(integration, [
+      `unknown resource "${resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
+    ]);
+  }
+  return { spec, resource: res };
+}
+
+function fillPath(template: string, config: Record<string, unknown>, where: string): string {
+  return template.replace(/\{([^{}]+)\}/g, (_, key: string) => {
+    const name = key.replace(/^config\./, '');
+    const v = config[name];
+    if (v === undefined || v === null)
+      throw new SpecError(where, [`path placeholder {${key}} has no value in the connection's config`]);
+    return encodeURIComponent(scalarText(v));
+  });
+}
+
+function formatSince(value: string, resource: ResourceSpec): string {
+  const inc = resource.incremental!;
+  let ms = Number.isNaN(Date.parse(value))
+    ? Number(value) * (inc.format === 'unix' ? 1000 : 1)
+    : Date.parse(value);
+  ms -= inc.lookbackSeconds * 1000;
+  if (inc.format === 'unix') return String(Math.floor(ms / 1000));
+  if (inc.format === 'unix-ms') return String(ms);
+  return new Date(ms).toISOString();
+}
+
+export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource {
+  const transports = new Map<string, HttpTransport>();
+  const transportFor = (spec: IntegrationSpec) => {
+    let t = transports.get(spec.id);
+    if (!t) {
+      t = new HttpTransport({
+        timeoutMs: spec.retry.timeoutMs,
+        maxResponseBytes: spec.retry.maxResponseBytes,
+      });
+      transports.set(spec.id, t);
+    }
+    return t;
+  };
+
+  return async (run: SyncRun): Promise<PageSource> => {
+    const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
+    if (resource.parent) {
+      throw new SpecError(spec.id, [
+        `resources.${run.resource}.parent: parent/child syncs are not supported yet`,
+      ]);
+    }
+    const connection = await getConnection(deps.db, deps.secretBox, run.integration, run.connection);
+    const where = `connection ${run.integration}/${run.connection}`;
+    const inputs: AuthInputs = {
+      secrets: connection.secrets,
+      config: connection.config,
+      env: deps.env,
+      where,
+    };
+    const auth = applyAuth(spec.auth, inputs);
+    const http = transportFor(spec);
+    // The base URL's own path is a prefix: https://api.x/v2 + /issues → /v2/issues.
+    const base = new URL(spec.baseUrl);
+    base.pathname = `${base.pathname.replace(/\/$/, '')}${fillPath(resource.request.path, connection.config, spec.id)}`;
+    const pagination = resource.pagination;
+
+    return {
+      async readPage(req: PageRequest): Promise<Page> {
+        const state = req.checkpoint ? (req.checkpoint as Checkpoint).state : firstState(pagination);
+        const url = new URL('url' in state.request ? state.request.url : base.toString());
+        if (!('url' in state.request)) {
+          const query: Record<string, string> = {};
+          for (const [k, v] of Object.entries(resource.request.query)) query[k] = String(v);
+          if (resource.incremental && req.since)
+            query[resource.incremental.param] = formatSince(req.since, resource);
+          Object.assign(query, state.request.query);
+          for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+        }
+        for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
+
+        const response = await http.requestJson({
+          url: url.toString(),
+          method: resource.request.method,
+          headers: { ...spec.headers, ...resource.request.headers, ...auth.headers },
+          ...(resource.request.body !== undefined ? { body: resource.request.body } : {}),
+          context: { integration: run.integration, connection: run.connection, resource: run.resource },
+          signal: req.signal,
+          secretParams: auth.secretParams,
+        });
+        const raws = valueAtPath(response.body, resource.recordsPath);
+        if (!Array.isArray(raws)) {
+          throw new ProviderError(
+            'decode',
+            `expected an array of records at ${resource.recordsPath ? `"${resource.recordsPath}"` : 'the top of the body'}`,
+            {
+              integration: run.integration,
+              connection: run.connection,
+              resource: run.resource,
+              method: resource.request.method,
+              path: url.pathname,
+            },
+          );
+        }
+        const records: KeyedRecord[] = [];
+        const quarantined: QuarantinedRecord[] = [];
+        let highWater: string | null = null;
+        for (const raw of raws) {
+          const mapped = mapRecord(resource, raw);
+          if (!mapped.ok) {
+            quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
+            continue;
+          }
+          records.push({ key: mapped.key, data: mapped.record });
+          if (resource.incremental) {
+            const v = mapped.record[resource.incremental.cursorField];
+            if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
+          }
+        }
+        const step = nextPage(pagination, state, {
+          body: response.body,
+          header: (name) => response.header(name),
+          recordCount: raws.length,
+          requestUrl: url.toString(),
+        });
+        const label = step.done ? null : step.label;
+        return {
+          records,
+          quarantined,
+          fetched: raws.length,
+          checkpoint: { state: step.state, label } satisfies Checkpoint,
+          done: step.done,
+          total: totalOf(pagination, response.body),
+          cursorLabel: label,
+          highWater,
+        };
+      },
+    };
+  };
+}

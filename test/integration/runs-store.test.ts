@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { listRecords } from '../../src/store/records.js';
+import { commitPage, finishRun, getRun, startRun, type PageCommit } from '../../src/store/runs.js';
+import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
+
+describe('runs store: fenced page commits, deletion detection, high-water mark', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await testEnv();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  const recs = (from: number, to: number, extra: Record<string, unknown> = {}) =>
+    Array.from({ length: to - from + 1 }, (_, i) => ({
+      key: String(from + i),
+      data: { id: from + i, ...extra },
+    }));
+
+  function page(
+    runId: string,
+    expectedPages: number,
+    records = recs(1, 3),
+    over: Partial<PageCommit> = {},
+  ): PageCommit {
+    return {
+      runId,
+      expectedPages,
+      checkpoint: { next: expectedPages + 1 },
+      done: false,
+      total: null,
+      highWater: null,
+      fetched: records.length,
+      records,
+      quarantined: [],
+      trackSeen: true,
+      ...over,
+    };
+  }
+
+  it('commits a page once: a replayed commit of the same page changes nothing', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    const first = await commitPage(env.db, scope, page(run.id, 0));
+    assert.equal(first.committed, true);
+    const again = await commitPage(env.db, scope, page(run.id, 0));
+    assert.deepEqual(again, { committed: false, reason: 'already-committed' });
+    const stored = await getRun(env.db, run.id);
+    assert.equal(stored?.pages, 1);
+    assert.equal(stored?.fetched, 3);
+    assert.equal(stored?.inserted, 3);
+    assert.deepEqual(stored?.checkpoint, { next: 1 });
+  });
+
+  it('two concurrent attempts at the same page: exactly one commits', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    const results = await Promise.all([
+      commitPage(env.db, scope, page(run.id, 0, recs(1, 50))),
+      commitPage(env.db, scope, page(run.id, 0, recs(1, 50))),
+    ]);
+    assert.equal(results.filter((r) => r.committed).length, 1);
+    const stored = await getRun(env.db, run.id);
+    assert.equal(stored?.inserted, 50);
+    assert.equal(stored?.fetched, 50);
+  });
+
+  it('a completed full run marks exactly the records it did not see as deleted', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r1.id, 0, recs(1, 10)));
+    await commitPage(env.db, scope, page(r1.id, 1, recs(11, 20), { done: true }));
+    assert.equal((await finishRun(env.db, { runId: r1.id, status: 'completed' })).deleted, 0);
+
+    const r2 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r2.id, 0, recs(1, 5)));
+    await commitPage(env.db, scope, page(r2.id, 1, recs(8, 20), { done: true }));
+    const done = await finishRun(env.db, { runId: r2.id, status: 'completed' });
+    assert.equal(done.deleted, 2);
+    assert.equal(done.unchanged, 18);
+    const live = await listRecords(env.db, scope);
+    assert.equal(live.length, 18);
+    assert.ok(!live.some((r) => r.key === '6' || r.key === '7'));
+    // finishing again is a no-op that returns the stored outcome
+    assert.equal((await finishRun(env.db, { runId: r2.id, status: 'failed' })).status, 'completed');
+  });
+
+  it('a failed or cancelled full run deletes nothing, and refuses later page commits', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r1.id, 0, recs(1, 10), { done: true }));
+    await finishRun(env.db, { runId: r1.id, status: 'completed' });
+    const r2 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r2.id, 0, recs(1, 2)));
+    const cancelled = await finishRun(env.db, { runId: r2.id, status: 'cancelled', error: 'by operator' });
+    assert.equal(cancelled.deleted, 0);
+    assert.equal((await listRecords(env.db, scope)).length, 10);
+    assert.deepEqual(await commitPage(env.db, scope, page(r2.id, 1)), {
+      committed: false,
+      reason: 'run-not-running',
+    });
+  });
+
+  it('quarantines invalid records with the reason and counts them', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(
+      env.db,
+      scope,
+      page(run.id, 0, recs(1, 2), {
+        fetched: 3,
+        quarantined: [{ key: '3', raw: { id: 3 }, reason: 'title: required' }],
+      }),
+    );
+    const rows = await env.db.selectFrom('quarantine').selectAll().where('run_id', '=', run.id).execute();
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.reason, 'title: required');
+    assert.equal((await getRun(env.db, run.id))?.quarantined, 1);
+  });
+
+  it('an incremental run starts from the stored high-water mark and advances it only on completion', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, {
+      ...scope,
+      id: uniqueId('run'),
+      workflowId: 'w',
+      kind: 'incremental',
+    });
+    assert.equal(r1.since, null);
+    await commitPage(
+      env.db,
+      scope,
+      page(r1.id, 0, recs(1, 2), { highWater: '2026-01-05T00:00:00.000Z', done: true }),
+    );
+    const failed = await startRun(env.db, {
+      ...scope,
+      id: uniqueId('run'),
+      workflowId: 'w',
+      kind: 'incremental',
+    });
+    assert.equal(failed.since, null, 'r1 has not completed yet');
+    await finishRun(env.db, { runId: failed.id, status: 'failed' });
+    await finishRun(env.db, { runId: r1.id, status: 'completed' });
+    const r2 = await startRun(env.db, {
+      ...scope,
+      id: uniqueId('run'),
+      workflowId: 'w',
+      kind: 'incremental',
+    });
+    assert.equal(r2.since, '2026-01-05T00:00:00.000Z');
+    assert.equal((await finishRun(env.db, { runId: r2.id, status: 'completed' })).deleted, 0);
+  });
+});
