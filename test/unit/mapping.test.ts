@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { coerce } from '../../src/mapping/coerce.js';
+import { mapFields, mapRecord, primaryKeyOf, validateRecord } from '../../src/mapping/map-record.js';
+import { fieldsSchema, recordSchemaSchema } from '../../src/mapping/schema.js';
+
+describe('coerce', () => {
+  it('numbers and integers', () => {
+    assert.deepEqual(coerce('12.5', 'number'), { ok: true, value: 12.5 });
+    assert.deepEqual(coerce(' 7 ', 'integer'), { ok: true, value: 7 });
+    assert.deepEqual(coerce('', 'number'), { ok: true, value: null });
+    assert.deepEqual(coerce(null, 'integer'), { ok: true, value: null });
+    assert.deepEqual(coerce('abc', 'number'), { ok: false, message: 'expected a number, got "abc"' });
+    assert.deepEqual(coerce('1.5', 'integer'), { ok: false, message: 'expected an integer, got "1.5"' });
+    assert.equal(coerce(Number.NaN, 'number').ok, false);
+    assert.equal(coerce('9007199254740993', 'integer').ok, false, 'beyond 2^53 cannot be stored exactly');
+    assert.equal(coerce({}, 'number').ok, false);
+  });
+  it('booleans', () => {
+    for (const t of [true, 'true', 'TRUE', '1', 1, 'yes'])
+      assert.deepEqual(coerce(t, 'boolean'), { ok: true, value: true });
+    for (const f of [false, 'false', '0', 0, 'no', 'off'])
+      assert.deepEqual(coerce(f, 'boolean'), { ok: true, value: false });
+    assert.equal(coerce('maybe', 'boolean').ok, false);
+    assert.equal(coerce(2, 'boolean').ok, false);
+  });
+  it('timestamps: ISO with offsets to UTC, unix seconds vs milliseconds, invalid dates', () => {
+    assert.deepEqual(coerce('2026-01-02T03:04:05+02:00', 'timestamp'), {
+      ok: true,
+      value: '2026-01-02T01:04:05.000Z',
+    });
+    assert.deepEqual(coerce(1_700_000_000, 'timestamp'), { ok: true, value: '2023-11-14T22:13:20.000Z' });
+    assert.deepEqual(coerce(1_700_000_000_000, 'timestamp'), { ok: true, value: '2023-11-14T22:13:20.000Z' });
+    assert.deepEqual(coerce('1700000000', 'timestamp', 'unix'), {
+      ok: true,
+      value: '2023-11-14T22:13:20.000Z',
+    });
+    assert.deepEqual(coerce(5, 'timestamp', 'unix-ms'), { ok: true, value: '1970-01-01T00:00:00.005Z' });
+    assert.equal(coerce('2026-13-45', 'timestamp').ok, false);
+    assert.equal(coerce('yesterday', 'timestamp').ok, false);
+    assert.equal(coerce(1e20, 'timestamp').ok, false);
+    assert.deepEqual(coerce('', 'timestamp'), { ok: true, value: null });
+  });
+  it('strings refuse objects', () => {
+    assert.deepEqual(coerce(42, 'string'), { ok: true, value: '42' });
+    assert.equal(coerce({ a: 1 }, 'string').ok, false);
+  });
+});
+
+describe('mapFields', () => {
+  const raw = { id: '7', user: { login: 'ada' }, labels: [{ name: 'bug' }], count: null, extra: 'x' };
+  it('renames, reads nested paths and array indexes, applies defaults and constants', () => {
+    const fields = fieldsSchema.parse({
+      id: { type: 'integer' },
+      author: 'user.login',
+      first_label: 'labels.0.name',
+      missing: 'nope.deeper',
+      count: { type: 'integer', default: 0 },
+      source: { const: 'tracker', type: 'string' },
+    });
+    assert.deepEqual(mapFields(fields, false, raw), {
+      record: { id: 7, author: 'ada', first_label: 'bug', missing: null, count: 0, source: 'tracker' },
+      problems: [],
+    });
+  });
+  it('keeps unmapped fields with passthrough, all fields without a mapping', () => {
+    assert.equal(mapFields(fieldsSchema.parse({ id: 'id' }), true, raw).record.extra, 'x');
+    assert.deepEqual(mapFields(undefined, undefined, raw).record, raw);
+  });
+  it('collects every coercion failure by field', () => {
+    const fields = fieldsSchema.parse({ a: { type: 'integer' }, b: { type: 'timestamp' } });
+    assert.deepEqual(mapFields(fields, false, { a: 'x', b: 'never' }).problems, [
+      'a: expected a number, got "x"',
+      'b: expected a timestamp, got "never"',
+    ]);
+  });
+});
+
+describe('primaryKeyOf, validateRecord, mapRecord', () => {
+  it('builds single and composite keys unambiguously', () => {
+    assert.deepEqual(primaryKeyOf({ id: 5 }, 'id'), { key: '5' });
+    assert.deepEqual(primaryKeyOf({ a: 'x,y', b: 'z' }, ['a', 'b']), { key: '["x,y","z"]' });
+    assert.notDeepEqual(
+      primaryKeyOf({ a: 'x', b: 'y,z' }, ['a', 'b']),
+      primaryKeyOf({ a: 'x,y', b: 'z' }, ['a', 'b']),
+    );
+    assert.deepEqual(primaryKeyOf({ id: null }, 'id'), { missing: 'id' });
+    assert.deepEqual(primaryKeyOf({ id: { x: 1 } }, 'id'), { missing: 'id' });
+  });
+  it('validates types, required and nullable', () => {
+    const schema = recordSchemaSchema.parse({
+      id: { type: 'integer', required: true, nullable: false },
+      title: { type: 'string', required: true },
+      at: { type: 'timestamp' },
+    });
+    assert.deepEqual(validateRecord(schema, { id: 1, title: 't', at: '2026-01-01T00:00:00Z' }), []);
+    assert.deepEqual(validateRecord(schema, { id: null, at: 'x' }), [
+      'id: must not be null',
+      'title: required',
+      'at: expected timestamp, got "x"',
+    ]);
+  });
+  it('maps a record or says why it cannot, keeping the key when there is one', () => {
+    const config = {
+      fields: fieldsSchema.parse({ id: { type: 'integer' }, n: { type: 'number' } }),
+      primaryKey: 'id',
+      map: (r: Record<string, unknown>) => ({ ...r, doubled: Number(r.n) * 2 }),
+    };
+    assert.deepEqual(mapRecord(config, { id: '3', n: '2' }), {
+      ok: true,
+      key: '3',
+      record: { id: 3, n: 2, doubled: 4 },
+    });
+    assert.deepEqual(mapRecord(config, { id: '3', n: 'x' }), {
+      ok: false,
+      key: '3',
+      reason: 'n: expected a number, got "x"',
+    });
+    assert.deepEqual(mapRecord(config, { n: 1 }), {
+      ok: false,
+      key: null,
+      reason: 'id: primary key is missing',
+    });
+    assert.equal(mapRecord(config, [1]).ok, false);
+    const throwing = {
+      primaryKey: 'id',
+      map: () => {
+        throw new Error('boom');
+      },
+    };
+    assert.deepEqual(mapRecord(throwing, { id: 1 }), { ok: false, key: '1', reason: 'map(): boom' });
+  });
+});

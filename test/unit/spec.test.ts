@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { defineIntegration, parseSpec } from '../../src/spec/define.js';
+import { SpecError } from '../../src/spec/errors.js';
+import { loadSpec, loadSpecs } from '../../src/spec/load.js';
+
+const minimal = {
+  id: 'tracker',
+  baseUrl: 'https://api.tracker.example/v2',
+  secrets: { token: 'API token' },
+  auth: { type: 'bearer', token: 'token' },
+  resources: { issues: { request: { path: '/issues' }, recordsPath: 'data', primaryKey: 'id' } },
+};
+
+function problems(input: unknown): string[] {
+  try {
+    parseSpec(input, 'spec.json');
+  } catch (error) {
+    assert.ok(error instanceof SpecError, String(error));
+    assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace in the message');
+    return error.problems;
+  }
+  assert.fail('expected the spec to be rejected');
+}
+
+describe('spec schema', () => {
+  it('fills defaults for a minimal spec', () => {
+    const spec = parseSpec(minimal, 'x');
+    assert.equal(spec.resources.issues?.request.method, 'GET');
+    assert.deepEqual(spec.resources.issues?.pagination, { type: 'none', stopOnEmptyPage: true });
+    assert.equal(spec.retry.timeoutMs, 30_000);
+    assert.equal(spec.retry.maxAttempts, 8);
+    assert.ok(Object.isFrozen(spec));
+  });
+
+  it('accepts every auth kind and pagination kind', () => {
+    const auths = [
+      { type: 'none' },
+      { type: 'bearer', token: 'token' },
+      { type: 'bearer', token: { env: 'TRACKER_TOKEN' } },
+      { type: 'api-key', in: 'header', name: 'X-Api-Key', value: 'token' },
+      { type: 'api-key', in: 'query', name: 'api_key', value: 'token' },
+      { type: 'basic', username: 'token', password: 'token' },
+      { type: 'custom-headers', headers: { 'X-Auth': 'Token {secrets.token}' } },
+    ];
+    for (const auth of auths) parseSpec({ ...minimal, auth }, 'x');
+    const paginations = [
+      { type: 'none' },
+      { type: 'page', pageSize: 50, sizeParam: 'per_page', totalPagesPath: 'meta.pages' },
+      { type: 'offset', pageSize: 100, totalPath: 'total' },
+      { type: 'cursor', cursorPath: 'meta.next', param: 'after' },
+      { type: 'cursor', cursorHeader: 'X-Next-Cursor' },
+      { type: 'link-header', sizeParam: 'per_page', pageSize: 100 },
+      { type: 'next-url', nextUrlPath: 'links.next' },
+    ];
+    for (const pagination of paginations) {
+      parseSpec({ ...minimal, resources: { issues: { ...minimal.resources.issues, pagination } } }, 'x');
+    }
+  });
+
+  it('lists every mistake with its path', () => {
+    const list = problems({
+      id: 'Bad Id',
+      baseUrl: 'ftp://x',
+      secrets: { token: 'API token' },
+      auth: { type: 'bearer', token: 'missing_secret' },
+      resources: {
+        issues: {
+          request: { path: 'issues/{owner}' },
+          primaryKey: 'id',
+          pagination: { type: 'cursor', param: 'after' },
+          parent: { resource: 'repos', params: {} },
+        },
+        comments: {
+          request: { path: '/c' },
+          primaryKey: 'id',
+          pagination: { type: 'pages' },
+          surprise: true,
+        },
+      },
+    });
+    const expected = [
+      /^id: lower-case letters/,
+      /^baseUrl: must be an http\(s\) URL$/,
+      /^resources\.issues\.request\.path: must start with "\/"$/,
+      /^resources\.comments\.pagination\.type: expected one of "none", "page", "offset", "cursor", "link-header", "next-url"$/,
+      /^resources\.comments\.surprise: unknown field$/,
+    ];
+    for (const re of expected)
+      assert.ok(
+        list.some((p) => re.test(p)),
+        `missing ${re}: got\n${list.join('\n')}`,
+      );
+  });
+
+  it('checks cross-field rules: secrets, cursor source, parents, placeholders, incremental fields', () => {
+    const list = problems({
+      ...minimal,
+      auth: { type: 'bearer', token: 'nope' },
+      resources: {
+        issues: {
+          request: { path: '/repos/{owner}/{parent.repo}/issues' },
+          primaryKey: 'id',
+          fields: { id: 'id' },
+          pagination: { type: 'cursor', param: 'after' },
+          parent: { resource: 'repos', params: {} },
+          incremental: { cursorField: 'updated_at', param: 'since' },
+        },
+      },
+    });
+    assert.deepEqual(list.sort(), [
+      'auth.token: secret "nope" is not declared in secrets (declared: token)',
+      'resources.issues.incremental.cursorField: "updated_at" is not a mapped field',
+      'resources.issues.pagination.cursorPath: required when type is "cursor" (or give cursorHeader)',
+      'resources.issues.parent.resource: no resource "repos" (resources: issues)',
+      'resources.issues.request.path: {owner} is not a connectionConfig field (declared: none)',
+      'resources.issues.request.path: {parent.repo} needs parent.params.repo',
+    ]);
+  });
+
+  it('defineIntegration accepts a map function; JSON cannot carry one', () => {
+    const spec = defineIntegration({
+      ...minimal,
+      auth: { type: 'bearer', token: 'token' },
+      resources: { issues: { ...minimal.resources.issues, map: (r) => ({ ...r, extra: 1 }) } },
+    });
+    assert.equal(typeof spec.resources.issues?.map, 'function');
+    assert.ok(
+      problems({ ...minimal, resources: { issues: { ...minimal.resources.issues, map: 'x => x' } } }).some(
+        (p) => /map: must be a function/.test(p),
+      ),
+    );
+  });
+});
+
+describe('spec loading', () => {
+  async function dir(files: Record<string, string>): Promise<string> {
+    const d = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-specs-'));
+    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(d, name), text);
+    return d;
+  }
+
+  it('loads JSON, YAML and TypeScript specs from a directory', async () => {
+    const d = await dir({
+      'a.json': JSON.stringify(minimal),
+      'b.yaml':
+        'id: other\nbaseUrl: http://localhost:1\nresources:\n  things:\n    request: { path: /things }\n    primaryKey: id\n',
+      'c.ts': `import { defineIntegration } from '${path.resolve('src/spec/define.ts')}';\nexport default defineIntegration({ id: 'third', baseUrl: 'http://x', resources: { r: { request: { path: '/r' }, primaryKey: 'id' } } });\n`,
+      'notes.txt': 'ignored',
+    });
+    const specs = await loadSpecs(d);
+    assert.deepEqual([...specs.keys()].sort(), ['other', 'third', 'tracker']);
+  });
+
+  it("reports YAML syntax errors with line and column, and every file's problems at once", async () => {
+    const d = await dir({
+      'bad.yaml': 'id: x\nresources:\n  - [unclosed\n',
+      'worse.json': JSON.stringify({ ...minimal, baseUrl: 'nope' }),
+      'dup1.json': JSON.stringify(minimal),
+      'dup2.json': JSON.stringify(minimal),
+    });
+    await assert.rejects(loadSpecs(d), (error: unknown) => {
+      assert.ok(error instanceof SpecError);
+      const text = error.problems.join('\n');
+      assert.match(text, /bad\.yaml: line \d+, column \d+/);
+      assert.match(text, /worse\.json: baseUrl: must be an http\(s\) URL/);
+      assert.match(text, /dup2\.json: id "tracker" is also used by .*dup1\.json/);
+      return true;
+    });
+  });
+
+  it('names a missing file and an unsupported type', async () => {
+    await assert.rejects(loadSpec('/nonexistent/spec.json'), /file not found/);
+    await assert.rejects(loadSpec('spec.toml'), /unsupported spec file type "\.toml"/);
+  });
+
+  it('ships example specs that validate', async () => {
+    const specs = await loadSpecs('integrations');
+    assert.ok(specs.size >= 1);
+  });
+});
