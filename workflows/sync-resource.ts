@@ -35,7 +35,7 @@ function activities(input: SyncWorkflowInput) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '15 minutes',
     // A worker that dies mid-page is noticed within this and the page is retried elsewhere.
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
     retry: {
       initialInterval: retry.initialIntervalMs,
       maximumInterval: retry.maxIntervalMs,

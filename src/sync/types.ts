@@ -26,6 +26,8 @@ export interface SyncWorkflowInput extends SyncTarget {
   /** Pages after which the workflow continues as new even if Temporal does not suggest it yet. */
   pagesPerExecution?: number;
   retry?: RetrySettings;
+  /** How soon a worker that died mid-page is noticed and the page retried elsewhere (default 30 s). */
+  heartbeatTimeoutMs?: number;
   /** Set when continuing as new: the run this execution carries on. */
   carry?: { runId: string; startedAtMs: number; paused: boolean };
 }

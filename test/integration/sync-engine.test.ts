@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { defineIntegration } from '../../src/spec/define.js';
-import type { IntegrationSpec } from '../../src/spec/schema.js';
 import { listRecords } from '../../src/store/records.js';
 import { getRun } from '../../src/store/runs.js';
 import { cancelSync, pauseSync, resumeSync, syncProgress } from '../../src/temporal/sync-client.js';
@@ -11,77 +9,10 @@ import {
   generateRecords,
   startProviderSimulator,
   type ProviderSimulator,
-  type SimPagination,
 } from '../../src/testing/simulator.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
+import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
-
-const TOKEN = 's3cret-token-value';
-
-function trackerSpec(baseUrl: string): IntegrationSpec {
-  const paging = (type: SimPagination) => {
-    switch (type) {
-      case 'page':
-        return {
-          type: 'page' as const,
-          pageParam: 'page',
-          sizeParam: 'per_page',
-          pageSize: 100,
-          totalPath: 'total',
-        };
-      case 'offset':
-        return {
-          type: 'offset' as const,
-          offsetParam: 'offset',
-          limitParam: 'limit',
-          pageSize: 100,
-          totalPath: 'total',
-        };
-      case 'cursor':
-        return {
-          type: 'cursor' as const,
-          cursorPath: 'next_cursor',
-          param: 'cursor',
-          limitParam: 'limit',
-          pageSize: 100,
-          hasMorePath: 'has_more',
-        };
-      case 'link-header':
-        return { type: 'link-header' as const, sizeParam: 'per_page', pageSize: 100 };
-      case 'next-url':
-        return { type: 'next-url' as const, nextUrlPath: 'next' };
-    }
-  };
-  const resource = (path: string, type: SimPagination) => ({
-    request: { path },
-    recordsPath: 'data',
-    primaryKey: 'id',
-    fields: {
-      id: { from: 'id', type: 'integer' as const },
-      title: 'title',
-      state: 'state',
-      priority: { type: 'integer' as const },
-      updated_at: { type: 'timestamp' as const },
-    },
-    schema: { title: { type: 'string' as const, required: true, nullable: false } },
-    pagination: paging(type),
-    incremental: { cursorField: 'updated_at', param: 'updated_since', lookbackSeconds: 60 },
-  });
-  return defineIntegration({
-    id: 'tracker',
-    baseUrl,
-    secrets: { token: 'API token' },
-    auth: { type: 'bearer', token: 'token' },
-    retry: { timeoutMs: 1000 },
-    resources: {
-      issues: resource('/issues', 'page'),
-      by_offset: resource('/by_offset', 'offset'),
-      by_cursor: resource('/by_cursor', 'cursor'),
-      by_link: resource('/by_link', 'link-header'),
-      by_next: resource('/by_next', 'next-url'),
-    },
-  });
-}
 
 describe('sync engine: durable paginated syncs on the real stack', () => {
   let env: TestEnv;

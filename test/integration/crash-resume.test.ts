@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { listRecords } from '../../src/store/records.js';
+import { getRun } from '../../src/store/runs.js';
+import { saveConnection } from '../../src/store/connections.js';
+import { SecretBox } from '../../src/store/secret-box.js';
+import { startSync, syncProgress } from '../../src/temporal/sync-client.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
+import { TEST_KEY } from '../helpers/engine.js';
+import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
+import { TOKEN } from '../helpers/tracker-spec.js';
+
+describe('crash resume: a worker killed with SIGKILL mid-sync, again and again', () => {
+  let env: TestEnv;
+  let sim: ProviderSimulator;
+  let child: ChildProcess | undefined;
+  const taskQueue = uniqueId('crash');
+
+  before(async () => {
+    env = await testEnv();
+    sim = await startProviderSimulator({
+      auth: { type: 'bearer', token: TOKEN },
+      latencyMs: 15,
+      resources: { by_cursor: { records: generateRecords(3_000), pagination: 'cursor' } },
+    });
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await sim?.close();
+    await env?.close();
+  });
+
+  function startWorkerProcess(): Promise<ChildProcess> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: env.databaseUrl,
+        TEMPORAL_ADDRESS: env.temporalAddress,
+        TASK_QUEUE: taskQueue,
+        SIM_URL: sim.url,
+        ENC_KEY: TEST_KEY,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return new Promise((resolve, reject) => {
+      proc.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) resolve(proc);
+      });
+      proc.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
+    });
+  }
+
+  it("completes with exactly the provider's records: no gap, no duplicate effect, counts right", async () => {
+    const conn = uniqueId('acme');
+    await saveConnection(env.db, SecretBox.fromKey(TEST_KEY), {
+      integration: 'tracker',
+      id: conn,
+      config: {},
+      secrets: { token: TOKEN },
+    });
+    child = await startWorkerProcess();
+    // by_cursor pages by 100: 30 pages, 2 per activity call; a dead worker is noticed within 2 s.
+    const handle = await startSync(
+      env.client,
+      {
+        integration: 'tracker',
+        connection: conn,
+        resource: 'by_cursor',
+        kind: 'full',
+        pagesPerActivity: 2,
+        heartbeatTimeoutMs: 2000,
+        retry: { maxAttempts: 20, initialIntervalMs: 200, maxIntervalMs: 1000 },
+      },
+      { taskQueue },
+    );
+    let kills = 0;
+    let lastPages = -1;
+    const deadline = Date.now() + 120_000;
+    while (kills < 3 && Date.now() < deadline) {
+      const p = await syncProgress(handle).catch(() => undefined);
+      if (p && p.pages > lastPages + 3 && p.status === 'running') {
+        lastPages = p.pages;
+        child.kill('SIGKILL');
+        kills++;
+        await new Promise((r) => setTimeout(r, 300));
+        child = await startWorkerProcess();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const result = await handle.result();
+    assert.equal(kills, 3);
+    assert.equal(result.status, 'completed');
+    assert.deepEqual(
+      [result.pages, result.fetched, result.inserted, result.updated, result.unchanged],
+      [30, 3000, 3000, 0, 0],
+    );
+    const stored = await listRecords(env.db, {
+      integration: 'tracker',
+      connection: conn,
+      resource: 'by_cursor',
+    });
+    assert.equal(stored.length, 3000);
+    assert.deepEqual(
+      stored.map((r) => Number(r.key)).sort((a, b) => a - b),
+      sim.records('by_cursor').map((r) => Number(r.id)),
+    );
+    const run = await getRun(env.db, handle.firstExecutionRunId);
+    assert.equal(run?.fetched, 3000, 'no page counted twice');
+  });
+});
