@@ -1,5 +1,10 @@
 /**
  * `npm run bench`: each benchmark runs its subject and a baseline in the same process and prints the
- * ratio. The sync, rate-ledger and webhook benchmarks land with those features.
+ * ratio. Uses DATABASE_URL / TEMPORAL_ADDRESS when set, otherwise starts an embedded Postgres and a
+ * Temporal dev server itself.  `npm run bench -- 20000` runs the sync benchmark on 20,000 records.
  */
-console.log('no benchmarks yet: the sync, rate-ledger and webhook benchmarks come with those features');
+import { syncBenchmark } from './sync.bench.js';
+
+const records = Number(process.argv[2] ?? 100_000);
+await syncBenchmark(records);
+process.exit(0);
