@@ -48,7 +48,7 @@ describe('crash resume: a worker killed with SIGKILL mid-sync, again and again',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     return new Promise((resolve, reject) => {
-      proc.stdout!.on('data', (d: Buffer) => {
+      proc.stdout.on('data', (d: Buffer) => {
         if (d.toString().includes('ready')) resolve(proc);
       });
       proc.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
