@@ -28,7 +28,8 @@ const program = new Command('syncwright')
   .option('--verbose', 'print stack traces and debug logs')
   .option('--json', 'machine-readable output')
   .option('--specs <file|dir>', 'spec file or directory (default: ./integrations or SYNCWRIGHT_SPECS)')
-  .showHelpAfterError();
+  // Wrong arguments get one line; `--help` shows the usage.
+  .configureOutput({ outputError: (text, write) => write(`syncwright: ${text.replace(/^error: /, '')}`) });
 
 /** Runs a command with a context whose resources are closed when it ends. */
 function action<A extends unknown[]>(
