@@ -11,7 +11,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export function createDb(connectionString: string, options: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
-  // An idle client losing its server (Postgres restart) must not crash the process; the pool replaces it.
+  // A client losing its server (Postgres restart) must not crash the process: the query in flight fails
+  // (and is retried by its activity), idle clients are replaced by the pool.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
