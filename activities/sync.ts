@@ -2,15 +2,33 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../src/store/db.js';
 import { commitPage, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
-import type { RunStatus, RunSummary, StartRunInput, SyncPagesInput } from '../src/sync/types.js';
+import { SpecError } from '../src/spec/errors.js';
+import type { IntegrationSpec } from '../src/spec/schema.js';
+import { scalarText, valueAtPath } from '../src/sync/records-at-path.js';
+import { lookupResource } from '../src/sync/spec-page-source.js';
+import type {
+  ParentBatch,
+  ParentRef,
+  RunCounts,
+  RunStatus,
+  RunSummary,
+  StartRunInput,
+  SyncPagesInput,
+  SyncTarget,
+} from '../src/sync/types.js';
 import { toFailure } from './failures.js';
 
 export interface SyncActivityDeps {
   db: Db;
+  specs: ReadonlyMap<string, IntegrationSpec>;
   openPageSource: OpenPageSource;
 }
 
-export function runSummary(run: SyncRun, cursor: string | null = null): RunSummary {
+export function runSummary(
+  run: SyncRun,
+  cursor: string | null = null,
+  childOf: string | null = null,
+): RunSummary {
   return {
     runId: run.id,
     status: run.status,
@@ -25,6 +43,7 @@ export function runSummary(run: SyncRun, cursor: string | null = null): RunSumma
     cursor,
     done: run.done,
     error: run.error,
+    childOf,
   };
 }
 
@@ -36,7 +55,7 @@ function cursorLabelOf(checkpoint: unknown): string | null {
   return null;
 }
 
-export function createSyncActivities({ db, openPageSource }: SyncActivityDeps) {
+export function createSyncActivities({ db, specs, openPageSource }: SyncActivityDeps) {
   async function loadRun(runId: string): Promise<SyncRun> {
     const run = await getRun(db, runId);
     if (!run) {
@@ -52,6 +71,12 @@ export function createSyncActivities({ db, openPageSource }: SyncActivityDeps) {
   return {
     /** Creates the run row (idempotent) and returns its starting summary. */
     async startSyncRun(input: StartRunInput): Promise<RunSummary> {
+      let childOf: string | null;
+      try {
+        childOf = lookupResource(specs, input.integration, input.resource).resource.parent?.resource ?? null;
+      } catch (error) {
+        throw toFailure(error);
+      }
       const run = await startRun(db, {
         id: input.runId,
         workflowId: input.workflowId,
@@ -59,8 +84,58 @@ export function createSyncActivities({ db, openPageSource }: SyncActivityDeps) {
         connection: input.connection,
         resource: input.resource,
         kind: input.kind,
+        parentKey: input.parent?.key ?? null,
+        parentParams: input.parent?.params ?? null,
       });
-      return runSummary(run);
+      return runSummary(run, null, input.parent ? null : childOf);
+    },
+
+    /**
+     * The next parent records of a child resource (from the records store), with the path params the
+     * child's requests need. Keys and params only: records themselves never enter workflow history.
+     */
+    async listParents(input: SyncTarget & { after: string | null; limit: number }): Promise<ParentBatch> {
+      let mapping: Record<string, string>;
+      let parentResource: string;
+      try {
+        const { resource } = lookupResource(specs, input.integration, input.resource);
+        if (!resource.parent)
+          throw new SpecError(input.integration, [`resources.${input.resource} has no parent`]);
+        mapping = resource.parent.params;
+        parentResource = resource.parent.resource;
+      } catch (error) {
+        throw toFailure(error);
+      }
+      let q = db
+        .selectFrom('records')
+        .select(['record_key', 'data'])
+        .where('integration', '=', input.integration)
+        .where('connection', '=', input.connection)
+        .where('resource', '=', parentResource)
+        .where('deleted_at', 'is', null)
+        .orderBy('record_key')
+        .limit(input.limit + 1);
+      if (input.after !== null) q = q.where('record_key', '>', input.after);
+      const rows = await q.execute();
+      const page = rows.slice(0, input.limit);
+      const parents: ParentRef[] = [];
+      let skipped = 0;
+      for (const row of page) {
+        const params: Record<string, string> = {};
+        for (const [name, field] of Object.entries(mapping)) {
+          const v = valueAtPath(row.data, field);
+          if (v === undefined || v === null || v === '') break;
+          params[name] = scalarText(v);
+        }
+        if (Object.keys(params).length === Object.keys(mapping).length)
+          parents.push({ key: row.record_key, params });
+        else skipped++;
+      }
+      return {
+        parents,
+        skipped,
+        nextAfter: rows.length > input.limit ? (page.at(-1)?.record_key ?? null) : null,
+      };
     },
 
     /**
@@ -85,7 +160,12 @@ export function createSyncActivities({ db, openPageSource }: SyncActivityDeps) {
           });
           await commitPage(
             db,
-            { integration: run.integration, connection: run.connection, resource: run.resource },
+            {
+              integration: run.integration,
+              connection: run.connection,
+              resource: run.resource,
+              parentKey: run.parentKey,
+            },
             {
               runId: run.id,
               expectedPages: run.pages,
@@ -109,11 +189,18 @@ export function createSyncActivities({ db, openPageSource }: SyncActivityDeps) {
     },
 
     /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
-    async finishSyncRun(input: { runId: string; status: Exclude<RunStatus, 'running'>; error?: string }) {
+    async finishSyncRun(input: {
+      runId: string;
+      status: Exclude<RunStatus, 'running'>;
+      error?: string;
+      /** Coordinating runs: the sums of their child runs. */
+      totals?: RunCounts;
+    }) {
       const run = await finishRun(db, {
         runId: input.runId,
         status: input.status,
         ...(input.error ? { error: input.error } : {}),
+        ...(input.totals ? { totals: input.totals } : {}),
       });
       return runSummary(run, cursorLabelOf(run.checkpoint));
     },

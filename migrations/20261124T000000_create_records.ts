@@ -15,6 +15,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('deleted_at', 'timestamptz')
+    // Child resources (issues of each repo): the parent record's key, which scopes deletion detection.
+    .addColumn('parent_key', 'text')
     .addPrimaryKeyConstraint('records_pkey', ['integration', 'connection', 'resource', 'record_key'])
     .execute();
 }

@@ -35,6 +35,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('since', 'text')
     .addColumn('high_water', 'text')
     .addColumn('error', 'text')
+    // Runs of a child resource for one parent record: its key and the path params taken from it.
+    .addColumn('parent_key', 'text')
+    .addColumn('parent_params', 'jsonb')
     .execute();
   await db.schema
     .createIndex('sync_runs_scope_idx')

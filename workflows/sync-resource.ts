@@ -3,9 +3,11 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
   condition,
   ContinueAsNew,
   continueAsNew,
+  executeChild,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -13,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
+import type { RunCounts, RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, type SyncProgress } from './definitions.js';
 import { progressOf, progressDetails } from './progress.js';
 
@@ -53,7 +55,7 @@ function activities(input: SyncWorkflowInput) {
  */
 export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary> {
   const info = workflowInfo();
-  const { startSyncRun, syncPages, finishSyncRun } = activities(input);
+  const { startSyncRun, syncPages, listParents, finishSyncRun } = activities(input);
   const runId = input.carry?.runId ?? info.runId;
   const startedAtMs = input.carry?.startedAtMs ?? Date.now();
   let paused = input.carry?.paused ?? false;
@@ -67,13 +69,86 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   setHandler(progressQuery, progress);
   const report = () => setCurrentDetails(progressDetails(input, progress()));
 
+  let totals: RunCounts | undefined = input.carry?.totals;
   const finish = (status: 'completed' | 'failed' | 'cancelled', error?: string) =>
     // Even when the workflow itself is being cancelled, the run row must be closed.
     CancellationScope.nonCancellable(() =>
       finishSyncRun.executeWithOptions({ summary: `close run as ${status}` }, [
-        { runId, status, ...(error ? { error } : {}) },
+        { runId, status, ...(error ? { error } : {}), ...(totals ? { totals } : {}) },
       ]),
     );
+  const waitWhilePaused = async () => {
+    if (!paused) return;
+    report();
+    await condition(() => !paused || cancelReason !== undefined);
+  };
+
+  /** A child resource: one child workflow per parent record, a bounded number at a time. */
+  const coordinate = async (childOf: string): Promise<RunSummary> => {
+    let after = input.carry?.parentAfter ?? null;
+    const sums: RunCounts = totals ?? {
+      pages: 0,
+      fetched: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      quarantined: 0,
+    };
+    totals = sums;
+    const show = (cursor: string | null): RunSummary => ({
+      runId,
+      status: 'running',
+      ...sums,
+      total: null,
+      cursor,
+      done: false,
+      error: null,
+      childOf,
+    });
+    summary = show(after === null ? null : `after parent ${after}`);
+    report();
+    for (;;) {
+      await waitWhilePaused();
+      if (cancelReason !== undefined) return await finish('cancelled', cancelReason);
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof syncResource>({
+          ...input,
+          carry: { runId, startedAtMs, paused, childOf, parentAfter: after, totals: sums },
+        });
+      }
+      const batch = await listParents.executeWithOptions(
+        { summary: `list ${childOf} records after ${after ?? 'the start'}` },
+        [
+          {
+            integration: input.integration,
+            connection: input.connection,
+            resource: input.resource,
+            after,
+            limit: 20,
+          },
+        ],
+      );
+      await inParallel(batch.parents, input.childConcurrency ?? 4, async (parent) => {
+        const r = await executeChild(syncResource, {
+          workflowId: `${info.workflowId}:${parent.key}`,
+          args: [{ ...input, parent, carry: undefined }],
+          typedSearchAttributes: info.typedSearchAttributes,
+          staticSummary: `${input.kind} sync of ${input.resource} for ${childOf} ${parent.key}`,
+        });
+        for (const k of Object.keys(sums) as (keyof RunCounts)[]) sums[k] += r[k];
+        summary = show(`parent ${parent.key}`);
+        report();
+      });
+      if (batch.nextAfter === null) break;
+      after = batch.nextAfter;
+    }
+    const done = await finish('completed');
+    summary = { ...done, childOf };
+    report();
+    return summary;
+  };
 
   try {
     summary = input.carry
@@ -81,15 +156,14 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
       : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [
           { ...input, runId, workflowId: info.workflowId },
         ]);
+    const childOf = input.carry ? (input.carry.childOf ?? null) : (summary?.childOf ?? null);
+    if (childOf !== null) return await coordinate(childOf);
     report();
     const perCall = input.pagesPerActivity ?? 10;
     const perExecution = input.pagesPerExecution ?? 500;
     let pagesThisExecution = 0;
     while (!summary?.done) {
-      if (paused) {
-        report();
-        await condition(() => !paused || cancelReason !== undefined);
-      }
+      await waitWhilePaused();
       if (cancelReason !== undefined) {
         summary = await finish('cancelled', cancelReason);
         report();
@@ -126,12 +200,28 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   }
 }
 
+/** Runs `fn` over `items` with at most `limit` in flight (deterministic: workflow promises only). */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
 function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  if ((error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause) {
+    return error.cause.message;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
 function failureType(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const cause =
+    error instanceof ActivityFailure || error instanceof ChildWorkflowFailure ? error.cause : error;
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }

@@ -12,7 +12,7 @@ import { listRecords } from '../store/records.js';
 import { listRuns } from '../store/runs.js';
 import { SecretBox } from '../store/secret-box.js';
 import type { SyncRunStatus } from '../store/sync-tables.js';
-import { createSpecPageSources, lookupResource } from '../sync/spec-page-source.js';
+import { lookupResource } from '../sync/spec-page-source.js';
 import type { SyncKind, SyncWorkflowInput } from '../sync/types.js';
 import {
   createSyncSchedule,
@@ -66,10 +66,7 @@ function runWorker(
     address,
     namespace: ctx.config.temporal.namespace,
     taskQueue,
-    activities: createActivities({
-      db,
-      openPageSource: createSpecPageSources({ db, specs, secretBox: box, env: process.env }),
-    }),
+    activities: createActivities({ db, specs, secretBox: box, env: process.env }),
   });
 }
 

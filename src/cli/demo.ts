@@ -11,7 +11,6 @@ import { startLocalStack } from '../stack/local-stack.js';
 import { saveConnection } from '../store/connections.js';
 import { listRecords } from '../store/records.js';
 import { SecretBox } from '../store/secret-box.js';
-import { createSpecPageSources } from '../sync/spec-page-source.js';
 import type { RunSummary, SyncWorkflowInput } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
 import { startSync } from '../temporal/sync-client.js';
@@ -90,12 +89,9 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({
       db: stack.db,
-      openPageSource: createSpecPageSources({
-        db: stack.db,
-        specs: new Map([[spec.id, spec]]),
-        secretBox: box,
-        env: {},
-      }),
+      specs: new Map([[spec.id, spec]]),
+      secretBox: box,
+      env: {},
     }),
   });
   scope.add('worker', () => worker.shutdown());

@@ -19,6 +19,7 @@ export interface RecordsTable {
   last_seen_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Timestamp | null;
+  parent_key: string | null;
 }
 
 export interface Database extends SyncTables, ConnectionTables {

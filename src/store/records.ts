@@ -6,6 +6,8 @@ export interface RecordScope {
   integration: string;
   connection: string;
   resource: string;
+  /** Child resources: the parent record these records belong to. */
+  parentKey?: string | null;
 }
 
 export interface KeyedRecord {
@@ -48,6 +50,7 @@ export async function upsertRecords(
     record_key: r.key,
     data: canonicalJson(r.data),
     content_hash: contentHash(r.data),
+    parent_key: scope.parentKey ?? null,
   }));
   const written = await db
     .insertInto('records')

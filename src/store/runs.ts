@@ -28,6 +28,8 @@ export interface SyncRun extends RecordScope {
   since: string | null;
   highWater: string | null;
   error: string | null;
+  parentKey: string | null;
+  parentParams: Record<string, string> | null;
 }
 
 type RunRow = {
@@ -53,6 +55,8 @@ type RunRow = {
   since: string | null;
   high_water: string | null;
   error: string | null;
+  parent_key: string | null;
+  parent_params: Record<string, string> | null;
 };
 
 function toRun(r: RunRow): SyncRun {
@@ -79,6 +83,8 @@ function toRun(r: RunRow): SyncRun {
     since: r.since,
     highWater: r.high_water,
     error: r.error,
+    parentKey: r.parent_key,
+    parentParams: r.parent_params,
   };
 }
 
@@ -86,6 +92,7 @@ export interface StartRun extends RecordScope {
   id: string;
   workflowId: string;
   kind: SyncKindValue;
+  parentParams?: Record<string, string> | null;
 }
 
 /**
@@ -94,7 +101,8 @@ export interface StartRun extends RecordScope {
  */
 export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
   const state =
-    run.kind === 'incremental'
+    // Child runs (one per parent record) do not track high-water marks yet: they read everything.
+    run.kind === 'incremental' && !run.parentKey
       ? await db
           .selectFrom('sync_state')
           .select('high_water')
@@ -114,6 +122,8 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
       kind: run.kind,
       since: state?.high_water ?? null,
       high_water: state?.high_water ?? null,
+      parent_key: run.parentKey ?? null,
+      parent_params: run.parentParams ? JSON.stringify(run.parentParams) : null,
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
@@ -233,6 +243,16 @@ export interface FinishRun {
   runId: string;
   status: Exclude<SyncRunStatus, 'running'>;
   error?: string;
+  /** Coordinating runs of child resources record the sums of their children. */
+  totals?: {
+    pages: number;
+    fetched: number;
+    inserted: number;
+    updated: number;
+    unchanged: number;
+    deleted: number;
+    quarantined: number;
+  };
 }
 
 /**
@@ -258,6 +278,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         .where('connection', '=', run.connection)
         .where('resource', '=', run.resource)
         .where('deleted_at', 'is', null)
+        .where('parent_key', 'is not distinct from', run.parent_key)
         .where((eb) =>
           eb.not(
             eb.exists(
@@ -273,7 +294,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       deleted = Number(result.numUpdatedRows);
     }
     // Any completed run (full or incremental) read everything up to its high-water mark.
-    if (finish.status === 'completed' && run.high_water !== null) {
+    if (finish.status === 'completed' && run.high_water !== null && run.parent_key === null) {
       await tx
         .insertInto('sync_state')
         .values({
@@ -295,7 +316,13 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
     await tx.deleteFrom('sync_run_seen').where('run_id', '=', finish.runId).execute();
     const ended = await tx
       .updateTable('sync_runs')
-      .set({ status: finish.status, ended_at: sql`now()`, deleted, error: finish.error ?? null })
+      .set({
+        status: finish.status,
+        ended_at: sql`now()`,
+        deleted,
+        error: finish.error ?? null,
+        ...(finish.totals ?? {}),
+      })
       .where('id', '=', finish.runId)
       .returningAll()
       .executeTakeFirstOrThrow();

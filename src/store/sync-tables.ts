@@ -30,6 +30,8 @@ export interface SyncRunsTable {
   since: string | null;
   high_water: string | null;
   error: string | null;
+  parent_key: string | null;
+  parent_params: Json<Record<string, string>> | null;
 }
 
 export interface SyncRunSeenTable {

@@ -57,8 +57,19 @@ export function lookupResource(
   return { spec, resource: res };
 }
 
-function fillPath(template: string, config: Record<string, unknown>, where: string): string {
+function fillPath(
+  template: string,
+  config: Record<string, unknown>,
+  parent: Record<string, string> | null,
+  where: string,
+): string {
   return template.replace(/\{([^{}]+)\}/g, (_, key: string) => {
+    if (key.startsWith('parent.')) {
+      const v = parent?.[key.slice('parent.'.length)];
+      if (v === undefined)
+        throw new SpecError(where, [`path placeholder {${key}} has no value from the parent record`]);
+      return encodeURIComponent(v);
+    }
     const name = key.replace(/^config\./, '');
     const v = config[name];
     if (v === undefined || v === null)
@@ -94,9 +105,9 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
 
   return async (run: SyncRun): Promise<PageSource> => {
     const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
-    if (resource.parent) {
+    if (resource.parent && !run.parentParams) {
       throw new SpecError(spec.id, [
-        `resources.${run.resource}.parent: parent/child syncs are not supported yet`,
+        `resources.${run.resource} is a child of "${resource.parent.resource}": it is synced once per parent record`,
       ]);
     }
     const connection = await getConnection(deps.db, deps.secretBox, run.integration, run.connection);
@@ -111,7 +122,7 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
     const http = transportFor(spec);
     // The base URL's own path is a prefix: https://api.x/v2 + /issues → /v2/issues.
     const base = new URL(spec.baseUrl);
-    base.pathname = `${base.pathname.replace(/\/$/, '')}${fillPath(resource.request.path, connection.config, spec.id)}`;
+    base.pathname = `${base.pathname.replace(/\/$/, '')}${fillPath(resource.request.path, connection.config, run.parentParams, spec.id)}`;
     const pagination = resource.pagination;
 
     return {
@@ -160,7 +171,9 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
             quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
             continue;
           }
-          records.push({ key: mapped.key, data: mapped.record });
+          // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
+          const key = run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]);
+          records.push({ key, data: mapped.record });
           if (resource.incremental) {
             const v = mapped.record[resource.incremental.cursorField];
             if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));

@@ -23,19 +23,46 @@ export interface SyncWorkflowInput extends SyncTarget {
   kind: SyncKind;
   /** Pages one activity call fetches and commits before reporting back (default 10). */
   pagesPerActivity?: number;
+  /** Child resources: child runs (one per parent record) in flight at once (default 4). */
+  childConcurrency?: number;
   /** Pages after which the workflow continues as new even if Temporal does not suggest it yet. */
   pagesPerExecution?: number;
   retry?: RetrySettings;
   /** How soon a worker that died mid-page is noticed and the page retried elsewhere (default 30 s). */
   heartbeatTimeoutMs?: number;
+  /** Child resources: the parent record this run syncs the children of (set by the coordinating run). */
+  parent?: ParentRef;
   /** Set when continuing as new: the run this execution carries on. */
-  carry?: { runId: string; startedAtMs: number; paused: boolean };
+  carry?: {
+    runId: string;
+    startedAtMs: number;
+    paused: boolean;
+    /** Coordinating runs of child resources: the parent resource, the last parent key done, the totals so far. */
+    childOf?: string | null;
+    parentAfter?: string | null;
+    totals?: RunCounts;
+  };
+}
+
+export interface ParentRef {
+  key: string;
+  /** Path placeholder → value from the parent record, e.g. { repo: "syncwright" } for {parent.repo}. */
+  params: Record<string, string>;
+}
+
+export interface ParentBatch {
+  parents: ParentRef[];
+  /** Key to continue after, or null when this was the last batch. */
+  nextAfter: string | null;
+  /** Parent records without a value for a path param (skipped). */
+  skipped: number;
 }
 
 export interface StartRunInput extends SyncTarget {
   runId: string;
   workflowId: string;
   kind: SyncKind;
+  parent?: ParentRef;
 }
 
 export interface RunCounts {
@@ -57,6 +84,8 @@ export interface RunSummary extends RunCounts {
   cursor: string | null;
   done: boolean;
   error: string | null;
+  /** Set when the resource is a child of another and this run coordinates one child run per parent record. */
+  childOf: string | null;
 }
 
 export interface SyncPagesInput {

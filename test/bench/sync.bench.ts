@@ -23,18 +23,14 @@ export async function syncBenchmark(records: number): Promise<void> {
   });
   const spec = trackerSpec(sim.url);
   const box = SecretBox.fromKey(TEST_KEY);
-  const openPageSource = createSpecPageSources({
-    db: env.db,
-    specs: new Map([[spec.id, spec]]),
-    secretBox: box,
-    env: {},
-  });
+  const specs = new Map([[spec.id, spec]]);
+  const openPageSource = createSpecPageSources({ db: env.db, specs, secretBox: box, env: {} });
   const taskQueue = uniqueId('bench');
   const worker = await startWorker({
     address: env.temporalAddress,
     namespace: env.namespace,
     taskQueue,
-    activities: createActivities({ db: env.db, openPageSource }),
+    activities: createActivities({ db: env.db, specs, secretBox: box, env: {}, openPageSource }),
     workflowBundle: env.workflowBundle,
   });
   const newConnection = async () => {

@@ -4,7 +4,6 @@ import { createActivities } from '../../activities/index.js';
 import type { IntegrationSpec } from '../../src/spec/schema.js';
 import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
-import { createSpecPageSources } from '../../src/sync/spec-page-source.js';
 import type { SyncKind, SyncWorkflowInput } from '../../src/sync/types.js';
 import { startSync } from '../../src/temporal/sync-client.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
@@ -41,10 +40,7 @@ export async function startEngine(env: TestEnv, specs: IntegrationSpec[]): Promi
     address: env.temporalAddress,
     namespace: env.namespace,
     taskQueue,
-    activities: createActivities({
-      db: env.db,
-      openPageSource: createSpecPageSources({ db: env.db, specs: registry, secretBox: box, env: {} }),
-    }),
+    activities: createActivities({ db: env.db, specs: registry, secretBox: box, env: {} }),
     workflowBundle: env.workflowBundle,
   });
   return {

@@ -24,7 +24,6 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { listRecords } from '../../src/store/records.js';
 import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
-import { createSpecPageSources } from '../../src/sync/spec-page-source.js';
 import {
   generateRecords,
   startProviderSimulator,
@@ -86,15 +85,7 @@ describe('restarts: the Temporal dev server and Postgres restarted mid-sync', ()
       address: temporal.address,
       namespace: 'default',
       taskQueue,
-      activities: createActivities({
-        db,
-        openPageSource: createSpecPageSources({
-          db,
-          specs: new Map([[spec.id, spec]]),
-          secretBox: box,
-          env: {},
-        }),
-      }),
+      activities: createActivities({ db, specs: new Map([[spec.id, spec]]), secretBox: box, env: {} }),
       workflowBundle: await bundleWorkflows(),
     });
   });

@@ -18,6 +18,7 @@ const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
   cursor: 'page 5',
   done: false,
   error: null,
+  childOf: null,
   ...over,
 });
 
