@@ -120,6 +120,11 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     checkSecret(auth.username, ['auth', 'username']);
     checkSecret(auth.password, ['auth', 'password']);
   }
+  if (auth.type === 'oauth2-client-credentials' || auth.type === 'oauth2-refresh-token') {
+    checkSecret(auth.clientId, ['auth', 'clientId']);
+    checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
+    if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
+  }
   if (auth.type === 'custom-headers') {
     for (const [header, template] of Object.entries(auth.headers)) {
       for (const [, name] of template.matchAll(PLACEHOLDER)) {

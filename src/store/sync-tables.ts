@@ -78,6 +78,16 @@ export interface ConnectionsTable {
   updated_at: Timestamp;
 }
 
+export interface OAuthTokensTable {
+  integration: string;
+  connection: string;
+  access_token_sealed: string;
+  expires_at: Timestamp | null;
+  refresh_token_sealed: string | null;
+  updated_at: Timestamp;
+}
+
 export interface ConnectionTables {
   connections: ConnectionsTable;
+  oauth_tokens: OAuthTokensTable;
 }

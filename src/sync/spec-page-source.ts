@@ -3,6 +3,7 @@
  * auth, HTTP, pagination, mapping and validation. Invalid records become quarantine entries.
  */
 import { applyAuth, type AuthInputs } from '../http/auth/apply.js';
+import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
 import { HttpTransport } from '../http/transport.js';
 import { mapRecord } from '../mapping/map-record.js';
@@ -103,6 +104,20 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
     return t;
   };
 
+  // One token cache per connection, shared by every page source of this worker.
+  const tokenCaches = new Map<string, OAuth2Tokens>();
+  const oauthTokens = (spec: IntegrationSpec, run: SyncRun, inputs: AuthInputs): OAuth2Tokens | undefined => {
+    const auth = spec.auth;
+    if (auth.type !== 'oauth2-client-credentials' && auth.type !== 'oauth2-refresh-token') return undefined;
+    const key = JSON.stringify([run.integration, run.connection]);
+    let t = tokenCaches.get(key);
+    if (!t) {
+      t = new OAuth2Tokens(deps.db, deps.secretBox, auth, inputs, run);
+      tokenCaches.set(key, t);
+    }
+    return t;
+  };
+
   return async (run: SyncRun): Promise<PageSource> => {
     const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
     if (resource.parent && !run.parentParams) {
@@ -119,6 +134,7 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
       where,
     };
     const auth = applyAuth(spec.auth, inputs);
+    const tokens = oauthTokens(spec, run, inputs);
     const http = transportFor(spec);
     // The base URL's own path is a prefix: https://api.x/v2 + /issues → /v2/issues.
     const base = new URL(spec.baseUrl);
@@ -139,15 +155,29 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
         }
         for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
 
-        const response = await http.requestJson({
-          url: url.toString(),
-          method: resource.request.method,
-          headers: { ...spec.headers, ...resource.request.headers, ...auth.headers },
-          ...(resource.request.body !== undefined ? { body: resource.request.body } : {}),
-          context: { integration: run.integration, connection: run.connection, resource: run.resource },
-          signal: req.signal,
-          secretParams: auth.secretParams,
-        });
+        const send = (authorization: Record<string, string>) =>
+          http.requestJson({
+            url: url.toString(),
+            method: resource.request.method,
+            headers: { ...spec.headers, ...resource.request.headers, ...auth.headers, ...authorization },
+            ...(resource.request.body !== undefined ? { body: resource.request.body } : {}),
+            context: { integration: run.integration, connection: run.connection, resource: run.resource },
+            signal: req.signal,
+            secretParams: auth.secretParams,
+          });
+        let response;
+        if (!tokens) {
+          response = await send({});
+        } else {
+          const token = await tokens.token();
+          try {
+            response = await send({ authorization: `Bearer ${token}` });
+          } catch (error) {
+            // One refresh and one retry on 401; a second 401 is an AuthError that fails the run.
+            if (!(error instanceof ProviderError && error.details.status === 401)) throw error;
+            response = await send({ authorization: `Bearer ${await tokens.renew(token)}` });
+          }
+        }
         const raws = valueAtPath(response.body, resource.recordsPath);
         if (!Array.isArray(raws)) {
           throw new ProviderError(

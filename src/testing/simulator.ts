@@ -18,6 +18,8 @@ export interface SimResource {
 
 export type SimAuth =
   | { type: 'bearer'; token: string }
+  /** Bearer tokens judged by a function (e.g. tokens issued by an OAuth2 test server). */
+  | { type: 'bearer-check'; valid: (token: string) => boolean }
   | { type: 'api-key-header'; header: string; key: string }
   | { type: 'api-key-query'; param: string; key: string }
   | { type: 'basic'; username: string; password: string };
@@ -89,6 +91,10 @@ function authorized(auth: SimAuth | undefined, req: http.IncomingMessage, url: U
   switch (auth.type) {
     case 'bearer':
       return req.headers.authorization === `Bearer ${auth.token}`;
+    case 'bearer-check': {
+      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+      return m !== null && auth.valid(m[1]!);
+    }
     case 'api-key-header':
       return req.headers[auth.header.toLowerCase()] === auth.key;
     case 'api-key-query':

@@ -48,8 +48,12 @@ function fillTemplate(template: string, inputs: AuthInputs): string {
   });
 }
 
+/** Static credentials; OAuth2 kinds get their headers from an OAuth2Tokens instance instead. */
 export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
   switch (auth.type) {
+    case 'oauth2-client-credentials':
+    case 'oauth2-refresh-token':
+      return { headers: {}, query: {}, secretParams: [] };
     case 'none':
       return { headers: {}, query: {}, secretParams: [] };
     case 'bearer':

@@ -23,6 +23,25 @@ export const authSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('basic'), username: secretRefSchema, password: secretRefSchema }),
   z.strictObject({
+    type: z.literal('oauth2-client-credentials'),
+    tokenUrl: z.url({ protocol: /^https?$/ }),
+    clientId: secretRefSchema,
+    clientSecret: secretRefSchema,
+    scopes: z.array(z.string()).default([]),
+    audience: z.string().optional(),
+    /** How the client authenticates at the token endpoint (default: HTTP basic). */
+    clientAuth: z.enum(['basic', 'post']).default('basic'),
+  }),
+  z.strictObject({
+    type: z.literal('oauth2-refresh-token'),
+    tokenUrl: z.url({ protocol: /^https?$/ }),
+    clientId: secretRefSchema,
+    clientSecret: secretRefSchema,
+    /** The first refresh token; rotated ones are stored (encrypted) and used from then on. */
+    refreshToken: secretRefSchema,
+    clientAuth: z.enum(['basic', 'post']).default('basic'),
+  }),
+  z.strictObject({
     type: z.literal('custom-headers'),
     /** Header name → template with {secrets.name} and {config.name}. */
     headers: z.record(z.string().min(1), z.string()),
