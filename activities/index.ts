@@ -2,6 +2,7 @@
  * All activities, built from their dependencies so tests can pass real or fake ones.
  * Workflows see only the type: proxyActivities<Activities>().
  */
+import type { Logger } from '../src/log.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import type { Db } from '../src/store/db.js';
 import type { SecretBox } from '../src/store/secret-box.js';
@@ -15,6 +16,7 @@ export interface ActivityDeps {
   secretBox: SecretBox | undefined;
   /** For `{ env: NAME }` secret references: the worker's environment, passed in by the entry point. */
   env: Readonly<Record<string, string | undefined>>;
+  log?: Logger;
   /** Defaults to the spec-driven page sources; tests may pass their own. */
   openPageSource?: OpenPageSource;
 }

@@ -66,7 +66,7 @@ function runWorker(
     address,
     namespace: ctx.config.temporal.namespace,
     taskQueue,
-    activities: createActivities({ db, specs, secretBox: box, env: process.env }),
+    activities: createActivities({ db, specs, secretBox: box, env: process.env, log: ctx.log }),
   });
 }
 

@@ -45,6 +45,8 @@ export interface RequestContext {
   method: string;
   /** Path and query with secret values redacted. */
   path: string;
+  /** Sent as X-Request-Id and logged, to find the call in provider and worker logs. */
+  requestId?: string;
 }
 
 export interface ProviderErrorDetails {
@@ -75,7 +77,7 @@ export class ProviderError extends Error {
 
 export function describeContext(c: RequestContext): string {
   const scope = [c.integration, c.connection, c.resource].filter(Boolean).join('/');
-  return `${scope ? `${scope}: ` : ''}${c.method} ${c.path}`;
+  return `${scope ? `${scope}: ` : ''}${c.method} ${c.path}${c.requestId ? ` [request ${c.requestId}]` : ''}`;
 }
 
 /** Keeps error bodies short enough for logs and Temporal failures. */

@@ -4,10 +4,14 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { randomBytes } from 'node:crypto';
 import fetch, { AbortError, type Response } from 'node-fetch';
+import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
 
 export interface TransportOptions {
+  /** Each request is logged at debug (failures at info) with its request id; never headers or bodies. */
+  log?: Logger;
   timeoutMs?: number;
   maxResponseBytes?: number;
   maxSockets?: number;
@@ -43,6 +47,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   if (value === null || value.trim() === '') return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP date has a weekday and month name; anything else ("-5", "soon") is unreadable.
+  if (!/[a-z]{3}/i.test(v)) return undefined;
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
@@ -59,6 +65,7 @@ export class HttpTransport {
   private readonly httpsAgent: https.Agent;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
+  private readonly log: Logger | undefined;
 
   constructor(options: TransportOptions = {}) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
@@ -66,12 +73,54 @@ export class HttpTransport {
     this.httpsAgent = new https.Agent(agentOptions);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
+    this.log = options.log;
   }
 
   /** Sends the request and decodes a JSON answer; any failure is a ProviderError. */
   async requestJson(req: JsonRequest): Promise<JsonResponse> {
     const method = req.method ?? 'GET';
-    const context: RequestContext = { ...req.context, method, path: redactedPath(req.url, req.secretParams) };
+    const requestId = randomBytes(6).toString('hex');
+    const context: RequestContext = {
+      ...req.context,
+      method,
+      path: redactedPath(req.url, req.secretParams),
+      requestId,
+    };
+    const started = performance.now();
+    try {
+      const response = await this.send(req, context);
+      this.log?.debug(
+        {
+          requestId,
+          method,
+          path: context.path,
+          status: response.status,
+          bytes: response.bytes,
+          ms: Math.round(performance.now() - started),
+        },
+        'provider request',
+      );
+      return response;
+    } catch (error) {
+      if (error instanceof ProviderError) {
+        this.log?.info(
+          {
+            requestId,
+            method,
+            path: context.path,
+            status: error.details.status,
+            kind: error.kind,
+            ms: Math.round(performance.now() - started),
+          },
+          'provider request failed',
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async send(req: JsonRequest, context: RequestContext): Promise<JsonResponse> {
+    const method = context.method;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let response: Response;
@@ -80,6 +129,7 @@ export class HttpTransport {
         method,
         headers: {
           accept: 'application/json',
+          'x-request-id': context.requestId ?? '',
           ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...req.headers,
         },

@@ -6,6 +6,7 @@ import { applyAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
 import { HttpTransport } from '../http/transport.js';
+import type { Logger } from '../log.js';
 import { mapRecord } from '../mapping/map-record.js';
 import { firstState, nextPage, totalOf, type PaginationState } from '../pagination/paginate.js';
 import { SpecError } from '../spec/errors.js';
@@ -30,6 +31,7 @@ export interface SpecPageSourceDeps {
   secretBox: SecretBox | undefined;
   /** For `{ env: NAME }` secret references: the worker's environment, passed in at start-up. */
   env: Readonly<Record<string, string | undefined>>;
+  log?: Logger | undefined;
 }
 
 /** What is checkpointed after each committed page. */
@@ -98,6 +100,7 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
       t = new HttpTransport({
         timeoutMs: spec.retry.timeoutMs,
         maxResponseBytes: spec.retry.maxResponseBytes,
+        log: deps.log?.child({ integration: spec.id }),
       });
       transports.set(spec.id, t);
     }

@@ -36,8 +36,10 @@ describe('HttpTransport against a local server', () => {
   before(async () => {
     server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x').pathname;
-      if (url.startsWith('/ok'))
-        return res.end(JSON.stringify({ ok: true, auth: req.headers.authorization ?? null }));
+      if (url.startsWith('/ok')) {
+        const id = req.headers['x-request-id'];
+        return res.end(JSON.stringify({ ok: true, auth: req.headers.authorization ?? null, id }));
+      }
       if (url === '/500') return (res.writeHead(500), res.end('{"error":"boom"}'));
       if (url === '/notjson') return res.end('<html>Bad gateway</html>');
       if (url === '/big') return res.end(JSON.stringify({ s: 'x'.repeat(20_000) }));
@@ -59,8 +61,11 @@ describe('HttpTransport against a local server', () => {
     const before = sockets;
     const a = await transport.requestJson({ url: `${base}/ok`, headers: { authorization: 'Bearer t' } });
     const b = await transport.requestJson({ url: `${base}/ok` });
-    assert.deepEqual(a.body, { ok: true, auth: 'Bearer t' });
-    assert.deepEqual(b.body, { ok: true, auth: null });
+    const ids = [a.body, b.body].map((x) => (x as { id: string }).id);
+    assert.match(ids[0]!, /^[0-9a-f]{12}$/);
+    assert.notEqual(ids[0], ids[1], 'each request has its own id');
+    assert.deepEqual({ ...(a.body as object), id: 'x' }, { ok: true, auth: 'Bearer t', id: 'x' });
+    assert.deepEqual({ ...(b.body as object), id: 'x' }, { ok: true, auth: null, id: 'x' });
     assert.equal(sockets - before, 1);
   });
 
@@ -84,7 +89,7 @@ describe('HttpTransport against a local server', () => {
     assert.equal(e.retryable, true);
     assert.equal(e.details.status, 500);
     assert.equal(e.details.body, '{"error":"boom"}');
-    assert.match(e.message, /gh\/c1\/issues: GET \/500\?token=\[redacted\]/);
+    assert.match(e.message, /gh\/c1\/issues: GET \/500\?token=\[redacted\] \[request [0-9a-f]{12}\]/);
     assert.doesNotMatch(e.message, /abc/);
   });
 
@@ -122,5 +127,19 @@ describe('HttpTransport against a local server', () => {
       assert.equal(error.kind, 'network');
       assert.equal(error.retryable, true);
     }
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-24T10:00:00Z');
+  it('reads delta seconds and HTTP dates, and ignores garbage', async () => {
+    const { parseRetryAfter } = await import('../../src/http/transport.js');
+    assert.equal(parseRetryAfter('7', now), 7000);
+    assert.equal(parseRetryAfter('0', now), 0);
+    assert.equal(parseRetryAfter('Tue, 24 Nov 2026 10:00:30 GMT', now), 30_000);
+    assert.equal(parseRetryAfter('Tue, 24 Nov 2026 09:59:00 GMT', now), 0, 'a date in the past means now');
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter('-5', now), undefined);
+    assert.equal(parseRetryAfter(null, now), undefined);
   });
 });
