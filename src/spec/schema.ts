@@ -59,6 +59,8 @@ export const resourceSchema = z.strictObject({
   schema: recordSchemaSchema.optional(),
   pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
   incremental: incrementalSchema.optional(),
+  /** Cost of one request to this resource in the integration's rate limits (default 1). */
+  requestCost: z.number().int().positive().default(1),
   parent: z
     .strictObject({
       resource: z.string().min(1),
@@ -67,6 +69,30 @@ export const resourceSchema = z.strictObject({
     })
     .optional(),
 });
+
+const PER_MS = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/** A provider limit, applied per connection and shared by every worker through the rate ledger. */
+const rateLimitSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    /** Requests (or cost units) allowed per interval. */
+    limit: z.number().int().positive(),
+    per: z.enum(['second', 'minute', 'hour', 'day']).optional(),
+    intervalSeconds: z.number().positive().optional(),
+    /** How many may go at once after a quiet spell (default 1: evenly paced). */
+    burst: z.number().int().positive().optional(),
+  })
+  .refine((r) => !r.per !== !r.intervalSeconds, {
+    message: 'give exactly one of per or intervalSeconds',
+    path: ['per'],
+  })
+  .transform((r) => ({
+    name: r.name ?? `${r.limit}/${r.per ?? `${r.intervalSeconds}s`}`,
+    limit: r.limit,
+    intervalMs: r.per ? PER_MS[r.per] : r.intervalSeconds! * 1000,
+    ...(r.burst ? { burst: r.burst } : {}),
+  }));
 
 export const retrySchema = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
@@ -91,6 +117,7 @@ const integrationSpecObject = z.strictObject({
   auth: authSchema.default({ type: 'none' }),
   resources: z.record(slug, resourceSchema).refine((r) => Object.keys(r).length > 0, 'at least one resource'),
   retry: retrySchema.default(retrySchema.parse({})),
+  rateLimits: z.array(rateLimitSchema).default([]),
 });
 
 export const integrationSpecSchema = integrationSpecObject.superRefine(checkReferences);

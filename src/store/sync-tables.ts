@@ -91,3 +91,25 @@ export interface ConnectionTables {
   connections: ConnectionsTable;
   oauth_tokens: OAuthTokensTable;
 }
+
+export interface RateLimitsTable {
+  connection_key: string;
+  limit_name: string;
+  tat: Timestamp;
+  blocked_until: Timestamp | null;
+  backoff_count: Generated<number>;
+}
+
+export interface RateLedgerTable {
+  id: Generated<string>;
+  connection_key: string;
+  kind: 'admitted' | 'provider-429' | 'provider-block';
+  cost: Generated<number>;
+  at: Timestamp;
+  details: Json<unknown> | null;
+}
+
+export interface RateTables {
+  rate_limits: RateLimitsTable;
+  rate_ledger: RateLedgerTable;
+}

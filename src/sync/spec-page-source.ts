@@ -7,6 +7,8 @@ import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
 import { HttpTransport } from '../http/transport.js';
 import type { Logger } from '../log.js';
+import { parseRateHeaders } from '../ratelimit/headers.js';
+import { acquire, blockConnection } from '../ratelimit/ledger.js';
 import { mapRecord } from '../mapping/map-record.js';
 import { firstState, nextPage, totalOf, type PaginationState } from '../pagination/paginate.js';
 import { SpecError } from '../spec/errors.js';
@@ -33,6 +35,9 @@ export interface SpecPageSourceDeps {
   env: Readonly<Record<string, string | undefined>>;
   log?: Logger | undefined;
 }
+
+/** Rate-limit waits up to this long are slept in the activity (heartbeating); longer ones go to Temporal. */
+const MAX_IN_ACTIVITY_WAIT_MS = 5000;
 
 /** What is checkpointed after each committed page. */
 export interface Checkpoint {
@@ -137,6 +142,7 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
       where,
     };
     const auth = applyAuth(spec.auth, inputs);
+    const rateKey = `${run.integration}:${run.connection}`;
     const tokens = oauthTokens(spec, run, inputs);
     const http = transportFor(spec);
     // The base URL's own path is a prefix: https://api.x/v2 + /issues → /v2/issues.
@@ -168,17 +174,58 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
             signal: req.signal,
             secretParams: auth.secretParams,
           });
+        const context = { integration: run.integration, connection: run.connection, resource: run.resource };
+        // Every request spends the connection's shared budget first (one atomic statement per try).
+        const rated = async (authorization: Record<string, string>) => {
+          const got = await acquire(deps.db, rateKey, spec.rateLimits, resource.requestCost, {
+            maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
+            signal: req.signal,
+            onWait: (ms) => req.onWait?.(ms, 'rate limit'),
+          });
+          if (!got.admitted) {
+            // A long wait happens in Temporal (the retry's nextRetryDelay), not in a worker slot.
+            throw new ProviderError(
+              'rate-limited',
+              `rate budget spent: next request in ${got.waitMs} ms`,
+              { ...context, method: resource.request.method, path: url.pathname },
+              { retryAfterMs: got.waitMs },
+            );
+          }
+          try {
+            const r = await send(authorization);
+            const said = parseRateHeaders((n) => r.header(n), new Date());
+            if (said.blockedUntil)
+              await blockConnection(deps.db, rateKey, spec.rateLimits, {
+                until: said.blockedUntil,
+                ...(said.source ? { source: said.source } : {}),
+              });
+            return r;
+          } catch (error) {
+            if (
+              error instanceof ProviderError &&
+              error.kind === 'rate-limited' &&
+              error.details.status === 429
+            ) {
+              const ms = error.details.retryAfterMs;
+              await blockConnection(deps.db, rateKey, spec.rateLimits, {
+                status: 429,
+                ...(ms !== undefined ? { until: new Date(Date.now() + ms), source: 'retry-after' } : {}),
+              });
+            }
+            throw error;
+          }
+        };
         let response;
         if (!tokens) {
-          response = await send({});
+          response = await rated({});
         } else {
           const token = await tokens.token();
           try {
-            response = await send({ authorization: `Bearer ${token}` });
+            response = await rated({ authorization: `Bearer ${token}` });
           } catch (error) {
             // One refresh and one retry on 401; a second 401 is an AuthError that fails the run.
             if (!(error instanceof ProviderError && error.details.status === 401)) throw error;
-            response = await send({ authorization: `Bearer ${await tokens.renew(token)}` });
+            response = await rated({ authorization: `Bearer ${await tokens.renew(token)}` });
           }
         }
         const raws = valueAtPath(response.body, resource.recordsPath);

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { createDb, type Db } from '../../src/store/db.js';
+import { acquire, blockConnection, pruneLedger, SAFETY, tryAcquire } from '../../src/ratelimit/ledger.js';
+import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
+
+describe('rate ledger on Postgres', () => {
+  let env: TestEnv;
+  let pools: Db[];
+  before(async () => {
+    env = await testEnv();
+    // Eight pools stand in for eight workers: separate connections, one budget.
+    pools = Array.from({ length: 8 }, () => createDb(env.databaseUrl, { max: 4 }));
+  });
+  after(async () => {
+    for (const p of pools ?? []) await p.destroy();
+    await env?.close();
+  });
+
+  /** Admissions per sliding window of `windowMs`, from the ledger (database time). */
+  async function maxInWindow(key: string, windowMs: number): Promise<{ max: number; total: number }> {
+    const rows = await env.db
+      .selectFrom('rate_ledger')
+      .select('at')
+      .where('connection_key', '=', key)
+      .where('kind', '=', 'admitted')
+      .orderBy('at')
+      .execute();
+    const times = rows.map((r) => r.at.getTime());
+    let max = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= windowMs) j++;
+      max = Math.max(max, i - j + 1);
+    }
+    return { max, total: times.length };
+  }
+
+  it('many concurrent callers across pools never exceed 20/second, and use most of it', async () => {
+    const key = uniqueId('conn');
+    const rules = [{ name: 'per-second', limit: 20, intervalMs: 1000 }];
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        (async () => {
+          const db = pools[i % pools.length]!;
+          for (let n = 0; n < 2; n++) {
+            const r = await acquire(db, key, rules, 1, { maxWaitMs: 60_000 });
+            assert.equal(r.admitted, true);
+          }
+        })(),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const { max, total } = await maxInWindow(key, 1000);
+    assert.equal(total, 128);
+    assert.ok(max <= 20, `at most 20 in any second, saw ${max}`);
+    const rate = total / seconds;
+    assert.ok(rate >= 20 * SAFETY * 0.9, `used ${rate.toFixed(1)}/s of 20/s`);
+  });
+
+  it('several limits are all-or-nothing, and cost counts', async () => {
+    const key = uniqueId('conn');
+    const rules = [
+      { name: 'second', limit: 100, intervalMs: 1000, burst: 100 },
+      { name: 'minute', limit: 3, intervalMs: 60_000, burst: 3 },
+    ];
+    assert.equal((await tryAcquire(env.db, key, rules, 2)).admitted, true);
+    assert.equal((await tryAcquire(env.db, key, rules, 1)).admitted, true);
+    const refused = await tryAcquire(env.db, key, rules, 1);
+    assert.equal(refused.admitted, false);
+    assert.ok(!refused.admitted && refused.waitMs > 10_000, 'the minute limit decides the wait');
+    // The refused call spent nothing of the per-second budget.
+    const rows = await env.db
+      .selectFrom('rate_limits')
+      .select(['limit_name', 'tat'])
+      .where('connection_key', '=', key)
+      .orderBy('limit_name')
+      .execute();
+    const now = (await sql<{ t: Date }>`select clock_timestamp() as t`.execute(env.db)).rows[0]!.t.getTime();
+    const secondTat = rows.find((r) => r.limit_name === 'second')!.tat.getTime();
+    assert.ok(secondTat - now < 40, 'per-second tat moved by 3 requests (~31.6 ms), not 4');
+  });
+
+  it('a provider block (Retry-After) stops every caller until then; a bare 429 backs off', async () => {
+    const key = uniqueId('conn');
+    const rules = [{ name: 'per-second', limit: 1000, intervalMs: 1000, burst: 1000 }];
+    assert.equal((await tryAcquire(pools[0]!, key, rules)).admitted, true);
+    await blockConnection(pools[1]!, key, rules, {
+      until: new Date(Date.now() + 7000),
+      status: 429,
+      source: 'retry-after',
+    });
+    for (const p of pools) {
+      const r = await tryAcquire(p, key, rules);
+      assert.ok(!r.admitted && r.waitMs > 6000 && r.waitMs <= 7100, JSON.stringify(r));
+    }
+    const key2 = uniqueId('conn');
+    await blockConnection(env.db, key2, rules, { status: 429 });
+    const first = await tryAcquire(env.db, key2, rules);
+    await blockConnection(env.db, key2, rules, { status: 429 });
+    const second = await tryAcquire(env.db, key2, rules);
+    assert.ok(!first.admitted && !second.admitted);
+    assert.ok(
+      !first.admitted && first.waitMs <= 1000 && !second.admitted && second.waitMs > 1000,
+      'exponential back-off',
+    );
+    const ledger = await env.db
+      .selectFrom('rate_ledger')
+      .select('kind')
+      .where('connection_key', '=', key)
+      .execute();
+    assert.ok(ledger.some((l) => l.kind === 'provider-429'));
+  });
+
+  it('the budget survives a restart: a new pool continues where the old one left off', async () => {
+    const key = uniqueId('conn');
+    const rules = [{ name: 'per-second', limit: 5, intervalMs: 1000, burst: 5 }];
+    for (let i = 0; i < 5; i++) assert.equal((await tryAcquire(pools[2]!, key, rules)).admitted, true);
+    const fresh = createDb(env.databaseUrl, { max: 1 });
+    try {
+      assert.equal((await tryAcquire(fresh, key, rules)).admitted, false, 'no burst after a restart');
+    } finally {
+      await fresh.destroy();
+    }
+    assert.ok((await pruneLedger(env.db, 0)) >= 5);
+  });
+});
