@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../src/store/db.js';
 import { commitPage, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
+import { pruneLedger } from '../src/ratelimit/ledger.js';
 import { SpecError } from '../src/spec/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import { scalarText, valueAtPath } from '../src/sync/records-at-path.js';
@@ -17,6 +18,8 @@ import type {
   SyncTarget,
 } from '../src/sync/types.js';
 import { toFailure } from './failures.js';
+
+const LEDGER_RETENTION_MS = 24 * 3600 * 1000;
 
 export interface SyncActivityDeps {
   db: Db;
@@ -196,6 +199,8 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       /** Coordinating runs: the sums of their child runs. */
       totals?: RunCounts;
     }) {
+      // The append-only rate ledger is for operators and benchmarks: a day of it is enough.
+      await pruneLedger(db, LEDGER_RETENTION_MS);
       const run = await finishRun(db, {
         runId: input.runId,
         status: input.status,

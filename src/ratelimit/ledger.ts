@@ -45,7 +45,14 @@ export async function tryAcquire(
   rules: readonly RateLimitRule[],
   cost = 1,
 ): Promise<Acquired> {
-  rules = effective(rules);
+  if (rules.length === 0) {
+    // No declared limits: only a block the provider imposed can hold a request back. A plain read.
+    const r = await sql<{ wait_ms: number | null }>`
+      select (extract(epoch from (max(blocked_until) - clock_timestamp())) * 1000)::float8 as wait_ms
+      from rate_limits where connection_key = ${connectionKey}`.execute(db);
+    const wait = r.rows[0]?.wait_ms ?? null;
+    return wait !== null && wait > 0 ? { admitted: false, waitMs: Math.ceil(wait) } : { admitted: true };
+  }
   await ensureRows(db, connectionKey, rules);
   const names = rules.map((r) => r.name);
   // Emission interval T (µs per request) and capacity (µs of burst) per limit. A little slack τ lets a
