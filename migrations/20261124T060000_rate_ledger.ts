@@ -26,7 +26,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('details', 'jsonb')
     .execute();
   await db.schema.createIndex('rate_ledger_at_idx').on('rate_ledger').column('at').execute();
-  await db.schema.createIndex('rate_ledger_key_at_idx').on('rate_ledger').columns(['connection_key', 'at']).execute();
+  await db.schema
+    .createIndex('rate_ledger_key_at_idx')
+    .on('rate_ledger')
+    .columns(['connection_key', 'at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

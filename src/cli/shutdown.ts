@@ -37,6 +37,8 @@ export class ShutdownScope {
     const handler = (signal: NodeJS.Signals) => {
       if (this.signalled) process.exit(130);
       this.signalled = true;
+      // Work cut short by the shutdown (a pending workflow result on a closed connection) is expected now.
+      process.on('unhandledRejection', () => undefined);
       this.resolveStopped(signal);
       void this.close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     };
