@@ -5,7 +5,8 @@ import type { SimPagination } from '../../src/testing/simulator.js';
 
 export const TOKEN = 's3cret-token-value';
 
-export function trackerSpec(baseUrl: string): IntegrationSpec {
+/** `perSecond` declares a rate limit (requests per second) shared by every worker of a connection. */
+export function trackerSpec(baseUrl: string, perSecond?: number): IntegrationSpec {
   const paging = (type: SimPagination) => {
     switch (type) {
       case 'page':
@@ -60,6 +61,7 @@ export function trackerSpec(baseUrl: string): IntegrationSpec {
     secrets: { token: 'API token' },
     auth: { type: 'bearer', token: 'token' },
     retry: { timeoutMs: 1000 },
+    ...(perSecond ? { rateLimits: [{ limit: perSecond, per: 'second' as const }] } : {}),
     resources: {
       issues: resource('/issues', 'page'),
       by_offset: resource('/by_offset', 'offset'),

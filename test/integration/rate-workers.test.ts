@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { saveConnection } from '../../src/store/connections.js';
+import { SecretBox } from '../../src/store/secret-box.js';
+import { startSync } from '../../src/temporal/sync-client.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
+import { TEST_KEY } from '../helpers/engine.js';
+import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
+import { TOKEN } from '../helpers/tracker-spec.js';
+
+const RESOURCES = ['issues', 'by_offset', 'by_cursor', 'by_link'] as const;
+
+describe('four worker processes, one connection, a strict 20 requests/second provider', () => {
+  let env: TestEnv;
+  let sim: ProviderSimulator;
+  let workers: ChildProcess[] = [];
+  const taskQueue = uniqueId('rate4');
+
+  before(async () => {
+    env = await testEnv();
+    sim = await startProviderSimulator({
+      auth: { type: 'bearer', token: TOKEN },
+      rateLimit: { limit: 20, windowMs: 1000 },
+      resources: {
+        issues: { records: generateRecords(2000), pagination: 'page' },
+        by_offset: { records: generateRecords(2000), pagination: 'offset' },
+        by_cursor: { records: generateRecords(2000), pagination: 'cursor' },
+        by_link: { records: generateRecords(2000), pagination: 'link-header' },
+      },
+    });
+  });
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await sim?.close();
+    await env?.close();
+  });
+
+  const startWorkerProcess = () =>
+    new Promise<ChildProcess>((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
+        env: {
+          ...process.env,
+          DATABASE_URL: env.databaseUrl,
+          TEMPORAL_ADDRESS: env.temporalAddress,
+          TASK_QUEUE: taskQueue,
+          SIM_URL: sim.url,
+          ENC_KEY: TEST_KEY,
+          RATE_PER_SECOND: '20',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(proc));
+      proc.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+    });
+
+  it('gets no 429, uses at least 90% of the rate, and keeps the budget when every worker is killed and restarted', async () => {
+    const conn = uniqueId('acme');
+    await saveConnection(env.db, SecretBox.fromKey(TEST_KEY), {
+      integration: 'tracker',
+      id: conn,
+      config: {},
+      secrets: { token: TOKEN },
+    });
+    workers = await Promise.all(Array.from({ length: 4 }, startWorkerProcess));
+    const logStart = sim.log.length;
+    const handles = await Promise.all(
+      RESOURCES.map((resource) =>
+        startSync(
+          env.client,
+          {
+            integration: 'tracker',
+            connection: conn,
+            resource,
+            kind: 'full',
+            pagesPerActivity: 3,
+            heartbeatTimeoutMs: 2000,
+            retry: { maxAttempts: 30, initialIntervalMs: 200, maxIntervalMs: 1000 },
+          },
+          { taskQueue },
+        ),
+      ),
+    );
+    // Kill every worker mid-sync and start four new ones: the budget lives in Postgres, not in them.
+    for (
+      const deadline = Date.now() + 60_000;
+      sim.log.length - logStart < 40;
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
+      if (Date.now() > deadline) throw new Error('the syncs did not get going');
+    }
+    for (const w of workers) w.kill('SIGKILL');
+    const killedAt = Date.now();
+    workers = await Promise.all(Array.from({ length: 4 }, startWorkerProcess));
+    const results = await Promise.all(handles.map((h) => h.result()));
+    assert.ok(
+      results.every((r) => r.status === 'completed' && r.inserted === 2000),
+      JSON.stringify(results),
+    );
+    assert.equal(sim.rateLimited(), 0, 'no request was refused for rate, before or after the restart');
+
+    // Utilisation while requests flowed (the restart's dead time excluded: heartbeat timeout and boot).
+    const served = sim.log.slice(logStart).map((e) => e.at);
+    const before = served.filter((t) => t < killedAt);
+    const rate = (before.length - 1) / ((before.at(-1)! - before[0]!) / 1000);
+    assert.ok(rate >= 18, `used ${rate.toFixed(1)} of 20 requests/second`);
+    // Admissions, in database time, never exceed the limit in any sliding second either.
+    const admitted = (
+      await env.db
+        .selectFrom('rate_ledger')
+        .select('at')
+        .where('connection_key', '=', `tracker:${conn}`)
+        .where('kind', '=', 'admitted')
+        .orderBy('at')
+        .execute()
+    ).map((r) => r.at.getTime());
+    assert.equal(
+      admitted.length,
+      served.length,
+      'every request that reached the provider was admitted by the ledger',
+    );
+    let maxInSecond = 0;
+    for (let i = 0, j = 0; i < admitted.length; i++) {
+      while (admitted[i]! - admitted[j]! >= 1000) j++;
+      maxInSecond = Math.max(maxInSecond, i - j + 1);
+    }
+    assert.ok(maxInSecond <= 20, `at most 20 admissions in any second, saw ${maxInSecond}`);
+  });
+});
