@@ -54,7 +54,7 @@ describe('four worker processes, one connection, a strict 20 requests/second pro
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      proc.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(proc));
+      proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(proc));
       proc.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
     });
 
@@ -118,9 +118,9 @@ describe('four worker processes, one connection, a strict 20 requests/second pro
         .orderBy('at')
         .execute()
     ).map((r) => r.at.getTime());
-    assert.equal(
-      admitted.length,
-      served.length,
+    // A worker killed between admission and sending leaves an admission without a request, never the reverse.
+    assert.ok(
+      admitted.length >= served.length,
       'every request that reached the provider was admitted by the ledger',
     );
     let maxInSecond = 0;
