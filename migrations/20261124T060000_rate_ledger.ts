@@ -16,16 +16,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   // Append-only: what was admitted, and what the provider said (429s, reset times). Pruned by age.
+  // Unlogged: written on every request, it must cost little; the budget itself lives in rate_limits
+  // (logged), so a Postgres crash that empties this history loses no state.
   await db.schema
     .createTable('rate_ledger')
-    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .modifyFront(sql`unlogged`)
+    .addColumn('id', 'bigserial')
     .addColumn('connection_key', 'text', (c) => c.notNull())
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('cost', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
     .addColumn('details', 'jsonb')
     .execute();
-  await db.schema.createIndex('rate_ledger_at_idx').on('rate_ledger').column('at').execute();
   await db.schema
     .createIndex('rate_ledger_key_at_idx')
     .on('rate_ledger')

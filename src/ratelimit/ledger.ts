@@ -54,6 +54,7 @@ export async function tryAcquire(
     return wait !== null && wait > 0 ? { admitted: false, waitMs: Math.ceil(wait) } : { admitted: true };
   }
   await ensureRows(db, connectionKey, rules);
+  if (rules.length === 1) return tryAcquireOne(db, connectionKey, rules[0]!, cost);
   const names = rules.map((r) => r.name);
   // Emission interval T (µs per request) and capacity (µs of burst) per limit. A little slack τ lets a
   // caller that woke late keep the pace instead of losing the time. GCRA admits at most
@@ -107,6 +108,40 @@ export async function tryAcquire(
   const row = result.rows[0];
   if (row?.ok) return { admitted: true };
   return { admitted: false, waitMs: Math.max(1, Math.ceil(row?.wait_ms ?? 1)) };
+}
+
+/**
+ * The common case, one limit: a single UPDATE whose WHERE is the GCRA test. Postgres re-checks the WHERE
+ * on the locked, latest row version, so concurrent callers cannot both take the same slot.
+ */
+async function tryAcquireOne(
+  db: DbOrTx,
+  connectionKey: string,
+  rule: RateLimitRule,
+  cost: number,
+): Promise<Acquired> {
+  const t = (rule.intervalMs * 1000) / (rule.limit * SAFETY);
+  const capacity = t * (Math.max(1, rule.burst ?? 1) + Math.min(0.5, 0.9 * (1 - SAFETY) * rule.limit));
+  const admitted = await sql<{ one: number }>`
+    with moved as (
+      update rate_limits
+      set tat = greatest(tat, clock_timestamp()) + make_interval(secs => ${t * cost} / 1e6), backoff_count = 0
+      where connection_key = ${connectionKey} and limit_name = ${rule.name}
+        and greatest(tat, clock_timestamp()) + make_interval(secs => ${t * cost} / 1e6) - clock_timestamp()
+            <= make_interval(secs => ${capacity} / 1e6)
+        and (blocked_until is null or blocked_until <= clock_timestamp())
+      returning 1
+    )
+    insert into rate_ledger (connection_key, kind, cost) select ${connectionKey}, 'admitted', ${cost} from moved
+    returning 1 as one`.execute(db);
+  if (admitted.rows.length > 0) return { admitted: true };
+  const wait = await sql<{ wait_ms: number }>`
+    select greatest(
+      extract(epoch from (greatest(tat, clock_timestamp()) - clock_timestamp())) * 1000 + ${(t * cost - capacity) / 1000},
+      coalesce(extract(epoch from (blocked_until - clock_timestamp())) * 1000, 0)
+    )::float8 as wait_ms
+    from rate_limits where connection_key = ${connectionKey} and limit_name = ${rule.name}`.execute(db);
+  return { admitted: false, waitMs: Math.max(1, Math.ceil(wait.rows[0]?.wait_ms ?? 1)) };
 }
 
 export interface AcquireOptions {
