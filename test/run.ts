@@ -85,8 +85,13 @@ async function main(): Promise<number> {
         `test stack: Postgres ${postgres.source}, Temporal ${temporal.address} (${temporal.source})`,
       );
     }
-    const files = [...unit, ...integration];
-    return await runNodeTests(files, env, Math.max(2, Math.min(4, os.availableParallelism())));
+    // Timing-sensitive files (rate limits, kills, restarts) run one at a time after the rest, so a busy
+    // machine does not bunch their requests up.
+    const timed = integration.filter((f) => /(rate-|crash-|restart-)/.test(path.basename(f)));
+    const parallel = [...unit, ...integration.filter((f) => !timed.includes(f))];
+    const first = await runNodeTests(parallel, env, Math.max(2, Math.min(4, os.availableParallelism())));
+    const second = timed.length ? await runNodeTests(timed, env, 1) : 0;
+    return first || second;
   } finally {
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error('teardown:', e));
   }

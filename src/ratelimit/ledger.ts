@@ -20,6 +20,8 @@ export type Acquired = { admitted: true } | { admitted: false; waitMs: number };
 
 /** Pacing at a little under the provider's rate absorbs network jitter without wasting the budget. */
 export const SAFETY = 0.95;
+/** Intervals a late caller may catch up (GCRA's τ / T for an unbursty limit). */
+const SLACK = 0.25;
 
 const ensured = new Set<string>();
 
@@ -59,10 +61,11 @@ export async function tryAcquire(
   // Emission interval T (µs per request) and capacity (µs of burst) per limit. A little slack τ lets a
   // caller that woke late keep the pace instead of losing the time. GCRA admits at most
   // floor((W + τ) / T) + 1 in any window W; with T = W / (SAFETY·limit) that stays ≤ limit while
-  // τ/T < (1 − SAFETY)·limit, hence the slack of min(0.5, 0.9·(1 − SAFETY)·limit) intervals.
+  // τ/T < (1 − SAFETY)·limit, hence the slack of min(SLACK, 0.9·(1 − SAFETY)·limit) intervals; SLACK is kept small because
+  // requests also bunch up on the way to the provider.
   const emission = rules.map((r) => (r.intervalMs * 1000) / (r.limit * SAFETY));
   const capacity = rules.map(
-    (r, i) => emission[i]! * (Math.max(1, r.burst ?? 1) + Math.min(0.5, 0.9 * (1 - SAFETY) * r.limit)),
+    (r, i) => emission[i]! * (Math.max(1, r.burst ?? 1) + Math.min(SLACK, 0.9 * (1 - SAFETY) * r.limit)),
   );
   const result = await sql<{ ok: boolean; wait_ms: number | null }>`
     with req as (
@@ -121,7 +124,7 @@ async function tryAcquireOne(
   cost: number,
 ): Promise<Acquired> {
   const t = (rule.intervalMs * 1000) / (rule.limit * SAFETY);
-  const capacity = t * (Math.max(1, rule.burst ?? 1) + Math.min(0.5, 0.9 * (1 - SAFETY) * rule.limit));
+  const capacity = t * (Math.max(1, rule.burst ?? 1) + Math.min(SLACK, 0.9 * (1 - SAFETY) * rule.limit));
   const admitted = await sql<{ one: number }>`
     with moved as (
       update rate_limits

@@ -3,25 +3,19 @@
  * checkpoint commit in ONE transaction, fenced by the run's page number, so a retried, resumed or
  * duplicated page attempt never double-counts and never loses records.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from './db.js';
 import { upsertRecords, type KeyedRecord, type RecordScope, type UpsertCounts } from './records.js';
-import type { SyncKindValue, SyncRunStatus } from './sync-tables.js';
+import type { RunCounts } from '../sync/types.js';
+import type { SyncKindValue, SyncRunStatus, SyncRunsTable } from './sync-tables.js';
 
-export interface SyncRun extends RecordScope {
+export interface SyncRun extends RecordScope, RunCounts {
   id: string;
   workflowId: string;
   kind: SyncKindValue;
   status: SyncRunStatus;
   startedAt: Date;
   endedAt: Date | null;
-  pages: number;
-  fetched: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  quarantined: number;
   total: number | null;
   checkpoint: unknown;
   done: boolean;
@@ -32,32 +26,7 @@ export interface SyncRun extends RecordScope {
   parentParams: Record<string, string> | null;
 }
 
-type RunRow = {
-  id: string;
-  workflow_id: string;
-  integration: string;
-  connection: string;
-  resource: string;
-  kind: SyncKindValue;
-  status: SyncRunStatus;
-  started_at: Date;
-  ended_at: Date | null;
-  pages: number;
-  fetched: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  quarantined: number;
-  total: number | null;
-  checkpoint: unknown;
-  done: boolean;
-  since: string | null;
-  high_water: string | null;
-  error: string | null;
-  parent_key: string | null;
-  parent_params: Record<string, string> | null;
-};
+type RunRow = Selectable<SyncRunsTable>;
 
 function toRun(r: RunRow): SyncRun {
   return {
@@ -244,15 +213,7 @@ export interface FinishRun {
   status: Exclude<SyncRunStatus, 'running'>;
   error?: string;
   /** Coordinating runs of child resources record the sums of their children. */
-  totals?: {
-    pages: number;
-    fetched: number;
-    inserted: number;
-    updated: number;
-    unchanged: number;
-    deleted: number;
-    quarantined: number;
-  };
+  totals?: RunCounts;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { listRecords } from '../../src/store/records.js';
 import { getRun } from '../../src/store/runs.js';
@@ -12,6 +12,7 @@ import {
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
 import { TEST_KEY } from '../helpers/engine.js';
+import { startWorkerProcess } from '../helpers/worker-process.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 import { TOKEN } from '../helpers/tracker-spec.js';
 
@@ -35,25 +36,7 @@ describe('crash resume: a worker killed with SIGKILL mid-sync, again and again',
     await env?.close();
   });
 
-  function startWorkerProcess(): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: env.databaseUrl,
-        TEMPORAL_ADDRESS: env.temporalAddress,
-        TASK_QUEUE: taskQueue,
-        SIM_URL: sim.url,
-        ENC_KEY: TEST_KEY,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    return new Promise((resolve, reject) => {
-      proc.stdout.on('data', (d: Buffer) => {
-        if (d.toString().includes('ready')) resolve(proc);
-      });
-      proc.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
-    });
-  }
+  const startWorker = () => startWorkerProcess(env, { taskQueue, simulatorUrl: sim.url });
 
   it("completes with exactly the provider's records: no gap, no duplicate effect, counts right", async () => {
     const conn = uniqueId('acme');
@@ -63,7 +46,7 @@ describe('crash resume: a worker killed with SIGKILL mid-sync, again and again',
       config: {},
       secrets: { token: TOKEN },
     });
-    child = await startWorkerProcess();
+    child = await startWorker();
     // by_cursor pages by 100: 30 pages, 2 per activity call; a dead worker is noticed within 2 s.
     const handle = await startSync(
       env.client,
@@ -88,7 +71,7 @@ describe('crash resume: a worker killed with SIGKILL mid-sync, again and again',
         child.kill('SIGKILL');
         kills++;
         await new Promise((r) => setTimeout(r, 300));
-        child = await startWorkerProcess();
+        child = await startWorker();
       }
       await new Promise((r) => setTimeout(r, 100));
     }

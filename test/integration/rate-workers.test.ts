@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
@@ -10,6 +10,7 @@ import {
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
 import { TEST_KEY } from '../helpers/engine.js';
+import { startWorkerProcess } from '../helpers/worker-process.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 import { TOKEN } from '../helpers/tracker-spec.js';
 
@@ -40,23 +41,7 @@ describe('four worker processes, one connection, a strict 20 requests/second pro
     await env?.close();
   });
 
-  const startWorkerProcess = () =>
-    new Promise<ChildProcess>((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
-        env: {
-          ...process.env,
-          DATABASE_URL: env.databaseUrl,
-          TEMPORAL_ADDRESS: env.temporalAddress,
-          TASK_QUEUE: taskQueue,
-          SIM_URL: sim.url,
-          ENC_KEY: TEST_KEY,
-          RATE_PER_SECOND: '20',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(proc));
-      proc.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-    });
+  const startWorker = () => startWorkerProcess(env, { taskQueue, simulatorUrl: sim.url, ratePerSecond: 20 });
 
   it('gets no 429, uses at least 90% of the rate, and keeps the budget when every worker is killed and restarted', async () => {
     const conn = uniqueId('acme');
@@ -66,7 +51,7 @@ describe('four worker processes, one connection, a strict 20 requests/second pro
       config: {},
       secrets: { token: TOKEN },
     });
-    workers = await Promise.all(Array.from({ length: 4 }, startWorkerProcess));
+    workers = await Promise.all(Array.from({ length: 4 }, startWorker));
     const logStart = sim.log.length;
     const handles = await Promise.all(
       RESOURCES.map((resource) =>
@@ -95,7 +80,7 @@ describe('four worker processes, one connection, a strict 20 requests/second pro
     }
     for (const w of workers) w.kill('SIGKILL');
     const killedAt = Date.now();
-    workers = await Promise.all(Array.from({ length: 4 }, startWorkerProcess));
+    workers = await Promise.all(Array.from({ length: 4 }, startWorker));
     const results = await Promise.all(handles.map((h) => h.result()));
     assert.ok(
       results.every((r) => r.status === 'completed' && r.inserted === 4000),

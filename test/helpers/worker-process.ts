@@ -1,0 +1,28 @@
+/** Starts test/fixtures/worker-process.ts in its own process (to be killed with SIGKILL) once it polls. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TEST_KEY } from './engine.js';
+import type { TestEnv } from './stack.js';
+
+export function startWorkerProcess(
+  env: TestEnv,
+  options: { taskQueue: string; simulatorUrl: string; ratePerSecond?: number },
+): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: env.databaseUrl,
+      TEMPORAL_ADDRESS: env.temporalAddress,
+      TASK_QUEUE: options.taskQueue,
+      SIM_URL: options.simulatorUrl,
+      ENC_KEY: TEST_KEY,
+      ...(options.ratePerSecond ? { RATE_PER_SECOND: String(options.ratePerSecond) } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve(proc);
+    });
+    proc.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
+  });
+}
