@@ -119,10 +119,35 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * One controller per request, aborted by the timeout or by the caller's signal. Listeners are removed
+   * when the request ends: an activity's cancellation signal sees many requests.
+   */
   private async send(req: JsonRequest, context: RequestContext): Promise<JsonResponse> {
+    const controller = new AbortController();
+    const timeout = new AbortController();
+    const timer = setTimeout(() => {
+      timeout.abort();
+      controller.abort();
+    }, this.timeoutMs);
+    const onCancel = () => controller.abort();
+    if (req.signal?.aborted) controller.abort();
+    req.signal?.addEventListener('abort', onCancel, { once: true });
+    try {
+      return await this.sendWith(req, context, controller.signal, timeout.signal);
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  private async sendWith(
+    req: JsonRequest,
+    context: RequestContext,
+    signal: AbortSignal,
+    timeout: AbortSignal,
+  ): Promise<JsonResponse> {
     const method = context.method;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let response: Response;
     try {
       response = await fetch(req.url, {

@@ -169,11 +169,16 @@ export async function acquire(
     if (waited + r.waitMs > options.maxWaitMs) return r;
     options.onWait?.(r.waitMs);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, r.waitMs);
-      options.signal?.addEventListener('abort', () => {
+      // One listener per wait, removed when the wait ends: an activity may wait many times on one signal.
+      const onAbort = () => {
         clearTimeout(timer);
         reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
-      });
+      };
+      const timer = setTimeout(() => {
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, r.waitMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
     });
     waited += r.waitMs;
   }
