@@ -5,7 +5,6 @@ import { PaginationError } from '../src/pagination/paginate.js';
 import { SpecError } from '../src/spec/errors.js';
 import { ConnectionNotFoundError } from '../src/store/connections.js';
 import { EncryptionKeyError } from '../src/store/secret-box.js';
-import { RecordShapeError } from '../src/sync/records-at-path.js';
 
 /**
  * Turns our typed errors into Temporal failures carrying the retry decision; anything else (a bug, a
@@ -19,13 +18,6 @@ export function toFailure(error: unknown): unknown {
       message: error.message,
       nonRetryable: !error.retryable,
       ...(error.details.retryAfterMs !== undefined ? { nextRetryDelay: error.details.retryAfterMs } : {}),
-    });
-  }
-  if (error instanceof RecordShapeError) {
-    return ApplicationFailure.create({
-      type: FAILURE_TYPE.decode,
-      message: error.message,
-      nonRetryable: true,
     });
   }
   if (error instanceof SpecError) {

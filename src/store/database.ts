@@ -2,7 +2,7 @@
  * The typed shape of Syncwright's tables, one interface per table, as kysely sees them.
  * Rows are snake_case; repository functions map them to camelCase domain types.
  */
-import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { ColumnType } from 'kysely';
 import type { ConnectionTables, RateTables, SyncTables } from './sync-tables.js';
 
 /** Read as Date; optional on insert (the column has a default). */
@@ -25,6 +25,3 @@ export interface RecordsTable {
 export interface Database extends SyncTables, ConnectionTables, RateTables {
   records: RecordsTable;
 }
-
-export type RecordRow = Selectable<RecordsTable>;
-export type NewRecordRow = Insertable<RecordsTable>;

@@ -26,8 +26,6 @@ export interface Page {
   checkpoint: unknown;
   done: boolean;
   total: number | null;
-  /** Short human form of the position after this page, for progress. */
-  cursorLabel: string | null;
   /** Highest incremental cursor value on this page, if the resource is incremental. */
   highWater: string | null;
 }

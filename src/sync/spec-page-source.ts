@@ -273,7 +273,6 @@ export function createSpecPageSources(deps: SpecPageSourceDeps): OpenPageSource 
           checkpoint: { state: step.state, label } satisfies Checkpoint,
           done: step.done,
           total: totalOf(pagination, response.body),
-          cursorLabel: label,
           highWater,
         };
       },
