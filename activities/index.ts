@@ -7,8 +7,10 @@ import type { IntegrationSpec } from '../src/spec/schema.js';
 import type { Db } from '../src/store/db.js';
 import type { SecretBox } from '../src/store/secret-box.js';
 import type { OpenPageSource } from '../src/sync/page-source.js';
+import { createConnectionClients } from '../src/sync/connection-client.js';
 import { createSpecPageSources } from '../src/sync/spec-page-source.js';
 import { createSyncActivities } from './sync.js';
+import { createWebhookActivities } from './webhooks.js';
 
 export interface ActivityDeps {
   db: Db;
@@ -22,9 +24,12 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const openPageSource = deps.openPageSource ?? createSpecPageSources(deps);
+  // One client per connection (OAuth2 token cache) for syncs and webhook refetches alike.
+  const openClient = createConnectionClients(deps);
+  const openPageSource = deps.openPageSource ?? createSpecPageSources(deps, openClient);
   return {
     ...createSyncActivities({ db: deps.db, specs: deps.specs, openPageSource }),
+    ...createWebhookActivities({ db: deps.db, specs: deps.specs, openClient }),
   };
 }
 

@@ -35,6 +35,9 @@ export const configSchema = z.object({
   SYNCWRIGHT_ENCRYPTION_KEY: optionalString,
   /** Spec file or directory the worker and CLI load. */
   SYNCWRIGHT_SPECS: z.string().default('integrations'),
+  /** Where the webhook receiver listens (`up`, `webhooks serve`); port 0 picks a free one. */
+  SYNCWRIGHT_WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
+  SYNCWRIGHT_WEBHOOK_PORT: port(8288),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -50,6 +53,7 @@ export interface Config {
     readonly uiPort: number;
   };
   readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
+  readonly webhooks: { readonly host: string; readonly port: number };
   readonly homeDir: string;
   readonly encryptionKey: string | undefined;
   readonly specsPath: string;
@@ -80,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       uiPort: raw.SYNCWRIGHT_TEMPORAL_UI_PORT,
     }),
     postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
+    webhooks: Object.freeze({ host: raw.SYNCWRIGHT_WEBHOOK_HOST, port: raw.SYNCWRIGHT_WEBHOOK_PORT }),
     homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
     encryptionKey: raw.SYNCWRIGHT_ENCRYPTION_KEY,
     specsPath: path.resolve(cwd, raw.SYNCWRIGHT_SPECS),

@@ -25,3 +25,9 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 /** Stops after the page in flight; committed pages stay committed and the run is marked cancelled. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+
+/** A webhook event for a per-entity workflow: the inbox row id (payloads stay in Postgres). */
+export interface WebhookEventSignal {
+  id: number;
+}
+export const webhookEventSignal = defineSignal<[WebhookEventSignal]>('webhookEvent');

@@ -1,2 +1,3 @@
 // The worker bundles this file: every workflow is exported from here.
 export { syncResource } from './sync-resource.js';
+export { webhookEntity } from './webhook-entity.js';

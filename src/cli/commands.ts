@@ -22,7 +22,11 @@ import {
   syncProgress,
 } from '../temporal/sync-client.js';
 import { startWorker } from '../temporal/worker.js';
-import { openDatabase, openTemporal, UsageError, type CliContext } from './context.js';
+import { connectClient } from '../temporal/client.js';
+import { startWebhookService } from '../webhooks/service.js';
+import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
+import type { WebhookEventStatus } from '../store/sync-tables.js';
+import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';
 
 export async function specsFor(ctx: CliContext, path?: string): Promise<Map<string, IntegrationSpec>> {
   return loadSpecs(path ?? ctx.config.specsPath);
@@ -97,6 +101,18 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     taskQueue,
   );
   ctx.scope.add('worker', () => worker.shutdown());
+  const webhooks = await startWebhookService({
+    db: stack.db,
+    specs,
+    secretBox: await secretBox(ctx),
+    env: process.env,
+    log: ctx.log,
+    connect: () => connectClient(stack.temporal.address, stack.temporal.namespace),
+    taskQueue,
+    host: ctx.config.webhooks.host,
+    port: ctx.config.webhooks.port,
+  });
+  ctx.scope.add('webhooks', () => webhooks.close());
   await writeStackFile(ctx.config.homeDir, {
     pid: process.pid,
     databaseUrl: stack.postgres.url,
@@ -104,7 +120,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     namespace: stack.temporal.namespace,
     taskQueue,
     uiUrl: stack.temporal.uiUrl ?? null,
-    webhookUrl: null,
+    webhookUrl: webhooks.receiver.url,
   });
   ctx.scope.add('stack file', () => removeStackFile(ctx.config.homeDir));
   ctx.out(
@@ -113,6 +129,8 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
   ctx.out(`Temporal:    ${stack.temporal.address}`);
   if (stack.temporal.uiUrl) ctx.out(`Temporal UI: ${stack.temporal.uiUrl}`);
   ctx.out(`Worker:      task queue "${taskQueue}", integrations: ${[...specs.keys()].join(', ') || 'none'}`);
+  ctx.out(`Webhooks:    ${webhooks.receiver.url} (health: ${webhooks.receiver.url}/healthz)`);
+  for (const r of webhooks.routes) ctx.out(`             POST ${r.url}`);
   ctx.out('Other terminals can now run syncwright commands here. Ctrl-C stops everything.');
   await Promise.race([ctx.scope.untilSignal(), worker.done]);
 }
@@ -390,4 +408,60 @@ export async function scheduleActionCommand(
   else if (action === 'unpause') await handle.unpause('unpaused from the CLI');
   else await handle.delete();
   ctx.out(`schedule ${id} ${action === 'delete' ? 'deleted' : `${action}d`}`);
+}
+
+export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
+  const specs = await specsFor(ctx, opts.specs);
+  if (![...specs.values()].some((s) => s.webhooks))
+    throw new UsageError('no loaded spec has a webhooks section: nothing to receive');
+  const db = await openDatabase(ctx);
+  const target = await temporalTarget(ctx);
+  const service = await startWebhookService({
+    db,
+    specs,
+    secretBox: await secretBox(ctx),
+    env: process.env,
+    log: ctx.log,
+    // Not connected up front: events are accepted into the inbox even while Temporal is down.
+    connect: async () => {
+      const client = await connectClient(target.address, ctx.config.temporal.namespace);
+      ctx.scope.add('temporal client', () => client.connection.close());
+      return client;
+    },
+    taskQueue: target.taskQueue,
+    host: ctx.config.webhooks.host,
+    port: ctx.config.webhooks.port,
+  });
+  ctx.scope.add('webhooks', () => service.close());
+  ctx.out(`webhook receiver on ${service.receiver.url} (health: ${service.receiver.url}/healthz)`);
+  for (const r of service.routes) ctx.out(`  POST ${r.url}`);
+  await ctx.scope.untilSignal();
+}
+
+const eventLine = (e: EventSummary) =>
+  `${String(e.id).padStart(6)}  ${e.status.padEnd(10)} ${e.integration}/${e.connection}  ${e.eventType}  ${e.eventId}` +
+  (e.entityKey ? `  ${e.resource} ${e.entityKey}` : '') +
+  (e.result && e.result !== e.status ? `  (${e.result})` : '') +
+  (e.error ? `  error: ${e.error}` : '');
+
+export async function eventsCommand(
+  ctx: CliContext,
+  opts: { status?: WebhookEventStatus; integration?: string; connection?: string; limit: number },
+): Promise<void> {
+  const db = await openDatabase(ctx);
+  const events = await listEvents(db, opts);
+  print(ctx, events, () => (events.length ? events.map(eventLine) : ['no webhook events']));
+}
+
+export async function eventsReplayCommand(ctx: CliContext, id: string): Promise<void> {
+  const n = Number(id);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`event id must be a positive integer, got "${id}"`);
+  const db = await openDatabase(ctx);
+  try {
+    const event = await replayEvent(db, n);
+    print(ctx, event, () => [`event ${n} queued again; the dispatcher hands it to Temporal next`]);
+  } catch (error) {
+    if (error instanceof ReplayError) throw new UsageError(error.message);
+    throw error;
+  }
 }

@@ -50,10 +50,10 @@ export async function openDatabase(ctx: CliContext): Promise<Db> {
   return db;
 }
 
-/** A Temporal client: TEMPORAL_ADDRESS, or the dev server of a running `syncwright up`. */
-export async function openTemporal(
+/** Where Temporal is: TEMPORAL_ADDRESS, or the dev server of a running `syncwright up`. */
+export async function temporalTarget(
   ctx: CliContext,
-): Promise<{ client: Client; address: string; taskQueue: string; uiUrl: string | null }> {
+): Promise<{ address: string; taskQueue: string; uiUrl: string | null }> {
   const stack = ctx.config.temporal.address ? undefined : await readStackFile(ctx.config.homeDir);
   const address = ctx.config.temporal.address ?? stack?.temporalAddress;
   if (!address) {
@@ -61,12 +61,19 @@ export async function openTemporal(
       'no Temporal: set TEMPORAL_ADDRESS, or start the local stack with `syncwright up` in another terminal',
     );
   }
-  const client = await connectClient(address, ctx.config.temporal.namespace);
-  ctx.scope.add('temporal client', () => client.connection.close());
   return {
-    client,
     address,
     taskQueue: stack?.taskQueue ?? ctx.config.temporal.taskQueue,
     uiUrl: stack?.uiUrl ?? null,
   };
+}
+
+/** A Temporal client: TEMPORAL_ADDRESS, or the dev server of a running `syncwright up`. */
+export async function openTemporal(
+  ctx: CliContext,
+): Promise<{ client: Client; address: string; taskQueue: string; uiUrl: string | null }> {
+  const { address, taskQueue, uiUrl } = await temporalTarget(ctx);
+  const client = await connectClient(address, ctx.config.temporal.namespace);
+  ctx.scope.add('temporal client', () => client.connection.close());
+  return { client, address, taskQueue, uiUrl };
 }

@@ -9,6 +9,8 @@ import {
   connectionAddCommand,
   connectionListCommand,
   connectionRemoveCommand,
+  eventsCommand,
+  eventsReplayCommand,
   recordsCommand,
   runCommand,
   runsCommand,
@@ -18,6 +20,7 @@ import {
   syncCommand,
   upCommand,
   validateCommand,
+  webhooksServeCommand,
   workerCommand,
 } from './commands.js';
 import { createContext, type CliContext } from './context.js';
@@ -81,6 +84,41 @@ program
   .command('worker')
   .description('run a worker for the specs against DATABASE_URL/TEMPORAL_ADDRESS (or a running `up`)')
   .action(action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) })));
+
+const webhooks = program.command('webhooks').description('the webhook receiver');
+webhooks
+  .command('serve')
+  .description(
+    'receive webhooks (SYNCWRIGHT_WEBHOOK_HOST/PORT) into the inbox and hand them to Temporal; keeps accepting while Temporal is down',
+  )
+  .action(action((ctx, specs) => webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) })));
+
+const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'failed', 'ignored'] as const;
+const events = program
+  .command('events')
+  .description('webhook events in the inbox, newest first')
+  .addOption(new Option('--status <status>').choices(EVENT_STATUSES))
+  .option('--integration <id>')
+  .option('--connection <id>')
+  .addOption(new Option('--limit <n>').default(50).argParser(positiveInt))
+  .action(
+    action(
+      (
+        ctx,
+        _s,
+        opts: {
+          status?: (typeof EVENT_STATUSES)[number];
+          integration?: string;
+          connection?: string;
+          limit: number;
+        },
+      ) => eventsCommand(ctx, opts),
+    ),
+  );
+events
+  .command('replay <id>')
+  .description('queue a failed event again (it is applied unless a newer event of its entity was)')
+  .action(action((ctx, _s, id: string) => eventsReplayCommand(ctx, id)));
 
 program
   .command('migrate')

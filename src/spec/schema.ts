@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { authSchema } from '../http/auth/schema.js';
 import { fieldsSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
+import { webhooksSchema } from '../webhooks/schema.js';
 
 const slug = z
   .string()
@@ -118,6 +119,7 @@ const integrationSpecObject = z.strictObject({
   resources: z.record(slug, resourceSchema).refine((r) => Object.keys(r).length > 0, 'at least one resource'),
   retry: retrySchema.default(retrySchema.parse({})),
   rateLimits: z.array(rateLimitSchema).default([]),
+  webhooks: webhooksSchema.optional(),
 });
 
 export const integrationSpecSchema = integrationSpecObject.superRefine(checkReferences);
@@ -173,6 +175,8 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       }
     }
   }
+
+  if (spec.webhooks) checkWebhooks(spec, ctx, checkSecret);
 
   for (const [name, resource] of Object.entries(spec.resources)) {
     const at = (...rest: (string | number)[]) => ['resources', name, ...rest];
@@ -237,6 +241,47 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         path: at('incremental', 'cursorField'),
         message: `"${resource.incremental.cursorField}" is not a mapped field`,
       });
+    }
+  }
+}
+
+function checkWebhooks(
+  spec: z.infer<typeof integrationSpecObject>,
+  ctx: z.RefinementCtx,
+  checkSecret: (ref: unknown, path: (string | number)[]) => void,
+): void {
+  const webhooks = spec.webhooks!;
+  webhooks.signature.secrets.forEach((ref, i) => checkSecret(ref, ['webhooks', 'signature', 'secrets', i]));
+  for (const [type, event] of Object.entries(webhooks.events)) {
+    if (event.action === 'ignore') continue;
+    const at = (...rest: string[]) => ['webhooks', 'events', type, ...rest];
+    const resource = spec.resources[event.resource];
+    if (!resource) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('resource'),
+        message: `no resource "${event.resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
+      });
+      continue;
+    }
+    if (resource.parent) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('resource'),
+        message: 'webhook actions on child resources are not supported yet',
+      });
+    }
+    if (event.action === 'refetch') {
+      for (const [, placeholder] of event.path.matchAll(PLACEHOLDER)) {
+        const key = (placeholder ?? '').replace(/^config\./, '');
+        if (key !== 'id' && !(key in spec.connectionConfig)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('path'),
+            message: `{${placeholder}}: use {id} or a connectionConfig field`,
+          });
+        }
+      }
     }
   }
 }

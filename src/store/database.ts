@@ -3,7 +3,7 @@
  * Rows are snake_case; repository functions map them to camelCase domain types.
  */
 import type { ColumnType } from 'kysely';
-import type { ConnectionTables, RateTables, SyncTables } from './sync-tables.js';
+import type { ConnectionTables, RateTables, SyncTables, WebhookTables } from './sync-tables.js';
 
 /** Read as Date; optional on insert (the column has a default). */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -22,6 +22,6 @@ export interface RecordsTable {
   parent_key: string | null;
 }
 
-export interface Database extends SyncTables, ConnectionTables, RateTables {
+export interface Database extends SyncTables, ConnectionTables, RateTables, WebhookTables {
   records: RecordsTable;
 }

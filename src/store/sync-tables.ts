@@ -113,3 +113,41 @@ export interface RateTables {
   rate_limits: RateLimitsTable;
   rate_ledger: RateLedgerTable;
 }
+
+export type WebhookEventStatus = 'received' | 'dispatched' | 'processed' | 'failed' | 'ignored';
+
+/** The webhook inbox (migration 20261124T070000). */
+export interface WebhookEventsTable {
+  id: Generated<number>;
+  integration: string;
+  connection: string;
+  event_id: string;
+  event_type: string;
+  action: 'upsert' | 'delete' | 'refetch' | 'ignore';
+  resource: string | null;
+  entity_key: string | null;
+  order_key: string | null;
+  payload: Json<unknown>;
+  status: Generated<WebhookEventStatus>;
+  result: string | null;
+  error: string | null;
+  dispatches: Generated<number>;
+  received_at: Timestamp;
+  dispatched_at: Timestamp | null;
+  processed_at: Timestamp | null;
+}
+
+export interface WebhookEntitiesTable {
+  integration: string;
+  connection: string;
+  resource: string;
+  entity_key: string;
+  last_order: string | null;
+  last_event: number | null;
+  updated_at: Timestamp;
+}
+
+export interface WebhookTables {
+  webhook_events: WebhookEventsTable;
+  webhook_entities: WebhookEntitiesTable;
+}

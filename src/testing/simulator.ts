@@ -121,6 +121,7 @@ const decodeCursor = (cursor: string): number | undefined => {
  * - link-header: ?page=N&per_page=M   → { data } and `Link: <…>; rel="next"`
  * - next-url:    ?after=C&limit=M     → { data, next } (an absolute URL, or null)
  * Every style accepts `updated_since` (ISO time) to return only records with updated_at >= it.
+ * GET /<resource>/<id> answers one record, or 404.
  */
 export async function startProviderSimulator(options: SimulatorOptions): Promise<ProviderSimulator> {
   const data = new Map<string, SimResource>();
@@ -192,6 +193,16 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
       return sendJson(res, 401, { error: 'bad or missing credentials' });
     if (req.method !== 'GET') return sendJson(res, 405, { error: `method ${req.method} not allowed` });
     const name = url.pathname.replace(/^\/+|\/+$/g, '');
+    // GET /<resource>/<id>: one record (what a webhook refetch reads).
+    const slash = name.lastIndexOf('/');
+    if (!data.has(name) && slash > 0 && data.has(name.slice(0, slash))) {
+      const one = data.get(name.slice(0, slash));
+      const id = decodeURIComponent(name.slice(slash + 1));
+      const record = one?.records.find((r) => String(r.id) === id);
+      return record
+        ? sendJson(res, 200, record)
+        : sendJson(res, 404, { error: `no record "${id}" in "${name.slice(0, slash)}"` });
+    }
     const resource = data.get(name);
     if (!resource) return sendJson(res, 404, { error: `no resource "${name}"` });
     let records = resource.records;

@@ -1,12 +1,17 @@
 /** The spec our integration tests sync the provider simulator with: one resource per pagination style. */
 import { defineIntegration } from '../../src/spec/define.js';
-import type { IntegrationSpec } from '../../src/spec/schema.js';
+import type { IntegrationSpec, IntegrationSpecInput } from '../../src/spec/schema.js';
+import { signatureSchema } from '../../src/webhooks/signatures.js';
 import type { SimPagination } from '../../src/testing/simulator.js';
 
 export const TOKEN = 's3cret-token-value';
 
 /** `perSecond` declares a rate limit (requests per second) shared by every worker of a connection. */
-export function trackerSpec(baseUrl: string, perSecond?: number): IntegrationSpec {
+export function trackerSpec(
+  baseUrl: string,
+  perSecond?: number,
+  webhooks?: IntegrationSpecInput['webhooks'],
+): IntegrationSpec {
   const paging = (type: SimPagination) => {
     switch (type) {
       case 'page':
@@ -62,6 +67,16 @@ export function trackerSpec(baseUrl: string, perSecond?: number): IntegrationSpe
     auth: { type: 'bearer', token: 'token' },
     retry: { timeoutMs: 1000 },
     ...(perSecond ? { rateLimits: [{ limit: perSecond, per: 'second' as const }] } : {}),
+    ...(webhooks
+      ? {
+          secrets: {
+            token: 'API token',
+            webhook_secret: 'signing secret',
+            webhook_secret_old: 'previous signing secret',
+          },
+          webhooks,
+        }
+      : {}),
     resources: {
       issues: resource('/issues', 'page'),
       by_offset: resource('/by_offset', 'offset'),
@@ -70,4 +85,26 @@ export function trackerSpec(baseUrl: string, perSecond?: number): IntegrationSpe
       by_next: resource('/by_next', 'next-url'),
     },
   });
+}
+
+export const WEBHOOK_SECRET = 'whsec_dHJhY2tlciB3ZWJob29rIHNpZ25pbmcgc2VjcmV0';
+export const OLD_WEBHOOK_SECRET = 'whsec_b2xkIHRyYWNrZXIgd2ViaG9vayBzZWNyZXQ=';
+
+/**
+ * The tracker's webhooks: {"id", "type", "sequence", "data": issue}. issue.updated upserts the
+ * issue in the payload, issue.deleted deletes it, issue.touched refetches it from the API.
+ */
+export function trackerWebhooks(scheme: Record<string, unknown> = { scheme: 'standard-webhooks' }) {
+  return {
+    signature: signatureSchema.parse({ ...scheme, secrets: ['webhook_secret', 'webhook_secret_old'] }),
+    eventId: { path: 'id' },
+    eventType: { path: 'type' },
+    order: { path: 'sequence' },
+    events: {
+      'issue.created': { action: 'upsert', resource: 'issues', record: 'data' },
+      'issue.updated': { action: 'upsert', resource: 'issues', record: 'data' },
+      'issue.deleted': { action: 'delete', resource: 'issues', id: 'data.id' },
+      'issue.touched': { action: 'refetch', resource: 'issues', id: 'data.id', path: '/issues/{id}' },
+    },
+  } satisfies IntegrationSpecInput['webhooks'];
 }

@@ -1,0 +1,90 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ProviderError } from '../src/http/errors.js';
+import type { IntegrationSpec } from '../src/spec/schema.js';
+import type { Db } from '../src/store/db.js';
+import type { OpenConnectionClient } from '../src/sync/connection-client.js';
+import { valueAtPath } from '../src/sync/records-at-path.js';
+import { lookupResource } from '../src/sync/spec-page-source.js';
+import {
+  applyChange,
+  changeFromPayload,
+  failEvents,
+  loadPending,
+  type Change,
+  type EntityTarget,
+  type Outcome,
+  type PendingRow,
+} from '../src/webhooks/apply.js';
+import { toFailure } from './failures.js';
+
+export interface WebhookActivityDeps {
+  db: Db;
+  specs: ReadonlyMap<string, IntegrationSpec>;
+  openClient: OpenConnectionClient;
+}
+
+export interface ApplyEventsInput extends EntityTarget {
+  ids: number[];
+}
+
+export type ApplyEventsResult = Record<Outcome, number>;
+
+export function createWebhookActivities({ db, specs, openClient }: WebhookActivityDeps) {
+  /**
+   * What an event does to its entity, by the spec as loaded now (the inbox keeps the action decided at
+   * receipt; the details — record path, refetch endpoint — come from the spec). A refetch asks the API,
+   * rate-limited like any request.
+   */
+  async function changeOf(target: EntityTarget, event: PendingRow): Promise<Change> {
+    const { spec, resource } = lookupResource(specs, target.integration, target.resource);
+    if (event.action === 'delete') return { kind: 'delete' };
+    const action = spec.webhooks?.events[event.eventType] ?? spec.webhooks?.events['*'];
+    if (!action || action.action !== event.action)
+      return { kind: 'fail', reason: `the spec no longer says to ${event.action} ${event.eventType} events` };
+    if (action.action === 'upsert')
+      return changeFromPayload(resource, valueAtPath(event.payload, action.record));
+    if (action.action !== 'refetch') return { kind: 'fail', reason: `nothing to apply for ${event.action}` };
+    const client = await openClient(target.integration, target.connection);
+    const url = client.urlFor(client.fillPath(action.path, { id: target.entityKey }));
+    try {
+      const response = await client.request({
+        url,
+        method: 'GET',
+        cost: resource.requestCost,
+        resource: target.resource,
+        signal: Context.current().cancellationSignal,
+        onWait: (ms, reason) => Context.current().heartbeat({ waitingMs: ms, reason }),
+      });
+      return changeFromPayload(resource, valueAtPath(response.body, action.recordPath));
+    } catch (error) {
+      // The provider no longer has it: it was deleted.
+      if (error instanceof ProviderError && error.details.status === 404) return { kind: 'delete' };
+      throw error;
+    }
+  }
+
+  return {
+    /** Applies pending events of one entity in order; events already processed are skipped. */
+    async applyWebhookEvents(input: ApplyEventsInput): Promise<ApplyEventsResult> {
+      const result: ApplyEventsResult = { applied: 0, superseded: 0, skipped: 0, failed: 0 };
+      const pending = await loadPending(db, input, input.ids);
+      result.skipped = input.ids.length - pending.length;
+      for (const event of pending) {
+        let change: Change;
+        try {
+          change = await changeOf(input, event);
+        } catch (error) {
+          throw toFailure(error);
+        }
+        result[await applyChange(db, input, event, change)]++;
+      }
+      return result;
+    },
+
+    /** The workflow gave up on these events (retries spent): failed, for an operator to replay. */
+    async failWebhookEvents(input: { ids: number[]; message: string }): Promise<number> {
+      if (input.ids.length === 0) throw ApplicationFailure.nonRetryable('no events given');
+      return failEvents(db, input.ids, input.message);
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Requests on behalf of one connection, as its spec says: auth (static or OAuth2 with one refresh and
+ * retry on 401), the shared rate budget (one ledger acquisition per try; provider feedback tightens
+ * it), and the integration's HTTP transport. Used by the page source (syncs) and by webhook refetches.
+ */
+import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
+import { OAuth2Tokens } from '../http/auth/oauth2.js';
+import { ProviderError } from '../http/errors.js';
+import { HttpTransport, type JsonResponse } from '../http/transport.js';
+import type { Logger } from '../log.js';
+import { parseRateHeaders } from '../ratelimit/headers.js';
+import { acquire, blockConnection } from '../ratelimit/ledger.js';
+import { SpecError } from '../spec/errors.js';
+import type { IntegrationSpec } from '../spec/schema.js';
+import { getConnection, type ConnectionWithSecrets } from '../store/connections.js';
+import type { Db } from '../store/db.js';
+import type { SecretBox } from '../store/secret-box.js';
+import { scalarText } from './records-at-path.js';
+
+export interface ConnectionClientDeps {
+  db: Db;
+  specs: ReadonlyMap<string, IntegrationSpec>;
+  secretBox: SecretBox | undefined;
+  /** For `{ env: NAME }` secret references: the worker's environment, passed in at start-up. */
+  env: Readonly<Record<string, string | undefined>>;
+  log?: Logger | undefined;
+}
+
+/** Rate-limit waits up to this long are slept in the activity (heartbeating); longer ones go to Temporal. */
+export const MAX_IN_ACTIVITY_WAIT_MS = 5000;
+
+export interface ConnectionRequest {
+  url: URL;
+  method: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Cost in the integration's rate limits. */
+  cost: number;
+  /** For errors and logs. */
+  resource: string;
+  signal: AbortSignal;
+  onWait?: ((waitMs: number, reason: string) => void) | undefined;
+}
+
+export interface ConnectionClient {
+  readonly spec: IntegrationSpec;
+  readonly connection: ConnectionWithSecrets;
+  /** Fills {name}/{config.name} from the connection's config and `extra` values, URL-encoded. */
+  fillPath(template: string, extra?: Record<string, string>): string;
+  /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
+  urlFor(path: string): URL;
+  request(req: ConnectionRequest): Promise<JsonResponse>;
+}
+
+export function lookupSpec(
+  specs: ReadonlyMap<string, IntegrationSpec>,
+  integration: string,
+): IntegrationSpec {
+  const spec = specs.get(integration);
+  if (!spec) {
+    throw new SpecError(integration, [
+      `unknown integration (loaded: ${[...specs.keys()].join(', ') || 'none'})`,
+    ]);
+  }
+  return spec;
+}
+
+export function createConnectionClients(deps: ConnectionClientDeps) {
+  const transports = new Map<string, HttpTransport>();
+  const transportFor = (spec: IntegrationSpec) => {
+    let t = transports.get(spec.id);
+    if (!t) {
+      t = new HttpTransport({
+        timeoutMs: spec.retry.timeoutMs,
+        maxResponseBytes: spec.retry.maxResponseBytes,
+        log: deps.log?.child({ integration: spec.id }),
+      });
+      transports.set(spec.id, t);
+    }
+    return t;
+  };
+
+  // One token cache per connection, shared by every request of this worker.
+  const tokenCaches = new Map<string, OAuth2Tokens>();
+  const oauthTokens = (
+    spec: IntegrationSpec,
+    target: { integration: string; connection: string },
+    inputs: AuthInputs,
+  ): OAuth2Tokens | undefined => {
+    const auth = spec.auth;
+    if (auth.type !== 'oauth2-client-credentials' && auth.type !== 'oauth2-refresh-token') return undefined;
+    const key = JSON.stringify([target.integration, target.connection]);
+    let t = tokenCaches.get(key);
+    if (!t) {
+      t = new OAuth2Tokens(deps.db, deps.secretBox, auth, inputs, target);
+      tokenCaches.set(key, t);
+    }
+    return t;
+  };
+
+  return async (integration: string, connectionId: string): Promise<ConnectionClient> => {
+    const spec = lookupSpec(deps.specs, integration);
+    const connection = await getConnection(deps.db, deps.secretBox, integration, connectionId);
+    const inputs: AuthInputs = {
+      secrets: connection.secrets,
+      config: connection.config,
+      env: deps.env,
+      where: `connection ${integration}/${connectionId}`,
+    };
+    const auth: AppliedAuth = applyAuth(spec.auth, inputs);
+    const rateKey = `${integration}:${connectionId}`;
+    const tokens = oauthTokens(spec, { integration, connection: connectionId }, inputs);
+    const http = transportFor(spec);
+
+    const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
+      const url = new URL(req.url);
+      for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
+      const context = { integration, connection: connectionId, resource: req.resource };
+      const send = (authorization: Record<string, string>) =>
+        http.requestJson({
+          url: url.toString(),
+          method: req.method,
+          headers: { ...spec.headers, ...req.headers, ...auth.headers, ...authorization },
+          ...(req.body !== undefined ? { body: req.body } : {}),
+          context,
+          signal: req.signal,
+          secretParams: auth.secretParams,
+        });
+      // Every try spends the connection's shared budget first (one atomic statement).
+      const rated = async (authorization: Record<string, string>) => {
+        const got = await acquire(deps.db, rateKey, spec.rateLimits, req.cost, {
+          maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
+          signal: req.signal,
+          onWait: (ms) => req.onWait?.(ms, 'rate limit'),
+        });
+        if (!got.admitted) {
+          // A long wait happens in Temporal (the retry's nextRetryDelay), not in a worker slot.
+          throw new ProviderError(
+            'rate-limited',
+            `rate budget spent: next request in ${got.waitMs} ms`,
+            { ...context, method: req.method, path: url.pathname },
+            { retryAfterMs: got.waitMs },
+          );
+        }
+        try {
+          const r = await send(authorization);
+          const said = parseRateHeaders((n) => r.header(n), new Date());
+          if (said.blockedUntil)
+            await blockConnection(deps.db, rateKey, spec.rateLimits, {
+              until: said.blockedUntil,
+              ...(said.source ? { source: said.source } : {}),
+            });
+          return r;
+        } catch (error) {
+          if (
+            error instanceof ProviderError &&
+            error.kind === 'rate-limited' &&
+            error.details.status === 429
+          ) {
+            const ms = error.details.retryAfterMs;
+            await blockConnection(deps.db, rateKey, spec.rateLimits, {
+              status: 429,
+              ...(ms !== undefined ? { until: new Date(Date.now() + ms), source: 'retry-after' } : {}),
+            });
+          }
+          throw error;
+        }
+      };
+      if (!tokens) return rated({});
+      const token = await tokens.token();
+      try {
+        return await rated({ authorization: `Bearer ${token}` });
+      } catch (error) {
+        // One refresh and one retry on 401; a second 401 is an AuthError.
+        if (!(error instanceof ProviderError && error.details.status === 401)) throw error;
+        return rated({ authorization: `Bearer ${await tokens.renew(token)}` });
+      }
+    };
+
+    const fillPath = (template: string, extra: Record<string, string> = {}) =>
+      template.replace(/\{([^{}]+)\}/g, (_, key: string) => {
+        if (key in extra) return encodeURIComponent(extra[key]!);
+        const name = key.replace(/^config\./, '');
+        const v = connection.config[name];
+        if (v === undefined || v === null)
+          throw new SpecError(spec.id, [`path placeholder {${key}} has no value in the connection's config`]);
+        return encodeURIComponent(scalarText(v));
+      });
+
+    const urlFor = (path: string) => {
+      const base = new URL(spec.baseUrl);
+      base.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
+      return base;
+    };
+
+    return { spec, connection, fillPath, urlFor, request };
+  };
+}
+
+export type OpenConnectionClient = ReturnType<typeof createConnectionClients>;

@@ -1,0 +1,177 @@
+/**
+ * Applying inbox events to the records store, one entity at a time. Each event is applied in its own
+ * transaction together with its status change, under a lock on the entity's row, and only if its order
+ * key is not older than the last applied one: duplicates, re-dispatches and late arrivals change
+ * nothing, so the store ends at the newest event whatever order they came in.
+ */
+import { sql } from 'kysely';
+import { mapRecord } from '../mapping/map-record.js';
+import type { ResourceSpec } from '../spec/schema.js';
+import type { Db, DbOrTx } from '../store/db.js';
+import { upsertRecords, type RecordScope } from '../store/records.js';
+import { compareOrder } from './event.js';
+
+export interface EntityTarget {
+  integration: string;
+  connection: string;
+  resource: string;
+  entityKey: string;
+}
+
+export interface PendingRow {
+  id: number;
+  eventType: string;
+  action: string;
+  orderKey: string | null;
+  payload: unknown;
+}
+
+/** What to do to the entity, decided before the transaction (a refetch reads the API first). */
+export type Change =
+  { kind: 'upsert'; record: Record<string, unknown> } | { kind: 'delete' } | { kind: 'fail'; reason: string };
+
+export type Outcome = 'applied' | 'superseded' | 'skipped' | 'failed';
+
+/** Events of one entity still to apply, oldest first (order key, then arrival). */
+export async function loadPending(
+  db: DbOrTx,
+  target: EntityTarget,
+  ids: readonly number[],
+): Promise<PendingRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('webhook_events')
+    .select(['id', 'event_type', 'action', 'order_key', 'payload'])
+    .where('id', 'in', ids)
+    .where('integration', '=', target.integration)
+    .where('connection', '=', target.connection)
+    .where('resource', '=', target.resource)
+    .where('entity_key', '=', target.entityKey)
+    .where('status', 'in', ['received', 'dispatched'])
+    .execute();
+  return rows
+    .map((r) => ({
+      id: r.id,
+      eventType: r.event_type,
+      action: r.action,
+      orderKey: r.order_key,
+      payload: r.payload,
+    }))
+    .sort(
+      (a, b) =>
+        (a.orderKey !== null && b.orderKey !== null ? compareOrder(a.orderKey, b.orderKey) : 0) ||
+        a.id - b.id,
+    );
+}
+
+/** The record an upsert event carries, mapped as a sync would map it. */
+export function changeFromPayload(resource: ResourceSpec, raw: unknown): Change {
+  const mapped = mapRecord(resource, raw);
+  return mapped.ok
+    ? { kind: 'upsert', record: mapped.record }
+    : { kind: 'fail', reason: `record does not map: ${mapped.reason}` };
+}
+
+/** Applies one event's change, if it is still pending and not older than what the entity has seen. */
+export async function applyChange(
+  db: Db,
+  target: EntityTarget,
+  event: PendingRow,
+  change: Change,
+): Promise<Outcome> {
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .selectFrom('webhook_events')
+      .select(['status'])
+      .where('id', '=', event.id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row || (row.status !== 'received' && row.status !== 'dispatched')) return 'skipped';
+
+    const finish = (status: 'processed' | 'failed', result: string, error: string | null = null) =>
+      tx
+        .updateTable('webhook_events')
+        .set({ status, result, error, processed_at: sql<Date>`clock_timestamp()` })
+        .where('id', '=', event.id)
+        .execute();
+
+    if (change.kind === 'fail') {
+      await finish('failed', 'failed', change.reason);
+      return 'failed';
+    }
+
+    const key = {
+      integration: target.integration,
+      connection: target.connection,
+      resource: target.resource,
+      entity_key: target.entityKey,
+    };
+    await tx
+      .insertInto('webhook_entities')
+      .values(key)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const entity = await tx
+      .selectFrom('webhook_entities')
+      .select(['last_order'])
+      .where('integration', '=', key.integration)
+      .where('connection', '=', key.connection)
+      .where('resource', '=', key.resource)
+      .where('entity_key', '=', key.entity_key)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (
+      event.orderKey !== null &&
+      entity.last_order !== null &&
+      compareOrder(event.orderKey, entity.last_order) < 0
+    ) {
+      await finish('processed', 'superseded');
+      return 'superseded';
+    }
+
+    const scope: RecordScope = {
+      integration: target.integration,
+      connection: target.connection,
+      resource: target.resource,
+    };
+    if (change.kind === 'upsert') {
+      await upsertRecords(tx, scope, [{ key: target.entityKey, data: change.record }]);
+    } else {
+      await tx
+        .updateTable('records')
+        .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+        .where('integration', '=', scope.integration)
+        .where('connection', '=', scope.connection)
+        .where('resource', '=', scope.resource)
+        .where('record_key', '=', target.entityKey)
+        .where('deleted_at', 'is', null)
+        .execute();
+    }
+    await tx
+      .updateTable('webhook_entities')
+      .set({
+        last_order: event.orderKey ?? entity.last_order,
+        last_event: event.id,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('integration', '=', key.integration)
+      .where('connection', '=', key.connection)
+      .where('resource', '=', key.resource)
+      .where('entity_key', '=', key.entity_key)
+      .execute();
+    await finish('processed', change.kind === 'upsert' ? 'upserted' : 'deleted');
+    return 'applied';
+  });
+}
+
+/** Marks events failed (their workflow gave up on them); an operator may replay them. */
+export async function failEvents(db: DbOrTx, ids: readonly number[], message: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db
+    .updateTable('webhook_events')
+    .set({ status: 'failed', result: 'failed', error: message, processed_at: sql<Date>`clock_timestamp()` })
+    .where('id', 'in', ids)
+    .where('status', 'in', ['received', 'dispatched'])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

@@ -1,0 +1,136 @@
+/**
+ * From an authentic request to the inbox row: parse the body, find the event id, type, order and the
+ * entity it is about. Pure. A body that cannot be parsed, or that has no event id or type, is the
+ * sender's mistake (400); an event that parses but cannot be applied (its record does not map) is
+ * stored as failed so an operator sees it.
+ */
+import { mapRecord } from '../mapping/map-record.js';
+import type { IntegrationSpec } from '../spec/schema.js';
+import { scalarText, valueAtPath } from '../sync/records-at-path.js';
+import type { EventAction, ValueSource, WebhooksConfig } from './schema.js';
+
+export class WebhookBodyError extends Error {
+  override name = 'WebhookBodyError';
+}
+
+export interface DescribedEvent {
+  eventId: string;
+  eventType: string;
+  action: EventAction['action'];
+  resource: string | null;
+  entityKey: string | null;
+  /** Provider timestamp or sequence that orders events of one entity; null: arrival order. */
+  orderKey: string | null;
+  payload: unknown;
+  /** Authentic but not applicable: stored as failed with this reason. */
+  problem: string | null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function parseBody(format: WebhooksConfig['format'], raw: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new WebhookBodyError('body is not valid UTF-8');
+  }
+  if (format === 'form') {
+    const params = new URLSearchParams(text);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of params) out[k] = v;
+    // Slack interactivity sends its JSON in a `payload` field.
+    if (typeof out.payload === 'string') {
+      try {
+        out.payload = JSON.parse(out.payload);
+      } catch {
+        // Keep it as text: it is still the event.
+      }
+    }
+    return out;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new WebhookBodyError(`body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new WebhookBodyError(
+      `body must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function read(
+  source: ValueSource,
+  header: (name: string) => string | undefined,
+  body: unknown,
+): string | null {
+  const v = 'header' in source ? header(source.header) : valueAtPath(body, source.path);
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v === 'object') return null;
+  return scalarText(v);
+}
+
+const describeSource = (s: ValueSource) => ('header' in s ? `header ${s.header}` : `body path "${s.path}"`);
+
+export function describeEvent(
+  spec: IntegrationSpec,
+  header: (name: string) => string | undefined,
+  body: Record<string, unknown>,
+): DescribedEvent {
+  const webhooks = spec.webhooks!;
+  const eventId = read(webhooks.eventId, header, body);
+  if (eventId === null) throw new WebhookBodyError(`no event id at ${describeSource(webhooks.eventId)}`);
+  if (eventId.length > 500) throw new WebhookBodyError('event id is longer than 500 characters');
+  const eventType = read(webhooks.eventType, header, body);
+  if (eventType === null)
+    throw new WebhookBodyError(`no event type at ${describeSource(webhooks.eventType)}`);
+  const orderKey = webhooks.order ? read(webhooks.order, header, body) : null;
+  const action = webhooks.events[eventType] ?? webhooks.events['*'] ?? { action: 'ignore' as const };
+  const base = { eventId, eventType, orderKey, payload: body, action: action.action };
+  if (action.action === 'ignore') return { ...base, resource: null, entityKey: null, problem: null };
+
+  const resource = spec.resources[action.resource]!;
+  if (action.action === 'upsert') {
+    const mapped = mapRecord(resource, valueAtPath(body, action.record));
+    return mapped.ok
+      ? { ...base, resource: action.resource, entityKey: mapped.key, problem: null }
+      : {
+          ...base,
+          resource: action.resource,
+          entityKey: mapped.key,
+          problem: `record at "${action.record}" does not map: ${mapped.reason}`,
+        };
+  }
+  const id = valueAtPath(body, action.id);
+  const key =
+    id === undefined || id === null || (typeof id === 'object' && !Array.isArray(id))
+      ? null
+      : primaryKeyText(id, resource.primaryKey);
+  return {
+    ...base,
+    resource: action.resource,
+    entityKey: key,
+    problem: key === null ? `no entity id at body path "${action.id}"` : null,
+  };
+}
+
+/** The stored key of an entity from its id in an event: the same text a sync would store. */
+function primaryKeyText(id: unknown, primaryKey: string | string[]): string | null {
+  if (Array.isArray(primaryKey)) {
+    // Composite keys are stored as a JSON array; an event must give the whole key as an array.
+    return Array.isArray(id) ? JSON.stringify(id) : null;
+  }
+  return id === '' ? null : scalarText(id);
+}
+
+/** Compares order keys: numbers numerically, everything else as text (ISO timestamps). */
+export function compareOrder(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

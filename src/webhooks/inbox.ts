@@ -1,0 +1,307 @@
+/**
+ * The webhook inbox in Postgres: writing accepted events (batched group commits), the dispatcher's
+ * queue, and what operators see and replay.
+ */
+import { sql } from 'kysely';
+import type { Db, DbOrTx } from '../store/db.js';
+import type { WebhookEventStatus } from '../store/sync-tables.js';
+import type { DescribedEvent } from './event.js';
+
+export interface InboxEvent extends DescribedEvent {
+  integration: string;
+  connection: string;
+}
+
+export interface Written {
+  /** Inbox row id; null for a duplicate delivery (the first delivery's row is unchanged). */
+  id: number | null;
+  duplicate: boolean;
+}
+
+/** Pending writes of one flush, each with the promise its request is waiting on. */
+interface Waiter {
+  event: InboxEvent;
+  resolve: (w: Written) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * Inserts events, resolving each once its row is committed. Requests that arrive while a commit is in
+ * flight are gathered into the next INSERT: many concurrent senders share one commit instead of
+ * queueing for one each, and no 2xx is sent before the commit that holds its event.
+ */
+export class InboxWriter {
+  private queue: Waiter[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxInFlight = 4,
+  ) {}
+
+  write(event: InboxEvent): Promise<Written> {
+    return new Promise<Written>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(batch: Waiter[]): Promise<void> {
+    try {
+      const rows = await insertEvents(
+        this.db,
+        batch.map((w) => w.event),
+      );
+      const ids = new Map(rows.map((r) => [`${r.integration}\u0000${r.event_id}`, r.id]));
+      for (const w of batch) {
+        const key = `${w.event.integration}\u0000${w.event.eventId}`;
+        const id = ids.get(key);
+        // Two deliveries of one event in the same batch: the first one gets the row.
+        if (id !== undefined) ids.delete(key);
+        w.resolve(id === undefined ? { id: null, duplicate: true } : { id, duplicate: false });
+      }
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+  }
+}
+
+function statusAtReceipt(e: DescribedEvent): WebhookEventStatus {
+  if (e.problem) return 'failed';
+  return e.action === 'ignore' ? 'ignored' : 'received';
+}
+
+export async function insertEvents(db: DbOrTx, events: readonly InboxEvent[]) {
+  if (events.length === 0) return [];
+  return db
+    .insertInto('webhook_events')
+    .values(
+      events.map((e) => ({
+        integration: e.integration,
+        connection: e.connection,
+        event_id: e.eventId,
+        event_type: e.eventType,
+        action: e.action,
+        resource: e.resource,
+        entity_key: e.entityKey,
+        order_key: e.orderKey,
+        payload: JSON.stringify(e.payload),
+        status: statusAtReceipt(e),
+        error: e.problem,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['integration', 'event_id']).doNothing())
+    .returning(['id', 'integration', 'event_id'])
+    .execute();
+}
+
+export interface EventSummary {
+  id: number;
+  integration: string;
+  connection: string;
+  eventId: string;
+  eventType: string;
+  action: string;
+  resource: string | null;
+  entityKey: string | null;
+  orderKey: string | null;
+  status: WebhookEventStatus;
+  result: string | null;
+  error: string | null;
+  dispatches: number;
+  receivedAt: Date;
+  dispatchedAt: Date | null;
+  processedAt: Date | null;
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'integration',
+  'connection',
+  'event_id',
+  'event_type',
+  'action',
+  'resource',
+  'entity_key',
+  'order_key',
+  'status',
+  'result',
+  'error',
+  'dispatches',
+  'received_at',
+  'dispatched_at',
+  'processed_at',
+] as const;
+
+type SummaryRow = {
+  id: number;
+  integration: string;
+  connection: string;
+  event_id: string;
+  event_type: string;
+  action: string;
+  resource: string | null;
+  entity_key: string | null;
+  order_key: string | null;
+  status: WebhookEventStatus;
+  result: string | null;
+  error: string | null;
+  dispatches: number;
+  received_at: Date;
+  dispatched_at: Date | null;
+  processed_at: Date | null;
+};
+
+const toSummary = (r: SummaryRow): EventSummary => ({
+  id: r.id,
+  integration: r.integration,
+  connection: r.connection,
+  eventId: r.event_id,
+  eventType: r.event_type,
+  action: r.action,
+  resource: r.resource,
+  entityKey: r.entity_key,
+  orderKey: r.order_key,
+  status: r.status,
+  result: r.result,
+  error: r.error,
+  dispatches: r.dispatches,
+  receivedAt: r.received_at,
+  dispatchedAt: r.dispatched_at,
+  processedAt: r.processed_at,
+});
+
+export interface EventFilter {
+  status?: WebhookEventStatus | undefined;
+  integration?: string | undefined;
+  connection?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** Newest first. */
+export async function listEvents(db: DbOrTx, filter: EventFilter = {}): Promise<EventSummary[]> {
+  let q = db.selectFrom('webhook_events').select(SUMMARY_COLUMNS).orderBy('id', 'desc');
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.integration) q = q.where('integration', '=', filter.integration);
+  if (filter.connection) q = q.where('connection', '=', filter.connection);
+  const rows = await q.limit(filter.limit ?? 50).execute();
+  return rows.map(toSummary);
+}
+
+export async function countEvents(db: DbOrTx): Promise<Record<WebhookEventStatus, number>> {
+  const rows = await db
+    .selectFrom('webhook_events')
+    .select(['status', sql<number>`count(*)::int`.as('n')])
+    .groupBy('status')
+    .execute();
+  const out = { received: 0, dispatched: 0, processed: 0, failed: 0, ignored: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}
+
+export async function getEvent(db: DbOrTx, id: number): Promise<EventSummary | undefined> {
+  const row = await db
+    .selectFrom('webhook_events')
+    .select(SUMMARY_COLUMNS)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? toSummary(row) : undefined;
+}
+
+export class ReplayError extends Error {
+  override name = 'ReplayError';
+}
+
+/**
+ * Puts a failed event back in the dispatcher's queue. It is applied like a new arrival: if a later
+ * event of the same entity has been applied since, this one changes nothing.
+ */
+export async function replayEvent(db: DbOrTx, id: number): Promise<EventSummary> {
+  const row = await db
+    .updateTable('webhook_events')
+    .set({ status: 'received', error: null, result: null, dispatched_at: null, processed_at: null })
+    .where('id', '=', id)
+    .where('status', '=', 'failed')
+    .where('entity_key', 'is not', null)
+    .returning(SUMMARY_COLUMNS)
+    .executeTakeFirst();
+  if (row) return toSummary(row);
+  const existing = await getEvent(db, id);
+  if (!existing) throw new ReplayError(`no webhook event ${id}`);
+  if (existing.status !== 'failed')
+    throw new ReplayError(`event ${id} is ${existing.status}; only failed events can be replayed`);
+  throw new ReplayError(`event ${id} names no entity (${existing.error ?? 'unknown'}); it cannot be applied`);
+}
+
+export interface PendingEvent {
+  id: number;
+  integration: string;
+  connection: string;
+  resource: string;
+  entityKey: string;
+}
+
+/**
+ * Rows to hand to Temporal: every received one, and dispatched ones not processed after a while (their
+ * workflow may be gone, e.g. a dev server restarted without its state). Re-dispatch is harmless: the
+ * apply step skips events that are no longer pending.
+ */
+export async function pendingEvents(
+  db: DbOrTx,
+  limit: number,
+  redispatchAfterMs: number,
+): Promise<PendingEvent[]> {
+  const rows = await db
+    .selectFrom('webhook_events')
+    .select(['id', 'integration', 'connection', 'resource', 'entity_key'])
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'received'),
+        eb.and([
+          eb('status', '=', 'dispatched'),
+          eb(
+            'dispatched_at',
+            '<',
+            sql<Date>`clock_timestamp() - make_interval(secs => ${redispatchAfterMs / 1000})`,
+          ),
+        ]),
+      ]),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    integration: r.integration,
+    connection: r.connection,
+    resource: r.resource!,
+    entityKey: r.entity_key!,
+  }));
+}
+
+export async function markDispatched(db: DbOrTx, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('webhook_events')
+    .set({
+      status: 'dispatched',
+      dispatched_at: sql<Date>`clock_timestamp()`,
+      dispatches: sql<number>`dispatches + 1`,
+    })
+    .where('id', 'in', ids)
+    .where('status', 'in', ['received', 'dispatched'])
+    .execute();
+}

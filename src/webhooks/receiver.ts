@@ -1,0 +1,281 @@
+/**
+ * The webhook receiver (node:http): POST <webhooks.path>/<connection>.
+ *
+ * Checks run cheapest first and nothing is stored until all pass: 404 unknown route, integration or
+ * connection · 405 not POST · 415 content type or encoding · 413 too large · 401 bad or missing
+ * signature · 400 body that does not parse or has no event id/type · then the event is committed to
+ * the inbox and only then answered 202 (a duplicate delivery gets 200 and changes nothing).
+ * A database that cannot take the event answers 503, so the provider delivers again.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
+import type { Logger } from '../log.js';
+import type { IntegrationSpec } from '../spec/schema.js';
+import { ConnectionNotFoundError, getConnection } from '../store/connections.js';
+import type { Db } from '../store/db.js';
+import type { SecretBox } from '../store/secret-box.js';
+import { describeEvent, parseBody, WebhookBodyError } from './event.js';
+import { InboxWriter, type Written } from './inbox.js';
+import { verifySignature } from './signatures.js';
+
+export interface ReceiverDeps {
+  db: Db;
+  specs: ReadonlyMap<string, IntegrationSpec>;
+  secretBox: SecretBox | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  log?: Logger | undefined;
+  /** Called after an event is committed (the dispatcher's nudge). */
+  onAccepted?: (() => void) | undefined;
+  /** Unix seconds; tests move the clock. */
+  nowSeconds?: () => number;
+  /** How long resolved connection secrets are reused (ms). */
+  secretsTtlMs?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The route of an integration: its spec's webhooks.path or /webhooks/<id>. */
+export const webhookPath = (spec: IntegrationSpec): string => spec.webhooks?.path ?? `/webhooks/${spec.id}`;
+
+const CONNECTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
+
+function mediaType(value: string | undefined): { type: string; charset: string | undefined } | undefined {
+  if (!value) return undefined;
+  const [type = '', ...params] = value.split(';');
+  let charset: string | undefined;
+  for (const p of params) {
+    const [k, v] = p.split('=', 2);
+    if (k?.trim().toLowerCase() === 'charset') charset = v?.trim().replace(/^"|"$/g, '').toLowerCase();
+  }
+  return { type: type.trim().toLowerCase(), charset };
+}
+
+function checkContentType(req: IncomingMessage, format: 'json' | 'form'): void {
+  const media = mediaType(req.headers['content-type']);
+  const ok =
+    format === 'json'
+      ? media && (media.type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media.type))
+      : media?.type === 'application/x-www-form-urlencoded';
+  if (!ok) {
+    throw new HttpError(
+      415,
+      `content-type must be ${format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded'}` +
+        (media ? `, got ${media.type}` : ', got none'),
+    );
+  }
+  if (media?.charset && media.charset !== 'utf-8' && media.charset !== 'utf8')
+    throw new HttpError(415, `charset must be utf-8, got ${media.charset}`);
+  const encoding = req.headers['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity')
+    throw new HttpError(415, `content-encoding ${encoding} is not supported`);
+}
+
+/** Reads the body up to `limit` bytes; more is a 413 (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit)
+    return Promise.reject(new HttpError(413, `body is ${declared} bytes, the limit is ${limit}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        reject(new HttpError(413, `body is over the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+interface ConnectionSecrets {
+  /** False when there is no such connection (remembered briefly, so floods of bad ids stay cheap). */
+  found: boolean;
+  secrets: string[];
+  expires: number;
+}
+
+export function createWebhookHandler(deps: ReceiverDeps) {
+  const writer = new InboxWriter(deps.db);
+  const now = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const ttl = deps.secretsTtlMs ?? 30_000;
+  const routes = new Map<string, IntegrationSpec>();
+  for (const spec of deps.specs.values()) if (spec.webhooks) routes.set(webhookPath(spec), spec);
+  const secretCache = new Map<string, Promise<ConnectionSecrets>>();
+
+  /** The connection's webhook secrets, decrypted once per TTL. */
+  const secretsOf = (spec: IntegrationSpec, connection: string): Promise<ConnectionSecrets> => {
+    const key = `${spec.id}\u0000${connection}`;
+    const cached = secretCache.get(key);
+    if (cached) {
+      return cached.then((c) => {
+        if (c.expires > Date.now()) return c;
+        secretCache.delete(key);
+        return secretsOf(spec, connection);
+      });
+    }
+    const loading = (async (): Promise<ConnectionSecrets> => {
+      try {
+        const conn = await getConnection(deps.db, deps.secretBox, spec.id, connection);
+        const inputs: AuthInputs = {
+          secrets: conn.secrets,
+          config: conn.config,
+          env: deps.env,
+          where: `connection ${spec.id}/${connection}`,
+        };
+        const secrets: string[] = [];
+        for (const ref of spec.webhooks!.signature.secrets) {
+          // While rotating, one of the secrets may already be gone: the others still verify.
+          try {
+            secrets.push(resolveSecret(ref, inputs));
+          } catch {
+            /* not set */
+          }
+        }
+        return { found: true, secrets, expires: Date.now() + ttl };
+      } catch (error) {
+        if (error instanceof ConnectionNotFoundError)
+          return { found: false, secrets: [], expires: Date.now() + 2000 };
+        throw error;
+      }
+    })();
+    secretCache.set(key, loading);
+    loading.catch(() => secretCache.delete(key));
+    return loading;
+  };
+
+  async function accept(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    const cut = url.pathname.lastIndexOf('/');
+    const spec = routes.get(url.pathname.slice(0, cut));
+    if (!spec) throw new HttpError(404, `no webhook route ${url.pathname}`);
+    let connection: string;
+    try {
+      connection = decodeURIComponent(url.pathname.slice(cut + 1));
+    } catch {
+      throw new HttpError(404, 'connection id is not valid');
+    }
+    if (!CONNECTION_ID.test(connection)) throw new HttpError(404, 'connection id is not valid');
+    if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+    const webhooks = spec.webhooks!;
+    checkContentType(req, webhooks.format);
+    const body = await readBody(req, webhooks.maxBodyBytes);
+
+    const known = await secretsOf(spec, connection);
+    if (!known.found) throw new HttpError(404, `no connection "${connection}" for integration "${spec.id}"`);
+    if (known.secrets.length === 0) {
+      deps.log?.error({ integration: spec.id, connection }, 'no webhook secret is set for this connection');
+      throw new HttpError(503, 'webhook secrets are not configured for this connection');
+    }
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
+    if (!verdict.ok) throw new HttpError(401, verdict.reason);
+
+    let event;
+    try {
+      event = describeEvent(spec, header, parseBody(webhooks.format, body));
+    } catch (error) {
+      if (error instanceof WebhookBodyError) throw new HttpError(400, error.message);
+      throw error;
+    }
+    let written: Written;
+    try {
+      written = await writer.write({ ...event, integration: spec.id, connection });
+    } catch (error) {
+      deps.log?.error({ err: error, integration: spec.id, connection }, 'webhook inbox write failed');
+      throw new HttpError(503, 'the event could not be stored; deliver it again');
+    }
+    deps.log?.info(
+      {
+        integration: spec.id,
+        connection,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        inboxId: written.id,
+        duplicate: written.duplicate,
+      },
+      'webhook accepted',
+    );
+    if (!written.duplicate) deps.onAccepted?.();
+    return written.duplicate
+      ? { status: 200, body: { status: 'duplicate', eventId: event.eventId } }
+      : { status: 202, body: { status: 'accepted', eventId: event.eventId, id: written.id } };
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const started = process.hrtime.bigint();
+    if (req.url === '/healthz' || req.url === '/health') {
+      send(res, 200, { status: 'ok' });
+      return;
+    }
+    accept(req).then(
+      (r) => send(res, r.status, r.body),
+      (error: unknown) => {
+        const status = error instanceof HttpError ? error.status : 500;
+        const message = error instanceof HttpError ? error.message : 'internal error';
+        if (!(error instanceof HttpError)) deps.log?.error({ err: error }, 'webhook receiver error');
+        else
+          deps.log?.info(
+            { status, reason: message, path: req.url, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+            'webhook rejected',
+          );
+        send(res, status, { error: message });
+        // Stop reading what is left of an oversized body.
+        if (status === 413) req.resume();
+      },
+    );
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export interface RunningReceiver {
+  readonly server: Server;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebhookReceiver(
+  deps: ReceiverDeps & { port?: number; host?: string },
+): Promise<RunningReceiver> {
+  const server = createServer(createWebhookHandler(deps));
+  // A slow sender must not hold a connection forever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const host = deps.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

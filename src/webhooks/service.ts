@@ -1,0 +1,61 @@
+/** Receiver and dispatcher together: what `syncwright webhooks serve`, `up` and the demo run. */
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../log.js';
+import type { IntegrationSpec } from '../spec/schema.js';
+import type { Db } from '../store/db.js';
+import type { SecretBox } from '../store/secret-box.js';
+import { WebhookDispatcher } from './dispatcher.js';
+import { startWebhookReceiver, webhookPath, type RunningReceiver } from './receiver.js';
+
+export interface WebhookServiceOptions {
+  db: Db;
+  specs: ReadonlyMap<string, IntegrationSpec>;
+  secretBox: SecretBox | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  log?: Logger | undefined;
+  /** Connects to Temporal; may fail (the dispatcher retries), so the receiver runs through outages. */
+  connect: () => Promise<Client>;
+  taskQueue: string;
+  host?: string;
+  port?: number;
+}
+
+export interface WebhookService {
+  readonly receiver: RunningReceiver;
+  readonly dispatcher: WebhookDispatcher;
+  /** POST URLs per integration (append the connection id). */
+  readonly routes: { integration: string; url: string }[];
+  close(): Promise<void>;
+}
+
+export async function startWebhookService(options: WebhookServiceOptions): Promise<WebhookService> {
+  const dispatcher = new WebhookDispatcher({
+    db: options.db,
+    connect: options.connect,
+    taskQueue: options.taskQueue,
+    log: options.log,
+  });
+  const receiver = await startWebhookReceiver({
+    db: options.db,
+    specs: options.specs,
+    secretBox: options.secretBox,
+    env: options.env,
+    log: options.log,
+    onAccepted: () => dispatcher.nudge(),
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  dispatcher.start();
+  const routes = [...options.specs.values()]
+    .filter((s) => s.webhooks)
+    .map((s) => ({ integration: s.id, url: `${receiver.url}${webhookPath(s)}/<connection>` }));
+  return {
+    receiver,
+    dispatcher,
+    routes,
+    close: async () => {
+      await receiver.close();
+      await dispatcher.stop();
+    },
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * Webhook signature schemes: verify (receiver) and sign (testing kit), each on the raw body, after each
+ * provider's published definition. Pure: no I/O, the clock is an argument.
+ *
+ * Every compare is timing-safe on the decoded bytes; a scheme that signs a timestamp rejects one further
+ * than the tolerance from now (stale or future), against replays. Several secrets may be active at
+ * once (rotation): a request passes if any of them produced any of its signatures.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { secretRefSchema } from '../http/auth/schema.js';
+
+const common = {
+  /** Secret references (connection secret names or { env: NAME }); more than one while rotating. */
+  secrets: z.array(secretRefSchema).min(1, 'at least one secret'),
+  /** How far a signed timestamp may be from now, either way. */
+  toleranceSeconds: z.number().int().positive().default(300),
+};
+
+export const signatureSchema = z.discriminatedUnion('scheme', [
+  /** X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>. No timestamp. */
+  z.strictObject({ scheme: z.literal('github'), ...common }),
+  /** Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body"> keyed with the whole whsec_ string. */
+  z.strictObject({ scheme: z.literal('stripe'), ...common }),
+  /** X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the body. No timestamp. */
+  z.strictObject({ scheme: z.literal('shopify'), ...common }),
+  /** X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:timestamp:body">, X-Slack-Request-Timestamp. */
+  z.strictObject({ scheme: z.literal('slack'), ...common }),
+  /** Standard Webhooks (Svix): webhook-id/-timestamp/-signature, "v1,<base64>" of "id.timestamp.body". */
+  z.strictObject({ scheme: z.literal('standard-webhooks'), ...common }),
+  /** Anything else that signs with an HMAC. */
+  z.strictObject({
+    scheme: z.literal('hmac'),
+    ...common,
+    algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
+    encoding: z.enum(['hex', 'base64']).default('hex'),
+    /** Header carrying the signature. */
+    header: z.string().min(1),
+    /** Text before the signature in the header, e.g. "sha256=". */
+    prefix: z.string().default(''),
+    /** What is signed: {body}, {timestamp} and {id} are replaced by the raw body and the headers' values. */
+    signed: z.string().default('{body}'),
+    timestampHeader: z.string().min(1).optional(),
+    idHeader: z.string().min(1).optional(),
+    /** How the secret is turned into key bytes. */
+    secretEncoding: z.enum(['utf8', 'base64', 'hex']).default('utf8'),
+  }),
+]);
+
+export type SignatureConfig = z.infer<typeof signatureSchema>;
+export type SignatureScheme = SignatureConfig['scheme'];
+
+export interface SignedRequest {
+  /** Header lookup by lower-case name. */
+  header(name: string): string | undefined;
+  body: Buffer;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+const hmac = (algorithm: string, key: Buffer | string, ...parts: (string | Buffer)[]): Buffer => {
+  const h = createHmac(algorithm, key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+const HEX = /^[0-9a-fA-F]+$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Decodes a presented signature; undefined when it is not valid in that encoding. */
+function decode(text: string, encoding: 'hex' | 'base64'): Buffer | undefined {
+  if (encoding === 'hex')
+    return HEX.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : undefined;
+  return BASE64.test(text) && text.length % 4 === 0 ? Buffer.from(text, 'base64') : undefined;
+}
+
+/** Timing-safe; a different length (a truncated signature) is simply not equal. */
+function same(expected: Buffer, presented: Buffer | undefined): boolean {
+  return (
+    presented !== undefined && presented.length === expected.length && timingSafeEqual(expected, presented)
+  );
+}
+
+function checkTimestamp(
+  text: string | undefined,
+  name: string,
+  toleranceSeconds: number,
+  nowSeconds: number,
+): Verdict {
+  if (text === undefined || text === '') return { ok: false, reason: `missing ${name}` };
+  if (!/^\d{1,12}$/.test(text)) return { ok: false, reason: `${name} is not a unix timestamp` };
+  const skew = nowSeconds - Number(text);
+  if (skew > toleranceSeconds)
+    return { ok: false, reason: `${name} is ${skew} s old (tolerance ${toleranceSeconds} s)` };
+  if (-skew > toleranceSeconds)
+    return { ok: false, reason: `${name} is ${-skew} s in the future (tolerance ${toleranceSeconds} s)` };
+  return { ok: true };
+}
+
+const MISMATCH: Verdict = { ok: false, reason: 'signature does not match' };
+
+function standardWebhooksKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+function hmacKey(secret: string, encoding: 'utf8' | 'base64' | 'hex'): Buffer {
+  return Buffer.from(secret, encoding);
+}
+
+function fillSigned(template: string, values: { body: Buffer; timestamp?: string; id?: string }): Buffer {
+  // Split around {body} so the raw bytes are signed as received (not re-encoded through a string).
+  const parts = template.split('{body}');
+  const fill = (s: string) =>
+    s.replaceAll('{timestamp}', values.timestamp ?? '').replaceAll('{id}', values.id ?? '');
+  const out: Buffer[] = [];
+  parts.forEach((p, i) => {
+    if (i > 0) out.push(values.body);
+    out.push(Buffer.from(fill(p)));
+  });
+  return Buffer.concat(out);
+}
+
+/**
+ * Checks a request against a scheme with the resolved secrets. The reason names the header and the
+ * problem, never a secret or an expected signature.
+ */
+export function verifySignature(
+  config: SignatureConfig,
+  req: SignedRequest,
+  secrets: readonly string[],
+  nowSeconds: number,
+): Verdict {
+  const { body } = req;
+  switch (config.scheme) {
+    case 'github': {
+      const presented = req.header('x-hub-signature-256');
+      if (!presented) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
+      if (!presented.startsWith('sha256='))
+        return { ok: false, reason: 'X-Hub-Signature-256 must start with sha256=' };
+      const sig = decode(presented.slice(7), 'hex');
+      return secrets.some((s) => same(hmac('sha256', s, body), sig)) ? { ok: true } : MISMATCH;
+    }
+    case 'shopify': {
+      const presented = req.header('x-shopify-hmac-sha256');
+      if (!presented) return { ok: false, reason: 'missing X-Shopify-Hmac-Sha256 header' };
+      const sig = decode(presented, 'base64');
+      return secrets.some((s) => same(hmac('sha256', s, body), sig)) ? { ok: true } : MISMATCH;
+    }
+    case 'slack': {
+      const ts = req.header('x-slack-request-timestamp');
+      const time = checkTimestamp(ts, 'X-Slack-Request-Timestamp', config.toleranceSeconds, nowSeconds);
+      if (!time.ok) return time;
+      const presented = req.header('x-slack-signature');
+      if (!presented) return { ok: false, reason: 'missing X-Slack-Signature header' };
+      if (!presented.startsWith('v0=')) return { ok: false, reason: 'X-Slack-Signature must start with v0=' };
+      const sig = decode(presented.slice(3), 'hex');
+      return secrets.some((s) => same(hmac('sha256', s, `v0:${ts}:`, body), sig)) ? { ok: true } : MISMATCH;
+    }
+    case 'stripe': {
+      const header = req.header('stripe-signature');
+      if (!header) return { ok: false, reason: 'missing Stripe-Signature header' };
+      let t: string | undefined;
+      const v1: string[] = [];
+      for (const item of header.split(',')) {
+        const eq = item.indexOf('=');
+        const k = item.slice(0, eq).trim();
+        const v = item.slice(eq + 1).trim();
+        if (k === 't') t = v;
+        else if (k === 'v1') v1.push(v);
+      }
+      const time = checkTimestamp(t, 'Stripe-Signature t=', config.toleranceSeconds, nowSeconds);
+      if (!time.ok) return time;
+      if (v1.length === 0) return { ok: false, reason: 'Stripe-Signature has no v1= signature' };
+      const sigs = v1.map((v) => decode(v, 'hex'));
+      return secrets.some((s) => {
+        const expected = hmac('sha256', s, `${t}.`, body);
+        return sigs.some((sig) => same(expected, sig));
+      })
+        ? { ok: true }
+        : MISMATCH;
+    }
+    case 'standard-webhooks': {
+      const id = req.header('webhook-id') ?? req.header('svix-id');
+      const ts = req.header('webhook-timestamp') ?? req.header('svix-timestamp');
+      const header = req.header('webhook-signature') ?? req.header('svix-signature');
+      if (!id) return { ok: false, reason: 'missing webhook-id header' };
+      const time = checkTimestamp(ts, 'webhook-timestamp', config.toleranceSeconds, nowSeconds);
+      if (!time.ok) return time;
+      if (!header) return { ok: false, reason: 'missing webhook-signature header' };
+      // Space-separated "version,signature" pairs; only v1 (HMAC-SHA256) is verified here.
+      const sigs = header
+        .split(' ')
+        .filter((p) => p.startsWith('v1,'))
+        .map((p) => decode(p.slice(3), 'base64'));
+      if (sigs.length === 0) return { ok: false, reason: 'webhook-signature has no v1 signature' };
+      return secrets.some((s) => {
+        const expected = hmac('sha256', standardWebhooksKey(s), `${id}.${ts}.`, body);
+        return sigs.some((sig) => same(expected, sig));
+      })
+        ? { ok: true }
+        : MISMATCH;
+    }
+    case 'hmac': {
+      const presented = req.header(config.header.toLowerCase());
+      if (!presented) return { ok: false, reason: `missing ${config.header} header` };
+      if (!presented.startsWith(config.prefix))
+        return { ok: false, reason: `${config.header} must start with "${config.prefix}"` };
+      let timestamp: string | undefined;
+      if (config.timestampHeader) {
+        timestamp = req.header(config.timestampHeader.toLowerCase());
+        const time = checkTimestamp(timestamp, config.timestampHeader, config.toleranceSeconds, nowSeconds);
+        if (!time.ok) return time;
+      }
+      let id: string | undefined;
+      if (config.idHeader) {
+        id = req.header(config.idHeader.toLowerCase());
+        if (!id) return { ok: false, reason: `missing ${config.idHeader} header` };
+      }
+      const signed = fillSigned(config.signed, {
+        body,
+        ...(timestamp ? { timestamp } : {}),
+        ...(id ? { id } : {}),
+      });
+      const sig = decode(presented.slice(config.prefix.length), config.encoding);
+      return secrets.some((s) => same(hmac(config.algorithm, hmacKey(s, config.secretEncoding), signed), sig))
+        ? { ok: true }
+        : MISMATCH;
+    }
+  }
+}
+
+export interface SignOptions {
+  /** Unix seconds; defaults to now. */
+  timestamp?: number;
+  /** Message id for schemes that sign one (Standard Webhooks, hmac with idHeader). */
+  id?: string;
+}
+
+/** The headers a provider would send with this body; for tests and the demo. */
+export function signWebhook(
+  config: SignatureConfig,
+  secret: string,
+  body: string | Buffer,
+  options: SignOptions = {},
+): Record<string, string> {
+  const raw = typeof body === 'string' ? Buffer.from(body) : body;
+  const ts = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+  const id = options.id ?? `msg_${ts}_${raw.length}`;
+  switch (config.scheme) {
+    case 'github':
+      return { 'x-hub-signature-256': `sha256=${hmac('sha256', secret, raw).toString('hex')}` };
+    case 'shopify':
+      return { 'x-shopify-hmac-sha256': hmac('sha256', secret, raw).toString('base64') };
+    case 'slack':
+      return {
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': `v0=${hmac('sha256', secret, `v0:${ts}:`, raw).toString('hex')}`,
+      };
+    case 'stripe':
+      return { 'stripe-signature': `t=${ts},v1=${hmac('sha256', secret, `${ts}.`, raw).toString('hex')}` };
+    case 'standard-webhooks':
+      return {
+        'webhook-id': id,
+        'webhook-timestamp': ts,
+        'webhook-signature': `v1,${hmac('sha256', standardWebhooksKey(secret), `${id}.${ts}.`, raw).toString('base64')}`,
+      };
+    case 'hmac': {
+      const headers: Record<string, string> = {};
+      if (config.timestampHeader) headers[config.timestampHeader.toLowerCase()] = ts;
+      if (config.idHeader) headers[config.idHeader.toLowerCase()] = id;
+      const signed = fillSigned(config.signed, { body: raw, timestamp: ts, id });
+      headers[config.header.toLowerCase()] =
+        config.prefix +
+        hmac(config.algorithm, hmacKey(secret, config.secretEncoding), signed).toString(config.encoding);
+      return headers;
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Webhook benchmark, in one process on one stack:
+ * 1. Accepted events per second and p50/p99 latency at 50 concurrent senders: the real receiver
+ *    (signature check + durable inbox commit before the answer) against a bare node:http server that
+ *    reads the body and answers 200. The same pre-signed requests go to both.
+ * 2. p50/p99 from POST to the record being updated (receiver → inbox → dispatcher → Temporal workflow →
+ *    apply activity → records), from the sender's clock to the commit of the record.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createActivities } from '../../activities/index.js';
+import { saveConnection } from '../../src/store/connections.js';
+import { SecretBox } from '../../src/store/secret-box.js';
+import { startWorker } from '../../src/temporal/worker.js';
+import { signWebhook } from '../../src/testing/webhooks.js';
+import { startWebhookService } from '../../src/webhooks/service.js';
+import { TEST_KEY } from '../helpers/engine.js';
+import { testEnv, uniqueId } from '../helpers/stack.js';
+import { TOKEN, trackerSpec, trackerWebhooks, WEBHOOK_SECRET } from '../helpers/tracker-spec.js';
+
+const SENDERS = 50;
+
+interface Prepared {
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+interface LoadResult {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  statuses: Map<number, number>;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+/** Sends every request once with SENDERS in flight over keep-alive connections. */
+async function load(base: URL, requests: Prepared[]): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: SENDERS });
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const send = (r: Prepared) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: base.hostname, port: base.port, path: r.path, method: 'POST', headers: r.headers, agent },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(r.body);
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: SENDERS }, async () => {
+      while (next < requests.length) {
+        const r = requests[next++]!;
+        const t = performance.now();
+        const status = await send(r);
+        latencies.push(performance.now() - t);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: requests.length / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    statuses,
+  };
+}
+
+async function bareServer(): Promise<{ url: URL; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: new URL(`http://127.0.0.1:${port}`),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export async function webhookBenchmark(events = 20_000): Promise<void> {
+  const env = await testEnv();
+  const spec = trackerSpec('http://127.0.0.1:9', undefined, trackerWebhooks());
+  const specs = new Map([[spec.id, spec]]);
+  const box = SecretBox.fromKey(TEST_KEY);
+  const connection = uniqueId('bench');
+  await saveConnection(env.db, box, {
+    integration: spec.id,
+    id: connection,
+    config: {},
+    secrets: { token: TOKEN, webhook_secret: WEBHOOK_SECRET },
+  });
+  const taskQueue = uniqueId('bench-webhooks');
+  const service = await startWebhookService({
+    db: env.db,
+    specs,
+    secretBox: box,
+    env: {},
+    connect: () => Promise.resolve(env.client),
+    taskQueue,
+  });
+  const path = `/webhooks/tracker/${connection}`;
+  const prepare = (run: string, count: number, entities: number): Prepared[] =>
+    Array.from({ length: count }, (_, i) => {
+      const body = Buffer.from(
+        JSON.stringify({
+          id: `${run}-${i}`,
+          type: 'issue.updated',
+          sequence: i,
+          data: {
+            id: i % entities,
+            title: `${run} ${i}`,
+            state: 'open',
+            priority: 1,
+            updated_at: '2026-11-24T00:00:00Z',
+          },
+        }),
+      );
+      return {
+        path,
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+          ...signWebhook(spec.webhooks!.signature, WEBHOOK_SECRET, body, { id: `${run}-${i}` }),
+        },
+      };
+    });
+
+  // 1. Throughput and latency of acceptance. The dispatcher is paused meanwhile (no worker yet either),
+  //    so only the receiving path is measured; the bare server gets the same requests.
+  await service.dispatcher.stop();
+  const bare = await bareServer();
+  const receiverUrl = new URL(service.receiver.url);
+  await load(bare.url, prepare('warm-bare', 2000, 1000));
+  await load(receiverUrl, prepare('warm', 2000, 1000));
+  const baseline = await load(bare.url, prepare('bare', events, 1000));
+  const real = await load(receiverUrl, prepare('real', events, 1000));
+  await bare.close();
+  const durable = await env.db
+    .selectFrom('webhook_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('event_id', 'like', 'real-%')
+    .executeTakeFirstOrThrow();
+  const fmt = (r: LoadResult) =>
+    `${Math.round(r.perSecond).toLocaleString('en-US')}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
+  console.log(`\nwebhook receiver, ${events.toLocaleString('en-US')} events, ${SENDERS} concurrent senders`);
+  console.log(`  bare node:http 200:          ${fmt(baseline)}`);
+  console.log(
+    `  receiver (verify + commit):  ${fmt(real)}  (answers ${JSON.stringify(Object.fromEntries(real.statuses))})`,
+  );
+  console.log(
+    `  ratio: ${(real.perSecond / baseline.perSecond).toFixed(2)}x of the bare server; ${Number(durable.n).toLocaleString('en-US')} events durable in the inbox`,
+  );
+
+  // Clear the measured backlog so the end-to-end run below starts from an empty queue.
+  await env.db
+    .updateTable('webhook_events')
+    .set({ status: 'ignored' })
+    .where('status', '=', 'received')
+    .execute();
+
+  // 2. POST → record updated, with a worker and the dispatcher running, at a steady 10 in flight.
+  const worker = await startWorker({
+    address: env.temporalAddress,
+    namespace: env.namespace,
+    taskQueue,
+    activities: createActivities({ db: env.db, specs, secretBox: box, env: {} }),
+    workflowBundle: env.workflowBundle,
+  });
+  service.dispatcher.start();
+  const sample = prepare('e2e', 500, 500);
+  const sentAt = new Map<string, number>();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (i < sample.length) {
+        const r = sample[i++]!;
+        const id = (JSON.parse(r.body.toString()) as { id: string }).id;
+        sentAt.set(id, Date.now());
+        await new Promise<void>((resolve, reject) => {
+          const req = http.request(
+            {
+              host: receiverUrl.hostname,
+              port: receiverUrl.port,
+              path: r.path,
+              method: 'POST',
+              headers: r.headers,
+              agent,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve());
+            },
+          );
+          req.on('error', reject);
+          req.end(r.body);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }),
+  );
+  agent.destroy();
+  const deadline = Date.now() + 120_000;
+  let rows: { event_id: string; processed_at: Date | null }[] = [];
+  for (;;) {
+    rows = await env.db
+      .selectFrom('webhook_events')
+      .select(['event_id', 'processed_at'])
+      .where('event_id', 'like', 'e2e-%')
+      .execute();
+    if (rows.length === sample.length && rows.every((r) => r.processed_at)) break;
+    if (Date.now() > deadline) throw new Error('end-to-end events not processed within 2 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const e2e = rows.map((r) => r.processed_at!.getTime() - sentAt.get(r.event_id)!).sort((a, b) => a - b);
+  console.log(
+    `  POST → record updated (${sample.length} events to distinct entities, 10 in flight): p50 ${percentile(e2e, 0.5)} ms, p99 ${percentile(e2e, 0.99)} ms`,
+  );
+  await service.close();
+  await worker.shutdown();
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseSpec } from '../../src/spec/define.js';
+import { compareOrder, describeEvent, parseBody, WebhookBodyError } from '../../src/webhooks/event.js';
+import { trackerSpec, trackerWebhooks } from '../helpers/tracker-spec.js';
+
+const spec = trackerSpec('http://127.0.0.1:9', undefined, trackerWebhooks());
+const noHeaders = () => undefined;
+
+describe('webhook event description', () => {
+  it('finds id, type, order and the entity of an upsert through the mapping', () => {
+    const e = describeEvent(spec, noHeaders, {
+      id: 'evt_1',
+      type: 'issue.updated',
+      sequence: 4,
+      data: { id: 7, title: 't', state: 'open', priority: 2, updated_at: '2026-01-01T00:00:00Z' },
+    });
+    assert.deepEqual(
+      { ...e, payload: undefined },
+      {
+        eventId: 'evt_1',
+        eventType: 'issue.updated',
+        action: 'upsert',
+        resource: 'issues',
+        entityKey: '7',
+        orderKey: '4',
+        payload: undefined,
+        problem: null,
+      },
+    );
+  });
+
+  it('takes the entity of a delete from its id path; unknown types are ignored', () => {
+    assert.equal(
+      describeEvent(spec, noHeaders, { id: 'e', type: 'issue.deleted', data: { id: 9 } }).entityKey,
+      '9',
+    );
+    const ignored = describeEvent(spec, noHeaders, { id: 'e', type: 'repo.starred' });
+    assert.equal(ignored.action, 'ignore');
+    assert.equal(ignored.entityKey, null);
+  });
+
+  it('reports what is missing, and where', () => {
+    assert.throws(() => describeEvent(spec, noHeaders, { type: 'x' }), /no event id at body path "id"/);
+    assert.throws(() => describeEvent(spec, noHeaders, { id: 'a' }), /no event type at body path "type"/);
+    const noEntity = describeEvent(spec, noHeaders, { id: 'a', type: 'issue.deleted', data: {} });
+    assert.equal(noEntity.problem, 'no entity id at body path "data.id"');
+    const unmappable = describeEvent(spec, noHeaders, {
+      id: 'a',
+      type: 'issue.updated',
+      data: { id: 1, title: null },
+    });
+    assert.match(unmappable.problem ?? '', /does not map: .*title/);
+  });
+
+  it('parses JSON objects and forms, refusing anything else with a reason', () => {
+    assert.deepEqual(parseBody('json', Buffer.from('{"a":1}')), { a: 1 });
+    assert.throws(() => parseBody('json', Buffer.from('[1]')), /must be a JSON object, got an array/);
+    assert.throws(() => parseBody('json', Buffer.from('{"a":')), WebhookBodyError);
+    assert.throws(() => parseBody('json', Buffer.from([0x7b, 0xff, 0x7d])), /not valid UTF-8/);
+    assert.deepEqual(parseBody('form', Buffer.from('a=1&payload=%7B%22b%22%3A2%7D')), {
+      a: '1',
+      payload: { b: 2 },
+    });
+  });
+
+  it('orders numbers numerically and timestamps as text', () => {
+    assert.ok(compareOrder('9', '10') < 0);
+    assert.ok(compareOrder('2026-01-02T00:00:00Z', '2026-01-01T00:00:00Z') > 0);
+    assert.equal(compareOrder('5', '5'), 0);
+  });
+});
+
+describe('webhooks in the spec', () => {
+  const base = {
+    id: 'hooks',
+    baseUrl: 'http://127.0.0.1:1',
+    secrets: { signing: 'webhook secret' },
+    resources: { items: { request: { path: '/items' }, primaryKey: 'id' } },
+  };
+  const problems = (webhooks: unknown) => {
+    try {
+      parseSpec({ ...base, webhooks }, 'hooks.json');
+      return [];
+    } catch (error) {
+      return (error as { problems: string[] }).problems;
+    }
+  };
+  const good = {
+    signature: { scheme: 'github', secrets: ['signing'] },
+    eventId: { header: 'X-GitHub-Delivery' },
+    eventType: { header: 'x-github-event' },
+    events: { push: { action: 'upsert', resource: 'items', record: 'item' } },
+  };
+
+  it('accepts a complete section and lower-cases header names', () => {
+    const spec = parseSpec({ ...base, webhooks: good }, 'hooks.json');
+    assert.deepEqual(spec.webhooks?.eventId, { header: 'x-github-delivery' });
+    assert.equal(spec.webhooks?.signature.toleranceSeconds, 300);
+  });
+
+  it('names each problem by its path', () => {
+    const p = problems({
+      ...good,
+      signature: { scheme: 'github', secrets: ['nope'] },
+      events: {
+        a: { action: 'upsert', resource: 'missing' },
+        b: { action: 'refetch', resource: 'items', id: 'id', path: '/items/{item}' },
+        c: { action: 'explode' },
+      },
+    });
+    assert.ok(
+      p.some((x) => /webhooks\.events\.c\.action/.test(x)),
+      p.join('\n'),
+    );
+    const q = problems({
+      ...good,
+      signature: { scheme: 'github', secrets: ['nope'] },
+      events: {
+        a: { action: 'upsert', resource: 'missing' },
+        b: { action: 'refetch', resource: 'items', id: 'id', path: '/items/{item}' },
+      },
+    });
+    assert.ok(
+      q.some((x) => /webhooks\.signature\.secrets\[0\]: secret "nope" is not declared/.test(x)),
+      q.join('\n'),
+    );
+    assert.ok(
+      q.some((x) => /webhooks\.events\.a\.resource: no resource "missing"/.test(x)),
+      q.join('\n'),
+    );
+    assert.ok(
+      q.some((x) => /webhooks\.events\.b\.path: \{item\}: use \{id\}/.test(x)),
+      q.join('\n'),
+    );
+    assert.ok(
+      problems({ ...good, signature: { scheme: 'hmac', secrets: ['signing'] } }).some((x) =>
+        /signature\.header/.test(x),
+      ),
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { EntityTarget } from '../src/webhooks/apply.js';
+import { webhookEventSignal } from './definitions.js';
+
+export interface WebhookEntityInput extends EntityTarget {
+  /** Inbox ids signalled but not yet applied, carried over continue-as-new. */
+  pending?: number[];
+  /** Events handled per run before continuing as new (default EVENTS_PER_RUN). */
+  eventsPerRun?: number;
+}
+
+// Must match FAILURE_TYPE in src/http/errors.ts (a workflow cannot import that module's Node deps).
+const NON_RETRYABLE = ['AuthError', 'ClientError', 'DecodeError', 'SpecError', 'ConfigurationError'];
+
+const { applyWebhookEvents, failWebhookEvents } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** Events applied per run before continuing as new, to keep the history short. */
+export const EVENTS_PER_RUN = 500;
+/** A workflow with nothing to do ends after this; the next event starts it again (signalWithStart). */
+const IDLE = '1 minute';
+const BATCH = 100;
+
+/**
+ * One entity's webhook events (`webhook:<integration>:<connection>:<resource>:<entity id>`), applied
+ * one batch at a time, so events of an entity never race each other. The apply activity orders a
+ * batch by the provider's order key and ignores events older than the entity's last applied one.
+ */
+export async function webhookEntity(input: WebhookEntityInput): Promise<{ applied: number }> {
+  const pending: number[] = [...(input.pending ?? [])];
+  setHandler(webhookEventSignal, ({ id }) => {
+    // Handed over twice (the dispatcher re-dispatches when unsure, an operator replays): the apply step
+    // skips events that are no longer pending, so only a copy already waiting here is dropped.
+    if (!pending.includes(id)) pending.push(id);
+  });
+  const target: EntityTarget = {
+    integration: input.integration,
+    connection: input.connection,
+    resource: input.resource,
+    entityKey: input.entityKey,
+  };
+  let handled = 0;
+  for (;;) {
+    if (!(await condition(() => pending.length > 0, IDLE))) return { applied: handled };
+    const ids = pending.splice(0, BATCH);
+    setCurrentDetails(
+      `applying ${ids.length} event(s) to ${input.resource} ${input.entityKey}; ${handled} so far`,
+    );
+    try {
+      await applyWebhookEvents({ ...target, ids });
+    } catch (error) {
+      const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+      await failWebhookEvents({ ids, message });
+    }
+    handled += ids.length;
+    if (handled >= (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof webhookEntity>({
+        ...target,
+        pending,
+        ...(input.eventsPerRun ? { eventsPerRun: input.eventsPerRun } : {}),
+      });
+    }
+  }
+}
