@@ -182,8 +182,11 @@ export async function connectionAddCommand(
   for (const name of Object.keys(rawConfig))
     if (!(name in spec.connectionConfig))
       problems.push(`--config ${name}: not a config field of ${integration}`);
+  // Webhook secrets after the first are rotation slots: usually empty.
+  const rotation = new Set(spec.webhooks?.signature.secrets.slice(1).filter((s) => typeof s === 'string'));
   for (const name of Object.keys(spec.secrets))
-    if (!secrets[name]) problems.push(`--secret ${name}=…: required (${spec.secrets[name]})`);
+    if (!secrets[name] && !rotation.has(name))
+      problems.push(`--secret ${name}=…: required (${spec.secrets[name]})`);
   for (const name of Object.keys(secrets))
     if (!(name in spec.secrets)) problems.push(`--secret ${name}: not a secret of ${integration}`);
   if (problems.length) throw new UsageError(problems.join('; '));
