@@ -15,7 +15,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('resource', 'text')
     .addColumn('entity_key', 'text')
     .addColumn('order_key', 'text')
-    .addColumn('payload', 'jsonb', (c) => c.notNull())
+    // json, not jsonb: kept as sent and only read back whole, so inserts skip the jsonb conversion.
+    .addColumn('payload', 'json', (c) => c.notNull())
     .addColumn('status', 'text', (c) =>
       c
         .notNull()
@@ -34,11 +35,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index webhook_events_pending on webhook_events (id) where status in ('received', 'dispatched')`.execute(
     db,
   );
-  await db.schema
-    .createIndex('webhook_events_status')
-    .on('webhook_events')
-    .columns(['status', 'id'])
-    .execute();
+  // Operators look for failed events; the other statuses are found through the pending index or by id.
+  await sql`create index webhook_events_failed on webhook_events (id) where status = 'failed'`.execute(db);
 
   // Per entity: the order key of the last applied event, so an older event arriving late changes nothing.
   await db.schema

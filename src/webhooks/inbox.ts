@@ -38,7 +38,7 @@ export class InboxWriter {
 
   constructor(
     private readonly db: Db,
-    private readonly maxInFlight = 4,
+    private readonly maxInFlight = Number(process.env.SW_INFLIGHT ?? 4),
   ) {}
 
   write(event: InboxEvent): Promise<Written> {
@@ -84,28 +84,25 @@ function statusAtReceipt(e: DescribedEvent): WebhookEventStatus {
   return e.action === 'ignore' ? 'ignored' : 'received';
 }
 
+/**
+ * One statement for the whole batch: each column is sent as one array parameter and unnested, so the
+ * statement (and its parse) stays the same size however many events ride in it.
+ */
 export async function insertEvents(db: DbOrTx, events: readonly InboxEvent[]) {
   if (events.length === 0) return [];
-  return db
-    .insertInto('webhook_events')
-    .values(
-      events.map((e) => ({
-        integration: e.integration,
-        connection: e.connection,
-        event_id: e.eventId,
-        event_type: e.eventType,
-        action: e.action,
-        resource: e.resource,
-        entity_key: e.entityKey,
-        order_key: e.orderKey,
-        payload: JSON.stringify(e.payload),
-        status: statusAtReceipt(e),
-        error: e.problem,
-      })),
+  const col = <T>(pick: (e: InboxEvent) => T) => events.map(pick);
+  const result = await sql<{ id: number; integration: string; event_id: string }>`
+    insert into webhook_events
+      (integration, connection, event_id, event_type, action, resource, entity_key, order_key, payload, status, error)
+    select * from unnest(
+      ${col((e) => e.integration)}::text[], ${col((e) => e.connection)}::text[],
+      ${col((e) => e.eventId)}::text[], ${col((e) => e.eventType)}::text[], ${col((e) => e.action)}::text[],
+      ${col((e) => e.resource)}::text[], ${col((e) => e.entityKey)}::text[], ${col((e) => e.orderKey)}::text[],
+      ${col((e) => JSON.stringify(e.payload))}::json[], ${col(statusAtReceipt)}::text[], ${col((e) => e.problem)}::text[]
     )
-    .onConflict((oc) => oc.columns(['integration', 'event_id']).doNothing())
-    .returning(['id', 'integration', 'event_id'])
-    .execute();
+    on conflict (integration, event_id) do nothing
+    returning id, integration, event_id`.execute(db);
+  return result.rows;
 }
 
 export interface EventSummary {
