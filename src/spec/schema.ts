@@ -119,6 +119,8 @@ const integrationSpecObject = z.strictObject({
   resources: z.record(slug, resourceSchema).refine((r) => Object.keys(r).length > 0, 'at least one resource'),
   retry: retrySchema.default(retrySchema.parse({})),
   rateLimits: z.array(rateLimitSchema).default([]),
+  /** Requests in flight at once per connection, across every worker (leases in Postgres). */
+  maxConcurrentRequests: z.number().int().positive().optional(),
   webhooks: webhooksSchema.optional(),
 });
 

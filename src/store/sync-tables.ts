@@ -109,9 +109,17 @@ export interface RateLedgerTable {
   details: Json<unknown> | null;
 }
 
+export interface RateLeasesTable {
+  connection_key: string;
+  slot: number;
+  holder: string;
+  expires_at: Timestamp;
+}
+
 export interface RateTables {
   rate_limits: RateLimitsTable;
   rate_ledger: RateLedgerTable;
+  rate_leases: RateLeasesTable;
 }
 
 export type WebhookEventStatus = 'received' | 'dispatched' | 'processed' | 'failed' | 'ignored';

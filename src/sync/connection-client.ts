@@ -10,6 +10,7 @@ import { HttpTransport, type JsonResponse } from '../http/transport.js';
 import type { Logger } from '../log.js';
 import { parseRateHeaders } from '../ratelimit/headers.js';
 import { acquire, blockConnection } from '../ratelimit/ledger.js';
+import { lease, releaseLease } from '../ratelimit/leases.js';
 import { SpecError } from '../spec/errors.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { getConnection, type ConnectionWithSecrets } from '../store/connections.js';
@@ -126,8 +127,31 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
           signal: req.signal,
           secretParams: auth.secretParams,
         });
-      // Every try spends the connection's shared budget first (one atomic statement).
+      // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and
+      // spends the connection's shared budget (one atomic statement each) before it is sent.
       const rated = async (authorization: Record<string, string>) => {
+        if (!spec.maxConcurrentRequests) return budgeted(authorization);
+        // A lease outlives the longest request, so one whose worker died frees itself.
+        const held = await lease(deps.db, rateKey, spec.maxConcurrentRequests, spec.retry.timeoutMs + 5000, {
+          maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
+          signal: req.signal,
+          onWait: (ms) => req.onWait?.(ms, 'concurrent requests'),
+        });
+        if (!held) {
+          throw new ProviderError(
+            'rate-limited',
+            `all ${spec.maxConcurrentRequests} concurrent request slots of the connection stayed busy`,
+            { ...context, method: req.method, path: url.pathname },
+            { retryAfterMs: 1000 },
+          );
+        }
+        try {
+          return await budgeted(authorization);
+        } finally {
+          await releaseLease(deps.db, held);
+        }
+      };
+      const budgeted = async (authorization: Record<string, string>) => {
         const got = await acquire(deps.db, rateKey, spec.rateLimits, req.cost, {
           maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
           signal: req.signal,

@@ -62,6 +62,8 @@ export interface ProviderSimulator {
   readonly log: RequestLogEntry[];
   /** 429s the simulator's own rate limit sent. */
   rateLimited(): number;
+  /** Most requests it has had in flight at once. */
+  maxInFlight(): number;
   /** Queues faults: each of the next requests (to `path` when given) gets the next fault. */
   injectFaults(faults: SimFault[], path?: string): void;
   /** Replace a resource's records (add, change, delete while syncs run). */
@@ -137,8 +139,13 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
   let windowCount = 0;
   let limited = 0;
   const sockets = new Set<Socket>();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = http.createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
     const url = new URL(req.url ?? '/', 'http://simulator');
     const path = url.pathname;
     requests.set(path, (requests.get(path) ?? 0) + 1);
@@ -291,6 +298,7 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
     requests,
     log,
     rateLimited: () => limited,
+    maxInFlight: () => maxInFlight,
     injectFaults: (list, path) => faults.push(...list.map((fault) => (path ? { fault, path } : { fault }))),
     setRecords: (name, records) => data.set(name, { ...(data.get(name) ?? {}), records }),
     records: (name) => data.get(name)?.records ?? [],
