@@ -14,6 +14,10 @@ export interface SimResource {
   records: SimRecord[];
   /** Default 'page'. */
   pagination?: SimPagination;
+  /** link-header only: answer with the bare array of records (GitHub style) instead of { data }. */
+  bareArray?: boolean;
+  /** Query parameter of the incremental filter (default updated_since). */
+  sinceParam?: string;
 }
 
 export type SimAuth =
@@ -122,7 +126,8 @@ const decodeCursor = (cursor: string): number | undefined => {
  * - cursor:      ?cursor=C&limit=M    → { data, next_cursor, has_more }
  * - link-header: ?page=N&per_page=M   → { data } and `Link: <…>; rel="next"`
  * - next-url:    ?after=C&limit=M     → { data, next } (an absolute URL, or null)
- * Every style accepts `updated_since` (ISO time) to return only records with updated_at >= it.
+ * Every style accepts `updated_since` (ISO time; `sinceParam` renames it) to return only records with
+ * updated_at >= it.
  * GET /<resource>/<id> answers one record, or 404.
  */
 export async function startProviderSimulator(options: SimulatorOptions): Promise<ProviderSimulator> {
@@ -213,11 +218,12 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
     const resource = data.get(name);
     if (!resource) return sendJson(res, 404, { error: `no resource "${name}"` });
     let records = resource.records;
-    const since = url.searchParams.get('updated_since');
+    const sinceParam = resource.sinceParam ?? 'updated_since';
+    const since = url.searchParams.get(sinceParam);
     if (since !== null) {
       const sinceMs = Date.parse(since);
       if (Number.isNaN(sinceMs))
-        return sendJson(res, 400, { error: `updated_since "${since}" is not a date` });
+        return sendJson(res, 400, { error: `${sinceParam} "${since}" is not a date` });
       records = records.filter((r) => Date.parse(String(r.updated_at)) >= sinceMs);
     }
     const int = (param: string, fallback: number, min: number) => {
@@ -242,7 +248,12 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
           const next = new URL(url.toString().replace('http://simulator', base.replace(url.pathname, '')));
           next.searchParams.set('page', String(page + 1));
           const links = [`<${next.toString()}>; rel="next"`];
-          return sendJson(res, 200, { data: slice }, hasNext ? { link: links.join(', ') } : {});
+          return sendJson(
+            res,
+            200,
+            resource.bareArray ? slice : { data: slice },
+            hasNext ? { link: links.join(', ') } : {},
+          );
         }
         return sendJson(res, 200, {
           data: slice,

@@ -1,0 +1,23 @@
+/**
+ * `syncwright/testing`: the public testing kit for integration authors — a real stack for the specs
+ * under test, the provider simulator, and webhook signers for every supported scheme.
+ */
+export { createTestStack, type TestStack, type TestStackOptions } from './test-stack.js';
+export {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+  type SimFault,
+  type SimPagination,
+  type SimRecord,
+  type SimulatorOptions,
+} from './simulator.js';
+export {
+  postWebhook,
+  signWebhook,
+  verifySignature,
+  type SignatureConfig,
+  type WebhookDelivery,
+} from './webhooks.js';
+export { defineIntegration } from '../spec/define.js';
+export { loadSpec, loadSpecs } from '../spec/load.js';
