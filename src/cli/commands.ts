@@ -27,6 +27,7 @@ import { startWebhookService } from '../webhooks/service.js';
 import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
 import type { WebhookEventStatus } from '../store/sync-tables.js';
 import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';
+import { createProgressDisplay } from './progress-display.js';
 
 export async function specsFor(ctx: CliContext, path?: string): Promise<Map<string, IntegrationSpec>> {
   return loadSpecs(path ?? ctx.config.specsPath);
@@ -258,24 +259,18 @@ export async function syncCommand(
     return;
   }
   const started = Date.now();
-  const tty = process.stdout.isTTY && !ctx.json;
-  let lastLine = '';
+  const display = ctx.json
+    ? undefined
+    : createProgressDisplay({ tty: Boolean(process.stdout.isTTY), out: (line) => ctx.out(line) });
   const timer = setInterval(() => {
     syncProgress(handle)
-      .then((p) => {
-        const total = p.total !== null ? `/${p.total}` : '';
-        const eta = p.etaSeconds !== null ? `, ETA ${p.etaSeconds}s` : '';
-        const line = `${p.status}: ${p.pages} pages, ${p.records}${total} records, ${p.ratePerSecond}/s${eta}`;
-        if (line === lastLine || ctx.json) return;
-        lastLine = line;
-        if (tty) process.stdout.write(`\r${line.padEnd(100)}`);
-        else ctx.out(line);
-      })
+      .then((p) => display?.update(p))
       .catch(() => undefined);
   }, 1000);
   try {
     const r = await handle.result();
-    if (tty) process.stdout.write('\n');
+    clearInterval(timer);
+    display?.stop();
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     print(
       ctx,

@@ -1,7 +1,8 @@
 /**
  * `syncwright demo` (what `npm start` runs): the whole path on embedded defaults. Starts Postgres and
- * Temporal, a worker, and a provider simulator; adds a connection; runs a full sync and an incremental
- * sync through real workflows; prints what happened and where to look in the Temporal UI.
+ * Temporal, a worker, the webhook receiver and a provider simulator; adds a connection; runs a full sync,
+ * sends a burst of signed webhooks (some duplicates), runs an incremental sync, all through real
+ * workflows; prints what happened and where to look in the Temporal UI.
  */
 import { randomBytes } from 'node:crypto';
 import { createActivities } from '../../activities/index.js';
@@ -13,10 +14,14 @@ import { listRecords } from '../store/records.js';
 import { SecretBox } from '../store/secret-box.js';
 import type { RunSummary, SyncWorkflowInput } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
-import { startSync } from '../temporal/sync-client.js';
+import { startSync, syncProgress } from '../temporal/sync-client.js';
 import { startWorker } from '../temporal/worker.js';
 import { generateRecords, startProviderSimulator } from '../testing/simulator.js';
+import { postWebhook } from '../testing/webhooks.js';
+import { countEvents } from '../webhooks/inbox.js';
+import { startWebhookService } from '../webhooks/service.js';
 import type { CliContext } from './context.js';
+import { createProgressDisplay } from './progress-display.js';
 
 export interface DemoOptions {
   keep: boolean;
@@ -28,8 +33,19 @@ export function demoSpec(baseUrl: string) {
     id: 'demo-tracker',
     name: 'Demo issue tracker (the provider simulator)',
     baseUrl,
-    secrets: { token: 'API token' },
+    secrets: { token: 'API token', webhook_secret: 'webhook signing secret' },
     auth: { type: 'bearer', token: 'token' },
+    rateLimits: [{ limit: 50, per: 'second' }],
+    webhooks: {
+      signature: { scheme: 'standard-webhooks', secrets: ['webhook_secret'] },
+      eventId: { header: 'webhook-id' },
+      eventType: { path: 'type' },
+      order: { path: 'data.updated_at' },
+      events: {
+        'issue.updated': { action: 'upsert', resource: 'issues', record: 'data' },
+        'issue.deleted': { action: 'delete', resource: 'issues', id: 'data.id' },
+      },
+    },
     resources: {
       issues: {
         request: { path: '/issues' },
@@ -71,6 +87,7 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
   out(`  Temporal: ${temporal.address} (${temporal.source})`);
 
   const token = randomBytes(16).toString('hex');
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   const simulator = await startProviderSimulator({
     auth: { type: 'bearer', token },
     resources: { issues: generateRecords(options.records) },
@@ -78,7 +95,12 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
   scope.add('provider simulator', () => simulator.close());
   const spec = demoSpec(simulator.url);
   const box = SecretBox.fromKey(await localEncryptionKey(config.homeDir, config.encryptionKey));
-  await saveConnection(stack.db, box, { integration: spec.id, id: 'demo', config: {}, secrets: { token } });
+  await saveConnection(stack.db, box, {
+    integration: spec.id,
+    id: 'demo',
+    config: {},
+    secrets: { token, webhook_secret: webhookSecret },
+  });
   out(
     `  Provider simulator: ${simulator.url} (${options.records} issues, bearer auth); connection "demo" added`,
   );
@@ -99,6 +121,18 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
 
   const client = await connectClient(temporal.address, temporal.namespace);
   scope.add('temporal client', () => client.connection.close());
+  const webhooks = await startWebhookService({
+    db: stack.db,
+    specs: new Map([[spec.id, spec]]),
+    secretBox: box,
+    env: {},
+    log,
+    connect: () => Promise.resolve(client),
+    taskQueue: config.temporal.taskQueue,
+    port: 0,
+  });
+  scope.add('webhooks', () => webhooks.close());
+  out(`  Webhook receiver: ${webhooks.receiver.url}/webhooks/${spec.id}/demo`);
   const input: SyncWorkflowInput = {
     integration: spec.id,
     connection: 'demo',
@@ -107,10 +141,65 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
     retry: spec.retry,
   };
 
+  const tty = Boolean(process.stdout.isTTY) && !ctx.json;
+  const watched = async (kind: 'full' | 'incremental') => {
+    const handle = await startSync(client, { ...input, kind }, { taskQueue: config.temporal.taskQueue });
+    const display = createProgressDisplay({ tty, out });
+    const timer = setInterval(() => {
+      syncProgress(handle)
+        .then((p) => display.update(p))
+        .catch(() => undefined);
+    }, 500);
+    try {
+      const result = await handle.result();
+      clearInterval(timer);
+      display.stop();
+      return { handle, result };
+    } finally {
+      clearInterval(timer);
+    }
+  };
+
   out('Full sync…');
-  const full = await startSync(client, input, { taskQueue: config.temporal.taskQueue });
-  const fullResult = await full.result();
+  const { handle: full, result: fullResult } = await watched('full');
   out(`  ${counts(fullResult)}`);
+
+  // A burst of signed webhooks: 150 events about 50 issues, 30 of them delivered twice.
+  out('Webhooks: a burst of signed events, some delivered twice…');
+  const burstAt = Date.now();
+  const events = Array.from({ length: 150 }, (_, i) => {
+    const id = (i % 50) + 1;
+    const at = new Date(burstAt + i * 1000).toISOString();
+    return i % 25 === 24
+      ? { key: `evt_${i}`, body: { type: 'issue.deleted', data: { id, updated_at: at } } }
+      : {
+          key: `evt_${i}`,
+          body: {
+            type: 'issue.updated',
+            data: {
+              id,
+              title: `Issue ${id} (edited by webhook ${i})`,
+              state: 'open',
+              priority: 1,
+              updated_at: at,
+            },
+          },
+        };
+  });
+  const deliveries = [...events, ...events.filter((_, i) => i % 5 === 0)];
+  const url = `${webhooks.receiver.url}/webhooks/${spec.id}/demo`;
+  const answers = new Map<number, number>();
+  for (const e of deliveries) {
+    const r = await postWebhook(url, spec.webhooks!.signature, webhookSecret, e.body, { id: e.key });
+    answers.set(r.status, (answers.get(r.status) ?? 0) + 1);
+  }
+  for (let c = await countEvents(stack.db); c.received + c.dispatched > 0; c = await countEvents(stack.db))
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  const byStatus = await countEvents(stack.db);
+  out(
+    `  ${deliveries.length} deliveries: ${answers.get(202) ?? 0} accepted, ${answers.get(200) ?? 0} duplicates; ` +
+      `events processed ${byStatus.processed}, failed ${byStatus.failed}`,
+  );
 
   // Change a few records at the provider, then pick them up incrementally.
   const changedAt = new Date().toISOString();
@@ -121,23 +210,32 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
       .map((r) => (Number(r.id) % 100 === 0 ? { ...r, state: 'closed', updated_at: changedAt } : r)),
   );
   out('Incremental sync after the provider changed some issues…');
-  const inc = await startSync(
-    client,
-    { ...input, kind: 'incremental' },
-    { taskQueue: config.temporal.taskQueue },
-  );
-  const incResult = await inc.result();
+  const { result: incResult } = await watched('incremental');
   out(`  ${counts(incResult)}`);
 
   const stored = await listRecords(stack.db, input);
   out(`Table "records" holds ${stored.length} live rows for ${spec.id}/demo/issues.`);
+
   const first = stored.find((r) => r.key === '100') ?? stored[0];
   if (first) out(`  e.g. ${first.key}: ${JSON.stringify(first.data)}`);
+  const ledger = await stack.db
+    .selectFrom('rate_ledger')
+    .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('connection_key', '=', `${spec.id}:demo`)
+    .groupBy('kind')
+    .execute();
+  const kinds = Object.fromEntries(ledger.map((r) => [r.kind, Number(r.n)]));
+  out(
+    `Rate ledger: ${kinds.admitted ?? 0} requests admitted at up to 50/s, ${kinds['provider-429'] ?? 0} answered 429 (table rate_ledger).`,
+  );
   out(`Workflow: ${full.workflowId}`);
   if (temporal.uiUrl) {
     out(`Temporal UI: ${temporal.uiUrl}`);
     out(
       `  runs: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent(`SyncIntegration="${spec.id}"`)}`,
+    );
+    out(
+      `  webhook workflows: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent(`SyncKind="webhook"`)}`,
     );
   }
   if (options.keep) {
