@@ -6,6 +6,7 @@
  *   npm test                 all tests
  *   npm test -- unit         unit tests only
  *   npm test -- integration  integration tests only
+ *   npm test -- e2e          the browser test of the Temporal UI only
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -51,13 +52,16 @@ function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency: numb
 
 async function main(): Promise<number> {
   const which = process.argv[2] ?? 'all';
-  if (!['all', 'unit', 'integration'].includes(which)) {
-    console.error(`unknown test group "${which}": use unit, integration or nothing for all`);
+  if (!['all', 'unit', 'integration', 'e2e'].includes(which)) {
+    console.error(`unknown test group "${which}": use unit, integration, e2e or nothing for all`);
     return 2;
   }
-  const unit = which === 'integration' ? [] : await testFiles('test/unit');
-  const integration = which === 'unit' ? [] : await testFiles('test/integration');
-  if (unit.length === 0 && integration.length === 0) {
+  const unit = which === 'all' || which === 'unit' ? await testFiles('test/unit') : [];
+  const integration = which === 'all' || which === 'integration' ? await testFiles('test/integration') : [];
+  // End-to-end files (a browser on the Temporal UI) start their own dev server; they need the stack's
+  // Postgres like the integration tests.
+  const e2e = which === 'all' || which === 'e2e' ? await testFiles('test/e2e') : [];
+  if (unit.length === 0 && integration.length === 0 && e2e.length === 0) {
     console.error('no test files found');
     return 1;
   }
@@ -66,7 +70,7 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const stops: (() => Promise<void>)[] = [];
   try {
-    if (integration.length > 0) {
+    if (integration.length > 0 || e2e.length > 0) {
       const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'syncwright-test-'));
       stops.push(() => fs.rm(tmp, { recursive: true, force: true }));
       const postgres = await resolvePostgres(config, log, { dataDir: path.join(tmp, 'postgres'), port: 0 });
@@ -87,9 +91,11 @@ async function main(): Promise<number> {
     }
     // Timing-sensitive files (rate limits, kills, restarts) run one at a time after the rest, so a busy
     // machine does not bunch their requests up.
-    const timed = integration.filter((f) => /(rate-|crash-|restart-)/.test(path.basename(f)));
+    const timed = [...integration.filter((f) => /(rate-|crash-|restart-)/.test(path.basename(f))), ...e2e];
     const parallel = [...unit, ...integration.filter((f) => !timed.includes(f))];
-    const first = await runNodeTests(parallel, env, Math.max(2, Math.min(4, os.availableParallelism())));
+    const first = parallel.length
+      ? await runNodeTests(parallel, env, Math.max(2, Math.min(4, os.availableParallelism())))
+      : 0;
     const second = timed.length ? await runNodeTests(timed, env, 1) : 0;
     return first || second;
   } finally {
