@@ -4,8 +4,8 @@
  * the database clock, and either moves every limit's theoretical arrival time or none (all-or-nothing
  * across limits). Concurrent callers queue on the row locks, so no two can spend the same slot.
  */
-import { sql } from 'kysely';
-import type { Db, DbOrTx } from '../store/db.js';
+import { CompiledQuery, sql } from 'kysely';
+import { poolOf, type Db, type DbOrTx } from '../store/db.js';
 
 export interface RateLimitRule {
   name: string;
@@ -115,8 +115,30 @@ export async function tryAcquire(
 
 /**
  * The common case, one limit: a single UPDATE whose WHERE is the GCRA test. Postgres re-checks the WHERE
- * on the locked, latest row version, so concurrent callers cannot both take the same slot.
+ * on the locked, latest row version, so concurrent callers cannot both take the same slot. The same
+ * statement appends the admission to the history and, when refused, says how long to wait (read from
+ * the statement's snapshot: at worst a little short, which only costs an extra try). It runs as a named
+ * prepared statement, planned once per connection.
  */
+const ACQUIRE_ONE = `
+  with moved as (
+    update rate_limits
+    set tat = greatest(tat, clock_timestamp()) + make_interval(secs => $3::float8), backoff_count = 0
+    where connection_key = $1 and limit_name = $2
+      and greatest(tat, clock_timestamp()) + make_interval(secs => $3::float8) - clock_timestamp()
+          <= make_interval(secs => $4::float8)
+      and (blocked_until is null or blocked_until <= clock_timestamp())
+    returning 1
+  ),
+  logged as (
+    insert into rate_ledger (connection_key, kind, cost) select $1, 'admitted', $5::int from moved returning 1
+  )
+  select (select count(*) from logged)::int as admitted,
+    (select greatest(
+       extract(epoch from (greatest(tat, clock_timestamp()) - clock_timestamp())) * 1000 + $6::float8,
+       coalesce(extract(epoch from (blocked_until - clock_timestamp())) * 1000, 0))::float8
+     from rate_limits where connection_key = $1 and limit_name = $2) as wait_ms`;
+
 async function tryAcquireOne(
   db: DbOrTx,
   connectionKey: string,
@@ -125,26 +147,22 @@ async function tryAcquireOne(
 ): Promise<Acquired> {
   const t = (rule.intervalMs * 1000) / (rule.limit * SAFETY);
   const capacity = t * (Math.max(1, rule.burst ?? 1) + Math.min(SLACK, 0.9 * (1 - SAFETY) * rule.limit));
-  const admitted = await sql<{ one: number }>`
-    with moved as (
-      update rate_limits
-      set tat = greatest(tat, clock_timestamp()) + make_interval(secs => ${t * cost} / 1e6), backoff_count = 0
-      where connection_key = ${connectionKey} and limit_name = ${rule.name}
-        and greatest(tat, clock_timestamp()) + make_interval(secs => ${t * cost} / 1e6) - clock_timestamp()
-            <= make_interval(secs => ${capacity} / 1e6)
-        and (blocked_until is null or blocked_until <= clock_timestamp())
-      returning 1
-    )
-    insert into rate_ledger (connection_key, kind, cost) select ${connectionKey}, 'admitted', ${cost} from moved
-    returning 1 as one`.execute(db);
-  if (admitted.rows.length > 0) return { admitted: true };
-  const wait = await sql<{ wait_ms: number }>`
-    select greatest(
-      extract(epoch from (greatest(tat, clock_timestamp()) - clock_timestamp())) * 1000 + ${(t * cost - capacity) / 1000},
-      coalesce(extract(epoch from (blocked_until - clock_timestamp())) * 1000, 0)
-    )::float8 as wait_ms
-    from rate_limits where connection_key = ${connectionKey} and limit_name = ${rule.name}`.execute(db);
-  return { admitted: false, waitMs: Math.max(1, Math.ceil(wait.rows[0]?.wait_ms ?? 1)) };
+  const values = [
+    connectionKey,
+    rule.name,
+    (t * cost) / 1e6,
+    capacity / 1e6,
+    cost,
+    (t * cost - capacity) / 1000,
+  ];
+  const pool = poolOf(db);
+  type Row = { admitted: number; wait_ms: number | null };
+  const row: Row | undefined = pool
+    ? (await pool.query<Row>({ name: 'syncwright-rate-acquire-one', text: ACQUIRE_ONE, values })).rows[0]
+    : // Inside a transaction there is no pool to prepare on: the same text, unnamed.
+      (await db.executeQuery<Row>(CompiledQuery.raw(ACQUIRE_ONE, values))).rows[0];
+  if (row && row.admitted > 0) return { admitted: true };
+  return { admitted: false, waitMs: Math.max(1, Math.ceil(row?.wait_ms ?? 1)) };
 }
 
 export interface AcquireOptions {
