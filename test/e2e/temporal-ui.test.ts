@@ -92,6 +92,13 @@ describe('the operator’s view in the Temporal UI (headless Chromium)', { skip,
       secrets: { token: TOKEN },
       config: {},
     });
+    // Its token is refused: its syncs fail with AuthError.
+    await saveConnection(env.db, box, {
+      integration: spec.id,
+      id: 'badkey',
+      secrets: { token: 'wrong' },
+      config: {},
+    });
     worker = await startWorker({
       address: temporal.address,
       namespace: 'default',
@@ -191,5 +198,39 @@ describe('the operator’s view in the Temporal UI (headless Chromium)', { skip,
     }
     const result = await handle.result();
     assert.equal(result.inserted, 2_000);
+  });
+
+  it('shows a failed run with its typed error and message', async () => {
+    const handle = await startSync(
+      client,
+      { integration: 'tracker', connection: 'badkey', resource: 'issues', kind: 'full' },
+      { taskQueue },
+    );
+    await assert.rejects(handle.result());
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    try {
+      const query = 'SyncConnection="badkey" AND ExecutionStatus="Failed"';
+      await page.goto(`${temporal.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+      const row = page.getByRole('link', { name: handle.workflowId });
+      await row.first().waitFor({ timeout: 60_000 });
+      await row.first().click();
+      // The failure panel carries the typed error's message (and type) as the activity raised it.
+      const message = /credentials were refused/;
+      let found = false;
+      for (let i = 0; !found && i < 120; i++) {
+        for (const frame of page.frames()) {
+          const text = await frame
+            .locator('body')
+            .innerText({ timeout: 1000 })
+            .catch(() => '');
+          if (message.test(text) && /AuthError/.test(text)) found = true;
+        }
+        if (!found) await new Promise((r) => setTimeout(r, 500));
+      }
+      await page.screenshot({ path: path.join(OUTPUT, 'temporal-ui-failed-run.png'), fullPage: true });
+      assert.ok(found, 'the failed run shows AuthError and its message');
+    } finally {
+      await page.close();
+    }
   });
 });
