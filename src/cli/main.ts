@@ -76,7 +76,7 @@ program
 program
   .command('up')
   .description(
-    'start Postgres, the Temporal dev server and a worker in the foreground; Ctrl-C stops everything',
+    'start Postgres, the Temporal dev server, a worker and the webhook receiver in the foreground; Ctrl-C stops everything',
   )
   .action(action((ctx, specs) => upCommand(ctx, { ...(specs ? { specs } : {}) })));
 
