@@ -120,7 +120,9 @@ export async function webhookBenchmark(events = 20_000): Promise<void> {
   await load(bare.url, prepare('warm-bare', 2000, 1000));
   await load(receiverUrl, prepare('warm', 2000, 1000));
   const baseline = await load(bare.url, prepare('bare', events, 1000));
+  const elu = performance.eventLoopUtilization();
   const real = await load(receiverUrl, prepare('real', events, 1000));
+  const busy = performance.eventLoopUtilization(elu).utilization;
   await bare.close();
   const durable = await env.db
     .selectFrom('webhook_events')
@@ -131,7 +133,9 @@ export async function webhookBenchmark(events = 20_000): Promise<void> {
     `${Math.round(r.perSecond).toLocaleString('en-US')}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
   console.log(`\nwebhook receiver, ${events.toLocaleString('en-US')} events, ${SENDERS} concurrent senders`);
   console.log(`  bare node:http 200:          ${fmt(baseline)}`);
-  console.log(`  receiver (verify + commit):  ${fmt(real)}  (answers ${JSON.stringify(real.statuses)})`);
+  console.log(
+    `  receiver (verify + commit):  ${fmt(real)}  (answers ${JSON.stringify(real.statuses)}; receiver event loop ${Math.round(busy * 100)}% busy)`,
+  );
   console.log(
     `  ratio: ${(real.perSecond / baseline.perSecond).toFixed(2)}x of the bare server; ${Number(durable.n).toLocaleString('en-US')} events durable in the inbox`,
   );
