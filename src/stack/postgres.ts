@@ -56,6 +56,26 @@ export async function createDatabaseIfMissing(adminUrl: string, name: string): P
   }
 }
 
+/** A new database on the server of `adminUrl` (tests, the testing kit), and how to drop it again. */
+export async function createScratchDatabase(
+  adminUrl: string,
+  name: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  await createDatabaseIfMissing(adminUrl, name);
+  return {
+    url: withDatabase(adminUrl, name),
+    drop: async () => {
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        await admin.query(`drop database if exists ${admin.escapeIdentifier(name)} with (force)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;

@@ -9,14 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import pg from 'pg';
 import { createActivities } from '../../activities/index.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { parseSpec } from '../spec/define.js';
 import { loadSpecs } from '../spec/load.js';
 import type { IntegrationSpec } from '../spec/schema.js';
-import { createDatabaseIfMissing, resolvePostgres, withDatabase } from '../stack/postgres.js';
+import { createScratchDatabase, resolvePostgres } from '../stack/postgres.js';
 import { resolveTemporal } from '../stack/temporal.js';
 import { saveConnection } from '../store/connections.js';
 import { createDb, type Db } from '../store/db.js';
@@ -102,15 +101,9 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
       adminUrl = postgres.adminUrl;
     }
     const suffix = randomBytes(4).toString('hex');
-    const dbName = `syncwright_test_${process.pid}_${suffix}`;
-    await createDatabaseIfMissing(adminUrl, dbName);
-    cleanups.push(async () => {
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`drop database if exists ${admin.escapeIdentifier(dbName)} with (force)`);
-      await admin.end();
-    });
-    const db = createDb(withDatabase(adminUrl, dbName));
+    const database = await createScratchDatabase(adminUrl, `syncwright_test_${process.pid}_${suffix}`);
+    cleanups.push(() => database.drop());
+    const db = createDb(database.url);
     cleanups.push(() => db.destroy());
     await migrateToLatest(db);
 

@@ -2,9 +2,9 @@
  * The webhook inbox in Postgres: writing accepted events (batched group commits), the dispatcher's
  * queue, and what operators see and replay.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, DbOrTx } from '../store/db.js';
-import type { WebhookEventStatus } from '../store/sync-tables.js';
+import type { WebhookEventStatus, WebhookEventsTable } from '../store/sync-tables.js';
 import type { DescribedEvent } from './event.js';
 
 export interface InboxEvent extends DescribedEvent {
@@ -143,24 +143,7 @@ const SUMMARY_COLUMNS = [
   'processed_at',
 ] as const;
 
-type SummaryRow = {
-  id: number;
-  integration: string;
-  connection: string;
-  event_id: string;
-  event_type: string;
-  action: string;
-  resource: string | null;
-  entity_key: string | null;
-  order_key: string | null;
-  status: WebhookEventStatus;
-  result: string | null;
-  error: string | null;
-  dispatches: number;
-  received_at: Date;
-  dispatched_at: Date | null;
-  processed_at: Date | null;
-};
+type SummaryRow = Pick<Selectable<WebhookEventsTable>, (typeof SUMMARY_COLUMNS)[number]>;
 
 const toSummary = (r: SummaryRow): EventSummary => ({
   id: r.id,

@@ -105,6 +105,11 @@ interface ConnectionSecrets {
   /** False when there is no such connection (remembered briefly, so floods of bad ids stay cheap). */
   found: boolean;
   secrets: string[];
+}
+
+/** A lookup shared by every request for the connection until it expires (set once it resolves). */
+interface CachedSecrets {
+  value: Promise<ConnectionSecrets>;
   expires: number;
 }
 
@@ -114,48 +119,47 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   const ttl = deps.secretsTtlMs ?? 30_000;
   const routes = new Map<string, IntegrationSpec>();
   for (const spec of deps.specs.values()) if (spec.webhooks) routes.set(webhookPath(spec), spec);
-  const secretCache = new Map<string, Promise<ConnectionSecrets>>();
+  const secretCache = new Map<string, CachedSecrets>();
 
   /** The connection's webhook secrets, decrypted once per TTL. */
   const secretsOf = (spec: IntegrationSpec, connection: string): Promise<ConnectionSecrets> => {
     const key = `${spec.id}\u0000${connection}`;
     const cached = secretCache.get(key);
-    if (cached) {
-      return cached.then((c) => {
-        if (c.expires > Date.now()) return c;
-        secretCache.delete(key);
-        return secretsOf(spec, connection);
-      });
-    }
-    const loading = (async (): Promise<ConnectionSecrets> => {
-      try {
-        const conn = await getConnection(deps.db, deps.secretBox, spec.id, connection);
-        const inputs: AuthInputs = {
-          secrets: conn.secrets,
-          config: conn.config,
-          env: deps.env,
-          where: `connection ${spec.id}/${connection}`,
-        };
-        const secrets: string[] = [];
-        for (const ref of spec.webhooks!.signature.secrets) {
-          // While rotating, one of the secrets may already be gone: the others still verify.
-          try {
-            secrets.push(resolveSecret(ref, inputs));
-          } catch {
-            /* not set */
-          }
-        }
-        return { found: true, secrets, expires: Date.now() + ttl };
-      } catch (error) {
-        if (error instanceof ConnectionNotFoundError)
-          return { found: false, secrets: [], expires: Date.now() + 2000 };
-        throw error;
-      }
-    })();
-    secretCache.set(key, loading);
-    loading.catch(() => secretCache.delete(key));
-    return loading;
+    if (cached && cached.expires > Date.now()) return cached.value;
+    const entry: CachedSecrets = { value: loadSecrets(spec, connection), expires: Infinity };
+    secretCache.set(key, entry);
+    entry.value.then(
+      (r) => (entry.expires = Date.now() + (r.found ? ttl : 2000)),
+      () => secretCache.delete(key),
+    );
+    return entry.value;
   };
+
+  async function loadSecrets(spec: IntegrationSpec, connection: string): Promise<ConnectionSecrets> {
+    let conn;
+    try {
+      conn = await getConnection(deps.db, deps.secretBox, spec.id, connection);
+    } catch (error) {
+      if (error instanceof ConnectionNotFoundError) return { found: false, secrets: [] };
+      throw error;
+    }
+    const inputs: AuthInputs = {
+      secrets: conn.secrets,
+      config: conn.config,
+      env: deps.env,
+      where: `connection ${spec.id}/${connection}`,
+    };
+    const secrets: string[] = [];
+    for (const ref of spec.webhooks!.signature.secrets) {
+      // While rotating, one of the secrets may already be gone: the others still verify.
+      try {
+        secrets.push(resolveSecret(ref, inputs));
+      } catch {
+        /* not set */
+      }
+    }
+    return { found: true, secrets };
+  }
 
   async function accept(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     const url = new URL(req.url ?? '/', 'http://receiver');

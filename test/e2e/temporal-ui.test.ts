@@ -11,13 +11,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { createActivities } from '../../activities/index.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { freePort } from '../../src/net.js';
-import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
 import { connectClient } from '../../src/temporal/client.js';
-import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import type { RunningDevServer } from '../../src/temporal/dev-server.js';
+import { startOwnDevServer } from '../helpers/dev-server.js';
 import { pauseSync, resumeSync, startSync, syncProgress } from '../../src/temporal/sync-client.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import { saveConnection } from '../../src/store/connections.js';
@@ -54,8 +51,6 @@ const skip =
     : false;
 
 describe('the operator’s view in the Temporal UI (headless Chromium)', { skip, timeout: 240_000 }, () => {
-  const config = loadConfig();
-  const log = createLogger('silent');
   let env: TestEnv;
   let dir: string;
   let temporal: RunningDevServer;
@@ -69,15 +64,7 @@ describe('the operator’s view in the Temporal UI (headless Chromium)', { skip,
     assert.ok(executablePath, 'Chromium is required in CI: .ci/run installs Debian’s chromium');
     env = await testEnv();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-ui-'));
-    temporal = await startDevServer({
-      cli: await resolveTemporalCli({ cliPath: config.temporal.cliPath, cacheDir: config.cacheDir, log }),
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-      logFile: path.join(dir, 'temporal.log'),
-      searchAttributes: SEARCH_ATTRIBUTES,
-      cacheDir: config.cacheDir,
-    });
+    temporal = await startOwnDevServer({ dir, port: await freePort(), uiPort: await freePort() });
     client = await connectClient(temporal.address, 'default');
     sim = await startProviderSimulator({
       auth: { type: 'bearer', token: TOKEN },

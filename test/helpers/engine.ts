@@ -8,8 +8,24 @@ import type { SyncKind, SyncWorkflowInput } from '../../src/sync/types.js';
 import { startSync } from '../../src/temporal/sync-client.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import type { TestEnv } from './stack.js';
+import { TOKEN } from './tracker-spec.js';
+import type { Db } from '../../src/store/db.js';
 
 export const TEST_KEY = randomBytes(32).toString('base64');
+
+/** A connection of the tracker spec (test/helpers/tracker-spec.ts) with its API token and any extra secrets. */
+export function saveTrackerConnection(
+  db: Db,
+  id: string,
+  secrets: Record<string, string> = {},
+): Promise<void> {
+  return saveConnection(db, SecretBox.fromKey(TEST_KEY), {
+    integration: 'tracker',
+    id,
+    config: {},
+    secrets: { token: TOKEN, ...secrets },
+  });
+}
 
 export interface EngineHarness {
   taskQueue: string;

@@ -7,14 +7,13 @@ import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@tempo
 import { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createDatabaseIfMissing, resolvePostgres, withDatabase } from '../../src/stack/postgres.js';
+import { createScratchDatabase, resolvePostgres } from '../../src/stack/postgres.js';
 import { resolveTemporal } from '../../src/stack/temporal.js';
 import { createDb, type Db } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { connectTemporal } from '../../src/temporal/client.js';
 import { bundleWorkflows } from '../../src/temporal/worker.js';
 import { TEST_DYNAMIC_CONFIG } from './dynamic-config.js';
-import pg from 'pg';
 
 export interface TestEnv {
   temporalAddress: string;
@@ -66,15 +65,9 @@ async function createTestEnv(): Promise<TestEnv> {
     temporalAddress = temporal.address;
   }
 
-  const dbName = uniqueId('sw_test').replaceAll('-', '_');
-  await createDatabaseIfMissing(adminUrl, dbName);
-  const databaseUrl = withDatabase(adminUrl, dbName);
-  cleanups.push(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${admin.escapeIdentifier(dbName)} with (force)`);
-    await admin.end();
-  });
+  const database = await createScratchDatabase(adminUrl, uniqueId('sw_test').replaceAll('-', '_'));
+  cleanups.push(() => database.drop());
+  const databaseUrl = database.url;
   const db = createDb(databaseUrl);
   cleanups.push(() => db.destroy());
   await migrateToLatest(db);

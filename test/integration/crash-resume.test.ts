@@ -3,15 +3,13 @@ import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { listRecords } from '../../src/store/records.js';
 import { getRun } from '../../src/store/runs.js';
-import { saveConnection } from '../../src/store/connections.js';
-import { SecretBox } from '../../src/store/secret-box.js';
 import { startSync, syncProgress } from '../../src/temporal/sync-client.js';
 import {
   generateRecords,
   startProviderSimulator,
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
-import { TEST_KEY } from '../helpers/engine.js';
+import { saveTrackerConnection } from '../helpers/engine.js';
 import { startWorkerProcess } from '../helpers/worker-process.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 import { TOKEN } from '../helpers/tracker-spec.js';
@@ -40,12 +38,7 @@ describe('crash resume: a worker killed with SIGKILL mid-sync, again and again',
 
   it("completes with exactly the provider's records: no gap, no duplicate effect, counts right", async () => {
     const conn = uniqueId('acme');
-    await saveConnection(env.db, SecretBox.fromKey(TEST_KEY), {
-      integration: 'tracker',
-      id: conn,
-      config: {},
-      secrets: { token: TOKEN },
-    });
+    await saveTrackerConnection(env.db, conn);
     child = await startWorker();
     // by_cursor pages by 100: 30 pages, 2 per activity call; a dead worker is noticed within 2 s.
     const handle = await startSync(

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { saveConnection } from '../../src/store/connections.js';
-import { SecretBox } from '../../src/store/secret-box.js';
 import { startSync } from '../../src/temporal/sync-client.js';
 import {
   generateRecords,
   startProviderSimulator,
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
-import { TEST_KEY } from '../helpers/engine.js';
+import { saveTrackerConnection } from '../helpers/engine.js';
 import { startWorkerProcess } from '../helpers/worker-process.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 import { TOKEN } from '../helpers/tracker-spec.js';
@@ -45,12 +43,7 @@ describe('four worker processes, one connection, a strict 20 requests/second pro
 
   it('gets no 429, uses at least 90% of the rate, and keeps the budget when every worker is killed and restarted', async () => {
     const conn = uniqueId('acme');
-    await saveConnection(env.db, SecretBox.fromKey(TEST_KEY), {
-      integration: 'tracker',
-      id: conn,
-      config: {},
-      secrets: { token: TOKEN },
-    });
+    await saveTrackerConnection(env.db, conn);
     workers = await Promise.all(Array.from({ length: 4 }, startWorker));
     const logStart = sim.log.length;
     const handles = await Promise.all(

@@ -8,14 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createActivities } from '../../activities/index.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { freePort } from '../../src/net.js';
 import { createDatabaseIfMissing } from '../../src/stack/postgres.js';
-import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
 import { connectClient } from '../../src/temporal/client.js';
-import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import type { RunningDevServer } from '../../src/temporal/dev-server.js';
+import { startOwnDevServer } from '../helpers/dev-server.js';
 import { startSync, syncProgress } from '../../src/temporal/sync-client.js';
 import { bundleWorkflows, startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import { createDb, type Db } from '../../src/store/db.js';
@@ -34,8 +31,6 @@ import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
 import type { Client } from '@temporalio/client';
 
 describe('restarts: the Temporal dev server and Postgres restarted mid-sync', () => {
-  const config = loadConfig();
-  const log = createLogger('silent');
   let dir: string;
   let pg: RunningPostgres;
   let pgPort: number;
@@ -47,16 +42,7 @@ describe('restarts: the Temporal dev server and Postgres restarted mid-sync', ()
   let sim: ProviderSimulator;
   const taskQueue = 'restarts';
 
-  const startTemporal = async () =>
-    startDevServer({
-      cli: await resolveTemporalCli({ cliPath: config.temporal.cliPath, cacheDir: config.cacheDir, log }),
-      port: temporalPort,
-      namespace: 'default',
-      dbFile: path.join(dir, 'temporal.sqlite'),
-      logFile: path.join(dir, 'temporal.log'),
-      searchAttributes: SEARCH_ATTRIBUTES,
-      cacheDir: config.cacheDir,
-    });
+  const startTemporal = () => startOwnDevServer({ dir, port: temporalPort, persistent: true });
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-restart-'));

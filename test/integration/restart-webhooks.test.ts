@@ -12,32 +12,26 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../activities/index.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { freePort } from '../../src/net.js';
 import { listRecords } from '../../src/store/records.js';
 import { SecretBox } from '../../src/store/secret-box.js';
-import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
 import { connectClient } from '../../src/temporal/client.js';
-import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import type { RunningDevServer } from '../../src/temporal/dev-server.js';
+import { startOwnDevServer } from '../helpers/dev-server.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import { postWebhook } from '../../src/testing/webhooks.js';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
 import { countEvents } from '../../src/webhooks/inbox.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
-import { TEST_KEY } from '../helpers/engine.js';
+import { saveTrackerConnection, TEST_KEY } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
-import { TOKEN, trackerSpec, trackerWebhooks, WEBHOOK_SECRET } from '../helpers/tracker-spec.js';
-import { saveConnection } from '../../src/store/connections.js';
+import { trackerSpec, trackerWebhooks, WEBHOOK_SECRET } from '../helpers/tracker-spec.js';
 
 const ENTITIES = 200;
 const EVENTS_PER_ENTITY = 8; // 1,600 distinct events
 const DUPLICATES = 400; // 20% of 2,000 deliveries
 
 describe('webhooks while Temporal is down', { timeout: 400_000 }, () => {
-  const config = loadConfig();
-  const log = createLogger('silent');
   let env: TestEnv;
   let dir: string;
   let port: number;
@@ -52,27 +46,13 @@ describe('webhooks while Temporal is down', { timeout: 400_000 }, () => {
   const conn = 'outage';
   const taskQueue = 'webhook-outage';
 
-  const startTemporal = async () =>
-    startDevServer({
-      cli: await resolveTemporalCli({ cliPath: config.temporal.cliPath, cacheDir: config.cacheDir, log }),
-      port,
-      namespace: 'default',
-      dbFile: path.join(dir, 'temporal.sqlite'),
-      logFile: path.join(dir, 'temporal.log'),
-      searchAttributes: SEARCH_ATTRIBUTES,
-      cacheDir: config.cacheDir,
-    });
+  const startTemporal = () => startOwnDevServer({ dir, port, persistent: true });
 
   before(async () => {
     env = await testEnv();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-webhook-outage-'));
     port = await freePort();
-    await saveConnection(env.db, box, {
-      integration: 'tracker',
-      id: conn,
-      secrets: { token: TOKEN, webhook_secret: WEBHOOK_SECRET },
-      config: {},
-    });
+    await saveTrackerConnection(env.db, conn, { webhook_secret: WEBHOOK_SECRET });
     receiver = await startWebhookReceiver({
       db: env.db,
       specs,

@@ -5,14 +5,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { signWebhook } from '../../src/testing/webhooks.js';
 import { countEvents } from '../../src/webhooks/inbox.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
-import { TEST_KEY } from '../helpers/engine.js';
+import { saveTrackerConnection, TEST_KEY } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
-import { TOKEN, trackerSpec, trackerWebhooks, WEBHOOK_SECRET } from '../helpers/tracker-spec.js';
+import { trackerSpec, trackerWebhooks, WEBHOOK_SECRET } from '../helpers/tracker-spec.js';
 
 interface RawAnswer {
   status: number;
@@ -74,12 +73,7 @@ describe('webhook receiver fuzz: malformed requests get 4xx and store nothing', 
 
   before(async () => {
     env = await testEnv();
-    await saveConnection(env.db, SecretBox.fromKey(TEST_KEY), {
-      integration: 'tracker',
-      id: conn,
-      secrets: { token: TOKEN, webhook_secret: WEBHOOK_SECRET },
-      config: {},
-    });
+    await saveTrackerConnection(env.db, conn, { webhook_secret: WEBHOOK_SECRET });
     receiver = await startWebhookReceiver({
       db: env.db,
       specs: new Map([[spec.id, spec]]),

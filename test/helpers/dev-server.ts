@@ -1,0 +1,31 @@
+/** A Temporal dev server of a test's own (to stop and restart it, or to serve its Web UI). */
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
+import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server.js';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+
+export async function startOwnDevServer(options: {
+  /** Directory for its log and, when persistent, its SQLite file (history survives a restart). */
+  dir: string;
+  port: number;
+  uiPort?: number;
+  persistent?: boolean;
+}): Promise<RunningDevServer> {
+  const config = loadConfig();
+  return startDevServer({
+    cli: await resolveTemporalCli({
+      cliPath: config.temporal.cliPath,
+      cacheDir: config.cacheDir,
+      log: createLogger('silent'),
+    }),
+    port: options.port,
+    ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+    namespace: 'default',
+    ...(options.persistent ? { dbFile: path.join(options.dir, 'temporal.sqlite') } : {}),
+    logFile: path.join(options.dir, 'temporal.log'),
+    searchAttributes: SEARCH_ATTRIBUTES,
+    cacheDir: config.cacheDir,
+  });
+}
