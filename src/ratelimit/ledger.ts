@@ -2,9 +2,12 @@
  * The Postgres rate ledger: one budget per (connection, limit), shared by every worker and kept across
  * restarts. Each acquisition is ONE statement: it locks the connection's limit rows, computes GCRA with
  * the database clock, and either moves every limit's theoretical arrival time or none (all-or-nothing
- * across limits). Concurrent callers queue on the row locks, so no two can spend the same slot.
+ * across limits). Callers in other processes queue on the row locks, so no two can spend the same slot;
+ * callers in this process share statements (see tryAcquire).
  */
 import { CompiledQuery, sql } from 'kysely';
+import type pg from 'pg';
+import { Coalescer } from '../store/coalescer.js';
 import { poolOf, type Db, type DbOrTx } from '../store/db.js';
 
 export interface RateLimitRule {
@@ -40,12 +43,21 @@ async function ensureRows(db: DbOrTx, connectionKey: string, rules: readonly Rat
   for (const r of missing) ensured.add(`${connectionKey}\u0000${r.name}`);
 }
 
-/** One try: admitted now, or how long to wait before the next try can succeed. */
+/**
+ * One try: admitted now, or how long to wait before the next try can succeed.
+ *
+ * Concurrent tries for the same connection and limits from one process are coalesced: while one
+ * acquisition statement is in flight, the tries that arrive wait and then go together in the next,
+ * which admits the longest prefix of them the budget allows. The budget is still decided by one atomic
+ * statement in Postgres, so workers in other processes stay exactly as bounded; callers here just stop
+ * queueing on the row lock and the commit one by one.
+ */
 export async function tryAcquire(
   db: DbOrTx,
   connectionKey: string,
   rules: readonly RateLimitRule[],
   cost = 1,
+  options: DurabilityOptions = {},
 ): Promise<Acquired> {
   if (rules.length === 0) {
     // No declared limits: only a block the provider imposed can hold a request back. A plain read.
@@ -56,116 +68,156 @@ export async function tryAcquire(
     return wait !== null && wait > 0 ? { admitted: false, waitMs: Math.ceil(wait) } : { admitted: true };
   }
   await ensureRows(db, connectionKey, rules);
-  if (rules.length === 1) return tryAcquireOne(db, connectionKey, rules[0]!, cost);
-  const names = rules.map((r) => r.name);
-  // Emission interval T (µs per request) and capacity (µs of burst) per limit. A little slack τ lets a
-  // caller that woke late keep the pace instead of losing the time. GCRA admits at most
-  // floor((W + τ) / T) + 1 in any window W; with T = W / (SAFETY·limit) that stays ≤ limit while
-  // τ/T < (1 − SAFETY)·limit, hence the slack of min(SLACK, 0.9·(1 − SAFETY)·limit) intervals; SLACK is kept small because
-  // requests also bunch up on the way to the provider.
-  const emission = rules.map((r) => (r.intervalMs * 1000) / (r.limit * SAFETY));
-  const capacity = rules.map(
-    (r, i) => emission[i]! * (Math.max(1, r.burst ?? 1) + Math.min(SLACK, 0.9 * (1 - SAFETY) * r.limit)),
-  );
-  const result = await sql<{ ok: boolean; wait_ms: number | null }>`
-    with req as (
-      select * from unnest(${names}::text[], ${emission}::float8[], ${capacity}::float8[]) as r(limit_name, emission_us, capacity_us)
-    ),
-    locked as (
-      select s.limit_name, s.tat, s.blocked_until
-      from rate_limits s
-      where s.connection_key = ${connectionKey} and s.limit_name = any(${names}::text[])
-      order by s.limit_name
-      for update
-    ),
-    calc as materialized (
-      -- clock_timestamp() here, after the row locks are held, so time never runs behind a waiting caller.
-      select r.limit_name, r.capacity_us, l.blocked_until, clock_timestamp() as now,
-             greatest(l.tat, clock_timestamp()) + make_interval(secs => r.emission_us * ${cost} / 1e6) as new_tat
-      from req r join locked l using (limit_name)
-    ),
-    decision as (
-      select
-        count(*) = ${rules.length}
-          and bool_and(new_tat - now <= make_interval(secs => capacity_us / 1e6)
-                       and (blocked_until is null or blocked_until <= now)) as ok,
-        max(greatest(
-          extract(epoch from (new_tat - now)) * 1000 - capacity_us / 1000,
-          coalesce(extract(epoch from (blocked_until - now)) * 1000, 0)
-        )) as wait_ms
-      from calc
-    ),
-    moved as (
-      update rate_limits s set tat = c.new_tat, backoff_count = 0
-      from calc c, decision d
-      where d.ok and s.connection_key = ${connectionKey} and s.limit_name = c.limit_name
-      returning 1
-    ),
-    logged as (
-      insert into rate_ledger (connection_key, kind, cost)
-      select ${connectionKey}, 'admitted', ${cost} from decision d where d.ok
-      returning 1
-    )
-    select d.ok, d.wait_ms::float8 as wait_ms from decision d, (select count(*) from moved) m, (select count(*) from logged) g
-  `.execute(db);
-  const row = result.rows[0];
-  if (row?.ok) return { admitted: true };
-  return { admitted: false, waitMs: Math.max(1, Math.ceil(row?.wait_ms ?? 1)) };
+  const pool = poolOf(db);
+  // Inside a transaction there is nothing to share the statement with.
+  if (!pool) return (await acquireBatch(db, undefined, connectionKey, rules, [cost], true))[0]!;
+  return coalescerFor(db, pool, connectionKey, rules, options.syncCommit ?? false).submit(cost);
+}
+
+export interface DurabilityOptions {
+  /**
+   * Wait for the acquisition's WAL flush before answering (default false). Acquisitions commit
+   * asynchronously by default: every other session sees the new budget at once and a worker crash
+   * loses nothing, but a crash of Postgres itself may forget the last few hundred milliseconds of
+   * admissions (up to 3 × wal_writer_delay), so after such a crash a connection could be allowed that
+   * many requests again. The flush would otherwise be most of an acquisition's cost.
+   */
+  syncCommit?: boolean;
+}
+
+const coalescers = new WeakMap<pg.Pool, Map<string, Coalescer<number, Acquired>>>();
+
+function coalescerFor(
+  db: DbOrTx,
+  pool: pg.Pool,
+  connectionKey: string,
+  rules: readonly RateLimitRule[],
+  syncCommit: boolean,
+): Coalescer<number, Acquired> {
+  let byKey = coalescers.get(pool);
+  if (!byKey) coalescers.set(pool, (byKey = new Map<string, Coalescer<number, Acquired>>()));
+  const key = `${connectionKey}\u0000${syncCommit}\u0000${JSON.stringify(rules)}`;
+  let c = byKey.get(key);
+  if (!c) {
+    const map = byKey;
+    c = new Coalescer((costs) => acquireBatch(db, pool, connectionKey, rules, costs, syncCommit), {
+      maxBatch: MAX_BATCH,
+      onIdle: () => map.delete(key),
+    });
+    byKey.set(key, c);
+  }
+  return c;
+}
+
+const MAX_BATCH = 256;
+
+/** GCRA parameters of a limit, in seconds: emission interval T per unit of cost, and capacity. */
+export function gcraParams(rule: RateLimitRule): { emissionS: number; capacityS: number } {
+  // Emission interval T and capacity (burst) of a limit. A little slack τ lets a caller that woke late
+  // keep the pace instead of losing the time. GCRA admits at most floor((W + τ) / T) + 1 in any window W;
+  // with T = W / (SAFETY·limit) that stays ≤ limit while τ/T < (1 − SAFETY)·limit, hence the slack of
+  // min(SLACK, 0.9·(1 − SAFETY)·limit) intervals; SLACK is kept small because requests also bunch up on
+  // the way to the provider.
+  const emissionS = rule.intervalMs / 1000 / (rule.limit * SAFETY);
+  const capacityS =
+    emissionS * (Math.max(1, rule.burst ?? 1) + Math.min(SLACK, 0.9 * (1 - SAFETY) * rule.limit));
+  return { emissionS, capacityS };
 }
 
 /**
- * The common case, one limit: a single UPDATE whose WHERE is the GCRA test. Postgres re-checks the WHERE
- * on the locked, latest row version, so concurrent callers cannot both take the same slot. The same
- * statement appends the admission to the history and, when refused, says how long to wait (read from
- * the statement's snapshot: at worst a little short, which only costs an extra try). It runs as a named
- * prepared statement, planned once per connection.
+ * The acquisition, for a batch of requests (their costs, in arrival order) against all of a
+ * connection's limits at once. It locks the connection's limit rows, reads the database clock only
+ * once it holds them (so time never runs behind a caller that waited for the lock), admits the longest
+ * prefix of the batch that every limit allows (all-or-nothing across limits for each request), moves
+ * each limit's theoretical arrival time by what was admitted, appends one history row per admitted
+ * request, and says how long each refused request should wait (later ones in the batch wait longer,
+ * so they do not all come back at once). Run as a named prepared statement: planned once per
+ * connection. $6 = 'off' commits it asynchronously (DurabilityOptions); null leaves the session's
+ * setting (and an enclosing transaction's) alone.
  */
-const ACQUIRE_ONE = `
-  with moved as (
-    update rate_limits
-    set tat = greatest(tat, clock_timestamp()) + make_interval(secs => $3::float8), backoff_count = 0
-    where connection_key = $1 and limit_name = $2
-      and greatest(tat, clock_timestamp()) + make_interval(secs => $3::float8) - clock_timestamp()
-          <= make_interval(secs => $4::float8)
-      and (blocked_until is null or blocked_until <= clock_timestamp())
+const ACQUIRE = `
+  with req as (
+    select * from unnest($2::text[], $3::float8[], $4::float8[]) as r(limit_name, emission_s, capacity_s)
+  ),
+  asks as (
+    select a.ord, a.cost, sum(a.cost) over (order by a.ord) as cum
+    from unnest($5::int[]) with ordinality as a(cost, ord)
+  ),
+  locked as (
+    select s.limit_name, s.tat, s.blocked_until from rate_limits s
+    where s.connection_key = $1 and s.limit_name = any($2::text[])
+    order by s.limit_name
+    for update
+  ),
+  clock as materialized (
+    select clock_timestamp() as now from (select count(*) from locked) held
+  ),
+  per_limit as materialized (
+    select l.limit_name, r.emission_s, r.capacity_s, k.now,
+      extract(epoch from greatest(l.tat, k.now) - k.now)::float8 as ahead_s,
+      coalesce(extract(epoch from l.blocked_until - k.now)::float8, 0) as blocked_s
+    from locked l join req r using (limit_name) cross join clock k
+  ),
+  decision as materialized (
+    select coalesce(max(a.cum), 0) as admitted_cost
+    from asks a
+    where (select count(*) from per_limit) = cardinality($2::text[])
+      and not exists (
+        select 1 from per_limit p where p.blocked_s > 0 or p.ahead_s + p.emission_s * a.cum > p.capacity_s)
+  ),
+  moved as (
+    update rate_limits s
+    set tat = p.now + make_interval(secs => p.ahead_s + p.emission_s * d.admitted_cost), backoff_count = 0
+    from per_limit p cross join decision d
+    where d.admitted_cost > 0 and s.connection_key = $1 and s.limit_name = p.limit_name
     returning 1
   ),
   logged as (
-    insert into rate_ledger (connection_key, kind, cost) select $1, 'admitted', $5::int from moved returning 1
+    insert into rate_ledger (connection_key, kind, cost)
+    select $1, 'admitted', a.cost from asks a cross join decision d where a.cum <= d.admitted_cost order by a.ord
+    returning 1
   )
-  select (select count(*) from logged)::int as admitted,
-    (select greatest(
-       extract(epoch from (greatest(tat, clock_timestamp()) - clock_timestamp())) * 1000 + $6::float8,
-       coalesce(extract(epoch from (blocked_until - clock_timestamp())) * 1000, 0))::float8
-     from rate_limits where connection_key = $1 and limit_name = $2) as wait_ms`;
+  select
+    (select count(*) from logged)::int as admitted,
+    set_config('synchronous_commit', coalesce($6::text, current_setting('synchronous_commit')), true) as commit_mode,
+    (select count(*) from moved)::int as moved,
+    array(
+      select max(greatest(p.blocked_s, p.ahead_s + p.emission_s * a.cum - p.capacity_s)) * 1000
+      from asks a cross join per_limit p cross join decision d
+      where a.cum > d.admitted_cost
+      group by a.ord order by a.ord
+    )::float8[] as waits_ms`;
 
-async function tryAcquireOne(
+async function acquireBatch(
   db: DbOrTx,
+  pool: pg.Pool | undefined,
   connectionKey: string,
-  rule: RateLimitRule,
-  cost: number,
-): Promise<Acquired> {
-  const t = (rule.intervalMs * 1000) / (rule.limit * SAFETY);
-  const capacity = t * (Math.max(1, rule.burst ?? 1) + Math.min(SLACK, 0.9 * (1 - SAFETY) * rule.limit));
+  rules: readonly RateLimitRule[],
+  costs: number[],
+  syncCommit: boolean,
+): Promise<Acquired[]> {
+  const params = rules.map(gcraParams);
   const values = [
     connectionKey,
-    rule.name,
-    (t * cost) / 1e6,
-    capacity / 1e6,
-    cost,
-    (t * cost - capacity) / 1000,
+    rules.map((r) => r.name),
+    params.map((p) => p.emissionS),
+    params.map((p) => p.capacityS),
+    costs,
+    syncCommit ? null : 'off',
   ];
-  const pool = poolOf(db);
-  type Row = { admitted: number; wait_ms: number | null };
+  type Row = { admitted: number; moved: number; waits_ms: number[] };
   const row: Row | undefined = pool
-    ? (await pool.query<Row>({ name: 'syncwright-rate-acquire-one', text: ACQUIRE_ONE, values })).rows[0]
-    : // Inside a transaction there is no pool to prepare on: the same text, unnamed.
-      (await db.executeQuery<Row>(CompiledQuery.raw(ACQUIRE_ONE, values))).rows[0];
-  if (row && row.admitted > 0) return { admitted: true };
-  return { admitted: false, waitMs: Math.max(1, Math.ceil(row?.wait_ms ?? 1)) };
+    ? (await pool.query<Row>({ name: 'syncwright-rate-acquire', text: ACQUIRE, values })).rows[0]
+    : (await db.executeQuery<Row>(CompiledQuery.raw(ACQUIRE, values))).rows[0];
+  const admitted = row?.admitted ?? 0;
+  return costs.map((_, i) =>
+    i < admitted
+      ? { admitted: true }
+      : { admitted: false, waitMs: Math.max(1, Math.ceil(row?.waits_ms[i - admitted] ?? 1)) },
+  );
 }
 
-export interface AcquireOptions {
+export interface AcquireOptions extends DurabilityOptions {
   /** Longest wait slept here; a longer one is returned so the caller can reschedule (Temporal retry). */
   maxWaitMs: number;
   signal?: AbortSignal;
@@ -182,7 +234,7 @@ export async function acquire(
 ): Promise<Acquired> {
   let waited = 0;
   for (;;) {
-    const r = await tryAcquire(db, connectionKey, rules, cost);
+    const r = await tryAcquire(db, connectionKey, rules, cost, options);
     if (r.admitted) return r;
     if (waited + r.waitMs > options.maxWaitMs) return r;
     options.onWait?.(r.waitMs);

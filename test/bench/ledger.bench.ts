@@ -57,9 +57,10 @@ export async function ledgerBenchmark(): Promise<void> {
   const db = createDb(env.databaseUrl, { max: 32 });
   try {
     const ours =
-      (limit: number, burst: number): Attempt =>
+      (limit: number, burst: number, syncCommit = false): Attempt =>
       async (key) =>
-        (await tryAcquire(db, key, [{ name: 'bench', limit, intervalMs: 1000, burst }])).admitted;
+        (await tryAcquire(db, key, [{ name: 'bench', limit, intervalMs: 1000, burst }], 1, { syncCommit }))
+          .admitted;
     const theirs =
       (l: RateLimiterPostgres): Attempt =>
       async (key) => {
@@ -75,12 +76,18 @@ export async function ledgerBenchmark(): Promise<void> {
     const strict = await limiter(pool, 50);
 
     console.log('rate ledger vs rate-limiter-flexible (RateLimiterPostgres), same Postgres');
+    console.log(
+      '  ledger: default (asynchronous commit); ledger-sync: waits for the WAL flush, as rate-limiter-flexible does',
+    );
+    const rate = (n: number) => `${n.toFixed(0).padStart(6)}/s`;
     for (const callers of [1, 8, 32]) {
       const a = await hammer(callers, 2000, ours(1_000_000_000, 1_000_000_000), uniqueId('o'));
+      const s = await hammer(callers, 2000, ours(1_000_000_000, 1_000_000_000, true), uniqueId('s'));
       const b = await hammer(callers, 2000, theirs(open), uniqueId('t'));
       console.log(
-        `  ${String(callers).padStart(2)} callers: ledger ${a.perSecond.toFixed(0).padStart(6)}/s, ` +
-          `rate-limiter-flexible ${b.perSecond.toFixed(0).padStart(6)}/s, ratio ${(a.perSecond / b.perSecond).toFixed(2)}x`,
+        `  ${String(callers).padStart(2)} callers: ledger ${rate(a.perSecond)}, ledger-sync ${rate(s.perSecond)}, ` +
+          `rate-limiter-flexible ${rate(b.perSecond)}, ratio ${(a.perSecond / b.perSecond).toFixed(2)}x ` +
+          `(sync ${(s.perSecond / b.perSecond).toFixed(2)}x)`,
       );
     }
     const a = await hammer(32, 3000, ours(50, 1), uniqueId('o'));

@@ -59,6 +59,55 @@ describe('rate ledger on Postgres', () => {
     assert.ok(rate >= 20 * SAFETY * 0.9, `used ${rate.toFixed(1)}/s of 20/s`);
   });
 
+  it('concurrent callers in one process share statements: the budget holds and refusals are staggered', async () => {
+    const key = uniqueId('conn');
+    // 10 a minute with a burst of 10: one emission interval is 60 s / (10 · SAFETY) ≈ 6.3 s, so the
+    // few milliseconds the test takes refill nothing.
+    const rules = [{ name: 'per-minute', limit: 10, intervalMs: 60_000, burst: 10 }];
+    const interval = 60_000 / (10 * SAFETY);
+    assert.equal((await tryAcquire(env.db, key, rules)).admitted, true);
+    // Made in one go: they ride in one statement together.
+    const results = await Promise.all(Array.from({ length: 39 }, () => tryAcquire(env.db, key, rules)));
+    assert.equal(results.filter((r) => r.admitted).length, 9, 'the rest of the burst of 10 is admitted');
+    assert.ok(
+      results.slice(0, 9).every((r) => r.admitted),
+      'the earliest callers are the ones admitted',
+    );
+    const waits = results.flatMap((r) => (r.admitted ? [] : [r.waitMs]));
+    assert.equal(waits.length, 30);
+    // Each refused caller is told when its own turn comes, one interval after the previous one's,
+    // instead of all coming back at the same moment to be refused again.
+    assert.ok(Math.abs(waits[0]! - 0.75 * interval) < 50, `first refused waits ${waits[0]} ms`);
+    for (let i = 1; i < waits.length; i++)
+      assert.ok(
+        Math.abs(waits[i]! - waits[i - 1]! - interval) < 5,
+        `wait ${i}: ${waits[i - 1]} → ${waits[i]}`,
+      );
+    const { total } = await maxInWindow(key, 60_000);
+    assert.equal(total, 10, 'one history row per admitted request');
+  });
+
+  it('acquisitions commit asynchronously without leaking the setting into other statements', async () => {
+    const single = createDb(env.databaseUrl, { max: 1 });
+    try {
+      const key = uniqueId('conn');
+      const rules = [{ name: 'per-second', limit: 1000, intervalMs: 1000, burst: 1000 }];
+      assert.equal((await tryAcquire(single, key, rules)).admitted, true);
+      const after = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(
+        single,
+      );
+      assert.equal(after.rows[0]!.s, 'on', 'the next statement on the same connection commits synchronously');
+      // Inside a caller's transaction the acquisition leaves the transaction's commit mode alone.
+      await single.transaction().execute(async (tx) => {
+        assert.equal((await tryAcquire(tx, key, rules)).admitted, true);
+        const inTx = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(tx);
+        assert.equal(inTx.rows[0]!.s, 'on');
+      });
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('several limits are all-or-nothing, and cost counts', async () => {
     const key = uniqueId('conn');
     const rules = [
