@@ -4,6 +4,7 @@
  * sender's mistake (400); an event that parses but cannot be applied (its record does not map) is
  * stored as failed so an operator sees it.
  */
+import { isUtf8 } from 'node:buffer';
 import { mapRecord } from '../mapping/map-record.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { scalarText, valueAtPath } from '../sync/records-at-path.js';
@@ -26,15 +27,16 @@ export interface DescribedEvent {
   problem: string | null;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** A parsed body: its fields, and the JSON stored as the event's payload. */
+export interface ParsedBody {
+  fields: Record<string, unknown>;
+  /** JSON bodies are stored as sent; form bodies as the JSON of their fields. */
+  json: string;
+}
 
-export function parseBody(format: WebhooksConfig['format'], raw: Buffer): Record<string, unknown> {
-  let text: string;
-  try {
-    text = utf8.decode(raw);
-  } catch {
-    throw new WebhookBodyError('body is not valid UTF-8');
-  }
+export function parseBody(format: WebhooksConfig['format'], raw: Buffer): ParsedBody {
+  if (!isUtf8(raw)) throw new WebhookBodyError('body is not valid UTF-8');
+  const text = raw.toString('utf8');
   if (format === 'form') {
     const params = new URLSearchParams(text);
     const out: Record<string, unknown> = {};
@@ -47,7 +49,7 @@ export function parseBody(format: WebhooksConfig['format'], raw: Buffer): Record
         // Keep it as text: it is still the event.
       }
     }
-    return out;
+    return { fields: out, json: JSON.stringify(out) };
   }
   let value: unknown;
   try {
@@ -60,7 +62,19 @@ export function parseBody(format: WebhooksConfig['format'], raw: Buffer): Record
       `body must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`,
     );
   }
-  return value as Record<string, unknown>;
+  return { fields: value as Record<string, unknown>, json: text };
+}
+
+/**
+ * Text Postgres can store: no NUL and no unpaired surrogate (both can arrive as JSON escapes). Checked
+ * on what becomes a column, so one such event is refused alone instead of failing its whole batch.
+ */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres text cannot hold
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkText(what: string, value: string | null): void {
+  if (value !== null && UNSTORABLE.test(value))
+    throw new WebhookBodyError(`${what} contains a NUL character or an unpaired surrogate`);
 }
 
 function read(
@@ -77,6 +91,20 @@ function read(
 const describeSource = (s: ValueSource) => ('header' in s ? `header ${s.header}` : `body path "${s.path}"`);
 
 export function describeEvent(
+  spec: IntegrationSpec,
+  header: (name: string) => string | undefined,
+  body: Record<string, unknown>,
+): DescribedEvent {
+  const e = describe(spec, header, body);
+  checkText('event id', e.eventId);
+  checkText('event type', e.eventType);
+  checkText('order key', e.orderKey);
+  checkText('entity id', e.entityKey);
+  // The reason may quote the record's values: keep it storable rather than refuse the event.
+  return e.problem === null ? e : { ...e, problem: e.problem.replace(new RegExp(UNSTORABLE, 'g'), '\uFFFD') };
+}
+
+function describe(
   spec: IntegrationSpec,
   header: (name: string) => string | undefined,
   body: Record<string, unknown>,

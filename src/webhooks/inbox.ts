@@ -2,21 +2,28 @@
  * The webhook inbox in Postgres: writing accepted events (batched group commits), the dispatcher's
  * queue, and what operators see and replay.
  */
-import { sql, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Selectable } from 'kysely';
 import { Coalescer } from '../store/coalescer.js';
-import type { Db, DbOrTx } from '../store/db.js';
+import { poolOf, type Db, type DbOrTx } from '../store/db.js';
 import type { WebhookEventStatus, WebhookEventsTable } from '../store/sync-tables.js';
 import type { DescribedEvent } from './event.js';
 
 export interface InboxEvent extends DescribedEvent {
   integration: string;
   connection: string;
+  /** The payload as stored (the JSON body as sent). */
+  payloadJson: string;
 }
 
 export interface Written {
   /** Inbox row id; null for a duplicate delivery (the first delivery's row is unchanged). */
   id: number | null;
   duplicate: boolean;
+}
+
+/** Postgres refused this event's data (alone, not for want of a database): delivering it again cannot help. */
+export class UnstorableEventError extends Error {
+  override name = 'UnstorableEventError';
 }
 
 const MAX_BATCH = 500;
@@ -27,19 +34,39 @@ const MAX_BATCH = 500;
  * a small machine), and no 2xx is sent before the commit that holds its event.
  */
 export class InboxWriter {
-  private readonly coalescer: Coalescer<InboxEvent, Written>;
+  private readonly coalescer: Coalescer<InboxEvent, Written | { unstorable: string }>;
 
   constructor(db: Db) {
     this.coalescer = new Coalescer((events) => writeBatch(db, events), { maxBatch: MAX_BATCH });
   }
 
-  write(event: InboxEvent): Promise<Written> {
-    return this.coalescer.submit(event);
+  async write(event: InboxEvent): Promise<Written> {
+    const w = await this.coalescer.submit(event);
+    if ('unstorable' in w) throw new UnstorableEventError(w.unstorable);
+    return w;
   }
 }
 
-async function writeBatch(db: Db, events: InboxEvent[]): Promise<Written[]> {
-  const rows = await insertEvents(db, events);
+/** Data exceptions (22…) and program limits such as nesting depth (54…): the event, not the database. */
+const isDataError = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|54)/.test(code);
+};
+
+async function writeBatch(db: Db, events: InboxEvent[]): Promise<(Written | { unstorable: string })[]> {
+  let rows;
+  try {
+    rows = await insertEvents(db, events);
+  } catch (error) {
+    if (!isDataError(error) || events.length === 1) {
+      if (isDataError(error)) return [{ unstorable: (error as Error).message }];
+      throw error;
+    }
+    // One event Postgres cannot take must not fail the others that rode with it: store them one by one.
+    const out: (Written | { unstorable: string })[] = [];
+    for (const e of events) out.push(...(await writeBatch(db, [e])));
+    return out;
+  }
   const ids = new Map(rows.map((r) => [`${r.integration}\u0000${r.event_id}`, r.id]));
   return events.map((e) => {
     const key = `${e.integration}\u0000${e.eventId}`;
@@ -56,24 +83,50 @@ function statusAtReceipt(e: DescribedEvent): WebhookEventStatus {
 }
 
 /**
- * One statement for the whole batch: each column is sent as one array parameter and unnested, so the
- * statement (and its parse) stays the same size however many events ride in it.
+ * One statement for the whole batch, its rows sent as one JSON parameter (serialized natively, parsed
+ * by Postgres in C), run as a named prepared statement. The payload rides as text, so what the sender
+ * wrote (escapes and all) is what the json column keeps.
  */
-export async function insertEvents(db: DbOrTx, events: readonly InboxEvent[]) {
+const INSERT_EVENTS = `
+  insert into webhook_events
+    (integration, connection, event_id, event_type, action, resource, entity_key, order_key, payload, status, error)
+  select integration, connection, event_id, event_type, action, resource, entity_key, order_key, payload::json,
+    status, error
+  from json_to_recordset($1::json) as r(
+    integration text, connection text, event_id text, event_type text, action text, resource text,
+    entity_key text, order_key text, payload text, status text, error text)
+  on conflict (integration, event_id) do nothing
+  returning id, integration, event_id`;
+
+type InsertedRow = Pick<Selectable<WebhookEventsTable>, 'id' | 'integration' | 'event_id'>;
+
+export async function insertEvents(db: DbOrTx, events: readonly InboxEvent[]): Promise<InsertedRow[]> {
   if (events.length === 0) return [];
-  const col = <T>(pick: (e: InboxEvent) => T) => events.map(pick);
-  const result = await sql<{ id: number; integration: string; event_id: string }>`
-    insert into webhook_events
-      (integration, connection, event_id, event_type, action, resource, entity_key, order_key, payload, status, error)
-    select * from unnest(
-      ${col((e) => e.integration)}::text[], ${col((e) => e.connection)}::text[],
-      ${col((e) => e.eventId)}::text[], ${col((e) => e.eventType)}::text[], ${col((e) => e.action)}::text[],
-      ${col((e) => e.resource)}::text[], ${col((e) => e.entityKey)}::text[], ${col((e) => e.orderKey)}::text[],
-      ${col((e) => JSON.stringify(e.payload))}::json[], ${col(statusAtReceipt)}::text[], ${col((e) => e.problem)}::text[]
-    )
-    on conflict (integration, event_id) do nothing
-    returning id, integration, event_id`.execute(db);
-  return result.rows;
+  const rows = JSON.stringify(
+    events.map((e) => ({
+      integration: e.integration,
+      connection: e.connection,
+      event_id: e.eventId,
+      event_type: e.eventType,
+      action: e.action,
+      resource: e.resource,
+      entity_key: e.entityKey,
+      order_key: e.orderKey,
+      payload: e.payloadJson,
+      status: statusAtReceipt(e),
+      error: e.problem,
+    })),
+  );
+  const pool = poolOf(db);
+  return pool
+    ? (
+        await pool.query<InsertedRow>({
+          name: 'syncwright-inbox-insert',
+          text: INSERT_EVENTS,
+          values: [rows],
+        })
+      ).rows
+    : (await db.executeQuery<InsertedRow>(CompiledQuery.raw(INSERT_EVENTS, [rows]))).rows;
 }
 
 export interface EventSummary {

@@ -16,7 +16,7 @@ import { ConnectionNotFoundError, getConnection } from '../store/connections.js'
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { describeEvent, parseBody, WebhookBodyError } from './event.js';
-import { InboxWriter, type Written } from './inbox.js';
+import { InboxWriter, UnstorableEventError, type Written } from './inbox.js';
 import { verifySignature } from './signatures.js';
 
 export interface ReceiverDeps {
@@ -110,6 +110,8 @@ interface ConnectionSecrets {
 /** A lookup shared by every request for the connection until it expires (set once it resolves). */
 interface CachedSecrets {
   value: Promise<ConnectionSecrets>;
+  /** The value once resolved: most requests need no promise at all. */
+  resolved?: ConnectionSecrets;
   expires: number;
 }
 
@@ -122,14 +124,20 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   const secretCache = new Map<string, CachedSecrets>();
 
   /** The connection's webhook secrets, decrypted once per TTL. */
-  const secretsOf = (spec: IntegrationSpec, connection: string): Promise<ConnectionSecrets> => {
+  const secretsOf = (
+    spec: IntegrationSpec,
+    connection: string,
+  ): ConnectionSecrets | Promise<ConnectionSecrets> => {
     const key = `${spec.id}\u0000${connection}`;
     const cached = secretCache.get(key);
-    if (cached && cached.expires > Date.now()) return cached.value;
+    if (cached && cached.expires > Date.now()) return cached.resolved ?? cached.value;
     const entry: CachedSecrets = { value: loadSecrets(spec, connection), expires: Infinity };
     secretCache.set(key, entry);
     entry.value.then(
-      (r) => (entry.expires = Date.now() + (r.found ? ttl : 2000)),
+      (r) => {
+        entry.resolved = r;
+        entry.expires = Date.now() + (r.found ? ttl : 2000);
+      },
       () => secretCache.delete(key),
     );
     return entry.value;
@@ -162,13 +170,20 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   }
 
   async function accept(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    const url = new URL(req.url ?? '/', 'http://receiver');
-    const cut = url.pathname.lastIndexOf('/');
-    const spec = routes.get(url.pathname.slice(0, cut));
-    if (!spec) throw new HttpError(404, `no webhook route ${url.pathname}`);
+    // The usual origin-form target ("/path?query") is cut by hand; anything else goes through URL.
+    const target = req.url ?? '/';
+    const end = target.search(/[?#]/);
+    const pathname = !target.startsWith('/')
+      ? new URL(target, 'http://receiver').pathname
+      : end === -1
+        ? target
+        : target.slice(0, end);
+    const cut = pathname.lastIndexOf('/');
+    const spec = routes.get(pathname.slice(0, cut));
+    if (!spec) throw new HttpError(404, `no webhook route ${pathname}`);
     let connection: string;
     try {
-      connection = decodeURIComponent(url.pathname.slice(cut + 1));
+      connection = decodeURIComponent(pathname.slice(cut + 1));
     } catch {
       throw new HttpError(404, 'connection id is not valid');
     }
@@ -178,7 +193,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     checkContentType(req, webhooks.format);
     const body = await readBody(req, webhooks.maxBodyBytes);
 
-    const known = await secretsOf(spec, connection);
+    const cachedOrLoading = secretsOf(spec, connection);
+    const known = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
     if (!known.found) throw new HttpError(404, `no connection "${connection}" for integration "${spec.id}"`);
     if (known.secrets.length === 0) {
       deps.log?.error({ integration: spec.id, connection }, 'no webhook secret is set for this connection');
@@ -192,16 +208,21 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     if (!verdict.ok) throw new HttpError(401, verdict.reason);
 
     let event;
+    let payloadJson: string;
     try {
-      event = describeEvent(spec, header, parseBody(webhooks.format, body));
+      const parsed = parseBody(webhooks.format, body);
+      payloadJson = parsed.json;
+      event = describeEvent(spec, header, parsed.fields);
     } catch (error) {
       if (error instanceof WebhookBodyError) throw new HttpError(400, error.message);
       throw error;
     }
     let written: Written;
     try {
-      written = await writer.write({ ...event, integration: spec.id, connection });
+      written = await writer.write({ ...event, integration: spec.id, connection, payloadJson });
     } catch (error) {
+      if (error instanceof UnstorableEventError)
+        throw new HttpError(400, `the event cannot be stored: ${error.message}`);
       deps.log?.error({ err: error, integration: spec.id, connection }, 'webhook inbox write failed');
       throw new HttpError(503, 'the event could not be stored; deliver it again');
     }

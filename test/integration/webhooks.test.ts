@@ -348,4 +348,47 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
     assert.equal(again.status, 'failed');
     assert.match(again.error ?? '', /title/);
   });
+
+  it('keeps the payload exactly as sent, and refuses (400) only the events Postgres cannot store', async () => {
+    // Escapes JSON allows but Postgres text does not (NUL, an unpaired surrogate) are kept as sent
+    // inside the payload…
+    const escaped = event('issue.updated', issue(107, 'escapes'));
+    const body = JSON.stringify(escaped).replace(
+      '"data":',
+      '"note": "nul \\u0000 and half \\ud800",   "data":',
+    );
+    const kept = await send(body);
+    assert.equal(kept.status, 202, JSON.stringify(kept.body));
+    const stored = await env.db
+      .selectFrom('webhook_events')
+      .select((eb) => eb.cast<string>('payload', 'text').as('text'))
+      .where('id', '=', (kept.body as { id: number }).id)
+      .executeTakeFirstOrThrow();
+    assert.equal(stored.text, body, 'the payload is stored byte for byte as sent');
+
+    // …but not in what becomes a column: such an event id is refused, with the reason.
+    const before = await storedCount();
+    const badId = await send(JSON.stringify({ ...event('issue.updated', issue(108, 'x')), id: 'a\u0000b' }));
+    assert.equal(badId.status, 400);
+    assert.match(JSON.stringify(badId.body), /event id contains a NUL character/);
+
+    // A payload nested deeper than Postgres parses fails its insert; the events that shared the
+    // commit are stored one by one instead of all answering 503.
+    const deep = `{"id":"evt_${conn}_deep","type":"issue.updated","sequence":1,"data":${JSON.stringify(
+      issue(109, 'deep'),
+    )},"nested":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    const others = Array.from({ length: 20 }, (_, i) => event('issue.updated', issue(110 + i, `ok ${i}`)));
+    const answers = await Promise.all([
+      ...others.slice(0, 10).map((e) => send(e)),
+      send(deep),
+      ...others.slice(10).map((e) => send(e)),
+    ]);
+    assert.equal(answers[10]!.status, 400);
+    assert.match(JSON.stringify(answers[10]!.body), /cannot be stored/);
+    assert.deepEqual(
+      answers.filter((_, i) => i !== 10).map((a) => a.status),
+      Array.from({ length: 20 }, () => 202),
+    );
+    assert.equal(await storedCount(), before + 20, 'the 20 others are stored, the two refused are not');
+  });
 });

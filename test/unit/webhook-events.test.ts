@@ -54,14 +54,50 @@ describe('webhook event description', () => {
   });
 
   it('parses JSON objects and forms, refusing anything else with a reason', () => {
-    assert.deepEqual(parseBody('json', Buffer.from('{"a":1}')), { a: 1 });
+    assert.deepEqual(parseBody('json', Buffer.from('{ "a": 1 }')), { fields: { a: 1 }, json: '{ "a": 1 }' });
     assert.throws(() => parseBody('json', Buffer.from('[1]')), /must be a JSON object, got an array/);
     assert.throws(() => parseBody('json', Buffer.from('{"a":')), WebhookBodyError);
     assert.throws(() => parseBody('json', Buffer.from([0x7b, 0xff, 0x7d])), /not valid UTF-8/);
     assert.deepEqual(parseBody('form', Buffer.from('a=1&payload=%7B%22b%22%3A2%7D')), {
-      a: '1',
-      payload: { b: 2 },
+      fields: { a: '1', payload: { b: 2 } },
+      json: '{"a":"1","payload":{"b":2}}',
     });
+  });
+
+  it('refuses text Postgres cannot store in what becomes a column, and keeps reasons storable', () => {
+    const body = (over: Record<string, unknown>) => ({
+      id: 'e1',
+      type: 'issue.deleted',
+      data: { id: 5 },
+      ...over,
+    });
+    assert.throws(() => describeEvent(spec, noHeaders, body({ id: 'a\u0000b' })), /event id contains a NUL/);
+    assert.throws(() => describeEvent(spec, noHeaders, body({ type: '\ud800x' })), /event type contains/);
+    assert.throws(
+      () => describeEvent(spec, noHeaders, body({ data: { id: 'k\udc00' } })),
+      /entity id contains/,
+    );
+    // A well-formed pair is fine.
+    assert.equal(describeEvent(spec, noHeaders, body({ data: { id: 'k\ud83d\ude00' } })).entityKey, 'k😀');
+    // A TypeScript map() may throw with the record's raw text in its message.
+    const throwing = {
+      ...spec,
+      resources: {
+        ...spec.resources,
+        issues: {
+          ...spec.resources.issues!,
+          map: () => {
+            throw new Error('bad \u0000 half \ud800');
+          },
+        },
+      },
+    };
+    const unmappable = describeEvent(throwing, noHeaders, {
+      id: 'e2',
+      type: 'issue.updated',
+      data: { id: 1, title: 't', state: 'open', priority: 1, updated_at: '2026-11-01T00:00:00Z' },
+    });
+    assert.equal(unmappable.problem, 'record at "data" does not map: map(): bad \uFFFD half \uFFFD');
   });
 
   it('orders numbers numerically and timestamps as text', () => {
