@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../src/store/db.js';
-import { commitPage, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
+import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
 import { pruneLedger } from '../src/ratelimit/ledger.js';
 import { SpecError } from '../src/spec/errors.js';
@@ -154,6 +154,7 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
         const source = await openPageSource(run);
         for (let i = 0; i < input.maxPages && !run.done && run.status === 'running'; i++) {
           ctx.heartbeat({ pages: run.pages, cursor: cursorLabelOf(run.checkpoint) });
+          const fetchedAt = await databaseNow(db);
           const page = await source.readPage({
             checkpoint: run.checkpoint,
             pagesSoFar: run.pages,
@@ -180,6 +181,7 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
               records: page.records,
               quarantined: page.quarantined,
               trackSeen: run.kind === 'full',
+              fetchedAt,
             },
           );
           // Committed by us or by an attempt that raced us: either way the stored run is where we go on from.

@@ -21,6 +21,15 @@ export interface UpsertCounts {
   unchanged: number;
 }
 
+export interface UpsertOptions {
+  /**
+   * Database time at which these records were requested from the provider. A stored record written
+   * after it (by a webhook, or a sync that fetched later) is newer than what this page says and is
+   * kept; it counts as unchanged.
+   */
+  fetchedAt?: Date;
+}
+
 export interface StoredRecord {
   key: string;
   data: unknown;
@@ -39,6 +48,7 @@ export async function upsertRecords(
   db: DbOrTx,
   scope: RecordScope,
   records: readonly KeyedRecord[],
+  options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
   if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
   const byKey = new Map<string, KeyedRecord>();
@@ -65,12 +75,15 @@ export async function upsertRecords(
           last_seen_at: sql<Date>`now()`,
           deleted_at: null,
         }))
-        .where((eb) =>
-          eb.or([
+        .where((eb) => {
+          const changed = eb.or([
             eb('records.content_hash', 'is distinct from', eb.ref('excluded.content_hash')),
             eb('records.deleted_at', 'is not', null),
-          ]),
-        ),
+          ]);
+          return options.fetchedAt
+            ? eb.and([changed, eb('records.updated_at', '<=', options.fetchedAt)])
+            : changed;
+        }),
     )
     // xmax = 0 only on rows this statement inserted (not on rows it updated).
     .returning(sql<boolean>`(xmax = 0)`.as('inserted'))

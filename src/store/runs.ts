@@ -101,6 +101,12 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
   return found;
 }
 
+/** The database's clock (the one every stored timestamp uses). */
+export async function databaseNow(db: DbOrTx): Promise<Date> {
+  const r = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db);
+  return r.rows[0]!.now;
+}
+
 export async function getRun(db: DbOrTx, id: string): Promise<SyncRun | undefined> {
   const row = await db.selectFrom('sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toRun(row) : undefined;
@@ -125,6 +131,8 @@ export interface PageCommit {
   quarantined: readonly QuarantinedRecord[];
   /** Full syncs remember the keys they saw, for deletion detection at the end. */
   trackSeen: boolean;
+  /** Database time just before the page was requested: newer writes of its records are kept. */
+  fetchedAt?: Date;
 }
 
 export type PageCommitResult =
@@ -167,7 +175,12 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
       reason: current?.status === 'running' ? 'already-committed' : 'run-not-running',
     };
   }
-  const counts = await upsertRecords(tx, scope, page.records);
+  const counts = await upsertRecords(
+    tx,
+    scope,
+    page.records,
+    page.fetchedAt ? { fetchedAt: page.fetchedAt } : {},
+  );
   if (page.trackSeen && page.records.length > 0) {
     await tx
       .insertInto('sync_run_seen')
@@ -218,7 +231,8 @@ export interface FinishRun {
 
 /**
  * Ends a run once (later calls return the stored outcome). A completed full run marks records it did
- * not see as deleted; any completed run advances the resource's high-water mark.
+ * not see, and that nothing wrote since it started, as deleted; any completed run advances the
+ * resource's high-water mark.
  */
 export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun> {
   const work = async (tx: DbOrTx) => {
@@ -240,6 +254,9 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         .where('resource', '=', run.resource)
         .where('deleted_at', 'is', null)
         .where('parent_key', 'is not distinct from', run.parent_key)
+        // Missing from a listing proves a deletion only for records written before the listing began:
+        // one a webhook created or changed meanwhile may simply not have been listed yet.
+        .where('updated_at', '<', run.started_at)
         .where((eb) =>
           eb.not(
             eb.exists(

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { listRecords } from '../../src/store/records.js';
-import { commitPage, finishRun, getRun, startRun, type PageCommit } from '../../src/store/runs.js';
+import { sql } from 'kysely';
+import { listRecords, upsertRecords } from '../../src/store/records.js';
+import {
+  commitPage,
+  databaseNow,
+  finishRun,
+  getRun,
+  startRun,
+  type PageCommit,
+} from '../../src/store/runs.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 
 describe('runs store: fenced page commits, deletion detection, high-water mark', () => {
@@ -85,6 +93,49 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     assert.ok(!live.some((r) => r.key === '6' || r.key === '7'));
     // finishing again is a no-op that returns the stored outcome
     assert.equal((await finishRun(env.db, { runId: r2.id, status: 'failed' })).status, 'completed');
+  });
+
+  it('what a webhook writes while a full run lists is newer than its pages: kept, and not swept', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r1.id, 0, recs(1, 6), { done: true }));
+    await finishRun(env.db, { runId: r1.id, status: 'completed' });
+
+    const r2 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    // The page is requested from the provider…
+    const fetchedAt = await databaseNow(env.db);
+    // …and before it is committed, webhooks update 3, delete 4 and create 9.
+    await upsertRecords(env.db, scope, [
+      { key: '3', data: { id: 3, title: 'from a webhook' } },
+      { key: '9', data: { id: 9 } },
+    ]);
+    await env.db
+      .updateTable('records')
+      .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
+      .where('connection', '=', scope.connection)
+      .where('record_key', '=', '4')
+      .execute();
+    // The page still has the old 3 and the deleted 4 (and not 6, which the provider deleted before).
+    const committed = await commitPage(
+      env.db,
+      scope,
+      page(r2.id, 0, [...recs(1, 4, { title: 'from the page' }), ...recs(5, 5)], { done: true, fetchedAt }),
+    );
+    assert.ok(committed.committed && committed.counts.updated === 2, JSON.stringify(committed));
+    const done = await finishRun(env.db, { runId: r2.id, status: 'completed' });
+    assert.equal(done.deleted, 1, 'only 6 is swept: 9 was written after the listing began');
+    const stored = new Map(
+      (await listRecords(env.db, scope, { includeDeleted: true })).map((r) => [r.key, r]),
+    );
+    assert.deepEqual(stored.get('1')?.data, { id: 1, title: 'from the page' }, 'older records take the page');
+    assert.deepEqual(
+      stored.get('3')?.data,
+      { id: 3, title: 'from a webhook' },
+      'the newer webhook write stays',
+    );
+    assert.ok(stored.get('4')?.deletedAt, 'a webhook delete is not undone by an older page');
+    assert.ok(stored.get('6')?.deletedAt, 'missing from the listing and untouched since: deleted');
+    assert.equal(stored.get('9')?.deletedAt, null, 'created by a webhook during the listing: kept');
   });
 
   it('a failed or cancelled full run deletes nothing, and refuses later page commits', async () => {
