@@ -70,8 +70,8 @@ export async function tryAcquire(
   await ensureRows(db, connectionKey, rules);
   const pool = poolOf(db);
   // Inside a transaction there is nothing to share the statement with.
-  if (!pool) return (await acquireBatch(db, undefined, connectionKey, rules, [cost], true))[0]!;
-  return coalescerFor(db, pool, connectionKey, rules, options.syncCommit ?? false).submit(cost);
+  if (!pool) return (await acquireBatch({ tx: db }, connectionKey, rules, [cost], true))[0]!;
+  return coalescerFor(pool, connectionKey, rules, options.syncCommit ?? false).submit(cost);
 }
 
 export interface DurabilityOptions {
@@ -88,7 +88,6 @@ export interface DurabilityOptions {
 const coalescers = new WeakMap<pg.Pool, Map<string, Coalescer<number, Acquired>>>();
 
 function coalescerFor(
-  db: DbOrTx,
   pool: pg.Pool,
   connectionKey: string,
   rules: readonly RateLimitRule[],
@@ -100,7 +99,7 @@ function coalescerFor(
   let c = byKey.get(key);
   if (!c) {
     const map = byKey;
-    c = new Coalescer((costs) => acquireBatch(db, pool, connectionKey, rules, costs, syncCommit), {
+    c = new Coalescer((costs) => acquireBatch({ pool }, connectionKey, rules, costs, syncCommit), {
       maxBatch: MAX_BATCH,
       onIdle: () => map.delete(key),
     });
@@ -112,7 +111,7 @@ function coalescerFor(
 const MAX_BATCH = 256;
 
 /** GCRA parameters of a limit, in seconds: emission interval T per unit of cost, and capacity. */
-export function gcraParams(rule: RateLimitRule): { emissionS: number; capacityS: number } {
+function gcraParams(rule: RateLimitRule): { emissionS: number; capacityS: number } {
   // Emission interval T and capacity (burst) of a limit. A little slack τ lets a caller that woke late
   // keep the pace instead of losing the time. GCRA admits at most floor((W + τ) / T) + 1 in any window W;
   // with T = W / (SAFETY·limit) that stays ≤ limit while τ/T < (1 − SAFETY)·limit, hence the slack of
@@ -188,9 +187,11 @@ const ACQUIRE = `
       group by a.ord order by a.ord
     )::float8[] as waits_ms`;
 
+/** Where the statement runs: the pool (as a named prepared statement) or the caller's transaction. */
+type Target = { pool: pg.Pool } | { tx: DbOrTx };
+
 async function acquireBatch(
-  db: DbOrTx,
-  pool: pg.Pool | undefined,
+  target: Target,
   connectionKey: string,
   rules: readonly RateLimitRule[],
   costs: number[],
@@ -206,9 +207,10 @@ async function acquireBatch(
     syncCommit ? null : 'off',
   ];
   type Row = { admitted: number; moved: number; waits_ms: number[] };
-  const row: Row | undefined = pool
-    ? (await pool.query<Row>({ name: 'syncwright-rate-acquire', text: ACQUIRE, values })).rows[0]
-    : (await db.executeQuery<Row>(CompiledQuery.raw(ACQUIRE, values))).rows[0];
+  const row: Row | undefined =
+    'pool' in target
+      ? (await target.pool.query<Row>({ name: 'syncwright-rate-acquire', text: ACQUIRE, values })).rows[0]
+      : (await target.tx.executeQuery<Row>(CompiledQuery.raw(ACQUIRE, values))).rows[0];
   const admitted = row?.admitted ?? 0;
   return costs.map((_, i) =>
     i < admitted
