@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ProviderError } from '../src/http/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import type { Db } from '../src/store/db.js';
-import type { OpenConnectionClient } from '../src/sync/connection-client.js';
+import type { ConnectionClient, OpenConnectionClient } from '../src/sync/connection-client.js';
 import { valueAtPath } from '../src/sync/records-at-path.js';
 import { lookupResource } from '../src/sync/spec-page-source.js';
 import {
@@ -35,7 +35,11 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
    * receipt; the details — record path, refetch endpoint — come from the spec). A refetch asks the API,
    * rate-limited like any request.
    */
-  async function changeOf(target: EntityTarget, event: PendingRow): Promise<Change> {
+  async function changeOf(
+    target: EntityTarget,
+    event: PendingRow,
+    client: () => Promise<ConnectionClient>,
+  ): Promise<Change> {
     const { spec, resource } = lookupResource(specs, target.integration, target.resource);
     if (event.action === 'delete') return { kind: 'delete' };
     const action = spec.webhooks?.events[event.eventType] ?? spec.webhooks?.events['*'];
@@ -44,10 +48,10 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
     if (action.action === 'upsert')
       return changeFromPayload(resource, valueAtPath(event.payload, action.record));
     if (action.action !== 'refetch') return { kind: 'fail', reason: `nothing to apply for ${event.action}` };
-    const client = await openClient(target.integration, target.connection);
-    const url = client.urlFor(client.fillPath(action.path, { id: target.entityKey }));
+    const api = await client();
+    const url = api.urlFor(api.fillPath(action.path, { id: target.entityKey }));
     try {
-      const response = await client.request({
+      const response = await api.request({
         url,
         method: 'GET',
         cost: resource.requestCost,
@@ -69,10 +73,13 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
       const result: ApplyEventsResult = { applied: 0, superseded: 0, skipped: 0, failed: 0 };
       const pending = await loadPending(db, input, input.ids);
       result.skipped = input.ids.length - pending.length;
+      // Opened (a read and a decrypt) at most once per batch, and only if an event refetches.
+      let opened: Promise<ConnectionClient> | undefined;
+      const client = () => (opened ??= openClient(input.integration, input.connection));
       for (const event of pending) {
         let change: Change;
         try {
-          change = await changeOf(input, event);
+          change = await changeOf(input, event, client);
         } catch (error) {
           throw toFailure(error);
         }

@@ -23,6 +23,7 @@ import {
 } from '../temporal/sync-client.js';
 import { startWorker } from '../temporal/worker.js';
 import { connectClient } from '../temporal/client.js';
+import type { Client } from '@temporalio/client';
 import { startWebhookService } from '../webhooks/service.js';
 import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
 import type { WebhookEventStatus } from '../store/sync-tables.js';
@@ -108,7 +109,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     secretBox: await secretBox(ctx),
     env: process.env,
     log: ctx.log,
-    connect: () => connectClient(stack.temporal.address, stack.temporal.namespace),
+    connect: reconnecting(ctx, stack.temporal.address, stack.temporal.namespace),
     taskQueue,
     host: ctx.config.webhooks.host,
     port: ctx.config.webhooks.port,
@@ -408,6 +409,25 @@ export async function scheduleActionCommand(
   ctx.out(`schedule ${id} ${action === 'delete' ? 'deleted' : `${action}d`}`);
 }
 
+/**
+ * The dispatcher's way to (re)connect to Temporal: it asks again after a failure, so the client it
+ * gave up on is closed first, and the last one when the command ends.
+ */
+function reconnecting(ctx: CliContext, address: string, namespace: string): () => Promise<Client> {
+  let current: Client | undefined;
+  const closeCurrent = async () => {
+    const old = current;
+    current = undefined;
+    await old?.connection.close().catch(() => undefined);
+  };
+  ctx.scope.add('temporal client', closeCurrent);
+  return async () => {
+    await closeCurrent();
+    current = await connectClient(address, namespace);
+    return current;
+  };
+}
+
 export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
   const specs = await specsFor(ctx, opts.specs);
   if (![...specs.values()].some((s) => s.webhooks))
@@ -421,11 +441,7 @@ export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: stri
     env: process.env,
     log: ctx.log,
     // Not connected up front: events are accepted into the inbox even while Temporal is down.
-    connect: async () => {
-      const client = await connectClient(target.address, ctx.config.temporal.namespace);
-      ctx.scope.add('temporal client', () => client.connection.close());
-      return client;
-    },
+    connect: reconnecting(ctx, target.address, ctx.config.temporal.namespace),
     taskQueue: target.taskQueue,
     host: ctx.config.webhooks.host,
     port: ctx.config.webhooks.port,

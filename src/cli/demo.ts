@@ -19,6 +19,7 @@ import { startWorker } from '../temporal/worker.js';
 import { generateRecords, startProviderSimulator } from '../testing/simulator.js';
 import { postWebhook } from '../testing/webhooks.js';
 import { countEvents } from '../webhooks/inbox.js';
+import { webhookPath } from '../webhooks/receiver.js';
 import { startWebhookService } from '../webhooks/service.js';
 import type { CliContext } from './context.js';
 import { createProgressDisplay } from './progress-display.js';
@@ -132,7 +133,7 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
     port: 0,
   });
   scope.add('webhooks', () => webhooks.close());
-  out(`  Webhook receiver: ${webhooks.receiver.url}/webhooks/${spec.id}/demo`);
+  out(`  Webhook receiver: ${webhooks.receiver.url}${webhookPath(spec)}/demo`);
   const input: SyncWorkflowInput = {
     integration: spec.id,
     connection: 'demo',
@@ -187,7 +188,7 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
         };
   });
   const deliveries = [...events, ...events.filter((_, i) => i % 5 === 0)];
-  const url = `${webhooks.receiver.url}/webhooks/${spec.id}/demo`;
+  const url = `${webhooks.receiver.url}${webhookPath(spec)}/demo`;
   const answers = new Map<number, number>();
   for (const e of deliveries) {
     const r = await postWebhook(url, spec.webhooks!.signature, webhookSecret, e.body, { id: e.key });

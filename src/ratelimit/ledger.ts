@@ -26,21 +26,26 @@ export const SAFETY = 0.95;
 /** Intervals a late caller may catch up (GCRA's τ / T for an unbursty limit). */
 const SLACK = 0.25;
 
-const ensured = new Set<string>();
+/** The (connection, limit) rows known to exist, per database (a process may use several). */
+const ensured = new WeakMap<object, Set<string>>();
 
 /** Without declared limits a connection still honours the provider's blocks (Retry-After and the like). */
 const UNLIMITED: RateLimitRule = { name: 'provider', limit: 1_000_000, intervalMs: 1000, burst: 1_000_000 };
 const effective = (rules: readonly RateLimitRule[]) => (rules.length ? rules : [UNLIMITED]);
 
 async function ensureRows(db: DbOrTx, connectionKey: string, rules: readonly RateLimitRule[]): Promise<void> {
-  const missing = rules.filter((r) => !ensured.has(`${connectionKey}\u0000${r.name}`));
+  // Keyed by the pool (a transaction's rows are known only to that transaction).
+  const owner = poolOf(db) ?? db;
+  let known = ensured.get(owner);
+  if (!known) ensured.set(owner, (known = new Set()));
+  const missing = rules.filter((r) => !known.has(`${connectionKey}\u0000${r.name}`));
   if (missing.length === 0) return;
   await db
     .insertInto('rate_limits')
     .values(missing.map((r) => ({ connection_key: connectionKey, limit_name: r.name })))
     .onConflict((oc) => oc.doNothing())
     .execute();
-  for (const r of missing) ensured.add(`${connectionKey}\u0000${r.name}`);
+  for (const r of missing) known.add(`${connectionKey}\u0000${r.name}`);
 }
 
 /**

@@ -11,8 +11,6 @@
 export interface CoalescerOptions {
   /** Most calls in one statement; the rest wait for the next. */
   maxBatch: number;
-  /** Statements in flight at once (default 1: everything that arrives meanwhile joins the next). */
-  maxInFlight?: number;
   /** Called when nothing is queued or in flight, so an owner can forget an idle coalescer. */
   onIdle?: () => void;
 }
@@ -25,7 +23,8 @@ interface Waiter<In, Out> {
 
 export class Coalescer<In, Out> {
   private queue: Waiter<In, Out>[] = [];
-  private inFlight = 0;
+  /** One statement at a time: everything that arrives meanwhile joins the next. */
+  private busy = false;
 
   /** `run` gets the batch in arrival order and answers one result per input, in the same order. */
   constructor(
@@ -41,16 +40,14 @@ export class Coalescer<In, Out> {
   }
 
   private pump(): void {
-    const maxInFlight = this.options.maxInFlight ?? 1;
-    while (this.queue.length > 0 && this.inFlight < maxInFlight) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      this.inFlight++;
-      void this.flush(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-        if (this.inFlight === 0 && this.queue.length === 0) this.options.onIdle?.();
-      });
-    }
+    if (this.busy || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    this.busy = true;
+    void this.flush(batch).finally(() => {
+      this.busy = false;
+      this.pump();
+      if (!this.busy) this.options.onIdle?.();
+    });
   }
 
   private async flush(batch: Waiter<In, Out>[]): Promise<void> {

@@ -256,7 +256,8 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         .where('parent_key', 'is not distinct from', run.parent_key)
         // Missing from a listing proves a deletion only for records written before the listing began:
         // one a webhook created or changed meanwhile may simply not have been listed yet.
-        .where('updated_at', '<', run.started_at)
+        // Compared in the database, at its microsecond precision (a JS Date keeps milliseconds).
+        .where('updated_at', '<', sql<Date>`(select started_at from sync_runs where id = ${finish.runId})`)
         .where((eb) =>
           eb.not(
             eb.exists(

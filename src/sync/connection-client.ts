@@ -13,7 +13,7 @@ import { acquire, blockConnection } from '../ratelimit/ledger.js';
 import { lease, releaseLease } from '../ratelimit/leases.js';
 import { SpecError } from '../spec/errors.js';
 import type { IntegrationSpec } from '../spec/schema.js';
-import { getConnection, type ConnectionWithSecrets } from '../store/connections.js';
+import { getConnection } from '../store/connections.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { scalarText } from './records-at-path.js';
@@ -28,7 +28,7 @@ export interface ConnectionClientDeps {
 }
 
 /** Rate-limit waits up to this long are slept in the activity (heartbeating); longer ones go to Temporal. */
-export const MAX_IN_ACTIVITY_WAIT_MS = 5000;
+const MAX_IN_ACTIVITY_WAIT_MS = 5000;
 
 export interface ConnectionRequest {
   url: URL;
@@ -44,8 +44,6 @@ export interface ConnectionRequest {
 }
 
 export interface ConnectionClient {
-  readonly spec: IntegrationSpec;
-  readonly connection: ConnectionWithSecrets;
   /** Fills {name}/{config.name} from the connection's config and `extra` values, URL-encoded. */
   fillPath(template: string, extra?: Record<string, string>): string;
   /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
@@ -131,8 +129,10 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       // spends the connection's shared budget (one atomic statement each) before it is sent.
       const rated = async (authorization: Record<string, string>) => {
         if (!spec.maxConcurrentRequests) return budgeted(authorization);
-        // A lease outlives the longest request, so one whose worker died frees itself.
-        const held = await lease(deps.db, rateKey, spec.maxConcurrentRequests, spec.retry.timeoutMs + 5000, {
+        // A lease outlives what it covers (the longest budget wait, then the longest request), so it
+        // never lapses under a live request, and one whose worker died frees itself.
+        const ttlMs = MAX_IN_ACTIVITY_WAIT_MS + spec.retry.timeoutMs + 5000;
+        const held = await lease(deps.db, rateKey, spec.maxConcurrentRequests, ttlMs, {
           maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
           signal: req.signal,
           onWait: (ms) => req.onWait?.(ms, 'concurrent requests'),
@@ -217,7 +217,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       return base;
     };
 
-    return { spec, connection, fillPath, urlFor, request };
+    return { fillPath, urlFor, request };
   };
 }
 
