@@ -18,6 +18,17 @@ export type Mapped =
   | { ok: true; key: string; record: Record<string, unknown> }
   | { ok: false; key: string | null; reason: string };
 
+/** A config object's entries, listed once: mapping runs for every record of every page and webhook. */
+const entriesCache = new WeakMap<object, [string, unknown][]>();
+function entriesOf<T>(config: Record<string, T>): [string, T][] {
+  let entries = entriesCache.get(config);
+  if (!entries) {
+    entries = Object.entries(config);
+    entriesCache.set(config, entries);
+  }
+  return entries as [string, T][];
+}
+
 export function mapFields(
   fields: FieldsConfig | undefined,
   passthrough: boolean | undefined,
@@ -26,7 +37,7 @@ export function mapFields(
   if (!fields) return { record: { ...raw }, problems: [] };
   const record: Record<string, unknown> = passthrough ? { ...raw } : {};
   const problems: string[] = [];
-  for (const [name, rule] of Object.entries(fields)) {
+  for (const [name, rule] of entriesOf(fields)) {
     if (typeof rule === 'string') {
       record[name] = valueAtPath(raw, rule) ?? null;
       continue;
@@ -81,7 +92,7 @@ export function validateRecord(
 ): string[] {
   if (!schema) return [];
   const problems: string[] = [];
-  for (const [field, rule] of Object.entries(schema)) {
+  for (const [field, rule] of entriesOf(schema)) {
     const v = record[field];
     if (v === undefined || v === null) {
       if (rule.required && v === undefined) problems.push(`${field}: required`);
@@ -118,7 +129,7 @@ export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
   const pk = primaryKeyOf(record, config.primaryKey);
   const key = 'key' in pk ? pk.key : null;
   if ('missing' in pk) problems.push(`${pk.missing}: primary key is missing`);
-  problems.push(...validateRecord(config.schema, record));
+  if (config.schema) problems.push(...validateRecord(config.schema, record));
   if (problems.length > 0 || key === null) return { ok: false, key, reason: problems.join('; ') };
   return { ok: true, key, record };
 }

@@ -10,10 +10,16 @@ export function scalarText(v: unknown): string {
 /** Value at a dot path (`data.items`); an empty path is the value itself. */
 export function valueAtPath(value: unknown, dotPath: string): unknown {
   if (dotPath === '') return value;
+  // Walked in place rather than split: this runs per field of every record and every webhook.
   let current: unknown = value;
-  for (const part of dotPath.split('.')) {
+  let start = 0;
+  for (;;) {
+    const dot = dotPath.indexOf('.', start);
     if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[part];
+    current = (current as Record<string, unknown>)[
+      dot === -1 ? dotPath.slice(start) : dotPath.slice(start, dot)
+    ];
+    if (dot === -1) return current;
+    start = dot + 1;
   }
-  return current;
 }

@@ -8,11 +8,42 @@ import { poolOf, type Db, type DbOrTx } from '../store/db.js';
 import type { WebhookEventStatus, WebhookEventsTable } from '../store/sync-tables.js';
 import type { DescribedEvent } from './event.js';
 
-export interface InboxEvent extends DescribedEvent {
+/** An inbox row as the insert statement takes it (one JSON object per row). */
+export interface InboxRow {
   integration: string;
   connection: string;
+  event_id: string;
+  event_type: string;
+  action: string;
+  resource: string | null;
+  entity_key: string | null;
+  order_key: string | null;
   /** The payload as stored (the JSON body as sent). */
-  payloadJson: string;
+  payload: string;
+  status: WebhookEventStatus;
+  error: string | null;
+}
+
+/** The row of an accepted event; `payloadJson` is the body's JSON text, stored as sent. */
+export function inboxRow(
+  integration: string,
+  connection: string,
+  e: DescribedEvent,
+  payloadJson: string,
+): InboxRow {
+  return {
+    integration,
+    connection,
+    event_id: e.eventId,
+    event_type: e.eventType,
+    action: e.action,
+    resource: e.resource,
+    entity_key: e.entityKey,
+    order_key: e.orderKey,
+    payload: payloadJson,
+    status: statusAtReceipt(e),
+    error: e.problem,
+  };
 }
 
 export interface Written {
@@ -34,14 +65,14 @@ const MAX_BATCH = 500;
  * a small machine), and no 2xx is sent before the commit that holds its event.
  */
 export class InboxWriter {
-  private readonly coalescer: Coalescer<InboxEvent, Written | { unstorable: string }>;
+  private readonly coalescer: Coalescer<InboxRow, Written | { unstorable: string }>;
 
   constructor(db: Db) {
     this.coalescer = new Coalescer((events) => writeBatch(db, events), { maxBatch: MAX_BATCH });
   }
 
-  async write(event: InboxEvent): Promise<Written> {
-    const w = await this.coalescer.submit(event);
+  async write(row: InboxRow): Promise<Written> {
+    const w = await this.coalescer.submit(row);
     if ('unstorable' in w) throw new UnstorableEventError(w.unstorable);
     return w;
   }
@@ -53,7 +84,7 @@ const isDataError = (e: unknown): boolean => {
   return typeof code === 'string' && /^(22|54)/.test(code);
 };
 
-async function writeBatch(db: Db, events: InboxEvent[]): Promise<(Written | { unstorable: string })[]> {
+async function writeBatch(db: Db, events: InboxRow[]): Promise<(Written | { unstorable: string })[]> {
   let rows;
   try {
     rows = await insertEvents(db, events);
@@ -69,7 +100,7 @@ async function writeBatch(db: Db, events: InboxEvent[]): Promise<(Written | { un
   }
   const ids = new Map(rows.map((r) => [`${r.integration}\u0000${r.event_id}`, r.id]));
   return events.map((e) => {
-    const key = `${e.integration}\u0000${e.eventId}`;
+    const key = `${e.integration}\u0000${e.event_id}`;
     const id = ids.get(key);
     // Two deliveries of one event in the same batch: the first one gets the row.
     if (id !== undefined) ids.delete(key);
@@ -100,23 +131,9 @@ const INSERT_EVENTS = `
 
 type InsertedRow = Pick<Selectable<WebhookEventsTable>, 'id' | 'integration' | 'event_id'>;
 
-export async function insertEvents(db: DbOrTx, events: readonly InboxEvent[]): Promise<InsertedRow[]> {
+export async function insertEvents(db: DbOrTx, events: readonly InboxRow[]): Promise<InsertedRow[]> {
   if (events.length === 0) return [];
-  const rows = JSON.stringify(
-    events.map((e) => ({
-      integration: e.integration,
-      connection: e.connection,
-      event_id: e.eventId,
-      event_type: e.eventType,
-      action: e.action,
-      resource: e.resource,
-      entity_key: e.entityKey,
-      order_key: e.orderKey,
-      payload: e.payloadJson,
-      status: statusAtReceipt(e),
-      error: e.problem,
-    })),
-  );
+  const rows = JSON.stringify(events);
   const pool = poolOf(db);
   return pool
     ? (

@@ -5,7 +5,7 @@
  *   npm run bench                 sync (100,000 records), rate ledger and webhooks
  *   npm run bench -- sync 20000   only the sync benchmark, on 20,000 records
  *   npm run bench -- ledger       only the ledger benchmark
- *   npm run bench -- webhooks N   only the webhook benchmark, N events per side (default 20,000)
+ *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
  */
 import { ledgerBenchmark } from './ledger.bench.js';
 import { syncBenchmark } from './sync.bench.js';
