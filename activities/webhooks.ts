@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ProviderError } from '../src/http/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import type { Db } from '../src/store/db.js';
+import { databaseNow } from '../src/store/runs.js';
 import type { ConnectionClient, OpenConnectionClient } from '../src/sync/connection-client.js';
 import { valueAtPath } from '../src/sync/records-at-path.js';
 import { lookupResource } from '../src/sync/spec-page-source.js';
@@ -50,6 +51,8 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
     if (action.action !== 'refetch') return { kind: 'fail', reason: `nothing to apply for ${event.action}` };
     const api = await client();
     const url = api.urlFor(api.fillPath(action.path, { id: target.entityKey }));
+    // Taken before the request: what a sync fetched after it is newer than this answer (apply.ts).
+    const fetchedAt = await databaseNow(db);
     try {
       const response = await api.request({
         url,
@@ -59,10 +62,11 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
         signal: Context.current().cancellationSignal,
         onWait: (ms, reason) => Context.current().heartbeat({ waitingMs: ms, reason }),
       });
-      return changeFromPayload(resource, valueAtPath(response.body, action.recordPath));
+      return changeFromPayload(resource, valueAtPath(response.body, action.recordPath), fetchedAt);
     } catch (error) {
       // The provider no longer has it: it was deleted.
-      if (error instanceof ProviderError && error.details.status === 404) return { kind: 'delete' };
+      if (error instanceof ProviderError && error.details.status === 404)
+        return { kind: 'delete', fetchedAt };
       throw error;
     }
   }
@@ -81,7 +85,12 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
         try {
           change = await changeOf(input, event, client);
         } catch (error) {
-          throw toFailure(error);
+          const failure = toFailure(error);
+          // Retrying cannot help this event (bad credentials, a 4xx, a spec problem): it fails alone, for an
+          // operator to replay, and the entity's later events still apply. Anything else retries the batch
+          // (the events already applied are skipped then).
+          if (!(failure instanceof ApplicationFailure && failure.nonRetryable)) throw failure;
+          change = { kind: 'fail', reason: failure.message };
         }
         result[await applyChange(db, input, event, change)]++;
       }

@@ -26,8 +26,12 @@ export const resumeSignal = defineSignal('resume');
 /** Stops after the page in flight; committed pages stay committed and the run is marked cancelled. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 
-/** A webhook event for a per-entity workflow: the inbox row id (payloads stay in Postgres). */
+/**
+ * Webhook events for a per-entity workflow: inbox row ids (payloads stay in Postgres). The dispatcher
+ * sends `ids`; a single `id` is what it sent before, still taken from workflows started then.
+ */
 export interface WebhookEventSignal {
-  id: number;
+  ids?: number[];
+  id?: number;
 }
 export const webhookEventSignal = defineSignal<[WebhookEventSignal]>('webhookEvent');

@@ -47,10 +47,10 @@ const BATCH = 100;
  */
 export async function webhookEntity(input: WebhookEntityInput): Promise<{ applied: number }> {
   const pending: number[] = [...(input.pending ?? [])];
-  setHandler(webhookEventSignal, ({ id }) => {
+  setHandler(webhookEventSignal, ({ ids = [], id }) => {
     // Handed over twice (the dispatcher re-dispatches when unsure, an operator replays): the apply step
     // skips events that are no longer pending, so only a copy already waiting here is dropped.
-    if (!pending.includes(id)) pending.push(id);
+    for (const e of id === undefined ? ids : [...ids, id]) if (!pending.includes(e)) pending.push(e);
   });
   const target: EntityTarget = {
     integration: input.integration,

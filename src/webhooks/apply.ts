@@ -1,8 +1,9 @@
 /**
  * Applying inbox events to the records store, one entity at a time. Each event is applied in its own
- * transaction together with its status change, under a lock on the entity's row, and only if its order
- * key is not older than the last applied one: duplicates, re-dispatches and late arrivals change
- * nothing, so the store ends at the newest event whatever order they came in.
+ * transaction together with its status change, under a lock on the entity's row, and only if it is not
+ * older than the last applied one (by order key when both have one, else by arrival): duplicates,
+ * re-dispatches, replays and late arrivals change nothing, so the store ends at the newest event
+ * whatever order they came in.
  */
 import { sql } from 'kysely';
 import { mapRecord } from '../mapping/map-record.js';
@@ -26,9 +27,15 @@ export interface PendingRow {
   payload: unknown;
 }
 
-/** What to do to the entity, decided before the transaction (a refetch reads the API first). */
+/**
+ * What to do to the entity, decided before the transaction (a refetch reads the API first). A change
+ * read from the API carries the database time of its request: a record written after it (by a sync that
+ * fetched later) is newer than the answer and is kept.
+ */
 export type Change =
-  { kind: 'upsert'; record: Record<string, unknown> } | { kind: 'delete' } | { kind: 'fail'; reason: string };
+  | { kind: 'upsert'; record: Record<string, unknown>; fetchedAt?: Date }
+  | { kind: 'delete'; fetchedAt?: Date }
+  | { kind: 'fail'; reason: string };
 
 export type Outcome = 'applied' | 'superseded' | 'skipped' | 'failed';
 
@@ -65,11 +72,12 @@ export async function loadPending(
 }
 
 /** The record an upsert event carries, mapped as a sync would map it. */
-export function changeFromPayload(resource: ResourceSpec, raw: unknown): Change {
+export function changeFromPayload(resource: ResourceSpec, raw: unknown, fetchedAt?: Date): Change {
   const mapped = mapRecord(resource, raw);
-  return mapped.ok
-    ? { kind: 'upsert', record: mapped.record }
-    : { kind: 'fail', reason: `record does not map: ${mapped.reason}` };
+  if (!mapped.ok) return { kind: 'fail', reason: `record does not map: ${mapped.reason}` };
+  return fetchedAt
+    ? { kind: 'upsert', record: mapped.record, fetchedAt }
+    : { kind: 'upsert', record: mapped.record };
 }
 
 /** Applies one event's change, if it is still pending and not older than what the entity has seen. */
@@ -113,18 +121,14 @@ export async function applyChange(
       .execute();
     const entity = await tx
       .selectFrom('webhook_entities')
-      .select(['last_order'])
+      .select(['last_order', 'last_event'])
       .where('integration', '=', key.integration)
       .where('connection', '=', key.connection)
       .where('resource', '=', key.resource)
       .where('entity_key', '=', key.entity_key)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    if (
-      event.orderKey !== null &&
-      entity.last_order !== null &&
-      compareOrder(event.orderKey, entity.last_order) < 0
-    ) {
+    if (isOlder(event, entity)) {
       await finish('processed', 'superseded');
       return 'superseded';
     }
@@ -135,17 +139,23 @@ export async function applyChange(
       resource: target.resource,
     };
     if (change.kind === 'upsert') {
-      await upsertRecords(tx, scope, [{ key: target.entityKey, data: change.record }]);
+      await upsertRecords(
+        tx,
+        scope,
+        [{ key: target.entityKey, data: change.record }],
+        change.fetchedAt ? { fetchedAt: change.fetchedAt } : {},
+      );
     } else {
-      await tx
+      let del = tx
         .updateTable('records')
         .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
         .where('integration', '=', scope.integration)
         .where('connection', '=', scope.connection)
         .where('resource', '=', scope.resource)
         .where('record_key', '=', target.entityKey)
-        .where('deleted_at', 'is', null)
-        .execute();
+        .where('deleted_at', 'is', null);
+      if (change.fetchedAt) del = del.where('updated_at', '<=', change.fetchedAt);
+      await del.execute();
     }
     await tx
       .updateTable('webhook_entities')
@@ -162,6 +172,19 @@ export async function applyChange(
     await finish('processed', change.kind === 'upsert' ? 'upserted' : 'deleted');
     return 'applied';
   });
+}
+
+/**
+ * Whether the event is older than what the entity last applied: by order keys when both have one,
+ * otherwise by arrival (inbox id), so a replayed or late-dispatched event never undoes a newer one.
+ */
+export function isOlder(
+  event: Pick<PendingRow, 'id' | 'orderKey'>,
+  entity: { last_order: string | null; last_event: number | null },
+): boolean {
+  if (event.orderKey !== null && entity.last_order !== null)
+    return compareOrder(event.orderKey, entity.last_order) < 0;
+  return entity.last_event !== null && event.id < entity.last_event;
 }
 
 /** Marks events failed (their workflow gave up on them); an operator may replay them. */

@@ -8,9 +8,10 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { SyncConnection, SyncIntegration, SyncKind, SyncResource } from '../temporal/search-attributes.js';
-import { webhookEventSignal } from '../../workflows/definitions.js';
+import { webhookEventSignal, type WebhookEventSignal } from '../../workflows/definitions.js';
 import type { webhookEntity, WebhookEntityInput } from '../../workflows/webhook-entity.js';
 import { markDispatched, pendingEvents, type PendingEvent } from './inbox.js';
+import { NudgeableSleep } from './nudge.js';
 
 export const webhookWorkflowId = (e: {
   integration: string;
@@ -42,8 +43,7 @@ export class WebhookDispatcher {
   private client: Promise<Client> | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private nudged = false;
+  private readonly pause = new NudgeableSleep();
   /** Events handed over since start (for reports and tests). */
   dispatched = 0;
 
@@ -57,13 +57,12 @@ export class WebhookDispatcher {
 
   /** New events are waiting: look now rather than at the next poll. */
   nudge(): void {
-    this.nudged = true;
-    this.wake?.();
+    this.pause.nudge();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.pause.nudge();
     await this.loop;
     // The client's connection is the caller's (connect() may hand out a shared one).
   }
@@ -96,22 +95,7 @@ export class WebhookDispatcher {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.nudged || !this.running) {
-      this.nudged = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        this.nudged = false;
-        done();
-      };
-    });
+    return this.running ? this.pause.sleep(ms) : Promise.resolve();
   }
 
   /** One pass over the inbox; returns how many events were handed over. Throws when Temporal is unreachable. */
@@ -124,14 +108,22 @@ export class WebhookDispatcher {
     if (events.length === 0) return 0;
     this.client ??= this.options.connect();
     const client = await this.client;
+    // One signal per entity, carrying all its events: fewer calls, and they reach the workflow together.
+    const byEntity = new Map<string, PendingEvent[]>();
+    for (const e of events) {
+      const id = webhookWorkflowId(e);
+      const group = byEntity.get(id);
+      if (group) group.push(e);
+      else byEntity.set(id, [e]);
+    }
     const done: number[] = [];
     let failure: Error | undefined;
-    const queue = [...events];
+    const queue = [...byEntity.values()];
     const worker = async () => {
-      for (let e = queue.shift(); e && failure === undefined; e = queue.shift()) {
+      for (let group = queue.shift(); group && failure === undefined; group = queue.shift()) {
         try {
-          await this.handOver(client, e);
-          done.push(e.id);
+          await this.handOver(client, group);
+          for (const e of group) done.push(e.id);
         } catch (error) {
           failure ??= error instanceof Error ? error : new Error(String(error));
         }
@@ -144,7 +136,9 @@ export class WebhookDispatcher {
     return done.length;
   }
 
-  private async handOver(client: Client, e: PendingEvent): Promise<void> {
+  /** Events of one entity to its workflow, started if need be. */
+  private async handOver(client: Client, events: PendingEvent[]): Promise<void> {
+    const e = events[0]!;
     const input: WebhookEntityInput = {
       integration: e.integration,
       connection: e.connection,
@@ -152,12 +146,12 @@ export class WebhookDispatcher {
       entityKey: e.entityKey,
       ...(this.options.eventsPerRun ? { eventsPerRun: this.options.eventsPerRun } : {}),
     };
-    await client.workflow.signalWithStart<typeof webhookEntity, [{ id: number }]>('webhookEntity', {
+    await client.workflow.signalWithStart<typeof webhookEntity, [WebhookEventSignal]>('webhookEntity', {
       workflowId: webhookWorkflowId(input),
       taskQueue: this.options.taskQueue,
       args: [input],
       signal: webhookEventSignal,
-      signalArgs: [{ id: e.id }],
+      signalArgs: [{ ids: events.map((x) => x.id) }],
       staticSummary: `webhook events of ${e.integration} / ${e.connection} / ${e.resource} ${e.entityKey}`,
       typedSearchAttributes: [
         { key: SyncIntegration, value: e.integration },

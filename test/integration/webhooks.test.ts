@@ -237,6 +237,39 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
     await assert.rejects(replayEvent(env.db, id), /only failed events can be replayed/);
   });
 
+  it('an event that cannot be applied fails alone: the entity’s other events in its batch still apply', async () => {
+    const broken = env.uniqueId('badtoken');
+    await saveConnection(env.db, engine.box, {
+      integration: 'tracker',
+      id: broken,
+      secrets: { token: 'wrong', webhook_secret: WEBHOOK_SECRET },
+      config: {},
+    });
+    const to = `${receiver.url}/webhooks/tracker/${broken}`;
+    // Both wait in the inbox, so the dispatcher hands them to the entity's workflow together.
+    await dispatcher.stop();
+    const refetch = await postWebhook(to, scheme, WEBHOOK_SECRET, event('issue.touched', { id: 11 }));
+    const update = await postWebhook(
+      to,
+      scheme,
+      WEBHOOK_SECRET,
+      event('issue.updated', issue(11, 'from the payload')),
+    );
+    dispatcher.start();
+    const r = await settled((refetch.body as { id: number }).id);
+    const u = await settled((update.body as { id: number }).id);
+    assert.equal(r.status, 'failed');
+    assert.match(r.error ?? '', /401/);
+    assert.equal(u.status, 'processed', u.error ?? '');
+    assert.equal(u.result, 'upserted');
+    const [stored] = await listRecords(env.db, {
+      integration: 'tracker',
+      connection: broken,
+      resource: 'issues',
+    });
+    assert.equal((stored?.data as { title?: string }).title, 'from the payload');
+  });
+
   it('answers 401/400/404/405/413/415 with a reason and stores nothing', async () => {
     const before = await storedCount();
     const good = event('issue.updated', issue(105, 'x'));

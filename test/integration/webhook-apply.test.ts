@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { applyChange, isOlder, loadPending, type EntityTarget } from '../../src/webhooks/apply.js';
+import { inboxRow, insertEvents } from '../../src/webhooks/inbox.js';
+import { listRecords, upsertRecords } from '../../src/store/records.js';
+import { databaseNow } from '../../src/store/runs.js';
+import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
+
+/** Applying stored events to records against the real Postgres, without Temporal in between. */
+describe('webhook apply: newer events win, by order key or else by arrival', () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await testEnv();
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  const target = (): EntityTarget => ({
+    integration: 'tracker',
+    connection: uniqueId('c'),
+    resource: 'issues',
+    entityKey: '7',
+  });
+
+  /** Stores events for the entity in this order (inbox ids rise with it); returns their ids. */
+  async function store(t: EntityTarget, events: { title: string; order?: string }[]): Promise<number[]> {
+    const rows = await insertEvents(
+      env.db,
+      events.map((e) =>
+        inboxRow(
+          t.integration,
+          t.connection,
+          {
+            eventId: uniqueId('evt'),
+            eventType: 'issue.updated',
+            action: 'upsert',
+            resource: t.resource,
+            entityKey: t.entityKey,
+            orderKey: e.order ?? null,
+            payload: null,
+            problem: null,
+          },
+          JSON.stringify({ title: e.title }),
+        ),
+      ),
+    );
+    assert.equal(rows.length, events.length);
+    return rows.map((r) => r.id);
+  }
+
+  async function apply(t: EntityTarget, id: number, title: string) {
+    const [row] = await loadPending(env.db, t, [id]);
+    assert.ok(row, `event ${id} is pending`);
+    return applyChange(env.db, t, row, { kind: 'upsert', record: { id: 7, title } });
+  }
+
+  const title = async (t: EntityTarget) => {
+    const [r] = await listRecords(env.db, t);
+    return (r?.data as { title?: string } | undefined)?.title;
+  };
+
+  it('without order keys, an earlier arrival applied after a later one (a replay, a late dispatch) is superseded', async () => {
+    const t = target();
+    const [older, newer] = await store(t, [{ title: 'older' }, { title: 'newer' }]);
+    assert.equal(await apply(t, newer!, 'newer'), 'applied');
+    assert.equal(await apply(t, older!, 'older'), 'superseded');
+    assert.equal(await title(t), 'newer');
+  });
+
+  it('with order keys, the order key decides, whatever the arrival', async () => {
+    const t = target();
+    // The provider's sequence 5 arrives before its sequence 3.
+    const [five, three, nine] = await store(t, [
+      { title: 'five', order: '5' },
+      { title: 'three', order: '3' },
+      { title: 'nine', order: '9' },
+    ]);
+    assert.equal(await apply(t, three!, 'three'), 'applied');
+    assert.equal(await apply(t, nine!, 'nine'), 'applied');
+    assert.equal(await apply(t, five!, 'five'), 'superseded', 'sequence 5 is older than 9');
+    assert.equal(await title(t), 'nine');
+  });
+
+  it('with an order key on one side only, arrival decides', () => {
+    assert.equal(isOlder({ id: 4, orderKey: '10' }, { last_order: null, last_event: 5 }), true);
+    assert.equal(isOlder({ id: 6, orderKey: null }, { last_order: '10', last_event: 5 }), false);
+    assert.equal(isOlder({ id: 4, orderKey: null }, { last_order: '10', last_event: 5 }), true);
+    assert.equal(isOlder({ id: 1, orderKey: null }, { last_order: null, last_event: null }), false);
+    assert.equal(isOlder({ id: 1, orderKey: '2' }, { last_order: '10', last_event: 5 }), true);
+    assert.equal(isOlder({ id: 9, orderKey: '10' }, { last_order: '10', last_event: 5 }), false);
+  });
+
+  it('a refetched answer does not overwrite or delete a record a sync wrote after the request', async () => {
+    const t = target();
+    const scope = { integration: t.integration, connection: t.connection, resource: t.resource };
+    await upsertRecords(env.db, scope, [{ key: '7', data: { id: 7, title: 'first' } }]);
+    const [update, remove] = await store(t, [{ title: 'refetch' }, { title: 'refetch 404' }]);
+    // The refetch is requested, then a sync that fetched later writes the record.
+    const fetchedAt = await databaseNow(env.db);
+    await upsertRecords(env.db, scope, [{ key: '7', data: { id: 7, title: 'from a later sync' } }]);
+    const [u] = await loadPending(env.db, t, [update!]);
+    assert.equal(
+      await applyChange(env.db, t, u!, { kind: 'upsert', record: { id: 7, title: 'stale' }, fetchedAt }),
+      'applied',
+    );
+    const [d] = await loadPending(env.db, t, [remove!]);
+    assert.equal(await applyChange(env.db, t, d!, { kind: 'delete', fetchedAt }), 'applied');
+    const [r] = await listRecords(env.db, scope, { includeDeleted: true });
+    assert.deepEqual(r?.data, { id: 7, title: 'from a later sync' });
+    assert.equal(r?.deletedAt, null);
+
+    // Requested after the sync's write, the same answers do apply.
+    const [again, gone] = await store(t, [{ title: 'refetch' }, { title: 'refetch 404' }]);
+    const later = await databaseNow(env.db);
+    const [a] = await loadPending(env.db, t, [again!]);
+    await applyChange(env.db, t, a!, { kind: 'upsert', record: { id: 7, title: 'fresh' }, fetchedAt: later });
+    assert.equal(await title(t), 'fresh');
+    const [g] = await loadPending(env.db, t, [gone!]);
+    await applyChange(env.db, t, g!, { kind: 'delete', fetchedAt: await databaseNow(env.db) });
+    assert.ok((await listRecords(env.db, scope, { includeDeleted: true }))[0]?.deletedAt);
+  });
+});
