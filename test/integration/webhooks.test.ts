@@ -74,6 +74,17 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  /** A connection whose API token the provider refuses (its webhooks still verify). */
+  async function wrongTokenConnection(): Promise<string> {
+    const id = env.uniqueId('badtoken');
+    await saveConnection(env.db, engine.box, {
+      integration: 'tracker',
+      id,
+      secrets: { token: 'wrong', webhook_secret: WEBHOOK_SECRET },
+      config: {},
+    });
+    return id;
+  }
   const record = async (key: string) =>
     (await listRecords(env.db, scope(), { includeDeleted: true })).find((r) => r.key === key);
 
@@ -199,13 +210,7 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
 
   it('stores an authentic event it cannot apply as failed; an operator can replay it once fixed', async () => {
     // A connection with a wrong API token: the refetch fails with a (non-retryable) AuthError.
-    const broken = env.uniqueId('broken');
-    await saveConnection(env.db, engine.box, {
-      integration: 'tracker',
-      id: broken,
-      secrets: { token: 'wrong', webhook_secret: WEBHOOK_SECRET },
-      config: {},
-    });
+    const broken = await wrongTokenConnection();
     const r = await postWebhook(
       `${receiver.url}/webhooks/tracker/${broken}`,
       scheme,
@@ -238,13 +243,7 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
   });
 
   it('an event that cannot be applied fails alone: the entity’s other events in its batch still apply', async () => {
-    const broken = env.uniqueId('badtoken');
-    await saveConnection(env.db, engine.box, {
-      integration: 'tracker',
-      id: broken,
-      secrets: { token: 'wrong', webhook_secret: WEBHOOK_SECRET },
-      config: {},
-    });
+    const broken = await wrongTokenConnection();
     const to = `${receiver.url}/webhooks/tracker/${broken}`;
     // Both wait in the inbox, so the dispatcher hands them to the entity's workflow together.
     await dispatcher.stop();
