@@ -61,19 +61,24 @@ export function mapFields(
   return { record, problems };
 }
 
-/** The record's key: one field as text, or several as a JSON array (unambiguous whatever they contain). */
+/** A key value that can be stored: a scalar, not empty. */
+const isKeyValue = (v: unknown) => v !== undefined && v !== null && v !== '' && typeof v !== 'object';
+
+/** The stored text of a key's values: one as text, several as a JSON array (unambiguous whatever they contain). */
+export function keyText(values: readonly unknown[], composite: boolean): string | null {
+  if (values.length === 0 || !values.every(isKeyValue)) return null;
+  return composite ? JSON.stringify(values) : String(values[0]);
+}
+
+/** The record's key: one field as text, or several as a JSON array. */
 export function primaryKeyOf(
   record: Record<string, unknown>,
   key: string | string[],
 ): { key: string } | { missing: string } {
   const paths = Array.isArray(key) ? key : [key];
-  const values: unknown[] = [];
-  for (const p of paths) {
-    const v = valueAtPath(record, p);
-    if (v === undefined || v === null || v === '' || typeof v === 'object') return { missing: p };
-    values.push(v);
-  }
-  return { key: paths.length === 1 ? String(values[0]) : JSON.stringify(values) };
+  const values = paths.map((p) => valueAtPath(record, p));
+  const missing = paths.findIndex((_, i) => !isKeyValue(values[i]));
+  return missing === -1 ? { key: keyText(values, Array.isArray(key))! } : { missing: paths[missing]! };
 }
 
 const TYPE_CHECK: Record<string, (v: unknown) => boolean> = {

@@ -5,7 +5,7 @@
  * stored as failed so an operator sees it.
  */
 import { isUtf8 } from 'node:buffer';
-import { mapRecord } from '../mapping/map-record.js';
+import { keyText, mapRecord } from '../mapping/map-record.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { scalarText, valueAtPath } from '../sync/records-at-path.js';
 import type { EventAction, ValueSource, WebhooksConfig } from './schema.js';
@@ -148,21 +148,17 @@ function describe(
       mapped.ok ? null : `record at "${action.record}" does not map: ${mapped.reason}`,
     );
   }
-  const id = valueAtPath(body, action.id);
-  const key =
-    id === undefined || id === null || (typeof id === 'object' && !Array.isArray(id))
-      ? null
-      : primaryKeyText(id, resource.primaryKey);
+  const key = primaryKeyText(valueAtPath(body, action.id), resource.primaryKey);
   return described(action.resource, key, key === null ? `no entity id at body path "${action.id}"` : null);
 }
 
-/** The stored key of an entity from its id in an event: the same text a sync would store. */
+/**
+ * The stored key of an entity from its id in an event: the same text a sync stores (keyText). A composite
+ * key must come whole, as an array of its values in the key's order.
+ */
 function primaryKeyText(id: unknown, primaryKey: string | string[]): string | null {
-  if (Array.isArray(primaryKey)) {
-    // Composite keys are stored as a JSON array; an event must give the whole key as an array.
-    return Array.isArray(id) ? JSON.stringify(id) : null;
-  }
-  return id === '' ? null : scalarText(id);
+  if (!Array.isArray(primaryKey)) return keyText([id], false);
+  return Array.isArray(id) && id.length === primaryKey.length ? keyText(id, true) : null;
 }
 
 /** Compares order keys: numbers numerically, everything else as text (ISO timestamps). */

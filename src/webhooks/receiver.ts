@@ -18,6 +18,7 @@ import type { SecretBox } from '../store/secret-box.js';
 import { describeEvent, parseBody, WebhookBodyError } from './event.js';
 import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox.js';
 import { verifySignature } from './signatures.js';
+import { TtlCache } from './ttl-cache.js';
 
 export interface ReceiverDeps {
   db: Db;
@@ -108,13 +109,15 @@ interface ConnectionSecrets {
   secrets: string[];
 }
 
-/** A lookup shared by every request for the connection until it expires (set once it resolves). */
+/** A lookup shared by every request for the connection until it expires (counted from when it resolves). */
 interface CachedSecrets {
   value: Promise<ConnectionSecrets>;
   /** The value once resolved: most requests need no promise at all. */
   resolved?: ConnectionSecrets;
-  expires: number;
 }
+
+/** Connections whose secrets are remembered at once; ids come from request paths, so this is bounded. */
+const SECRET_CACHE_ENTRIES = 10_000;
 
 export function createWebhookHandler(deps: ReceiverDeps) {
   const writer = new InboxWriter(deps.db);
@@ -122,7 +125,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   const ttl = deps.secretsTtlMs ?? 30_000;
   const routes = new Map<string, IntegrationSpec>();
   for (const spec of deps.specs.values()) if (spec.webhooks) routes.set(webhookPath(spec), spec);
-  const secretCache = new Map<string, CachedSecrets>();
+  const secretCache = new TtlCache<CachedSecrets>(SECRET_CACHE_ENTRIES);
 
   /** The connection's webhook secrets, decrypted once per TTL. */
   const secretsOf = (
@@ -131,15 +134,18 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   ): ConnectionSecrets | Promise<ConnectionSecrets> => {
     const key = `${spec.id}\u0000${connection}`;
     const cached = secretCache.get(key);
-    if (cached && cached.expires > Date.now()) return cached.resolved ?? cached.value;
-    const entry: CachedSecrets = { value: loadSecrets(spec, connection), expires: Infinity };
-    secretCache.set(key, entry);
+    if (cached) return cached.resolved ?? cached.value;
+    const entry: CachedSecrets = { value: loadSecrets(spec, connection) };
+    secretCache.set(key, entry, Infinity);
     entry.value.then(
       (r) => {
         entry.resolved = r;
-        entry.expires = Date.now() + (r.found ? ttl : 2000);
+        // Unknown connections are remembered briefly, so floods of bad ids stay cheap.
+        if (secretCache.get(key) === entry) secretCache.set(key, entry, r.found ? ttl : 2000);
       },
-      () => secretCache.delete(key),
+      () => {
+        if (secretCache.get(key) === entry) secretCache.delete(key);
+      },
     );
     return entry.value;
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { primaryKeyOf } from '../../src/mapping/map-record.js';
 import { parseSpec } from '../../src/spec/define.js';
 import { compareOrder, describeEvent, parseBody, WebhookBodyError } from '../../src/webhooks/event.js';
 import { trackerSpec, trackerWebhooks } from '../helpers/tracker-spec.js';
@@ -38,6 +39,43 @@ describe('webhook event description', () => {
     const ignored = describeEvent(spec, noHeaders, { id: 'e', type: 'repo.starred' });
     assert.equal(ignored.action, 'ignore');
     assert.equal(ignored.entityKey, null);
+  });
+
+  it('gives a deleted entity the key a sync stores for it, composite keys included', () => {
+    const composite = parseSpec(
+      {
+        id: 'pairs',
+        baseUrl: 'http://127.0.0.1:1',
+        secrets: { signing: 'webhook secret' },
+        resources: { pairs: { request: { path: '/pairs' }, primaryKey: ['org', 'n'] } },
+        webhooks: {
+          signature: { scheme: 'github', secrets: ['signing'] },
+          eventId: { path: 'id' },
+          eventType: { path: 'type' },
+          events: { gone: { action: 'delete', resource: 'pairs', id: 'key' } },
+        },
+      },
+      'pairs.json',
+    );
+    const keyOf = (s: typeof spec, key: unknown) =>
+      describeEvent(s, noHeaders, {
+        id: 'e',
+        type: s === spec ? 'issue.deleted' : 'gone',
+        data: { id: key },
+        key,
+      }).entityKey;
+    // What mapRecord (the sync's path) stores for the same values.
+    const stored = (record: Record<string, unknown>, pk: string | string[]) =>
+      (primaryKeyOf(record, pk) as { key: string }).key;
+    assert.equal(keyOf(spec, 9), stored({ id: 9 }, 'id'));
+    assert.equal(keyOf(spec, 'a-1'), stored({ id: 'a-1' }, 'id'));
+    assert.equal(keyOf(composite, ['acme', 3]), stored({ org: 'acme', n: 3 }, ['org', 'n']));
+    assert.equal(keyOf(composite, ['acme', 3]), '["acme",3]');
+    // What a sync could never store is no entity either.
+    for (const bad of ['', [], [9], { id: 9 }, null])
+      assert.equal(keyOf(spec, bad), null, JSON.stringify(bad));
+    for (const bad of ['acme', ['acme'], ['acme', 3, 4], ['acme', null], ['acme', { n: 3 }], ['', 3]])
+      assert.equal(keyOf(composite, bad), null, JSON.stringify(bad));
   });
 
   it('reports what is missing, and where', () => {
