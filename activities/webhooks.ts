@@ -93,6 +93,8 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
           change = { kind: 'fail', reason: failure.message };
         }
         result[await applyChange(db, input, event, change)]++;
+        // A batch of slow refetches can outlast the heartbeat timeout: say it is alive after each event.
+        Context.current().heartbeat({ done: result.applied + result.superseded + result.failed });
       }
       return result;
     },
