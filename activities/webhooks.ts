@@ -26,6 +26,8 @@ export interface WebhookActivityDeps {
 
 export interface ApplyEventsInput extends EntityTarget {
   ids: number[];
+  /** The workflow's last pass: an event whose change cannot be read (provider error) fails alone. */
+  isolateFailures?: boolean;
 }
 
 export type ApplyEventsResult = Record<Outcome, number>;
@@ -86,10 +88,13 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
           change = await changeOf(input, event, client);
         } catch (error) {
           const failure = toFailure(error);
-          // Retrying cannot help this event (bad credentials, a 4xx, a spec problem): it fails alone, for an
-          // operator to replay, and the entity's later events still apply. Anything else retries the batch
-          // (the events already applied are skipped then).
-          if (!(failure instanceof ApplicationFailure && failure.nonRetryable)) throw failure;
+          // Retrying cannot help this event (bad credentials, a 4xx, a spec problem), or the retries are
+          // spent: it fails alone, for an operator to replay, and the entity's later events still apply.
+          // Anything else retries the batch (the events already applied are skipped then); untyped errors
+          // (a lost database, a bug) never fail an event here.
+          const alone =
+            failure instanceof ApplicationFailure && (failure.nonRetryable || input.isolateFailures === true);
+          if (!alone) throw failure;
           change = { kind: 'fail', reason: failure.message };
         }
         result[await applyChange(db, input, event, change)]++;

@@ -22,9 +22,9 @@ export interface WebhookEntityInput extends EntityTarget {
 // Must match FAILURE_TYPE in src/http/errors.ts (a workflow cannot import that module's Node deps).
 const NON_RETRYABLE = ['AuthError', 'ClientError', 'DecodeError', 'SpecError', 'ConfigurationError'];
 
+const timeouts = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds' } as const;
 const { applyWebhookEvents, failWebhookEvents } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
+  ...timeouts,
   retry: {
     initialInterval: '1 second',
     maximumInterval: '30 seconds',
@@ -32,6 +32,11 @@ const { applyWebhookEvents, failWebhookEvents } = proxyActivities<Activities>({
     maximumAttempts: 6,
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
+});
+/** The last pass over a batch whose retries are spent: once, failing only the events that still fail. */
+const { applyWebhookEvents: applyWhatCan } = proxyActivities<Activities>({
+  ...timeouts,
+  retry: { maximumAttempts: 1 },
 });
 
 /** Events applied per run before continuing as new, to keep the history short. */
@@ -67,9 +72,15 @@ export async function webhookEntity(input: WebhookEntityInput): Promise<{ applie
     );
     try {
       await applyWebhookEvents({ ...target, ids });
-    } catch (error) {
-      const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
-      await failWebhookEvents({ ids, message });
+    } catch {
+      // Retries spent (the provider down for a refetch, say): apply what can be applied, so one event that
+      // keeps failing does not take the entity's others with it.
+      try {
+        await applyWhatCan({ ...target, ids, isolateFailures: true });
+      } catch (error) {
+        const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
+        await failWebhookEvents({ ids, message });
+      }
     }
     handled += ids.length;
     if (handled >= (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {

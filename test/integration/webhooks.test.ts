@@ -269,6 +269,25 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
     assert.equal((stored?.data as { title?: string }).title, 'from the payload');
   });
 
+  it('when a batch’s retries run out, only the event that keeps failing is failed', async () => {
+    // The refetch of issue 12 meets a 503 on every attempt (six, then the last pass); the payload upsert
+    // of the same issue, in the same batch, does not need the provider.
+    sim.injectFaults(
+      Array.from({ length: 7 }, () => ({ kind: 'server-error' as const, status: 503 })),
+      '/issues/12',
+    );
+    await dispatcher.stop();
+    const refetch = await send(event('issue.touched', { id: 12 }));
+    const update = await send(event('issue.updated', issue(12, 'while the provider was down')));
+    dispatcher.start();
+    const r = await settled((refetch.body as { id: number }).id, 90_000);
+    const u = await settled((update.body as { id: number }).id, 90_000);
+    assert.equal(r.status, 'failed');
+    assert.match(r.error ?? '', /503/);
+    assert.equal(u.status, 'processed', u.error ?? '');
+    assert.equal(((await record('12'))?.data as { title?: string }).title, 'while the provider was down');
+  });
+
   it('answers 401/400/404/405/413/415 with a reason and stores nothing', async () => {
     const before = await storedCount();
     const good = event('issue.updated', issue(105, 'x'));
