@@ -286,6 +286,11 @@ describe('webhooks: receiver, inbox, dispatcher and per-entity workflows', { tim
     assert.match(r.error ?? '', /503/);
     assert.equal(u.status, 'processed', u.error ?? '');
     assert.equal(((await record('12'))?.data as { title?: string }).title, 'while the provider was down');
+    // The history through the retries and the last pass replays (the workflow is still open, idle).
+    const history = await env.client.workflow
+      .getHandle(webhookWorkflowId({ ...scope(), entityKey: '12' }))
+      .fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: env.workflowBundle }, history);
   });
 
   it('answers 401/400/404/405/413/415 with a reason and stores nothing', async () => {
