@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -39,11 +40,21 @@ const { applyWebhookEvents: applyWhatCan } = proxyActivities<Activities>({
   retry: { maximumAttempts: 1 },
 });
 
+/** Marks runs that take a last single-attempt pass over a batch whose retries are spent. */
+const LAST_PASS_PATCH = 'webhook-last-pass';
+
 /** Events applied per run before continuing as new, to keep the history short. */
 export const EVENTS_PER_RUN = 500;
 /** A workflow with nothing to do ends after this; the next event starts it again (signalWithStart). */
 const IDLE = '1 minute';
 const BATCH = 100;
+
+const failureMessage = (error: unknown): string =>
+  error instanceof ActivityFailure && error.cause
+    ? error.cause.message
+    : error instanceof Error
+      ? error.message
+      : 'activity failed';
 
 /**
  * One entity's webhook events (`webhook:<integration>:<connection>:<resource>:<entity id>`), applied
@@ -72,15 +83,21 @@ export async function webhookEntity(input: WebhookEntityInput): Promise<{ applie
     );
     try {
       await applyWebhookEvents({ ...target, ids });
-    } catch {
+    } catch (error) {
       // Retries spent (the provider down for a refetch, say): apply what can be applied, so one event that
-      // keeps failing does not take the entity's others with it.
-      try {
-        await applyWhatCan({ ...target, ids, isolateFailures: true });
-      } catch (error) {
-        const message = error instanceof ActivityFailure && error.cause ? error.cause.message : String(error);
-        await failWebhookEvents({ ids, message });
+      // keeps failing does not take the entity's others with it. Patched: runs started before this pass
+      // existed replay their failure path as it was.
+      let failure: unknown = error;
+      let settled = false;
+      if (patched(LAST_PASS_PATCH)) {
+        try {
+          await applyWhatCan({ ...target, ids, isolateFailures: true });
+          settled = true;
+        } catch (again) {
+          failure = again;
+        }
       }
+      if (!settled) await failWebhookEvents({ ids, message: failureMessage(failure) });
     }
     handled += ids.length;
     if (handled >= (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {

@@ -78,7 +78,8 @@ export function primaryKeyOf(
   const paths = Array.isArray(key) ? key : [key];
   const values = paths.map((p) => valueAtPath(record, p));
   const missing = paths.findIndex((_, i) => !isKeyValue(values[i]));
-  return missing === -1 ? { key: keyText(values, Array.isArray(key))! } : { missing: paths[missing]! };
+  // A key of one field is stored as text whether the spec wrote it as 'id' or ['id'].
+  return missing === -1 ? { key: keyText(values, paths.length > 1)! } : { missing: paths[missing]! };
 }
 
 const TYPE_CHECK: Record<string, (v: unknown) => boolean> = {

@@ -29,8 +29,9 @@ export interface PendingRow {
 
 /**
  * What to do to the entity, decided before the transaction (a refetch reads the API first). A change
- * read from the API carries the database time of its request: a record written after it (by a sync that
- * fetched later) is newer than the answer and is kept.
+ * read from the API carries the database time of its request: if a sync wrote the record after it, the
+ * event is superseded and the record kept. (Write times stand in for fetch times: a sync page fetched
+ * before the refetch but committed after it also wins, until the next sync or event.)
  */
 export type Change =
   | { kind: 'upsert'; record: Record<string, unknown>; fetchedAt?: Date }
@@ -138,30 +139,31 @@ export async function applyChange(
       connection: target.connection,
       resource: target.resource,
     };
+    if (change.fetchedAt && (await writtenSince(tx, scope, target.entityKey, change.fetchedAt))) {
+      // A sync wrote the record after this answer was requested: its data is at least as new.
+      await finish('processed', 'superseded');
+      return 'superseded';
+    }
     if (change.kind === 'upsert') {
-      await upsertRecords(
-        tx,
-        scope,
-        [{ key: target.entityKey, data: change.record }],
-        change.fetchedAt ? { fetchedAt: change.fetchedAt } : {},
-      );
+      await upsertRecords(tx, scope, [{ key: target.entityKey, data: change.record }]);
     } else {
-      let del = tx
+      await tx
         .updateTable('records')
         .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
         .where('integration', '=', scope.integration)
         .where('connection', '=', scope.connection)
         .where('resource', '=', scope.resource)
         .where('record_key', '=', target.entityKey)
-        .where('deleted_at', 'is', null);
-      if (change.fetchedAt) del = del.where('updated_at', '<=', change.fetchedAt);
-      await del.execute();
+        .where('deleted_at', 'is', null)
+        .execute();
     }
     await tx
       .updateTable('webhook_entities')
       .set({
         last_order: event.orderKey ?? entity.last_order,
-        last_event: event.id,
+        // An event can win on its order key with a lower inbox id than the last one applied: arrival
+        // comparisons must still see the highest.
+        last_event: sql<number>`greatest(last_event, ${event.id}::bigint)`,
         updated_at: sql<Date>`now()`,
       })
       .where('integration', '=', key.integration)
@@ -172,6 +174,20 @@ export async function applyChange(
     await finish('processed', change.kind === 'upsert' ? 'upserted' : 'deleted');
     return 'applied';
   });
+}
+
+/** Whether the stored record was written after `at` (locked until the transaction ends). */
+async function writtenSince(tx: DbOrTx, scope: RecordScope, key: string, at: Date): Promise<boolean> {
+  const row = await tx
+    .selectFrom('records')
+    .select(sql<boolean>`updated_at > ${at}`.as('newer'))
+    .where('integration', '=', scope.integration)
+    .where('connection', '=', scope.connection)
+    .where('resource', '=', scope.resource)
+    .where('record_key', '=', key)
+    .forUpdate()
+    .executeTakeFirst();
+  return row?.newer === true;
 }
 
 /**

@@ -151,7 +151,9 @@ export class WebhookDispatcher {
       taskQueue: this.options.taskQueue,
       args: [input],
       signal: webhookEventSignal,
-      signalArgs: [{ ids: events.map((x) => x.id) }],
+      // `id` too, for workers still running a workflow build that reads only that (the rest of a group
+      // waits for re-dispatch there).
+      signalArgs: [{ ids: events.map((x) => x.id), id: e.id }],
       staticSummary: `webhook events of ${e.integration} / ${e.connection} / ${e.resource} ${e.entityKey}`,
       typedSearchAttributes: [
         { key: SyncIntegration, value: e.integration },

@@ -154,11 +154,13 @@ function describe(
 
 /**
  * The stored key of an entity from its id in an event: the same text a sync stores (keyText). A composite
- * key must come whole, as an array of its values in the key's order.
+ * key must come whole, as an array of its values in the key's order; a one-field key may come bare or as
+ * a one-value array.
  */
 function primaryKeyText(id: unknown, primaryKey: string | string[]): string | null {
-  if (!Array.isArray(primaryKey)) return keyText([id], false);
-  return Array.isArray(id) && id.length === primaryKey.length ? keyText(id, true) : null;
+  const fields = Array.isArray(primaryKey) ? primaryKey.length : 1;
+  if (fields === 1) return keyText(Array.isArray(id) && id.length === 1 ? id : [id], false);
+  return Array.isArray(id) && id.length === fields ? keyText(id, true) : null;
 }
 
 /** Compares order keys: numbers numerically, everything else as text (ISO timestamps). */

@@ -33,14 +33,16 @@ export class TtlCache<V> {
     this.entries.delete(key);
   }
 
-  /** Drops expired entries; if that is not enough, the oldest tenth (maps keep insertion order). */
+  /**
+   * Makes room for a tenth of the bound at once (so a full cache is scanned once per tenth of its size in
+   * inserts, not per insert): expired entries first, then the oldest (maps keep insertion order).
+   */
   private evict(): void {
+    const target = Math.floor(this.maxEntries * 0.9);
     const now = this.now();
     for (const [k, e] of this.entries) if (e.expires <= now) this.entries.delete(k);
-    if (this.entries.size < this.maxEntries) return;
-    let drop = Math.max(1, Math.floor(this.maxEntries / 10));
     for (const k of this.entries.keys()) {
-      if (drop-- === 0) break;
+      if (this.entries.size <= target) break;
       this.entries.delete(k);
     }
   }

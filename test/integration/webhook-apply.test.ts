@@ -82,6 +82,23 @@ describe('webhook apply: newer events win, by order key or else by arrival', () 
     assert.equal(await title(t), 'nine');
   });
 
+  it('an event that wins on its order key with a lower inbox id does not lower the arrival mark', async () => {
+    const t = target();
+    // W (order 8) arrives first, then B (order 9), A and C (no order keys).
+    const [w, b, a, c] = await store(t, [
+      { title: 'W', order: '8' },
+      { title: 'B', order: '9' },
+      { title: 'A' },
+      { title: 'C' },
+    ]);
+    assert.equal(await apply(t, w!, 'W'), 'applied');
+    assert.equal(await apply(t, c!, 'C'), 'applied');
+    assert.equal(await apply(t, b!, 'B'), 'applied', 'order 9 is newer than order 8');
+    // A arrived before C, which is applied: whatever B did to the mark, A is older.
+    assert.equal(await apply(t, a!, 'A'), 'superseded');
+    assert.equal(await title(t), 'B');
+  });
+
   it('with an order key on one side only, arrival decides', () => {
     assert.equal(isOlder({ id: 4, orderKey: '10' }, { last_order: null, last_event: 5 }), true);
     assert.equal(isOlder({ id: 6, orderKey: null }, { last_order: '10', last_event: 5 }), false);
@@ -102,10 +119,10 @@ describe('webhook apply: newer events win, by order key or else by arrival', () 
     const [u] = await loadPending(env.db, t, [update!]);
     assert.equal(
       await applyChange(env.db, t, u!, { kind: 'upsert', record: { id: 7, title: 'stale' }, fetchedAt }),
-      'applied',
+      'superseded',
     );
     const [d] = await loadPending(env.db, t, [remove!]);
-    assert.equal(await applyChange(env.db, t, d!, { kind: 'delete', fetchedAt }), 'applied');
+    assert.equal(await applyChange(env.db, t, d!, { kind: 'delete', fetchedAt }), 'superseded');
     const [r] = await listRecords(env.db, scope, { includeDeleted: true });
     assert.deepEqual(r?.data, { id: 7, title: 'from a later sync' });
     assert.equal(r?.deletedAt, null);

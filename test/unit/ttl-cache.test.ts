@@ -25,9 +25,17 @@ describe('TtlCache', () => {
     assert.equal(c.size, 51, 'the 50 expired entries made room');
     assert.equal(c.get('long0'), 0);
 
+    // Full of live entries: a tenth goes at once, the oldest first.
+    for (let i = 51; i < 100; i++) c.set(`more${i}`, i, 1_000_000);
+    assert.equal(c.size, 100);
+    c.set('one more', 1, 1_000_000);
+    assert.equal(c.size, 91);
+    assert.equal(c.get('long0'), undefined, 'the oldest went');
+    assert.equal(c.get('new'), 1);
+
     // A flood of distinct keys (made-up connection ids) stays bounded, and the newest are kept.
     for (let i = 0; i < 100_000; i++) c.set(`flood${i}`, i, 1_000_000);
-    assert.ok(c.size <= 100, `size ${c.size}`);
+    assert.ok(c.size <= 100, 'the flood stays within the bound');
     assert.equal(c.get('flood99999'), 99_999);
   });
 

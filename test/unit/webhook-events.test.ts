@@ -42,21 +42,24 @@ describe('webhook event description', () => {
   });
 
   it('gives a deleted entity the key a sync stores for it, composite keys included', () => {
-    const composite = parseSpec(
-      {
-        id: 'pairs',
-        baseUrl: 'http://127.0.0.1:1',
-        secrets: { signing: 'webhook secret' },
-        resources: { pairs: { request: { path: '/pairs' }, primaryKey: ['org', 'n'] } },
-        webhooks: {
-          signature: { scheme: 'github', secrets: ['signing'] },
-          eventId: { path: 'id' },
-          eventType: { path: 'type' },
-          events: { gone: { action: 'delete', resource: 'pairs', id: 'key' } },
+    /** A spec whose `gone` events delete the entity named at body path `key`. */
+    const deletesBy = (primaryKey: string[]) =>
+      parseSpec(
+        {
+          id: 'pairs',
+          baseUrl: 'http://127.0.0.1:1',
+          secrets: { signing: 'webhook secret' },
+          resources: { pairs: { request: { path: '/pairs' }, primaryKey } },
+          webhooks: {
+            signature: { scheme: 'github', secrets: ['signing'] },
+            eventId: { path: 'id' },
+            eventType: { path: 'type' },
+            events: { gone: { action: 'delete', resource: 'pairs', id: 'key' } },
+          },
         },
-      },
-      'pairs.json',
-    );
+        'pairs.json',
+      );
+    const composite = deletesBy(['org', 'n']);
     const keyOf = (s: typeof spec, key: unknown) =>
       describeEvent(s, noHeaders, {
         id: 'e',
@@ -71,8 +74,14 @@ describe('webhook event description', () => {
     assert.equal(keyOf(spec, 'a-1'), stored({ id: 'a-1' }, 'id'));
     assert.equal(keyOf(composite, ['acme', 3]), stored({ org: 'acme', n: 3 }, ['org', 'n']));
     assert.equal(keyOf(composite, ['acme', 3]), '["acme",3]');
+    // A one-field key written as ['id'] is the same text key as 'id', in a sync and in an event.
+    const oneField = deletesBy(['id']);
+    assert.equal(stored({ id: 9 }, ['id']), '9');
+    assert.equal(keyOf(oneField, 9), '9');
+    assert.equal(keyOf(oneField, [9]), '9');
+    assert.equal(keyOf(oneField, [9, 10]), null);
     // What a sync could never store is no entity either.
-    for (const bad of ['', [], [9], { id: 9 }, null])
+    for (const bad of ['', [], [[9]], { id: 9 }, null])
       assert.equal(keyOf(spec, bad), null, JSON.stringify(bad));
     for (const bad of ['acme', ['acme'], ['acme', 3, 4], ['acme', null], ['acme', { n: 3 }], ['', 3]])
       assert.equal(keyOf(composite, bad), null, JSON.stringify(bad));
