@@ -99,6 +99,5 @@ export async function ledgerBenchmark(): Promise<void> {
   } finally {
     await pool.end();
     await db.destroy();
-    await env.close();
   }
 }

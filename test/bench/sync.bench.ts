@@ -114,6 +114,5 @@ export async function syncBenchmark(records: number): Promise<void> {
   } finally {
     await worker.shutdown();
     await sim.close();
-    await env.close();
   }
 }
