@@ -131,6 +131,42 @@ describe('rate ledger on Postgres', () => {
     assert.ok(secondTat - now < 40, 'per-second tat moved by 3 requests (~31.6 ms), not 4');
   });
 
+  it('a lone request (its own statement) gets the decisions of the batch statement', async () => {
+    // The same sequence against one limit alone (the lone-request statement) and against that limit plus
+    // one that never binds (the batch statement, which handles several limits): same admissions, same
+    // waits within the few milliseconds between the calls.
+    const limit = { name: 'minute', limit: 10, intervalMs: 60_000, burst: 3 };
+    const never = { name: 'never', limit: 1_000_000, intervalMs: 1000, burst: 1_000_000 };
+    const lone = uniqueId('lone');
+    const batch = uniqueId('batch');
+    const costs = [1, 1, 2, 1, 1, 3];
+    const outcomes: [string, string][] = [];
+    for (const cost of costs) {
+      const a = await tryAcquire(env.db, lone, [limit], cost);
+      const b = await tryAcquire(env.db, batch, [limit, never], cost);
+      assert.equal(a.admitted, b.admitted, `cost ${cost}: ${JSON.stringify([a, b])}`);
+      if (!a.admitted && !b.admitted) assert.ok(Math.abs(a.waitMs - b.waitMs) < 50, JSON.stringify([a, b]));
+      outcomes.push([JSON.stringify(a.admitted), a.admitted ? '' : String(Math.round(a.waitMs / 1000))]);
+    }
+    // Burst 3 plus a quarter interval of slack (interval T = 60 s / (10 × 0.95)): 1 and 1 pass, 2 more would
+    // overdraw by 0.75 T (~4.7 s), 1 passes, the next 1 waits 0.75 T and 3 waits 2.75 T (~17.4 s).
+    assert.deepEqual(outcomes, [
+      ['true', ''],
+      ['true', ''],
+      ['false', '5'],
+      ['true', ''],
+      ['false', '5'],
+      ['false', '17'],
+    ]);
+    // A provider block holds both back for as long.
+    const until = new Date(Date.now() + 30_000);
+    await blockConnection(env.db, lone, [limit], { until, status: 429 });
+    await blockConnection(env.db, batch, [limit, never], { until, status: 429 });
+    const a = await tryAcquire(env.db, lone, [limit], 1);
+    const b = await tryAcquire(env.db, batch, [limit, never], 1);
+    assert.ok(!a.admitted && !b.admitted && Math.abs(a.waitMs - b.waitMs) < 50 && a.waitMs > 25_000);
+  });
+
   it('a provider block (Retry-After) stops every caller until then; a bare 429 backs off', async () => {
     const key = uniqueId('conn');
     const rules = [{ name: 'per-second', limit: 1000, intervalMs: 1000, burst: 1000 }];
