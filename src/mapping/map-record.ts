@@ -64,10 +64,13 @@ export function mapFields(
 /** A key value that can be stored: a scalar, not empty. */
 const isKeyValue = (v: unknown) => v !== undefined && v !== null && v !== '' && typeof v !== 'object';
 
-/** The stored text of a key's values: one as text, several as a JSON array (unambiguous whatever they contain). */
+/** Key values as stored: one as text, several as a JSON array (unambiguous whatever they contain). */
+const formatKey = (values: readonly unknown[], composite: boolean): string =>
+  composite ? JSON.stringify(values) : String(values[0]);
+
+/** The stored text of a key's values, or null when one cannot be stored. */
 export function keyText(values: readonly unknown[], composite: boolean): string | null {
-  if (values.length === 0 || !values.every(isKeyValue)) return null;
-  return composite ? JSON.stringify(values) : String(values[0]);
+  return values.length > 0 && values.every(isKeyValue) ? formatKey(values, composite) : null;
 }
 
 /** The record's key: one field as text, or several as a JSON array. */
@@ -79,7 +82,7 @@ export function primaryKeyOf(
   const values = paths.map((p) => valueAtPath(record, p));
   const missing = paths.findIndex((_, i) => !isKeyValue(values[i]));
   // A key of one field is stored as text whether the spec wrote it as 'id' or ['id'].
-  return missing === -1 ? { key: keyText(values, paths.length > 1)! } : { missing: paths[missing]! };
+  return missing === -1 ? { key: formatKey(values, paths.length > 1) } : { missing: paths[missing]! };
 }
 
 const TYPE_CHECK: Record<string, (v: unknown) => boolean> = {
