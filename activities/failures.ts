@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPE, ProviderError } from '../src/http/errors.js';
 import { MissingSecretError } from '../src/http/auth/apply.js';
+import { PathValueError } from '../src/http/path-template.js';
 import { PaginationError } from '../src/pagination/paginate.js';
 import { SpecError } from '../src/spec/errors.js';
 import { ConnectionNotFoundError } from '../src/store/connections.js';
@@ -29,6 +30,7 @@ export function toFailure(error: unknown): unknown {
   // Fixing these takes a person (add the connection, set the secret or key): retrying cannot help.
   if (
     error instanceof MissingSecretError ||
+    error instanceof PathValueError ||
     error instanceof ConnectionNotFoundError ||
     error instanceof EncryptionKeyError
   ) {

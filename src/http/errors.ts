@@ -12,6 +12,7 @@ export const ERROR_KINDS = [
   'timeout',
   'decode',
   'spec',
+  'untrusted-url',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
@@ -25,6 +26,7 @@ export const FAILURE_TYPE: Record<ErrorKind, string> = {
   timeout: 'TimeoutError',
   decode: 'DecodeError',
   spec: 'SpecError',
+  'untrusted-url': 'UntrustedUrlError',
 };
 
 const RETRYABLE: Record<ErrorKind, boolean> = {
@@ -36,6 +38,8 @@ const RETRYABLE: Record<ErrorKind, boolean> = {
   timeout: true,
   decode: false,
   spec: false,
+  // A provider pointing elsewhere (next link, redirect) will do so again: a person must look.
+  'untrusted-url': false,
 };
 
 export interface RequestContext {

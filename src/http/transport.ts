@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fetch, { AbortError, type Response } from 'node-fetch';
 import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
+import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
 
 export interface TransportOptions {
   /** Each request is logged at debug (failures at info) with its request id; never headers or bodies. */
@@ -15,6 +16,8 @@ export interface TransportOptions {
   timeoutMs?: number;
   maxResponseBytes?: number;
   maxSockets?: number;
+  /** Redirects followed per request (each one checked against the request's URL policy). */
+  maxRedirects?: number;
 }
 
 export interface JsonRequest {
@@ -28,6 +31,14 @@ export interface JsonRequest {
   signal?: AbortSignal;
   /** Query parameters whose values must never appear in errors or logs. */
   secretParams?: readonly string[];
+  /**
+   * Where redirects may lead. Without one, no redirect is followed (a 3xx is a client error). With one,
+   * a redirect to a URL the policy refuses is an `untrusted-url` error, and one to an origin that gets no
+   * credentials drops `credentialHeaders` and `secretParams` first.
+   */
+  urlPolicy?: UrlPolicy;
+  /** Header names (lower case) that carry credentials. */
+  credentialHeaders?: readonly string[];
 }
 
 export interface JsonResponse {
@@ -41,6 +52,8 @@ export interface JsonResponse {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Retry-After as milliseconds from `nowMs`: delta seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
@@ -66,6 +79,7 @@ export class HttpTransport {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly log: Logger | undefined;
+  private readonly maxRedirects: number;
 
   constructor(options: TransportOptions = {}) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
@@ -74,6 +88,7 @@ export class HttpTransport {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
     this.log = options.log;
+    this.maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   }
 
   /** Sends the request and decodes a JSON answer; any failure is a ProviderError. */
@@ -147,23 +162,11 @@ export class HttpTransport {
     signal: AbortSignal,
     timeout: AbortSignal,
   ): Promise<JsonResponse> {
-    const method = context.method;
     let response: Response;
     try {
-      response = await fetch(req.url, {
-        method,
-        headers: {
-          accept: 'application/json',
-          'x-request-id': context.requestId ?? '',
-          ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...req.headers,
-        },
-        body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
-        agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
-        signal,
-        size: this.maxBytes,
-      });
+      response = await this.fetchFollowing(req, context, signal);
     } catch (error) {
+      if (error instanceof ProviderError) throw error;
       throw this.transportError(error, context, timeout, req.signal);
     }
     let text: string;
@@ -213,6 +216,79 @@ export class HttpTransport {
       body,
       bytes: Buffer.byteLength(text),
     };
+  }
+
+  /**
+   * Sends the request, following redirects by hand: node-fetch's own following would carry custom auth
+   * headers to any host. Each hop is checked against the URL policy; 303 (and 301/302 after a POST)
+   * continue as a GET without a body, as browsers do.
+   */
+  private async fetchFollowing(
+    req: JsonRequest,
+    context: RequestContext,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    let url = new URL(req.url);
+    let method = context.method;
+    let body = req.body !== undefined ? JSON.stringify(req.body) : undefined;
+    let headers: Record<string, string> = {
+      accept: 'application/json',
+      'x-request-id': context.requestId ?? '',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...req.headers,
+    };
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url.toString(), {
+        method,
+        headers,
+        body,
+        redirect: 'manual',
+        agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
+        signal,
+        size: this.maxBytes,
+      });
+      const location = response.headers.get('location');
+      if (!REDIRECTS.has(response.status) || location === null) return response;
+      // Free the socket: a redirect's body is never read.
+      await response.arrayBuffer().catch(() => undefined);
+      const refuse = (kind: 'client' | 'untrusted-url', message: string) =>
+        new ProviderError(kind, message, context, { status: response.status });
+      if (!req.urlPolicy)
+        throw refuse(
+          'client',
+          `provider answered ${response.status} (a redirect), which this request does not follow`,
+        );
+      if (hop >= this.maxRedirects)
+        throw refuse('client', `more than ${this.maxRedirects} redirects: stopping`);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw refuse('client', `provider answered ${response.status} with a Location that is not a URL`);
+      }
+      let access;
+      try {
+        access = req.urlPolicy.check(next, `a ${response.status} redirect`);
+      } catch (error) {
+        if (error instanceof UntrustedUrlError) throw refuse('untrusted-url', error.message);
+        throw error;
+      }
+      if (access === 'anonymous') {
+        headers = Object.fromEntries(
+          Object.entries(headers).filter(([k]) => !req.credentialHeaders?.includes(k.toLowerCase())),
+        );
+        for (const name of req.secretParams ?? []) next.searchParams.delete(name);
+      }
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && method === 'POST')
+      ) {
+        method = 'GET';
+        body = undefined;
+        delete headers['content-type'];
+      }
+      url = next;
+    }
   }
 
   private transportError(

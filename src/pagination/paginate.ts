@@ -31,6 +31,11 @@ export interface PageResponse {
   recordCount: number;
   /** Absolute URL the page was fetched from (relative links resolve against it). */
   requestUrl: string;
+  /**
+   * Checks a provider-given next URL before it is followed or stored, and returns it as it may be kept
+   * (e.g. without credential parameters); throws to refuse it.
+   */
+  acceptUrl?: (url: string) => string;
 }
 
 export type NextStep =
@@ -78,6 +83,14 @@ export function totalOf(config: PaginationConfig, body: unknown): number | null 
 
 function truncated(value: string): string {
   return value.length > 60 ? `${value.slice(0, 60)}…` : value;
+}
+
+/**
+ * A label for a page fetched from a provider-given URL: the page number and the URL's path only. Labels
+ * reach heartbeats, run summaries and the Temporal UI, and a URL's query may carry a key or a signature.
+ */
+function urlLabel(after: PaginationState, url: string): string {
+  return `page ${after.pages + 1} at ${truncated(new URL(url).pathname)}`;
 }
 
 function guardRepeat(state: PaginationState, token: string, what: string): string[] {
@@ -167,18 +180,20 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
       };
     }
     case 'link-header': {
-      const url = linkWithRel(response.header('link'), 'next', response.requestUrl);
-      if (!url) return stop('no rel="next" link');
+      const link = linkWithRel(response.header('link'), 'next', response.requestUrl);
+      if (!link) return stop('no rel="next" link');
+      const url = response.acceptUrl ? response.acceptUrl(link) : link;
       const recent = guardRepeat(state, url, 'next link');
-      return { done: false, label: `link ${truncated(url)}`, state: { ...after, recent, request: { url } } };
+      return { done: false, label: urlLabel(after, url), state: { ...after, recent, request: { url } } };
     }
     case 'next-url': {
       const raw = valueAtPath(response.body, config.nextUrlPath);
       if (raw === null || raw === undefined || raw === '') return stop('no next URL');
       if (typeof raw !== 'string') throw new PaginationError(`"${config.nextUrlPath}" is not a URL string`);
-      const url = new URL(raw, response.requestUrl).toString();
+      const resolved = new URL(raw, response.requestUrl).toString();
+      const url = response.acceptUrl ? response.acceptUrl(resolved) : resolved;
       const recent = guardRepeat(state, url, 'next URL');
-      return { done: false, label: `next ${truncated(url)}`, state: { ...after, recent, request: { url } } };
+      return { done: false, label: urlLabel(after, url), state: { ...after, recent, request: { url } } };
     }
   }
 }

@@ -107,11 +107,37 @@ export const retrySchema = z.strictObject({
     .default(32 * 1024 * 1024),
 });
 
+/** An origin (scheme, host, port) only: no path, query or user info. */
+const originString = z.string().refine(
+  (v) => {
+    try {
+      const u = new URL(v);
+      return /^https?:$/.test(u.protocol) && u.origin === v.replace(/\/$/, '');
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an origin such as "https://files.example.com" (scheme, host and port only)' },
+);
+
+/**
+ * Origins besides baseUrl's that next links, next URLs and redirects may lead to, e.g. a CDN serving
+ * export files. They get no credentials unless `credentials: true`.
+ */
+const allowedOriginSchema = z
+  .union([originString, z.strictObject({ origin: originString, credentials: z.boolean().default(false) })])
+  .transform((v) =>
+    typeof v === 'string'
+      ? { origin: new URL(v).origin, credentials: false }
+      : { origin: new URL(v.origin).origin, credentials: v.credentials },
+  );
+
 const integrationSpecObject = z.strictObject({
   id: slug,
   name: z.string().optional(),
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   headers: z.record(z.string(), z.string()).default({}),
+  allowedOrigins: z.array(allowedOriginSchema).default([]),
   connectionConfig: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), configFieldSchema).default({}),
   /** Names of the secrets each connection must supply, with what they are. */
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),

@@ -6,7 +6,9 @@
 import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
-import { HttpTransport, type JsonResponse } from '../http/transport.js';
+import { fillPathTemplate } from '../http/path-template.js';
+import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
+import { createUrlPolicy, UntrustedUrlError, type UrlPolicy } from '../http/url-policy.js';
 import type { Logger } from '../log.js';
 import { parseRateHeaders } from '../ratelimit/headers.js';
 import { acquire, blockConnection } from '../ratelimit/ledger.js';
@@ -44,10 +46,17 @@ export interface ConnectionRequest {
 }
 
 export interface ConnectionClient {
-  /** Fills {name}/{config.name} from the connection's config and `extra` values, URL-encoded. */
+  /**
+   * Fills {name}/{config.name} from the connection's config and `extra` values; each value is exactly
+   * one encoded path segment (".", ".." and empty values are refused).
+   */
   fillPath(template: string, extra?: Record<string, string>): string;
   /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
   urlFor(path: string): URL;
+  /** Where this connection's requests may go (baseUrl, allowedOrigins); checks provider-given URLs. */
+  urlPolicy: UrlPolicy;
+  /** Query parameters holding credentials: never stored in checkpoints or shown in labels. */
+  secretParams: readonly string[];
   request(req: ConnectionRequest): Promise<JsonResponse>;
 }
 
@@ -97,8 +106,19 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
     return t;
   };
 
+  const policies = new Map<string, UrlPolicy>();
+  const policyFor = (spec: IntegrationSpec) => {
+    let p = policies.get(spec.id);
+    if (!p) {
+      p = createUrlPolicy(spec.baseUrl, spec.allowedOrigins);
+      policies.set(spec.id, p);
+    }
+    return p;
+  };
+
   return async (integration: string, connectionId: string): Promise<ConnectionClient> => {
     const spec = lookupSpec(deps.specs, integration);
+    const urlPolicy = policyFor(spec);
     const connection = await getConnection(deps.db, deps.secretBox, integration, connectionId);
     const inputs: AuthInputs = {
       secrets: connection.secrets,
@@ -113,17 +133,36 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
 
     const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
       const url = new URL(req.url);
-      for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
       const context = { integration, connection: connectionId, resource: req.resource };
+      // Every URL is checked, not only provider-given ones: credentials go where the spec says, or nowhere.
+      let access;
+      try {
+        access = urlPolicy.check(url, 'a request');
+      } catch (error) {
+        if (!(error instanceof UntrustedUrlError)) throw error;
+        throw new ProviderError('untrusted-url', error.message, {
+          ...context,
+          method: req.method,
+          path: redactedPath(url.toString(), auth.secretParams),
+        });
+      }
+      const withCredentials = access === 'credentials';
+      if (withCredentials) for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
       const send = (authorization: Record<string, string>) =>
         http.requestJson({
           url: url.toString(),
           method: req.method,
-          headers: { ...spec.headers, ...req.headers, ...auth.headers, ...authorization },
+          headers: {
+            ...spec.headers,
+            ...req.headers,
+            ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
+          },
           ...(req.body !== undefined ? { body: req.body } : {}),
           context,
           signal: req.signal,
           secretParams: auth.secretParams,
+          urlPolicy,
+          credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
         });
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and
       // spends the connection's shared budget (one atomic statement each) before it is sent.
@@ -190,7 +229,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
           throw error;
         }
       };
-      if (!tokens) return rated({});
+      if (!tokens || !withCredentials) return rated({});
       const token = await tokens.token();
       try {
         return await rated({ authorization: `Bearer ${token}` });
@@ -202,14 +241,15 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
     };
 
     const fillPath = (template: string, extra: Record<string, string> = {}) =>
-      template.replace(/\{([^{}]+)\}/g, (_, key: string) => {
-        if (key in extra) return encodeURIComponent(extra[key]!);
-        const name = key.replace(/^config\./, '');
-        const v = connection.config[name];
-        if (v === undefined || v === null)
-          throw new SpecError(spec.id, [`path placeholder {${key}} has no value in the connection's config`]);
-        return encodeURIComponent(scalarText(v));
-      });
+      fillPathTemplate(
+        template,
+        (key) => {
+          if (key in extra) return extra[key];
+          const v = connection.config[key.replace(/^config\./, '')];
+          return v === undefined || v === null ? undefined : scalarText(v);
+        },
+        `connection ${integration}/${connectionId}`,
+      );
 
     const urlFor = (path: string) => {
       const base = new URL(spec.baseUrl);
@@ -217,7 +257,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       return base;
     };
 
-    return { fillPath, urlFor, request };
+    return { fillPath, urlFor, request, urlPolicy, secretParams: auth.secretParams };
   };
 }
 

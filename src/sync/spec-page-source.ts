@@ -4,6 +4,7 @@
  * Invalid records become quarantine entries.
  */
 import { ProviderError } from '../http/errors.js';
+import { UntrustedUrlError } from '../http/url-policy.js';
 import { mapRecord } from '../mapping/map-record.js';
 import { firstState, nextPage, totalOf, type PaginationState } from '../pagination/paginate.js';
 import { SpecError } from '../spec/errors.js';
@@ -13,6 +14,7 @@ import type { KeyedRecord } from '../store/records.js';
 import {
   createConnectionClients,
   lookupSpec,
+  type ConnectionClient,
   type ConnectionClientDeps,
   type OpenConnectionClient,
 } from './connection-client.js';
@@ -57,6 +59,36 @@ function formatSince(value: string, resource: ResourceSpec): string {
   if (inc.format === 'unix') return String(Math.floor(ms / 1000));
   if (inc.format === 'unix-ms') return String(ms);
   return new Date(ms).toISOString();
+}
+
+/**
+ * A next link or next URL from the provider, checked before it is stored: it must stay where the
+ * connection's credentials may go (else the run fails, naming the origin), and credential query
+ * parameters the provider echoed back are dropped (the client adds them to each request itself), so a
+ * checkpoint never holds a secret.
+ */
+function trustedNextUrl(
+  next: string,
+  client: ConnectionClient,
+  current: URL,
+  run: SyncRun,
+  resource: ResourceSpec,
+): string {
+  const url = new URL(next);
+  try {
+    client.urlPolicy.check(url, 'a next page link');
+  } catch (error) {
+    if (!(error instanceof UntrustedUrlError)) throw error;
+    throw new ProviderError('untrusted-url', error.message, {
+      integration: run.integration,
+      connection: run.connection,
+      resource: run.resource,
+      method: resource.request.method,
+      path: current.pathname,
+    });
+  }
+  for (const name of client.secretParams) url.searchParams.delete(name);
+  return url.toString();
 }
 
 export function createSpecPageSources(
@@ -135,6 +167,7 @@ export function createSpecPageSources(
           header: (name) => response.header(name),
           recordCount: raws.length,
           requestUrl: url.toString(),
+          acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
         });
         const label = step.done ? null : step.label;
         return {
