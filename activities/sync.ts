@@ -5,7 +5,7 @@ import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
 import { pruneLedger } from '../src/ratelimit/ledger.js';
 import { SpecError } from '../src/spec/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
-import { scalarText, valueAtPath } from '../src/sync/records-at-path.js';
+import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/sync/spec-page-source.js';
 import type {
   ParentBatch,

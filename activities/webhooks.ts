@@ -4,7 +4,7 @@ import type { IntegrationSpec } from '../src/spec/schema.js';
 import type { Db } from '../src/store/db.js';
 import { databaseNow } from '../src/store/runs.js';
 import type { ConnectionClient, OpenConnectionClient } from '../src/sync/connection-client.js';
-import { valueAtPath } from '../src/sync/records-at-path.js';
+import { valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/sync/spec-page-source.js';
 import {
   applyChange,

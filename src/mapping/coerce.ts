@@ -1,5 +1,5 @@
 /** Type coercion of provider values into mapped record fields. Failures are values, not exceptions. */
-import { scalarText } from '../sync/records-at-path.js';
+import { scalarText } from '../json/path.js';
 import type { FieldType } from './schema.js';
 
 export type Coerced = { ok: true; value: unknown } | { ok: false; message: string };

@@ -2,7 +2,7 @@
  * From a provider's record to the stored one: field mapping, coercion, a TypeScript `map` step, the
  * primary key, and validation. Pure; a record that fails is reported with the reason (to quarantine).
  */
-import { valueAtPath } from '../sync/records-at-path.js';
+import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
 import type { FieldsConfig, RecordSchemaConfig } from './schema.js';
 

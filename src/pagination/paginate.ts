@@ -3,7 +3,7 @@
  * reason to stop. The state is small JSON, checkpointed with each committed page, so a resumed run asks
  * for exactly the page after the last one it stored.
  */
-import { valueAtPath } from '../sync/records-at-path.js';
+import { valueAtPath } from '../json/path.js';
 import { linkWithRel } from './link-header.js';
 import type { PaginationConfig } from './schema.js';
 

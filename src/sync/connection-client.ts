@@ -18,7 +18,7 @@ import type { IntegrationSpec } from '../spec/schema.js';
 import { getConnection } from '../store/connections.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
-import { scalarText } from './records-at-path.js';
+import { scalarText } from '../json/path.js';
 
 export interface ConnectionClientDeps {
   db: Db;

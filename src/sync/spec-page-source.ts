@@ -18,7 +18,7 @@ import {
   type ConnectionClientDeps,
   type OpenConnectionClient,
 } from './connection-client.js';
-import { scalarText, valueAtPath } from './records-at-path.js';
+import { scalarText, valueAtPath } from '../json/path.js';
 import {
   maxCursor,
   type OpenPageSource,

@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { keyText, mapRecord } from '../mapping/map-record.js';
 import type { IntegrationSpec } from '../spec/schema.js';
-import { scalarText, valueAtPath } from '../sync/records-at-path.js';
+import { scalarText, valueAtPath } from '../json/path.js';
 import type { EventAction, ValueSource, WebhooksConfig } from './schema.js';
 
 export class WebhookBodyError extends Error {

@@ -1,5 +1,5 @@
 /** Turns an auth config and a connection's secrets into what a request carries. */
-import { scalarText } from '../../sync/records-at-path.js';
+import { scalarText } from '../../json/path.js';
 import type { AuthConfig, SecretRef } from './schema.js';
 
 export interface AppliedAuth {

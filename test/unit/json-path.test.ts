@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scalarText, valueAtPath } from '../../src/sync/records-at-path.js';
+import { scalarText, valueAtPath } from '../../src/json/path.js';
 
 describe('valueAtPath', () => {
   it('walks dot paths and stops at non-objects', () => {

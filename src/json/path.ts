@@ -1,4 +1,4 @@
-/** Pure helpers that pick records out of a provider's JSON answer. */
+/** Pure helpers for reading a provider's JSON: values at dot paths, and scalars as text (keys, cursors, URLs). */
 
 /** Text of a scalar (objects and arrays as JSON), for keys, cursors and URLs. */
 export function scalarText(v: unknown): string {
