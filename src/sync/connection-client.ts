@@ -10,7 +10,7 @@ import { fillPathTemplate } from '../http/path-template.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
 import { createUrlPolicy, UntrustedUrlError, type UrlPolicy } from '../http/url-policy.js';
 import type { Logger } from '../log.js';
-import { parseRateHeaders } from '../ratelimit/headers.js';
+import { parseRateHeaders } from '../http/rate-headers.js';
 import { acquire, blockConnection } from '../ratelimit/ledger.js';
 import { lease, releaseLease } from '../ratelimit/leases.js';
 import { SpecError } from '../spec/errors.js';

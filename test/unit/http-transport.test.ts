@@ -133,7 +133,7 @@ describe('HttpTransport against a local server', () => {
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-11-24T10:00:00Z');
   it('reads delta seconds and HTTP dates, and ignores garbage', async () => {
-    const { parseRetryAfter } = await import('../../src/http/transport.js');
+    const { parseRetryAfter } = await import('../../src/http/rate-headers.js');
     assert.equal(parseRetryAfter('7', now), 7000);
     assert.equal(parseRetryAfter('0', now), 0);
     assert.equal(parseRetryAfter('Tue, 24 Nov 2026 10:00:30 GMT', now), 30_000);

@@ -2,7 +2,17 @@
  * What a provider's answer says about its rate limit, from Retry-After, X-RateLimit-* and the IETF
  * RateLimit / RateLimit-Policy headers. Pure: the caller passes `now`. Retry-After wins over the rest.
  */
-import { parseRetryAfter } from '../http/transport.js';
+
+/** Retry-After as milliseconds from `nowMs`: delta seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP date has a weekday and month name; anything else ("-5", "soon") is unreadable.
+  if (!/[a-z]{3}/i.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
 
 export interface RateFeedback {
   /** No request before this time. */

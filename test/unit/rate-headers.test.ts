@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRateHeaders, resetTime } from '../../src/ratelimit/headers.js';
+import { parseRateHeaders, resetTime } from '../../src/http/rate-headers.js';
 
 const now = new Date('2026-11-24T10:00:00.000Z');
 const parse = (h: Record<string, string>) => parseRateHeaders((n) => h[n.toLowerCase()] ?? null, now);
