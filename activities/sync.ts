@@ -6,7 +6,7 @@ import { pruneLedger } from '../src/ratelimit/ledger.js';
 import { SpecError } from '../src/spec/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
-import { lookupResource } from '../src/sync/spec-page-source.js';
+import { lookupResource } from '../src/spec/registry.js';
 import type {
   ParentBatch,
   ParentRef,

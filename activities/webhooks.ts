@@ -5,7 +5,7 @@ import type { Db } from '../src/store/db.js';
 import { databaseNow } from '../src/store/runs.js';
 import type { ConnectionClient, OpenConnectionClient } from '../src/sync/connection-client.js';
 import { valueAtPath } from '../src/json/path.js';
-import { lookupResource } from '../src/sync/spec-page-source.js';
+import { lookupResource } from '../src/spec/registry.js';
 import {
   applyChange,
   changeFromPayload,

@@ -12,7 +12,7 @@ import { listRecords } from '../store/records.js';
 import { listRuns } from '../store/runs.js';
 import { SecretBox } from '../store/secret-box.js';
 import type { SyncRunStatus } from '../store/sync-tables.js';
-import { lookupResource } from '../sync/spec-page-source.js';
+import { lookupResource } from '../spec/registry.js';
 import type { SyncKind, SyncWorkflowInput } from '../sync/types.js';
 import {
   createSyncSchedule,

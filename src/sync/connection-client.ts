@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { parseRateHeaders } from '../http/rate-headers.js';
 import { acquire, blockConnection } from '../ratelimit/ledger.js';
 import { lease, releaseLease } from '../ratelimit/leases.js';
-import { SpecError } from '../spec/errors.js';
+import { lookupSpec } from '../spec/registry.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { getConnection } from '../store/connections.js';
 import type { Db } from '../store/db.js';
@@ -58,19 +58,6 @@ export interface ConnectionClient {
   /** Query parameters holding credentials: never stored in checkpoints or shown in labels. */
   secretParams: readonly string[];
   request(req: ConnectionRequest): Promise<JsonResponse>;
-}
-
-export function lookupSpec(
-  specs: ReadonlyMap<string, IntegrationSpec>,
-  integration: string,
-): IntegrationSpec {
-  const spec = specs.get(integration);
-  if (!spec) {
-    throw new SpecError(integration, [
-      `unknown integration (loaded: ${[...specs.keys()].join(', ') || 'none'})`,
-    ]);
-  }
-  return spec;
 }
 
 export function createConnectionClients(deps: ConnectionClientDeps) {

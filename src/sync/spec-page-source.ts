@@ -8,12 +8,12 @@ import { UntrustedUrlError } from '../http/url-policy.js';
 import { mapRecord } from '../mapping/map-record.js';
 import { firstState, nextPage, totalOf, type PaginationState } from '../pagination/paginate.js';
 import { SpecError } from '../spec/errors.js';
-import type { IntegrationSpec, ResourceSpec } from '../spec/schema.js';
+import { lookupResource } from '../spec/registry.js';
+import type { ResourceSpec } from '../spec/schema.js';
 import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
 import type { KeyedRecord } from '../store/records.js';
 import {
   createConnectionClients,
-  lookupSpec,
   type ConnectionClient,
   type ConnectionClientDeps,
   type OpenConnectionClient,
@@ -33,21 +33,6 @@ export type SpecPageSourceDeps = ConnectionClientDeps;
 export interface Checkpoint {
   state: PaginationState;
   label: string | null;
-}
-
-export function lookupResource(
-  specs: ReadonlyMap<string, IntegrationSpec>,
-  integration: string,
-  resource: string,
-) {
-  const spec = lookupSpec(specs, integration);
-  const res = spec.resources[resource];
-  if (!res) {
-    throw new SpecError(integration, [
-      `unknown resource "${resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
-    ]);
-  }
-  return { spec, resource: res };
 }
 
 function formatSince(value: string, resource: ResourceSpec): string {
