@@ -5,6 +5,7 @@
  * process-wide signal handlers that call process.exit(), which would cut short our own orderly shutdown
  * (worker, then Temporal dev server, then Postgres) and could orphan the Temporal dev server.
  */
+import { stopChild } from '../child-process.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -167,7 +168,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url,
     port: options.port,
     pid: child.pid,
-    stop: () => stopChild(child, killOnExit),
+    // SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit.
+    stop: () => stopChild(child, killOnExit, 'SIGINT', 20_000),
   };
 }
 
@@ -193,15 +195,4 @@ async function waitForServer(child: ChildProcess, url: string, log: () => string
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** SIGINT is Postgres' "fast shutdown": roll back open transactions, checkpoint, exit. */
-async function stopChild(child: ChildProcess, killOnExit: () => void): Promise<void> {
-  process.off('exit', killOnExit);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -2,6 +2,7 @@
  * The local Temporal dev server (`temporal server start-dev`): server, SQLite persistence and Web UI in
  * one process, with our search attributes registered. Killed with the process that started it.
  */
+import { stopChild } from '../child-process.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -107,7 +108,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     address,
     uiUrl: options.uiPort !== undefined ? `http://127.0.0.1:${options.uiPort}` : undefined,
     pid: child.pid,
-    stop: () => stopChild(child, killOnExit),
+    stop: () => stopChild(child, killOnExit, 'SIGTERM', 10_000),
   };
 }
 
@@ -141,16 +142,6 @@ async function waitUntilServing(
   throw new DevServerError(
     `the Temporal dev server at ${address} did not become ready within 90 s: ${String(lastError)}\n${tail().trim()}`,
   );
-}
-
-async function stopChild(child: ChildProcess, killOnExit: () => void): Promise<void> {
-  process.off('exit', killOnExit);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Last resort on machines with internet: the SDK downloads and runs the dev server itself. */
