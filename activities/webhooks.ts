@@ -63,7 +63,10 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
         resource: target.resource,
         signal: Context.current().cancellationSignal,
         onWait: (ms, reason) => Context.current().heartbeat({ waitingMs: ms, reason }),
+        rules: [...resource.responseRules, ...spec.responseRules],
       });
+      if (response.ignored)
+        return { kind: 'fail', reason: 'a response rule said to ignore the refetched answer' };
       return changeFromPayload(resource, valueAtPath(response.body, action.recordPath), fetchedAt);
     } catch (error) {
       // The provider no longer has it: it was deleted.

@@ -59,6 +59,8 @@ export interface ProviderErrorDetails {
   body?: string;
   /** From Retry-After, for rate-limited errors. */
   retryAfterMs?: number;
+  /** A response rule said the OAuth2 token is stale: refresh once and try again, as after a 401. */
+  refreshToken?: boolean;
 }
 
 export class ProviderError extends Error {

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import fetch, { AbortError, type Response } from 'node-fetch';
 import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
-import { parseRetryAfter } from './rate-headers.js';
+import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
+import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
 
 export interface TransportOptions {
@@ -40,6 +41,8 @@ export interface JsonRequest {
   urlPolicy?: UrlPolicy;
   /** Header names (lower case) that carry credentials. */
   credentialHeaders?: readonly string[];
+  /** What answers mean beyond their status (response-rules.ts); the first match decides. */
+  rules?: readonly ResponseRule[];
 }
 
 export interface JsonResponse {
@@ -49,6 +52,8 @@ export interface JsonResponse {
   body: unknown;
   /** Bytes received. */
   bytes: number;
+  /** A response rule said to ignore this answer: it holds no records (body is null). */
+  ignored?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -61,6 +66,50 @@ export function redactedPath(url: string, secretParams: readonly string[] = []):
   const u = new URL(url);
   for (const name of secretParams) if (u.searchParams.has(name)) u.searchParams.set(name, 'REDACTED');
   return `${u.pathname}${u.search.replaceAll('REDACTED', '[redacted]')}`;
+}
+
+/** A 403 that carries Retry-After or a spent X-RateLimit-Remaining is a rate limit, not a refusal. */
+function rateLimitedHeaders(header: (name: string) => string | null): boolean {
+  return header('retry-after') !== null || header('x-ratelimit-remaining')?.trim() === '0';
+}
+
+/** How long the provider asks us to wait: Retry-After first, then the rate headers' reset. */
+function waitFromHeaders(header: (name: string) => string | null): number | undefined {
+  const now = Date.now();
+  const retryAfter = parseRetryAfter(header('retry-after'), now);
+  if (retryAfter !== undefined) return retryAfter;
+  const until = parseRateHeaders(header, new Date(now)).blockedUntil;
+  return until ? Math.max(0, until.getTime() - now) : undefined;
+}
+
+const RULE_KIND = {
+  fail: 'client',
+  retry: 'server',
+  'rate-limited': 'rate-limited',
+  'refresh-token': 'auth',
+} as const;
+
+function ruleError(
+  verdict: RuleVerdict,
+  context: RequestContext,
+  status: number,
+  text: string,
+  header: (name: string) => string | null,
+): ProviderError {
+  const action = verdict.action as keyof typeof RULE_KIND;
+  const retryAfterMs =
+    action === 'rate-limited' ? (waitFromHeaders(header) ?? verdict.retryAfterMs) : verdict.retryAfterMs;
+  return new ProviderError(
+    RULE_KIND[action],
+    `${verdict.message} [response rule ${verdict.index}: ${verdict.action}]`,
+    context,
+    {
+      status,
+      body: truncate(text),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(action === 'refresh-token' ? { refreshToken: true } : {}),
+    },
+  );
 }
 
 export class HttpTransport {
@@ -170,9 +219,31 @@ export class HttpTransport {
       }
       throw this.transportError(error, context, timeout, req.signal);
     }
+    const header = (name: string) => response.headers.get(name);
+    let parsed: { value: unknown } | undefined;
+    const parsedBody = () => {
+      if (!parsed) {
+        try {
+          parsed = { value: text.length === 0 ? null : JSON.parse(text) };
+        } catch {
+          parsed = { value: undefined };
+        }
+      }
+      return parsed.value;
+    };
+    const verdict = req.rules?.length
+      ? matchResponseRules(req.rules, { status: response.status, header, body: parsedBody })
+      : undefined;
+    if (verdict) {
+      if (verdict.action === 'ignore')
+        return { status: response.status, header, body: null, bytes: Buffer.byteLength(text), ignored: true };
+      throw ruleError(verdict, context, response.status, text, header);
+    }
     if (!response.ok) {
-      const kind = kindForStatus(response.status);
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      let kind = kindForStatus(response.status);
+      // GitHub's secondary rate limit (and others') is a 403 that says when to come back.
+      if (kind === 'auth' && response.status === 403 && rateLimitedHeaders(header)) kind = 'rate-limited';
+      const retryAfterMs = kind === 'rate-limited' ? waitFromHeaders(header) : undefined;
       const hint =
         kind === 'auth'
           ? ": the connection's credentials were refused; fix them (syncwright connection add … --secret …)"
@@ -199,10 +270,9 @@ export class HttpTransport {
         { status: response.status },
       );
     }
-    const headers = response.headers;
     return {
       status: response.status,
-      header: (name) => headers.get(name),
+      header,
       body,
       bytes: Buffer.byteLength(text),
     };

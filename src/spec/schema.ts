@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { authSchema } from '../http/auth/schema.js';
+import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from '../webhooks/schema.js';
@@ -60,6 +61,8 @@ export const resourceSchema = z.strictObject({
   schema: recordSchemaSchema.optional(),
   pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
   incremental: incrementalSchema.optional(),
+  /** What answers mean beyond their status; checked before the integration's rules. */
+  responseRules: z.array(responseRuleSchema).default([]),
   /** Cost of one request to this resource in the integration's rate limits (default 1). */
   requestCost: z.number().int().positive().default(1),
   parent: z
@@ -145,6 +148,8 @@ const integrationSpecObject = z.strictObject({
   resources: z.record(slug, resourceSchema).refine((r) => Object.keys(r).length > 0, 'at least one resource'),
   retry: retrySchema.default(retrySchema.parse({})),
   rateLimits: z.array(rateLimitSchema).default([]),
+  /** What answers mean beyond their status (e.g. Slack's 200 with "ok": false), for every resource. */
+  responseRules: z.array(responseRuleSchema).default([]),
   /** Requests in flight at once per connection, across every worker (leases in Postgres). */
   maxConcurrentRequests: z.number().int().positive().optional(),
   webhooks: webhooksSchema.optional(),

@@ -7,6 +7,7 @@ import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
 import { fillPathTemplate } from '../http/path-template.js';
+import type { ResponseRule } from '../http/response-rules.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
 import { createUrlPolicy, UntrustedUrlError, type UrlPolicy } from '../http/url-policy.js';
 import type { Logger } from '../log.js';
@@ -43,6 +44,8 @@ export interface ConnectionRequest {
   resource: string;
   signal: AbortSignal;
   onWait?: ((waitMs: number, reason: string) => void) | undefined;
+  /** Response rules, the resource's before the integration's. */
+  rules?: readonly ResponseRule[];
 }
 
 export interface ConnectionClient {
@@ -149,6 +152,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
           signal: req.signal,
           secretParams: auth.secretParams,
           urlPolicy,
+          ...(req.rules ? { rules: req.rules } : {}),
           credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
         });
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and
@@ -202,14 +206,15 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
             });
           return r;
         } catch (error) {
+          // The provider said so (a 429, a rate-limited 403, a response rule): every worker waits.
           if (
             error instanceof ProviderError &&
             error.kind === 'rate-limited' &&
-            error.details.status === 429
+            error.details.status !== undefined
           ) {
             const ms = error.details.retryAfterMs;
             await blockConnection(deps.db, rateKey, spec.rateLimits, {
-              status: 429,
+              status: error.details.status,
               ...(ms !== undefined ? { until: new Date(Date.now() + ms), source: 'retry-after' } : {}),
             });
           }
@@ -222,7 +227,8 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
         return await rated({ authorization: `Bearer ${token}` });
       } catch (error) {
         // One refresh and one retry on 401; a second 401 is an AuthError.
-        if (!(error instanceof ProviderError && error.details.status === 401)) throw error;
+        if (!(error instanceof ProviderError && (error.details.status === 401 || error.details.refreshToken)))
+          throw error;
         return rated({ authorization: `Bearer ${await tokens.renew(token)}` });
       }
     };

@@ -93,6 +93,7 @@ export function createSpecPageSources(
     );
     const base = client.urlFor(client.fillPath(resource.request.path, parentValues));
     const pagination = resource.pagination;
+    const rules = [...resource.responseRules, ...spec.responseRules];
 
     return {
       async readPage(req: PageRequest): Promise<Page> {
@@ -115,7 +116,20 @@ export function createSpecPageSources(
           resource: run.resource,
           signal: req.signal,
           onWait: req.onWait,
+          rules,
         });
+        if (response.ignored) {
+          // A response rule said this answer holds nothing (e.g. a child's 404): an empty last page.
+          return {
+            records: [],
+            quarantined: [],
+            fetched: 0,
+            checkpoint: { state: { ...state, pages: state.pages + 1 }, label: null } satisfies Checkpoint,
+            done: true,
+            total: null,
+            highWater: null,
+          };
+        }
         const raws = valueAtPath(response.body, resource.recordsPath);
         if (!Array.isArray(raws)) {
           throw new ProviderError(
