@@ -74,10 +74,12 @@ export class OAuth2Tokens {
     return { what, ...this.target };
   }
 
-  private changed(): ProviderError {
+  private changed(removed = false): ProviderError {
     return new ProviderError(
       'server',
-      "the connection's secrets were replaced while this request ran: the next attempt uses the new ones",
+      removed
+        ? 'the connection was removed while this request ran'
+        : "the connection's secrets were replaced while this request ran: the next attempt uses the new ones",
       { ...this.target, method: 'POST', path: new URL(this.config.tokenUrl).pathname },
     );
   }
@@ -136,7 +138,7 @@ export class OAuth2Tokens {
           .executeTakeFirst();
         if (String(current?.generation) !== this.generation) {
           this.invalidate();
-          throw this.changed();
+          throw this.changed(current === undefined);
         }
         const found = await tx
           .selectFrom('oauth_tokens')
