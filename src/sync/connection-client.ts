@@ -16,6 +16,7 @@ import type { IntegrationSpec } from '../spec/schema.js';
 import { getConnection } from '../store/connections.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
+import { rateKeyOf } from './connections.js';
 import { scalarText } from './records-at-path.js';
 
 export interface ConnectionClientDeps {
@@ -115,7 +116,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       where: `connection ${integration}/${connectionId}`,
     };
     const auth: AppliedAuth = applyAuth(spec.auth, inputs);
-    const rateKey = `${integration}:${connectionId}`;
+    const rateKey = rateKeyOf(integration, connectionId);
     const tokens = oauthTokens(
       spec,
       { integration, connection: connectionId },
