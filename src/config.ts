@@ -33,6 +33,8 @@ export const configSchema = z.object({
   XDG_CACHE_HOME: optionalString,
   /** 32 bytes (base64 or hex) sealing connection secrets at rest. The local demo/up make one in SYNCWRIGHT_HOME. */
   SYNCWRIGHT_ENCRYPTION_KEY: optionalString,
+  /** Previous keys, comma-separated: they still open sealed values (during a `keys rotate`), never seal. */
+  SYNCWRIGHT_ENCRYPTION_KEYS_OLD: optionalString,
   /** Spec file or directory the worker and CLI load. */
   SYNCWRIGHT_SPECS: z.string().default('integrations'),
   /** Where the webhook receiver listens (`up`, `webhooks serve`); port 0 picks a free one. */
@@ -56,6 +58,7 @@ export interface Config {
   readonly webhooks: { readonly host: string; readonly port: number };
   readonly homeDir: string;
   readonly encryptionKey: string | undefined;
+  readonly encryptionKeysOld: readonly string[];
   readonly specsPath: string;
   readonly cacheDir: string;
   readonly logLevel: RawConfig['LOG_LEVEL'];
@@ -87,6 +90,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     webhooks: Object.freeze({ host: raw.SYNCWRIGHT_WEBHOOK_HOST, port: raw.SYNCWRIGHT_WEBHOOK_PORT }),
     homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
     encryptionKey: raw.SYNCWRIGHT_ENCRYPTION_KEY,
+    encryptionKeysOld: Object.freeze(
+      (raw.SYNCWRIGHT_ENCRYPTION_KEYS_OLD ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    ),
     specsPath: path.resolve(cwd, raw.SYNCWRIGHT_SPECS),
     cacheDir: path.resolve(raw.SYNCWRIGHT_CACHE_DIR ?? path.join(cacheRoot, 'syncwright')),
     logLevel: raw.LOG_LEVEL,

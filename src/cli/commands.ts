@@ -3,14 +3,20 @@ import { createActivities } from '../../activities/index.js';
 import { SpecError } from '../spec/errors.js';
 import { loadSpecs } from '../spec/load.js';
 import type { IntegrationSpec } from '../spec/schema.js';
-import { localEncryptionKey } from '../stack/local-key.js';
 import { startLocalStack } from '../stack/local-stack.js';
 import { removeStackFile, writeStackFile } from '../stack/stack-file.js';
-import { listConnections, removeConnection, saveConnection } from '../store/connections.js';
+import { listConnections } from '../store/connections.js';
 import type { Db } from '../store/db.js';
 import { listRecords } from '../store/records.js';
 import { listRuns } from '../store/runs.js';
-import { SecretBox } from '../store/secret-box.js';
+import type { SecretBox } from '../store/secret-box.js';
+import {
+  addConnection,
+  configFromStrings,
+  ConnectionConfigError,
+  connectionProblems,
+  removeConnection,
+} from '../sync/connections.js';
 import type { SyncRunStatus } from '../store/sync-tables.js';
 import { lookupResource } from '../spec/registry.js';
 import type { SyncKind, SyncWorkflowInput } from '../sync/types.js';
@@ -28,14 +34,16 @@ import { startWebhookService } from '../webhooks/service.js';
 import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
 import type { WebhookEventStatus } from '../store/sync-tables.js';
 import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';
+import { openSecretBox } from './keys.js';
 import { createProgressDisplay } from './progress-display.js';
 
 export async function specsFor(ctx: CliContext, path?: string): Promise<Map<string, IntegrationSpec>> {
   return loadSpecs(path ?? ctx.config.specsPath);
 }
 
-async function secretBox(ctx: CliContext): Promise<SecretBox> {
-  return SecretBox.fromKey(await localEncryptionKey(ctx.config.homeDir, ctx.config.encryptionKey));
+/** SYNCWRIGHT_ENCRYPTION_KEY; only the local `up` (local = true) may generate a key file. */
+async function secretBox(ctx: CliContext, local = false): Promise<SecretBox> {
+  return openSecretBox(ctx, { local });
 }
 
 function print(ctx: CliContext, value: unknown, human: () => string[]): void {
@@ -98,7 +106,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     ctx,
     stack.db,
     specs,
-    await secretBox(ctx),
+    await secretBox(ctx, true),
     stack.temporal.address,
     taskQueue,
   );
@@ -106,7 +114,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
   const webhooks = await startWebhookService({
     db: stack.db,
     specs,
-    secretBox: await secretBox(ctx),
+    secretBox: await secretBox(ctx, true),
     env: process.env,
     log: ctx.log,
     connect: reconnecting(ctx, stack.temporal.address, stack.temporal.namespace),
@@ -158,42 +166,15 @@ export async function connectionAddCommand(
     throw new UsageError(
       `unknown integration "${integration}" (known: ${[...specs.keys()].join(', ') || 'none'})`,
     );
-  const config: Record<string, unknown> = {};
-  const rawConfig = pairs(opts.config, 'config');
+  const config = configFromStrings(spec, pairs(opts.config, 'config'));
   const secrets = pairs(opts.secret, 'secret');
-  const problems: string[] = [];
-  for (const [name, field] of Object.entries(spec.connectionConfig)) {
-    const raw = rawConfig[name];
-    if (raw === undefined) {
-      if (field.required)
-        problems.push(`--config ${name}=…: required${field.description ? ` (${field.description})` : ''}`);
-      continue;
-    }
-    if (field.type === 'number') {
-      if (!Number.isFinite(Number(raw))) problems.push(`--config ${name}: expected a number, got "${raw}"`);
-      config[name] = Number(raw);
-    } else if (field.type === 'boolean') {
-      if (!['true', 'false'].includes(raw)) problems.push(`--config ${name}: expected true or false`);
-      config[name] = raw === 'true';
-    } else {
-      if (field.pattern && !new RegExp(field.pattern).test(raw))
-        problems.push(`--config ${name}: must match ${field.pattern}`);
-      config[name] = raw;
-    }
-  }
-  for (const name of Object.keys(rawConfig))
-    if (!(name in spec.connectionConfig))
-      problems.push(`--config ${name}: not a config field of ${integration}`);
-  // Webhook secrets after the first are rotation slots: usually empty.
-  const rotation = new Set(spec.webhooks?.signature.secrets.slice(1).filter((s) => typeof s === 'string'));
-  for (const name of Object.keys(spec.secrets))
-    if (!secrets[name] && !rotation.has(name))
-      problems.push(`--secret ${name}=…: required (${spec.secrets[name]})`);
-  for (const name of Object.keys(secrets))
-    if (!(name in spec.secrets)) problems.push(`--secret ${name}: not a secret of ${integration}`);
-  if (problems.length) throw new UsageError(problems.join('; '));
-  const db = await openDatabase(ctx);
-  await saveConnection(db, await secretBox(ctx), { integration, id: opts.id, config, secrets });
+  const input = { integration, id: opts.id, config, secrets };
+  // Checked before the key and the database are needed; addConnection checks again.
+  const problems = connectionProblems(spec, input);
+  if (problems.length)
+    throw new UsageError(new ConnectionConfigError(`${integration}/${opts.id}`, problems).message);
+  const box = await secretBox(ctx);
+  await addConnection(await openDatabase(ctx), box, spec, input);
   print(ctx, { integration, id: opts.id, config, secrets: Object.keys(secrets) }, () => [
     `connection ${integration}/${opts.id} saved (${Object.keys(secrets).length} secret(s), encrypted)`,
   ]);
@@ -220,7 +201,7 @@ export async function connectionRemoveCommand(
   const db = await openDatabase(ctx);
   if (!(await removeConnection(db, integration, id)))
     throw new UsageError(`no connection ${integration}/${id}`);
-  ctx.out(`connection ${integration}/${id} removed`);
+  ctx.out(`connection ${integration}/${id} removed, with its OAuth2 tokens and rate state`);
 }
 
 function syncInput(

@@ -9,9 +9,9 @@ import { createActivities } from '../../activities/index.js';
 import { defineIntegration } from '../spec/define.js';
 import { localEncryptionKey } from '../stack/local-key.js';
 import { startLocalStack } from '../stack/local-stack.js';
-import { saveConnection } from '../store/connections.js';
 import { listRecords } from '../store/records.js';
 import { SecretBox } from '../store/secret-box.js';
+import { addConnection } from '../sync/connections.js';
 import type { RunSummary, SyncWorkflowInput } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
 import { startSync, syncProgress } from '../temporal/sync-client.js';
@@ -95,8 +95,11 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
   });
   scope.add('provider simulator', () => simulator.close());
   const spec = demoSpec(simulator.url);
-  const box = SecretBox.fromKey(await localEncryptionKey(config.homeDir, config.encryptionKey));
-  await saveConnection(stack.db, box, {
+  const box = SecretBox.fromKeys(
+    await localEncryptionKey(config.homeDir, config.encryptionKey),
+    config.encryptionKeysOld,
+  );
+  await addConnection(stack.db, box, spec, {
     integration: spec.id,
     id: 'demo',
     config: {},

@@ -24,6 +24,7 @@ import {
   workerCommand,
 } from './commands.js';
 import { createContext, type CliContext } from './context.js';
+import { keysRotateCommand } from './keys.js';
 import { runDemo } from './demo.js';
 
 const program = new Command('syncwright')
@@ -164,6 +165,15 @@ connection
   .action(
     action((ctx, _s, integration: string, id: string) => connectionRemoveCommand(ctx, integration, id)),
   );
+
+program
+  .command('keys')
+  .description('encryption keys of sealed secrets')
+  .command('rotate')
+  .description(
+    're-seal every secret under SYNCWRIGHT_ENCRYPTION_KEY, opening them with it or a key in SYNCWRIGHT_ENCRYPTION_KEYS_OLD',
+  )
+  .action(action((ctx) => keysRotateCommand(ctx)));
 
 program
   .command('sync <integration> <resource>')

@@ -1,7 +1,7 @@
 /** Connections: one tenant's config and secrets for an integration. Secrets are sealed at rest. */
 import { sql } from 'kysely';
 import type { DbOrTx } from './db.js';
-import type { SecretBox } from './secret-box.js';
+import type { SealContext, SecretBox } from './secret-box.js';
 
 export interface ConnectionInfo {
   integration: string;
@@ -9,6 +9,8 @@ export interface ConnectionInfo {
   config: Record<string, unknown>;
   /** Listings never carry secret values, only whether there are any. */
   hasSecrets: boolean;
+  /** New on every save; OAuth2 tokens of an older generation are stale. */
+  generation: string;
   createdAt: Date;
 }
 
@@ -20,7 +22,11 @@ export class ConnectionNotFoundError extends Error {
   override name = 'ConnectionNotFoundError';
 }
 
-/** Adds or replaces a connection. */
+/**
+ * Adds or replaces a connection with no check against its spec (engine internals and tests). Everything
+ * a user calls saves through `addConnection` of src/sync/connections.ts, which validates first. Every
+ * save takes a new generation.
+ */
 export async function saveConnection(
   db: DbOrTx,
   box: SecretBox | undefined,
@@ -28,7 +34,9 @@ export async function saveConnection(
 ): Promise<void> {
   const hasSecrets = Object.keys(c.secrets).length > 0;
   if (hasSecrets && !box) throw new Error('secrets given but no encryption key available');
-  const sealed = hasSecrets ? box!.seal(JSON.stringify(c.secrets)) : null;
+  const sealed = hasSecrets
+    ? box!.seal(JSON.stringify(c.secrets), secretsContext(c.integration, c.id))
+    : null;
   await db
     .insertInto('connections')
     .values({
@@ -41,11 +49,19 @@ export async function saveConnection(
       oc.columns(['integration', 'id']).doUpdateSet({
         config: JSON.stringify(c.config),
         secrets_sealed: sealed,
+        generation: sql<string>`nextval('connection_generation_seq')`,
         updated_at: sql`now()`,
       }),
     )
     .execute();
 }
+
+/** The associated data of a connection's sealed secrets. */
+export const secretsContext = (integration: string, connection: string): SealContext => ({
+  what: 'connection-secrets',
+  integration,
+  connection,
+});
 
 export async function listConnections(db: DbOrTx, integration?: string): Promise<ConnectionInfo[]> {
   let q = db.selectFrom('connections').selectAll().orderBy('integration').orderBy('id');
@@ -56,6 +72,7 @@ export async function listConnections(db: DbOrTx, integration?: string): Promise
     id: r.id,
     config: r.config,
     hasSecrets: r.secrets_sealed !== null,
+    generation: String(r.generation),
     createdAt: r.created_at,
   }));
 }
@@ -82,19 +99,29 @@ export async function getConnection(
   if (row.secrets_sealed) {
     if (!box)
       throw new Error(`connection ${integration}/${id} has secrets but no encryption key is available`);
-    secrets = JSON.parse(box.open(row.secrets_sealed)) as Record<string, string>;
+    secrets = JSON.parse(box.open(row.secrets_sealed, secretsContext(integration, id))) as Record<
+      string,
+      string
+    >;
   }
   return {
     integration,
     id,
     config: row.config,
     hasSecrets: row.secrets_sealed !== null,
+    generation: String(row.generation),
     createdAt: row.created_at,
     secrets,
   };
 }
 
-export async function removeConnection(db: DbOrTx, integration: string, id: string): Promise<boolean> {
+/** Deletes the connection row and its OAuth2 tokens; run it in the transaction that removes the rest. */
+export async function deleteConnectionRows(db: DbOrTx, integration: string, id: string): Promise<boolean> {
+  await db
+    .deleteFrom('oauth_tokens')
+    .where('integration', '=', integration)
+    .where('connection', '=', id)
+    .execute();
   const r = await db
     .deleteFrom('connections')
     .where('integration', '=', integration)

@@ -74,6 +74,8 @@ export interface ConnectionsTable {
   config: Json<Record<string, unknown>>;
   /** SecretBox-sealed JSON object of secret name → value. */
   secrets_sealed: string | null;
+  /** From connection_generation_seq, new on every save: tokens of an older generation are stale. */
+  generation: Generated<string>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -84,6 +86,8 @@ export interface OAuthTokensTable {
   access_token_sealed: string;
   expires_at: Timestamp | null;
   refresh_token_sealed: string | null;
+  /** The connection generation the tokens were obtained under. */
+  generation: string;
   updated_at: Timestamp;
 }
 

@@ -20,6 +20,7 @@ import { getConnection } from '../store/connections.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { scalarText } from '../json/path.js';
+import { rateKeyOf } from './connections.js';
 
 export interface ConnectionClientDeps {
   db: Db;
@@ -78,21 +79,29 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
     return t;
   };
 
-  // One token cache per connection, shared by every request of this worker.
+  // One token cache per connection, shared by every request of this worker. A connection saved again
+  // has a newer generation: its cache is replaced, and the old one refuses to hand out its tokens.
   const tokenCaches = new Map<string, OAuth2Tokens>();
   const oauthTokens = (
     spec: IntegrationSpec,
     target: { integration: string; connection: string },
     inputs: AuthInputs,
+    generation: string,
   ): OAuth2Tokens | undefined => {
     const auth = spec.auth;
     if (auth.type !== 'oauth2-client-credentials' && auth.type !== 'oauth2-refresh-token') return undefined;
     const key = JSON.stringify([target.integration, target.connection]);
-    let t = tokenCaches.get(key);
-    if (!t) {
-      t = new OAuth2Tokens(deps.db, deps.secretBox, auth, inputs, target);
-      tokenCaches.set(key, t);
-    }
+    const cached = tokenCaches.get(key);
+    if (cached?.generation === generation) return cached;
+    const t = new OAuth2Tokens(deps.db, deps.secretBox, auth, inputs, target, {
+      generation,
+      timeoutMs: spec.retry.timeoutMs,
+    });
+    // A connection read before the latest save (an older generation) is not cached: its refresh is
+    // refused by the generation check under the lock.
+    if (cached && BigInt(generation) < BigInt(cached.generation)) return t;
+    cached?.invalidate();
+    tokenCaches.set(key, t);
     return t;
   };
 
@@ -117,8 +126,13 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       where: `connection ${integration}/${connectionId}`,
     };
     const auth: AppliedAuth = applyAuth(spec.auth, inputs);
-    const rateKey = `${integration}:${connectionId}`;
-    const tokens = oauthTokens(spec, { integration, connection: connectionId }, inputs);
+    const rateKey = rateKeyOf(integration, connectionId);
+    const tokens = oauthTokens(
+      spec,
+      { integration, connection: connectionId },
+      inputs,
+      connection.generation,
+    );
     const http = transportFor(spec);
 
     const request = async (req: ConnectionRequest): Promise<JsonResponse> => {

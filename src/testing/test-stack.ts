@@ -17,11 +17,11 @@ import { loadSpecs } from '../spec/load.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { createScratchDatabase, resolvePostgres } from '../stack/postgres.js';
 import { resolveTemporal } from '../stack/temporal.js';
-import { saveConnection } from '../store/connections.js';
 import { createDb, type Db } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { listRecords, type StoredRecord } from '../store/records.js';
 import { SecretBox } from '../store/secret-box.js';
+import { addConnection } from '../sync/connections.js';
 import type { RunSummary, SyncKind } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
 import { startSync } from '../temporal/sync-client.js';
@@ -45,6 +45,7 @@ export interface TestStack {
   readonly specs: ReadonlyMap<string, IntegrationSpec>;
   /** Base URL of the webhook receiver (POST <url><webhooks.path>/<connection>). */
   readonly webhookUrl: string;
+  /** Adds or replaces a connection, checked against its spec like `connection add` (ConnectionConfigError). */
   addConnection(
     integration: string,
     id: string,
@@ -147,7 +148,12 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
       specs,
       webhookUrl: webhooks.receiver.url,
       addConnection: (integration, id, o = {}) =>
-        saveConnection(db, box, { integration, id, config: o.config ?? {}, secrets: o.secrets ?? {} }),
+        addConnection(db, box, specOf(integration), {
+          integration,
+          id,
+          config: o.config ?? {},
+          secrets: o.secrets ?? {},
+        }),
       async sync(integration, resource, o) {
         specOf(integration);
         const handle = await startSync(

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { defineIntegration } from '../../src/spec/define.js';
+import { saveConnection } from '../../src/store/connections.js';
 import { listRecords } from '../../src/store/records.js';
 import { startOAuthServer, type OAuthServer } from '../../src/testing/oauth-server.js';
 import {
@@ -158,6 +159,7 @@ describe('OAuth2: client credentials and rotating refresh tokens', () => {
 
   it('two processes needing a fresh token at once make exactly one token request', async () => {
     const conn = uniqueId('race');
+    await saveConnection(env.db, engine.box, { integration: 'oauthy', id: conn, config: {}, secrets: {} });
     const startAt = String(Date.now() + 1500);
     const before = rt.requests();
     const child = () =>

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { applyAuth, MissingSecretError, type AuthInputs } from '../../src/http/auth/apply.js';
 import { authSchema } from '../../src/http/auth/schema.js';
 import { ProviderError } from '../../src/http/errors.js';
 import { HttpTransport } from '../../src/http/transport.js';
-import { EncryptionKeyError, SecretBox } from '../../src/store/secret-box.js';
 import { startProviderSimulator, type SimAuth } from '../../src/testing/simulator.js';
 
 const inputs: AuthInputs = {
@@ -57,39 +55,6 @@ describe('applyAuth', () => {
       () => apply({ type: 'bearer', token: { env: 'NOPE' } }),
       /environment variable NOPE is not set/,
     );
-  });
-});
-
-describe('SecretBox', () => {
-  const key = randomBytes(32).toString('base64');
-  it('round-trips and never returns the plaintext in the sealed form', () => {
-    const box = SecretBox.fromKey(key);
-    const sealed = box.seal('{"token":"hunter2"}');
-    assert.match(sealed, /^v1:/);
-    assert.doesNotMatch(sealed, /hunter2/);
-    assert.notEqual(box.seal('x'), box.seal('x'), 'random IV per seal');
-    assert.equal(box.open(sealed), '{"token":"hunter2"}');
-    assert.equal(
-      SecretBox.fromKey(Buffer.from(key, 'base64').toString('hex')).open(sealed),
-      '{"token":"hunter2"}',
-    );
-  });
-  it('detects tampering and a wrong key', () => {
-    const sealed = SecretBox.fromKey(key).seal('secret');
-    const raw = Buffer.from(sealed.slice(3), 'base64');
-    raw[raw.length - 1]! ^= 1;
-    assert.throws(() => SecretBox.fromKey(key).open(`v1:${raw.toString('base64')}`), EncryptionKeyError);
-    assert.throws(
-      () => SecretBox.fromKey(randomBytes(32).toString('base64')).open(sealed),
-      /not the key they were stored with/,
-    );
-  });
-  it('explains a missing or malformed key', () => {
-    assert.throws(
-      () => SecretBox.fromKey(undefined),
-      /SYNCWRIGHT_ENCRYPTION_KEY is not set.*openssl rand -base64 32/,
-    );
-    assert.throws(() => SecretBox.fromKey('c2hvcnQ='), /must be 32 bytes as base64 or hex \(got 5 bytes\)/);
   });
 });
 

@@ -1,0 +1,166 @@
+/**
+ * Connections as the engine sees them: saved only after a check against their integration's spec, and
+ * removed together with everything kept for them (OAuth2 tokens, rate state, leases). The one way to
+ * add a connection for the CLI, the testing kit, the demo and code that embeds Syncwright
+ * (`import { addConnection } from 'syncwright/connections'`):
+ *
+ *   const db = createDb(process.env.DATABASE_URL!);
+ *   const box = SecretBox.fromKey(process.env.SYNCWRIGHT_ENCRYPTION_KEY);
+ *   await addConnection(db, box, await loadSpec('integrations/tracker.yaml'), { integration: 'tracker',
+ *     id: 'acme', config: { project: 'acme' }, secrets: { token: process.env.TRACKER_TOKEN! } });
+ */
+import type { IntegrationSpec } from '../spec/schema.js';
+import { deleteConnectionRows, saveConnection as storeConnection } from '../store/connections.js';
+import type { Db } from '../store/db.js';
+import type { SecretBox } from '../store/secret-box.js';
+
+export { createDb } from '../store/db.js';
+export { EncryptionKeyError, SecretBox } from '../store/secret-box.js';
+export { loadSpec } from '../spec/load.js';
+export { resealSecrets, type ResealReport } from './reseal.js';
+
+export interface ConnectionInput {
+  integration: string;
+  id: string;
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+/** A connection that does not fit its spec; `problems` name each field and the rule it breaks. */
+export class ConnectionConfigError extends Error {
+  override name = 'ConnectionConfigError';
+  constructor(
+    readonly where: string,
+    readonly problems: string[],
+  ) {
+    super(`connection ${where}: ${problems.join('; ')}`);
+  }
+}
+
+/** The rate ledger's and the lease table's key of a connection. */
+export const rateKeyOf = (integration: string, connection: string) => `${integration}:${connection}`;
+
+/** Config fields that fill a `{name}` / `{config.name}` path placeholder: each is one path segment. */
+function pathFields(spec: IntegrationSpec): Set<string> {
+  const out = new Set<string>();
+  for (const r of Object.values(spec.resources))
+    for (const m of r.request.path.matchAll(/\{([^{}]+)\}/g))
+      if (!m[1]!.startsWith('parent.')) out.add(m[1]!.replace(/^config\./, ''));
+  return out;
+}
+
+/**
+ * Every way `c` breaks its spec, each naming the field and the rule: a missing required field, a value
+ * of the wrong type, a string that does not match the field's `pattern` (the whole value must match), a
+ * path field that is empty, `.` or `..`, an undeclared field, a missing or undeclared secret.
+ */
+export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): string[] {
+  const problems: string[] = [];
+  if (c.id.trim() === '') problems.push('id: required, a non-empty connection id');
+  const inPath = pathFields(spec);
+  for (const [name, field] of Object.entries(spec.connectionConfig)) {
+    const value = c.config[name];
+    const about = field.description ? ` (${field.description})` : '';
+    if (value === undefined || value === null) {
+      if (field.required) problems.push(`config.${name}: required${about}`);
+      continue;
+    }
+    if (field.type === 'number') {
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        problems.push(`config.${name}: expected a number, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (field.type === 'boolean') {
+      if (typeof value !== 'boolean')
+        problems.push(`config.${name}: expected true or false, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (typeof value !== 'string') {
+      problems.push(`config.${name}: expected a string, got ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (field.pattern !== undefined) {
+      let re: RegExp | undefined;
+      try {
+        re = new RegExp(`^(?:${field.pattern})$`, 'u');
+      } catch {
+        problems.push(
+          `config.${name}: the spec's pattern ${field.pattern} is not a valid regular expression`,
+        );
+      }
+      if (re && !re.test(value))
+        problems.push(`config.${name}: must match the pattern ${field.pattern} (the whole value)`);
+    }
+    if (inPath.has(name) && ['', '.', '..'].includes(value))
+      problems.push(
+        `config.${name}: fills a path segment, so it cannot be ${value === '' ? 'empty' : `"${value}"`}`,
+      );
+  }
+  for (const name of Object.keys(c.config))
+    if (!(name in spec.connectionConfig))
+      problems.push(
+        `config.${name}: not a config field of ${spec.id} (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+      );
+  // Webhook secrets after the first are rotation slots: usually empty.
+  const rotation = new Set(spec.webhooks?.signature.secrets.slice(1).filter((s) => typeof s === 'string'));
+  for (const [name, what] of Object.entries(spec.secrets)) {
+    const value = c.secrets[name];
+    if (value !== undefined && typeof value !== 'string') problems.push(`secrets.${name}: expected a string`);
+    else if (!value && !rotation.has(name)) problems.push(`secrets.${name}: required (${what})`);
+  }
+  for (const name of Object.keys(c.secrets))
+    if (!(name in spec.secrets))
+      problems.push(
+        `secrets.${name}: not a secret of ${spec.id} (declared: ${Object.keys(spec.secrets).join(', ') || 'none'})`,
+      );
+  return problems;
+}
+
+/** Typed config from `name=value` strings (the CLI): numbers and booleans as their spec field says. */
+export function configFromStrings(
+  spec: IntegrationSpec,
+  raw: Record<string, string>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const type = spec.connectionConfig[name]?.type;
+    if (type === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) out[name] = Number(value);
+    else if (type === 'boolean' && (value === 'true' || value === 'false')) out[name] = value === 'true';
+    else out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Adds or replaces a connection after checking it against `spec` (throws ConnectionConfigError listing
+ * every problem). Secrets are sealed with the box's current key. A replaced connection gets a new
+ * generation, so every worker drops the OAuth2 tokens of the old secrets at its next request.
+ */
+export async function addConnection(
+  db: Db,
+  box: SecretBox | undefined,
+  spec: IntegrationSpec,
+  c: ConnectionInput,
+): Promise<void> {
+  if (spec.id !== c.integration)
+    throw new ConnectionConfigError(`${c.integration}/${c.id}`, [
+      `integration: the spec given is "${spec.id}", not "${c.integration}"`,
+    ]);
+  const problems = connectionProblems(spec, c);
+  if (problems.length) throw new ConnectionConfigError(`${c.integration}/${c.id}`, problems);
+  await storeConnection(db, box, c);
+}
+
+/**
+ * Removes a connection and everything kept for it, in one transaction: its OAuth2 tokens, its rate
+ * state and ledger rows, its concurrent-request leases. Records and runs stay. False if it did not exist.
+ */
+export async function removeConnection(db: Db, integration: string, id: string): Promise<boolean> {
+  const key = rateKeyOf(integration, id);
+  return db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('rate_limits').where('connection_key', '=', key).execute();
+    await tx.deleteFrom('rate_ledger').where('connection_key', '=', key).execute();
+    await tx.deleteFrom('rate_leases').where('connection_key', '=', key).execute();
+    return deleteConnectionRows(tx, integration, id);
+  });
+}
