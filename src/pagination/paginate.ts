@@ -23,6 +23,15 @@ export interface PaginationState {
   request: PageRequest;
   /** Recent cursors/next URLs: a provider repeating one would loop forever. */
   recent: string[];
+  /** The pagination values request templates may use: {cursor}, {page}, {offset}, {limit}. */
+  vars?: PageVars;
+}
+
+export interface PageVars {
+  cursor?: string;
+  page?: number;
+  offset?: number;
+  limit?: number;
 }
 
 export interface PageResponse {
@@ -36,6 +45,8 @@ export interface PageResponse {
    * (e.g. without credential parameters); throws to refuse it.
    */
   acceptUrl?: (url: string) => string;
+  /** The page's last record as sent (for cursors taken from it). */
+  lastRecord?: unknown;
 }
 
 export type NextStep =
@@ -70,14 +81,66 @@ export function firstState(config: PaginationConfig): PaginationState {
     case 'next-url':
       break;
   }
-  return { pages: 0, records: 0, request: { query }, recent: [] };
+  return { pages: 0, records: 0, request: { query }, recent: [], vars: varsOf(config, query) };
 }
 
-/** The total number of records, when the provider tells it. */
-export function totalOf(config: PaginationConfig, body: unknown): number | null {
-  const path = 'totalPath' in config ? config.totalPath : undefined;
-  if (!path) return null;
-  const v = Number(valueAtPath(body, path));
+/** The template values of a request's own query. */
+function varsOf(config: PaginationConfig, query: Record<string, string>, cursor?: string): PageVars {
+  const vars: PageVars = {};
+  const size = 'pageSize' in config ? config.pageSize : undefined;
+  if (size !== undefined) vars.limit = size;
+  if (config.type === 'page') vars.page = Number(query[config.pageParam]);
+  if (config.type === 'offset') vars.offset = Number(query[config.offsetParam]);
+  if (cursor !== undefined) vars.cursor = cursor;
+  return vars;
+}
+
+/**
+ * The query parameters pagination adds by itself, less those a request template places (a spec that
+ * writes `{cursor}` into a body or a query value decides where the cursor goes).
+ */
+export function ownQuery(
+  config: PaginationConfig,
+  query: Record<string, string>,
+  templated: ReadonlySet<string>,
+): Record<string, string> {
+  if (templated.size === 0) return query;
+  const drop = new Set<string>();
+  const add = (name: string | undefined, v: string) => name && templated.has(v) && drop.add(name);
+  switch (config.type) {
+    case 'page':
+      add(config.pageParam, 'page');
+      add(config.sizeParam, 'limit');
+      break;
+    case 'offset':
+      add(config.offsetParam, 'offset');
+      add(config.limitParam, 'limit');
+      break;
+    case 'cursor':
+      add(config.param, 'cursor');
+      add(config.limitParam, 'limit');
+      break;
+    case 'link-header':
+      add(config.sizeParam, 'limit');
+      break;
+    default:
+      break;
+  }
+  return Object.fromEntries(Object.entries(query).filter(([k]) => !drop.has(k)));
+}
+
+/** The total number of records, when the provider tells it (a body path or a header). */
+export function totalOf(
+  config: PaginationConfig,
+  body: unknown,
+  header?: (name: string) => string | null,
+): number | null {
+  let raw: unknown;
+  if (config.totalPath) raw = valueAtPath(body, config.totalPath);
+  else if (config.totalHeader && header) raw = header(config.totalHeader);
+  else return null;
+  if (raw === null || raw === undefined || raw === '') return null;
+  const v = Number(raw);
   return Number.isFinite(v) && v >= 0 ? v : null;
 }
 
@@ -113,14 +176,26 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
 
   if (config.type === 'none') return stop('single page');
   if (response.recordCount === 0 && config.stopOnEmptyPage) return stop('empty page');
+  // What the provider says about the rest: true (more), false (the end) or undefined (it does not say).
+  let saysMore: boolean | undefined;
   if (config.hasMorePath !== undefined) {
     const more = valueAtPath(response.body, config.hasMorePath);
     if (more === false || more === 'false' || more === 0) return stop(`${config.hasMorePath} is false`);
+    if (more === true || more === 'true' || more === 1) saysMore = true;
+  }
+  if (config.donePath !== undefined) {
+    const done = valueAtPath(response.body, config.donePath);
+    if (done === true || done === 'true' || done === 1) return stop(`${config.donePath} is true`);
+    if (done === false || done === 'false' || done === 0) saysMore = true;
   }
   if (config.maxPages !== undefined && after.pages >= config.maxPages)
     return stop(`maxPages (${config.maxPages}) reached`);
-  const total = totalOf(config, response.body);
+  const total = totalOf(config, response.body, (name) => response.header(name));
   if (total !== null && after.records >= total) return stop(`all ${total} records read`);
+  if (total !== null && after.records < total) saysMore = true;
+  // A short page ends page and offset styles only when the provider does not say more remain: Stripe
+  // and others document the page size as a maximum.
+  const short = (size: number | undefined) => size !== undefined && response.recordCount < size && !saysMore;
 
   switch (config.type) {
     case 'page': {
@@ -132,51 +207,49 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
         if (Number.isFinite(pages) && current - config.startPage + 1 >= pages)
           return stop(`last of ${pages} pages`);
       }
-      if (config.pageSize !== undefined && response.recordCount < config.pageSize) return stop('short page');
+      if (short(config.pageSize)) return stop('short page');
       const next = current + 1;
+      const query = { [config.pageParam]: String(next), ...sizeQuery(config.sizeParam, config.pageSize) };
       return {
         done: false,
         label: `page ${next}`,
-        state: {
-          ...after,
-          request: {
-            query: { [config.pageParam]: String(next), ...sizeQuery(config.sizeParam, config.pageSize) },
-          },
-        },
+        state: { ...after, request: { query }, vars: varsOf(config, query) },
       };
     }
     case 'offset': {
-      if (response.recordCount < config.pageSize) return stop('short page');
+      if (short(config.pageSize)) return stop('short page');
       const offset = after.records;
+      const query = { [config.offsetParam]: String(offset), [config.limitParam]: String(config.pageSize) };
       return {
         done: false,
         label: `offset ${offset}`,
-        state: {
-          ...after,
-          request: {
-            query: { [config.offsetParam]: String(offset), [config.limitParam]: String(config.pageSize) },
-          },
-        },
+        state: { ...after, request: { query }, vars: varsOf(config, query) },
       };
     }
     case 'cursor': {
+      const where = config.cursorHeader
+        ? `header ${config.cursorHeader}`
+        : config.lastRecordPath !== undefined
+          ? `"${config.lastRecordPath}" of the last record`
+          : `"${config.cursorPath}"`;
       const raw = config.cursorHeader
         ? response.header(config.cursorHeader)
-        : valueAtPath(response.body, config.cursorPath ?? '');
+        : config.lastRecordPath !== undefined
+          ? response.recordCount === 0
+            ? undefined
+            : valueAtPath(response.lastRecord, config.lastRecordPath)
+          : valueAtPath(response.body, config.cursorPath ?? '');
       if (raw === null || raw === undefined || raw === '') return stop('no next cursor');
       if (typeof raw !== 'string' && typeof raw !== 'number') {
-        throw new PaginationError(`the cursor at "${config.cursorPath}" is not a string or number`);
+        throw new PaginationError(`the cursor at ${where} is not a string or number`);
       }
       const cursor = String(raw);
       const recent = guardRepeat(state, cursor, 'cursor');
+      const query = { [config.param]: cursor, ...sizeQuery(config.limitParam, config.pageSize) };
       return {
         done: false,
         label: `cursor ${truncated(cursor)}`,
-        state: {
-          ...after,
-          recent,
-          request: { query: { [config.param]: cursor, ...sizeQuery(config.limitParam, config.pageSize) } },
-        },
+        state: { ...after, recent, request: { query }, vars: varsOf(config, query, cursor) },
       };
     }
     case 'link-header': {

@@ -4,8 +4,13 @@ import { z } from 'zod';
 const common = {
   /** An empty page ends the sync (default true). */
   stopOnEmptyPage: z.boolean().default(true),
-  /** Dot path of a "has more" flag in the body; false ends the sync. */
+  /** Dot path of a "has more" flag in the body; false ends the sync (Stripe `has_more`). */
   hasMorePath: z.string().optional(),
+  /** Dot path of a "done" flag in the body; true ends the sync (Zendesk `end_of_stream`, Salesforce `done`). */
+  donePath: z.string().optional(),
+  /** Where the total record count is, for every style: a dot path in the body or a header (X-Total-Count). */
+  totalPath: z.string().optional(),
+  totalHeader: z.string().optional(),
   /** Hard cap on pages per run, a guard against providers that never stop. */
   maxPages: z.number().int().positive().optional(),
 };
@@ -18,8 +23,6 @@ export const paginationSchema = z.discriminatedUnion('type', [
     sizeParam: z.string().optional(),
     pageSize: z.number().int().positive().optional(),
     startPage: z.number().int().min(0).default(1),
-    /** Dot path of the total record count, to stop when reached and to estimate progress. */
-    totalPath: z.string().optional(),
     totalPagesPath: z.string().optional(),
     ...common,
   }),
@@ -28,14 +31,17 @@ export const paginationSchema = z.discriminatedUnion('type', [
     offsetParam: z.string().default('offset'),
     limitParam: z.string().default('limit'),
     pageSize: z.number().int().positive(),
-    totalPath: z.string().optional(),
     ...common,
   }),
   z.strictObject({
     type: z.literal('cursor'),
-    /** Where the next cursor is: a dot path in the body, or a response header. One of the two. */
+    /**
+     * Where the next cursor is — one of: a dot path in the body, a response header, or a field of the
+     * page's last record (Stripe's `starting_after` is the last record's `id`).
+     */
     cursorPath: z.string().optional(),
     cursorHeader: z.string().optional(),
+    lastRecordPath: z.string().optional(),
     /** Query parameter the cursor is sent in. */
     param: z.string().default('cursor'),
     limitParam: z.string().optional(),

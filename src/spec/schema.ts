@@ -8,6 +8,7 @@ import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from '../webhooks/schema.js';
+import { checkRequestTemplates } from './template-checks.js';
 
 const slug = z
   .string()
@@ -25,19 +26,41 @@ const requestSchema = z.strictObject({
   method: z.enum(['GET', 'POST']).default('GET'),
   /** Path template: {name} is a connection config field, {parent.field} a field of the parent record. */
   path: z.string().startsWith('/', 'must start with "/"'),
+  /** Query values, headers and body are request templates (src/http/request-template.ts). */
   query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   headers: z.record(z.string(), z.string()).default({}),
   body: z.unknown().optional(),
+  /**
+   * A GraphQL request: POSTed as `{ query, variables }`. The query text is sent as written; the
+   * variables are templates (`after: "{cursor}"`).
+   */
+  graphql: z
+    .strictObject({ query: z.string().min(1), variables: z.record(z.string(), z.unknown()).default({}) })
+    .optional(),
 });
 
 const incrementalSchema = z.strictObject({
   /** Field of the mapped record that grows with every change, e.g. updated_at. */
   cursorField: z.string().min(1),
-  /** Query parameter the last high-water mark is sent in. */
-  param: z.string().min(1),
+  /**
+   * Query parameter the last high-water mark is sent in. Without it, the request templates place it:
+   * `{since}`, `{window.start}`, `{window.end}` (e.g. inside a JQL or SOQL query, or a JSON body).
+   */
+  param: z.string().min(1).optional(),
   format: z.enum(['iso', 'unix', 'unix-ms']).default('iso'),
   /** Re-read this much before the high-water mark, for providers whose clocks or indexes lag. */
   lookbackSeconds: z.number().int().min(0).default(0),
+  /** Where a first run (no high-water mark yet) starts: an ISO date or time. */
+  startDate: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  /** Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. */
+  step: z
+    .union([
+      z.number().int().positive(),
+      z.string().regex(/^\d+[smhd]$/, 'expected a length such as "7d", "12h", "30m" or seconds'),
+    ])
+    .optional(),
+  /** The range ends this long before now, for providers whose latest data is still settling. */
+  lagSeconds: z.number().int().min(0).default(0),
 });
 
 const mapFunction = z.custom<(record: Record<string, unknown>) => Record<string, unknown>>(
@@ -214,15 +237,20 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
   for (const [name, resource] of Object.entries(spec.resources)) {
     const at = (...rest: (string | number)[]) => ['resources', name, ...rest];
     const p = resource.pagination;
-    if (p.type === 'cursor' && !p.cursorPath === !p.cursorHeader) {
-      ctx.addIssue({
-        code: 'custom',
-        path: at('pagination', 'cursorPath'),
-        message: p.cursorPath
-          ? 'give cursorPath or cursorHeader, not both'
-          : 'required when type is "cursor" (or give cursorHeader)',
-      });
+    if (p.type === 'cursor') {
+      const given = [p.cursorPath, p.cursorHeader, p.lastRecordPath].filter((v) => v !== undefined).length;
+      if (given !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('pagination', 'cursorPath'),
+          message:
+            given === 0
+              ? 'required when type is "cursor" (or give cursorHeader or lastRecordPath)'
+              : 'give one of cursorPath, cursorHeader or lastRecordPath',
+        });
+      }
     }
+    checkRequestTemplates(spec, name, resource, ctx);
     if (resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({

@@ -55,6 +55,8 @@ export interface ConnectionClient {
    * one encoded path segment (".", ".." and empty values are refused).
    */
   fillPath(template: string, extra?: Record<string, string>): string;
+  /** The connection's config (not its secrets), for request templates. */
+  readonly config: Readonly<Record<string, unknown>>;
   /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
   urlFor(path: string): URL;
   /** Where this connection's requests may go (baseUrl, allowedOrigins); checks provider-given URLs. */
@@ -264,7 +266,14 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       return base;
     };
 
-    return { fillPath, urlFor, request, urlPolicy, secretParams: auth.secretParams };
+    return {
+      fillPath,
+      urlFor,
+      request,
+      urlPolicy,
+      secretParams: auth.secretParams,
+      config: connection.config,
+    };
   };
 }
 

@@ -6,7 +6,23 @@
 import { ProviderError } from '../http/errors.js';
 import { UntrustedUrlError } from '../http/url-policy.js';
 import { mapRecord } from '../mapping/map-record.js';
-import { firstState, nextPage, totalOf, type PaginationState } from '../pagination/paginate.js';
+import {
+  fillBody,
+  fillRecord,
+  placeholdersIn,
+  TemplateError,
+  type TemplateValue,
+  type TemplateVars,
+} from '../http/request-template.js';
+import {
+  firstState,
+  nextPage,
+  ownQuery,
+  totalOf,
+  type NextStep,
+  type PaginationState,
+} from '../pagination/paginate.js';
+import { firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
 import type { ResourceSpec } from '../spec/schema.js';
@@ -33,17 +49,8 @@ export type SpecPageSourceDeps = ConnectionClientDeps;
 export interface Checkpoint {
   state: PaginationState;
   label: string | null;
-}
-
-function formatSince(value: string, resource: ResourceSpec): string {
-  const inc = resource.incremental!;
-  let ms = Number.isNaN(Date.parse(value))
-    ? Number(value) * (inc.format === 'unix' ? 1000 : 1)
-    : Date.parse(value);
-  ms -= inc.lookbackSeconds * 1000;
-  if (inc.format === 'unix') return String(Math.floor(ms / 1000));
-  if (inc.format === 'unix-ms') return String(ms);
-  return new Date(ms).toISOString();
+  /** The incremental window being read, when the spec slices the range (windows.ts). */
+  window?: Window | null;
 }
 
 /**
@@ -76,6 +83,57 @@ function trustedNextUrl(
   return url.toString();
 }
 
+/** A high-water mark as the incremental `param` expects it. */
+function sinceParam(iso: string, format: 'iso' | 'unix' | 'unix-ms'): string {
+  const ms = Date.parse(iso);
+  if (format === 'unix') return String(Math.floor(ms / 1000));
+  if (format === 'unix-ms') return String(ms);
+  return iso;
+}
+
+function windowLabel(w: Window): string {
+  return `window ${w.start} … ${w.end}`;
+}
+
+/** What request templates can use for this page. */
+function templateVars(
+  state: PaginationState,
+  window: Window | null,
+  since: string | null,
+  config: Readonly<Record<string, unknown>>,
+  parent: Readonly<Record<string, string>>,
+): TemplateVars {
+  const paging = state.vars ?? {};
+  return (name) => {
+    switch (name) {
+      case 'cursor':
+        return paging.cursor;
+      case 'page':
+        return paging.page;
+      case 'offset':
+        return paging.offset;
+      case 'limit':
+        return paging.limit;
+      case 'since':
+        return window ? window.start : (since ?? undefined);
+      case 'window.start':
+        return window?.start;
+      case 'window.end':
+        return window?.end;
+    }
+    if (name.startsWith('config.')) {
+      const v = config[name.slice('config.'.length)];
+      return v === undefined || v === null
+        ? undefined
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : (v as TemplateValue);
+    }
+    if (name.startsWith('parent.')) return parent[name.slice('parent.'.length)];
+    return undefined;
+  };
+}
+
 export function createSpecPageSources(
   deps: SpecPageSourceDeps,
   openClient: OpenConnectionClient = createConnectionClients(deps),
@@ -94,24 +152,56 @@ export function createSpecPageSources(
     const base = client.urlFor(client.fillPath(resource.request.path, parentValues));
     const pagination = resource.pagination;
     const rules = [...resource.responseRules, ...spec.responseRules];
+    const request = resource.request;
+    const bodyTemplate = request.graphql
+      ? { query: request.graphql.query, variables: request.graphql.variables }
+      : request.body;
+    const method = request.graphql ? 'POST' : request.method;
+    // Names the templates place themselves: pagination does not add its own parameter for these.
+    const templated = new Set(
+      [request.query, request.headers, bodyTemplate].flatMap((t) => placeholdersIn(t).map((p) => p.name)),
+    );
+    const inc = resource.incremental;
+    const windowed =
+      inc !== undefined && (usesWindows(inc) || templated.has('window.start') || templated.has('window.end'));
 
     return {
       async readPage(req: PageRequest): Promise<Page> {
-        const state = req.checkpoint ? (req.checkpoint as Checkpoint).state : firstState(pagination);
+        const previous = req.checkpoint as Checkpoint | null;
+        const state = previous ? previous.state : firstState(pagination);
+        // The range this run reads. The first page fixes it (in the checkpoint), so retries and
+        // resumed runs read the same window the committed pages came from.
+        const since = inc ? sinceOf(inc, req.since) : null;
+        const window: Window | null =
+          previous && previous.window !== undefined
+            ? previous.window
+            : windowed && inc
+              ? firstWindow(inc, since, Date.now())
+              : null;
+        const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
         const url = new URL('url' in state.request ? state.request.url : base.toString());
         if (!('url' in state.request)) {
-          const query: Record<string, string> = {};
-          for (const [k, v] of Object.entries(resource.request.query)) query[k] = String(v);
-          if (resource.incremental && req.since)
-            query[resource.incremental.param] = formatSince(req.since, resource);
-          Object.assign(query, state.request.query);
+          const query = fillRecord(request.query, vars, 'query');
+          const from = window ? window.start : since;
+          if (inc?.param && from !== null) query[inc.param] = sinceParam(from, inc.format);
+          Object.assign(query, ownQuery(pagination, state.request.query, templated));
           for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+        }
+        let headers: Record<string, string>;
+        let body: unknown;
+        try {
+          headers = fillRecord(request.headers, vars, 'header');
+          body = bodyTemplate === undefined ? undefined : fillBody(bodyTemplate, vars);
+        } catch (error) {
+          if (error instanceof TemplateError)
+            throw new SpecError(spec.id, [`resources.${run.resource}.request: ${error.message}`]);
+          throw error;
         }
         const response = await client.request({
           url,
-          method: resource.request.method,
-          headers: resource.request.headers,
-          body: resource.request.body,
+          method,
+          headers,
+          body,
           cost: resource.requestCost,
           resource: run.resource,
           signal: req.signal,
@@ -120,15 +210,12 @@ export function createSpecPageSources(
         });
         if (response.ignored) {
           // A response rule said this answer holds nothing (e.g. a child's 404): an empty last page.
-          return {
-            records: [],
-            quarantined: [],
-            fetched: 0,
-            checkpoint: { state: { ...state, pages: state.pages + 1 }, label: null } satisfies Checkpoint,
-            done: true,
-            total: null,
-            highWater: null,
+          const ended = {
+            done: true as const,
+            reason: 'ignored',
+            state: { ...state, pages: state.pages + 1 },
           };
+          return finish(ended, window, [], [], 0, null, null);
         }
         const raws = valueAtPath(response.body, resource.recordsPath);
         if (!Array.isArray(raws)) {
@@ -139,7 +226,7 @@ export function createSpecPageSources(
               integration: run.integration,
               connection: run.connection,
               resource: run.resource,
-              method: resource.request.method,
+              method,
               path: url.pathname,
             },
           );
@@ -167,18 +254,45 @@ export function createSpecPageSources(
           recordCount: raws.length,
           requestUrl: url.toString(),
           acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
+          lastRecord: raws.at(-1),
         });
-        const label = step.done ? null : step.label;
-        return {
-          records,
-          quarantined,
-          fetched: raws.length,
-          checkpoint: { state: step.state, label } satisfies Checkpoint,
-          done: step.done,
-          total: totalOf(pagination, response.body),
-          highWater,
-        };
+        const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
+        return finish(step, window, records, quarantined, raws.length, total, highWater);
       },
     };
+
+    /** The page's result; a window whose pages ended moves on to the next window, if there is one. */
+    function finish(
+      step: NextStep,
+      window: Window | null,
+      records: KeyedRecord[],
+      quarantined: QuarantinedRecord[],
+      fetched: number,
+      total: number | null,
+      highWater: string | null,
+    ): Page {
+      const page = { records, quarantined, fetched, total, highWater };
+      if (!step.done) {
+        const label = window ? `${windowLabel(window)}, ${step.label}` : step.label;
+        return {
+          ...page,
+          done: false,
+          checkpoint: { state: step.state, label, window } satisfies Checkpoint,
+        };
+      }
+      const next = window && inc ? nextWindow(inc, window) : null;
+      if (!next)
+        return {
+          ...page,
+          done: true,
+          checkpoint: { state: step.state, label: null, window } satisfies Checkpoint,
+        };
+      const fresh = { ...firstState(pagination), pages: step.state.pages, records: step.state.records };
+      return {
+        ...page,
+        done: false,
+        checkpoint: { state: fresh, label: windowLabel(next), window: next } satisfies Checkpoint,
+      };
+    }
   };
 }

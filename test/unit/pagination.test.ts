@@ -41,7 +41,9 @@ describe('page pagination', () => {
     assert.equal(s1.pages, 1);
   });
   it('stops on a short page, when the total is reached, on empty pages and at maxPages', () => {
-    assert.equal(stopped(nextPage(c, firstState(c), res({ total: 5 }, 1))), 'short page');
+    assert.equal(stopped(nextPage(c, firstState(c), res({}, 1))), 'short page');
+    // A short page is not the end while the provider's total says more remain (Stripe's limit is a maximum).
+    cont(nextPage(c, firstState(c), res({ total: 5 }, 1)));
     const s2 = { ...firstState(c), records: 4, request: { query: { page: '3' } } };
     assert.equal(stopped(nextPage(c, s2, res({ total: 5 }, 1))), 'all 5 records read');
     assert.equal(stopped(nextPage(c, firstState(c), res({}, 0))), 'empty page');

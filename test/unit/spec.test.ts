@@ -114,7 +114,7 @@ describe('spec schema', () => {
     assert.deepEqual(list.sort(), [
       'auth.token: secret "nope" is not declared in secrets (declared: token)',
       'resources.issues.incremental.cursorField: "updated_at" is not a mapped field',
-      'resources.issues.pagination.cursorPath: required when type is "cursor" (or give cursorHeader)',
+      'resources.issues.pagination.cursorPath: required when type is "cursor" (or give cursorHeader or lastRecordPath)',
       'resources.issues.parent.resource: no resource "repos" (resources: issues)',
       'resources.issues.request.path: {owner} is not a connectionConfig field (declared: none)',
       'resources.issues.request.path: {parent.repo} needs parent.params.repo',

@@ -1,0 +1,71 @@
+/**
+ * Incremental windows: the range a run reads, from the high-water mark (less lookback) or the spec's
+ * startDate, up to now minus a lag, optionally sliced into steps that each commit their own checkpoint.
+ * Pure: the caller passes now. Bounds are ISO UTC strings so they checkpoint as they are shown.
+ */
+
+export interface Window {
+  start: string;
+  end: string;
+  /** The upper bound of the whole run, fixed when its first window was made (a resumed run keeps it). */
+  until: string;
+}
+
+export interface WindowConfig {
+  format: 'iso' | 'unix' | 'unix-ms';
+  lookbackSeconds: number;
+  startDate?: string | undefined;
+  step?: number | string | undefined;
+  lagSeconds: number;
+}
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export function stepMs(step: number | string): number {
+  if (typeof step === 'number') return step * 1000;
+  const unit = step.slice(-1) as keyof typeof UNIT_MS;
+  return Number(step.slice(0, -1)) * UNIT_MS[unit];
+}
+
+/** A high-water mark as milliseconds: ISO text, or a number in the incremental `format`'s unit. */
+export function cursorMs(value: string, format: WindowConfig['format']): number {
+  const parsed = Date.parse(value);
+  if (!Number.isNaN(parsed) && !/^\d+(\.\d+)?$/.test(value.trim())) return parsed;
+  const n = Number(value);
+  return format === 'unix' ? n * 1000 : format === 'unix-ms' ? n : n > 1e11 ? n : n * 1000;
+}
+
+/** Where a run starts reading: the high-water mark less lookback, else startDate, else nothing. */
+export function sinceOf(config: WindowConfig, highWater: string | null): string | null {
+  if (highWater !== null)
+    return new Date(cursorMs(highWater, config.format) - config.lookbackSeconds * 1000).toISOString();
+  return config.startDate ? new Date(Date.parse(config.startDate)).toISOString() : null;
+}
+
+/** Whether the spec asks for windows (a start date, steps or a lag), rather than an open-ended since. */
+export function usesWindows(config: WindowConfig): boolean {
+  return config.step !== undefined || config.startDate !== undefined || config.lagSeconds > 0;
+}
+
+function windowFrom(startMs: number, untilMs: number, step: WindowConfig['step']): Window {
+  const endMs = step === undefined ? untilMs : Math.min(startMs + stepMs(step), untilMs);
+  return {
+    start: new Date(startMs).toISOString(),
+    end: new Date(Math.max(endMs, startMs)).toISOString(),
+    until: new Date(untilMs).toISOString(),
+  };
+}
+
+/** The run's first window, or null when there is no start (a first full run without startDate). */
+export function firstWindow(config: WindowConfig, since: string | null, nowMs: number): Window | null {
+  if (since === null) return null;
+  return windowFrom(Date.parse(since), nowMs - config.lagSeconds * 1000, config.step);
+}
+
+/** The window after `w`, or null when `w` reached the run's upper bound. */
+export function nextWindow(config: WindowConfig, w: Window): Window | null {
+  const endMs = Date.parse(w.end);
+  const untilMs = Date.parse(w.until);
+  if (endMs >= untilMs) return null;
+  return windowFrom(endMs, untilMs, config.step);
+}
