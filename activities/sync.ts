@@ -2,7 +2,6 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../src/store/db.js';
 import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
-import { pruneLedger } from '../src/ratelimit/ledger.js';
 import { SpecError } from '../src/spec/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import { scalarText, valueAtPath } from '../src/sync/records-at-path.js';
@@ -19,7 +18,23 @@ import type {
 } from '../src/sync/types.js';
 import { toFailure } from './failures.js';
 
-const LEDGER_RETENTION_MS = 24 * 3600 * 1000;
+/** Heartbeat interval when the activity has no heartbeat timeout (local tests), and its floor otherwise. */
+const MIN_BEAT_MS = 1000;
+
+/**
+ * Runs `work` and heartbeats `details` every third of the activity's heartbeat timeout until it settles.
+ * The SDK throttles heartbeats, so beating more often than the server needs costs nothing extra.
+ */
+export async function whileBeating<T>(ctx: Context, details: unknown, work: () => Promise<T>): Promise<T> {
+  const timeoutMs = ctx.info.heartbeatTimeoutMs;
+  const everyMs = Math.max(MIN_BEAT_MS / 4, timeoutMs ? timeoutMs / 3 : MIN_BEAT_MS);
+  const timer = setInterval(() => ctx.heartbeat(details), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 export interface SyncActivityDeps {
   db: Db;
@@ -153,15 +168,21 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       try {
         const source = await openPageSource(run);
         for (let i = 0; i < input.maxPages && !run.done && run.status === 'running'; i++) {
-          ctx.heartbeat({ pages: run.pages, cursor: cursorLabelOf(run.checkpoint) });
+          const beat = { pages: run.pages, cursor: cursorLabelOf(run.checkpoint) };
+          ctx.heartbeat(beat);
           const fetchedAt = await databaseNow(db);
-          const page = await source.readPage({
-            checkpoint: run.checkpoint,
-            pagesSoFar: run.pages,
-            since: run.since,
-            signal: ctx.cancellationSignal,
-            onWait: (waitMs, reason) => ctx.heartbeat({ pages: run.pages, waitingMs: waitMs, reason }),
-          });
+          const current = run;
+          // A request may take up to the spec's timeout, which may be longer than the heartbeat timeout:
+          // beat while it is in flight, so a slow provider is not mistaken for a dead worker.
+          const page = await whileBeating(ctx, beat, () =>
+            source.readPage({
+              checkpoint: current.checkpoint,
+              pagesSoFar: current.pages,
+              since: current.since,
+              signal: ctx.cancellationSignal,
+              onWait: (waitMs, reason) => ctx.heartbeat({ pages: current.pages, waitingMs: waitMs, reason }),
+            }),
+          );
           await commitPage(
             db,
             {
@@ -201,8 +222,6 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       /** Coordinating runs: the sums of their child runs. */
       totals?: RunCounts;
     }) {
-      // The append-only rate ledger is for operators and benchmarks: a day of it is enough.
-      await pruneLedger(db, LEDGER_RETENTION_MS);
       const run = await finishRun(db, {
         runId: input.runId,
         status: input.status,

@@ -253,7 +253,8 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         .where('connection', '=', run.connection)
         .where('resource', '=', run.resource)
         .where('deleted_at', 'is', null)
-        .where('parent_key', 'is not distinct from', run.parent_key)
+        // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
+        .where('parent_key', run.parent_key === null ? 'is' : '=', run.parent_key)
         // Missing from a listing proves a deletion only for records written before the listing began:
         // one a webhook created or changed meanwhile may simply not have been listed yet.
         // Compared in the database, at its microsecond precision (a JS Date keeps milliseconds).
