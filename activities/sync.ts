@@ -6,28 +6,28 @@ import { SpecError } from '../src/spec/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import { scalarText, valueAtPath } from '../src/sync/records-at-path.js';
 import { lookupResource } from '../src/sync/spec-page-source.js';
-import type {
-  ParentBatch,
-  ParentRef,
-  RunCounts,
-  RunStatus,
-  RunSummary,
-  StartRunInput,
-  SyncPagesInput,
-  SyncTarget,
+import {
+  noCounts,
+  type ParentBatch,
+  type ParentRef,
+  type RunCounts,
+  type RunStatus,
+  type RunSummary,
+  type StartRunInput,
+  type SyncPagesInput,
+  type SyncTarget,
 } from '../src/sync/types.js';
 import { toFailure } from './failures.js';
 
-/** Heartbeat interval when the activity has no heartbeat timeout (local tests), and its floor otherwise. */
-const MIN_BEAT_MS = 1000;
-
 /**
- * Runs `work` and heartbeats `details` every third of the activity's heartbeat timeout until it settles.
- * The SDK throttles heartbeats, so beating more often than the server needs costs nothing extra.
+ * Runs `work` and heartbeats `details` every third of the activity's heartbeat timeout until it settles,
+ * so a request slower than that timeout (but within the spec's request timeout) is not taken for a dead
+ * worker. The SDK throttles heartbeats to what the server needs, so the timer costs little.
  */
 export async function whileBeating<T>(ctx: Context, details: unknown, work: () => Promise<T>): Promise<T> {
   const timeoutMs = ctx.info.heartbeatTimeoutMs;
-  const everyMs = Math.max(MIN_BEAT_MS / 4, timeoutMs ? timeoutMs / 3 : MIN_BEAT_MS);
+  // Without a heartbeat timeout nothing watches the beats; one a second keeps the details fresh.
+  const everyMs = timeoutMs ? Math.max(100, timeoutMs / 3) : 1000;
   const timer = setInterval(() => ctx.heartbeat(details), everyMs);
   try {
     return await work();
@@ -221,7 +221,21 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       error?: string;
       /** Coordinating runs: the sums of their child runs. */
       totals?: RunCounts;
-    }) {
+    }): Promise<RunSummary> {
+      // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
+      // workflow fails with the error that stopped it, not with a missing row retried eight times.
+      if (!(await getRun(db, input.runId))) {
+        return {
+          runId: input.runId,
+          status: input.status,
+          ...noCounts(),
+          total: null,
+          cursor: null,
+          done: false,
+          error: input.error ?? null,
+          childOf: null,
+        };
+      }
       const run = await finishRun(db, {
         runId: input.runId,
         status: input.status,

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { RunCounts, RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
+import { noCounts, type RunCounts, type RunSummary, type SyncWorkflowInput } from '../src/sync/types.js';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, type SyncProgress } from './definitions.js';
 import { progressOf, progressDetails } from './progress.js';
 
@@ -103,15 +103,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   /** A child resource: one child workflow per parent record, a bounded number at a time. */
   const coordinate = async (childOf: string): Promise<RunSummary> => {
     let after = input.carry?.parentAfter ?? null;
-    const sums: RunCounts = totals ?? {
-      pages: 0,
-      fetched: 0,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      deleted: 0,
-      quarantined: 0,
-    };
+    const sums: RunCounts = totals ?? noCounts();
     totals = sums;
     const show = (cursor: string | null): RunSummary => ({
       runId,

@@ -75,6 +75,11 @@ export interface RunCounts {
   quarantined: number;
 }
 
+/** Counts of a run that has done nothing yet. */
+export function noCounts(): RunCounts {
+  return { pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
+}
+
 export interface RunSummary extends RunCounts {
   runId: string;
   status: RunStatus;
