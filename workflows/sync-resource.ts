@@ -39,9 +39,10 @@ const DEFAULT_RETRY = { maxAttempts: 8, initialIntervalMs: 1000, maxIntervalMs: 
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
 
 /**
- * Whether Temporal asks this execution to continue as new. `workflowInfo()` is read afresh: the object it
- * returns is replaced at every activation, so a copy taken at start never sees the server's suggestion.
- * Histories recorded before this read (which ignored the suggestion) replay unchanged through the patch.
+ * Whether Temporal asks this page-syncing execution to continue as new. `workflowInfo()` is read afresh:
+ * the object it returns is replaced at every activation, so a copy taken at start never sees the server's
+ * suggestion. Histories recorded when the page loop read such a copy (and so ignored the suggestion)
+ * replay unchanged through the patch.
  */
 function continueAsNewSuggested(): boolean {
   return workflowInfo().continueAsNewSuggested && patched('continue-as-new-when-suggested');
@@ -120,7 +121,8 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
     for (;;) {
       await waitWhilePaused();
       if (cancelReason !== undefined) return await finish('cancelled', cancelReason);
-      if (continueAsNewSuggested()) {
+      // Coordinating runs always read the live info (so their histories need no patch).
+      if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         return await continueAsNew<typeof syncResource>({
           ...input,

@@ -28,7 +28,11 @@ export interface SyncWorkflowInput extends SyncTarget {
   /** Pages after which the workflow continues as new even if Temporal does not suggest it yet. */
   pagesPerExecution?: number;
   retry?: RetrySettings;
-  /** How soon a worker that died mid-page is noticed and the page retried elsewhere (default 30 s). */
+  /**
+   * How soon a worker that died mid-page is noticed and the page retried elsewhere (default 10 s). The
+   * activity heartbeats every third of it, also while a request is in flight, so it may be shorter than
+   * the spec's request timeout.
+   */
   heartbeatTimeoutMs?: number;
   /** Child resources: the parent record this run syncs the children of (set by the coordinating run). */
   parent?: ParentRef;
