@@ -18,7 +18,7 @@ import { saveConnection } from '../../src/store/connections.js';
 import { createDb, poolOf } from '../../src/store/db.js';
 import { pruneLedger, pruneLedgerQuery } from '../../src/ratelimit/ledger.js';
 import { listRecords } from '../../src/store/records.js';
-import { listRuns } from '../../src/store/runs.js';
+import { deletionSweep, listRuns } from '../../src/store/runs.js';
 import { startSync } from '../../src/temporal/sync-client.js';
 import { LEDGER_RETENTION_MS, startWorker, workerPoolSize } from '../../src/temporal/worker.js';
 import {
@@ -348,15 +348,24 @@ describe('database: the worker pool and the indexes of the sweep and the pruning
     assert.ok(pruned >= 7_999 && pruned <= 8_020, `pruned ${pruned}`);
   });
 
-  it('sweeps the live records of one parent through records_live_parent_idx', async () => {
-    const p =
-      await plan(`update records set deleted_at = now() where integration = 'forge' and connection = 'c'
-      and resource = 'issues' and deleted_at is null and parent_key = 'beta'`);
-    assert.match(p, /records_live_parent_idx/, p);
-    const top =
-      await plan(`update records set deleted_at = now() where integration = 'forge' and connection = 'c'
-      and resource = 'repos' and deleted_at is null and parent_key is null`);
-    assert.match(top, /records_live_parent_idx/, top);
+  it('sweeps the live records of one parent (or of a whole resource) through records_live_parent_idx', async () => {
+    for (const parentKey of ['beta', null]) {
+      const q = deletionSweep(env.db, {
+        runId: 'r',
+        integration: 'forge',
+        connection: 'c',
+        resource: 'issues',
+        parentKey,
+      }).compile();
+      const p = await plan(q.sql, q.parameters);
+      assert.match(p, /Index Scan using records_live_parent_idx/, p);
+      // The parent is part of the index condition, not a filter over every parent's records.
+      assert.match(
+        p,
+        parentKey === null ? /Index Cond: .*parent_key IS NULL/ : /Index Cond: .*parent_key = /,
+        p,
+      );
+    }
   });
 
   it('a worker with maintenance prunes ledger rows older than a day, and keeps newer ones', async () => {
