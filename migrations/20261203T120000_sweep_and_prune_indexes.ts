@@ -2,6 +2,9 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
+  // Building an index over a large records table may outlast the pool's statement timeout; the migrator
+  // runs this in a transaction, which the setting ends with.
+  await sql`set local statement_timeout = 0`.execute(db);
   // The deletion sweep of a completed full run reads the live records of one parent (child resources)
   // or of the whole resource: without this it scans every record of the resource, all parents together.
   await sql`create index records_live_parent_idx on records (integration, connection, resource, parent_key)
