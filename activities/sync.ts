@@ -2,24 +2,23 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../src/store/db.js';
 import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
-import { pruneLedger } from '../src/ratelimit/ledger.js';
 import { SpecError } from '../src/spec/errors.js';
 import type { IntegrationSpec } from '../src/spec/schema.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
-import type {
-  ParentBatch,
-  ParentRef,
-  RunCounts,
-  RunStatus,
-  RunSummary,
-  StartRunInput,
-  SyncPagesInput,
-  SyncTarget,
+import {
+  noCounts,
+  type ParentBatch,
+  type ParentRef,
+  type RunCounts,
+  type RunStatus,
+  type RunSummary,
+  type StartRunInput,
+  type SyncPagesInput,
+  type SyncTarget,
 } from '../src/sync/types.js';
 import { toFailure } from './failures.js';
-
-const LEDGER_RETENTION_MS = 24 * 3600 * 1000;
+import { whileBeating } from './heartbeat.js';
 
 export interface SyncActivityDeps {
   db: Db;
@@ -153,15 +152,21 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       try {
         const source = await openPageSource(run);
         for (let i = 0; i < input.maxPages && !run.done && run.status === 'running'; i++) {
-          ctx.heartbeat({ pages: run.pages, cursor: cursorLabelOf(run.checkpoint) });
+          const beat = { pages: run.pages, cursor: cursorLabelOf(run.checkpoint) };
+          ctx.heartbeat(beat);
           const fetchedAt = await databaseNow(db);
-          const page = await source.readPage({
-            checkpoint: run.checkpoint,
-            pagesSoFar: run.pages,
-            since: run.since,
-            signal: ctx.cancellationSignal,
-            onWait: (waitMs, reason) => ctx.heartbeat({ pages: run.pages, waitingMs: waitMs, reason }),
-          });
+          const current = run;
+          // A request may take up to the spec's timeout, which may be longer than the heartbeat timeout:
+          // beat while it is in flight, so a slow provider is not mistaken for a dead worker.
+          const page = await whileBeating(ctx, beat, () =>
+            source.readPage({
+              checkpoint: current.checkpoint,
+              pagesSoFar: current.pages,
+              since: current.since,
+              signal: ctx.cancellationSignal,
+              onWait: (waitMs, reason) => ctx.heartbeat({ pages: current.pages, waitingMs: waitMs, reason }),
+            }),
+          );
           await commitPage(
             db,
             {
@@ -200,9 +205,21 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       error?: string;
       /** Coordinating runs: the sums of their child runs. */
       totals?: RunCounts;
-    }) {
-      // The append-only rate ledger is for operators and benchmarks: a day of it is enough.
-      await pruneLedger(db, LEDGER_RETENTION_MS);
+    }): Promise<RunSummary> {
+      // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
+      // workflow fails with the error that stopped it, not with a missing row retried eight times.
+      if (!(await getRun(db, input.runId))) {
+        return {
+          runId: input.runId,
+          status: input.status,
+          ...noCounts(),
+          total: null,
+          cursor: null,
+          done: false,
+          error: input.error ?? null,
+          childOf: null,
+        };
+      }
       const run = await finishRun(db, {
         runId: input.runId,
         status: input.status,

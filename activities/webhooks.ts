@@ -17,6 +17,7 @@ import {
   type PendingRow,
 } from '../src/webhooks/apply.js';
 import { toFailure } from './failures.js';
+import { whileBeating } from './heartbeat.js';
 
 export interface WebhookActivityDeps {
   db: Db;
@@ -56,15 +57,19 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
     // Taken before the request: what a sync fetched after it is newer than this answer (apply.ts).
     const fetchedAt = await databaseNow(db);
     try {
-      const response = await api.request({
-        url,
-        method: 'GET',
-        cost: resource.requestCost,
-        resource: target.resource,
-        signal: Context.current().cancellationSignal,
-        onWait: (ms, reason) => Context.current().heartbeat({ waitingMs: ms, reason }),
-        rules: [...resource.responseRules, ...spec.responseRules],
-      });
+      const ctx = Context.current();
+      // Beats while the request is in flight: it may take longer than the heartbeat timeout.
+      const response = await whileBeating(ctx, { refetching: target.entityKey }, () =>
+        api.request({
+          url,
+          method: 'GET',
+          cost: resource.requestCost,
+          resource: target.resource,
+          signal: ctx.cancellationSignal,
+          onWait: (ms, reason) => ctx.heartbeat({ waitingMs: ms, reason }),
+          rules: [...resource.responseRules, ...spec.responseRules],
+        }),
+      );
       if (response.ignored)
         return { kind: 'fail', reason: 'a response rule said to ignore the refetched answer' };
       return changeFromPayload(resource, valueAtPath(response.body, action.recordPath), fetchedAt);

@@ -91,7 +91,10 @@ async function main(): Promise<number> {
     }
     // Timing-sensitive files (rate limits, kills, restarts) run one at a time after the rest, so a busy
     // machine does not bunch their requests up.
-    const timed = [...integration.filter((f) => /(rate-|crash-|restart-)/.test(path.basename(f))), ...e2e];
+    const timed = [
+      ...integration.filter((f) => /(rate-|crash-|restart-|durability)/.test(path.basename(f))),
+      ...e2e,
+    ];
     const parallel = [...unit, ...integration.filter((f) => !timed.includes(f))];
     const first = parallel.length
       ? await runNodeTests(parallel, env, Math.max(2, Math.min(4, os.availableParallelism())))

@@ -1,3 +1,4 @@
 // The worker bundles this file: every workflow is exported from here.
 export { syncResource } from './sync-resource.js';
 export { webhookEntity } from './webhook-entity.js';
+export { scheduledSync } from './scheduled-sync.js';

@@ -3,19 +3,22 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
   ChildWorkflowFailure,
   condition,
   ContinueAsNew,
   continueAsNew,
   executeChild,
   isCancellation,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { RunCounts, RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
+import { noCounts, type RunCounts, type RunSummary, type SyncWorkflowInput } from '../src/sync/types.js';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, type SyncProgress } from './definitions.js';
 import { progressOf, progressDetails } from './progress.js';
 
@@ -32,12 +35,27 @@ const NON_RETRYABLE = [
 
 const DEFAULT_RETRY = { maxAttempts: 8, initialIntervalMs: 1000, maxIntervalMs: 60_000 };
 
+/** Default heartbeat timeout of the page activity; it heartbeats every third of it, even mid-request. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/**
+ * Whether Temporal asks this page-syncing execution to continue as new. `workflowInfo()` is read afresh:
+ * the object it returns is replaced at every activation, so a copy taken at start never sees the server's
+ * suggestion. Histories recorded when the page loop read such a copy (and so ignored the suggestion)
+ * replay unchanged through the patch.
+ */
+function continueAsNewSuggested(): boolean {
+  return workflowInfo().continueAsNewSuggested && patched('continue-as-new-when-suggested');
+}
+
 function activities(input: SyncWorkflowInput) {
   const retry = input.retry ?? DEFAULT_RETRY;
   return proxyActivities<Activities>({
     startToCloseTimeout: '15 minutes',
     // A worker that dies mid-page is noticed within this and the page is retried elsewhere.
-    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
+    // The activity heartbeats every third of this while a request is in flight (activities/sync.ts), so it
+    // is independent of the spec's request timeout.
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     retry: {
       initialInterval: retry.initialIntervalMs,
       maximumInterval: retry.maxIntervalMs,
@@ -86,15 +104,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   /** A child resource: one child workflow per parent record, a bounded number at a time. */
   const coordinate = async (childOf: string): Promise<RunSummary> => {
     let after = input.carry?.parentAfter ?? null;
-    const sums: RunCounts = totals ?? {
-      pages: 0,
-      fetched: 0,
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      deleted: 0,
-      quarantined: 0,
-    };
+    const sums: RunCounts = totals ?? noCounts();
     totals = sums;
     const show = (cursor: string | null): RunSummary => ({
       runId,
@@ -111,6 +121,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
     for (;;) {
       await waitWhilePaused();
       if (cancelReason !== undefined) return await finish('cancelled', cancelReason);
+      // Coordinating runs always read the live info (so their histories need no patch).
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         return await continueAsNew<typeof syncResource>({
@@ -130,12 +141,15 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
           },
         ],
       );
-      await inParallel(batch.parents, input.childConcurrency ?? 4, async (parent) => {
+      await childrenOf(batch.parents, input.childConcurrency ?? 4, async (parent) => {
         const r = await executeChild(syncResource, {
           workflowId: `${info.workflowId}:${parent.key}`,
           args: [{ ...input, parent, carry: undefined }],
           typedSearchAttributes: info.typedSearchAttributes,
           staticSummary: `${input.kind} sync of ${input.resource} for ${childOf} ${parent.key}`,
+          // A child that is stopped closes its own run row (as cancelled); a terminated one could not.
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         });
         for (const k of Object.keys(sums) as (keyof RunCounts)[]) sums[k] += r[k];
         summary = show(`parent ${parent.key}`);
@@ -169,7 +183,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         report();
         return summary;
       }
-      if (info.continueAsNewSuggested || pagesThisExecution >= perExecution) {
+      if (continueAsNewSuggested() || pagesThisExecution >= perExecution) {
         await condition(allHandlersFinished);
         return await continueAsNew<typeof syncResource>({ ...input, carry: { runId, startedAtMs, paused } });
       }
@@ -200,17 +214,32 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight (deterministic: workflow promises only). */
-async function inParallel<T>(
+/**
+ * Runs `fn` over `items` with at most `limit` in flight (deterministic: workflow promises only). When one
+ * fails, no further item starts, the others in flight are cancelled and awaited (so each child run closes
+ * its row as cancelled), and then the first failure is thrown.
+ */
+async function childrenOf<T>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
+  const scope = new CancellationScope();
   const lane = async () => {
-    while (next < items.length) await fn(items[next++]!);
+    while (next < items.length && !failure) {
+      try {
+        await scope.run(() => fn(items[next++]!));
+      } catch (error) {
+        if (failure) continue;
+        failure = { error };
+        scope.cancel();
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.error;
 }
 
 function failureMessage(error: unknown): string {

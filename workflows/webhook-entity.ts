@@ -23,7 +23,9 @@ export interface WebhookEntityInput extends EntityTarget {
 // Must match FAILURE_TYPE in src/http/errors.ts (a workflow cannot import that module's Node deps).
 const NON_RETRYABLE = ['AuthError', 'ClientError', 'DecodeError', 'SpecError', 'ConfigurationError'];
 
-const timeouts = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds' } as const;
+// The activity beats every third of the heartbeat timeout, also during a refetch, so the heartbeat timeout
+// need not exceed the spec's request timeout (30 s by default).
+const timeouts = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds' } as const;
 const { applyWebhookEvents, failWebhookEvents } = proxyActivities<Activities>({
   ...timeouts,
   retry: {

@@ -27,7 +27,7 @@ import {
   syncHandle,
   syncProgress,
 } from '../temporal/sync-client.js';
-import { startWorker } from '../temporal/worker.js';
+import { startWorker, workerPoolSize } from '../temporal/worker.js';
 import { connectClient } from '../temporal/client.js';
 import type { Client } from '@temporalio/client';
 import { startWebhookService } from '../webhooks/service.js';
@@ -81,12 +81,13 @@ function runWorker(
     namespace: ctx.config.temporal.namespace,
     taskQueue,
     activities: createActivities({ db, specs, secretBox: box, env: process.env, log: ctx.log }),
+    maintenance: { db, onError: (error) => ctx.log.warn({ err: error }, 'rate ledger pruning failed') },
   });
 }
 
 export async function workerCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
   const specs = await specsFor(ctx, opts.specs);
-  const db = await openDatabase(ctx);
+  const db = await openDatabase(ctx, workerPoolSize());
   const { taskQueue, address } = await openTemporal(ctx);
   const worker = await runWorker(ctx, db, specs, await secretBox(ctx), address, taskQueue);
   ctx.scope.add('worker', () => worker.shutdown());

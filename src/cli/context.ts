@@ -37,7 +37,7 @@ export function createContext(opts: { verbose?: boolean; json?: boolean }): CliC
 }
 
 /** Syncwright's database: DATABASE_URL, or the embedded one of a running `syncwright up`. */
-export async function openDatabase(ctx: CliContext): Promise<Db> {
+export async function openDatabase(ctx: CliContext, poolSize = 4): Promise<Db> {
   const url = ctx.config.postgres.url ?? (await readStackFile(ctx.config.homeDir))?.databaseUrl;
   if (!url) {
     throw new UsageError(
@@ -45,7 +45,10 @@ export async function openDatabase(ctx: CliContext): Promise<Db> {
     );
   }
   await checkConnection(url, ctx.config.postgres.url ? 'DATABASE_URL' : 'the database of `syncwright up`');
-  const db = createDb(url, { max: 4 });
+  const db = createDb(url, {
+    max: poolSize,
+    onError: (message, error) => ctx.log.warn({ err: error }, message),
+  });
   ctx.scope.add('database', () => db.destroy());
   return db;
 }

@@ -357,11 +357,19 @@ export async function blockConnection(
   );
 }
 
-/** Deletes ledger entries older than `olderThanMs` (database time). */
-export async function pruneLedger(db: DbOrTx, olderThanMs: number): Promise<number> {
-  const r = await db
+/**
+ * The statement that deletes ledger entries older than `olderThanMs` (database time). The cutoff uses
+ * `now()`, which is stable within the statement, so rate_ledger_at_brin can serve it; `clock_timestamp()`
+ * is volatile and would make Postgres read the whole ledger.
+ */
+export function pruneLedgerQuery(db: DbOrTx, olderThanMs: number) {
+  return db
     .deleteFrom('rate_ledger')
-    .where('at', '<', sql<Date>`clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`)
-    .executeTakeFirst();
+    .where('at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`);
+}
+
+/** Deletes ledger entries older than `olderThanMs`; returns how many. */
+export async function pruneLedger(db: DbOrTx, olderThanMs: number): Promise<number> {
+  const r = await pruneLedgerQuery(db, olderThanMs).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

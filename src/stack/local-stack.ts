@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createDb, type Db } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
+import { workerPoolSize } from '../temporal/worker.js';
 import { resolvePostgres, type ResolvedPostgres } from './postgres.js';
 import { resolveTemporal, type ResolvedTemporal, type TemporalStackOptions } from './temporal.js';
 
@@ -25,7 +26,8 @@ export async function startLocalStack(
   let temporal: ResolvedTemporal | undefined;
   let db: Db | undefined;
   try {
-    db = createDb(postgres.url);
+    // Sized for the worker `up` runs on it.
+    db = createDb(postgres.url, { max: workerPoolSize() });
     const applied = await migrateToLatest(db);
     if (applied.length) log.info({ migrations: applied.map((m) => m.migrationName) }, 'applied migrations');
     temporal = await resolveTemporal(config, log, options);

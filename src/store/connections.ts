@@ -1,7 +1,7 @@
 /** Connections: one tenant's config and secrets for an integration. Secrets are sealed at rest. */
 import { sql } from 'kysely';
 import type { DbOrTx } from './db.js';
-import type { SealContext, SecretBox } from './secret-box.js';
+import { EncryptionKeyError, type SealContext, type SecretBox } from './secret-box.js';
 
 export interface ConnectionInfo {
   integration: string;
@@ -98,7 +98,9 @@ export async function getConnection(
   let secrets: Record<string, string> = {};
   if (row.secrets_sealed) {
     if (!box)
-      throw new Error(`connection ${integration}/${id} has secrets but no encryption key is available`);
+      throw new EncryptionKeyError(
+        `connection ${integration}/${id} has secrets but no encryption key is available: set SYNCWRIGHT_ENCRYPTION_KEY`,
+      );
     secrets = JSON.parse(box.open(row.secrets_sealed, secretsContext(integration, id))) as Record<
       string,
       string

@@ -230,6 +230,49 @@ export interface FinishRun {
 }
 
 /**
+ * The deletion sweep of a completed full run: marks the live records of its scope (its parent's, for a
+ * child run) that it did not see, and that nothing wrote since it started, as deleted. Served by
+ * records_live_parent_idx.
+ */
+export function deletionSweep(
+  db: DbOrTx,
+  scope: {
+    runId: string;
+    integration: string;
+    connection: string;
+    resource: string;
+    parentKey: string | null;
+  },
+) {
+  return (
+    db
+      .updateTable('records')
+      .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
+      .where('integration', '=', scope.integration)
+      .where('connection', '=', scope.connection)
+      .where('resource', '=', scope.resource)
+      .where('deleted_at', 'is', null)
+      // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
+      .where('parent_key', scope.parentKey === null ? 'is' : '=', scope.parentKey)
+      // Missing from a listing proves a deletion only for records written before the listing began:
+      // one a webhook created or changed meanwhile may simply not have been listed yet.
+      // Compared in the database, at its microsecond precision (a JS Date keeps milliseconds).
+      .where('updated_at', '<', sql<Date>`(select started_at from sync_runs where id = ${scope.runId})`)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('sync_run_seen')
+              .select(sql`1`.as('one'))
+              .where('sync_run_seen.run_id', '=', scope.runId)
+              .whereRef('sync_run_seen.record_key', '=', 'records.record_key'),
+          ),
+        ),
+      )
+  );
+}
+
+/**
  * Ends a run once (later calls return the stored outcome). A completed full run marks records it did
  * not see, and that nothing wrote since it started, as deleted; any completed run advances the
  * resource's high-water mark.
@@ -246,30 +289,13 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
     if (run.status !== 'running') return toRun(run);
     let deleted = 0;
     if (finish.status === 'completed' && run.kind === 'full') {
-      const result = await tx
-        .updateTable('records')
-        .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
-        .where('integration', '=', run.integration)
-        .where('connection', '=', run.connection)
-        .where('resource', '=', run.resource)
-        .where('deleted_at', 'is', null)
-        .where('parent_key', 'is not distinct from', run.parent_key)
-        // Missing from a listing proves a deletion only for records written before the listing began:
-        // one a webhook created or changed meanwhile may simply not have been listed yet.
-        // Compared in the database, at its microsecond precision (a JS Date keeps milliseconds).
-        .where('updated_at', '<', sql<Date>`(select started_at from sync_runs where id = ${finish.runId})`)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('sync_run_seen')
-                .select(sql`1`.as('one'))
-                .where('sync_run_seen.run_id', '=', finish.runId)
-                .whereRef('sync_run_seen.record_key', '=', 'records.record_key'),
-            ),
-          ),
-        )
-        .executeTakeFirst();
+      const result = await deletionSweep(tx, {
+        runId: finish.runId,
+        integration: run.integration,
+        connection: run.connection,
+        resource: run.resource,
+        parentKey: run.parent_key,
+      }).executeTakeFirst();
       deleted = Number(result.numUpdatedRows);
     }
     // Any completed run (full or incremental) read everything up to its high-water mark.

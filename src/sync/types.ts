@@ -28,7 +28,11 @@ export interface SyncWorkflowInput extends SyncTarget {
   /** Pages after which the workflow continues as new even if Temporal does not suggest it yet. */
   pagesPerExecution?: number;
   retry?: RetrySettings;
-  /** How soon a worker that died mid-page is noticed and the page retried elsewhere (default 30 s). */
+  /**
+   * How soon a worker that died mid-page is noticed and the page retried elsewhere (default 10 s). The
+   * activity heartbeats every third of it, also while a request is in flight, so it may be shorter than
+   * the spec's request timeout.
+   */
   heartbeatTimeoutMs?: number;
   /** Child resources: the parent record this run syncs the children of (set by the coordinating run). */
   parent?: ParentRef;
@@ -73,6 +77,11 @@ export interface RunCounts {
   unchanged: number;
   deleted: number;
   quarantined: number;
+}
+
+/** Counts of a run that has done nothing yet. */
+export function noCounts(): RunCounts {
+  return { pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
 }
 
 export interface RunSummary extends RunCounts {

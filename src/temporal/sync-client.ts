@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import { syncWorkflowId, type SyncWorkflowInput } from '../sync/types.js';
 import type { syncResource } from '../../workflows/sync-resource.js';
+import type { scheduledSync } from '../../workflows/scheduled-sync.js';
 import {
   cancelSignal,
   pauseSignal,
@@ -96,7 +97,12 @@ export function scheduleId(
   return `${syncWorkflowId(input)}:${input.kind}`;
 }
 
-/** A Temporal Schedule that starts this sync on an interval or cron; a run still going when the next is due is skipped. */
+/**
+ * A Temporal Schedule that starts this sync on an interval or cron; a run still going when the next is due
+ * is skipped. Its action is the `scheduledSync` workflow, which starts the sync under the same workflow id
+ * as `startSync` (a schedule would append its action time to any id it starts itself): a scheduled and a
+ * manual run of one resource never run at once — whichever comes second is skipped or refused.
+ */
 export async function createSyncSchedule(
   client: Client,
   input: SyncWorkflowInput,
@@ -113,9 +119,11 @@ export async function createSyncSchedule(
       : { cronExpressions: [spec.cron!] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'syncResource',
-      workflowId: syncWorkflowId(input),
+      workflowType: 'scheduledSync',
+      workflowId: `${id}:scheduled`,
       ...syncStartOptions(input, options.taskQueue),
+      args: [{ ...input, syncWorkflowId: syncWorkflowId(input) }] as Parameters<typeof scheduledSync>,
+      staticSummary: `schedule ${id}: starts ${syncWorkflowId(input)} unless a run of it is going`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
     state: { paused: spec.paused ?? false, ...(spec.note ? { note: spec.note } : {}) },

@@ -6,6 +6,24 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
+import { pruneLedger } from '../ratelimit/ledger.js';
+import type { Db } from '../store/db.js';
+
+/** Activities one worker runs at once unless told otherwise. */
+export const DEFAULT_ACTIVITY_CONCURRENCY = 16;
+
+/**
+ * Connections a worker's pool needs: an activity holds at most one at a time (a page commit is one
+ * transaction; the rate ledger's statements run between them), plus one for ledger pruning and one
+ * spare. A smaller pool makes activities queue for a connection; a larger one idles.
+ */
+export function workerPoolSize(activityConcurrency = DEFAULT_ACTIVITY_CONCURRENCY): number {
+  return activityConcurrency + 2;
+}
+
+/** The append-only rate ledger is for operators and benchmarks: a day of it is enough. */
+export const LEDGER_RETENTION_MS = 24 * 3600 * 1000;
+const LEDGER_PRUNE_EVERY_MS = 3600 * 1000;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -29,7 +47,13 @@ export interface WorkerOptions {
   taskQueue: string;
   activities: Activities;
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Default DEFAULT_ACTIVITY_CONCURRENCY; size the activities' pool with workerPoolSize() of it. */
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * When given, the worker prunes rate-ledger rows older than LEDGER_RETENTION_MS at start and hourly
+   * (off the sync path; rate_ledger_at_brin makes the age scan cheap).
+   */
+  maintenance?: { db: Db; onError?: (error: unknown) => void };
 }
 
 export interface RunningWorker {
@@ -50,11 +74,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    ...(options.maxConcurrentActivityTaskExecutions
-      ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
-      : {}),
+    maxConcurrentActivityTaskExecutions:
+      options.maxConcurrentActivityTaskExecutions ?? DEFAULT_ACTIVITY_CONCURRENCY,
   });
-  const done = worker.run().finally(() => connection.close());
+  const stopPruning = options.maintenance ? pruneLedgerPeriodically(options.maintenance) : () => undefined;
+  const done = worker
+    .run()
+    .finally(stopPruning)
+    .finally(() => connection.close());
   return {
     worker,
     done,
@@ -63,4 +90,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await done;
     },
   };
+}
+
+function pruneLedgerPeriodically({ db, onError }: NonNullable<WorkerOptions['maintenance']>): () => void {
+  const prune = () => void pruneLedger(db, LEDGER_RETENTION_MS).catch((error: unknown) => onError?.(error));
+  prune();
+  const timer = setInterval(prune, LEDGER_PRUNE_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -55,7 +55,10 @@ export interface RequestLogEntry {
   at: number;
   method: string;
   path: string;
+  /** 0 when no answer was sent (an injected reset or hang). */
   status: number;
+  /** The injected fault this request got, if any. */
+  fault?: SimFault['kind'];
 }
 
 export interface ProviderSimulator {
@@ -175,6 +178,7 @@ export async function startProviderSimulator(options: SimulatorOptions): Promise
     const faultIndex = faults.findIndex((f) => f.path === undefined || f.path === path);
     if (faultIndex >= 0) {
       const [{ fault }] = faults.splice(faultIndex, 1) as [{ fault: SimFault }];
+      entry.fault = fault.kind;
       switch (fault.kind) {
         case 'server-error':
           return sendJson(res, fault.status ?? 503, { error: 'injected server error' });

@@ -25,7 +25,7 @@ import { addConnection } from '../sync/connections.js';
 import type { RunSummary, SyncKind } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
 import { startSync } from '../temporal/sync-client.js';
-import { startWorker } from '../temporal/worker.js';
+import { startWorker, workerPoolSize } from '../temporal/worker.js';
 import { countEvents, listEvents, type EventSummary } from '../webhooks/inbox.js';
 import { webhookPath } from '../webhooks/receiver.js';
 import { startWebhookService } from '../webhooks/service.js';
@@ -104,7 +104,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     const suffix = randomBytes(4).toString('hex');
     const database = await createScratchDatabase(adminUrl, `syncwright_test_${process.pid}_${suffix}`);
     cleanups.push(() => database.drop());
-    const db = createDb(database.url);
+    const db = createDb(database.url, { max: workerPoolSize() });
     cleanups.push(() => db.destroy());
     await migrateToLatest(db);
 

@@ -12,6 +12,8 @@ export async function startOwnDevServer(options: {
   port: number;
   uiPort?: number;
   persistent?: boolean;
+  /** `--dynamic-config-value` entries, e.g. a small history limit so Temporal suggests continue-as-new. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }): Promise<RunningDevServer> {
   const config = loadConfig();
   return startDevServer({
@@ -26,6 +28,7 @@ export async function startOwnDevServer(options: {
     ...(options.persistent ? { dbFile: path.join(options.dir, 'temporal.sqlite') } : {}),
     logFile: path.join(options.dir, 'temporal.log'),
     searchAttributes: SEARCH_ATTRIBUTES,
+    ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
     cacheDir: config.cacheDir,
   });
 }

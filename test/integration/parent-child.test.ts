@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defineIntegration } from '../../src/spec/define.js';
 import { listRecords } from '../../src/store/records.js';
 import { listRuns } from '../../src/store/runs.js';
 import {
@@ -9,6 +8,7 @@ import {
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
+import { forgeSpec } from '../helpers/forge-spec.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 
 const REPOS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
@@ -26,25 +26,7 @@ describe('parent/child resources: issues of each repo, as child workflows', () =
     // Issue ids repeat across repos, as issue numbers do on GitHub.
     for (const repo of REPOS) resources[`repos/${repo}/issues`] = generateRecords(120);
     sim = await startProviderSimulator({ resources });
-    const spec = defineIntegration({
-      id: 'forge',
-      baseUrl: sim.url,
-      resources: {
-        repos: {
-          request: { path: '/repos' },
-          recordsPath: 'data',
-          primaryKey: 'name',
-          pagination: { type: 'page', sizeParam: 'per_page', pageSize: 100 },
-        },
-        issues: {
-          request: { path: '/repos/{parent.repo}/issues' },
-          recordsPath: 'data',
-          primaryKey: 'id',
-          parent: { resource: 'repos', params: { repo: 'name' } },
-          pagination: { type: 'page', sizeParam: 'per_page', pageSize: 100, totalPath: 'total' },
-        },
-      },
-    });
+    const spec = forgeSpec(sim.url);
     engine = await startEngine(env, [spec]);
   });
 

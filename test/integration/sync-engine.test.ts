@@ -120,9 +120,26 @@ describe('sync engine: durable paginated syncs on the real stack', () => {
       ],
       '/by_cursor',
     );
+    const from = sim.log.length;
     const result = await (await engine.run(engine.input('tracker', conn, 'by_cursor'))).result();
     assert.equal(result.status, 'completed');
     assert.deepEqual([result.fetched, result.inserted], [250, 250]);
+    // Every fault was served, in turn, to the first page's request, and each was retried: five faulted
+    // requests, then the three pages answered once each.
+    const served = sim.log.slice(from).filter((e) => e.path === '/by_cursor');
+    assert.deepEqual(
+      served.map((e) => [e.fault ?? 'none', e.status]),
+      [
+        ['server-error', 503],
+        ['server-error', 500],
+        ['reset', 0],
+        ['hang', 0],
+        ['rate-limited', 429],
+        ['none', 200],
+        ['none', 200],
+        ['none', 200],
+      ],
+    );
     assert.equal(
       (await listRecords(env.db, { integration: 'tracker', connection: conn, resource: 'by_cursor' })).length,
       250,

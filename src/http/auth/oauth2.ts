@@ -17,7 +17,7 @@
 import * as oauth from 'oauth4webapi';
 import { sql } from 'kysely';
 import type { Db } from '../../store/db.js';
-import type { SealContext, SecretBox } from '../../store/secret-box.js';
+import { EncryptionKeyError, type SealContext, type SecretBox } from '../../store/secret-box.js';
 import { ProviderError } from '../errors.js';
 import { resolveSecret, type AuthInputs } from './apply.js';
 import type { AuthConfig } from './schema.js';
@@ -109,7 +109,8 @@ export class OAuth2Tokens {
   }
 
   private sealer(): SecretBox {
-    if (!this.box) throw new Error('OAuth2 tokens are stored encrypted: set SYNCWRIGHT_ENCRYPTION_KEY');
+    if (!this.box)
+      throw new EncryptionKeyError('OAuth2 tokens are stored encrypted: set SYNCWRIGHT_ENCRYPTION_KEY');
     return this.box;
   }
 
