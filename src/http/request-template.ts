@@ -159,14 +159,36 @@ export function fillString(template: string, vars: TemplateVars, place: Place): 
   return out;
 }
 
-/** A JSON body with every string filled; fields whose whole value has no value are left out. */
+/**
+ * A JSON body with every string filled; fields whose whole value has no value are left out. A key
+ * written with a trailing `?` (`"filter?": {...}`) is left out as a whole when any placeholder inside it
+ * has no value (Notion's filter on a first run without a high-water mark), and sent without the `?`.
+ */
 export function fillBody(template: unknown, vars: TemplateVars): unknown {
-  if (typeof template === 'string') return fillString(template, vars, 'body');
-  if (Array.isArray(template)) return template.map((v) => fillBody(v, vars)).filter((v) => v !== undefined);
+  return fillTracked(template, vars, { missing: false });
+}
+
+function fillTracked(template: unknown, vars: TemplateVars, seen: { missing: boolean }): unknown {
+  if (typeof template === 'string') {
+    const tracking: TemplateVars = (name) => {
+      const v = vars(name);
+      if (v === undefined) seen.missing = true;
+      return v;
+    };
+    return fillString(template, tracking, 'body');
+  }
+  if (Array.isArray(template))
+    return template.map((v) => fillTracked(v, vars, seen)).filter((v) => v !== undefined);
   if (template && typeof template === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(template)) {
-      const filled = fillBody(v, vars);
+      if (k.endsWith('?')) {
+        const inner = { missing: false };
+        const filled = fillTracked(v, vars, inner);
+        if (!inner.missing && filled !== undefined) out[k.slice(0, -1)] = filled;
+        continue;
+      }
+      const filled = fillTracked(v, vars, seen);
       if (filled !== undefined) out[k] = filled;
     }
     return out;

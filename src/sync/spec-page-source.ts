@@ -287,7 +287,8 @@ export function createSpecPageSources(
           done: true,
           checkpoint: { state: step.state, label: null, window } satisfies Checkpoint,
         };
-      const fresh = { ...firstState(pagination), pages: step.state.pages, records: step.state.records };
+      // Each window pages from its own start: offsets, totals and maxPages count within the window.
+      const fresh = firstState(pagination);
       return {
         ...page,
         done: false,
