@@ -4,7 +4,8 @@
  */
 import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
-import type { FieldsConfig, RecordSchemaConfig } from './schema.js';
+import { scalarText } from '../json/path.js';
+import type { FieldsConfig, RecordCondition, RecordSchemaConfig } from './schema.js';
 
 export interface MappingConfig {
   fields?: FieldsConfig | undefined;
@@ -12,6 +13,46 @@ export interface MappingConfig {
   map?: ((record: Record<string, unknown>) => Record<string, unknown>) | undefined;
   schema?: RecordSchemaConfig | undefined;
   primaryKey: string | string[];
+  /** Nested objects whose fields move to the top before mapping. */
+  flatten?: string | string[] | undefined;
+}
+
+const regexCache = new Map<string, RegExp>();
+
+function holds(c: RecordCondition, raw: unknown): boolean {
+  const v = valueAtPath(raw, c.path);
+  let ok: boolean;
+  if (c.exists !== undefined) ok = (v !== undefined && v !== null) === c.exists;
+  else if (c.equals !== undefined)
+    ok = v === c.equals || (v !== undefined && v !== null && scalarText(v) === String(c.equals));
+  else if (c.in !== undefined)
+    ok = c.in.some((x) => v === x || (v !== undefined && v !== null && scalarText(v) === String(x)));
+  else {
+    let re = regexCache.get(c.matches!);
+    if (!re) regexCache.set(c.matches!, (re = new RegExp(c.matches!)));
+    ok = v !== undefined && v !== null && re.test(scalarText(v));
+  }
+  return c.not ? !ok : ok;
+}
+
+/** Whether a record passes the resource's filter (every condition holds); no filter keeps everything. */
+export function keepRecord(filter: readonly RecordCondition[] | undefined, raw: unknown): boolean {
+  return !filter || filter.every((c) => holds(c, raw));
+}
+
+/** The record with the fields of the named nested objects moved to its top level. */
+export function flattenRecord(
+  raw: Record<string, unknown>,
+  paths: string | string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  for (const path of Array.isArray(paths) ? paths : [paths]) {
+    const nested = valueAtPath(raw, path);
+    if (nested === null || typeof nested !== 'object' || Array.isArray(nested)) continue;
+    if (!path.includes('.')) delete out[path];
+    for (const [k, v] of Object.entries(nested)) if (!(k in raw)) out[k] = v;
+  }
+  return out;
 }
 
 export type Mapped =
@@ -122,11 +163,10 @@ export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
       reason: `expected an object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`,
     };
   }
-  const { record: fielded, problems } = mapFields(
-    config.fields,
-    config.passthrough,
-    raw as Record<string, unknown>,
-  );
+  const source = config.flatten
+    ? flattenRecord(raw as Record<string, unknown>, config.flatten)
+    : (raw as Record<string, unknown>);
+  const { record: fielded, problems } = mapFields(config.fields, config.passthrough, source);
   let record = fielded;
   if (config.map) {
     try {

@@ -42,3 +42,45 @@ export const recordSchemaSchema = z.record(
   }),
 );
 export type RecordSchemaConfig = z.infer<typeof recordSchemaSchema>;
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * One condition of a record filter, on the record as the provider sent it. Exactly one test: `equals`,
+ * `in`, `matches` (a regular expression on the value as text) or `exists`; `not: true` inverts it.
+ */
+export const recordConditionSchema = z
+  .strictObject({
+    path: z.string().min(1),
+    equals: scalar.optional(),
+    in: z.array(scalar).min(1).optional(),
+    matches: z
+      .string()
+      .refine(
+        (v) => {
+          try {
+            new RegExp(v);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'expected a valid regular expression' },
+      )
+      .optional(),
+    exists: z.boolean().optional(),
+    not: z.boolean().default(false),
+  })
+  .refine((c) => [c.equals, c.in, c.matches, c.exists].filter((t) => t !== undefined).length === 1, {
+    message: 'give exactly one of equals, in, matches or exists',
+  });
+export type RecordCondition = z.infer<typeof recordConditionSchema>;
+
+/** Records are kept when every condition holds; the others are skipped (not stored, not quarantined). */
+export const recordFilterSchema = z.array(recordConditionSchema).min(1);
+
+/**
+ * Nested objects whose fields move to the top of the record before mapping (HubSpot's `properties`):
+ * a dot path or a list of them. A top-level field of the same name wins.
+ */
+export const flattenSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);

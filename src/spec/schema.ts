@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { authSchema } from '../http/auth/schema.js';
 import { responseRuleSchema } from '../http/response-rules.js';
-import { fieldsSchema, recordSchemaSchema } from '../mapping/schema.js';
+import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from '../webhooks/schema.js';
 import { checkRequestTemplates } from './template-checks.js';
@@ -81,6 +81,10 @@ export const resourceSchema = z.strictObject({
   passthrough: z.boolean().optional(),
   /** TypeScript specs: a last mapping step in code. */
   map: mapFunction.optional(),
+  /** Keep only records for which every condition holds (on the record as sent); others are skipped. */
+  filter: recordFilterSchema.optional(),
+  /** Move the fields of nested objects to the top before mapping, e.g. HubSpot's `properties`. */
+  flatten: flattenSchema.optional(),
   schema: recordSchemaSchema.optional(),
   pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
   incremental: incrementalSchema.optional(),

@@ -5,7 +5,7 @@
  */
 import { ProviderError } from '../http/errors.js';
 import { UntrustedUrlError } from '../http/url-policy.js';
-import { mapRecord } from '../mapping/map-record.js';
+import { keepRecord, mapRecord } from '../mapping/map-record.js';
 import {
   fillBody,
   fillRecord,
@@ -235,6 +235,7 @@ export function createSpecPageSources(
         const quarantined: QuarantinedRecord[] = [];
         let highWater: string | null = null;
         for (const raw of raws) {
+          if (!keepRecord(resource.filter, raw)) continue;
           const mapped = mapRecord(resource, raw);
           if (!mapped.ok) {
             quarantined.push({ key: mapped.key, raw, reason: mapped.reason });

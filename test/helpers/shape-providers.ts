@@ -144,13 +144,42 @@ export async function startShapeServer(items: Item[]): Promise<ShapeServer> {
           startAt,
           maxResults: max,
           total: all.length,
-          issues: all
-            .slice(startAt, startAt + max)
-            .map((i) => ({
-              id: i.id,
-              key: i.id.toUpperCase(),
-              fields: { summary: i.title, updated: new Date(i.updated).toISOString() },
-            })),
+          issues: all.slice(startAt, startAt + max).map((i) => ({
+            id: i.id,
+            key: i.id.toUpperCase(),
+            fields: { summary: i.title, updated: new Date(i.updated).toISOString() },
+          })),
+        });
+      }
+      // HubSpot: POST /crm/v3/objects/contacts/search { filterGroups?, limit, after }; fields under
+      // `properties`, every 10th contact archived, paging.next.after until the last page.
+      if (req.method === 'POST' && u.pathname === '/crm/v3/objects/contacts/search') {
+        const b = body as {
+          limit?: number;
+          after?: string;
+          filterGroups?: { filters: { propertyName: string; operator: string; value: string }[] }[];
+        };
+        const gte = b.filterGroups?.[0]?.filters.find(
+          (f) => f.propertyName === 'lastmodifieddate' && f.operator === 'GTE',
+        );
+        const all = sorted().filter((i) => !gte || i.updated >= Number(gte.value));
+        const from = Number(b.after ?? 0);
+        const page = all.slice(from, from + (b.limit ?? 10));
+        const end = from + page.length;
+        return send(200, {
+          total: all.length,
+          results: page.map((i) => ({
+            id: i.id,
+            properties: {
+              firstname: i.title,
+              lastmodifieddate: new Date(i.updated).toISOString(),
+              hs_object_id: i.id,
+            },
+            createdAt: '2025-01-01T00:00:00Z',
+            updatedAt: new Date(i.updated).toISOString(),
+            archived: Number(i.id.slice(1)) % 10 === 0,
+          })),
+          ...(end < all.length ? { paging: { next: { after: String(end) } } } : {}),
         });
       }
       send(404, { message: 'not found' });

@@ -100,6 +100,28 @@ resources:
     pagination: { type: cursor, lastRecordPath: id, param: starting_after, limitParam: limit, pageSize: 100, hasMorePath: has_more }
     incremental: { cursorField: created, format: unix }
 `,
+  hubspot: `
+id: hubspot
+baseUrl: ${base}
+secrets: { token: private app token }
+auth: { type: bearer, token: token }
+resources:
+  contacts:
+    request:
+      method: POST
+      path: /crm/v3/objects/contacts/search
+      body:
+        limit: '{limit}'
+        after: '{cursor}'
+        'filterGroups?':
+          - filters: [{ propertyName: lastmodifieddate, operator: GTE, value: '{since|unix-ms}' }]
+    recordsPath: results
+    primaryKey: id
+    filter: [{ path: archived, equals: false }]
+    flatten: properties
+    pagination: { type: cursor, cursorPath: paging.next.after, pageSize: 100, totalPath: total }
+    incremental: { cursorField: lastmodifieddate }
+`,
   jira: `
 id: jira
 baseUrl: ${base}/rest/api/3
@@ -220,6 +242,35 @@ describe('the spec language on real providers (YAML only)', () => {
     await fullThenIncremental('stripe', 'customers', { key: 'sk_test' }, {}, (r) =>
       new URL(r.url, 'http://x').searchParams.has('created[gte]'),
     );
+  });
+
+  it('HubSpot: search body with an optional filter group, paging.next.after, archived skipped, properties flattened', async () => {
+    const conn = uniqueId('h');
+    await engine.addConnection('hubspot', conn, { token: 'pat' });
+    const full = await (await engine.run(engine.input('hubspot', conn, 'contacts'))).result();
+    assert.equal(full.status, 'completed');
+    const live = allIds().filter((id) => Number(id.slice(1)) % 10 !== 0);
+    assert.equal(full.inserted, live.length, 'archived contacts are skipped, not stored or quarantined');
+    assert.equal(full.quarantined, 0);
+    assert.deepEqual(await keys('hubspot', conn, 'contacts'), live);
+    const one = (
+      await listRecords(env.db, { integration: 'hubspot', connection: conn, resource: 'contacts' })
+    )[0]!;
+    assert.deepEqual(Object.keys(one.data as object).sort(), [
+      'archived',
+      'createdAt',
+      'firstname',
+      'hs_object_id',
+      'id',
+      'lastmodifieddate',
+      'updatedAt',
+    ]);
+    server.touch(['i0003', 'i0011']);
+    const seen = server.requests.length;
+    const inc = await (await engine.run(engine.input('hubspot', conn, 'contacts', 'incremental'))).result();
+    assert.equal(inc.updated, 2);
+    const sent = server.requests.slice(seen);
+    assert.ok(sent.every((r) => Array.isArray((r.body as { filterGroups?: unknown }).filterGroups)));
   });
 
   it('Jira: startAt/total with maxResults capped at 50, JQL windows of 30 days from a start date', async () => {

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { coerce } from '../../src/mapping/coerce.js';
-import { mapFields, mapRecord, primaryKeyOf, validateRecord } from '../../src/mapping/map-record.js';
-import { fieldsSchema, recordSchemaSchema } from '../../src/mapping/schema.js';
+import {
+  keepRecord,
+  mapFields,
+  mapRecord,
+  primaryKeyOf,
+  validateRecord,
+} from '../../src/mapping/map-record.js';
+import { fieldsSchema, recordFilterSchema, recordSchemaSchema } from '../../src/mapping/schema.js';
 
 describe('coerce', () => {
   it('numbers and integers', () => {
@@ -129,5 +135,35 @@ describe('primaryKeyOf, validateRecord, mapRecord', () => {
       },
     };
     assert.deepEqual(mapRecord(throwing, { id: 1 }), { ok: false, key: '1', reason: 'map(): boom' });
+  });
+});
+
+describe('record filters and flattening', () => {
+  it('keeps a record only when every condition holds; not inverts; numbers compare with their text', () => {
+    const f = recordFilterSchema.parse([
+      { path: 'archived', equals: false },
+      { path: 'type', in: ['user', 'bot'] },
+      { path: 'email', matches: '@example\\.com$', not: true },
+      { path: 'deleted_at', exists: false },
+    ]);
+    assert.equal(keepRecord(f, { archived: false, type: 'user', email: 'a@b.c' }), true);
+    assert.equal(keepRecord(f, { archived: true, type: 'user' }), false);
+    assert.equal(keepRecord(f, { archived: false, type: 'admin' }), false);
+    assert.equal(keepRecord(f, { archived: false, type: 'bot', email: 'x@example.com' }), false);
+    assert.equal(keepRecord(f, { archived: false, type: 'bot', deleted_at: '2026-01-01' }), false);
+    assert.equal(keepRecord(recordFilterSchema.parse([{ path: 'n', equals: 0 }]), { n: '0' }), true);
+    assert.throws(
+      () => recordFilterSchema.parse([{ path: 'a' }]),
+      /exactly one of equals, in, matches or exists/,
+    );
+  });
+
+  it('flattens nested objects before mapping; the top level wins on a clash', () => {
+    const m = mapRecord(
+      { primaryKey: 'id', flatten: 'properties' },
+      { id: '1', properties: { firstname: 'Ada', id: 'nested' }, archived: false },
+    );
+    assert.ok(m.ok);
+    assert.deepEqual(m.ok && m.record, { id: '1', firstname: 'Ada', archived: false });
   });
 });
