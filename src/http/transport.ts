@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fetch, { AbortError, type Response } from 'node-fetch';
 import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
+import { decodeBody, DecodeError, type DecoderConfig } from './decoders.js';
 import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
 import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
@@ -43,6 +44,8 @@ export interface JsonRequest {
   credentialHeaders?: readonly string[];
   /** What answers mean beyond their status (response-rules.ts); the first match decides. */
   rules?: readonly ResponseRule[];
+  /** How a successful answer is decoded (decoders.ts); JSON without one. */
+  decoder?: DecoderConfig;
 }
 
 export interface JsonResponse {
@@ -59,6 +62,7 @@ export interface JsonResponse {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_REDIRECTS = 5;
+const JSON_DECODER: DecoderConfig = { format: 'json', compression: 'none', delimiter: ',' };
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Path and query of a URL with the values of secret query parameters replaced. */
@@ -208,9 +212,9 @@ export class HttpTransport {
       if (error instanceof ProviderError) throw error;
       throw this.transportError(error, context, timeout, req.signal);
     }
-    let text: string;
+    let raw: Buffer;
     try {
-      text = await response.text();
+      raw = Buffer.from(await response.arrayBuffer());
     } catch (error) {
       if (error instanceof Error && error.name === 'FetchError' && /over limit/.test(error.message)) {
         throw new ProviderError('decode', `response larger than ${this.maxBytes} bytes`, context, {
@@ -219,6 +223,7 @@ export class HttpTransport {
       }
       throw this.transportError(error, context, timeout, req.signal);
     }
+    const text = raw.toString('utf8');
     const header = (name: string) => response.headers.get(name);
     let parsed: { value: unknown } | undefined;
     const parsedBody = () => {
@@ -261,20 +266,23 @@ export class HttpTransport {
     }
     let body: unknown;
     try {
-      body = text.length === 0 ? null : JSON.parse(text);
-    } catch {
+      body = decodeBody(raw, req.decoder ?? JSON_DECODER, this.maxBytes);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
       throw new ProviderError(
         'decode',
-        `provider answered ${response.status} with a body that is not JSON (starts with ${JSON.stringify(text.slice(0, 80))})`,
+        `provider answered ${response.status} with a body that is ${error.message}`,
         context,
-        { status: response.status },
+        {
+          status: response.status,
+        },
       );
     }
     return {
       status: response.status,
       header,
       body,
-      bytes: Buffer.byteLength(text),
+      bytes: raw.length,
     };
   }
 

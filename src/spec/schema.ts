@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { authSchema } from '../http/auth/schema.js';
+import { decoderSchema } from '../http/decoders.js';
 import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
@@ -73,6 +74,8 @@ export const resourceSchema = z.strictObject({
   request: requestSchema,
   /** Dot path of the records array in the response; "" when the body is the array. */
   recordsPath: z.string().default(''),
+  /** How answers are decoded: JSON (default), JSON Lines or CSV, optionally a gzip/deflate file. */
+  decoder: decoderSchema.optional(),
   /** Field path(s) of the mapped record that identify it. */
   primaryKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   /** Output field → source. Without it, records are stored as the provider sends them. */

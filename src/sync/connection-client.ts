@@ -7,6 +7,7 @@ import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
 import { fillPathTemplate } from '../http/path-template.js';
+import type { DecoderConfig } from '../http/decoders.js';
 import type { ResponseRule } from '../http/response-rules.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
 import { createUrlPolicy, UntrustedUrlError, type UrlPolicy } from '../http/url-policy.js';
@@ -47,6 +48,7 @@ export interface ConnectionRequest {
   onWait?: ((waitMs: number, reason: string) => void) | undefined;
   /** Response rules, the resource's before the integration's. */
   rules?: readonly ResponseRule[];
+  decoder?: DecoderConfig;
 }
 
 export interface ConnectionClient {
@@ -169,6 +171,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
           secretParams: auth.secretParams,
           urlPolicy,
           ...(req.rules ? { rules: req.rules } : {}),
+          ...(req.decoder ? { decoder: req.decoder } : {}),
           credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
         });
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and

@@ -207,6 +207,7 @@ export function createSpecPageSources(
           signal: req.signal,
           onWait: req.onWait,
           rules,
+          ...(resource.decoder ? { decoder: resource.decoder } : {}),
         });
         if (response.ignored) {
           // A response rule said this answer holds nothing (e.g. a child's 404): an empty last page.

@@ -5,6 +5,7 @@
  * maxResults capped below what was asked, incremental inside JQL). Each records the requests it got.
  */
 import http from 'node:http';
+import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 
 export interface Item {
@@ -181,6 +182,21 @@ export async function startShapeServer(items: Item[]): Promise<ShapeServer> {
           })),
           ...(end < all.length ? { paging: { next: { after: String(end) } } } : {}),
         });
+      }
+      // Exports: the whole dataset as a CSV file, or as gzip-compressed JSON Lines (a file, not a
+      // Content-Encoding), as report endpoints serve them.
+      if (req.method === 'GET' && u.pathname === '/exports/items.csv') {
+        const quoted = (t: string) => `"${t.replace(/"/g, '""')}"`;
+        const rows = sorted().map(
+          (i) => `${i.id},${quoted(`${i.title}, the "best"`)},${new Date(i.updated).toISOString()}`,
+        );
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        return res.end(`id,title,updated\r\n${rows.join('\r\n')}\r\n`);
+      }
+      if (req.method === 'GET' && u.pathname === '/exports/items.jsonl.gz') {
+        const lines = sorted().map((i) => JSON.stringify({ id: i.id, title: i.title, updated: i.updated }));
+        res.writeHead(200, { 'content-type': 'application/gzip' });
+        return res.end(zlib.gzipSync(`${lines.join('\n')}\n`));
       }
       send(404, { message: 'not found' });
     });

@@ -122,6 +122,26 @@ resources:
     pagination: { type: cursor, cursorPath: paging.next.after, pageSize: 100, totalPath: total }
     incremental: { cursorField: lastmodifieddate }
 `,
+  exports: `
+id: exports
+baseUrl: ${base}
+resources:
+  csv:
+    request: { path: /exports/items.csv }
+    decoder: { format: csv }
+    primaryKey: id
+    fields:
+      id: id
+      title: title
+      updated: { type: timestamp }
+  jsonl:
+    request: { path: /exports/items.jsonl.gz }
+    decoder: { format: jsonl }
+    primaryKey: id
+    fields:
+      id: id
+      updated: { type: timestamp, format: unix-ms }
+`,
   jira: `
 id: jira
 baseUrl: ${base}/rest/api/3
@@ -271,6 +291,20 @@ describe('the spec language on real providers (YAML only)', () => {
     assert.equal(inc.updated, 2);
     const sent = server.requests.slice(seen);
     assert.ok(sent.every((r) => Array.isArray((r.body as { filterGroups?: unknown }).filterGroups)));
+  });
+
+  it('exports: a CSV file and a gzip JSON Lines file, typed by fields', async () => {
+    const conn = uniqueId('e');
+    await engine.addConnection('exports', conn);
+    for (const resource of ['csv', 'jsonl']) {
+      const r = await (await engine.run(engine.input('exports', conn, resource))).result();
+      assert.equal(r.inserted, 250, resource);
+      assert.deepEqual(await keys('exports', conn, resource), allIds());
+    }
+    const [row] = await listRecords(env.db, { integration: 'exports', connection: conn, resource: 'csv' });
+    assert.match(String((row!.data as { title: string }).title), /^Item \d+, the "best"$/);
+    const [line] = await listRecords(env.db, { integration: 'exports', connection: conn, resource: 'jsonl' });
+    assert.match(String((line!.data as { updated: string }).updated), /^2026-\d\d-\d\dT/);
   });
 
   it('Jira: startAt/total with maxResults capped at 50, JQL windows of 30 days from a start date', async () => {
