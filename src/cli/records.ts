@@ -10,7 +10,7 @@ export interface RecordPage {
 }
 
 /** A key of digits (optionally signed, with a fraction) orders as a number: 2 before 10. */
-const NUMERIC_KEY = '^-?[0-9]{1,300}(\\.[0-9]{1,300})?$';
+const NUMERIC_KEY = '^-?[0-9]+(\\.[0-9]+)?$';
 
 export async function readRecords(
   db: Db,
