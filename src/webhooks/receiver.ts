@@ -116,7 +116,15 @@ interface CachedSecrets {
   resolved?: ConnectionSecrets;
   /** When the lookup started (performance.now()): a request that began later may need a fresher one. */
   startedAt: number;
+  /** Read again because a signature failed: not read again within REFRESH_INTERVAL_MS. */
+  refresh: boolean;
 }
+
+/**
+ * A signature that fails makes the secrets be read again at most this often per connection, so a flood
+ * of forged requests costs one database read a second, not one per request.
+ */
+const REFRESH_INTERVAL_MS = 1000;
 
 /** Connections whose secrets are remembered at once; ids come from request paths, so this is bounded. */
 const SECRET_CACHE_ENTRIES = 10_000;
@@ -135,9 +143,13 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     secretCache.get(cacheKey(spec, connection)) ?? lookUp(spec, connection);
 
   /** Reads the secrets now, shared by every request until the entry expires. */
-  function lookUp(spec: IntegrationSpec, connection: string): CachedSecrets {
+  function lookUp(spec: IntegrationSpec, connection: string, refresh = false): CachedSecrets {
     const key = cacheKey(spec, connection);
-    const entry: CachedSecrets = { value: loadSecrets(spec, connection), startedAt: performance.now() };
+    const entry: CachedSecrets = {
+      value: loadSecrets(spec, connection),
+      startedAt: performance.now(),
+      refresh,
+    };
     secretCache.set(key, entry, Infinity);
     entry.value.then(
       (r) => {
@@ -155,11 +167,19 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   /**
    * After a signature failed against remembered secrets that were read before the request began: read
    * them again (once for all requests failing against the same entry), so a secret rotated by
-   * `connection add` verifies at once instead of after the TTL.
+   * `connection add` verifies at once instead of after the TTL. Undefined: read again too recently.
    */
-  function refreshed(spec: IntegrationSpec, connection: string, stale: CachedSecrets): CachedSecrets {
-    const current = secretCache.get(cacheKey(spec, connection));
-    return current && current !== stale ? current : lookUp(spec, connection);
+  function refreshed(
+    spec: IntegrationSpec,
+    connection: string,
+    stale: CachedSecrets,
+    began: number,
+  ): CachedSecrets | undefined {
+    const current = secretCache.get(cacheKey(spec, connection)) ?? stale;
+    // Read (or being read) since the request began: as fresh as a new read would be.
+    if (current.startedAt >= began) return current;
+    if (current.refresh && began - current.startedAt < REFRESH_INTERVAL_MS) return undefined;
+    return lookUp(spec, connection, true);
   }
 
   const settle = async (entry: CachedSecrets): Promise<ConnectionSecrets> =>
@@ -228,9 +248,11 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       return Array.isArray(v) ? v[0] : v;
     };
     let verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
-    if (!verdict.ok && entry.startedAt < began) {
+    const fresher =
+      !verdict.ok && entry.startedAt < began ? refreshed(spec, connection, entry, began) : undefined;
+    if (fresher) {
       // The remembered secrets may predate a rotation: check against the stored ones before refusing.
-      known = await settle(refreshed(spec, connection, entry));
+      known = await settle(fresher);
       if (known.found && known.secrets.length > 0)
         verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
     }

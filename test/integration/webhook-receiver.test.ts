@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { KyselyPlugin } from 'kysely';
 import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { postWebhook } from '../../src/testing/webhooks.js';
@@ -113,5 +114,42 @@ describe('webhook receiver: dedup scope and secret rotation', { timeout: 120_000
       payload(env.uniqueId('evt')),
     );
     assert.equal(wrong.status, 401);
+  });
+
+  it('forged signatures make the receiver read the secrets again at most once a second', async () => {
+    let reads = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        if (args.node.kind === 'SelectQueryNode' && JSON.stringify(args.node.from).includes('"connections"'))
+          reads++;
+        return args.node;
+      },
+      transformResult: (args) => Promise.resolve(args.result),
+    };
+    const spec = trackerSpec('http://127.0.0.1:1', undefined, trackerWebhooks());
+    const r = await startWebhookReceiver({
+      db: env.db.withPlugin(counting),
+      specs: new Map([[spec.id, spec]]),
+      secretBox: box,
+      env: {},
+    });
+    receivers.push(r);
+    const conn = env.uniqueId('forged');
+    await addConnection(conn, WEBHOOK_SECRET);
+    const url = `${r.url}/webhooks/tracker/${conn}`;
+    assert.equal((await postWebhook(url, scheme, WEBHOOK_SECRET, payload(env.uniqueId('evt')))).status, 202);
+    assert.equal(reads, 1);
+    const started = performance.now();
+    for (let i = 0; i < 30; i++) {
+      const forged = await postWebhook(
+        url,
+        scheme,
+        'whsec_Zm9yZ2VkIHNpZ25pbmcgc2VjcmV0',
+        payload(`forged-${i}`),
+      );
+      assert.equal(forged.status, 401);
+    }
+    const seconds = Math.ceil((performance.now() - started) / 1000);
+    assert.ok(reads <= 1 + seconds + 1, `${reads} reads for 30 forged requests in ${seconds} s`);
   });
 });
