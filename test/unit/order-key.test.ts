@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/activity';
+import { toFailure } from '../../activities/failures.js';
 import {
   compareOrderValues,
   maxOrderValue,
@@ -52,5 +54,18 @@ describe('order values (webhook order keys and incremental cursors)', () => {
     assert.equal(maxOrderValue('2026-01-01T00:00:01.5Z', '2026-01-01T00:00:01Z'), '2026-01-01T00:00:01.5Z');
     assert.equal(maxOrderValue(null, '3'), '3');
     assert.equal(maxOrderValue('3', null), '3');
+  });
+});
+
+describe('a mix of cursor kinds in a sync', () => {
+  it('fails the activity for good (non-retryable, typed), not eight retries of a plain error', () => {
+    const failure = toFailure(new OrderKindMismatchError('17', '2026-01-01T00:00:00Z'));
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, 'OrderKindMismatch');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(
+      failure.message,
+      /^cannot order "17" \(number\) against "2026-01-01T00:00:00Z" \(timestamp\)/,
+    );
   });
 });
