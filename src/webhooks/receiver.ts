@@ -182,9 +182,6 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     return lookUp(spec, connection, true);
   }
 
-  const settle = async (entry: CachedSecrets): Promise<ConnectionSecrets> =>
-    entry.resolved ?? (await entry.value);
-
   async function loadSecrets(spec: IntegrationSpec, connection: string): Promise<ConnectionSecrets> {
     let conn;
     try {
@@ -237,7 +234,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
 
     const began = performance.now();
     const entry = secretsOf(spec, connection);
-    let known = await settle(entry);
+    // Resolved entries are used without awaiting: most requests need no promise at all.
+    let known = entry.resolved ?? (await entry.value);
     if (!known.found) throw new HttpError(404, `no connection "${connection}" for integration "${spec.id}"`);
     if (known.secrets.length === 0) {
       deps.log?.error({ integration: spec.id, connection }, 'no webhook secret is set for this connection');
@@ -252,7 +250,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       !verdict.ok && entry.startedAt < began ? refreshed(spec, connection, entry, began) : undefined;
     if (fresher) {
       // The remembered secrets may predate a rotation: check against the stored ones before refusing.
-      known = await settle(fresher);
+      known = fresher.resolved ?? (await fresher.value);
       if (known.found && known.secrets.length > 0)
         verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
     }
