@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPE, ProviderError } from '../src/http/errors.js';
 import { MissingSecretError } from '../src/http/auth/apply.js';
 import { PathValueError } from '../src/http/path-template.js';
+import { OrderKindMismatchError } from '../src/order/order-key.js';
 import { PaginationError } from '../src/pagination/paginate.js';
 import { SpecError } from '../src/spec/errors.js';
 import { ConnectionNotFoundError } from '../src/store/connections.js';
@@ -26,6 +27,14 @@ export function toFailure(error: unknown): unknown {
   }
   if (error instanceof PaginationError) {
     return ApplicationFailure.create({ type: 'PaginationError', message: error.message, nonRetryable: true });
+  }
+  // Incremental cursor values of different kinds (a number and a timestamp): the data, not a glitch.
+  if (error instanceof OrderKindMismatchError) {
+    return ApplicationFailure.create({
+      type: 'OrderKindMismatch',
+      message: error.message,
+      nonRetryable: true,
+    });
   }
   // Fixing these takes a person (add the connection, set the secret or key): retrying cannot help.
   if (

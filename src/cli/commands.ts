@@ -7,7 +7,6 @@ import { startLocalStack } from '../stack/local-stack.js';
 import { removeStackFile, writeStackFile } from '../stack/stack-file.js';
 import { listConnections } from '../store/connections.js';
 import type { Db } from '../store/db.js';
-import { listRecords } from '../store/records.js';
 import { listRuns } from '../store/runs.js';
 import type { SecretBox } from '../store/secret-box.js';
 import {
@@ -30,11 +29,13 @@ import {
 import { startWorker, workerPoolSize } from '../temporal/worker.js';
 import { connectClient } from '../temporal/client.js';
 import type { Client } from '@temporalio/client';
-import { startWebhookService } from '../webhooks/service.js';
+import { startWebhookService, type WebhookService, type WebhookServiceOptions } from '../webhooks/service.js';
 import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
 import type { WebhookEventStatus } from '../store/sync-tables.js';
 import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';
 import { openSecretBox } from './keys.js';
+import { failureLine, failureOf } from './failures.js';
+import { readRecords } from './records.js';
 import { createProgressDisplay } from './progress-display.js';
 
 export async function specsFor(ctx: CliContext, path?: string): Promise<Map<string, IntegrationSpec>> {
@@ -112,7 +113,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     taskQueue,
   );
   ctx.scope.add('worker', () => worker.shutdown());
-  const webhooks = await startWebhookService({
+  const webhooks = await startWebhooks(ctx, {
     db: stack.db,
     specs,
     secretBox: await secretBox(ctx, true),
@@ -120,8 +121,6 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     log: ctx.log,
     connect: reconnecting(ctx, stack.temporal.address, stack.temporal.namespace),
     taskQueue,
-    host: ctx.config.webhooks.host,
-    port: ctx.config.webhooks.port,
   });
   ctx.scope.add('webhooks', () => webhooks.close());
   await writeStackFile(ctx.config.homeDir, {
@@ -213,7 +212,11 @@ function syncInput(
   kind: SyncKind,
 ): SyncWorkflowInput {
   try {
-    const { spec } = lookupResource(specs, integration, resource);
+    const { spec, resource: res } = lookupResource(specs, integration, resource);
+    if (kind === 'incremental' && !res.incremental)
+      throw new UsageError(
+        `--mode incremental: resource ${integration}/${resource} has no incremental section in its spec (sync it with --mode full)`,
+      );
     return { integration, connection, resource, kind, retry: spec.retry };
   } catch (error) {
     if (error instanceof SpecError) throw new UsageError(`${integration}: ${error.problems.join('; ')}`);
@@ -251,7 +254,11 @@ export async function syncCommand(
       .catch(() => undefined);
   }, 1000);
   try {
-    const r = await handle.result();
+    const r = await handle.result().catch((error: unknown) => {
+      display?.stop();
+      // The run's own typed error, not Temporal's "Workflow execution failed".
+      throw new UsageError(failureLine(failureOf(error)), { cause: error });
+    });
     clearInterval(timer);
     display?.stop();
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -299,6 +306,12 @@ export async function runCommand(ctx: CliContext, workflowId: string): Promise<v
   const d = await handle.describe();
   const progress = d.status.name === 'RUNNING' ? await syncProgress(handle) : undefined;
   const result = d.status.name === 'COMPLETED' ? await handle.result() : undefined;
+  const error = ['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(d.status.name)
+    ? await handle.result().then(
+        () => undefined,
+        (e: unknown) => failureOf(e),
+      )
+    : undefined;
   const out = {
     workflowId,
     runId: d.runId,
@@ -307,11 +320,13 @@ export async function runCommand(ctx: CliContext, workflowId: string): Promise<v
     closed: d.closeTime ?? null,
     progress,
     result,
+    error: error ?? null,
   };
   print(ctx, out, () => [
     `${workflowId}  ${d.status.name}  started ${d.startTime.toISOString()}${d.closeTime ? `, closed ${d.closeTime.toISOString()}` : ''}`,
     ...(progress ? [`  progress: ${JSON.stringify(progress)}`] : []),
     ...(result ? [`  result: ${JSON.stringify(result)}`] : []),
+    ...(error ? [`  error: ${failureLine(error)}`] : []),
   ]);
 }
 
@@ -319,19 +334,31 @@ export async function recordsCommand(
   ctx: CliContext,
   integration: string,
   resource: string,
-  opts: { connection: string; limit: number },
+  opts: { connection: string; limit: number; all?: boolean; includeDeleted?: boolean },
 ): Promise<void> {
   const db = await openDatabase(ctx);
-  const rows = await listRecords(
+  const includeDeleted = Boolean(opts.includeDeleted);
+  const { rows, total } = await readRecords(
     db,
     { integration, connection: opts.connection, resource },
-    { limit: opts.limit },
+    { limit: opts.all ? null : opts.limit, includeDeleted },
   );
   print(
     ctx,
     rows.map((r) => r.data),
-    () => (rows.length ? rows.map((r) => `${r.key}\t${JSON.stringify(r.data)}`) : ['no records']),
+    () =>
+      rows.length
+        ? rows.map(
+            (r) =>
+              `${r.key}\t${JSON.stringify(r.data)}${r.deletedAt ? `\tdeleted ${r.deletedAt.toISOString()}` : ''}`,
+          )
+        : ['no records'],
   );
+  // On stderr, so the records on stdout stay whole for a pipe.
+  if (rows.length < total)
+    ctx.note(
+      `showing ${rows.length} of ${total} records${includeDeleted ? ' (deleted included)' : ''}: --all for every one, --limit <n> for more`,
+    );
 }
 
 export async function scheduleCreateCommand(
@@ -410,13 +437,36 @@ function reconnecting(ctx: CliContext, address: string, namespace: string): () =
   };
 }
 
+/**
+ * The webhook service on SYNCWRIGHT_WEBHOOK_HOST/PORT. When the default port is taken another free one
+ * is used, as for the other local services; a port asked for in SYNCWRIGHT_WEBHOOK_PORT is not replaced.
+ */
+async function startWebhooks(
+  ctx: CliContext,
+  options: Omit<WebhookServiceOptions, 'host' | 'port'>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<WebhookService> {
+  const { host, port } = ctx.config.webhooks;
+  try {
+    return await startWebhookService({ ...options, host, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE') throw error;
+    if (env.SYNCWRIGHT_WEBHOOK_PORT)
+      throw new UsageError(
+        `webhook port ${host}:${port} is taken (SYNCWRIGHT_WEBHOOK_PORT): set SYNCWRIGHT_WEBHOOK_PORT to a free port, or unset it to use any free one`,
+      );
+    ctx.note(`webhook port ${port} is taken: using a free one (SYNCWRIGHT_WEBHOOK_PORT chooses it)`);
+    return startWebhookService({ ...options, host, port: 0 });
+  }
+}
+
 export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
   const specs = await specsFor(ctx, opts.specs);
   if (![...specs.values()].some((s) => s.webhooks))
     throw new UsageError('no loaded spec has a webhooks section: nothing to receive');
   const db = await openDatabase(ctx);
   const target = await temporalTarget(ctx);
-  const service = await startWebhookService({
+  const service = await startWebhooks(ctx, {
     db,
     specs,
     secretBox: await secretBox(ctx),
@@ -425,8 +475,6 @@ export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: stri
     // Not connected up front: events are accepted into the inbox even while Temporal is down.
     connect: reconnecting(ctx, target.address, ctx.config.temporal.namespace),
     taskQueue: target.taskQueue,
-    host: ctx.config.webhooks.host,
-    port: ctx.config.webhooks.port,
   });
   ctx.scope.add('webhooks', () => service.close());
   ctx.out(`webhook receiver on ${service.receiver.url} (health: ${service.receiver.url}/healthz)`);

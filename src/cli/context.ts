@@ -23,6 +23,8 @@ export interface CliContext {
   verbose: boolean;
   json: boolean;
   out(line: string): void;
+  /** A remark for the person at the terminal (stderr), never mixed into the output. */
+  note(line: string): void;
 }
 
 export function createContext(opts: { verbose?: boolean; json?: boolean }): CliContext {
@@ -33,7 +35,15 @@ export function createContext(opts: { verbose?: boolean; json?: boolean }): CliC
   Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
   const scope = new ShutdownScope((name, error) => log.error({ err: error }, `stopping ${name} failed`));
   scope.handleSignals();
-  return { config, log, scope, verbose, json: Boolean(opts.json), out: (line) => console.log(line) };
+  return {
+    config,
+    log,
+    scope,
+    verbose,
+    json: Boolean(opts.json),
+    out: (line) => console.log(line),
+    note: (line) => console.error(line),
+  };
 }
 
 /** Syncwright's database: DATABASE_URL, or the embedded one of a running `syncwright up`. */
@@ -53,9 +63,14 @@ export async function openDatabase(ctx: CliContext, poolSize = 4): Promise<Db> {
   return db;
 }
 
-/** Where Temporal is: TEMPORAL_ADDRESS, or the dev server of a running `syncwright up`. */
+/**
+ * Where Temporal is. Each setting comes from its environment variable when it is set, else from the
+ * stack.json of a running `syncwright up`, else its default: TEMPORAL_ADDRESS (no default: an error),
+ * TEMPORAL_TASK_QUEUE ("syncwright").
+ */
 export async function temporalTarget(
   ctx: CliContext,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<{ address: string; taskQueue: string; uiUrl: string | null }> {
   const stack = ctx.config.temporal.address ? undefined : await readStackFile(ctx.config.homeDir);
   const address = ctx.config.temporal.address ?? stack?.temporalAddress;
@@ -66,7 +81,9 @@ export async function temporalTarget(
   }
   return {
     address,
-    taskQueue: stack?.taskQueue ?? ctx.config.temporal.taskQueue,
+    taskQueue: env.TEMPORAL_TASK_QUEUE
+      ? ctx.config.temporal.taskQueue
+      : (stack?.taskQueue ?? ctx.config.temporal.taskQueue),
     uiUrl: stack?.uiUrl ?? null,
   };
 }

@@ -23,7 +23,7 @@ import {
   webhooksServeCommand,
   workerCommand,
 } from './commands.js';
-import { createContext, type CliContext } from './context.js';
+import { createContext, UsageError, type CliContext } from './context.js';
 import { keysRotateCommand } from './keys.js';
 import { runDemo } from './demo.js';
 
@@ -254,18 +254,30 @@ program
 
 program
   .command('records <integration> <resource>')
-  .description('stored records of a resource')
+  .description(
+    'stored records of a resource, by key (numeric keys in numeric order); says on stderr when more are stored than shown',
+  )
   .requiredOption('--connection <id>', 'connection id')
-  .addOption(new Option('--limit <n>').default(20).argParser(positiveInt))
+  .addOption(new Option('--limit <n>', 'show at most n records').default(20).argParser(positiveInt))
+  .option('--all', 'show every record (no limit)')
+  .option('--include-deleted', 'also show records deleted at the provider (marked deleted)')
   .action(
-    action((ctx, _s, integration: string, resource: string, opts: { connection: string; limit: number }) =>
-      recordsCommand(ctx, integration, resource, opts),
+    action(
+      (
+        ctx,
+        _s,
+        integration: string,
+        resource: string,
+        opts: { connection: string; limit: number; all?: boolean; includeDeleted?: boolean },
+      ) => recordsCommand(ctx, integration, resource, opts),
     ),
   );
 
 program
   .command('temporal-cli')
-  .description('print the temporal CLI used for the local dev server, building it with Go if needed')
+  .description(
+    'print the temporal CLI used for the local dev server, building it with Go if needed (--json: the path alone)',
+  )
   .action(
     action(async (ctx) => {
       const cli = await resolveTemporalCli({
@@ -273,6 +285,13 @@ program
         cacheDir: ctx.config.cacheDir,
         log: ctx.log,
       });
+      if (ctx.json) {
+        // The path alone, for $(syncwright temporal-cli --json); without one, a failure on stderr.
+        if (cli.kind !== 'binary')
+          throw new UsageError('no temporal CLI: the Temporal SDK will download its dev server');
+        ctx.out(cli.path);
+        return;
+      }
       ctx.out(
         cli.kind === 'binary'
           ? `${cli.path} (${cli.source})`
@@ -281,13 +300,28 @@ program
     }),
   );
 
+/**
+ * Ends the process once stdout and stderr have handed everything to the OS: `process.exit` right after
+ * a large write cuts what a pipe has not read yet (at 64 KiB). The write callbacks run in order, after
+ * every earlier write is flushed.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 program.parseAsync().then(
-  () => process.exit(0),
+  () => exitWhenFlushed(0),
   (error: unknown) => {
     const verbose = Boolean(program.opts<{ verbose?: boolean }>().verbose);
     const message = error instanceof Error ? error.message : String(error);
     console.error(`syncwright: ${message}`);
     if (verbose && error instanceof Error) console.error(error.stack);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

@@ -20,6 +20,45 @@ function pathText(path: readonly PropertyKey[]): string {
     .replace(/\.\[/g, '[');
 }
 
+const SECRET_FIELDS = new Set([
+  'token',
+  'value',
+  'username',
+  'password',
+  'clientId',
+  'clientSecret',
+  'refreshToken',
+]);
+const ARTICLE: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+};
+
+/** What a union (a value of one of several shapes) expects at `path`, in the spec's own words. */
+function unionExpectation(
+  path: readonly PropertyKey[],
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): string {
+  const last = path.at(-1);
+  const parent = path.at(-2);
+  if (last === 'primaryKey') return 'a field name or a list of field names';
+  if ((path[0] === 'auth' && typeof last === 'string' && SECRET_FIELDS.has(last)) || parent === 'secrets')
+    return 'the name of a declared secret, or { env: NAME } for an environment variable';
+  if (path[0] === 'webhooks' && (last === 'eventId' || last === 'eventType' || last === 'order'))
+    return '{ header: name } or { path: "dot.path" }';
+  if (parent === 'fields') return 'a source path, or a rule { from, type, const, default, format }';
+  if (parent === 'query') return 'a string, a number or true/false';
+  const kinds = new Set<string>();
+  for (const branch of branches)
+    for (const i of branch)
+      if (i.path.length === 0 && i.code === 'invalid_type')
+        kinds.add(ARTICLE[i.expected] ?? String(i.expected));
+  return kinds.size ? [...kinds].join(' or ') : 'a value of another shape';
+}
+
 /** zod issues as `path: message` lines, in words a spec author can act on. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   const lines: string[] = [];
@@ -28,6 +67,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     let message = issue.message;
     if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
       message = `expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    } else if (issue.code === 'invalid_union') {
+      const missing =
+        issue.errors.length > 0 &&
+        issue.errors.every((b) => b.some((i) => i.path.length === 0 && /received undefined/.test(i.message)));
+      const expected = unionExpectation(issue.path, issue.errors);
+      message = missing ? `required: ${expected}` : `expected ${expected}`;
     } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
       message = 'required';
     } else if (issue.code === 'invalid_type') {
@@ -36,6 +81,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
       for (const key of issue.keys) lines.push(`${where ? `${where}.` : ''}${key}: unknown field`);
       continue;
     }
+    // Never a bare "Invalid input": say at least which check failed.
+    if (/^Invalid input$/i.test(message)) message = `not accepted here (${issue.code.replaceAll('_', ' ')})`;
     lines.push(`${where || '(top level)'}: ${message}`);
   }
   return lines;

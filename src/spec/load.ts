@@ -53,7 +53,7 @@ export async function loadSpec(file: string): Promise<IntegrationSpec> {
     const value = mod.default ?? mod.integration;
     if (value === undefined)
       throw new SpecError(file, ['exports no spec: use `export default defineIntegration({...})`']);
-    // Already parsed by defineIntegration: parsing again is cheap and keeps one code path.
+    // A spec from defineIntegration is already parsed and is returned as it is; a plain object is parsed.
     return parseSpec(value, file);
   }
   return parseSpec(await readData(file), file);

@@ -164,11 +164,18 @@ const allowedOriginSchema = z
       ? { origin: new URL(v).origin, credentials: false }
       : { origin: new URL(v.origin).origin, credentials: v.credentials },
   );
+/** The provider's origin (and base path) every request path is appended to. */
+export const baseUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => !/[{}]|%7[bd]/i.test(u), {
+    // Placeholders are filled in request paths only: one in baseUrl would be sent as written.
+    message: "placeholders like {tenant} are not filled in baseUrl: put them in each resource's request.path",
+  });
 
 const integrationSpecObject = z.strictObject({
   id: slug,
   name: z.string().optional(),
-  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  baseUrl: baseUrlSchema,
   headers: z.record(z.string(), z.string()).default({}),
   allowedOrigins: z.array(allowedOriginSchema).default([]),
   connectionConfig: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), configFieldSchema).default({}),
@@ -185,7 +192,16 @@ const integrationSpecObject = z.strictObject({
   webhooks: webhooksSchema.optional(),
 });
 
-export const integrationSpecSchema = integrationSpecObject.superRefine(checkReferences);
+/**
+ * The cross-field rules run even when fields have their own problems, so one `validate` pass reports
+ * every mistake. A part too malformed to cross-check (its own problems are reported) is skipped.
+ */
+export const integrationSpecSchema = integrationSpecObject.superRefine(
+  (spec, ctx) => {
+    if (spec !== null && typeof spec === 'object') tolerant(() => checkReferences(spec, ctx));
+  },
+  { when: () => true },
+);
 
 export type IntegrationSpec = z.infer<typeof integrationSpecSchema>;
 export type IntegrationSpecInput = z.input<typeof integrationSpecSchema>;
@@ -239,9 +255,12 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     }
   }
 
-  if (spec.webhooks) checkWebhooks(spec, ctx, checkSecret);
+  if (spec.webhooks) tolerant(() => checkWebhooks(spec, ctx, checkSecret));
 
-  for (const [name, resource] of Object.entries(spec.resources)) {
+  for (const [name, resource] of Object.entries(spec.resources))
+    tolerant(() => checkResource(name, resource));
+
+  function checkResource(name: string, resource: ResourceSpec): void {
     const at = (...rest: (string | number)[]) => ['resources', name, ...rest];
     const p = resource.pagination;
     if (p.type === 'cursor') {
@@ -310,6 +329,15 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         message: `"${resource.incremental.cursorField}" is not a mapped field`,
       });
     }
+  }
+}
+
+/** Runs a cross-field check on data that may be malformed where its fields have their own problems. */
+function tolerant(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
   }
 }
 

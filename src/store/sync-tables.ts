@@ -133,6 +133,8 @@ export interface WebhookEventsTable {
   id: Generated<number>;
   integration: string;
   connection: string;
+  /** The connection id, or '*' when the spec deduplicates across the integration. */
+  dedup_scope: string;
   event_id: string;
   event_type: string;
   action: 'upsert' | 'delete' | 'refetch' | 'ignore';

@@ -3,6 +3,7 @@
  * implementation (spec + connection + auth + rate ledger + HTTP + pagination + mapping) lives in
  * spec-page-source.ts; tests may pass their own.
  */
+import { maxOrderValue } from '../order/order-key.js';
 import type { KeyedRecord } from '../store/records.js';
 import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
 
@@ -37,13 +38,8 @@ export interface PageSource {
 /** Builds the page source of a run (spec lookup, connection secrets, auth). */
 export type OpenPageSource = (run: SyncRun) => Promise<PageSource>;
 
-/** Compares incremental cursor values: numbers numerically, everything else as text (ISO timestamps). */
-export function maxCursor(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  const na = Number(a);
-  const nb = Number(b);
-  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb))
-    return nb > na ? b : a;
-  return b > a ? b : a;
-}
+/**
+ * The later of two incremental cursor values: numbers as numbers, timestamps as instants (the shared
+ * order comparison); values of different kinds throw OrderKindMismatchError.
+ */
+export const maxCursor = maxOrderValue;

@@ -12,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import { createActivities } from '../../activities/index.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { parseSpec } from '../spec/define.js';
+import { withBaseUrl } from '../spec/define.js';
 import { loadSpecs } from '../spec/load.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { createScratchDatabase, resolvePostgres } from '../stack/postgres.js';
@@ -85,12 +85,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
   try {
     const loaded =
       typeof options.specs === 'string' ? [...(await loadSpecs(options.specs)).values()] : options.specs;
-    const specs = new Map(
-      loaded.map((s) => {
-        const url = options.baseUrls?.[s.id];
-        return [s.id, url ? parseSpec({ ...s, baseUrl: url }, s.id) : s];
-      }),
-    );
+    const specs = pointSpecsAt(loaded, options.baseUrls);
 
     // Postgres: the server of DATABASE_URL, or an embedded one in a temporary directory.
     let adminUrl = process.env.SYNCWRIGHT_TEST_ADMIN_DATABASE_URL ?? config.postgres.url;
@@ -190,4 +185,20 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
     await close();
     throw error;
   }
+}
+
+/**
+ * The specs by id, each pointed at its URL in `baseUrls` (a simulator). The specs are parsed already:
+ * only the new URL is validated, so whatever parsing changed (rate limits, defaults) is kept as it is.
+ */
+export function pointSpecsAt(
+  specs: readonly IntegrationSpec[],
+  baseUrls: Record<string, string> = {},
+): Map<string, IntegrationSpec> {
+  return new Map(
+    specs.map((s) => {
+      const url = baseUrls[s.id];
+      return [s.id, url ? withBaseUrl(s, url) : s];
+    }),
+  );
 }

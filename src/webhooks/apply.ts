@@ -10,7 +10,7 @@ import { mapRecord } from '../mapping/map-record.js';
 import type { ResourceSpec } from '../spec/schema.js';
 import type { Db, DbOrTx } from '../store/db.js';
 import { upsertRecords, type RecordScope } from '../store/records.js';
-import { compareOrder } from './event.js';
+import { compareOrderValues, OrderKindMismatchError } from '../order/order-key.js';
 
 export interface EntityTarget {
   integration: string;
@@ -67,9 +67,18 @@ export async function loadPending(
     }))
     .sort(
       (a, b) =>
-        (a.orderKey !== null && b.orderKey !== null ? compareOrder(a.orderKey, b.orderKey) : 0) ||
-        a.id - b.id,
+        (a.orderKey !== null && b.orderKey !== null ? sortOrder(a.orderKey, b.orderKey) : 0) || a.id - b.id,
     );
+}
+
+/** For sorting only: keys of different kinds keep arrival order here; applying them fails each clearly. */
+function sortOrder(a: string, b: string): number {
+  try {
+    return compareOrderValues(a, b);
+  } catch (error) {
+    if (error instanceof OrderKindMismatchError) return 0;
+    throw error;
+  }
 }
 
 /** The record an upsert event carries, mapped as a sync would map it. */
@@ -129,7 +138,16 @@ export async function applyChange(
       .where('entity_key', '=', key.entity_key)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    if (isOlder(event, entity)) {
+    let older: boolean;
+    try {
+      older = isOlder(event, entity);
+    } catch (error) {
+      // A number after a timestamp (or the reverse) has no order: say so instead of guessing.
+      if (!(error instanceof OrderKindMismatchError)) throw error;
+      await finish('failed', 'failed', `order key: ${error.message}`);
+      return 'failed';
+    }
+    if (older) {
       await finish('processed', 'superseded');
       return 'superseded';
     }
@@ -191,7 +209,8 @@ async function writtenSince(tx: DbOrTx, scope: RecordScope, key: string, at: Dat
 }
 
 /**
- * Whether the event is older than what the entity last applied: by order keys when both have one,
+ * Whether the event is older than what the entity last applied: by order keys when both have one
+ * (numbers as numbers, timestamps as instants; keys of different kinds throw OrderKindMismatchError),
  * otherwise by arrival (inbox id), so a replayed or late-dispatched event never undoes a newer one.
  */
 export function isOlder(
@@ -199,7 +218,7 @@ export function isOlder(
   entity: { last_order: string | null; last_event: number | null },
 ): boolean {
   if (event.orderKey !== null && entity.last_order !== null)
-    return compareOrder(event.orderKey, entity.last_order) < 0;
+    return compareOrderValues(event.orderKey, entity.last_order) < 0;
   return entity.last_event !== null && event.id < entity.last_event;
 }
 

@@ -162,11 +162,3 @@ function primaryKeyText(id: unknown, primaryKey: string | string[]): string | nu
   if (fields === 1) return keyText(Array.isArray(id) && id.length === 1 ? id : [id], false);
   return Array.isArray(id) && id.length === fields ? keyText(id, true) : null;
 }
-
-/** Compares order keys: numbers numerically, everything else as text (ISO timestamps). */
-export function compareOrder(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}

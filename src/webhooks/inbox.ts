@@ -12,6 +12,8 @@ import type { DescribedEvent } from './event.js';
 export interface InboxRow {
   integration: string;
   connection: string;
+  /** What a repeated event id is a duplicate within: the connection id, or '*' for the integration. */
+  dedup_scope: string;
   event_id: string;
   event_type: string;
   action: string;
@@ -24,16 +26,24 @@ export interface InboxRow {
   error: string | null;
 }
 
-/** The row of an accepted event; `payloadJson` is the body's JSON text, stored as sent. */
+/** The dedup scope of the integration-wide setting: no connection id starts with '*'. */
+export const INTEGRATION_SCOPE = '*';
+
+/**
+ * The row of an accepted event; `payloadJson` is the body's JSON text, stored as sent. An event id is
+ * a duplicate only within its connection, unless the spec widens deduplication to the integration.
+ */
 export function inboxRow(
   integration: string,
   connection: string,
   e: DescribedEvent,
   payloadJson: string,
+  dedupe: 'connection' | 'integration' = 'connection',
 ): InboxRow {
   return {
     integration,
     connection,
+    dedup_scope: dedupe === 'integration' ? INTEGRATION_SCOPE : connection,
     event_id: e.eventId,
     event_type: e.eventType,
     action: e.action,
@@ -98,9 +108,9 @@ async function writeBatch(db: Db, events: InboxRow[]): Promise<(Written | { unst
     for (const e of events) out.push(...(await writeBatch(db, [e])));
     return out;
   }
-  const ids = new Map(rows.map((r) => [`${r.integration}\u0000${r.event_id}`, r.id]));
+  const ids = new Map(rows.map((r) => [`${r.integration}\u0000${r.dedup_scope}\u0000${r.event_id}`, r.id]));
   return events.map((e) => {
-    const key = `${e.integration}\u0000${e.event_id}`;
+    const key = `${e.integration}\u0000${e.dedup_scope}\u0000${e.event_id}`;
     const id = ids.get(key);
     // Two deliveries of one event in the same batch: the first one gets the row.
     if (id !== undefined) ids.delete(key);
@@ -120,16 +130,17 @@ function statusAtReceipt(e: DescribedEvent): WebhookEventStatus {
  */
 const INSERT_EVENTS = `
   insert into webhook_events
-    (integration, connection, event_id, event_type, action, resource, entity_key, order_key, payload, status, error)
-  select integration, connection, event_id, event_type, action, resource, entity_key, order_key, payload::json,
+    (integration, connection, dedup_scope, event_id, event_type, action, resource, entity_key, order_key, payload,
+     status, error)
+  select integration, connection, dedup_scope, event_id, event_type, action, resource, entity_key, order_key, payload::json,
     status, error
   from json_to_recordset($1::json) as r(
-    integration text, connection text, event_id text, event_type text, action text, resource text,
+    integration text, connection text, dedup_scope text, event_id text, event_type text, action text, resource text,
     entity_key text, order_key text, payload text, status text, error text)
-  on conflict (integration, event_id) do nothing
-  returning id, integration, event_id`;
+  on conflict (integration, dedup_scope, event_id) do nothing
+  returning id, integration, dedup_scope, event_id`;
 
-type InsertedRow = Pick<Selectable<WebhookEventsTable>, 'id' | 'integration' | 'event_id'>;
+type InsertedRow = Pick<Selectable<WebhookEventsTable>, 'id' | 'integration' | 'dedup_scope' | 'event_id'>;
 
 export async function insertEvents(db: DbOrTx, events: readonly InboxRow[]): Promise<InsertedRow[]> {
   if (events.length === 0) return [];

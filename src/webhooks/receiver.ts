@@ -114,7 +114,17 @@ interface CachedSecrets {
   value: Promise<ConnectionSecrets>;
   /** The value once resolved: most requests need no promise at all. */
   resolved?: ConnectionSecrets;
+  /** When the lookup started (performance.now()): a request that began later may need a fresher one. */
+  startedAt: number;
+  /** Read again because a signature failed: not read again within REFRESH_INTERVAL_MS. */
+  refresh: boolean;
 }
+
+/**
+ * A signature that fails makes the secrets be read again at most this often per connection, so a flood
+ * of forged requests costs one database read a second, not one per request.
+ */
+const REFRESH_INTERVAL_MS = 1000;
 
 /** Connections whose secrets are remembered at once; ids come from request paths, so this is bounded. */
 const SECRET_CACHE_ENTRIES = 10_000;
@@ -126,16 +136,20 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   const routes = new Map<string, IntegrationSpec>();
   for (const spec of deps.specs.values()) if (spec.webhooks) routes.set(webhookPath(spec), spec);
   const secretCache = new TtlCache<CachedSecrets>(SECRET_CACHE_ENTRIES);
+  const cacheKey = (spec: IntegrationSpec, connection: string) => `${spec.id}\u0000${connection}`;
 
   /** The connection's webhook secrets, decrypted once per TTL. */
-  const secretsOf = (
-    spec: IntegrationSpec,
-    connection: string,
-  ): ConnectionSecrets | Promise<ConnectionSecrets> => {
-    const key = `${spec.id}\u0000${connection}`;
-    const cached = secretCache.get(key);
-    if (cached) return cached.resolved ?? cached.value;
-    const entry: CachedSecrets = { value: loadSecrets(spec, connection) };
+  const secretsOf = (spec: IntegrationSpec, connection: string): CachedSecrets =>
+    secretCache.get(cacheKey(spec, connection)) ?? lookUp(spec, connection);
+
+  /** Reads the secrets now, shared by every request until the entry expires. */
+  function lookUp(spec: IntegrationSpec, connection: string, refresh = false): CachedSecrets {
+    const key = cacheKey(spec, connection);
+    const entry: CachedSecrets = {
+      value: loadSecrets(spec, connection),
+      startedAt: performance.now(),
+      refresh,
+    };
     secretCache.set(key, entry, Infinity);
     entry.value.then(
       (r) => {
@@ -147,8 +161,26 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         if (secretCache.get(key) === entry) secretCache.delete(key);
       },
     );
-    return entry.value;
-  };
+    return entry;
+  }
+
+  /**
+   * After a signature failed against remembered secrets that were read before the request began: read
+   * them again (once for all requests failing against the same entry), so a secret rotated by
+   * `connection add` verifies at once instead of after the TTL. Undefined: read again too recently.
+   */
+  function refreshed(
+    spec: IntegrationSpec,
+    connection: string,
+    stale: CachedSecrets,
+    began: number,
+  ): CachedSecrets | undefined {
+    const current = secretCache.get(cacheKey(spec, connection)) ?? stale;
+    // Read (or being read) since the request began: as fresh as a new read would be.
+    if (current.startedAt >= began) return current;
+    if (current.refresh && began - current.startedAt < REFRESH_INTERVAL_MS) return undefined;
+    return lookUp(spec, connection, true);
+  }
 
   async function loadSecrets(spec: IntegrationSpec, connection: string): Promise<ConnectionSecrets> {
     let conn;
@@ -200,8 +232,10 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     checkContentType(req, webhooks.format);
     const body = await readBody(req, webhooks.maxBodyBytes);
 
-    const cachedOrLoading = secretsOf(spec, connection);
-    const known = cachedOrLoading instanceof Promise ? await cachedOrLoading : cachedOrLoading;
+    const began = performance.now();
+    const entry = secretsOf(spec, connection);
+    // Resolved entries are used without awaiting: most requests need no promise at all.
+    let known = entry.resolved ?? (await entry.value);
     if (!known.found) throw new HttpError(404, `no connection "${connection}" for integration "${spec.id}"`);
     if (known.secrets.length === 0) {
       deps.log?.error({ integration: spec.id, connection }, 'no webhook secret is set for this connection');
@@ -211,7 +245,15 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    const verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
+    let verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
+    const fresher =
+      !verdict.ok && entry.startedAt < began ? refreshed(spec, connection, entry, began) : undefined;
+    if (fresher) {
+      // The remembered secrets may predate a rotation: check against the stored ones before refusing.
+      known = fresher.resolved ?? (await fresher.value);
+      if (known.found && known.secrets.length > 0)
+        verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
+    }
     if (!verdict.ok) throw new HttpError(401, verdict.reason);
 
     let event;
@@ -226,7 +268,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     }
     let written: Written;
     try {
-      written = await writer.write(inboxRow(spec.id, connection, event, payloadJson));
+      written = await writer.write(inboxRow(spec.id, connection, event, payloadJson, webhooks.dedupe));
     } catch (error) {
       if (error instanceof UnstorableEventError)
         throw new HttpError(400, `the event cannot be stored: ${error.message}`);

@@ -58,6 +58,12 @@ export const webhooksSchema = z.strictObject({
     .default(1024 * 1024),
   /** Unique per delivery: what makes a repeated delivery a duplicate. */
   eventId: valueSourceSchema,
+  /**
+   * Where an event id is unique: per connection (the default: one tenant's ids never silence another
+   * tenant's), or across the integration, when the provider's ids are global and one event may be
+   * delivered to several connection routes.
+   */
+  dedupe: z.enum(['connection', 'integration']).default('connection'),
   eventType: valueSourceSchema,
   /** Orders events of one entity (a timestamp or a sequence); without it, arrival order. */
   order: valueSourceSchema.optional(),

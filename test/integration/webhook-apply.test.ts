@@ -99,6 +99,49 @@ describe('webhook apply: newer events win, by order key or else by arrival', () 
     assert.equal(await title(t), 'B');
   });
 
+  it('timestamp order keys compare as instants: a fractional second and mixed UTC offsets', async () => {
+    const t = target();
+    // As text, "…:01Z" sorts after "…:01.5Z" and "…12:30:00+02:00" after "…11:00:00Z": the older would win.
+    const [half, whole] = await store(t, [
+      { title: 'at 01.5', order: '2026-01-01T00:00:01.5Z' },
+      { title: 'at 01', order: '2026-01-01T00:00:01Z' },
+    ]);
+    assert.equal(await apply(t, half!, 'at 01.5'), 'applied');
+    assert.equal(await apply(t, whole!, 'at 01'), 'superseded', '…:01Z is half a second older');
+    assert.equal(await title(t), 'at 01.5');
+
+    const u = target();
+    const [utc, plusTwo] = await store(u, [
+      { title: '11:00 UTC', order: '2026-01-01T11:00:00Z' },
+      { title: '10:30 UTC', order: '2026-01-01T12:30:00+02:00' },
+    ]);
+    assert.equal(await apply(u, utc!, '11:00 UTC'), 'applied');
+    assert.equal(await apply(u, plusTwo!, '10:30 UTC'), 'superseded');
+    assert.equal(await title(u), '11:00 UTC');
+  });
+
+  it('an order key of another kind than the last applied one fails that event, saying why', async () => {
+    const t = target();
+    const [stamp, seq] = await store(t, [
+      { title: 'stamped', order: '2026-01-01T00:00:00Z' },
+      { title: 'sequenced', order: '42' },
+    ]);
+    assert.equal(await apply(t, stamp!, 'stamped'), 'applied');
+    assert.equal(await apply(t, seq!, 'sequenced'), 'failed');
+    assert.equal(await title(t), 'stamped');
+    const row = await env.db
+      .selectFrom('webhook_events')
+      .select(['status', 'error'])
+      .where('id', '=', seq!)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.status, 'failed');
+    assert.equal(
+      row.error,
+      'order key: cannot order "42" (number) against "2026-01-01T00:00:00Z" (timestamp): ' +
+        'order values must all be numbers, all timestamps, or all other text',
+    );
+  });
+
   it('with an order key on one side only, arrival decides', () => {
     assert.equal(isOlder({ id: 4, orderKey: '10' }, { last_order: null, last_event: 5 }), true);
     assert.equal(isOlder({ id: 6, orderKey: null }, { last_order: '10', last_event: 5 }), false);

@@ -73,4 +73,62 @@ describe('syncwright CLI', () => {
     assert.match(unreachable.stderr, /^syncwright: cannot connect to DATABASE_URL \(127\.0\.0\.1:1\/x\): /);
     assert.equal(unreachable.stderr.trim().split('\n').length, 1);
   });
+
+  async function specFile(spec: unknown): Promise<string> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-cli-'));
+    const file = path.join(dir, 'spec.json');
+    await fs.writeFile(file, JSON.stringify(spec));
+    return file;
+  }
+
+  it('validate: reports field and cross-field mistakes in one pass, none as a bare "Invalid input"', async () => {
+    const file = await specFile({
+      id: 'x',
+      baseUrl: 'http://x/{tenant}',
+      auth: { type: 'bearer', token: 'token' },
+      resources: { a: { request: { path: '/a/{project}' }, primaryKey: 5 } },
+    });
+    const r = cli(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.doesNotMatch(r.stdout, /Invalid input/);
+    assert.match(r.stdout, /baseUrl: placeholders like \{tenant\} are not filled in baseUrl/);
+    assert.match(r.stdout, /resources\.a\.primaryKey: expected a field name or a list of field names/);
+    assert.match(r.stdout, /auth\.token: secret "token" is not declared in secrets/);
+    assert.match(r.stdout, /resources\.a\.request\.path: \{project\} is not a connectionConfig field/);
+    assert.equal(r.stderr.trim(), 'syncwright: 4 problem(s) in the specs');
+  });
+
+  it('sync --mode incremental is refused for a resource without an incremental section', async () => {
+    const file = await specFile({
+      id: 'plain',
+      baseUrl: 'http://127.0.0.1:1',
+      resources: { things: { request: { path: '/things' }, primaryKey: 'id' } },
+    });
+    const r = cli([
+      '--specs',
+      file,
+      'sync',
+      'plain',
+      'things',
+      '--connection',
+      'acme',
+      '--mode',
+      'incremental',
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr.trim(),
+      'syncwright: --mode incremental: resource plain/things has no incremental section in its spec (sync it with --mode full)',
+    );
+  });
+
+  it('temporal-cli --json prints the path alone', () => {
+    // Any executable stands in for the CLI: TEMPORAL_CLI is taken as given when it can be run.
+    const binary = path.resolve(process.execPath);
+    const r = cli(['temporal-cli', '--json'], { TEMPORAL_CLI: binary });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${binary}\n`);
+    const human = cli(['temporal-cli'], { TEMPORAL_CLI: binary });
+    assert.equal(human.stdout, `${binary} (TEMPORAL_CLI)\n`);
+  });
 });

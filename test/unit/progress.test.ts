@@ -50,7 +50,10 @@ describe('progressOf', () => {
 });
 
 describe('maxCursor', () => {
-  it('compares numbers numerically and timestamps as text', () => {
+  it('compares numbers numerically and timestamps as instants (the shared order comparison)', () => {
+    assert.equal(maxCursor('2026-01-01T00:00:01.5Z', '2026-01-01T00:00:01Z'), '2026-01-01T00:00:01.5Z');
+    assert.equal(maxCursor('2026-01-01T12:00:00+02:00', '2026-01-01T11:00:00Z'), '2026-01-01T11:00:00Z');
+    assert.throws(() => maxCursor('17', '2026-01-01T00:00:00Z'), /cannot order "2026-01-01T00:00:00Z"/);
     assert.equal(maxCursor('9', '10'), '10');
     assert.equal(
       maxCursor('2026-01-02T00:00:00.000Z', '2026-01-10T00:00:00.000Z'),

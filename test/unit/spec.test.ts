@@ -3,8 +3,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { defineIntegration, parseSpec } from '../../src/spec/define.js';
+import { defineIntegration, parseSpec, withBaseUrl } from '../../src/spec/define.js';
+import { pointSpecsAt } from '../../src/testing/test-stack.js';
 import { SpecError } from '../../src/spec/errors.js';
+import type { IntegrationSpecInput } from '../../src/spec/schema.js';
 import { loadSpec, loadSpecs } from '../../src/spec/load.js';
 
 const minimal = {
@@ -180,5 +182,99 @@ describe('spec loading', () => {
   it('ships example specs that validate', async () => {
     const specs = await loadSpecs('integrations');
     assert.ok(specs.size >= 1);
+  });
+});
+
+describe('parsed specs are not parsed again', () => {
+  const limited = { ...minimal, rateLimits: [{ limit: 10, per: 'second' }] } as IntegrationSpecInput;
+
+  it('a rate-limited spec pointed at another base URL keeps its limits (createTestStack baseUrls)', () => {
+    const spec = defineIntegration(limited);
+    const moved = pointSpecsAt([spec], { tracker: 'http://127.0.0.1:4010' }).get('tracker');
+    assert.equal(moved?.baseUrl, 'http://127.0.0.1:4010');
+    assert.deepEqual(moved?.rateLimits, [{ name: '10/second', limit: 10, intervalMs: 1000 }]);
+    assert.throws(
+      () => withBaseUrl(spec, 'ftp://x'),
+      (e: unknown) => e instanceof SpecError && e.problems[0] === 'baseUrl: must be an http(s) URL',
+    );
+  });
+
+  it('parseSpec returns a spec from defineIntegration as it is (a TypeScript spec with rateLimits loads)', async () => {
+    const spec = defineIntegration(limited);
+    assert.equal(parseSpec(spec, 'again'), spec);
+    const d = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-specs-'));
+    const file = path.join(d, 'limited.ts');
+    await fs.writeFile(
+      file,
+      `import { defineIntegration } from '${path.resolve('src/spec/define.ts')}';\n` +
+        `export default defineIntegration(${JSON.stringify(limited)});\n`,
+    );
+    assert.equal((await loadSpec(file)).rateLimits[0]?.intervalMs, 1000);
+  });
+});
+
+describe('spec messages', () => {
+  it('rejects a {placeholder} in baseUrl: it would never be filled', () => {
+    for (const baseUrl of [
+      'https://{tenant}.api.example',
+      'https://api.example/{tenant}',
+      'https://api.example/%7Btenant%7D',
+    ])
+      assert.throws(
+        () => parseSpec({ ...minimal, baseUrl }, 'spec'),
+        (e: unknown) =>
+          e instanceof SpecError &&
+          e.problems.includes(
+            "baseUrl: placeholders like {tenant} are not filled in baseUrl: put them in each resource's request.path",
+          ),
+        baseUrl,
+      );
+  });
+
+  it('reports every mistake in one pass, cross-field rules included, and none as a bare "Invalid input"', () => {
+    let problems: string[] = [];
+    try {
+      parseSpec(
+        {
+          id: 'x',
+          baseUrl: 'http://x',
+          secrets: { token: 'API token' },
+          auth: { type: 'bearer', token: 'nope' },
+          resources: {
+            a: { request: { path: '/a/{missing}' }, primaryKey: 5, pagination: { type: 'cursr' } },
+            b: { request: { path: '/b' }, primaryKey: 'id', fields: { t: 5 } },
+          },
+          webhooks: {
+            signature: { scheme: 'standard-webhooks', secrets: [7] },
+            eventId: { path: 'id' },
+            eventType: { x: 1 },
+            events: {},
+          },
+        },
+        'spec',
+      );
+    } catch (error) {
+      problems = (error as SpecError).problems;
+    }
+    assert.deepEqual(problems.sort(), [
+      'auth.token: secret "nope" is not declared in secrets (declared: token)',
+      'resources.a.pagination.type: expected one of "none", "page", "offset", "cursor", "link-header", "next-url"',
+      'resources.a.primaryKey: expected a field name or a list of field names',
+      'resources.a.request.path: {missing} is not a connectionConfig field (declared: none)',
+      'resources.b.fields.t: expected a source path, or a rule { from, type, const, default, format }',
+      'webhooks.eventType: expected { header: name } or { path: "dot.path" }',
+      'webhooks.signature.secrets[0]: expected the name of a declared secret, or { env: NAME } for an environment variable',
+    ]);
+  });
+
+  it('says what a missing secret reference must be', () => {
+    assert.throws(
+      () => parseSpec({ ...minimal, auth: { type: 'bearer' } }, 'spec'),
+      (e: unknown) =>
+        e instanceof SpecError &&
+        e.problems.includes(
+          'auth.token: required: the name of a declared secret, or { env: NAME } for an environment variable',
+        ),
+    );
   });
 });
