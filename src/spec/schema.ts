@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { authSchema } from '../http/auth/schema.js';
+import { baseUrlPlaceholders, baseUrlProblem } from '../http/base-url.js';
 import { decoderSchema } from '../http/decoders.js';
 import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
@@ -164,13 +165,14 @@ const allowedOriginSchema = z
       ? { origin: new URL(v).origin, credentials: false }
       : { origin: new URL(v.origin).origin, credentials: v.credentials },
   );
-/** The provider's origin (and base path) every request path is appended to. */
-export const baseUrlSchema = z
-  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-  .refine((u) => !/[{}]|%7[bd]/i.test(u), {
-    // Placeholders are filled in request paths only: one in baseUrl would be sent as written.
-    message: "placeholders like {tenant} are not filled in baseUrl: put them in each resource's request.path",
-  });
+/**
+ * The provider's origin (and base path) every request path is appended to. It may hold `{config.name}`
+ * placeholders in its host or path, filled per connection (src/http/base-url.ts).
+ */
+export const baseUrlSchema = z.string().superRefine((u, ctx) => {
+  const problem = baseUrlProblem(u);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const integrationSpecObject = z.strictObject({
   id: slug,
@@ -211,6 +213,23 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** Cross-field rules a schema per field cannot express; each problem names its path. */
 function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.RefinementCtx): void {
+  for (const { name, inHost } of typeof spec.baseUrl === 'string' ? baseUrlPlaceholders(spec.baseUrl) : []) {
+    const field = spec.connectionConfig[name];
+    if (!field) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+      });
+    } else if (inHost && !field.pattern) {
+      // Without a pattern a connection could aim the credentials at any host.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionConfig', name, 'pattern'],
+        message: `required: {config.${name}} is in baseUrl's host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')`,
+      });
+    }
+  }
   const secretNames = new Set(Object.keys(spec.secrets));
   const checkSecret = (ref: unknown, path: (string | number)[]) => {
     if (typeof ref === 'string' && !secretNames.has(ref)) {

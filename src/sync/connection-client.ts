@@ -6,6 +6,7 @@
 import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
+import { fillBaseUrl } from '../http/base-url.js';
 import { fillPathTemplate } from '../http/path-template.js';
 import type { DecoderConfig } from '../http/decoders.js';
 import type { ResponseRule } from '../http/response-rules.js';
@@ -109,20 +110,23 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
     return t;
   };
 
+  // One policy per base URL: a spec with {config.*} in baseUrl has one per connection.
   const policies = new Map<string, UrlPolicy>();
-  const policyFor = (spec: IntegrationSpec) => {
-    let p = policies.get(spec.id);
+  const policyFor = (spec: IntegrationSpec, baseUrl: string) => {
+    const key = JSON.stringify([spec.id, baseUrl]);
+    let p = policies.get(key);
     if (!p) {
-      p = createUrlPolicy(spec.baseUrl, spec.allowedOrigins);
-      policies.set(spec.id, p);
+      p = createUrlPolicy(baseUrl, spec.allowedOrigins);
+      policies.set(key, p);
     }
     return p;
   };
 
   return async (integration: string, connectionId: string): Promise<ConnectionClient> => {
     const spec = lookupSpec(deps.specs, integration);
-    const urlPolicy = policyFor(spec);
     const connection = await getConnection(deps.db, deps.secretBox, integration, connectionId);
+    const baseUrl = fillBaseUrl(spec.baseUrl, connection.config, `connection ${integration}/${connectionId}`);
+    const urlPolicy = policyFor(spec, baseUrl);
     const inputs: AuthInputs = {
       secrets: connection.secrets,
       config: connection.config,
@@ -264,7 +268,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
       );
 
     const urlFor = (path: string) => {
-      const base = new URL(spec.baseUrl);
+      const base = new URL(baseUrl);
       base.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
       return base;
     };

@@ -73,7 +73,7 @@ describe('a hostile provider gets no credentials and no requests outside the tem
   let cc: OAuthServer;
   let rt: OAuthServer;
   // Where the provider's tricks point: the attacker, unless a test says otherwise.
-  const target = () => attacker.origin;
+  let target = () => attacker.origin;
   const authKinds: Record<string, IntegrationSpecInput['auth']> = {};
 
   before(async () => {
@@ -129,6 +129,22 @@ describe('a hostile provider gets no credentials and no requests outside the tem
       allow('allow-anon-bearer', false, authKinds.bearer),
       allow('allow-anon-query', false, authKinds['api-key-query']),
       allow('allow-creds-bearer', true, authKinds.bearer),
+      defineIntegration({
+        // A per-connection base URL: each connection's credentials stay under its own tenant path.
+        id: 'tenants',
+        baseUrl: `${provider.url}/api/{config.tenant}`,
+        secrets,
+        auth: authKinds.bearer!,
+        connectionConfig: { tenant: { type: 'string' } },
+        resources: {
+          items: {
+            request: { path: '/items' },
+            recordsPath: 'data',
+            primaryKey: 'id',
+            pagination: { type: 'link-header' },
+          },
+        },
+      }),
       defineIntegration({
         id: 'paths',
         baseUrl: `${provider.url}/api`,
@@ -287,6 +303,36 @@ describe('a hostile provider gets no credentials and no requests outside the tem
       await listRecords(env.db, { integration: 'paths', connection: conn, resource: 'items' })
     ).map((r) => r.key);
     assert.deepEqual(keys, ['a/b?c#d %']);
+  });
+
+  it("a per-connection base URL: a tenant's next link to another tenant's path is refused, '..' never fills it", async () => {
+    const conn = uniqueId('t');
+    // This tenant's page 1 links to the provider's own /api/page2: outside /api/link-header.
+    target = () => provider.origin;
+    try {
+      await engine.addConnection('tenants', conn, SECRETS, { tenant: 'link-header' });
+      const handle = await engine.run(engine.input('tenants', conn, 'items'));
+      await assert.rejects(handle.result(), (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.equal((error.cause as { type?: string }).type, 'UntrustedUrlError');
+        assert.match(error.cause?.message ?? '', /outside the spec's baseUrl path \/api\/link-header/);
+        return true;
+      });
+    } finally {
+      target = () => attacker.origin;
+    }
+    const before = provider.requests.length;
+    const bad = uniqueId('t');
+    await engine.addConnection('tenants', bad, SECRETS, { tenant: '..' });
+    await assert.rejects(
+      (await engine.run(engine.input('tenants', bad, 'items'))).result(),
+      (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.equal((error.cause as { type?: string }).type, 'ConfigurationError');
+        return true;
+      },
+    );
+    assert.equal(provider.requests.length, before, 'nothing was sent for a refused tenant');
   });
 
   it('a parent field is exactly one path segment: a parent named ".." never reaches another path', async () => {

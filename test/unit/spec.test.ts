@@ -214,21 +214,39 @@ describe('parsed specs are not parsed again', () => {
 });
 
 describe('spec messages', () => {
-  it('rejects a {placeholder} in baseUrl: it would never be filled', () => {
-    for (const baseUrl of [
-      'https://{tenant}.api.example',
-      'https://api.example/{tenant}',
-      'https://api.example/%7Btenant%7D',
-    ])
-      assert.throws(
-        () => parseSpec({ ...minimal, baseUrl }, 'spec'),
-        (e: unknown) =>
-          e instanceof SpecError &&
-          e.problems.includes(
-            "baseUrl: placeholders like {tenant} are not filled in baseUrl: put them in each resource's request.path",
-          ),
+  it('baseUrl takes {config.name} placeholders in its host (with a pattern) or path, nothing else', () => {
+    const bad = (baseUrl: string, config: Record<string, unknown> = {}) => {
+      try {
+        parseSpec({ ...minimal, baseUrl, connectionConfig: config }, 'spec');
+        return [];
+      } catch (e) {
+        assert.ok(e instanceof SpecError);
+        return e.problems;
+      }
+    };
+    for (const baseUrl of ['https://{tenant}.api.example', 'https://api.example/%7Btenant%7D'])
+      assert.ok(
+        bad(baseUrl).some((p) => p.includes('only {config.name} placeholders')),
         baseUrl,
       );
+    assert.ok(
+      bad('https://{config.site}.atlassian.net', { site: { type: 'string' } }).includes(
+        "connectionConfig.site.pattern: required: {config.site} is in baseUrl's host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')",
+      ),
+    );
+    assert.deepEqual(bad('https://{config.site}.atlassian.net', { site: { pattern: '^[a-z0-9-]+$' } }), []);
+    assert.deepEqual(
+      bad('https://api.example/{config.tenant}/v1', { tenant: {} }),
+      [],
+      'a path value needs no pattern',
+    );
+    assert.ok(
+      bad('https://{config.nope}.example', {}).some((p) => /"nope" is not a connectionConfig field/.test(p)),
+    );
+    assert.ok(bad('https://api.example:{config.port}', { port: { pattern: '^[0-9]+$' } }).length > 0);
+    assert.ok(
+      bad('https://u:{config.p}@api.example', { p: { pattern: '^x$' } }).some((p) => /user info/.test(p)),
+    );
   });
 
   it('reports every mistake in one pass, cross-field rules included, and none as a bare "Invalid input"', () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { BaseUrlValueError, fillBaseUrl } from '../../src/http/base-url.js';
 import { ProviderError } from '../../src/http/errors.js';
 import { fillPathTemplate, pathSegment, PathValueError } from '../../src/http/path-template.js';
 import { HttpTransport } from '../../src/http/transport.js';
@@ -224,6 +225,27 @@ describe('HttpTransport follows redirects by hand', () => {
     await assert.rejects(
       transport.requestJson({ url: `${providerUrl}/same` }),
       (e: unknown) => e instanceof ProviderError && e.kind === 'client' && /redirect/.test(e.message),
+    );
+  });
+});
+
+describe('per-connection base URLs', () => {
+  it('fill host values that are host names and path values as one segment', () => {
+    assert.equal(
+      fillBaseUrl('https://{config.sub}.zendesk.com', { sub: 'Acme-1' }, 'c'),
+      'https://acme-1.zendesk.com',
+    );
+    assert.equal(fillBaseUrl('https://api.x/{config.t}/v1', { t: 'a/b' }, 'c'), 'https://api.x/a%2Fb/v1');
+    for (const sub of ['evil.com:8443/', 'a@evil.com', 'evil.com/x', 'evil.com#', '-a', 'a..b', '', 'a b'])
+      assert.throws(
+        () => fillBaseUrl('https://{config.sub}.zendesk.com', { sub }, 'c'),
+        BaseUrlValueError,
+        sub,
+      );
+    assert.throws(() => fillBaseUrl('https://api.x/{config.t}', { t: '..' }, 'c'), /dot segment/);
+    assert.throws(
+      () => fillBaseUrl('https://{config.sub}.x', {}, 'connection a/b'),
+      /connection a\/b: .*has no value/,
     );
   });
 });
