@@ -63,11 +63,11 @@ export function fillBaseUrl(
   where: string,
 ): string {
   const [hs, he] = hostRange(template);
-  return template.replace(PLACEHOLDER, (whole, name: string, offset: number) => {
+  return template.replace(PLACEHOLDER, (_whole, name: string, offset: number) => {
     const v = config[name];
     if (v === undefined || v === null || v === '')
       throw new BaseUrlValueError(`${where}: baseUrl placeholder {config.${name}} has no value`);
-    const text = typeof v === 'string' ? v : String(v as number | boolean);
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
     if (offset >= hs && offset < he) {
       if (!HOST_VALUE.test(text))
         throw new BaseUrlValueError(
