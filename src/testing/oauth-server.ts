@@ -7,7 +7,7 @@
  *   redirect_uri with a code and the state.
  * Access tokens are short-lived; `isValid` tells a simulator which ones to accept.
  */
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -90,8 +90,11 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
   const codes = new Map<string, IssuedCode>();
   const authorizeLog: AuthorizeRequest[] = [];
   const refusals: string[] = [];
-  const jwtKey = options.jwtBearer ? createPublicKey(options.jwtBearer.publicKey) : undefined;
+  const given = options.jwtBearer?.publicKey;
+  const jwtKey = typeof given === 'string' ? createPublicKey(given) : given;
   let base = '';
+  // Tokens of two servers in one test never collide (a simulator may accept either's).
+  const tag = randomBytes(3).toString('hex');
 
   const authorize = (url: URL, res: http.ServerResponse) => {
     const q = Object.fromEntries(url.searchParams);
@@ -117,7 +120,7 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
     if (q.response_type !== 'code') return back({ error: 'unsupported_response_type' });
     if (q.code_challenge_method !== 'S256' || !q.code_challenge)
       return back({ error: 'invalid_request', error_description: 'PKCE with S256 is required' });
-    const code = `code-${++counter}`;
+    const code = `code-${++counter}-${tag}`;
     codes.set(code, {
       clientId: q.client_id,
       redirectUri: q.redirect_uri!,
@@ -148,9 +151,9 @@ export async function startOAuthServer(options: OAuthServerOptions): Promise<OAu
       const form = new URLSearchParams(body);
       const grant = form.get('grant_type');
       const issue = (extra: Record<string, unknown> = {}, withRefresh = false) => {
-        const access = `at-${++counter}`;
+        const access = `at-${++counter}-${tag}`;
         valid.add(access);
-        const rt = withRefresh ? `rt-${++counter}` : undefined;
+        const rt = withRefresh ? `rt-${++counter}-${tag}` : undefined;
         if (rt) {
           refreshTokens.add(rt);
           refresh = rt;

@@ -26,7 +26,7 @@ export function privateKeyFor(pem: string, alg: JwtAlgorithm, where: string): Ke
     key = createPrivateKey(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem);
   } catch {
     throw new JwtKeyError(
-      `the private key of ${where} is not a PEM private key ("-----BEGIN PRIVATE KEY-----" ...)`,
+      `the private key of ${where} is not a PEM private key (PKCS#8, PKCS#1 or SEC1 text, as in a service-account key file)`,
     );
   }
   const type = key.asymmetricKeyType;
