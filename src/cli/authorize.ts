@@ -179,7 +179,8 @@ export async function connectionAuthorizeCommand(
   ctx.scope.add('authorization wait', () => abort.abort());
   const answer = await withTimeout(callback.next, opts.timeoutSeconds, abort.signal);
   try {
-    const result = await finishAuthorization(auth, inputs, request, answer.url, spec.retry.timeoutMs);
+    const target = { integration, connection: opts.id };
+    const result = await finishAuthorization(auth, inputs, request, answer.url, spec.retry.timeoutMs, target);
     const required = result.missingFields.filter(
       (f) => spec.connectionConfig[auth.tokenResponseFields[f]!]?.required,
     );
@@ -187,7 +188,6 @@ export async function connectionAuthorizeCommand(
       throw new AuthorizationError(
         `the token response has no ${required.join(', ')} (auth.tokenResponseFields), which the connection needs`,
       );
-    const target = { integration, connection: opts.id };
     await db.transaction().execute(async (tx) => {
       await addConnection(tx, box, spec, {
         integration,

@@ -103,6 +103,14 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
         auth: codeAuth,
         resources: { items: resource },
       },
+      nofield: {
+        id: 'nofield',
+        baseUrl: sim.url,
+        connectionConfig: { apiDomain: { description: 'from the token' } },
+        secrets: { client_id: 'OAuth client id' },
+        auth: { ...codeAuth, tokenResponseFields: { api_domain: 'apiDomain' } },
+        resources: { items: resource },
+      },
       jwtapp: {
         id: 'jwtapp',
         baseUrl: sim.url,
@@ -254,8 +262,8 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
     assert.equal(code.refusals().length, 0, code.refusals().join(', '));
   });
 
-  it('a public client (no secret) authorizes through the command function with PKCE alone', async () => {
-    const conn = uniqueId('pub');
+  /** The command's function in this process, with a "browser" that approves the printed URL. */
+  const authorizeHere = async (integration: string, id: string, secret: string[]) => {
     const lines: string[] = [];
     const scope = new ShutdownScope();
     const ctx: CliContext = {
@@ -272,10 +280,10 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
     };
     let browsed: Promise<{ status: number; text: string }> | undefined;
     try {
-      await connectionAuthorizeCommand(ctx, 'publicapp', {
-        id: conn,
+      await connectionAuthorizeCommand(ctx, integration, {
+        id,
         config: [],
-        secret: ['client_id=cid'],
+        secret,
         port: 0,
         browser: false,
         timeoutSeconds: 30,
@@ -286,12 +294,37 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
     } finally {
       await scope.close();
     }
-    assert.equal((await browsed!).status, 200);
+    return { lines, page: await browsed! };
+  };
+
+  it('a public client (no secret) authorizes through the command function with PKCE alone', async () => {
+    const conn = uniqueId('pub');
+    const { lines, page } = await authorizeHere('publicapp', conn, ['client_id=cid']);
+    assert.equal(page.status, 200);
     assert.match(lines.at(-1)!, /authorized: refresh token stored encrypted; config instanceUrl/);
+    assert.doesNotMatch(lines.join('\n'), LEAKS);
     const request = code.authorizeRequests().at(-1)!;
     assert.equal(request.client_id, 'cid');
     const result = await (await engine.run(engine.input('publicapp', conn, 'items'))).result();
     assert.deepEqual([result.status, result.inserted], ['completed', 250]);
+  });
+
+  it('a token response without a field the connection needs, or a spec of another auth type, is refused', async () => {
+    const conn = uniqueId('nofield');
+    await assert.rejects(
+      authorizeHere('nofield', conn, ['client_id=cid']),
+      /the token response has no api_domain \(auth\.tokenResponseFields\), which the connection needs/,
+    );
+    const saved = await env.db
+      .selectFrom('connections')
+      .select('id')
+      .where('id', '=', conn)
+      .executeTakeFirst();
+    assert.equal(saved, undefined);
+    await assert.rejects(
+      authorizeHere('jwtapp', conn, []),
+      /jwtapp uses auth "oauth2-jwt-bearer", not oauth2-authorization-code: add its connections with `syncwright connection add`/,
+    );
   });
 
   it('a callback with another state is refused: nothing is exchanged or saved', async () => {

@@ -71,6 +71,8 @@ export async function finishAuthorization(
   request: AuthorizationRequest,
   callback: URL,
   timeoutMs: number,
+  /** Named in errors. */
+  target: { integration?: string; connection?: string } = {},
 ): Promise<Authorization> {
   const as = tokenEndpoint(auth.tokenUrl);
   const { client, clientAuth } = tokenClient(auth, inputs);
@@ -87,7 +89,7 @@ export async function finishAuthorization(
       `the callback is not the answer to this authorization request (${error instanceof Error ? error.message : String(error)}): refused; run the command again`,
     );
   }
-  const where = { method: 'POST', path: new URL(auth.tokenUrl).pathname };
+  const where = { ...target, method: 'POST', path: new URL(auth.tokenUrl).pathname };
   let tokens: oauth.TokenEndpointResponse;
   try {
     const response = await oauth.authorizationCodeGrantRequest(
