@@ -17,7 +17,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { sql } from 'kysely';
-import type { Db, DbOrTx } from '../../store/db.js';
+import type { Db } from '../../store/db.js';
 import type { SealContext, SecretBox } from '../../store/secret-box.js';
 import { ProviderError } from '../errors.js';
 import { resolveSecret, type AuthInputs } from './apply.js';
@@ -104,7 +104,7 @@ export function tokenRequestError(
  * connection's secrets, keeping `fallbackRefresh` when the response brings no new refresh token.
  */
 export async function storeTokens(
-  db: DbOrTx,
+  db: Db,
   box: SecretBox,
   target: { integration: string; connection: string },
   generation: string,
