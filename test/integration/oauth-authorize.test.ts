@@ -263,7 +263,13 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
   });
 
   /** The command's function in this process, with a "browser" that approves the printed URL. */
-  const authorizeHere = async (integration: string, id: string, secret: string[]) => {
+  const authorizeHere = async (
+    integration: string,
+    id: string,
+    secret: string[],
+    browse: (url: string) => Promise<{ status: number; text: string }> = (url) => approve(url).then(follow),
+    timeoutSeconds = 30,
+  ) => {
     const lines: string[] = [];
     const scope = new ShutdownScope();
     const ctx: CliContext = {
@@ -286,9 +292,9 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
         secret,
         port: 0,
         browser: false,
-        timeoutSeconds: 30,
+        timeoutSeconds,
         onAuthorizeUrl: (url) => {
-          browsed = approve(url).then(follow);
+          browsed = browse(url);
         },
       });
     } finally {
@@ -309,11 +315,22 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
     assert.deepEqual([result.status, result.inserted], ['completed', 250]);
   });
 
-  it('a token response without a field the connection needs, or a spec of another auth type, is refused', async () => {
+  it('a token response without a field the connection needs, no answer in time, or a spec of another auth type: refused, nothing saved', async () => {
     const conn = uniqueId('nofield');
     await assert.rejects(
       authorizeHere('nofield', conn, ['client_id=cid']),
       /the token response has no api_domain \(auth\.tokenResponseFields\), which the connection needs/,
+    );
+    // Nobody answers: the wait ends with a clear message, and nothing is saved.
+    const started = Date.now();
+    await assert.rejects(
+      authorizeHere('publicapp', conn, ['client_id=cid'], () => Promise.resolve({ status: 0, text: '' }), 1),
+      /no answer on the callback within 1 s: run the command again/,
+    );
+    assert.ok(Date.now() - started < 5000);
+    await assert.rejects(
+      authorizeHere('jwtapp', conn, []),
+      /jwtapp uses auth "oauth2-jwt-bearer", not oauth2-authorization-code: add its connections with `syncwright connection add`/,
     );
     const saved = await env.db
       .selectFrom('connections')
@@ -321,10 +338,6 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
       .where('id', '=', conn)
       .executeTakeFirst();
     assert.equal(saved, undefined);
-    await assert.rejects(
-      authorizeHere('jwtapp', conn, []),
-      /jwtapp uses auth "oauth2-jwt-bearer", not oauth2-authorization-code: add its connections with `syncwright connection add`/,
-    );
   });
 
   it('a callback with another state is refused: nothing is exchanged or saved', async () => {
