@@ -111,6 +111,14 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
         auth: { ...codeAuth, tokenResponseFields: { api_domain: 'apiDomain' } },
         resources: { items: resource },
       },
+      narrow: {
+        id: 'narrow',
+        baseUrl: sim.url,
+        connectionConfig: { instanceUrl: { pattern: 'https://[a-z]+\\.example\\.com' } },
+        secrets: { client_id: 'OAuth client id' },
+        auth: codeAuth,
+        resources: { items: resource },
+      },
       jwtapp: {
         id: 'jwtapp',
         baseUrl: sim.url,
@@ -315,11 +323,16 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
     assert.deepEqual([result.status, result.inserted], ['completed', 250]);
   });
 
-  it('a token response without a field the connection needs, no answer in time, or a spec of another auth type: refused, nothing saved', async () => {
+  it('a token response without a field the connection needs or with one outside its pattern, no answer in time, or a spec of another auth type: refused, nothing saved', async () => {
     const conn = uniqueId('nofield');
     await assert.rejects(
       authorizeHere('nofield', conn, ['client_id=cid']),
       /the token response has no api_domain \(auth\.tokenResponseFields\), which the connection needs/,
+    );
+    // The provider's instance URL is outside the spec's pattern: not saved, so credentials never go there.
+    await assert.rejects(
+      authorizeHere('narrow', conn, ['client_id=cid']),
+      /config\.instanceUrl: must match the pattern https:\/\/\[a-z\]\+\\\.example\\\.com/,
     );
     // Nobody answers: the wait ends with a clear message, and nothing is saved.
     const started = Date.now();
