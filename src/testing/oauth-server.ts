@@ -18,7 +18,7 @@ export interface OAuthServerOptions {
   refreshToken?: string;
   /** Lifetime of access tokens in seconds (default 3600). */
   expiresIn?: number;
-  /** Accept the client by its client_id alone (no secret) in the code and refresh grants: PKCE protects it. */
+  /** Accept the client by its client_id alone (no secret) in the code and refresh grants (PKCE). */
   publicClient?: boolean;
   /** More fields of an authorization_code answer, e.g. Salesforce's { instance_url: "https://..." }. */
   tokenResponse?: Record<string, unknown>;

@@ -1,7 +1,8 @@
 /**
  * OAuth2 access tokens for a connection via oauth4webapi: client credentials, a refresh token with
  * rotation (given as a secret, or stored sealed by `syncwright connection authorize` for the
- * authorization-code flow), or a signed JWT assertion (RFC 7523, service accounts). Tokens are cached in memory and in Postgres (sealed) until shortly before they expire.
+ * authorization-code flow), or a signed JWT assertion (RFC 7523, service accounts). Tokens are cached in
+ * memory and in Postgres (sealed) until shortly before they expire.
  * A refresh is single-flight across processes: it happens under a Postgres advisory lock on the
  * connection, and whoever gets the lock second finds the fresh token instead of asking again.
  *
@@ -22,9 +23,7 @@ import type { SealContext, SecretBox } from '../../store/secret-box.js';
 import { ProviderError } from '../errors.js';
 import { resolveSecret, type AuthInputs } from './apply.js';
 import { buildAssertion, JwtKeyError, privateKeyFor } from './jwt.js';
-import { clientAuthOf, type OAuthAuthConfig } from './schema.js';
-
-type OAuthConfig = OAuthAuthConfig;
+import { clientAuthOf, type OAuthAuthConfig as OAuthConfig } from './schema.js';
 
 /** The RFC 7523 grant type of a JWT-bearer token request. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
