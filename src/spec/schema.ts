@@ -3,7 +3,8 @@
  * once". Types come from it (z.infer); JSON, YAML and TypeScript specs all pass through it.
  */
 import { z } from 'zod';
-import { authSchema, RESERVED_AUTHORIZE_PARAMS, type AuthConfig } from '../http/auth/schema.js';
+import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
+import { authSchema } from '../http/auth/schema.js';
 import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
@@ -187,13 +188,7 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
     if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
   }
-  if (auth.type === 'oauth2-authorization-code') checkAuthorizationCode(spec, auth, ctx, checkSecret);
-  if (auth.type === 'oauth2-jwt-bearer') {
-    checkSecret(auth.privateKey, ['auth', 'privateKey']);
-    checkSecret(auth.issuer, ['auth', 'issuer']);
-    if (auth.subject !== undefined) checkSecret(auth.subject, ['auth', 'subject']);
-    if (auth.keyId !== undefined) checkSecret(auth.keyId, ['auth', 'keyId']);
-  }
+  checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
   if (auth.type === 'custom-headers') {
     for (const [header, template] of Object.entries(auth.headers)) {
       for (const [, name] of template.matchAll(PLACEHOLDER)) {
@@ -283,38 +278,6 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       });
     }
   }
-}
-
-/** A public client sends no secret, a confidential one must; the flow's own parameters are its own. */
-function checkAuthorizationCode(
-  spec: z.infer<typeof integrationSpecObject>,
-  auth: Extract<AuthConfig, { type: 'oauth2-authorization-code' }>,
-  ctx: z.RefinementCtx,
-  checkSecret: (ref: unknown, path: (string | number)[]) => void,
-): void {
-  const issue = (path: string[], message: string) =>
-    ctx.addIssue({ code: 'custom', path: ['auth', ...path], message });
-  checkSecret(auth.clientId, ['auth', 'clientId']);
-  if (auth.clientSecret !== undefined) checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
-  if (auth.clientAuth === 'none' && auth.clientSecret !== undefined)
-    issue(
-      ['clientSecret'],
-      'a public client (clientAuth: none) sends no secret: remove clientSecret or use basic/post',
-    );
-  if ((auth.clientAuth === 'basic' || auth.clientAuth === 'post') && auth.clientSecret === undefined)
-    issue(
-      ['clientAuth'],
-      `"${auth.clientAuth}" sends a client secret: give clientSecret, or use "none" (public client)`,
-    );
-  for (const name of Object.keys(auth.authorizeParams))
-    if ((RESERVED_AUTHORIZE_PARAMS as readonly string[]).includes(name))
-      issue(['authorizeParams', name], `"${name}" is set by the authorization flow itself`);
-  for (const [field, configField] of Object.entries(auth.tokenResponseFields))
-    if (!(configField in spec.connectionConfig))
-      issue(
-        ['tokenResponseFields', field],
-        `config field "${configField}" is not declared in connectionConfig (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
-      );
 }
 
 function checkWebhooks(

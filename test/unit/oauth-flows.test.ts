@@ -238,3 +238,17 @@ describe('opening a browser', () => {
     assert.deepEqual(browserCommand(url, { CI: 'false' }, 'darwin'), ['open', [url]]);
   });
 });
+
+describe('spec checks on a malformed auth', () => {
+  it('an authorization-code auth missing its objects does not hide the other problems', async () => {
+    const { checkOAuthFlowAuth } = await import('../../src/http/auth/spec-checks.js');
+    const issues: unknown[] = [];
+    const ctx = { addIssue: (i: unknown) => issues.push(i) } as unknown as Parameters<
+      typeof checkOAuthFlowAuth
+    >[2];
+    const raw = { type: 'oauth2-authorization-code', clientId: 'nope' } as unknown as Parameters<
+      typeof checkOAuthFlowAuth
+    >[0];
+    assert.doesNotThrow(() => checkOAuthFlowAuth(raw, {}, ctx, () => undefined));
+  });
+});
