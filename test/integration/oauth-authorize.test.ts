@@ -280,7 +280,8 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
   ) => {
     const lines: string[] = [];
     const scope = new ShutdownScope();
-    const ctx: CliContext = {
+    // Asserted, not annotated: the context may grow fields (a stderr `note`) this test gives anyway.
+    const ctx = {
       config: loadConfig({
         DATABASE_URL: env.databaseUrl,
         SYNCWRIGHT_ENCRYPTION_KEY: TEST_KEY,
@@ -290,8 +291,9 @@ describe('OAuth2 authorization code (connection authorize) and JWT-bearer grants
       scope,
       verbose: false,
       json: false,
-      out: (l) => lines.push(l),
-    };
+      out: (l: string) => lines.push(l),
+      note: (l: string) => lines.push(l),
+    } as CliContext;
     let browsed: Promise<{ status: number; text: string }> | undefined;
     try {
       await connectionAuthorizeCommand(ctx, integration, {
