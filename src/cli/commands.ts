@@ -145,7 +145,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
   await Promise.race([ctx.scope.untilSignal(), worker.done]);
 }
 
-function pairs(values: string[], what: string): Record<string, string> {
+export function pairs(values: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');

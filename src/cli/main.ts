@@ -25,6 +25,7 @@ import {
 } from './commands.js';
 import { createContext, UsageError, type CliContext } from './context.js';
 import { keysRotateCommand } from './keys.js';
+import { registerAuthorizeCommand } from './authorize.js';
 import { runDemo } from './demo.js';
 
 const program = new Command('syncwright')
@@ -156,6 +157,7 @@ connection
       connectionAddCommand(ctx, integration, { ...opts, ...(specs ? { specs } : {}) }),
     ),
   );
+registerAuthorizeCommand(connection, action);
 connection
   .command('list')
   .option('--integration <id>')

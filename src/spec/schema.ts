@@ -3,6 +3,7 @@
  * once". Types come from it (z.infer); JSON, YAML and TypeScript specs all pass through it.
  */
 import { z } from 'zod';
+import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { authSchema } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem } from '../http/base-url.js';
 import { decoderSchema } from '../http/decoders.js';
@@ -252,6 +253,7 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
     if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
   }
+  checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
   if (auth.type === 'custom-headers') {
     for (const [header, template] of Object.entries(auth.headers)) {
       for (const [, name] of template.matchAll(PLACEHOLDER)) {

@@ -5,6 +5,7 @@
  */
 import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
+import { isOAuthAuth } from '../http/auth/schema.js';
 import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
 import { fillPathTemplate } from '../http/path-template.js';
@@ -94,7 +95,7 @@ export function createConnectionClients(deps: ConnectionClientDeps) {
     generation: string,
   ): OAuth2Tokens | undefined => {
     const auth = spec.auth;
-    if (auth.type !== 'oauth2-client-credentials' && auth.type !== 'oauth2-refresh-token') return undefined;
+    if (!isOAuthAuth(auth)) return undefined;
     const key = JSON.stringify([target.integration, target.connection]);
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;

@@ -1,6 +1,6 @@
 /**
  * `syncwright/testing`: the public testing kit for integration authors — a real stack for the specs
- * under test, the provider simulator, and webhook signers for every supported scheme.
+ * under test, the provider simulator, an OAuth2 server, and webhook signers for every supported scheme.
  */
 export { createTestStack, type TestStack, type TestStackOptions } from './test-stack.js';
 export {
@@ -19,5 +19,11 @@ export {
   type SignatureConfig,
   type WebhookDelivery,
 } from './webhooks.js';
+export {
+  startOAuthServer,
+  type AuthorizeRequest,
+  type OAuthServer,
+  type OAuthServerOptions,
+} from './oauth-server.js';
 export { defineIntegration } from '../spec/define.js';
 export { loadSpec, loadSpecs } from '../spec/load.js';

@@ -53,6 +53,8 @@ export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
   switch (auth.type) {
     case 'oauth2-client-credentials':
     case 'oauth2-refresh-token':
+    case 'oauth2-authorization-code':
+    case 'oauth2-jwt-bearer':
       return { headers: {}, query: {}, secretParams: [] };
     case 'none':
       return { headers: {}, query: {}, secretParams: [] };

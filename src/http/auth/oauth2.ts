@@ -1,6 +1,8 @@
 /**
- * OAuth2 access tokens for a connection (client credentials, or refresh token with rotation), via
- * oauth4webapi. Tokens are cached in memory and in Postgres (sealed) until shortly before they expire.
+ * OAuth2 access tokens for a connection via oauth4webapi: client credentials, a refresh token with
+ * rotation (given as a secret, or stored sealed by `syncwright connection authorize` for the
+ * authorization-code flow), or a signed JWT assertion (RFC 7523, service accounts). Tokens are cached in
+ * memory and in Postgres (sealed) until shortly before they expire.
  * A refresh is single-flight across processes: it happens under a Postgres advisory lock on the
  * connection, and whoever gets the lock second finds the fresh token instead of asking again.
  *
@@ -20,9 +22,114 @@ import type { Db } from '../../store/db.js';
 import { EncryptionKeyError, type SealContext, type SecretBox } from '../../store/secret-box.js';
 import { ProviderError } from '../errors.js';
 import { resolveSecret, type AuthInputs } from './apply.js';
-import type { AuthConfig } from './schema.js';
+import { buildAssertion, JwtKeyError, privateKeyFor } from './jwt.js';
+import { clientAuthOf, type OAuthAuthConfig as OAuthConfig } from './schema.js';
 
-type OAuthConfig = Extract<AuthConfig, { type: 'oauth2-client-credentials' | 'oauth2-refresh-token' }>;
+/** The RFC 7523 grant type of a JWT-bearer token request. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** Where a token request goes, as oauth4webapi wants it. */
+export function tokenEndpoint(tokenUrl: string): oauth.AuthorizationServer {
+  return { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl };
+}
+
+/** Request options: a timeout, and plain http only for an endpoint on this machine (simulators, tests). */
+export function tokenRequestOptions(url: string, timeoutMs: number) {
+  const u = new URL(url);
+  const loopback = u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  return {
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(loopback ? { [oauth.allowInsecureRequests]: true } : {}),
+  };
+}
+
+/** The client and its authentication at the token endpoint, from the connection's secrets. */
+export function tokenClient(
+  c: Exclude<OAuthConfig, { type: 'oauth2-jwt-bearer' }>,
+  inputs: AuthInputs,
+): { client: oauth.Client; clientAuth: oauth.ClientAuth } {
+  const client: oauth.Client = { client_id: resolveSecret(c.clientId, inputs) };
+  const method = c.type === 'oauth2-authorization-code' ? clientAuthOf(c) : c.clientAuth;
+  if (method === 'none' || c.clientSecret === undefined) return { client, clientAuth: oauth.None() };
+  const secret = resolveSecret(c.clientSecret, inputs);
+  return {
+    client,
+    clientAuth: method === 'post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret),
+  };
+}
+
+const FIX_HINT: Record<OAuthConfig['type'], string> = {
+  'oauth2-client-credentials': "fix the connection's client id and secret",
+  'oauth2-refresh-token': "fix the connection's client id/secret or refresh token",
+  'oauth2-authorization-code':
+    'authorize the connection again with `syncwright connection authorize` (or fix its client id/secret)',
+  'oauth2-jwt-bearer':
+    "fix the connection's private key, issuer or subject (the provider refused the signed assertion)",
+};
+
+/**
+ * A failed token request as a ProviderError: a timeout, a transient failure (no answer, 5xx, 429), or
+ * refused credentials (an AuthError, with what to fix). Never echoes the endpoint's body, which may
+ * contain tokens: status and OAuth error code only.
+ */
+export function tokenRequestError(
+  error: unknown,
+  where: { integration?: string; connection?: string; method: string; path: string },
+  timeoutMs: number,
+  type: OAuthConfig['type'],
+): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return new ProviderError(
+      'timeout',
+      `the OAuth2 token endpoint did not answer within ${timeoutMs} ms`,
+      where,
+    );
+  const status = error instanceof oauth.ResponseBodyError ? error.status : undefined;
+  const code =
+    error instanceof oauth.ResponseBodyError ? error.error : error instanceof Error ? error.name : 'error';
+  const transient = status === undefined || status >= 500 || status === 429;
+  return new ProviderError(
+    transient ? 'server' : 'auth',
+    `the OAuth2 token endpoint refused the connection's credentials (${status ?? 'no answer'}, ${code})` +
+      (transient ? '' : `: ${FIX_HINT[type]}`),
+    where,
+    status !== undefined ? { status } : {},
+  );
+}
+
+/**
+ * Stores a token response for a connection (sealed, bound to its row) under the generation of the
+ * connection's secrets, keeping `fallbackRefresh` when the response brings no new refresh token.
+ */
+export async function storeTokens(
+  db: Db,
+  box: SecretBox,
+  target: { integration: string; connection: string },
+  generation: string,
+  result: oauth.TokenEndpointResponse,
+  fallbackRefresh?: string,
+): Promise<{ token: string; expiresAt: number | null }> {
+  const { integration, connection } = target;
+  const expiresAt = result.expires_in !== undefined ? Date.now() + result.expires_in * 1000 : null;
+  const refreshToken = result.refresh_token ?? fallbackRefresh;
+  const values = {
+    access_token_sealed: box.seal(result.access_token, { what: 'oauth-access-token', ...target }),
+    expires_at: expiresAt === null ? null : new Date(expiresAt),
+    refresh_token_sealed: refreshToken
+      ? box.seal(refreshToken, { what: 'oauth-refresh-token', ...target })
+      : null,
+    generation,
+  };
+  await db
+    .insertInto('oauth_tokens')
+    .values({ integration, connection, ...values })
+    .onConflict((oc) =>
+      oc.columns(['integration', 'connection']).doUpdateSet({ ...values, updated_at: sql`now()` }),
+    )
+    .execute();
+  return { token: result.access_token, expiresAt };
+}
 
 /** Tokens are refreshed this long before they expire. */
 const EXPIRY_SKEW_MS = 60_000;
@@ -118,7 +225,6 @@ export class OAuth2Tokens {
     const box = this.sealer();
     const { integration, connection } = this.target;
     const access = this.context('oauth-access-token');
-    const refreshCtx = this.context('oauth-refresh-token');
     const token = await this.db
       .transaction()
       .execute(async (tx) => {
@@ -157,25 +263,19 @@ export class OAuth2Tokens {
           if (this.fresh(stored) && stored.token !== rejected) return stored;
         }
         const storedRefresh = row?.refresh_token_sealed
-          ? box.open(row.refresh_token_sealed, refreshCtx)
+          ? box.open(row.refresh_token_sealed, this.context('oauth-refresh-token'))
           : undefined;
+        if (this.config.type === 'oauth2-authorization-code' && storedRefresh === undefined) {
+          throw new ProviderError(
+            'auth',
+            row
+              ? 'the access token expired or was refused, and the provider gave no refresh token: authorize the connection again with `syncwright connection authorize`'
+              : `the connection is not authorized (or was saved again since): run \`syncwright connection authorize ${integration} --id ${connection}\``,
+            { ...this.target, method: 'POST', path: new URL(this.config.tokenUrl).pathname },
+          );
+        }
         const result = await this.requestToken(storedRefresh);
-        const expiresAt = result.expires_in !== undefined ? Date.now() + result.expires_in * 1000 : null;
-        const refreshToken = result.refresh_token ?? storedRefresh;
-        const values = {
-          access_token_sealed: box.seal(result.access_token, access),
-          expires_at: expiresAt === null ? null : new Date(expiresAt),
-          refresh_token_sealed: refreshToken ? box.seal(refreshToken, refreshCtx) : null,
-          generation: this.generation,
-        };
-        await tx
-          .insertInto('oauth_tokens')
-          .values({ integration, connection, ...values })
-          .onConflict((oc) =>
-            oc.columns(['integration', 'connection']).doUpdateSet({ ...values, updated_at: sql`now()` }),
-          )
-          .execute();
-        return { token: result.access_token, expiresAt };
+        return storeTokens(tx, box, this.target, this.generation, result, storedRefresh);
       })
       .catch((error: unknown) => {
         // 55P03: another worker's refresh held the lock past its bound.
@@ -192,20 +292,27 @@ export class OAuth2Tokens {
 
   private async requestToken(storedRefresh: string | undefined): Promise<oauth.TokenEndpointResponse> {
     const c = this.config;
-    const url = new URL(c.tokenUrl);
-    const as: oauth.AuthorizationServer = { issuer: url.origin, token_endpoint: c.tokenUrl };
-    const client: oauth.Client = { client_id: resolveSecret(c.clientId, this.inputs) };
-    const secret = resolveSecret(c.clientSecret, this.inputs);
-    const clientAuth =
-      c.clientAuth === 'post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
-    // Plain http only for a token endpoint on this machine (local simulators and tests).
-    const loopback = url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    const options = {
-      signal: AbortSignal.timeout(this.timeoutMs),
-      ...(loopback ? { [oauth.allowInsecureRequests]: true } : {}),
-    };
+    const as = tokenEndpoint(c.tokenUrl);
+    const options = tokenRequestOptions(c.tokenUrl, this.timeoutMs);
+    const where = { ...this.target, method: 'POST', path: new URL(c.tokenUrl).pathname };
     this.stats.tokenRequests++;
     try {
+      if (c.type === 'oauth2-jwt-bearer') {
+        const params: Record<string, string> = { assertion: this.assertion(c) };
+        if (c.scopes.length && c.scopesIn === 'request') params.scope = c.scopes.join(' ');
+        // The assertion is the credential: no client authentication, no client_id in the body.
+        const client: oauth.Client = { client_id: resolveSecret(c.issuer, this.inputs) };
+        const response = await oauth.genericTokenEndpointRequest(
+          as,
+          client,
+          () => undefined,
+          JWT_BEARER_GRANT,
+          params,
+          options,
+        );
+        return await oauth.processGenericTokenEndpointResponse(as, client, response);
+      }
+      const { client, clientAuth } = tokenClient(c, this.inputs);
       if (c.type === 'oauth2-client-credentials') {
         const params: Record<string, string> = {};
         if (c.scopes.length) params.scope = c.scopes.join(' ');
@@ -213,43 +320,39 @@ export class OAuth2Tokens {
         const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, params, options);
         return await oauth.processClientCredentialsResponse(as, client, response);
       }
-      const refreshToken = storedRefresh ?? resolveSecret(c.refreshToken, this.inputs);
+      const refreshToken =
+        storedRefresh ??
+        (c.type === 'oauth2-refresh-token' ? resolveSecret(c.refreshToken, this.inputs) : '');
       const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, options);
       return await oauth.processRefreshTokenResponse(as, client, response);
     } catch (error) {
-      const where = {
-        integration: this.target.integration,
-        connection: this.target.connection,
+      return Promise.reject(tokenRequestError(error, where, this.timeoutMs, c.type));
+    }
+  }
+
+  /** A fresh signed assertion; a key that does not parse or fit the algorithm is an AuthError. */
+  private assertion(c: Extract<OAuthConfig, { type: 'oauth2-jwt-bearer' }>): string {
+    const inputs = this.inputs;
+    const optional = (ref: typeof c.subject) => (ref === undefined ? undefined : resolveSecret(ref, inputs));
+    try {
+      return buildAssertion({
+        alg: c.algorithm,
+        privateKey: privateKeyFor(resolveSecret(c.privateKey, inputs), c.algorithm, inputs.where),
+        keyId: optional(c.keyId),
+        issuer: resolveSecret(c.issuer, inputs),
+        subject: optional(c.subject),
+        audience: c.audience ?? c.tokenUrl,
+        scope: c.scopes.length && c.scopesIn === 'claim' ? c.scopes.join(' ') : undefined,
+        lifetimeSeconds: c.lifetimeSeconds,
+        now: Math.floor(Date.now() / 1000),
+      });
+    } catch (error) {
+      if (!(error instanceof JwtKeyError)) throw error;
+      throw new ProviderError('auth', error.message, {
+        ...this.target,
         method: 'POST',
-        path: url.pathname,
-      };
-      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        return Promise.reject(
-          new ProviderError(
-            'timeout',
-            `the OAuth2 token endpoint did not answer within ${this.timeoutMs} ms`,
-            where,
-          ),
-        );
-      }
-      // Never echo the token endpoint's body: it may contain tokens. Status and OAuth error code only.
-      const status = error instanceof oauth.ResponseBodyError ? error.status : undefined;
-      const code =
-        error instanceof oauth.ResponseBodyError
-          ? error.error
-          : error instanceof Error
-            ? error.name
-            : 'error';
-      const transient = status === undefined || status >= 500 || status === 429;
-      return Promise.reject(
-        new ProviderError(
-          transient ? 'server' : 'auth',
-          `the OAuth2 token endpoint refused the connection's credentials (${status ?? 'no answer'}, ${code})` +
-            (transient ? '' : ': fix the client id/secret or refresh token of this connection'),
-          where,
-          status !== undefined ? { status } : {},
-        ),
-      );
+        path: new URL(c.tokenUrl).pathname,
+      });
     }
   }
 }

@@ -10,6 +10,16 @@ export const secretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
+/** Authorize URL parameters the flow sets itself; a spec's authorizeParams may not override them. */
+export const RESERVED_AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+] as const;
+
 export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
   z.strictObject({ type: z.literal('bearer'), token: secretRefSchema }),
@@ -42,9 +52,76 @@ export const authSchema = z.discriminatedUnion('type', [
     clientAuth: z.enum(['basic', 'post']).default('basic'),
   }),
   z.strictObject({
+    type: z.literal('oauth2-authorization-code'),
+    /** Where the user approves access (`syncwright connection authorize` opens it). */
+    authorizeUrl: z.url({ protocol: /^https?$/ }),
+    tokenUrl: z.url({ protocol: /^https?$/ }),
+    clientId: secretRefSchema,
+    /** Absent for a public client (`clientAuth: none`): PKCE is what protects its code. */
+    clientSecret: secretRefSchema.optional(),
+    /** How the client authenticates at the token endpoint (default: basic, or none without a secret). */
+    clientAuth: z.enum(['basic', 'post', 'none']).optional(),
+    scopes: z.array(z.string().min(1)).default([]),
+    /** More query parameters of the authorize URL, e.g. Google's access_type: offline. */
+    authorizeParams: z.record(z.string().min(1), z.string()).default({}),
+    /**
+     * Token response field → connectionConfig field it is saved into at authorization, e.g.
+     * Salesforce's `instance_url: instanceUrl`. The config field's own rules (type, pattern) apply.
+     */
+    tokenResponseFields: z.record(z.string().min(1), z.string().min(1)).default({}),
+  }),
+  z.strictObject({
+    type: z.literal('oauth2-jwt-bearer'),
+    tokenUrl: z.url({ protocol: /^https?$/ }),
+    /** PEM private key (PKCS#8, or PKCS#1/SEC1) that signs the assertion. */
+    privateKey: secretRefSchema,
+    /** The assertion's `iss`, e.g. a Google service account's client_email. */
+    issuer: secretRefSchema,
+    /** The assertion's `sub`: a user to act as (domain-wide delegation), when the provider allows it. */
+    subject: secretRefSchema.optional(),
+    /** The JWT header's `kid`, e.g. a Google service account's private_key_id. */
+    keyId: secretRefSchema.optional(),
+    /** The assertion's `aud` (default: tokenUrl). */
+    audience: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).default([]),
+    /** Scopes go in the assertion's `scope` claim (Google) or in the token request's `scope` parameter. */
+    scopesIn: z.enum(['claim', 'request']).default('claim'),
+    algorithm: z.enum(['RS256', 'ES256']).default('RS256'),
+    /** Seconds from the assertion's `iat` to its `exp` (providers cap it: Google at 3600). */
+    lifetimeSeconds: z.number().int().min(30).max(86_400).default(3600),
+  }),
+  z.strictObject({
     type: z.literal('custom-headers'),
     /** Header name → template with {secrets.name} and {config.name}. */
     headers: z.record(z.string().min(1), z.string()),
   }),
 ]);
 export type AuthConfig = z.infer<typeof authSchema>;
+
+/** Auth types whose requests carry an OAuth2 access token from an OAuth2Tokens instance. */
+export type OAuthAuthConfig = Extract<
+  AuthConfig,
+  {
+    type:
+      | 'oauth2-client-credentials'
+      | 'oauth2-refresh-token'
+      | 'oauth2-authorization-code'
+      | 'oauth2-jwt-bearer';
+  }
+>;
+
+export function isOAuthAuth(auth: AuthConfig): auth is OAuthAuthConfig {
+  return (
+    auth.type === 'oauth2-client-credentials' ||
+    auth.type === 'oauth2-refresh-token' ||
+    auth.type === 'oauth2-authorization-code' ||
+    auth.type === 'oauth2-jwt-bearer'
+  );
+}
+
+/** The client authentication of an authorization-code client: as given, else basic with a secret. */
+export function clientAuthOf(
+  auth: Extract<AuthConfig, { type: 'oauth2-authorization-code' }>,
+): 'basic' | 'post' | 'none' {
+  return auth.clientAuth ?? (auth.clientSecret === undefined ? 'none' : 'basic');
+}
