@@ -16,7 +16,7 @@ import {
   connectionProblems,
   removeConnection,
 } from '../sync/connections.js';
-import type { SyncRunStatus } from '../store/sync-tables.js';
+import type { RunStatus } from '../store/run-types.js';
 import { lookupResource } from '../spec/registry.js';
 import type { SyncKind, SyncWorkflowInput } from '../sync/types.js';
 import {
@@ -31,7 +31,7 @@ import { connectClient } from '../temporal/client.js';
 import type { Client } from '@temporalio/client';
 import { startWebhookService, type WebhookService, type WebhookServiceOptions } from '../webhooks/service.js';
 import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
-import type { WebhookEventStatus } from '../store/sync-tables.js';
+import type { WebhookEventStatus } from '../store/tables.js';
 import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';
 import { openSecretBox } from './keys.js';
 import { failureLine, failureOf } from './failures.js';
@@ -278,7 +278,7 @@ export async function syncCommand(
 
 export async function runsCommand(
   ctx: CliContext,
-  opts: { integration?: string; status?: SyncRunStatus; limit: number },
+  opts: { integration?: string; status?: RunStatus; limit: number },
 ): Promise<void> {
   const db = await openDatabase(ctx);
   const runs = await listRuns(db, {

@@ -5,6 +5,7 @@
  * read-modify-write race: two callers after the same free slot meet on its primary key, and the
  * loser's conditional update finds the lease live and gets nothing.
  */
+import { sleep } from '../sleep.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, DbOrTx } from '../store/db.js';
@@ -76,6 +77,6 @@ export async function lease(
     options.signal?.throwIfAborted();
     if (tries % 25 === 0) options.onWait?.(POLL_MS);
     // A little jitter so waiting workers do not retry in lockstep.
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS + Math.random() * POLL_MS));
+    await sleep(POLL_MS + Math.random() * POLL_MS, options.signal);
   }
 }

@@ -7,6 +7,7 @@
  */
 import { CompiledQuery, sql } from 'kysely';
 import type pg from 'pg';
+import { sleep } from '../sleep.js';
 import { Coalescer } from '../store/coalescer.js';
 import { poolOf, type Db, type DbOrTx } from '../store/db.js';
 
@@ -300,18 +301,7 @@ export async function acquire(
     if (r.admitted) return r;
     if (waited + r.waitMs > options.maxWaitMs) return r;
     options.onWait?.(r.waitMs);
-    await new Promise<void>((resolve, reject) => {
-      // One listener per wait, removed when the wait ends: an activity may wait many times on one signal.
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
-      };
-      const timer = setTimeout(() => {
-        options.signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, r.waitMs);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    await sleep(r.waitMs, options.signal);
     waited += r.waitMs;
   }
 }

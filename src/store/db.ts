@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { Database } from './database.js';
+import type { Database } from './tables.js';
 
 export type Db = Kysely<Database>;
 /** What repository functions take first: the pool or an open transaction. */

@@ -6,14 +6,14 @@
 import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from './db.js';
 import { upsertRecords, type KeyedRecord, type RecordScope, type UpsertCounts } from './records.js';
-import type { RunCounts } from '../sync/types.js';
-import type { SyncKindValue, SyncRunStatus, SyncRunsTable } from './sync-tables.js';
+import type { RunCounts, RunStatus, SyncKind } from './run-types.js';
+import type { SyncRunsTable } from './tables.js';
 
 export interface SyncRun extends RecordScope, RunCounts {
   id: string;
   workflowId: string;
-  kind: SyncKindValue;
-  status: SyncRunStatus;
+  kind: SyncKind;
+  status: RunStatus;
   startedAt: Date;
   endedAt: Date | null;
   total: number | null;
@@ -60,7 +60,7 @@ function toRun(r: RunRow): SyncRun {
 export interface StartRun extends RecordScope {
   id: string;
   workflowId: string;
-  kind: SyncKindValue;
+  kind: SyncKind;
   parentParams?: Record<string, string> | null;
 }
 
@@ -223,7 +223,7 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
 
 export interface FinishRun {
   runId: string;
-  status: Exclude<SyncRunStatus, 'running'>;
+  status: Exclude<RunStatus, 'running'>;
   error?: string;
   /** Coordinating runs of child resources record the sums of their children. */
   totals?: RunCounts;
@@ -338,7 +338,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
 
 export async function listRuns(
   db: DbOrTx,
-  filter: { integration?: string; status?: SyncRunStatus; limit?: number } = {},
+  filter: { integration?: string; status?: RunStatus; limit?: number } = {},
 ): Promise<SyncRun[]> {
   let q = db.selectFrom('sync_runs').selectAll().orderBy('started_at', 'desc');
   if (filter.integration) q = q.where('integration', '=', filter.integration);

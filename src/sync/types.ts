@@ -3,8 +3,10 @@
  * records, never secrets. Pure types, shared by workflows, activities and clients.
  */
 
-export type SyncKind = 'full' | 'incremental';
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+import type { RunCounts, RunStatus, SyncKind } from '../store/run-types.js';
+
+export type { RunCounts, RunStatus, SyncKind } from '../store/run-types.js';
+export { noCounts } from '../store/run-types.js';
 
 export interface SyncTarget {
   integration: string;
@@ -67,21 +69,6 @@ export interface StartRunInput extends SyncTarget {
   workflowId: string;
   kind: SyncKind;
   parent?: ParentRef;
-}
-
-export interface RunCounts {
-  pages: number;
-  fetched: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  quarantined: number;
-}
-
-/** Counts of a run that has done nothing yet. */
-export function noCounts(): RunCounts {
-  return { pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
 }
 
 export interface RunSummary extends RunCounts {

@@ -5,7 +5,7 @@
 import { CompiledQuery, sql, type Selectable } from 'kysely';
 import { Coalescer } from '../store/coalescer.js';
 import { poolOf, type Db, type DbOrTx } from '../store/db.js';
-import type { WebhookEventStatus, WebhookEventsTable } from '../store/sync-tables.js';
+import type { WebhookEventStatus, WebhookEventsTable } from '../store/tables.js';
 import type { DescribedEvent } from './event.js';
 
 /** An inbox row as the insert statement takes it (one JSON object per row). */

@@ -1,11 +1,12 @@
-/** Table shapes of sync runs, seen keys, per-resource state and quarantine (migration 20261124T030000). */
+/**
+ * The typed shape of every Syncwright table, one interface per table, as kysely sees them. Rows are
+ * snake_case; repository functions map them to camelCase domain types.
+ */
 import type { ColumnType, Generated } from 'kysely';
+import type { RunStatus, SyncKind } from './run-types.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
-
-export type SyncKindValue = 'full' | 'incremental';
-export type SyncRunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface SyncRunsTable {
   id: string;
@@ -13,8 +14,8 @@ export interface SyncRunsTable {
   integration: string;
   connection: string;
   resource: string;
-  kind: SyncKindValue;
-  status: Generated<SyncRunStatus>;
+  kind: SyncKind;
+  status: Generated<RunStatus>;
   started_at: Timestamp;
   ended_at: Timestamp | null;
   pages: Generated<number>;
@@ -164,4 +165,22 @@ export interface WebhookEntitiesTable {
 export interface WebhookTables {
   webhook_events: WebhookEventsTable;
   webhook_entities: WebhookEntitiesTable;
+}
+
+export interface RecordsTable {
+  integration: string;
+  connection: string;
+  resource: string;
+  record_key: string;
+  data: ColumnType<unknown, string, string>;
+  content_hash: string;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+  parent_key: string | null;
+}
+
+export interface Database extends SyncTables, ConnectionTables, RateTables, WebhookTables {
+  records: RecordsTable;
 }
