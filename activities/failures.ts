@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPE, ProviderError } from '../src/http/errors.js';
+import { ACTIVITY_FAILURE } from './failure-types.js';
 import { MissingSecretError } from '../src/http/auth/apply.js';
 import { PathValueError } from '../src/http/path-template.js';
 import { PaginationError } from '../src/pagination/paginate.js';
@@ -25,7 +26,11 @@ export function toFailure(error: unknown): unknown {
     return ApplicationFailure.create({ type: FAILURE_TYPE.spec, message: error.message, nonRetryable: true });
   }
   if (error instanceof PaginationError) {
-    return ApplicationFailure.create({ type: 'PaginationError', message: error.message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: ACTIVITY_FAILURE.pagination,
+      message: error.message,
+      nonRetryable: true,
+    });
   }
   // Fixing these takes a person (add the connection, set the secret or key): retrying cannot help.
   if (
@@ -35,7 +40,7 @@ export function toFailure(error: unknown): unknown {
     error instanceof EncryptionKeyError
   ) {
     return ApplicationFailure.create({
-      type: 'ConfigurationError',
+      type: ACTIVITY_FAILURE.configuration,
       message: error.message,
       nonRetryable: true,
     });
