@@ -84,6 +84,21 @@ async function until(
   }
 }
 
+/**
+ * A plan whose page call that `holds` picks waits at a gate: `reached` resolves when it arrives, and
+ * `gate.resolve()` lets it answer.
+ */
+function gated(plan: Omit<Plan, 'onPage'>, holds: (call: PageCall) => boolean) {
+  const reached = deferred();
+  const gate = deferred();
+  const onPage = async (call: PageCall) => {
+    if (!holds(call)) return;
+    reached.resolve();
+    await gate.promise;
+  };
+  return { plan: { ...plan, onPage }, reached, gate };
+}
+
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Heartbeats until the activity is cancelled (the workflow or its parent was cancelled). */
@@ -333,21 +348,6 @@ describe('workflow logic with stub activities (real dev server)', () => {
   });
 
   describe('pause, resume and cancel of the page loop', () => {
-    /** A plan whose page call `at` waits at a gate; `reached` resolves when the call arrives. */
-    function gated(pages: number, at: number) {
-      const reached = deferred();
-      const gate = deferred();
-      const plan: Plan = {
-        pages,
-        onPage: async ({ call }) => {
-          if (call !== at) return;
-          reached.resolve();
-          await gate.promise;
-        },
-      };
-      return { plan, reached, gate };
-    }
-
     it('paused before the first page, it fetches nothing until resumed, then completes', async () => {
       const input = scenario({ pages: 3 });
       // The workflow task that starts the workflow also handles a signal sent with the start.
@@ -387,7 +387,7 @@ describe('workflow logic with stub activities (real dev server)', () => {
     });
 
     it('paused between pages, it stops after the page in flight and goes on from there when resumed', async () => {
-      const { plan, reached, gate } = gated(4, 2);
+      const { plan, reached, gate } = gated({ pages: 4 }, (c) => c.call === 2);
       const input = scenario(plan);
       const handle = await start(input);
       await reached.promise;
@@ -406,7 +406,7 @@ describe('workflow logic with stub activities (real dev server)', () => {
     });
 
     it('cancelled between pages, it keeps the pages committed and closes the run as cancelled', async () => {
-      const { plan, reached, gate } = gated(4, 2);
+      const { plan, reached, gate } = gated({ pages: 4 }, (c) => c.call === 2);
       const input = scenario(plan);
       const handle = await start(input);
       await reached.promise;
@@ -420,7 +420,7 @@ describe('workflow logic with stub activities (real dev server)', () => {
     });
 
     it('cancelled while waiting in pause, it closes the run as cancelled without another page', async () => {
-      const { plan, reached, gate } = gated(4, 1);
+      const { plan, reached, gate } = gated({ pages: 4 }, (c) => c.call === 1);
       const input = scenario(plan);
       const handle = await start(input);
       await reached.promise;
@@ -535,21 +535,11 @@ describe('workflow logic with stub activities (real dev server)', () => {
     });
 
     it('a paused coordinator finishes the children in flight and lists no more parents until resumed', async () => {
-      const reached = deferred();
-      const gate = deferred();
-      const input = scenario(
-        {
-          pages: 1,
-          parents: ['a', 'b', 'c', 'd'],
-          batch: 2,
-          onPage: async ({ parentKey }) => {
-            if (parentKey !== 'a') return;
-            reached.resolve();
-            await gate.promise;
-          },
-        },
-        { childConcurrency: 2 },
+      const { plan, reached, gate } = gated(
+        { pages: 1, parents: ['a', 'b', 'c', 'd'], batch: 2 },
+        (c) => c.parentKey === 'a',
       );
+      const input = scenario(plan, { childConcurrency: 2 });
       const handle = await start(input);
       await reached.promise;
       await handle.signal(pauseSignal);
@@ -568,21 +558,11 @@ describe('workflow logic with stub activities (real dev server)', () => {
     });
 
     it('a cancel signal during children lets the batch finish, starts no more, and closes as cancelled', async () => {
-      const reached = deferred();
-      const gate = deferred();
-      const input = scenario(
-        {
-          pages: 1,
-          parents: ['a', 'b', 'c', 'd'],
-          batch: 2,
-          onPage: async ({ parentKey }) => {
-            if (parentKey !== 'b') return;
-            reached.resolve();
-            await gate.promise;
-          },
-        },
-        { childConcurrency: 2 },
+      const { plan, reached, gate } = gated(
+        { pages: 1, parents: ['a', 'b', 'c', 'd'], batch: 2 },
+        (c) => c.parentKey === 'b',
       );
+      const input = scenario(plan, { childConcurrency: 2 });
       const handle = await start(input);
       await reached.promise;
       await handle.signal(cancelSignal, 'stop after this batch');
