@@ -764,21 +764,23 @@ describe('workflow logic with stub activities (real dev server)', () => {
       await handle.terminate('test done');
     });
 
-    it('a non-retryable type goes straight to the last pass (no retries)', async () => {
-      const key = uniqueId('e');
-      stubs.poison.set(key, { ids: new Set([21]), type: 'UntrustedUrlError' });
-      const handle = await startEntity(key);
-      await handle.signal(webhookEventSignal, { ids: [21] });
-      await until('the last pass', () => callsOf(handle.workflowId).some((c) => c.isolate));
-      assert.deepEqual(
-        callsOf(handle.workflowId).map((c) => [c.isolate, c.attempt]),
-        [
-          [false, 1],
-          [true, 1],
-        ],
-      );
-      await handle.terminate('test done');
-    });
+    for (const type of NON_RETRYABLE_TYPES) {
+      it(`a ${type} goes straight to the last pass (no retries)`, async () => {
+        const key = uniqueId('e');
+        stubs.poison.set(key, { ids: new Set([21]), type });
+        const handle = await startEntity(key);
+        await handle.signal(webhookEventSignal, { ids: [21] });
+        await until('the last pass', () => callsOf(handle.workflowId).some((c) => c.isolate));
+        assert.deepEqual(
+          callsOf(handle.workflowId).map((c) => [c.isolate, c.attempt]),
+          [
+            [false, 1],
+            [true, 1],
+          ],
+        );
+        await handle.terminate('test done');
+      });
+    }
 
     it('continues as new after eventsPerRun, carrying the events not yet applied, each applied once in order', async () => {
       const handle = await startEntity(uniqueId('e'), { eventsPerRun: 2 });
