@@ -10,8 +10,6 @@ import type { RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
 import { coordinateChildren, type syncChildren } from './sync-children.js';
 import { SyncRun, syncActivities } from './sync-run.js';
 
-export { DEFAULT_HEARTBEAT_TIMEOUT_MS } from './sync-run.js';
-
 /**
  * Marks runs of a child resource that hand over to the `syncChildren` workflow type. Histories recorded
  * before it (the coordinator ran inside this workflow) replay through the inline coordinator.
