@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPE, ProviderError } from '../src/http/errors.js';
+import { ACTIVITY_FAILURE } from './failure-types.js';
 import { MissingSecretError } from '../src/http/auth/apply.js';
 import { PathValueError } from '../src/http/path-template.js';
 import { OrderKindMismatchError } from '../src/order/order-key.js';
@@ -26,7 +27,11 @@ export function toFailure(error: unknown): unknown {
     return ApplicationFailure.create({ type: FAILURE_TYPE.spec, message: error.message, nonRetryable: true });
   }
   if (error instanceof PaginationError) {
-    return ApplicationFailure.create({ type: 'PaginationError', message: error.message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: ACTIVITY_FAILURE.pagination,
+      message: error.message,
+      nonRetryable: true,
+    });
   }
   // Incremental cursor values of different kinds (a number and a timestamp): the data, not a glitch.
   if (error instanceof OrderKindMismatchError) {
@@ -44,7 +49,7 @@ export function toFailure(error: unknown): unknown {
     error instanceof EncryptionKeyError
   ) {
     return ApplicationFailure.create({
-      type: 'ConfigurationError',
+      type: ACTIVITY_FAILURE.configuration,
       message: error.message,
       nonRetryable: true,
     });

@@ -17,6 +17,7 @@ import {
   type SyncPagesInput,
   type SyncTarget,
 } from '../src/sync/types.js';
+import { ACTIVITY_FAILURE } from './failure-types.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 
@@ -62,7 +63,7 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
     const run = await getRun(db, runId);
     if (!run) {
       throw ApplicationFailure.create({
-        type: 'RunNotFound',
+        type: ACTIVITY_FAILURE.runNotFound,
         message: `no sync run ${runId}`,
         nonRetryable: true,
       });

@@ -9,6 +9,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { NON_RETRYABLE_TYPES } from '../activities/failure-types.js';
 import type { Activities } from '../activities/index.js';
 import type { EntityTarget } from '../src/webhooks/apply.js';
 import { webhookEventSignal } from './definitions.js';
@@ -20,9 +21,6 @@ export interface WebhookEntityInput extends EntityTarget {
   eventsPerRun?: number;
 }
 
-// Must match FAILURE_TYPE in src/http/errors.ts (a workflow cannot import that module's Node deps).
-const NON_RETRYABLE = ['AuthError', 'ClientError', 'DecodeError', 'SpecError', 'ConfigurationError'];
-
 // The activity beats every third of the heartbeat timeout, also during a refetch, so the heartbeat timeout
 // need not exceed the spec's request timeout (30 s by default).
 const timeouts = { startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds' } as const;
@@ -33,7 +31,7 @@ const { applyWebhookEvents, failWebhookEvents } = proxyActivities<Activities>({
     maximumInterval: '30 seconds',
     backoffCoefficient: 2,
     maximumAttempts: 6,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
   },
 });
 /** The last pass over a batch whose retries are spent: once, failing only the events that still fail. */

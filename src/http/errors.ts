@@ -29,7 +29,8 @@ export const FAILURE_TYPE: Record<ErrorKind, string> = {
   'untrusted-url': 'UntrustedUrlError',
 };
 
-const RETRYABLE: Record<ErrorKind, boolean> = {
+/** Whether retrying a failure of each kind can help. */
+export const RETRYABLE: Record<ErrorKind, boolean> = {
   auth: false,
   'rate-limited': true,
   client: false,
