@@ -58,6 +58,10 @@ interface Case {
   /** The other resources: each syncs fully, at least this many records. */
   others: Record<string, number>;
   fatal: RegExp;
+  /** Fields of the first item's stored record, as the spec maps them. */
+  sample: Record<string, unknown>;
+  /** How long the provider's rate-limited answer says to wait (Retry-After), at least. */
+  waitsMs: number;
 }
 
 const cases: Record<string, Case> = {
@@ -72,6 +76,8 @@ const cases: Record<string, Case> = {
     filterSent: (r) => /^\d+$/.test(query(r).get('created[gte]') ?? ''),
     others: { invoices: 150, events: 150 },
     fatal: /Stripe invalid_request_error: Invalid API Key provided/,
+    sample: { id: 'cus_0001', name: 'Item 1', email: 'customer1@example.com', created: 1767225600 },
+    waitsMs: 0,
   },
   'github-rest': {
     file: 'integrations/github-rest.yaml',
@@ -85,6 +91,15 @@ const cases: Record<string, Case> = {
     filterSent: (r) => query(r).has('since') && query(r).get('state') === 'all',
     others: { pulls: 21, 'issue-comments': 150 },
     fatal: /GitHub: Bad credentials/,
+    sample: {
+      id: 1001,
+      number: 1,
+      title: 'Item 1',
+      author: 'user1',
+      state: 'open',
+      updated_at: '2026-01-01T00:00:00.000Z',
+    },
+    waitsMs: 1000,
   },
   'github-graphql': {
     file: 'integrations/github-graphql.yaml',
@@ -97,6 +112,14 @@ const cases: Record<string, Case> = {
     filterSent: (r) => typeof (r.body as { variables?: { since?: unknown } }).variables?.since === 'string',
     others: { 'pull-requests': 150 },
     fatal: /GitHub GraphQL: Could not resolve to a Repository with the name 'octo-org\/hello-world'/,
+    sample: {
+      id: 'I_kwDO1',
+      number: 1,
+      author: 'user1',
+      state: 'OPEN',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    },
+    waitsMs: 0,
   },
   notion: {
     file: 'integrations/notion.yaml',
@@ -111,6 +134,8 @@ const cases: Record<string, Case> = {
         ?.last_edited_time?.on_or_after === 'string',
     others: { users: 150 },
     fatal: /Notion unauthorized: API token is invalid/,
+    sample: { title: 'Item 1', archived: false, last_edited_time: '2026-01-01T00:00:00.000Z' },
+    waitsMs: 1000,
   },
   hubspot: {
     file: 'integrations/hubspot.yaml',
@@ -127,6 +152,14 @@ const cases: Record<string, Case> = {
       ),
     others: { companies: 150, deals: 150 },
     fatal: /HubSpot INVALID_AUTHENTICATION: Authentication credentials not found/,
+    sample: {
+      id: '101',
+      firstname: 'Item',
+      lastname: '1',
+      email: 'contact1@example.com',
+      lastmodifieddate: '2026-01-01T00:00:00.000Z',
+    },
+    waitsMs: 1000,
   },
   zendesk: {
     file: 'integrations/zendesk.yaml',
@@ -139,6 +172,14 @@ const cases: Record<string, Case> = {
     filterSent: (r) => /^\d+$/.test(query(r).get('start_time') ?? '') || query(r).has('cursor'),
     others: { users: 150, organizations: 150 },
     fatal: /Zendesk Forbidden: You do not have access to this page/,
+    sample: {
+      id: 1,
+      subject: 'Item 1',
+      status: 'open',
+      tags: ['t1'],
+      updated_at: '2026-01-01T00:00:00.000Z',
+    },
+    waitsMs: 1000,
   },
   jira: {
     file: 'integrations/jira.yaml',
@@ -152,10 +193,13 @@ const cases: Record<string, Case> = {
     filterSent: (r) => /updated >= "\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}"/.test(query(r).get('jql') ?? ''),
     others: { projects: 150 },
     fatal: /Jira: The value 'SW' does not exist for the field 'project'/,
+    sample: { key: 'SW-1', summary: 'Item 1', status: 'To Do', updated: '2026-01-01T00:00:00.000Z' },
+    waitsMs: 1000,
   },
   slack: {
     file: 'integrations/slack.yaml',
     start: startSlackSimulator,
+    basePath: '/api',
     secrets: { token: 'xoxb-test' },
     config: { channel: SLACK_CHANNEL },
     resource: 'messages',
@@ -165,6 +209,8 @@ const cases: Record<string, Case> = {
     filterSent: (r) => /^\d+$/.test(query(r).get('oldest') ?? ''),
     others: { channels: 150, users: 150 },
     fatal: /Slack said not_in_channel/,
+    sample: { ts: '1767225600.000001', user: 'U0000000001', text: 'Message 1', edited_at: null },
+    waitsMs: 1000,
   },
   salesforce: {
     file: 'integrations/salesforce.yaml',
@@ -191,6 +237,13 @@ const cases: Record<string, Case> = {
       /WHERE SystemModstamp >= \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /.test(query(r).get('q') ?? ''),
     others: { contacts: 150, opportunities: 150 },
     fatal: /Salesforce INVALID_TYPE: sObject type 'Acount' is not supported/,
+    sample: {
+      Id: '0015g0000000001AAA',
+      Name: 'Item 1',
+      Industry: 'Technology',
+      SystemModstamp: '2026-01-01T00:00:00.000Z',
+    },
+    waitsMs: 2000,
   },
 };
 
@@ -234,6 +287,11 @@ describe('the catalog: integrations/*.yaml against their providers’ simulators
       assert.equal(full.inserted, want.length, 'every record once');
       assert.ok(full.pages > 1, `several pages (${full.pages})`);
       assert.deepEqual(await keysOf(c.resource, connection), want);
+      const first = (await stack.records(id, c.resource, { connection })).find(
+        (r) => r.key === c.key(sim.items[0]!),
+      );
+      const data = first?.data as Record<string, unknown>;
+      assert.deepEqual(Object.fromEntries(Object.keys(c.sample).map((k) => [k, data[k]])), c.sample);
 
       sim.touch([3, 77]);
       const touched = sim.items.filter((i) => i.n === 3 || i.n === 77);
@@ -267,10 +325,19 @@ describe('the catalog: integrations/*.yaml against their providers’ simulators
       const sim = sims.get(id)!;
       const connection = `${id}-errors`;
       await stack.addConnection(id, connection, { secrets: c.secrets, config: c.config ?? {} });
+      const api = () => sim.requests.filter((r) => !r.url.includes('/oauth2/token'));
+      const before = api().length;
       sim.fail('rate-limit');
       const run = await stack.sync(id, c.resource, { connection });
       assert.equal(run.status, 'completed');
       assert.equal(run.inserted, expected(sim).length);
+      const sent = api().slice(before);
+      assert.equal(sent.length, run.pages + 1, 'the rate-limited request was sent again, once');
+      assert.equal(sent[0]!.url, sent[1]!.url, 'the retry asked for the same page');
+      assert.ok(
+        sent[1]!.at - sent[0]!.at >= c.waitsMs - 100,
+        `the retry waited as the provider said (${sent[1]!.at - sent[0]!.at} ms)`,
+      );
 
       sim.fail('fatal');
       const seen = sim.requests.length;

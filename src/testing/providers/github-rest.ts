@@ -107,10 +107,8 @@ export const githubRestShape: ProviderShape = {
       ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
       ...(page > 1 ? [link(1, 'first')] : []),
     ];
-    return {
-      body: slice.map((i) => def.shape(i, base)),
-      headers: links.length ? { link: links.join(', ') } : ({} as Record<string, string>),
-    };
+    const headers: Record<string, string> = links.length ? { link: links.join(', ') } : {};
+    return { body: slice.map((i) => def.shape(i, base)), headers };
   },
   rateLimited: () => ({
     status: 403,

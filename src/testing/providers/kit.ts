@@ -40,6 +40,8 @@ export interface ProviderShape {
   fatal(ctx: ShapeContext): CatalogReply;
   /** Headers every successful answer carries (rate-limit headers, request ids). */
   okHeaders?(ctx: ShapeContext): Record<string, string>;
+  /** Requests that injected faults skip (an OAuth token endpoint); default: none. */
+  faultless?(req: CatalogRequest): boolean;
 }
 
 export interface ShapeContext {
@@ -65,7 +67,14 @@ export interface CatalogSimulator {
   readonly provider: string;
   readonly url: string;
   readonly items: CatalogItem[];
-  readonly requests: { method: string; url: string; body: unknown; headers: http.IncomingHttpHeaders }[];
+  readonly requests: {
+    method: string;
+    url: string;
+    body: unknown;
+    headers: http.IncomingHttpHeaders;
+    /** When it arrived (ms since the epoch). */
+    at: number;
+  }[];
   /** Marks items as changed two minutes ago (clear of minute-precision filters such as JQL's). */
   touch(ns: number[]): void;
   /** Creates `count` new items, created and updated two minutes ago; returns their numbers. */
@@ -134,8 +143,21 @@ export async function startCatalogServer(
       if (raw && /json/.test(req.headers['content-type'] ?? '')) body = JSON.parse(raw) as unknown;
       else if (raw && /form/.test(req.headers['content-type'] ?? ''))
         body = Object.fromEntries(new URLSearchParams(raw));
-      requests.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
-      const fault = faults.shift();
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        body,
+        headers: req.headers,
+        at: Date.now(),
+      });
+      const request: CatalogRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body,
+      };
+      const fault = shape.faultless?.(request) ? undefined : faults.shift();
       let reply: CatalogReply | undefined;
       try {
         reply =
@@ -143,16 +165,7 @@ export async function startCatalogServer(
             ? shape.rateLimited(ctx)
             : fault === 'fatal'
               ? shape.fatal(ctx)
-              : shape.route(
-                  {
-                    method: req.method ?? 'GET',
-                    path: u.pathname,
-                    query: u.searchParams,
-                    headers: req.headers,
-                    body,
-                  },
-                  ctx,
-                );
+              : shape.route(request, ctx);
       } catch (error) {
         reply = { status: 400, body: { message: (error as Error).message } };
       }

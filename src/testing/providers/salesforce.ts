@@ -154,6 +154,7 @@ export const salesforceShape: ProviderShape = {
     status: 400,
     body: [{ message: "sObject type 'Acount' is not supported.", errorCode: 'INVALID_TYPE' }],
   }),
+  faultless: (req) => req.path === '/services/oauth2/token',
   okHeaders: (ctx) => ({ 'sforce-limit-info': `api-usage=${ctx.served}/15000` }),
 };
 
