@@ -3,7 +3,8 @@
  * GET /api/v2/incremental/{tickets,users}/cursor.json?start_time=<unix> on the first call, then
  * ?cursor=<after_cursor> (the `after_url`) until `end_of_stream: true`; `per_page` at most 1000.
  * Time-based (organizations): GET /api/v2/incremental/organizations.json?start_time, `next_page` and
- * `end_time`, `end_of_stream`. start_time must be at least a minute in the past. Too many requests is
+ * `end_time`, `end_of_stream`. start_time must be at least a minute in the past, and items changed in
+ * the last minute are left out. Too many requests is
  * a 429 with Retry-After; errors are `{ error, description }`.
  */
 import {
@@ -78,8 +79,9 @@ export const zendeskShape: ProviderShape = {
       if (start * 1000 > Date.now() - 60_000)
         return invalid('Too recent start_time. Use a start_time older than 1 minute.');
     }
+    // Items changed within the last minute are left out (Zendesk's accuracy rule).
     const rows = ctx.items
-      .filter((i) => unix(i.updated) >= start)
+      .filter((i) => unix(i.updated) >= start && i.updated <= Date.now() - 60_000)
       .sort((a, b) => a.updated - b.updated || a.n - b.n);
     const page = rows.slice(from, from + perPage);
     const end = from + page.length;
@@ -130,7 +132,6 @@ export const zendeskShape: ProviderShape = {
   okHeaders: (ctx) => ({
     'x-rate-limit': '700',
     'x-rate-limit-remaining': String(Math.max(1, 700 - ctx.served)),
-    'zendesk-ratelimit-incremental-exports': `total=10; remaining=9; resets=${60 - (Math.floor(Date.now() / 1000) % 60)}`,
   }),
 };
 
