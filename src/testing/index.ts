@@ -25,5 +25,26 @@ export {
   type OAuthServer,
   type OAuthServerOptions,
 } from './oauth-server.js';
+export {
+  catalogItems,
+  JIRA_PROJECT,
+  NOTION_DATA_SOURCE,
+  SALESFORCE_CLIENT,
+  SALESFORCE_VERSION,
+  SLACK_CHANNEL,
+  slackTs,
+  startGitHubGraphqlSimulator,
+  startGitHubRestSimulator,
+  startHubSpotSimulator,
+  startJiraSimulator,
+  startNotionSimulator,
+  startSalesforceSimulator,
+  startSlackSimulator,
+  startStripeSimulator,
+  startZendeskSimulator,
+  type CatalogItem,
+  type CatalogSimulator,
+  type CatalogSimulatorOptions,
+} from './providers/index.js';
 export { defineIntegration } from '../spec/define.js';
 export { loadSpec, loadSpecs } from '../spec/load.js';

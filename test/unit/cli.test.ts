@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -56,6 +56,9 @@ describe('syncwright CLI', () => {
     const r = cli(['validate', 'integrations']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /example-tracker: 1 resource\(s\) OK/);
+    // Every spec of the catalog (one file per provider) is checked and reported.
+    for (const file of readdirSync('integrations').filter((f) => f.endsWith('.yaml')))
+      assert.match(r.stdout, new RegExp(`^${path.basename(file, '.yaml')}: \\d resource\\(s\\) OK$`, 'm'));
   });
 
   it('says in one line, without a stack trace, what is missing', () => {

@@ -183,6 +183,27 @@ describe('spec loading', () => {
     const specs = await loadSpecs('integrations');
     assert.ok(specs.size >= 1);
   });
+
+  it('ships the catalog of real providers, each valid', async () => {
+    const specs = await loadSpecs('integrations');
+    for (const id of [
+      'stripe',
+      'github-rest',
+      'github-graphql',
+      'notion',
+      'hubspot',
+      'zendesk',
+      'jira',
+      'slack',
+      'salesforce',
+    ]) {
+      const spec = specs.get(id);
+      assert.ok(spec, `integrations/${id}.yaml is missing`);
+      assert.ok(Object.keys(spec.resources).length >= 2, `${id}: at least two resources`);
+      assert.ok(spec.rateLimits.length >= 1, `${id}: the provider's rate limits`);
+      assert.ok(spec.responseRules.length >= 1, `${id}: rules for the provider's error shapes`);
+    }
+  });
 });
 
 describe('parsed specs are not parsed again', () => {
