@@ -29,7 +29,11 @@ import {
 import { startWorker, workerPoolSize } from '../temporal/worker.js';
 import { connectClient } from '../temporal/client.js';
 import type { Client } from '@temporalio/client';
-import { startWebhookService, type WebhookService, type WebhookServiceOptions } from '../webhooks/service.js';
+import {
+  startWebhookService,
+  type WebhookService,
+  type WebhookServiceOptions,
+} from '../temporal/webhook-service.js';
 import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
 import type { WebhookEventStatus } from '../store/tables.js';
 import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';

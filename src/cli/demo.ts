@@ -20,7 +20,7 @@ import { generateRecords, startProviderSimulator } from '../testing/simulator.js
 import { postWebhook } from '../testing/webhooks.js';
 import { countEvents } from '../webhooks/inbox.js';
 import { webhookPath } from '../webhooks/receiver.js';
-import { startWebhookService } from '../webhooks/service.js';
+import { startWebhookService } from '../temporal/webhook-service.js';
 import type { CliContext } from './context.js';
 import { createProgressDisplay } from './progress-display.js';
 

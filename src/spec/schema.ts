@@ -10,7 +10,7 @@ import { decoderSchema } from '../http/decoders.js';
 import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
-import { webhooksSchema } from '../webhooks/schema.js';
+import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates } from './template-checks.js';
 
 const slug = z

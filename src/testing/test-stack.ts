@@ -28,7 +28,7 @@ import { startSync } from '../temporal/sync-client.js';
 import { startWorker, workerPoolSize } from '../temporal/worker.js';
 import { countEvents, listEvents, type EventSummary } from '../webhooks/inbox.js';
 import { webhookPath } from '../webhooks/receiver.js';
-import { startWebhookService } from '../webhooks/service.js';
+import { startWebhookService } from '../temporal/webhook-service.js';
 import { postWebhook, type WebhookAnswer, type WebhookDelivery } from './webhooks.js';
 
 export interface TestStackOptions {

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { keyText, mapRecord } from '../mapping/map-record.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { scalarText, valueAtPath } from '../json/path.js';
-import type { EventAction, ValueSource, WebhooksConfig } from './schema.js';
+import type { EventAction, ValueSource, WebhooksConfig } from '../spec/webhooks-schema.js';
 
 export class WebhookBodyError extends Error {
   override name = 'WebhookBodyError';

@@ -7,48 +7,9 @@
  * once (rotation): a request passes if any of them produced any of its signatures.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { secretRefSchema } from '../http/auth/schema.js';
+import type { SignatureConfig } from '../spec/webhooks-schema.js';
 
-const common = {
-  /** Secret references (connection secret names or { env: NAME }); more than one while rotating. */
-  secrets: z.array(secretRefSchema).min(1, 'at least one secret'),
-  /** How far a signed timestamp may be from now, either way. */
-  toleranceSeconds: z.number().int().positive().default(300),
-};
-
-export const signatureSchema = z.discriminatedUnion('scheme', [
-  /** X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>. No timestamp. */
-  z.strictObject({ scheme: z.literal('github'), ...common }),
-  /** Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body"> keyed with the whole whsec_ string. */
-  z.strictObject({ scheme: z.literal('stripe'), ...common }),
-  /** X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the body. No timestamp. */
-  z.strictObject({ scheme: z.literal('shopify'), ...common }),
-  /** X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:timestamp:body">, X-Slack-Request-Timestamp. */
-  z.strictObject({ scheme: z.literal('slack'), ...common }),
-  /** Standard Webhooks (Svix): webhook-id/-timestamp/-signature, "v1,<base64>" of "id.timestamp.body". */
-  z.strictObject({ scheme: z.literal('standard-webhooks'), ...common }),
-  /** Anything else that signs with an HMAC. */
-  z.strictObject({
-    scheme: z.literal('hmac'),
-    ...common,
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']).default('sha256'),
-    encoding: z.enum(['hex', 'base64']).default('hex'),
-    /** Header carrying the signature. */
-    header: z.string().min(1),
-    /** Text before the signature in the header, e.g. "sha256=". */
-    prefix: z.string().default(''),
-    /** What is signed: {body}, {timestamp} and {id} are replaced by the raw body and the headers' values. */
-    signed: z.string().default('{body}'),
-    timestampHeader: z.string().min(1).optional(),
-    idHeader: z.string().min(1).optional(),
-    /** How the secret is turned into key bytes. */
-    secretEncoding: z.enum(['utf8', 'base64', 'hex']).default('utf8'),
-  }),
-]);
-
-export type SignatureConfig = z.infer<typeof signatureSchema>;
-export type SignatureScheme = SignatureConfig['scheme'];
+export { signatureSchema, type SignatureConfig, type SignatureScheme } from '../spec/webhooks-schema.js';
 
 export interface SignedRequest {
   /** Header lookup by lower-case name. */

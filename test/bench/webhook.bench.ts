@@ -17,7 +17,7 @@ import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { startWorker } from '../../src/temporal/worker.js';
 import { signWebhook } from '../../src/testing/webhooks.js';
-import { startWebhookService } from '../../src/webhooks/service.js';
+import { startWebhookService } from '../../src/temporal/webhook-service.js';
 import { TEST_KEY } from '../helpers/engine.js';
 import { testEnv, uniqueId } from '../helpers/stack.js';
 import { TOKEN, trackerSpec, trackerWebhooks, WEBHOOK_SECRET } from '../helpers/tracker-spec.js';

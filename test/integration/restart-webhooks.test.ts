@@ -20,7 +20,7 @@ import type { RunningDevServer } from '../../src/temporal/dev-server.js';
 import { startOwnDevServer } from '../helpers/dev-server.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import { postWebhook } from '../../src/testing/webhooks.js';
-import { WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
+import { WebhookDispatcher } from '../../src/temporal/webhook-dispatcher.js';
 import { countEvents } from '../../src/webhooks/inbox.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
 import { saveTrackerConnection, TEST_KEY } from '../helpers/engine.js';

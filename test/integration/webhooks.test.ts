@@ -13,7 +13,7 @@ import {
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
 import { postWebhook } from '../../src/testing/webhooks.js';
-import { webhookWorkflowId, WebhookDispatcher } from '../../src/webhooks/dispatcher.js';
+import { webhookWorkflowId, WebhookDispatcher } from '../../src/temporal/webhook-dispatcher.js';
 import {
   countEvents,
   getEvent,

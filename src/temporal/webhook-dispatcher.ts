@@ -7,11 +7,11 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import { SyncConnection, SyncIntegration, SyncKind, SyncResource } from '../temporal/search-attributes.js';
+import { SyncConnection, SyncIntegration, SyncKind, SyncResource } from './search-attributes.js';
 import { webhookEventSignal, type WebhookEventSignal } from '../../workflows/definitions.js';
 import type { webhookEntity, WebhookEntityInput } from '../../workflows/webhook-entity.js';
-import { markDispatched, pendingEvents, type PendingEvent } from './inbox.js';
-import { NudgeableSleep } from './nudge.js';
+import { markDispatched, pendingEvents, type PendingEvent } from '../webhooks/inbox.js';
+import { NudgeableSleep } from '../webhooks/nudge.js';
 
 export const webhookWorkflowId = (e: {
   integration: string;

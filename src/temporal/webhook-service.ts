@@ -4,8 +4,8 @@ import type { Logger } from '../log.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
-import { WebhookDispatcher } from './dispatcher.js';
-import { startWebhookReceiver, webhookPath, type RunningReceiver } from './receiver.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webhooks/receiver.js';
 
 export interface WebhookServiceOptions {
   db: Db;
