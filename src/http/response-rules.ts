@@ -11,14 +11,13 @@
  * Pure: the transport hands in the status, a header getter and the parsed body.
  */
 import { z } from 'zod';
-import { scalarText, valueAtPath } from '../json/path.js';
+import { valueAtPath } from '../json/path.js';
+import { passes, regexSchema, scalarSchema, testCount } from '../json/value-test.js';
 
 const statusSchema = z.union([
   z.number().int().min(100).max(599),
   z.string().regex(/^[1-5]xx$/, 'expected a status such as 404 or a class such as "5xx"'),
 ]);
-
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 export const responseRuleSchema = z.strictObject({
   when: z
@@ -30,36 +29,23 @@ export const responseRuleSchema = z.strictObject({
       /** A response header to test (instead of a body path). */
       header: z.string().min(1).optional(),
       /** The tested value equals this (numbers and booleans compare with their text too: "0" = 0). */
-      equals: scalar.optional(),
+      equals: scalarSchema.optional(),
       /** The tested value, as text, matches this regular expression. */
-      matches: z
-        .string()
-        .refine(
-          (v) => {
-            try {
-              new RegExp(v);
-              return true;
-            } catch {
-              return false;
-            }
-          },
-          { message: 'expected a valid regular expression' },
-        )
-        .optional(),
+      matches: regexSchema.optional(),
       /** The tested value is present (true) or absent (false); an empty list counts as absent. */
       exists: z.boolean().optional(),
     })
     .superRefine((w, ctx) => {
-      const tests = [w.equals !== undefined, w.matches !== undefined, w.exists !== undefined].filter(Boolean);
+      const tests = testCount(w);
       if (w.path !== undefined && w.header !== undefined)
         ctx.addIssue({ code: 'custom', path: ['header'], message: 'give path or header, not both' });
-      if ((w.path !== undefined || w.header !== undefined) && tests.length !== 1)
+      if ((w.path !== undefined || w.header !== undefined) && tests !== 1)
         ctx.addIssue({
           code: 'custom',
           path: [],
           message: 'with path or header, give exactly one of equals, matches or exists',
         });
-      if (w.path === undefined && w.header === undefined && tests.length > 0)
+      if (w.path === undefined && w.header === undefined && tests > 0)
         ctx.addIssue({
           code: 'custom',
           path: [],
@@ -105,10 +91,6 @@ function statusMatches(spec: ResponseRule['when']['status'], status: number): bo
   return list.some((s) => (typeof s === 'number' ? s === status : String(status)[0] === s[0]));
 }
 
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
-}
-
 function short(v: unknown): string {
   const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
@@ -132,13 +114,7 @@ export function matchResponseRules(
     let tested = '';
     if (w.path !== undefined || w.header !== undefined) {
       const value = w.header !== undefined ? input.header(w.header) : valueAtPath(input.body(), w.path!);
-      let ok: boolean;
-      if (w.exists !== undefined) ok = present(value) === w.exists;
-      else if (w.equals !== undefined)
-        ok =
-          value === w.equals ||
-          (value !== undefined && value !== null && scalarText(value) === String(w.equals));
-      else ok = value !== undefined && value !== null && new RegExp(w.matches!).test(scalarText(value));
+      const ok = passes(value, w);
       if (!ok) continue;
       tested = ` (${w.header !== undefined ? `header ${w.header}` : w.path || 'body'} = ${short(value)})`;
     }

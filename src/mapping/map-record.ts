@@ -4,7 +4,7 @@
  */
 import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
-import { scalarText } from '../json/path.js';
+import { passes } from '../json/value-test.js';
 import type { FieldsConfig, RecordCondition, RecordSchemaConfig } from './schema.js';
 
 export interface MappingConfig {
@@ -17,21 +17,8 @@ export interface MappingConfig {
   flatten?: string | string[] | undefined;
 }
 
-const regexCache = new Map<string, RegExp>();
-
 function holds(c: RecordCondition, raw: unknown): boolean {
-  const v = valueAtPath(raw, c.path);
-  let ok: boolean;
-  if (c.exists !== undefined) ok = (v !== undefined && v !== null) === c.exists;
-  else if (c.equals !== undefined)
-    ok = v === c.equals || (v !== undefined && v !== null && scalarText(v) === String(c.equals));
-  else if (c.in !== undefined)
-    ok = c.in.some((x) => v === x || (v !== undefined && v !== null && scalarText(v) === String(x)));
-  else {
-    let re = regexCache.get(c.matches!);
-    if (!re) regexCache.set(c.matches!, (re = new RegExp(c.matches!)));
-    ok = v !== undefined && v !== null && re.test(scalarText(v));
-  }
+  const ok = passes(valueAtPath(raw, c.path), c);
   return c.not ? !ok : ok;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { regexSchema, scalarSchema, testCount } from '../json/value-test.js';
 
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean', 'timestamp', 'json'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -43,8 +44,6 @@ export const recordSchemaSchema = z.record(
 );
 export type RecordSchemaConfig = z.infer<typeof recordSchemaSchema>;
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-
 /**
  * One condition of a record filter, on the record as the provider sent it. Exactly one test: `equals`,
  * `in`, `matches` (a regular expression on the value as text) or `exists`; `not: true` inverts it.
@@ -52,28 +51,13 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export const recordConditionSchema = z
   .strictObject({
     path: z.string().min(1),
-    equals: scalar.optional(),
-    in: z.array(scalar).min(1).optional(),
-    matches: z
-      .string()
-      .refine(
-        (v) => {
-          try {
-            new RegExp(v);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'expected a valid regular expression' },
-      )
-      .optional(),
+    equals: scalarSchema.optional(),
+    in: z.array(scalarSchema).min(1).optional(),
+    matches: regexSchema.optional(),
     exists: z.boolean().optional(),
     not: z.boolean().default(false),
   })
-  .refine((c) => [c.equals, c.in, c.matches, c.exists].filter((t) => t !== undefined).length === 1, {
-    message: 'give exactly one of equals, in, matches or exists',
-  });
+  .refine((c) => testCount(c) === 1, { message: 'give exactly one of equals, in, matches or exists' });
 export type RecordCondition = z.infer<typeof recordConditionSchema>;
 
 /** Records are kept when every condition holds; the others are skipped (not stored, not quarantined). */
