@@ -34,7 +34,7 @@ import {
   type WebhookService,
   type WebhookServiceOptions,
 } from '../temporal/webhook-service.js';
-import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox.js';
+import { listEvents, replayEvent, ReplayError, type EventSummary } from '../webhooks/inbox-queries.js';
 import type { WebhookEventStatus } from '../store/tables.js';
 import { openDatabase, openTemporal, temporalTarget, UsageError, type CliContext } from './context.js';
 import { openSecretBox } from './keys.js';

@@ -13,7 +13,7 @@ import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { ConnectionNotFoundError, getConnection } from '../store/connections.js';
 import { describeEvent, parseBody, WebhookBodyError } from './event.js';
-import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox.js';
+import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
 import { TtlCache } from './ttl-cache.js';
 import type { EngineDeps } from '../sync/deps.js';
