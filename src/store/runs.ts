@@ -98,7 +98,7 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
       since: state?.high_water ?? null,
       high_water: state?.high_water ?? null,
       parent_key: run.parentKey ?? null,
-      parent_params: run.parentParams ? JSON.stringify(run.parentParams) : null,
+      parent_params: run.parentParams ?? null,
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
