@@ -2,23 +2,14 @@
  * All activities, built from their dependencies so tests can pass real or fake ones.
  * Workflows see only the type: proxyActivities<Activities>().
  */
-import type { Logger } from '../src/log.js';
-import type { IntegrationSpec } from '../src/spec/schema.js';
-import type { Db } from '../src/store/db.js';
-import type { SecretBox } from '../src/store/secret-box.js';
+import type { EngineDeps } from '../src/sync/deps.js';
 import type { OpenPageSource } from '../src/sync/page-source.js';
 import { createConnectionClients } from '../src/sync/connection-client.js';
 import { createSpecPageSources } from '../src/sync/spec-page-source.js';
 import { createSyncActivities } from './sync.js';
 import { createWebhookActivities } from './webhooks.js';
 
-export interface ActivityDeps {
-  db: Db;
-  specs: ReadonlyMap<string, IntegrationSpec>;
-  secretBox: SecretBox | undefined;
-  /** For `{ env: NAME }` secret references: the worker's environment, passed in by the entry point. */
-  env: Readonly<Record<string, string | undefined>>;
-  log?: Logger;
+export interface ActivityDeps extends EngineDeps {
   /** Defaults to the spec-driven page sources; tests may pass their own. */
   openPageSource?: OpenPageSource;
 }

@@ -1,9 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Db } from '../src/store/db.js';
 import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
 import { SpecError } from '../src/spec/errors.js';
-import type { IntegrationSpec } from '../src/spec/schema.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
 import {
@@ -18,12 +16,11 @@ import {
   type SyncTarget,
 } from '../src/sync/types.js';
 import { ACTIVITY_FAILURE } from './failure-types.js';
+import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 
-export interface SyncActivityDeps {
-  db: Db;
-  specs: ReadonlyMap<string, IntegrationSpec>;
+export interface SyncActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openPageSource: OpenPageSource;
 }
 

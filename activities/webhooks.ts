@@ -1,7 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ProviderError } from '../src/http/errors.js';
-import type { IntegrationSpec } from '../src/spec/schema.js';
-import type { Db } from '../src/store/db.js';
 import { databaseNow } from '../src/store/runs.js';
 import type { ConnectionClient, OpenConnectionClient } from '../src/sync/connection-client.js';
 import { valueAtPath } from '../src/json/path.js';
@@ -16,12 +14,11 @@ import {
   type Outcome,
   type PendingRow,
 } from '../src/webhooks/apply.js';
+import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 
-export interface WebhookActivityDeps {
-  db: Db;
-  specs: ReadonlyMap<string, IntegrationSpec>;
+export interface WebhookActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openClient: OpenConnectionClient;
 }
 

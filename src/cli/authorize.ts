@@ -21,7 +21,7 @@ import {
 import { storeTokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
 import { addConnection, configFromStrings, connectionProblems } from '../sync/connections.js';
-import { pairs, specsFor } from './commands.js';
+import { integrationSpec, pairs, specsFor } from './commands/shared.js';
 import { openDatabase, UsageError, type CliContext } from './context.js';
 import { openSecretBox } from './keys.js';
 
@@ -137,11 +137,7 @@ export async function connectionAuthorizeCommand(
   opts: AuthorizeOptions,
 ): Promise<void> {
   const specs = await specsFor(ctx, opts.specs);
-  const spec = specs.get(integration);
-  if (!spec)
-    throw new UsageError(
-      `unknown integration "${integration}" (known: ${[...specs.keys()].join(', ') || 'none'})`,
-    );
+  const spec = integrationSpec(specs, integration);
   if (spec.auth.type !== 'oauth2-authorization-code')
     throw new UsageError(
       `${integration} uses auth "${spec.auth.type}", not oauth2-authorization-code: add its connections with \`syncwright connection add\``,

@@ -18,7 +18,7 @@ import { startSync, syncProgress } from '../temporal/sync-client.js';
 import { startWorker } from '../temporal/worker.js';
 import { generateRecords, startProviderSimulator } from '../testing/simulator.js';
 import { postWebhook } from '../testing/webhooks.js';
-import { countEvents } from '../webhooks/inbox.js';
+import { countEvents } from '../webhooks/inbox-queries.js';
 import { webhookPath } from '../webhooks/receiver.js';
 import { startWebhookService } from '../temporal/webhook-service.js';
 import type { CliContext } from './context.js';

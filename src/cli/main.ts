@@ -9,20 +9,12 @@ import {
   connectionAddCommand,
   connectionListCommand,
   connectionRemoveCommand,
-  eventsCommand,
-  eventsReplayCommand,
-  recordsCommand,
-  runCommand,
-  runsCommand,
-  scheduleActionCommand,
-  scheduleCreateCommand,
-  scheduleListCommand,
-  syncCommand,
-  upCommand,
-  validateCommand,
-  webhooksServeCommand,
-  workerCommand,
-} from './commands.js';
+} from './commands/connections.js';
+import { scheduleActionCommand, scheduleCreateCommand, scheduleListCommand } from './commands/schedules.js';
+import { upCommand, workerCommand } from './commands/stack.js';
+import { recordsCommand, runCommand, runsCommand, syncCommand } from './commands/sync.js';
+import { validateCommand } from './commands/validate.js';
+import { eventsCommand, eventsReplayCommand, webhooksServeCommand } from './commands/webhooks.js';
 import { createContext, UsageError, type CliContext } from './context.js';
 import { keysRotateCommand } from './keys.js';
 import { registerAuthorizeCommand } from './authorize.js';

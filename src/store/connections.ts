@@ -42,12 +42,12 @@ export async function saveConnection(
     .values({
       integration: c.integration,
       id: c.id,
-      config: JSON.stringify(c.config),
+      config: c.config,
       secrets_sealed: sealed,
     })
     .onConflict((oc) =>
       oc.columns(['integration', 'id']).doUpdateSet({
-        config: JSON.stringify(c.config),
+        config: c.config,
         secrets_sealed: sealed,
         generation: sql<string>`nextval('connection_generation_seq')`,
         updated_at: sql`now()`,

@@ -93,6 +93,28 @@ export async function upsertRecords(
   return { inserted, updated, unchanged: rows.length - written.length };
 }
 
+/**
+ * Soft delete, in one place: marks the live records of one resource deleted (deleted_at and updated_at
+ * become the database's now; records already deleted are left as they are). Callers narrow the
+ * statement with their own predicates, which differ because the evidence differs:
+ * - the deletion sweep (runs.ts) marks the records of its scope (parent) a full listing did not see
+ *   and that nothing wrote since the run started — absence from a listing is the evidence;
+ * - a webhook delete (webhooks/apply.ts) marks one record by key — the event is the evidence, and its
+ *   ordering checks ran before, under the entity's lock.
+ */
+export function markRecordsDeleted(
+  db: DbOrTx,
+  scope: Pick<RecordScope, 'integration' | 'connection' | 'resource'>,
+) {
+  return db
+    .updateTable('records')
+    .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .where('integration', '=', scope.integration)
+    .where('connection', '=', scope.connection)
+    .where('resource', '=', scope.resource)
+    .where('deleted_at', 'is', null);
+}
+
 export async function listRecords(
   db: DbOrTx,
   scope: RecordScope,

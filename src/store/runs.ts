@@ -5,7 +5,13 @@
  */
 import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from './db.js';
-import { upsertRecords, type KeyedRecord, type RecordScope, type UpsertCounts } from './records.js';
+import {
+  markRecordsDeleted,
+  upsertRecords,
+  type KeyedRecord,
+  type RecordScope,
+  type UpsertCounts,
+} from './records.js';
 import type { RunCounts, RunStatus, SyncKind } from './run-types.js';
 import type { SyncRunsTable } from './tables.js';
 
@@ -92,7 +98,7 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
       since: state?.high_water ?? null,
       high_water: state?.high_water ?? null,
       parent_key: run.parentKey ?? null,
-      parent_params: run.parentParams ? JSON.stringify(run.parentParams) : null,
+      parent_params: run.parentParams ?? null,
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
@@ -245,13 +251,7 @@ export function deletionSweep(
   },
 ) {
   return (
-    db
-      .updateTable('records')
-      .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
-      .where('integration', '=', scope.integration)
-      .where('connection', '=', scope.connection)
-      .where('resource', '=', scope.resource)
-      .where('deleted_at', 'is', null)
+    markRecordsDeleted(db, scope)
       // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
       .where('parent_key', scope.parentKey === null ? 'is' : '=', scope.parentKey)
       // Missing from a listing proves a deletion only for records written before the listing began:

@@ -6,17 +6,34 @@ import type { ColumnType, Generated } from 'kysely';
 import type { RunStatus, SyncKind } from './run-types.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type Json<T> = ColumnType<T, string, string>;
+/** Set once, when the row is inserted (by default or by the insert), and never updated. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** A key given at insert that no update may change. */
+type Id<T> = ColumnType<T, T, never>;
+/** A key the database generates (identity or default) that no update may change. */
+type GeneratedId<T> = ColumnType<T, T | undefined, never>;
+
+/**
+ * A json/jsonb column written as JSON text (JSON.stringify by the caller). Needed when the value may be
+ * an array or a scalar: node-pg sends a JS array as a Postgres array literal ('{…}') and a string as
+ * it is, neither of which is the JSON meant.
+ */
+type JsonText<T> = ColumnType<T, string, string>;
+/**
+ * A json/jsonb column holding a JSON object, written as the object: node-pg serialises plain objects
+ * with JSON.stringify. Arrays do not fit (see JsonText).
+ */
+type JsonObject<T extends Record<string, unknown>> = ColumnType<T, T, T>;
 
 export interface SyncRunsTable {
-  id: string;
+  id: Id<string>;
   workflow_id: string;
   integration: string;
   connection: string;
   resource: string;
   kind: SyncKind;
   status: Generated<RunStatus>;
-  started_at: Timestamp;
+  started_at: CreatedAt;
   ended_at: Timestamp | null;
   pages: Generated<number>;
   fetched: Generated<number>;
@@ -26,13 +43,13 @@ export interface SyncRunsTable {
   deleted: Generated<number>;
   quarantined: Generated<number>;
   total: number | null;
-  checkpoint: Json<unknown> | null;
+  checkpoint: JsonText<unknown> | null;
   done: Generated<boolean>;
   since: string | null;
   high_water: string | null;
   error: string | null;
   parent_key: string | null;
-  parent_params: Json<Record<string, string>> | null;
+  parent_params: JsonObject<Record<string, string>> | null;
 }
 
 export interface SyncRunSeenTable {
@@ -50,16 +67,16 @@ export interface SyncStateTable {
 }
 
 export interface QuarantineTable {
-  id: Generated<string>;
+  id: GeneratedId<string>;
   run_id: string;
   integration: string;
   connection: string;
   resource: string;
   page: number;
   record_key: string | null;
-  raw: Json<unknown>;
+  raw: JsonText<unknown>;
   reason: string;
-  created_at: Timestamp;
+  created_at: CreatedAt;
 }
 
 export interface SyncTables {
@@ -72,12 +89,12 @@ export interface SyncTables {
 export interface ConnectionsTable {
   integration: string;
   id: string;
-  config: Json<Record<string, unknown>>;
+  config: JsonObject<Record<string, unknown>>;
   /** SecretBox-sealed JSON object of secret name → value. */
   secrets_sealed: string | null;
   /** From connection_generation_seq, new on every save: tokens of an older generation are stale. */
   generation: Generated<string>;
-  created_at: Timestamp;
+  created_at: CreatedAt;
   updated_at: Timestamp;
 }
 
@@ -106,12 +123,12 @@ export interface RateLimitsTable {
 }
 
 export interface RateLedgerTable {
-  id: Generated<string>;
+  id: GeneratedId<string>;
   connection_key: string;
   kind: 'admitted' | 'provider-429' | 'provider-block';
   cost: Generated<number>;
   at: Timestamp;
-  details: Json<unknown> | null;
+  details: JsonText<unknown> | null;
 }
 
 export interface RateLeasesTable {
@@ -131,7 +148,7 @@ export type WebhookEventStatus = 'received' | 'dispatched' | 'processed' | 'fail
 
 /** The webhook inbox (migration 20261124T070000). */
 export interface WebhookEventsTable {
-  id: Generated<number>;
+  id: GeneratedId<number>;
   integration: string;
   connection: string;
   /** The connection id, or '*' when the spec deduplicates across the integration. */
@@ -142,12 +159,13 @@ export interface WebhookEventsTable {
   resource: string | null;
   entity_key: string | null;
   order_key: string | null;
-  payload: Json<unknown>;
+  /** Written only by the inbox writer's own INSERT, as the JSON text the sender sent. */
+  payload: JsonText<unknown>;
   status: Generated<WebhookEventStatus>;
   result: string | null;
   error: string | null;
   dispatches: Generated<number>;
-  received_at: Timestamp;
+  received_at: CreatedAt;
   dispatched_at: Timestamp | null;
   processed_at: Timestamp | null;
 }
@@ -172,9 +190,10 @@ export interface RecordsTable {
   connection: string;
   resource: string;
   record_key: string;
-  data: ColumnType<unknown, string, string>;
+  /** Canonical JSON text (content-hash.ts): the stored form is the hashed form. */
+  data: JsonText<unknown>;
   content_hash: string;
-  first_seen_at: Timestamp;
+  first_seen_at: CreatedAt;
   last_seen_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Timestamp | null;

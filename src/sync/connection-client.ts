@@ -13,26 +13,15 @@ import type { DecoderConfig } from '../http/decoders.js';
 import type { ResponseRule } from '../http/response-rules.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
 import { createUrlPolicy, UntrustedUrlError, type UrlPolicy } from '../http/url-policy.js';
-import type { Logger } from '../log.js';
 import { parseRateHeaders } from '../http/rate-headers.js';
 import { acquire, blockConnection } from '../ratelimit/ledger.js';
 import { lease, releaseLease } from '../ratelimit/leases.js';
 import { lookupSpec } from '../spec/registry.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { getConnection } from '../store/connections.js';
-import type { Db } from '../store/db.js';
-import type { SecretBox } from '../store/secret-box.js';
 import { scalarText } from '../json/path.js';
 import { rateKeyOf } from './connections.js';
-
-export interface ConnectionClientDeps {
-  db: Db;
-  specs: ReadonlyMap<string, IntegrationSpec>;
-  secretBox: SecretBox | undefined;
-  /** For `{ env: NAME }` secret references: the worker's environment, passed in at start-up. */
-  env: Readonly<Record<string, string | undefined>>;
-  log?: Logger | undefined;
-}
+import type { EngineDeps } from './deps.js';
 
 /** Rate-limit waits up to this long are slept in the activity (heartbeating); longer ones go to Temporal. */
 const MAX_IN_ACTIVITY_WAIT_MS = 5000;
@@ -70,7 +59,7 @@ export interface ConnectionClient {
   request(req: ConnectionRequest): Promise<JsonResponse>;
 }
 
-export function createConnectionClients(deps: ConnectionClientDeps) {
+export function createConnectionClients(deps: EngineDeps) {
   const transports = new Map<string, HttpTransport>();
   const transportFor = (spec: IntegrationSpec) => {
     let t = transports.get(spec.id);

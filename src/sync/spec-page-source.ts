@@ -31,9 +31,9 @@ import type { KeyedRecord } from '../store/records.js';
 import {
   createConnectionClients,
   type ConnectionClient,
-  type ConnectionClientDeps,
   type OpenConnectionClient,
 } from './connection-client.js';
+import type { EngineDeps } from './deps.js';
 import { scalarText, valueAtPath } from '../json/path.js';
 import {
   maxCursor,
@@ -42,8 +42,6 @@ import {
   type PageRequest,
   type PageSource,
 } from './page-source.js';
-
-export type SpecPageSourceDeps = ConnectionClientDeps;
 
 /** What is checkpointed after each committed page. */
 export interface Checkpoint {
@@ -135,7 +133,7 @@ function templateVars(
 }
 
 export function createSpecPageSources(
-  deps: SpecPageSourceDeps,
+  deps: EngineDeps,
   openClient: OpenConnectionClient = createConnectionClients(deps),
 ): OpenPageSource {
   return async (run: SyncRun): Promise<PageSource> => {

@@ -1,18 +1,10 @@
 /** Receiver and dispatcher together: what `syncwright webhooks serve`, `up` and the demo run. */
 import type { Client } from '@temporalio/client';
-import type { Logger } from '../log.js';
-import type { IntegrationSpec } from '../spec/schema.js';
-import type { Db } from '../store/db.js';
-import type { SecretBox } from '../store/secret-box.js';
+import type { EngineDeps } from '../sync/deps.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webhooks/receiver.js';
 
-export interface WebhookServiceOptions {
-  db: Db;
-  specs: ReadonlyMap<string, IntegrationSpec>;
-  secretBox: SecretBox | undefined;
-  env: Readonly<Record<string, string | undefined>>;
-  log?: Logger | undefined;
+export interface WebhookServiceOptions extends EngineDeps {
   /** Connects to Temporal; may fail (the dispatcher retries), so the receiver runs through outages. */
   connect: () => Promise<Client>;
   taskQueue: string;

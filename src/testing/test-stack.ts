@@ -26,7 +26,7 @@ import type { RunSummary, SyncKind } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
 import { startSync } from '../temporal/sync-client.js';
 import { startWorker, workerPoolSize } from '../temporal/worker.js';
-import { countEvents, listEvents, type EventSummary } from '../webhooks/inbox.js';
+import { countEvents, listEvents, type EventSummary } from '../webhooks/inbox-queries.js';
 import { webhookPath } from '../webhooks/receiver.js';
 import { startWebhookService } from '../temporal/webhook-service.js';
 import { postWebhook, type WebhookAnswer, type WebhookDelivery } from './webhooks.js';

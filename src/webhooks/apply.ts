@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { mapRecord } from '../mapping/map-record.js';
 import type { ResourceSpec } from '../spec/schema.js';
 import type { Db, DbOrTx } from '../store/db.js';
-import { upsertRecords, type RecordScope } from '../store/records.js';
+import { markRecordsDeleted, upsertRecords, type RecordScope } from '../store/records.js';
 import { compareOrderValues, OrderKindMismatchError } from '../order/order-key.js';
 
 export interface EntityTarget {
@@ -165,15 +165,7 @@ export async function applyChange(
     if (change.kind === 'upsert') {
       await upsertRecords(tx, scope, [{ key: target.entityKey, data: change.record }]);
     } else {
-      await tx
-        .updateTable('records')
-        .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-        .where('integration', '=', scope.integration)
-        .where('connection', '=', scope.connection)
-        .where('resource', '=', scope.resource)
-        .where('record_key', '=', target.entityKey)
-        .where('deleted_at', 'is', null)
-        .execute();
+      await markRecordsDeleted(tx, scope).where('record_key', '=', target.entityKey).execute();
     }
     await tx
       .updateTable('webhook_entities')

@@ -10,22 +10,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
-import type { Logger } from '../log.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { ConnectionNotFoundError, getConnection } from '../store/connections.js';
-import type { Db } from '../store/db.js';
-import type { SecretBox } from '../store/secret-box.js';
 import { describeEvent, parseBody, WebhookBodyError } from './event.js';
-import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox.js';
+import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
 import { TtlCache } from './ttl-cache.js';
+import type { EngineDeps } from '../sync/deps.js';
 
-export interface ReceiverDeps {
-  db: Db;
-  specs: ReadonlyMap<string, IntegrationSpec>;
-  secretBox: SecretBox | undefined;
-  env: Readonly<Record<string, string | undefined>>;
-  log?: Logger | undefined;
+export interface ReceiverDeps extends EngineDeps {
   /** Called after an event is committed (the dispatcher's nudge). */
   onAccepted?: (() => void) | undefined;
   /** Unix seconds; tests move the clock. */

@@ -21,7 +21,7 @@ import { startOwnDevServer } from '../helpers/dev-server.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import { postWebhook } from '../../src/testing/webhooks.js';
 import { WebhookDispatcher } from '../../src/temporal/webhook-dispatcher.js';
-import { countEvents } from '../../src/webhooks/inbox.js';
+import { countEvents } from '../../src/webhooks/inbox-queries.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
 import { saveTrackerConnection, TEST_KEY } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';

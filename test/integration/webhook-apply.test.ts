@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyChange, isOlder, loadPending, type EntityTarget } from '../../src/webhooks/apply.js';
-import { inboxRow, insertEvents } from '../../src/webhooks/inbox.js';
+import { inboxRow, insertEvents } from '../../src/webhooks/inbox-writer.js';
 import { listRecords, upsertRecords } from '../../src/store/records.js';
 import { databaseNow } from '../../src/store/runs.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';

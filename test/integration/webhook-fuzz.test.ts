@@ -7,7 +7,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { signWebhook } from '../../src/testing/webhooks.js';
-import { countEvents } from '../../src/webhooks/inbox.js';
+import { countEvents } from '../../src/webhooks/inbox-queries.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
 import { saveTrackerConnection, TEST_KEY } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';

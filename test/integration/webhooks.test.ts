@@ -20,7 +20,7 @@ import {
   listEvents,
   replayEvent,
   type EventSummary,
-} from '../../src/webhooks/inbox.js';
+} from '../../src/webhooks/inbox-queries.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';

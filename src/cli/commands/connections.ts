@@ -1,0 +1,50 @@
+/** `syncwright connections add | list | remove`. */
+import { listConnections } from '../../store/connections.js';
+import {
+  addConnection,
+  configFromStrings,
+  ConnectionConfigError,
+  connectionProblems,
+  removeConnection,
+} from '../../sync/connections.js';
+import { openDatabase, UsageError, type CliContext } from '../context.js';
+import { connectionLine, linesOr, print } from '../output.js';
+import { integrationSpec, pairs, secretBox, specsFor } from './shared.js';
+
+export async function connectionAddCommand(
+  ctx: CliContext,
+  integration: string,
+  opts: { id: string; config: string[]; secret: string[]; specs?: string },
+): Promise<void> {
+  const specs = await specsFor(ctx, opts.specs);
+  const spec = integrationSpec(specs, integration);
+  const config = configFromStrings(spec, pairs(opts.config, 'config'));
+  const secrets = pairs(opts.secret, 'secret');
+  const input = { integration, id: opts.id, config, secrets };
+  // Checked before the key and the database are needed; addConnection checks again.
+  const problems = connectionProblems(spec, input);
+  if (problems.length)
+    throw new UsageError(new ConnectionConfigError(`${integration}/${opts.id}`, problems).message);
+  const box = await secretBox(ctx);
+  await addConnection(await openDatabase(ctx), box, spec, input);
+  print(ctx, { integration, id: opts.id, config, secrets: Object.keys(secrets) }, () => [
+    `connection ${integration}/${opts.id} saved (${Object.keys(secrets).length} secret(s), encrypted)`,
+  ]);
+}
+
+export async function connectionListCommand(ctx: CliContext, opts: { integration?: string }): Promise<void> {
+  const db = await openDatabase(ctx);
+  const list = await listConnections(db, opts.integration);
+  print(ctx, list, () => linesOr(list, connectionLine, 'no connections'));
+}
+
+export async function connectionRemoveCommand(
+  ctx: CliContext,
+  integration: string,
+  id: string,
+): Promise<void> {
+  const db = await openDatabase(ctx);
+  if (!(await removeConnection(db, integration, id)))
+    throw new UsageError(`no connection ${integration}/${id}`);
+  ctx.out(`connection ${integration}/${id} removed, with its OAuth2 tokens and rate state`);
+}
