@@ -10,7 +10,7 @@ import type { Db } from '../store/db.js';
 import { SyncConnection, SyncIntegration, SyncKind, SyncResource } from './search-attributes.js';
 import { webhookEventSignal, type WebhookEventSignal } from '../../workflows/definitions.js';
 import type { webhookEntity, WebhookEntityInput } from '../../workflows/webhook-entity.js';
-import { markDispatched, pendingEvents, type PendingEvent } from '../webhooks/inbox.js';
+import { markDispatched, pendingEvents, type PendingEvent } from '../webhooks/dispatch-queue.js';
 import { NudgeableSleep } from '../webhooks/nudge.js';
 
 export const webhookWorkflowId = (e: {
