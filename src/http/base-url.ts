@@ -47,8 +47,7 @@ export function baseUrlProblem(template: string): string | undefined {
   const [hs, he] = hostRange(template);
   const authority = template.slice(hs, he);
   if (/[@]/.test(authority)) return 'must not carry user info';
-  if (PLACEHOLDER.test(authority.replace(/^[^:]*/, ''))) return 'a placeholder cannot be the port';
-  PLACEHOLDER.lastIndex = 0;
+  if (/\{config\./.test(authority.replace(/^[^:]*/, ''))) return 'a placeholder cannot be the port';
   return undefined;
 }
 

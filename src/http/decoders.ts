@@ -79,6 +79,11 @@ export function decodeBody(buf: Buffer, config: DecoderConfig, maxBytes: number)
   const text = decompress(buf, config, maxBytes).toString('utf8');
   if (config.format === 'jsonl') return decodeJsonLines(text);
   if (config.format === 'csv') return decodeCsv(text, config.delimiter);
+  return decodeJson(text);
+}
+
+/** A JSON text (empty is null); the error quotes its start. */
+export function decodeJson(text: string): unknown {
   if (text.length === 0) return null;
   try {
     return JSON.parse(text);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fetch, { AbortError, type Response } from 'node-fetch';
 import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
-import { decodeBody, DecodeError, type DecoderConfig } from './decoders.js';
+import { decodeBody, DecodeError, decodeJson, type DecoderConfig } from './decoders.js';
 import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
 import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
@@ -62,7 +62,6 @@ export interface JsonResponse {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_REDIRECTS = 5;
-const JSON_DECODER: DecoderConfig = { format: 'json', compression: 'none', delimiter: ',' };
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Path and query of a URL with the values of secret query parameters replaced. */
@@ -225,23 +224,29 @@ export class HttpTransport {
     }
     const text = raw.toString('utf8');
     const header = (name: string) => response.headers.get(name);
-    let parsed: { value: unknown } | undefined;
-    const parsedBody = () => {
+    // Parsed at most once, for the response rules and the default JSON decoding alike.
+    let parsed: { value: unknown } | { error: DecodeError } | undefined;
+    const parseJson = () => {
       if (!parsed) {
         try {
-          parsed = { value: text.length === 0 ? null : JSON.parse(text) };
-        } catch {
-          parsed = { value: undefined };
+          parsed = { value: decodeJson(text) };
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          parsed = { error };
         }
       }
-      return parsed.value;
+      return parsed;
+    };
+    const parsedBody = () => {
+      const p = parseJson();
+      return 'value' in p ? p.value : undefined;
     };
     const verdict = req.rules?.length
       ? matchResponseRules(req.rules, { status: response.status, header, body: parsedBody })
       : undefined;
     if (verdict) {
       if (verdict.action === 'ignore')
-        return { status: response.status, header, body: null, bytes: Buffer.byteLength(text), ignored: true };
+        return { status: response.status, header, body: null, bytes: raw.length, ignored: true };
       throw ruleError(verdict, context, response.status, text, header);
     }
     if (!response.ok) {
@@ -266,7 +271,12 @@ export class HttpTransport {
     }
     let body: unknown;
     try {
-      body = decodeBody(raw, req.decoder ?? JSON_DECODER, this.maxBytes);
+      if (req.decoder) body = decodeBody(raw, req.decoder, this.maxBytes);
+      else {
+        const p = parseJson();
+        if ('error' in p) throw p.error;
+        body = p.value;
+      }
     } catch (error) {
       if (!(error instanceof DecodeError)) throw error;
       throw new ProviderError(
