@@ -5,12 +5,14 @@
  */
 import { ProviderError } from '../http/errors.js';
 import { UntrustedUrlError } from '../http/url-policy.js';
+import { PathValueError } from '../http/path-template.js';
 import { keepRecord, mapRecord } from '../mapping/map-record.js';
 import {
   fillBody,
   fillRecord,
   placeholdersIn,
   TemplateError,
+  timeZoneProblem,
   type TemplateValue,
   type TemplateVars,
 } from '../http/request-template.js';
@@ -79,6 +81,26 @@ function trustedNextUrl(
   }
   for (const name of client.secretParams) url.searchParams.delete(name);
   return url.toString();
+}
+
+/** A connection config value that cannot be used as a time zone: a person must fix the connection. */
+export class TimeZoneValueError extends PathValueError {
+  override name = 'TimeZoneValueError';
+}
+
+/** The zone of a resource's date patterns: its own, else the integration's, `{config.name}` filled. */
+function timeZoneOf(
+  zone: string | undefined,
+  config: Readonly<Record<string, unknown>>,
+  where: string,
+): string | undefined {
+  const field = zone?.match(/^\{config\.(.+)\}$/)?.[1];
+  if (field === undefined) return zone;
+  const value = config[field];
+  if (value === undefined || value === null || value === '') return undefined;
+  const problem = typeof value === 'string' ? timeZoneProblem(value) : 'a time zone is a string';
+  if (problem) throw new TimeZoneValueError(`${where}: config.${field}: ${problem}`);
+  return value as string;
 }
 
 /** A high-water mark as the incremental `param` expects it. */
@@ -159,6 +181,13 @@ export function createSpecPageSources(
     const templated = new Set(
       [request.query, request.headers, bodyTemplate].flatMap((t) => placeholdersIn(t).map((p) => p.name)),
     );
+    const fill = {
+      timeZone: timeZoneOf(
+        resource.timeZone ?? spec.timeZone,
+        client.config,
+        `connection ${run.integration}/${run.connection}`,
+      ),
+    };
     const inc = resource.incremental;
     const windowed =
       inc !== undefined && (usesWindows(inc) || templated.has('window.start') || templated.has('window.end'));
@@ -179,7 +208,7 @@ export function createSpecPageSources(
         const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
         const url = new URL('url' in state.request ? state.request.url : base.toString());
         if (!('url' in state.request)) {
-          const query = fillRecord(request.query, vars, 'query');
+          const query = fillRecord(request.query, vars, 'query', fill);
           const from = window ? window.start : since;
           if (inc?.param && from !== null) query[inc.param] = sinceParam(from, inc.format);
           Object.assign(query, ownQuery(pagination, state.request.query, templated));
@@ -188,8 +217,8 @@ export function createSpecPageSources(
         let headers: Record<string, string>;
         let body: unknown;
         try {
-          headers = fillRecord(request.headers, vars, 'header');
-          body = bodyTemplate === undefined ? undefined : fillBody(bodyTemplate, vars);
+          headers = fillRecord(request.headers, vars, 'header', fill);
+          body = bodyTemplate === undefined ? undefined : fillBody(bodyTemplate, vars, fill);
         } catch (error) {
           if (error instanceof TemplateError)
             throw new SpecError(spec.id, [`resources.${run.resource}.request: ${error.message}`]);
