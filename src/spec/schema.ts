@@ -325,6 +325,30 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       }
     }
     checkRequestTemplates(spec, name, resource, ctx);
+    if (resource.decoder && resource.decoder.format !== 'json') {
+      // A JSON Lines or CSV answer is streamed: it is the records, with no JSON body around them.
+      const format = resource.decoder.format === 'csv' ? 'a CSV' : 'a JSON Lines';
+      if (resource.recordsPath !== '')
+        ctx.addIssue({
+          code: 'custom',
+          path: at('recordsPath'),
+          message: `${format} answer is the records themselves: leave recordsPath out`,
+        });
+      const bodyPaths = [
+        'cursorPath',
+        'hasMorePath',
+        'donePath',
+        'totalPath',
+        'totalPagesPath',
+        'nextUrlPath',
+      ];
+      for (const field of bodyPaths.filter((f) => (p as Record<string, unknown>)[f] !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: at('pagination', field),
+          message: `${format} answer has no JSON body to read ${field} from: page by a header (cursorHeader, totalHeader, link-header), the last record (lastRecordPath), or page/offset`,
+        });
+    }
     if (resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({
