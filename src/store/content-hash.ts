@@ -14,5 +14,10 @@ export function canonicalJson(value: unknown): string {
 
 /** sha256 (hex) of the canonical JSON of a record. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return hashOfCanonical(canonicalJson(value));
+}
+
+/** contentHash of a record whose canonical JSON the caller already has (and stores). */
+export function hashOfCanonical(json: string): string {
+  return createHash('sha256').update(json).digest('hex');
 }

@@ -39,8 +39,7 @@ if (which === 'all') {
   process.exit(0);
 }
 const bench = { ...BENCHMARKS, ...ON_REQUEST }[which as keyof typeof BENCHMARKS] as
-  | ((n?: string) => Promise<void>)
-  | undefined;
+  ((n?: string) => Promise<void>) | undefined;
 if (!bench) {
   console.error(
     `unknown benchmark "${which}": use ${[...Object.keys(BENCHMARKS), ...Object.keys(ON_REQUEST)].join(', ')} or nothing for all`,

@@ -83,7 +83,7 @@ export async function sequentialLoop(pool: pg.Pool, t: BaselineTarget): Promise<
   const client = await pool.connect();
   let read = 0;
   try {
-    for (let page: number | null = 1; page !== null; ) {
+    for (let page: number | null = 1; page !== null;) {
       const p = await fetchPage(t, page);
       await commitPage(client, t, p);
       read += p.keys.length;

@@ -90,7 +90,8 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
     table: `baseline_${variant}_${pageSize}`,
   });
   for (const size of PAGE_SIZES)
-    for (const v of ['pipelined', 'sequential'] as const) await createBaselineTables(pool, target(size, v).table);
+    for (const v of ['pipelined', 'sequential'] as const)
+      await createBaselineTables(pool, target(size, v).table);
 
   let connections = 0;
   const newConnection = async () => {
@@ -119,7 +120,8 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
     }
     await stack.db.deleteFrom('records').execute();
     for (const size of PAGE_SIZES)
-      for (const v of ['pipelined', 'sequential'] as const) await pool.query(`truncate ${target(size, v).table}`);
+      for (const v of ['pipelined', 'sequential'] as const)
+        await pool.query(`truncate ${target(size, v).table}`);
   }
 
   /**
@@ -169,7 +171,8 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
         await runCase('first full sync', pageSize, {
           engineConnection: newConnection,
           // Every round starts from an empty store: the engine's rows go, the loops' tables are emptied.
-          afterEngine: async (c) => void (await stack.db.deleteFrom('records').where('connection', '=', c).execute()),
+          afterEngine: async (c) =>
+            void (await stack.db.deleteFrom('records').where('connection', '=', c).execute()),
           beforeLoop: async (table) => void (await pool.query(`truncate ${table}`)),
           verify: (s) => check('engine inserted', s.inserted, records),
         }),
@@ -192,7 +195,9 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
               'issues',
               sim
                 .records('issues')
-                .map((r, i) => (i % 10 === round % 10 ? { ...r, title: `Issue ${r.id} (${pageSize}/${round})` } : r)),
+                .map((r, i) =>
+                  i % 10 === round % 10 ? { ...r, title: `Issue ${r.id} (${pageSize}/${round})` } : r,
+                ),
             ),
           engineConnection: () => Promise.resolve(steady),
           verify: (s) => check('engine updated', s.updated, records / 10),
