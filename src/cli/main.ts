@@ -13,6 +13,7 @@ import {
 import { scheduleActionCommand, scheduleCreateCommand, scheduleListCommand } from './commands/schedules.js';
 import { upCommand, workerCommand } from './commands/stack.js';
 import { recordsCommand, runCommand, runsCommand, syncCommand } from './commands/sync.js';
+import { importAirbyteCommand } from './commands/import.js';
 import { validateCommand } from './commands/validate.js';
 import { eventsCommand, eventsReplayCommand, webhooksServeCommand } from './commands/webhooks.js';
 import { createContext, UsageError, type CliContext } from './context.js';
@@ -134,6 +135,21 @@ program
   .command('validate [spec...]')
   .description('check spec files; every problem is printed as path: message')
   .action(action((ctx, _specs, files: string[]) => validateCommand(ctx, files)));
+
+program
+  .command('import')
+  .description("translate another tool's connector definition into a spec")
+  .command('airbyte <manifest>')
+  .description(
+    'translate an Airbyte declarative manifest (manifest.yaml) into a spec; reports what it could not translate and exits 1 when a stream would lose data or incremental behaviour',
+  )
+  .option('--out <file>', 'write the spec here (default: stdout, with the report on stderr)')
+  .option('--id <id>', 'the integration id (default: from the file or its folder, source-x → x)')
+  .action(
+    action((ctx, _s, manifest: string, opts: { out?: string; id?: string }) =>
+      importAirbyteCommand(ctx, manifest, opts),
+    ),
+  );
 
 const connection = program
   .command('connection')
