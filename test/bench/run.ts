@@ -6,9 +6,13 @@
  *   npm run bench -- sync 20000   only the sync benchmark, on 20,000 records
  *   npm run bench -- ledger       only the ledger benchmark
  *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
+ *   npm run bench -- fanout N     only the fan-out benchmark, N one-page syncs at once (default 200)
+ *   npm run bench -- cli          only the CLI start-up benchmark
  */
 import { spawnSync } from 'node:child_process';
-import { testEnv } from '../helpers/stack.js';
+import { closeTestEnv } from '../helpers/stack.js';
+import { cliBenchmark } from './cli.bench.js';
+import { fanoutBenchmark } from './fanout.bench.js';
 import { ledgerBenchmark } from './ledger.bench.js';
 import { syncBenchmark } from './sync.bench.js';
 import { webhookBenchmark } from './webhook.bench.js';
@@ -17,6 +21,8 @@ const BENCHMARKS = {
   sync: (n?: string) => syncBenchmark(Number(n ?? 100_000)),
   ledger: () => ledgerBenchmark(),
   webhooks: (n?: string) => webhookBenchmark(n ? Number(n) : undefined),
+  fanout: (n?: string) => fanoutBenchmark(n ? Number(n) : undefined),
+  cli: () => cliBenchmark(),
 };
 
 const [which = 'all', n] = process.argv.slice(2);
@@ -39,6 +45,6 @@ if (!bench) {
 try {
   await bench(n);
 } finally {
-  await (await testEnv()).close();
+  await closeTestEnv();
 }
 process.exit(0);
