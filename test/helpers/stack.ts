@@ -47,11 +47,6 @@ export function testEnv(): Promise<TestEnv> {
   return envPromise;
 }
 
-/** Closes the shared environment if this process opened one. */
-export async function closeTestEnv(): Promise<void> {
-  if (envPromise) await (await envPromise).close();
-}
-
 async function createTestEnv(): Promise<TestEnv> {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', 'test');
   const config = loadConfig();
