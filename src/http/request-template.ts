@@ -1,14 +1,11 @@
 /**
- * Request templates: query values, headers and JSON bodies with `{placeholders}` filled per page.
+ * Request templates: paths, query values, headers and JSON bodies with `{placeholders}` filled per page
+ * (the language itself — names, filters — is src/template/).
  *
  *   {cursor} {page} {offset} {limit}          the pagination state
  *   {since} {window.start} {window.end}       the incremental window (ISO UTC unless formatted)
  *   {config.name} {parent.name}               the connection's config, the parent record's fields
- *
- * Filters follow a `|`, left to right:
- *   iso, unix, unix-ms, date (yyyy-MM-dd), or a pattern such as `yyyy/MM/dd HH:mm` — format a time (UTC)
- *   dq — the value inside a double-quoted string of a query language (JQL): `\` and `"` are escaped
- *   sq — the value inside a single-quoted string (SOQL, SQL-like): `\` and `'` are escaped
+ *   {now}                                     the time the request is built
  *
  * Where a value lands decides the rest of its encoding: query values are percent-encoded by the URL,
  * body values are JSON-encoded, header values must not contain line breaks. A body string that is exactly
@@ -16,18 +13,25 @@
  * is exactly one placeholder without a value is left out (Notion's `start_cursor` on the first page).
  * Everything else is plain text: no code runs.
  */
+import {
+  fillTemplate,
+  placeholdersOf,
+  resolve,
+  textOf,
+  TemplateError,
+  wholePlaceholder,
+  type TemplateValue,
+  type TemplateVars,
+} from '../template/template.js';
 
-export class TemplateError extends Error {
-  override name = 'TemplateError';
-}
-
-export type TemplateValue = string | number | boolean | null;
-
-/** The values a template can use; `undefined` means "no value here" (e.g. no cursor yet). */
-export type TemplateVars = (name: string) => TemplateValue | undefined;
-
-const PLACEHOLDER = /\{([a-zA-Z_][\w.-]*)((?:\|[^{}|]+)*)\}/g;
-const WHOLE = /^\{([a-zA-Z_][\w.-]*)((?:\|[^{}|]+)*)\}$/;
+export {
+  filterProblem,
+  placeholdersIn,
+  placeholdersOf,
+  TemplateError,
+  type TemplateValue,
+  type TemplateVars,
+} from '../template/template.js';
 
 /** Names a template may use; config/parent names are checked against the spec elsewhere. */
 export const TEMPLATE_NAMES = [
@@ -38,125 +42,24 @@ export const TEMPLATE_NAMES = [
   'since',
   'window.start',
   'window.end',
+  'now',
 ] as const;
 export const TIME_NAMES = new Set(['since', 'window.start', 'window.end']);
-const FORMAT_WORDS = new Set(['iso', 'unix', 'unix-ms', 'date']);
-const DATE_TOKEN = /yyyy|MM|dd|HH|mm|ss|SSS/g;
-
-/** Every placeholder of a string: its name and filters. */
-export function placeholdersOf(text: string): { name: string; filters: string[] }[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => ({
-    name: m[1]!,
-    filters: (m[2] ?? '')
-      .split('|')
-      .slice(1)
-      .map((f) => f.trim()),
-  }));
-}
-
-/** Every placeholder anywhere in a template value (strings inside objects and arrays too). */
-export function placeholdersIn(value: unknown): { name: string; filters: string[] }[] {
-  if (typeof value === 'string') return placeholdersOf(value);
-  if (Array.isArray(value)) return value.flatMap(placeholdersIn);
-  if (value && typeof value === 'object') return Object.values(value).flatMap(placeholdersIn);
-  return [];
-}
-
-/** Why a filter is not valid, or undefined; for spec validation. */
-export function filterProblem(filter: string): string | undefined {
-  if (filter === 'dq' || filter === 'sq' || FORMAT_WORDS.has(filter)) return undefined;
-  if (filter.replace(DATE_TOKEN, '') !== filter) return undefined;
-  return `unknown filter "${filter}": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, dq or sq`;
-}
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-function toDate(value: TemplateValue): Date | undefined {
-  if (typeof value === 'number') return new Date(value > 1e11 ? value : value * 1000);
-  if (typeof value !== 'string') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) {
-    const n = Number(value);
-    return new Date(n > 1e11 ? n : n * 1000);
-  }
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
-}
-
-function formatTime(value: TemplateValue, format: string, name: string): TemplateValue {
-  const d = toDate(value);
-  if (!d) throw new TemplateError(`{${name}|${format}}: ${JSON.stringify(value)} is not a time`);
-  if (format === 'iso') return d.toISOString();
-  if (format === 'unix') return Math.floor(d.getTime() / 1000);
-  if (format === 'unix-ms') return d.getTime();
-  const pattern = format === 'date' ? 'yyyy-MM-dd' : format;
-  return pattern.replace(DATE_TOKEN, (t) => {
-    switch (t) {
-      case 'yyyy':
-        return String(d.getUTCFullYear());
-      case 'MM':
-        return pad(d.getUTCMonth() + 1);
-      case 'dd':
-        return pad(d.getUTCDate());
-      case 'HH':
-        return pad(d.getUTCHours());
-      case 'mm':
-        return pad(d.getUTCMinutes());
-      case 'ss':
-        return pad(d.getUTCSeconds());
-      default:
-        return pad(d.getUTCMilliseconds(), 3);
-    }
-  });
-}
-
-function applyFilters(value: TemplateValue, filters: readonly string[], name: string): TemplateValue {
-  let v = value;
-  for (const f of filters) {
-    if (f === 'dq') v = String(v).replace(/[\\"]/g, (c) => `\\${c}`);
-    else if (f === 'sq') v = String(v).replace(/[\\']/g, (c) => `\\${c}`);
-    else {
-      const problem = filterProblem(f);
-      if (problem) throw new TemplateError(`{${name}}: ${problem}`);
-      v = formatTime(v, f, name);
-    }
-  }
-  return v;
-}
-
-function resolve(name: string, filters: readonly string[], vars: TemplateVars): TemplateValue | undefined {
-  const raw = vars(name);
-  if (raw === undefined) return undefined;
-  return applyFilters(raw, filters, name);
-}
 
 /** Where a filled string lands; headers refuse line breaks (header injection). */
 export type Place = 'query' | 'header' | 'body';
-
-function text(v: TemplateValue): string {
-  return v === null ? '' : String(v);
-}
 
 /**
  * A filled string, or undefined when the string is exactly one placeholder that has no value. A missing
  * value inside a longer string is empty text.
  */
 export function fillString(template: string, vars: TemplateVars, place: Place): TemplateValue | undefined {
-  const whole = WHOLE.exec(template);
-  let out: TemplateValue | undefined;
-  if (whole) {
-    out = resolve(whole[1]!, (whole[2] ?? '').split('|').slice(1), vars);
-    if (out === undefined) return undefined;
-    if (place !== 'body') out = text(out);
-  } else {
-    out = template.replace(PLACEHOLDER, (_, name: string, f: string) =>
-      text(resolve(name, f.split('|').slice(1), vars) ?? null),
-    );
-  }
+  let out = fillTemplate(template, vars);
+  if (out === undefined) return undefined;
+  if (place !== 'body' || !wholePlaceholder(template)) out = textOf(out);
   if (place === 'header' && typeof out === 'string' && /[\r\n\0]/.test(out))
     throw new TemplateError(`a header value would contain a line break or NUL: refused`);
-  return out;
+  return out as TemplateValue;
 }
 
 /**
@@ -170,12 +73,9 @@ export function fillBody(template: unknown, vars: TemplateVars): unknown {
 
 function fillTracked(template: unknown, vars: TemplateVars, seen: { missing: boolean }): unknown {
   if (typeof template === 'string') {
-    const tracking: TemplateVars = (name) => {
-      const v = vars(name);
-      if (v === undefined) seen.missing = true;
-      return v;
-    };
-    return fillString(template, tracking, 'body');
+    // Missing after its filters: `{since|default:2020-01-01}` always has a value.
+    if (placeholdersOf(template).some((p) => resolve(p, vars) === undefined)) seen.missing = true;
+    return fillString(template, vars, 'body');
   }
   if (Array.isArray(template))
     return template.map((v) => fillTracked(v, vars, seen)).filter((v) => v !== undefined);
@@ -205,7 +105,7 @@ export function fillRecord(
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(template)) {
     const filled = typeof v === 'string' ? fillString(v, vars, place) : String(v);
-    if (filled !== undefined) out[k] = text(filled);
+    if (filled !== undefined) out[k] = textOf(filled);
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
-import { checkRequestTemplates } from './template-checks.js';
+import { checkRequestTemplates, templateProblems } from './template-checks.js';
 
 const slug = z
   .string()
@@ -214,21 +214,29 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** Cross-field rules a schema per field cannot express; each problem names its path. */
 function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.RefinementCtx): void {
-  for (const { name, inHost } of typeof spec.baseUrl === 'string' ? baseUrlPlaceholders(spec.baseUrl) : []) {
-    const field = spec.connectionConfig[name];
-    if (!field) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['baseUrl'],
-        message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
-      });
-    } else if (inHost && !field.pattern) {
-      // Without a pattern a connection could aim the credentials at any host.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['connectionConfig', name, 'pattern'],
-        message: `required: {config.${name}} is in baseUrl's host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')`,
-      });
+  // baseUrl and the auth URLs: {config.name} placeholders, a pattern for those in a host.
+  const urls: [(string | number)[], unknown][] = [
+    [['baseUrl'], spec.baseUrl],
+    [['auth', 'tokenUrl'], (spec.auth as { tokenUrl?: unknown }).tokenUrl],
+    [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
+  ];
+  for (const [where, url] of urls) {
+    for (const { name, inHost } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
+      const field = spec.connectionConfig[name];
+      if (!field) {
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+        });
+      } else if (inHost && !field.pattern) {
+        // Without a pattern a connection could aim the credentials at any host.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectionConfig', name, 'pattern'],
+          message: `required: {config.${name}} is in ${where.join('.')}'s host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')`,
+        });
+      }
     }
   }
   const secretNames = new Set(Object.keys(spec.secrets));
@@ -255,25 +263,12 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
   }
   checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
   if (auth.type === 'custom-headers') {
-    for (const [header, template] of Object.entries(auth.headers)) {
-      for (const [, name] of template.matchAll(PLACEHOLDER)) {
-        const [kind, key] = (name ?? '').split('.', 2);
-        if (kind === 'secrets' && key) checkSecret(key, ['auth', 'headers', header]);
-        else if (kind === 'config' && key && !(key in spec.connectionConfig)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['auth', 'headers', header],
-            message: `config field "${key}" is not declared in connectionConfig`,
-          });
-        } else if (kind !== 'secrets' && kind !== 'config') {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['auth', 'headers', header],
-            message: `{${name}}: use {secrets.name} or {config.name}`,
-          });
-        }
-      }
-    }
+    for (const [header, template] of Object.entries(auth.headers))
+      for (const message of templateProblems(template, {
+        connectionConfig: spec.connectionConfig,
+        secrets: secretNames,
+      }))
+        ctx.addIssue({ code: 'custom', path: ['auth', 'headers', header], message });
   }
 
   if (spec.webhooks) tolerant(() => checkWebhooks(spec, ctx, checkSecret));
@@ -316,25 +311,6 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           code: 'custom',
           path: at('parent', 'resource'),
           message: 'parents of parents are not supported yet',
-        });
-      }
-    }
-    for (const [, placeholder] of resource.request.path.matchAll(PLACEHOLDER)) {
-      const key = placeholder ?? '';
-      if (key.startsWith('parent.')) {
-        const param = key.slice('parent.'.length);
-        if (!resource.parent || !(param in resource.parent.params)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: at('request', 'path'),
-            message: `{${key}} needs parent.params.${param}`,
-          });
-        }
-      } else if (!(key.replace(/^config\./, '') in spec.connectionConfig)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('request', 'path'),
-          message: `{${key}} is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
         });
       }
     }

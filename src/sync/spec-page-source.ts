@@ -147,7 +147,6 @@ export function createSpecPageSources(
     const parentValues = Object.fromEntries(
       Object.entries(run.parentParams ?? {}).map(([k, v]) => [`parent.${k}`, v]),
     );
-    const base = client.urlFor(client.fillPath(resource.request.path, parentValues));
     const pagination = resource.pagination;
     const rules = [...resource.responseRules, ...spec.responseRules];
     const request = resource.request;
@@ -157,7 +156,9 @@ export function createSpecPageSources(
     const method = request.graphql ? 'POST' : request.method;
     // Names the templates place themselves: pagination does not add its own parameter for these.
     const templated = new Set(
-      [request.query, request.headers, bodyTemplate].flatMap((t) => placeholdersIn(t).map((p) => p.name)),
+      [request.path, request.query, request.headers, bodyTemplate].flatMap((t) =>
+        placeholdersIn(t).map((p) => p.name),
+      ),
     );
     const inc = resource.incremental;
     const windowed =
@@ -177,7 +178,11 @@ export function createSpecPageSources(
               ? firstWindow(inc, since, Date.now())
               : null;
         const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
-        const url = new URL('url' in state.request ? state.request.url : base.toString());
+        // The path is filled per page: it may hold the window or the page ({window.start|date}).
+        const url =
+          'url' in state.request
+            ? new URL(state.request.url)
+            : client.urlFor(client.fillPath(request.path, parentValues, vars));
         if (!('url' in state.request)) {
           const query = fillRecord(request.query, vars, 'query');
           const from = window ? window.start : since;
