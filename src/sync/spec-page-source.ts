@@ -34,7 +34,7 @@ import {
   type OpenConnectionClient,
 } from './connection-client.js';
 import type { EngineDeps } from './deps.js';
-import { scalarText, valueAtPath } from '../json/path.js';
+import { hasWildcard, scalarText, valueAtPath } from '../json/path.js';
 import {
   maxCursor,
   type OpenPageSource,
@@ -221,7 +221,12 @@ export function createSpecPageSources(
           };
           return finish(ended, window, [], [], 0, null, null);
         }
-        const raws = valueAtPath(response.body, resource.recordsPath);
+        const found = valueAtPath(response.body, resource.recordsPath);
+        // With a wildcard (`data.*.attributes`, `pages.*.items`) a matched list gives its items.
+        const raws =
+          Array.isArray(found) && hasWildcard(resource.recordsPath)
+            ? found.flatMap((v: unknown) => (Array.isArray(v) ? (v as unknown[]) : [v]))
+            : found;
         if (!Array.isArray(raws)) {
           throw new ProviderError(
             'decode',
