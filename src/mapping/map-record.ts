@@ -5,6 +5,7 @@
 import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
 import { passes } from '../json/value-test.js';
+import { fillTemplate, TemplateError, type TemplateVars } from '../template/template.js';
 import type { FieldsConfig, RecordCondition, RecordSchemaConfig } from './schema.js';
 
 export interface MappingConfig {
@@ -57,10 +58,20 @@ function entriesOf<T>(config: Record<string, T>): [string, T][] {
   return entries as [string, T][];
 }
 
+/** What computed fields may use besides the record: parent params, config, the run's window. */
+export type MappingContext = TemplateVars;
+
+/** The template names of a computed field: `record.<path>` from the record as sent, the rest from context. */
+function computedVars(raw: Record<string, unknown>, context: MappingContext | undefined): TemplateVars {
+  return (name) =>
+    name.startsWith('record.') ? valueAtPath(raw, name.slice('record.'.length)) : context?.(name);
+}
+
 export function mapFields(
   fields: FieldsConfig | undefined,
   passthrough: boolean | undefined,
   raw: Record<string, unknown>,
+  context?: MappingContext,
 ): { record: Record<string, unknown>; problems: string[] } {
   if (!fields) return { record: { ...raw }, problems: [] };
   const record: Record<string, unknown> = passthrough ? { ...raw } : {};
@@ -74,7 +85,16 @@ export function mapFields(
       record[name] = rule.const;
       continue;
     }
-    let value = valueAtPath(raw, rule.from ?? name);
+    let value: unknown;
+    if (rule.value !== undefined) {
+      try {
+        value = fillTemplate(rule.value, computedVars(raw, context));
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        problems.push(`${name}: ${error.message}`);
+        continue;
+      }
+    } else value = valueAtPath(raw, rule.from ?? name);
     if ((value === undefined || value === null) && rule.default !== undefined) value = rule.default;
     if (rule.type) {
       const c = coerce(value, rule.type, rule.format);
@@ -142,7 +162,7 @@ export function validateRecord(
   return problems;
 }
 
-export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
+export function mapRecord(config: MappingConfig, raw: unknown, context?: MappingContext): Mapped {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       ok: false,
@@ -153,7 +173,7 @@ export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
   const source = config.flatten
     ? flattenRecord(raw as Record<string, unknown>, config.flatten)
     : (raw as Record<string, unknown>);
-  const { record: fielded, problems } = mapFields(config.fields, config.passthrough, source);
+  const { record: fielded, problems } = mapFields(config.fields, config.passthrough, source, context);
   let record = fielded;
   if (config.map) {
     try {

@@ -293,6 +293,25 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       }
     }
     checkRequestTemplates(spec, name, resource, ctx);
+    for (const [field, rule] of Object.entries(resource.fields ?? {})) {
+      if (typeof rule === 'string') continue;
+      const sources = [rule.from, rule.value, rule.const].filter((v) => v !== undefined).length;
+      if (sources > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('fields', field),
+          message: 'give one of from, value or const',
+        });
+      if (rule.value === undefined) continue;
+      const scope = {
+        connectionConfig: spec.connectionConfig,
+        ...(resource.parent ? { parentParams: resource.parent.params } : {}),
+        incremental: resource.incremental !== undefined,
+        record: true,
+      };
+      for (const message of templateProblems(rule.value, scope))
+        ctx.addIssue({ code: 'custom', path: at('fields', field, 'value'), message });
+    }
     if (resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({

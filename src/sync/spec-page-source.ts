@@ -245,7 +245,7 @@ export function createSpecPageSources(
         let highWater: string | null = null;
         for (const raw of raws) {
           if (!keepRecord(resource.filter, raw)) continue;
-          const mapped = mapRecord(resource, raw);
+          const mapped = mapRecord(resource, raw, vars);
           if (!mapped.ok) {
             quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
             continue;

@@ -21,8 +21,8 @@ export type TemplateValue = string | number | boolean | null;
 export type TemplateVars = (name: string) => unknown;
 
 /** A placeholder: `{` name, filters `}`. Names are dotted words (`window.start`, `record.a.0.b`). */
-const PLACEHOLDER = /\{([a-zA-Z_][\w.-]*)((?:\|[^{}|]*)*)\}/g;
-const WHOLE = /^\{([a-zA-Z_][\w.-]*)((?:\|[^{}|]*)*)\}$/;
+const PLACEHOLDER = /\{([a-zA-Z_][\w.*-]*)((?:\|[^{}|]*)*)\}/g;
+const WHOLE = /^\{([a-zA-Z_][\w.*-]*)((?:\|[^{}|]*)*)\}$/;
 
 export interface Placeholder {
   name: string;

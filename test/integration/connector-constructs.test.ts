@@ -44,6 +44,43 @@ resources:
       updated: { type: timestamp }
     incremental: { cursorField: updated, startDate: '2026-01-01', step: 7d }
 `,
+  // Computed fields and the parent's fields in child records; records under data.*.attributes.
+  projects: `
+id: projects
+baseUrl: ${s.url}
+resources:
+  projects:
+    request: { path: /projects }
+    recordsPath: projects
+    primaryKey: id
+    fields:
+      id: id
+      name: name
+      owner: { value: '{record.owner.first} {record.owner.last|upper}' }
+      source: { const: construct-sim }
+  tasks:
+    parent: { resource: projects, params: { project: id, project_name: name } }
+    request: { path: '/projects/{parent.project}/tasks' }
+    recordsPath: tasks
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 20 }
+    fields:
+      id: id
+      title: title
+      project_id: { value: '{parent.project}' }
+      project_name: { value: '{parent.project_name}' }
+      label: { value: '{parent.project}/{record.title|lower}' }
+      tags: { from: 'tags.*.name', type: json }
+  jsonapi:
+    request: { path: /jsonapi/items }
+    recordsPath: data.*.attributes
+    primaryKey: uid
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 100 }
+    fields:
+      uid: uid
+      title: title
+      labels: { value: '{record.labels.*.name|join:+}' }
+`,
 });
 
 describe('connector constructs (issue 20), YAML specs against real HTTP shapes', () => {
@@ -112,5 +149,41 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     const inc = await sync('tenant-events', conn, 'events', 'incremental');
     assert.equal(inc.updated, 2);
     assert.ok(inc.fetched <= 4, `only the changed range is read (${inc.fetched})`);
+  });
+
+  it("computed fields over the record, constants, the parent's fields in child records", async () => {
+    const conn = uniqueId('p');
+    await engine.addConnection('projects', conn);
+    await sync('projects', conn, 'projects');
+    const [p1] = await records('projects', conn, 'projects');
+    assert.deepEqual(p1!.data, { id: 'p1', name: 'Project 1', owner: 'Ada L0', source: 'construct-sim' });
+    const tasks = await sync('projects', conn, 'tasks');
+    assert.equal(tasks.childOf, 'projects');
+    assert.equal(tasks.inserted, 250);
+    const stored = await records('projects', conn, 'tasks');
+    assert.equal(stored.length, 250);
+    const i7 = stored.find((r) => (r.data as { id: string }).id === 'i0007')!;
+    assert.deepEqual(i7.data, {
+      id: 'i0007',
+      title: 'Item 7',
+      project_id: 'p2',
+      project_name: 'Project 2',
+      label: 'p2/item 7',
+      tags: ['x', '7'],
+    });
+  });
+
+  it('wildcard extraction: JSON:API records under data.*.attributes', async () => {
+    const conn = uniqueId('j');
+    await engine.addConnection('projects', conn);
+    const r = await sync('projects', conn, 'jsonapi');
+    assert.equal(r.inserted, 250);
+    const stored = await records('projects', conn, 'jsonapi');
+    assert.deepEqual(stored.map((x) => x.key).sort(), allIds());
+    assert.deepEqual(stored[0]!.data, {
+      uid: stored[0]!.key,
+      title: (stored[0]!.data as { title: string }).title,
+      labels: 'a+b',
+    });
   });
 });
