@@ -64,6 +64,13 @@ const incrementalSchema = z.strictObject({
     .optional(),
   /** The range ends this long before now, for providers whose latest data is still settling. */
   lagSeconds: z.number().int().min(0).default(0),
+  /**
+   * The provider cannot filter: every page is read, and records at or below the high-water mark (less
+   * lookbackSeconds; before startDate on a first run) are skipped, not rewritten.
+   */
+  clientSide: z.boolean().default(false),
+  /** How the provider orders records by cursorField; `descending` (newest first) stops at the first old one. */
+  order: z.enum(['unsorted', 'descending']).default('unsorted'),
 });
 
 const mapFunction = z.custom<(record: Record<string, unknown>) => Record<string, unknown>>(
@@ -333,6 +340,25 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
+    const inc = resource.incremental;
+    if (inc?.clientSide && inc.step !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'step'),
+        message: 'a provider that cannot filter (clientSide) cannot be read in windows: remove step',
+      });
+    if (inc?.clientSide && inc.lagSeconds > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'lagSeconds'),
+        message: 'clientSide reads everything the provider has: lagSeconds does not apply',
+      });
+    if (inc && inc.order === 'descending' && !inc.clientSide)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'order'),
+        message: 'order: descending stops at the first old record, which needs clientSide: true',
+      });
     if (
       resource.incremental &&
       resource.fields &&

@@ -16,7 +16,7 @@ interface ResourceLike {
     method: string;
   };
   pagination: PaginationConfig;
-  incremental?: { param?: string | undefined } | undefined;
+  incremental?: { param?: string | undefined; clientSide?: boolean } | undefined;
   parent?: { params: Record<string, string> } | undefined;
 }
 
@@ -141,9 +141,10 @@ export function checkRequestTemplates(
   for (const p of templateProblems(req.path, { ...scope, bareIsConfig: true }, times))
     issue(['request', 'path'], p);
   for (const [path, value] of places) for (const p of templateProblems(value, scope, times)) issue(path, p);
-  if (resource.incremental && resource.incremental.param === undefined && !times.used)
+  const inc = resource.incremental;
+  if (inc && inc.param === undefined && !times.used && !inc.clientSide)
     issue(
       ['incremental', 'param'],
-      'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}',
+      'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}, or clientSide: true (the provider cannot filter)',
     );
 }

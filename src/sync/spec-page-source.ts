@@ -22,7 +22,7 @@ import {
   type NextStep,
   type PaginationState,
 } from '../pagination/paginate.js';
-import { firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
+import { cursorMs, firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
 import type { ResourceSpec } from '../spec/schema.js';
@@ -162,7 +162,17 @@ export function createSpecPageSources(
     );
     const inc = resource.incremental;
     const windowed =
-      inc !== undefined && (usesWindows(inc) || templated.has('window.start') || templated.has('window.end'));
+      inc !== undefined &&
+      (templated.has('window.start') ||
+        templated.has('window.end') ||
+        (!inc.clientSide && usesWindows(inc)));
+    /** Whether a record's cursor is above the floor; a record without a readable cursor is kept. */
+    const newerThan = (record: Record<string, unknown>, floorMs: number): boolean => {
+      const v = record[inc!.cursorField];
+      if (v === null || v === undefined) return true;
+      const ms = cursorMs(scalarText(v), inc!.format);
+      return Number.isNaN(ms) || ms > floorMs;
+    };
 
     return {
       async readPage(req: PageRequest): Promise<Page> {
@@ -178,6 +188,9 @@ export function createSpecPageSources(
               ? firstWindow(inc, since, Date.now())
               : null;
         const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
+        // A provider that cannot filter: records at or below the high-water mark (less lookback, or
+        // before startDate on a first run) are skipped here.
+        const clientFloorMs = inc?.clientSide && since !== null ? Date.parse(since) : null;
         // The path is filled per page: it may hold the window or the page ({window.start|date}).
         const url =
           'url' in state.request
@@ -243,11 +256,17 @@ export function createSpecPageSources(
         const records: KeyedRecord[] = [];
         const quarantined: QuarantinedRecord[] = [];
         let highWater: string | null = null;
+        let older = 0;
         for (const raw of raws) {
           if (!keepRecord(resource.filter, raw)) continue;
           const mapped = mapRecord(resource, raw, vars);
           if (!mapped.ok) {
             quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
+            continue;
+          }
+          if (clientFloorMs !== null && !newerThan(mapped.record, clientFloorMs)) {
+            // Client-side incremental: already stored by an earlier run, so not rewritten.
+            older++;
             continue;
           }
           // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
@@ -258,7 +277,7 @@ export function createSpecPageSources(
             if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
           }
         }
-        const step = nextPage(pagination, state, {
+        const paged = nextPage(pagination, state, {
           body: response.body,
           header: (name) => response.header(name),
           recordCount: raws.length,
@@ -266,6 +285,11 @@ export function createSpecPageSources(
           acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
           lastRecord: raws.at(-1),
         });
+        // Newest first: the first record at or below the high-water mark means the rest are older too.
+        const step: NextStep =
+          older > 0 && inc?.order === 'descending' && !paged.done
+            ? { done: true, reason: 'older records (descending order)', state: paged.state }
+            : paged;
         const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
         return finish(step, window, records, quarantined, raws.length, total, highWater);
       },

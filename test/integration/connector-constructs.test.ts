@@ -11,77 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { loadSpec } from '../../src/spec/load.js';
 import { listRecords } from '../../src/store/records.js';
 import { startConstructServer, type ConstructServer } from '../helpers/construct-providers.js';
+import { constructSpecs } from '../helpers/construct-specs.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { makeItems } from '../helpers/shape-providers.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
-
-const specs = (s: ConstructServer) => ({
-  // Interpolation everywhere: the host and a path segment of baseUrl, the token URL, the request path
-  // (the window's day), query values (the window as unix seconds) and a header ({now}).
-  tenant: `
-id: tenant-events
-baseUrl: http://{config.host}:${s.port}/api/{config.account}
-connectionConfig:
-  host: { type: string, pattern: '^[a-z0-9.-]+$' }
-  account: { type: string, pattern: '^[a-z0-9-]+$' }
-secrets: { client_id: client id, client_secret: client secret }
-auth:
-  type: oauth2-client-credentials
-  tokenUrl: http://{config.host}:${s.port}/oauth/{config.account}/token
-  clientId: client_id
-  clientSecret: client_secret
-resources:
-  events:
-    request:
-      path: /events/{window.start|yyyy-MM-dd}
-      query: { start: '{window.start|unix}', end: '{window.end|unix}' }
-      headers: { x-requested-on: '{now|date}' }
-    recordsPath: events
-    primaryKey: id
-    fields:
-      id: id
-      title: title
-      updated: { type: timestamp }
-    incremental: { cursorField: updated, startDate: '2026-01-01', step: 7d }
-`,
-  // Computed fields and the parent's fields in child records; records under data.*.attributes.
-  projects: `
-id: projects
-baseUrl: ${s.url}
-resources:
-  projects:
-    request: { path: /projects }
-    recordsPath: projects
-    primaryKey: id
-    fields:
-      id: id
-      name: name
-      owner: { value: '{record.owner.first} {record.owner.last|upper}' }
-      source: { const: construct-sim }
-  tasks:
-    parent: { resource: projects, params: { project: id, project_name: name } }
-    request: { path: '/projects/{parent.project}/tasks' }
-    recordsPath: tasks
-    primaryKey: id
-    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 20 }
-    fields:
-      id: id
-      title: title
-      project_id: { value: '{parent.project}' }
-      project_name: { value: '{parent.project_name}' }
-      label: { value: '{parent.project}/{record.title|lower}' }
-      tags: { from: 'tags.*.name', type: json }
-  jsonapi:
-    request: { path: /jsonapi/items }
-    recordsPath: data.*.attributes
-    primaryKey: uid
-    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 100 }
-    fields:
-      uid: uid
-      title: title
-      labels: { value: '{record.labels.*.name|join:+}' }
-`,
-});
 
 describe('connector constructs (issue 20), YAML specs against real HTTP shapes', () => {
   let env: TestEnv;
@@ -94,7 +27,7 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     server = await startConstructServer(makeItems(250));
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-constructs-'));
     const loaded = [];
-    for (const [name, text] of Object.entries(specs(server))) {
+    for (const [name, text] of Object.entries(constructSpecs(server))) {
       const file = path.join(dir, `${name}.yaml`);
       await fs.writeFile(file, text);
       loaded.push(await loadSpec(file));
@@ -171,6 +104,36 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
       label: 'p2/item 7',
       tags: ['x', '7'],
     });
+  });
+
+  it('client-side incremental: old records are skipped, not rewritten; newest-first stops at the first old one', async () => {
+    const conn = uniqueId('f');
+    await engine.addConnection('feeds', conn);
+    for (const resource of ['newest-first', 'by-id']) {
+      const full = await sync('feeds', conn, resource);
+      assert.equal(full.inserted, 250, resource);
+    }
+    server.touch(['i0011', 'i0122', 'i0233']);
+    let seen = server.requests.length;
+    const newest = await sync('feeds', conn, 'newest-first', 'incremental');
+    assert.deepEqual([newest.updated, newest.unchanged, newest.inserted], [3, 0, 0]);
+    assert.equal(server.requests.length - seen, 1, 'the first page held an old record: no second page');
+    seen = server.requests.length;
+    const byId = await sync('feeds', conn, 'by-id', 'incremental');
+    assert.deepEqual([byId.updated, byId.unchanged, byId.inserted, byId.fetched], [3, 0, 0, 250]);
+    assert.equal(server.requests.length - seen, 6, 'no order: every page is read');
+    const again = await sync('feeds', conn, 'by-id', 'incremental');
+    assert.deepEqual(
+      [again.updated, again.unchanged, again.inserted],
+      [0, 0, 0],
+      'nothing new: nothing written',
+    );
+    const stored = await records('feeds', conn, 'by-id');
+    const i122 = stored.find((r) => r.key === 'i0122')!;
+    assert.equal(
+      (i122.data as { updated: string }).updated,
+      new Date(server.items[121]!.updated).toISOString(),
+    );
   });
 
   it('wildcard extraction: JSON:API records under data.*.attributes', async () => {

@@ -128,3 +128,24 @@ describe('computed and parent fields', () => {
     );
   });
 });
+
+describe('client-side incremental', () => {
+  it('validate: no param needed; no windows or lag; descending needs clientSide', () => {
+    const spec = (incremental: Record<string, unknown>) => ({
+      id: 't',
+      baseUrl: 'https://api.example.com',
+      resources: { items: { request: { path: '/items' }, primaryKey: 'id', incremental } },
+    });
+    assert.deepEqual(problems(spec({ cursorField: 'updated', clientSide: true, order: 'descending' })), []);
+    assert.deepEqual(
+      problems(spec({ cursorField: 'updated', clientSide: true, step: '7d', lagSeconds: 5 })),
+      [
+        'resources.items.incremental.lagSeconds: clientSide reads everything the provider has: lagSeconds does not apply',
+        'resources.items.incremental.step: a provider that cannot filter (clientSide) cannot be read in windows: remove step',
+      ],
+    );
+    assert.deepEqual(problems(spec({ cursorField: 'updated', param: 'since', order: 'descending' })), [
+      'resources.items.incremental.order: order: descending stops at the first old record, which needs clientSide: true',
+    ]);
+  });
+});
