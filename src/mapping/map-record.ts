@@ -5,6 +5,7 @@
 import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
 import { passes } from '../json/value-test.js';
+import { contentHash } from '../store/content-hash.js';
 import { fillTemplate, TemplateError, type TemplateVars } from '../template/template.js';
 import type { FieldsConfig, RecordCondition, RecordSchemaConfig } from './schema.js';
 
@@ -13,7 +14,8 @@ export interface MappingConfig {
   passthrough?: boolean | undefined;
   map?: ((record: Record<string, unknown>) => Record<string, unknown>) | undefined;
   schema?: RecordSchemaConfig | undefined;
-  primaryKey: string | string[];
+  /** Absent for content-keyed (append-only) resources: the key is the sha256 of the mapped record. */
+  primaryKey?: string | string[] | undefined;
   /** Nested objects whose fields move to the top before mapping. */
   flatten?: string | string[] | undefined;
 }
@@ -182,7 +184,8 @@ export function mapRecord(config: MappingConfig, raw: unknown, context?: Mapping
       problems.push(`map(): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const pk = primaryKeyOf(record, config.primaryKey);
+  const pk =
+    config.primaryKey === undefined ? { key: contentHash(record) } : primaryKeyOf(record, config.primaryKey);
   const key = 'key' in pk ? pk.key : null;
   if ('missing' in pk) problems.push(`${pk.missing}: primary key is missing`);
   if (config.schema) problems.push(...validateRecord(config.schema, record));

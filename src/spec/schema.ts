@@ -85,8 +85,13 @@ export const resourceSchema = z.strictObject({
   recordsPath: z.string().default(''),
   /** How answers are decoded: JSON (default), JSON Lines or CSV, optionally a gzip/deflate file. */
   decoder: decoderSchema.optional(),
-  /** Field path(s) of the mapped record that identify it. */
-  primaryKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** Field path(s) of the mapped record that identify it (required unless appendOnly). */
+  primaryKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /**
+   * Records are only ever added (logs, events, history rows): a full sync never marks one deleted.
+   * Without a primaryKey each distinct record is stored once, keyed by the sha256 of its content.
+   */
+  appendOnly: z.boolean().default(false),
   /** Output field → source. Without it, records are stored as the provider sends them. */
   fields: fieldsSchema.optional(),
   /** Keep fields not named in `fields` (default: only when `fields` is absent). */
@@ -340,6 +345,13 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
+    if (resource.primaryKey === undefined && !resource.appendOnly)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('primaryKey'),
+        message:
+          'required: the field(s) that identify a record; a resource without a natural key may say appendOnly: true (keyed by a hash of its content)',
+      });
     const inc = resource.incremental;
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
@@ -407,6 +419,13 @@ function checkWebhooks(
         code: 'custom',
         path: at('resource'),
         message: 'webhook actions on child resources are not supported yet',
+      });
+    }
+    if ((event.action === 'delete' || event.action === 'refetch') && resource.primaryKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('action'),
+        message: `resource "${event.resource}" is keyed by content (appendOnly without primaryKey): events can only upsert to it`,
       });
     }
     if (event.action === 'refetch') {

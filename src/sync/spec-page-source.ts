@@ -163,9 +163,7 @@ export function createSpecPageSources(
     const inc = resource.incremental;
     const windowed =
       inc !== undefined &&
-      (templated.has('window.start') ||
-        templated.has('window.end') ||
-        (!inc.clientSide && usesWindows(inc)));
+      (templated.has('window.start') || templated.has('window.end') || (!inc.clientSide && usesWindows(inc)));
     /** Whether a record's cursor is above the floor; a record without a readable cursor is kept. */
     const newerThan = (record: Record<string, unknown>, floorMs: number): boolean => {
       const v = record[inc!.cursorField];

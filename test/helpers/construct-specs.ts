@@ -86,4 +86,18 @@ resources:
     pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 50 }
     incremental: { cursorField: updated, clientSide: true }
 `,
+  // No natural key: log entries, kept once each by a hash of their content, never marked deleted.
+  logs: `
+id: logs
+baseUrl: ${s.url}
+resources:
+  entries:
+    request: { path: /logs }
+    recordsPath: entries
+    appendOnly: true
+    fields:
+      at: { type: timestamp }
+      level: level
+      message: message
+`,
 });

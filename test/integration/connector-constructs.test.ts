@@ -136,6 +136,28 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     );
   });
 
+  it('append-only without a natural key: keyed by content hash, once each, never marked deleted', async () => {
+    const conn = uniqueId('l');
+    await engine.addConnection('logs', conn);
+    const e = (n: number) => ({ at: `2026-02-0${n}T10:00:00Z`, level: 'info', message: `entry ${n}` });
+    server.logs.push(e(1), e(2), e(2));
+    const first = await sync('logs', conn, 'entries');
+    assert.deepEqual([first.fetched, first.inserted], [3, 2], 'the same entry twice is one record');
+    server.logs.splice(0, server.logs.length, e(2), e(3)); // entry 1 aged out of the API, entry 3 is new
+    const second = await sync('logs', conn, 'entries');
+    assert.deepEqual([second.inserted, second.unchanged, second.deleted], [1, 1, 0]);
+    const stored = await records('logs', conn, 'entries');
+    assert.deepEqual(stored.map((r) => (r.data as { message: string }).message).sort(), [
+      'entry 1',
+      'entry 2',
+      'entry 3',
+    ]);
+    assert.ok(
+      stored.every((r) => /^[0-9a-f]{64}$/.test(r.key) && r.deletedAt === null),
+      'sha256 keys, none deleted',
+    );
+  });
+
   it('wildcard extraction: JSON:API records under data.*.attributes', async () => {
     const conn = uniqueId('j');
     await engine.addConnection('projects', conn);

@@ -149,3 +149,40 @@ describe('client-side incremental', () => {
     ]);
   });
 });
+
+describe('append-only resources', () => {
+  it('without a primaryKey the key is the sha256 of the mapped record, whatever its key order', () => {
+    const a = mapRecord({ appendOnly: true } as never, { b: 1, a: 'x' });
+    const b = mapRecord({ appendOnly: true } as never, { a: 'x', b: 1 });
+    assert.ok(a.ok && b.ok);
+    assert.match(a.key, /^[0-9a-f]{64}$/);
+    assert.equal(a.key, b.key);
+  });
+
+  it('validate: a primaryKey or appendOnly; events on content-keyed records can only upsert', () => {
+    assert.deepEqual(
+      problems({
+        id: 't',
+        baseUrl: 'https://api.example.com',
+        secrets: { s: 'webhook secret' },
+        resources: {
+          keyless: { request: { path: '/a' } },
+          logs: { request: { path: '/logs' }, appendOnly: true },
+        },
+        webhooks: {
+          signature: { scheme: 'github', secrets: ['s'] },
+          eventId: { header: 'x-id' },
+          eventType: { path: 'type' },
+          events: {
+            added: { action: 'upsert', resource: 'logs', record: 'entry' },
+            removed: { action: 'delete', resource: 'logs', id: 'entry.id' },
+          },
+        },
+      }),
+      [
+        'resources.keyless.primaryKey: required: the field(s) that identify a record; a resource without a natural key may say appendOnly: true (keyed by a hash of its content)',
+        'webhooks.events.removed.action: resource "logs" is keyed by content (appendOnly without primaryKey): events can only upsert to it',
+      ],
+    );
+  });
+});
