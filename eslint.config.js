@@ -9,6 +9,7 @@ import { builtinModules } from 'node:module';
 const LAYERS = [
   [
     'src/json',
+    'src/template',
     'src/order',
     'src/sleep.ts',
     'src/log.ts',

@@ -236,7 +236,8 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
     }): Promise<RunSummary> {
       // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
       // workflow fails with the error that stopped it, not with a missing row retried eight times.
-      if (!(await getRun(db, input.runId))) {
+      const stored = await getRun(db, input.runId);
+      if (!stored) {
         return {
           runId: input.runId,
           status: input.status,
@@ -248,9 +249,17 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
           childOf: null,
         };
       }
+      let appendOnly = false;
+      try {
+        appendOnly = lookupResource(specs, stored.integration, stored.resource).resource.appendOnly;
+      } catch {
+        // An unknown spec or resource (the run's failure says so): closed as usual.
+      }
       const run = await finishRun(db, {
         runId: input.runId,
         status: input.status,
+        // Append-only resources keep what a full run did not see (old log entries the API dropped).
+        ...(appendOnly ? { sweep: false } : {}),
         ...(input.error ? { error: input.error } : {}),
         ...(input.totals ? { totals: input.totals } : {}),
       });

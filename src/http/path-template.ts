@@ -4,6 +4,7 @@
  * or a server would read as a dot segment or an empty segment are refused, since `/projects/{p}/items`
  * with p = ".." would otherwise reach `/items`.
  */
+import { fillEach, TemplateError, textOf, type TemplateVars } from '../template/template.js';
 
 export class PathValueError extends Error {
   override name = 'PathValueError';
@@ -42,17 +43,19 @@ export function pathSegment(value: string, where: string): string {
 }
 
 /**
- * Replaces each `{name}` with `lookup(name)` as one encoded path segment. `lookup` returns undefined for
- * a name it does not know; that is an error naming the placeholder.
+ * Replaces each `{name|filters}` with its value as one encoded path segment. `lookup` returns undefined
+ * for a name it does not know; that is an error naming the placeholder. Filters are the template
+ * language's (`{window.start|date}`); whatever they give is still exactly one segment.
  */
-export function fillPathTemplate(
-  template: string,
-  lookup: (name: string) => string | undefined,
-  where: string,
-): string {
-  return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
-    const value = lookup(name);
-    if (value === undefined) throw new PathValueError(`${where}: path placeholder {${name}} has no value`);
-    return pathSegment(value, `${where}: the value of {${name}}`);
-  });
+export function fillPathTemplate(template: string, lookup: TemplateVars, where: string): string {
+  try {
+    return fillEach(template, lookup, (value, p) => {
+      if (value === undefined || value === null)
+        throw new PathValueError(`${where}: path placeholder {${p.name}} has no value`);
+      return pathSegment(textOf(value), `${where}: the value of {${p.name}}`);
+    });
+  } catch (error) {
+    if (error instanceof TemplateError) throw new PathValueError(`${where}: ${error.message}`);
+    throw error;
+  }
 }

@@ -5,6 +5,8 @@
 import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
 import { passes } from '../json/value-test.js';
+import { contentHash } from '../store/content-hash.js';
+import { fillTemplate, TemplateError, type TemplateVars } from '../template/template.js';
 import type { FieldsConfig, RecordCondition, RecordSchemaConfig } from './schema.js';
 
 export interface MappingConfig {
@@ -12,7 +14,8 @@ export interface MappingConfig {
   passthrough?: boolean | undefined;
   map?: ((record: Record<string, unknown>) => Record<string, unknown>) | undefined;
   schema?: RecordSchemaConfig | undefined;
-  primaryKey: string | string[];
+  /** Absent for content-keyed (append-only) resources: the key is the sha256 of the mapped record. */
+  primaryKey?: string | string[] | undefined;
   /** Nested objects whose fields move to the top before mapping. */
   flatten?: string | string[] | undefined;
 }
@@ -57,10 +60,20 @@ function entriesOf<T>(config: Record<string, T>): [string, T][] {
   return entries as [string, T][];
 }
 
+/** What computed fields may use besides the record: parent params, config, the run's window. */
+export type MappingContext = TemplateVars;
+
+/** The template names of a computed field: `record.<path>` from the record as sent, the rest from context. */
+function computedVars(raw: Record<string, unknown>, context: MappingContext | undefined): TemplateVars {
+  return (name) =>
+    name.startsWith('record.') ? valueAtPath(raw, name.slice('record.'.length)) : context?.(name);
+}
+
 export function mapFields(
   fields: FieldsConfig | undefined,
   passthrough: boolean | undefined,
   raw: Record<string, unknown>,
+  context?: MappingContext,
 ): { record: Record<string, unknown>; problems: string[] } {
   if (!fields) return { record: { ...raw }, problems: [] };
   const record: Record<string, unknown> = passthrough ? { ...raw } : {};
@@ -74,7 +87,16 @@ export function mapFields(
       record[name] = rule.const;
       continue;
     }
-    let value = valueAtPath(raw, rule.from ?? name);
+    let value: unknown;
+    if (rule.value !== undefined) {
+      try {
+        value = fillTemplate(rule.value, computedVars(raw, context));
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        problems.push(`${name}: ${error.message}`);
+        continue;
+      }
+    } else value = valueAtPath(raw, rule.from ?? name);
     if ((value === undefined || value === null) && rule.default !== undefined) value = rule.default;
     if (rule.type) {
       const c = coerce(value, rule.type, rule.format);
@@ -142,7 +164,7 @@ export function validateRecord(
   return problems;
 }
 
-export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
+export function mapRecord(config: MappingConfig, raw: unknown, context?: MappingContext): Mapped {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       ok: false,
@@ -153,7 +175,7 @@ export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
   const source = config.flatten
     ? flattenRecord(raw as Record<string, unknown>, config.flatten)
     : (raw as Record<string, unknown>);
-  const { record: fielded, problems } = mapFields(config.fields, config.passthrough, source);
+  const { record: fielded, problems } = mapFields(config.fields, config.passthrough, source, context);
   let record = fielded;
   if (config.map) {
     try {
@@ -162,7 +184,8 @@ export function mapRecord(config: MappingConfig, raw: unknown): Mapped {
       problems.push(`map(): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const pk = primaryKeyOf(record, config.primaryKey);
+  const pk =
+    config.primaryKey === undefined ? { key: contentHash(record) } : primaryKeyOf(record, config.primaryKey);
   const key = 'key' in pk ? pk.key : null;
   if ('missing' in pk) problems.push(`${pk.missing}: primary key is missing`);
   if (config.schema) problems.push(...validateRecord(config.schema, record));

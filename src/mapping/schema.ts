@@ -12,6 +12,12 @@ export const fieldRuleSchema = z.union([
     type: z.enum(FIELD_TYPES).optional(),
     /** A fixed value, whatever the provider sent. */
     const: z.unknown().optional(),
+    /**
+     * A computed value: a template over the record as sent (`{record.first} {record.last}`), the parent
+     * (`{parent.param}`), the connection's config, the run's window (`{window.start}`, `{since}`) and
+     * `{now}`, with the template filters. Exactly one placeholder keeps its type (`{parent.id}`).
+     */
+    value: z.string().optional(),
     /** Used when the source is missing or null. */
     default: z.unknown().optional(),
     /** Timestamps given as numbers: seconds or milliseconds since the epoch. */

@@ -12,7 +12,7 @@ import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
-import { checkRequestTemplates } from './template-checks.js';
+import { checkRequestTemplates, templateProblems } from './template-checks.js';
 
 const slug = z
   .string()
@@ -65,6 +65,13 @@ const incrementalSchema = z.strictObject({
     .optional(),
   /** The range ends this long before now, for providers whose latest data is still settling. */
   lagSeconds: z.number().int().min(0).default(0),
+  /**
+   * The provider cannot filter: every page is read, and records at or below the high-water mark (less
+   * lookbackSeconds; before startDate on a first run) are skipped, not rewritten.
+   */
+  clientSide: z.boolean().default(false),
+  /** How the provider orders records by cursorField; `descending` (newest first) stops at the first old one. */
+  order: z.enum(['unsorted', 'descending']).default('unsorted'),
 });
 
 /**
@@ -89,8 +96,13 @@ export const resourceSchema = z.strictObject({
   recordsPath: z.string().default(''),
   /** How answers are decoded: JSON (default), JSON Lines or CSV, optionally a gzip/deflate file. */
   decoder: decoderSchema.optional(),
-  /** Field path(s) of the mapped record that identify it. */
-  primaryKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** Field path(s) of the mapped record that identify it (required unless appendOnly). */
+  primaryKey: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /**
+   * Records are only ever added (logs, events, history rows): a full sync never marks one deleted.
+   * Without a primaryKey each distinct record is stored once, keyed by the sha256 of its content.
+   */
+  appendOnly: z.boolean().default(false),
   /** Output field → source. Without it, records are stored as the provider sends them. */
   fields: fieldsSchema.optional(),
   /** Keep fields not named in `fields` (default: only when `fields` is absent). */
@@ -229,21 +241,29 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** Cross-field rules a schema per field cannot express; each problem names its path. */
 function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.RefinementCtx): void {
-  for (const { name, inHost } of typeof spec.baseUrl === 'string' ? baseUrlPlaceholders(spec.baseUrl) : []) {
-    const field = spec.connectionConfig[name];
-    if (!field) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['baseUrl'],
-        message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
-      });
-    } else if (inHost && !field.pattern) {
-      // Without a pattern a connection could aim the credentials at any host.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['connectionConfig', name, 'pattern'],
-        message: `required: {config.${name}} is in baseUrl's host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')`,
-      });
+  // baseUrl and the auth URLs: {config.name} placeholders, a pattern for those in a host.
+  const urls: [(string | number)[], unknown][] = [
+    [['baseUrl'], spec.baseUrl],
+    [['auth', 'tokenUrl'], (spec.auth as { tokenUrl?: unknown }).tokenUrl],
+    [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
+  ];
+  for (const [where, url] of urls) {
+    for (const { name, inHost } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
+      const field = spec.connectionConfig[name];
+      if (!field) {
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+        });
+      } else if (inHost && !field.pattern) {
+        // Without a pattern a connection could aim the credentials at any host.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectionConfig', name, 'pattern'],
+          message: `required: {config.${name}} is in ${where.join('.')}'s host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')`,
+        });
+      }
     }
   }
   const checkZone = (zone: string | undefined, path: string[]) => {
@@ -282,25 +302,12 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
   }
   checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
   if (auth.type === 'custom-headers') {
-    for (const [header, template] of Object.entries(auth.headers)) {
-      for (const [, name] of template.matchAll(PLACEHOLDER)) {
-        const [kind, key] = (name ?? '').split('.', 2);
-        if (kind === 'secrets' && key) checkSecret(key, ['auth', 'headers', header]);
-        else if (kind === 'config' && key && !(key in spec.connectionConfig)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['auth', 'headers', header],
-            message: `config field "${key}" is not declared in connectionConfig`,
-          });
-        } else if (kind !== 'secrets' && kind !== 'config') {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['auth', 'headers', header],
-            message: `{${name}}: use {secrets.name} or {config.name}`,
-          });
-        }
-      }
-    }
+    for (const [header, template] of Object.entries(auth.headers))
+      for (const message of templateProblems(template, {
+        connectionConfig: spec.connectionConfig,
+        secrets: secretNames,
+      }))
+        ctx.addIssue({ code: 'custom', path: ['auth', 'headers', header], message });
   }
 
   if (spec.webhooks) tolerant(() => checkWebhooks(spec, ctx, checkSecret));
@@ -349,6 +356,25 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           message: `${format} answer has no JSON body to read ${field} from: page by a header (cursorHeader, totalHeader, link-header), the last record (lastRecordPath), or page/offset`,
         });
     }
+    for (const [field, rule] of Object.entries(resource.fields ?? {})) {
+      if (typeof rule === 'string') continue;
+      const sources = [rule.from, rule.value, rule.const].filter((v) => v !== undefined).length;
+      if (sources > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('fields', field),
+          message: 'give one of from, value or const',
+        });
+      if (rule.value === undefined) continue;
+      const scope = {
+        connectionConfig: spec.connectionConfig,
+        ...(resource.parent ? { parentParams: resource.parent.params } : {}),
+        incremental: resource.incremental !== undefined,
+        record: true,
+      };
+      for (const message of templateProblems(rule.value, scope))
+        ctx.addIssue({ code: 'custom', path: at('fields', field, 'value'), message });
+    }
     if (resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({
@@ -370,25 +396,32 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
-    for (const [, placeholder] of resource.request.path.matchAll(PLACEHOLDER)) {
-      const key = placeholder ?? '';
-      if (key.startsWith('parent.')) {
-        const param = key.slice('parent.'.length);
-        if (!resource.parent || !(param in resource.parent.params)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: at('request', 'path'),
-            message: `{${key}} needs parent.params.${param}`,
-          });
-        }
-      } else if (!(key.replace(/^config\./, '') in spec.connectionConfig)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('request', 'path'),
-          message: `{${key}} is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
-        });
-      }
-    }
+    if (resource.primaryKey === undefined && !resource.appendOnly)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('primaryKey'),
+        message:
+          'required: the field(s) that identify a record; a resource without a natural key may say appendOnly: true (keyed by a hash of its content)',
+      });
+    const inc = resource.incremental;
+    if (inc?.clientSide && inc.step !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'step'),
+        message: 'a provider that cannot filter (clientSide) cannot be read in windows: remove step',
+      });
+    if (inc?.clientSide && inc.lagSeconds > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'lagSeconds'),
+        message: 'clientSide reads everything the provider has: lagSeconds does not apply',
+      });
+    if (inc && inc.order === 'descending' && !inc.clientSide)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'order'),
+        message: 'order: descending stops at the first old record, which needs clientSide: true',
+      });
     if (
       resource.incremental &&
       resource.fields &&
@@ -437,6 +470,13 @@ function checkWebhooks(
         code: 'custom',
         path: at('resource'),
         message: 'webhook actions on child resources are not supported yet',
+      });
+    }
+    if ((event.action === 'delete' || event.action === 'refetch') && resource.primaryKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: at('action'),
+        message: `resource "${event.resource}" is keyed by content (appendOnly without primaryKey): events can only upsert to it`,
       });
     }
     if (event.action === 'refetch') {

@@ -8,6 +8,7 @@ import type { PaginationConfig } from '../pagination/schema.js';
 
 interface ResourceLike {
   request: {
+    path: string;
     query: Record<string, unknown>;
     headers: Record<string, string>;
     body?: unknown;
@@ -15,7 +16,7 @@ interface ResourceLike {
     method: string;
   };
   pagination: PaginationConfig;
-  incremental?: { param?: string | undefined } | undefined;
+  incremental?: { param?: string | undefined; clientSide?: boolean } | undefined;
   parent?: { params: Record<string, string> } | undefined;
 }
 
@@ -25,6 +26,92 @@ const PAGING_NAME: Record<string, PaginationConfig['type'][]> = {
   offset: ['offset'],
   limit: ['page', 'offset', 'cursor', 'link-header'],
 };
+
+/** What a template may name where it is: the names available, beyond `now` and `config.<field>`. */
+export interface TemplateScope {
+  connectionConfig: Record<string, unknown>;
+  /** `{parent.<param>}`: the resource's parent params. */
+  parentParams?: Record<string, string> | undefined;
+  /** `{since}`, `{window.start}`, `{window.end}`: the resource is incremental. */
+  incremental?: boolean;
+  /** `{cursor}`, `{page}`, `{offset}`, `{limit}`: the resource's pagination type (requests only). */
+  pagination?: PaginationConfig['type'];
+  /** `{record.<path>}`: computed fields. */
+  record?: boolean;
+  /** `{secrets.<name>}`: auth templates only. */
+  secrets?: ReadonlySet<string>;
+  /** A bare `{name}` is a config field (request paths). */
+  bareIsConfig?: boolean;
+}
+
+function available(scope: TemplateScope): string {
+  return [
+    ...(scope.pagination ? ['cursor', 'page', 'offset', 'limit'] : []),
+    ...(scope.incremental !== undefined ? ['since', 'window.start', 'window.end'] : []),
+    'now',
+    'config.<field>',
+    ...(scope.parentParams !== undefined ? ['parent.<param>'] : []),
+    ...(scope.record ? ['record.<path>'] : []),
+    ...(scope.secrets ? ['secrets.<name>'] : []),
+  ].join(', ');
+}
+
+/**
+ * Problems of the placeholders in a template value (strings at any depth), each starting with the
+ * placeholder as written; `times` is set when it uses the incremental window.
+ */
+export function templateProblems(
+  value: unknown,
+  scope: TemplateScope,
+  times: { used: boolean } = { used: false },
+): string[] {
+  const problems: string[] = [];
+  const declared = () => Object.keys(scope.connectionConfig).join(', ') || 'none';
+  for (const { name: written, filters } of placeholdersIn(value)) {
+    const where = `{${[written, ...filters].join('|')}}`;
+    for (const f of filters) {
+      const problem = filterProblem(f);
+      if (problem) problems.push(`${where}: ${problem}`);
+    }
+    const bare =
+      scope.bareIsConfig && !written.includes('.') && !(written in PAGING_NAME) && !TIME_NAMES.has(written);
+    const key = bare && written !== 'now' ? `config.${written}` : written;
+    const [kind, ...rest] = key.split('.');
+    const field = rest.join('.');
+    if (kind === 'config' && field) {
+      if (!(field in scope.connectionConfig))
+        problems.push(
+          bare
+            ? `${where} is not a connectionConfig field (declared: ${declared()})`
+            : `${where}: "${field}" is not a connectionConfig field (declared: ${declared()})`,
+        );
+    } else if (kind === 'parent' && field && scope.parentParams !== undefined) {
+      if (!(field in scope.parentParams)) problems.push(`${where} needs parent.params.${field}`);
+    } else if (kind === 'parent' && field && scope.record) {
+      problems.push(`${where} needs a parent section with params.${field}`);
+    } else if (kind === 'secrets' && field && scope.secrets) {
+      if (!scope.secrets.has(field))
+        problems.push(
+          `${where}: secret "${field}" is not declared in secrets (declared: ${[...scope.secrets].join(', ') || 'none'})`,
+        );
+    } else if (kind === 'record' && field && scope.record) {
+      // Any path of the record as sent.
+    } else if (TIME_NAMES.has(key) && scope.incremental !== undefined) {
+      times.used = true;
+      if (!scope.incremental) problems.push(`${where} needs an incremental section`);
+    } else if (key === 'now') {
+      // The time the template is filled.
+    } else if (key in PAGING_NAME && scope.pagination) {
+      if (!PAGING_NAME[key]!.includes(scope.pagination))
+        problems.push(
+          `${where} needs pagination type ${PAGING_NAME[key]!.map((t) => `"${t}"`).join(' or ')}`,
+        );
+    } else {
+      problems.push(`${where}: unknown placeholder; use ${available(scope)}`);
+    }
+  }
+  return problems;
+}
 
 export function checkRequestTemplates(
   spec: { connectionConfig: Record<string, unknown> },
@@ -44,45 +131,20 @@ export function checkRequestTemplates(
   if (req.graphql && req.body !== undefined) issue(['request', 'graphql'], 'give body or graphql, not both');
   if (req.graphql && req.method !== 'POST' && req.method !== 'GET')
     issue(['request', 'method'], 'a GraphQL request is a POST');
-  let usesTime = false;
-  for (const [path, value] of places) {
-    for (const { name: key, filters } of placeholdersIn(value)) {
-      const where = `{${[key, ...filters].join('|')}}`;
-      for (const f of filters) {
-        const problem = filterProblem(f);
-        if (problem) issue(path, `${where}: ${problem}`);
-      }
-      if (key.startsWith('config.')) {
-        const field = key.slice('config.'.length);
-        if (!(field in spec.connectionConfig))
-          issue(
-            path,
-            `${where}: "${field}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
-          );
-      } else if (key.startsWith('parent.')) {
-        const param = key.slice('parent.'.length);
-        if (!resource.parent || !(param in resource.parent.params))
-          issue(path, `${where} needs parent.params.${param}`);
-      } else if (TIME_NAMES.has(key)) {
-        usesTime = true;
-        if (!resource.incremental) issue(path, `${where} needs an incremental section`);
-      } else if (key in PAGING_NAME) {
-        if (!PAGING_NAME[key]!.includes(resource.pagination.type))
-          issue(
-            path,
-            `${where} needs pagination type ${PAGING_NAME[key]!.map((t) => `"${t}"`).join(' or ')}`,
-          );
-      } else {
-        issue(
-          path,
-          `${where}: unknown placeholder; use cursor, page, offset, limit, since, window.start, window.end, config.<field> or parent.<param>`,
-        );
-      }
-    }
-  }
-  if (resource.incremental && resource.incremental.param === undefined && !usesTime)
+  const scope: TemplateScope = {
+    connectionConfig: spec.connectionConfig,
+    parentParams: resource.parent?.params ?? {},
+    incremental: resource.incremental !== undefined,
+    pagination: resource.pagination.type,
+  };
+  const times = { used: false };
+  for (const p of templateProblems(req.path, { ...scope, bareIsConfig: true }, times))
+    issue(['request', 'path'], p);
+  for (const [path, value] of places) for (const p of templateProblems(value, scope, times)) issue(path, p);
+  const inc = resource.incremental;
+  if (inc && inc.param === undefined && !times.used && !inc.clientSide)
     issue(
       ['incremental', 'param'],
-      'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}',
+      'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}, or clientSide: true (the provider cannot filter)',
     );
 }

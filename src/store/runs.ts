@@ -255,6 +255,8 @@ export interface FinishRun {
   error?: string;
   /** Coordinating runs of child resources record the sums of their children. */
   totals?: RunCounts;
+  /** False for append-only resources: a full run never marks records deleted (default true). */
+  sweep?: boolean;
 }
 
 /**
@@ -326,7 +328,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
     if (!run) throw new Error(`no sync run ${finish.runId}`);
     if (run.status !== 'running') return toRun(run);
     let deleted = 0;
-    if (finish.status === 'completed' && run.kind === 'full') {
+    if (finish.status === 'completed' && run.kind === 'full' && finish.sweep !== false) {
       const result = await deletionSweep(tx, {
         runId: finish.runId,
         integration: run.integration,

@@ -6,9 +6,11 @@
 import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { isOAuthAuth } from '../http/auth/schema.js';
+import { withConnectionUrls } from '../http/auth/urls.js';
 import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
 import { fillPathTemplate } from '../http/path-template.js';
+import type { TemplateVars } from '../template/template.js';
 import type { DecoderConfig } from '../http/decoders.js';
 import type { ResponseRule } from '../http/response-rules.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
@@ -49,7 +51,7 @@ export interface ConnectionClient {
    * Fills {name}/{config.name} from the connection's config and `extra` values; each value is exactly
    * one encoded path segment (".", ".." and empty values are refused).
    */
-  fillPath(template: string, extra?: Record<string, string>): string;
+  fillPath(template: string, extra?: Record<string, string>, vars?: TemplateVars): string;
   /** The connection's config (not its secrets), for request templates. */
   readonly config: Readonly<Record<string, unknown>>;
   /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
@@ -90,10 +92,17 @@ export function createConnectionClients(deps: EngineDeps) {
     const key = JSON.stringify([target.integration, target.connection]);
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
-    const t = new OAuth2Tokens(deps.db, deps.secretBox, auth, inputs, target, {
-      generation,
-      timeoutMs: spec.retry.timeoutMs,
-    });
+    const t = new OAuth2Tokens(
+      deps.db,
+      deps.secretBox,
+      withConnectionUrls(auth, inputs.config, inputs.where),
+      inputs,
+      target,
+      {
+        generation,
+        timeoutMs: spec.retry.timeoutMs,
+      },
+    );
     // A connection read before the latest save (an older generation) is not cached: its refresh is
     // refused by the generation check under the lock.
     if (cached && BigInt(generation) < BigInt(cached.generation)) return t;
@@ -249,11 +258,13 @@ export function createConnectionClients(deps: EngineDeps) {
       }
     };
 
-    const fillPath = (template: string, extra: Record<string, string> = {}) =>
+    const fillPath = (template: string, extra: Record<string, string> = {}, vars?: TemplateVars) =>
       fillPathTemplate(
         template,
         (key) => {
           if (key in extra) return extra[key];
+          const given = vars?.(key);
+          if (given !== undefined) return given;
           const v = connection.config[key.replace(/^config\./, '')];
           return v === undefined || v === null ? undefined : scalarText(v);
         },

@@ -15,7 +15,6 @@ import {
   placeholdersIn,
   TemplateError,
   timeZoneProblem,
-  type TemplateValue,
   type TemplateVars,
 } from '../http/request-template.js';
 import {
@@ -26,7 +25,7 @@ import {
   type NextStep,
   type PaginationState,
 } from '../pagination/paginate.js';
-import { firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
+import { cursorMs, firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
 import type { ResourceSpec } from '../spec/schema.js';
@@ -38,7 +37,7 @@ import {
   type OpenConnectionClient,
 } from './connection-client.js';
 import type { EngineDeps } from './deps.js';
-import { scalarText, valueAtPath } from '../json/path.js';
+import { hasWildcard, scalarText, valueAtPath } from '../json/path.js';
 import {
   maxCursor,
   type OpenPageSource,
@@ -187,11 +186,7 @@ function templateVars(
     }
     if (name.startsWith('config.')) {
       const v = config[name.slice('config.'.length)];
-      return v === undefined || v === null
-        ? undefined
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : (v as TemplateValue);
+      return v === undefined || v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : v;
     }
     if (name.startsWith('parent.')) return parent[name.slice('parent.'.length)];
     return undefined;
@@ -214,7 +209,6 @@ export function createSpecPageSources(
     const parentValues = Object.fromEntries(
       Object.entries(run.parentParams ?? {}).map(([k, v]) => [`parent.${k}`, v]),
     );
-    const base = client.urlFor(client.fillPath(resource.request.path, parentValues));
     const pagination = resource.pagination;
     const rules = [...resource.responseRules, ...spec.responseRules];
     const request = resource.request;
@@ -224,7 +218,9 @@ export function createSpecPageSources(
     const method = request.graphql ? 'POST' : request.method;
     // Names the templates place themselves: pagination does not add its own parameter for these.
     const templated = new Set(
-      [request.query, request.headers, bodyTemplate].flatMap((t) => placeholdersIn(t).map((p) => p.name)),
+      [request.path, request.query, request.headers, bodyTemplate].flatMap((t) =>
+        placeholdersIn(t).map((p) => p.name),
+      ),
     );
     const fill = {
       timeZone: timeZoneOf(
@@ -235,7 +231,15 @@ export function createSpecPageSources(
     };
     const inc = resource.incremental;
     const windowed =
-      inc !== undefined && (usesWindows(inc) || templated.has('window.start') || templated.has('window.end'));
+      inc !== undefined &&
+      (templated.has('window.start') || templated.has('window.end') || (!inc.clientSide && usesWindows(inc)));
+    /** Whether a record's cursor is above the floor; a record without a readable cursor is kept. */
+    const newerThan = (record: Record<string, unknown>, floorMs: number): boolean => {
+      const v = record[inc!.cursorField];
+      if (v === null || v === undefined) return true;
+      const ms = cursorMs(scalarText(v), inc!.format);
+      return Number.isNaN(ms) || ms > floorMs;
+    };
 
     const streaming = isStreamingFormat(resource.decoder);
     const chunkRecords = resource.decoder?.chunkRecords ?? 0;
@@ -248,7 +252,11 @@ export function createSpecPageSources(
       req: PageRequest,
     ) {
       const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
-      const url = new URL('url' in state.request ? state.request.url : base.toString());
+      // The path is filled per page: it may hold the window or the page ({window.start|date}).
+      const url =
+        'url' in state.request
+          ? new URL(state.request.url)
+          : client.urlFor(client.fillPath(request.path, parentValues, vars));
       if (!('url' in state.request)) {
         const query = fillRecord(request.query, vars, 'query', fill);
         const from = window ? window.start : since;
@@ -279,19 +287,28 @@ export function createSpecPageSources(
         ...(resource.decoder ? { decoder: resource.decoder } : {}),
         ...(streaming ? { stream: true } : {}),
       });
-      return { response, url };
+      return { response, url, vars };
     }
 
-    /** Maps and validates raw records; the highest incremental cursor among them. */
-    function mapAll(raws: readonly unknown[]) {
+    /**
+     * Maps and validates raw records; the highest incremental cursor among them. With client-side
+     * incremental, records at or below the floor (already stored by an earlier run) are counted as
+     * `older` and not rewritten.
+     */
+    function mapAll(raws: readonly unknown[], vars: TemplateVars, clientFloorMs: number | null) {
       const records: KeyedRecord[] = [];
       const quarantined: QuarantinedRecord[] = [];
       let highWater: string | null = null;
+      let older = 0;
       for (const raw of raws) {
         if (!keepRecord(resource.filter, raw)) continue;
-        const mapped = mapRecord(resource, raw);
+        const mapped = mapRecord(resource, raw, vars);
         if (!mapped.ok) {
           quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
+          continue;
+        }
+        if (clientFloorMs !== null && !newerThan(mapped.record, clientFloorMs)) {
+          older++;
           continue;
         }
         // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
@@ -302,7 +319,7 @@ export function createSpecPageSources(
           if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
         }
       }
-      return { records, quarantined, highWater };
+      return { records, quarantined, highWater, older };
     }
 
     /** Where this run reads: the committed checkpoint's state and window, or the first ones. */
@@ -318,7 +335,10 @@ export function createSpecPageSources(
           : windowed && inc
             ? firstWindow(inc, since, Date.now())
             : null;
-      return { previous, state, since, window };
+      // A provider that cannot filter: records at or below the high-water mark (less lookback, or
+      // before startDate on a first run) are skipped.
+      const clientFloorMs = inc?.clientSide && since !== null ? Date.parse(since) : null;
+      return { previous, state, since, window, clientFloorMs };
     }
 
     const ignoredPage = (state: PaginationState, window: Window | null) =>
@@ -341,7 +361,7 @@ export function createSpecPageSources(
      * exactly once.
      */
     async function readChunk(req: PageRequest): Promise<Page> {
-      const { previous, state, since, window } = position(req);
+      const { previous, state, since, window, clientFloorMs } = position(req);
       const skip = previous?.stream?.skip ?? 0;
       const key = JSON.stringify([state.request, window]);
       let open = openStreams.take(run.id);
@@ -382,7 +402,8 @@ export function createSpecPageSources(
         }
         open.consumed += raws.length;
         if (raws.length) open.last = raws.at(-1);
-        const { records, quarantined, highWater } = mapAll(raws);
+        const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
+        const { records, quarantined, highWater } = mapAll(raws, vars, clientFloorMs);
         const current = open;
         const total = window ? null : totalOf(pagination, null, (n) => current.header(n));
         if (!ended) {
@@ -432,10 +453,15 @@ export function createSpecPageSources(
     return {
       async readPage(req: PageRequest): Promise<Page> {
         if (streaming) return readChunk(req);
-        const { state, since, window } = position(req);
-        const { response, url } = await send(state, window, since, req);
+        const { state, since, window, clientFloorMs } = position(req);
+        const { response, url, vars } = await send(state, window, since, req);
         if (response.ignored) return ignoredPage(state, window);
-        const raws = valueAtPath(response.body, resource.recordsPath);
+        const found = valueAtPath(response.body, resource.recordsPath);
+        // With a wildcard (`data.*.attributes`, `pages.*.items`) a matched list gives its items.
+        const raws =
+          Array.isArray(found) && hasWildcard(resource.recordsPath)
+            ? found.flatMap((v: unknown) => (Array.isArray(v) ? (v as unknown[]) : [v]))
+            : found;
         if (!Array.isArray(raws)) {
           throw new ProviderError(
             'decode',
@@ -449,8 +475,8 @@ export function createSpecPageSources(
             },
           );
         }
-        const { records, quarantined, highWater } = mapAll(raws);
-        const step = nextPage(pagination, state, {
+        const { records, quarantined, highWater, older } = mapAll(raws, vars, clientFloorMs);
+        const paged = nextPage(pagination, state, {
           body: response.body,
           header: (name) => response.header(name),
           recordCount: raws.length,
@@ -458,6 +484,11 @@ export function createSpecPageSources(
           acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
           lastRecord: raws.at(-1),
         });
+        // Newest first: the first record at or below the high-water mark means the rest are older too.
+        const step: NextStep =
+          older > 0 && inc?.order === 'descending' && !paged.done
+            ? { done: true, reason: 'older records (descending order)', state: paged.state }
+            : paged;
         const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
         return finish(step, window, records, quarantined, raws.length, total, highWater);
       },

@@ -144,7 +144,11 @@ function describe(spec: IntegrationSpec, request: RequestValues): DescribedEvent
       mapped.ok ? null : `record at "${action.record}" does not map: ${mapped.reason}`,
     );
   }
-  const key = primaryKeyText(valueAtPath(body, action.id), resource.primaryKey);
+  // A content-keyed resource takes upserts only (the spec check refuses the rest).
+  const key =
+    resource.primaryKey === undefined
+      ? null
+      : primaryKeyText(valueAtPath(body, action.id), resource.primaryKey);
   return described(action.resource, key, key === null ? `no entity id at body path "${action.id}"` : null);
 }
 

@@ -1,5 +1,5 @@
 /** Turns an auth config and a connection's secrets into what a request carries. */
-import { scalarText } from '../../json/path.js';
+import { fillTemplate, textOf, type TemplateVars } from '../../template/template.js';
 import type { AuthConfig, SecretRef } from './schema.js';
 
 export interface AppliedAuth {
@@ -38,14 +38,22 @@ export function resolveSecret(ref: SecretRef, inputs: AuthInputs): string {
   return value;
 }
 
-function fillTemplate(template: string, inputs: AuthInputs): string {
-  return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
-    const [kind, key = ''] = name.split('.', 2);
+/** Names auth templates may use: `{secrets.name}` and `{config.name}` (and `{now}`), with filters. */
+export function authVars(inputs: AuthInputs): TemplateVars {
+  return (name) => {
+    const dot = name.indexOf('.');
+    const kind = name.slice(0, dot);
+    const key = name.slice(dot + 1);
     if (kind === 'secrets') return resolveSecret(key, inputs);
+    if (kind !== 'config') return undefined;
     const v = inputs.config[key];
     if (v === undefined) throw new MissingSecretError(`${inputs.where} has no config field "${key}"`);
-    return scalarText(v);
-  });
+    return v;
+  };
+}
+
+function fillAuthTemplate(template: string, inputs: AuthInputs): string {
+  return textOf(fillTemplate(template, authVars(inputs)));
 }
 
 /** Static credentials; OAuth2 kinds get their headers from an OAuth2Tokens instance instead. */
@@ -81,7 +89,7 @@ export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
     case 'custom-headers':
       return {
         headers: Object.fromEntries(
-          Object.entries(auth.headers).map(([k, t]) => [k.toLowerCase(), fillTemplate(t, inputs)]),
+          Object.entries(auth.headers).map(([k, t]) => [k.toLowerCase(), fillAuthTemplate(t, inputs)]),
         ),
         query: {},
         secretParams: [],

@@ -13,6 +13,7 @@ import { ProviderError } from '../errors.js';
 import type { AuthInputs } from './apply.js';
 import { tokenClient, tokenEndpoint, tokenRequestError, tokenRequestOptions } from './oauth2.js';
 import type { AuthConfig } from './schema.js';
+import { withConnectionUrls } from './urls.js';
 
 export { RESERVED_AUTHORIZE_PARAMS } from './schema.js';
 
@@ -33,10 +34,11 @@ export interface AuthorizationRequest {
 }
 
 export async function startAuthorization(
-  auth: AuthorizationCodeAuth,
+  spec: AuthorizationCodeAuth,
   inputs: AuthInputs,
   redirectUri: string,
 ): Promise<AuthorizationRequest> {
+  const auth = withConnectionUrls(spec, inputs.config, inputs.where);
   const { client } = tokenClient(auth, inputs);
   const state = oauth.generateRandomState();
   const codeVerifier = oauth.generateRandomCodeVerifier();
@@ -66,7 +68,7 @@ export interface Authorization {
  * exchange (a used or expired code, a verifier that does not match) is a ProviderError of kind auth.
  */
 export async function finishAuthorization(
-  auth: AuthorizationCodeAuth,
+  spec: AuthorizationCodeAuth,
   inputs: AuthInputs,
   request: AuthorizationRequest,
   callback: URL,
@@ -74,6 +76,7 @@ export async function finishAuthorization(
   /** Named in errors. */
   target: { integration?: string; connection?: string } = {},
 ): Promise<Authorization> {
+  const auth = withConnectionUrls(spec, inputs.config, inputs.where);
   const as = tokenEndpoint(auth.tokenUrl);
   const { client, clientAuth } = tokenClient(auth, inputs);
   let params: URLSearchParams;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlTemplateSchema } from './urls.js';
 
 /**
  * A secret is never written in a spec: it is the name of a secret the connection supplies, or
@@ -34,7 +35,7 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('basic'), username: secretRefSchema, password: secretRefSchema }),
   z.strictObject({
     type: z.literal('oauth2-client-credentials'),
-    tokenUrl: z.url({ protocol: /^https?$/ }),
+    tokenUrl: urlTemplateSchema,
     clientId: secretRefSchema,
     clientSecret: secretRefSchema,
     scopes: z.array(z.string()).default([]),
@@ -44,7 +45,7 @@ export const authSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('oauth2-refresh-token'),
-    tokenUrl: z.url({ protocol: /^https?$/ }),
+    tokenUrl: urlTemplateSchema,
     clientId: secretRefSchema,
     clientSecret: secretRefSchema,
     /** The first refresh token; rotated ones are stored (encrypted) and used from then on. */
@@ -54,8 +55,8 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('oauth2-authorization-code'),
     /** Where the user approves access (`syncwright connection authorize` opens it). */
-    authorizeUrl: z.url({ protocol: /^https?$/ }),
-    tokenUrl: z.url({ protocol: /^https?$/ }),
+    authorizeUrl: urlTemplateSchema,
+    tokenUrl: urlTemplateSchema,
     clientId: secretRefSchema,
     /** Absent for a public client (`clientAuth: none`): PKCE is what protects its code. */
     clientSecret: secretRefSchema.optional(),
@@ -72,7 +73,7 @@ export const authSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('oauth2-jwt-bearer'),
-    tokenUrl: z.url({ protocol: /^https?$/ }),
+    tokenUrl: urlTemplateSchema,
     /** PEM private key (PKCS#8, or PKCS#1/SEC1) that signs the assertion. */
     privateKey: secretRefSchema,
     /** The assertion's `iss`, e.g. a Google service account's client_email. */
