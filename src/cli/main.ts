@@ -13,6 +13,7 @@ import {
 import { scheduleActionCommand, scheduleCreateCommand, scheduleListCommand } from './commands/schedules.js';
 import { upCommand, workerCommand } from './commands/stack.js';
 import { recordsCommand, runCommand, runsCommand, syncCommand } from './commands/sync.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { eventsCommand, eventsReplayCommand, webhooksServeCommand } from './commands/webhooks.js';
 import { createContext, UsageError, type CliContext } from './context.js';
@@ -220,6 +221,19 @@ for (const verb of ['pause', 'unpause', 'delete'] as const) {
     .command(`${verb} <schedule-id>`)
     .action(action((ctx, _s, id: string) => scheduleActionCommand(ctx, verb, id)));
 }
+
+program
+  .command('status')
+  .description(
+    'one screen: connections, each resource\'s last successful sync, failing runs, next scheduled runs, the webhook inbox, rate budgets',
+  )
+  .option('--stale <age>', 'exit 1 when a resource has no successful sync within <age> (90s, 15m, 1h, 2d)')
+  .option('--watch [seconds]', 'redraw every 2 s (or every <seconds>) until Ctrl-C')
+  .action(
+    action((ctx, specs, opts: { stale?: string; watch?: boolean | string }) =>
+      statusCommand(ctx, { ...opts, ...(specs ? { specs } : {}) }),
+    ),
+  );
 
 program
   .command('runs')
