@@ -19,6 +19,8 @@ import { ACTIVITY_FAILURE } from './failure-types.js';
 import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
+import { waitReporter } from './waiting.js';
+import { recordPage, recordRunEnd, recordWrites } from '../src/metrics/metrics.js';
 
 export interface SyncActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openPageSource: OpenPageSource;
@@ -147,6 +149,7 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       const ctx = Context.current();
       let run = await loadRun(input.runId);
       if (run.status !== 'running' || run.done) return runSummary(run, cursorLabelOf(run.checkpoint));
+      const waits = waitReporter(ctx, `${run.integration}/${run.connection}/${run.resource}`);
       try {
         const source = await openPageSource(run);
         for (let i = 0; i < input.maxPages && !run.done && run.status === 'running'; i++) {
@@ -162,10 +165,14 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
               pagesSoFar: current.pages,
               since: current.since,
               signal: ctx.cancellationSignal,
-              onWait: (waitMs, reason) => ctx.heartbeat({ pages: current.pages, waitingMs: waitMs, reason }),
+              onWait: (waitMs, reason) => {
+                ctx.heartbeat({ pages: current.pages, waitingMs: waitMs, reason });
+                waits.waiting(waitMs, reason);
+              },
             }),
           );
-          await commitPage(
+          waits.wentOn();
+          const commit = await commitPage(
             db,
             {
               integration: run.integration,
@@ -187,11 +194,13 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
               fetchedAt,
             },
           );
+          if (commit.committed) recordPage(run, page.fetched, commit.counts);
           // Committed by us or by an attempt that raced us: either way the stored run is where we go on from.
           run = await loadRun(input.runId);
         }
         return runSummary(run, cursorLabelOf(run.checkpoint));
       } catch (error) {
+        waits.deferred(error);
         throw toFailure(error);
       }
     },
@@ -203,10 +212,13 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       error?: string;
       /** Coordinating runs: the sums of their child runs. */
       totals?: RunCounts;
+      /** A failed run's error type (AuthError, ClientError…), for metrics and notifications. */
+      errorType?: string;
     }): Promise<RunSummary> {
       // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
       // workflow fails with the error that stopped it, not with a missing row retried eight times.
-      if (!(await getRun(db, input.runId))) {
+      const before = await getRun(db, input.runId);
+      if (!before) {
         return {
           runId: input.runId,
           status: input.status,
@@ -224,6 +236,11 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
         ...(input.error ? { error: input.error } : {}),
         ...(input.totals ? { totals: input.totals } : {}),
       });
+      // Counted once: a retried close finds the row closed already.
+      if (before.status === 'running') {
+        recordRunEnd(run, input.status, input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined);
+        if (!input.totals) recordWrites(run, { deleted: run.deleted - before.deleted }, 'sync');
+      }
       return runSummary(run, cursorLabelOf(run.checkpoint));
     },
   };

@@ -68,6 +68,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         { runId: run.runId, maxPages: perCall },
       ]);
       pagesThisExecution += perCall;
+      run.clearWaiting();
       run.report();
     }
     run.summary = await run.finish('completed');

@@ -27,12 +27,31 @@ export interface CliContext {
   note(line: string): void;
 }
 
-export function createContext(opts: { verbose?: boolean; json?: boolean }): CliContext {
+/**
+ * Installs the Temporal SDK runtime (once per process): its own logs (worker state changes, bundling)
+ * only when asked for, and its Prometheus exporter when `prometheusBind` (host:port) is given.
+ */
+export function installRuntime(verbose: boolean, prometheusBind?: string): void {
+  Runtime.install({
+    logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN'),
+    ...(prometheusBind
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: prometheusBind } } } }
+      : {}),
+  });
+}
+
+/**
+ * `deferRuntime`: the command installs the Temporal runtime itself (installRuntime), e.g. with its
+ * metrics exporter, before it starts a worker.
+ */
+export function createContext(
+  opts: { verbose?: boolean; json?: boolean },
+  { deferRuntime = false }: { deferRuntime?: boolean } = {},
+): CliContext {
   const config = loadConfig();
   const verbose = Boolean(opts.verbose);
   const log = createLogger(verbose ? 'debug' : process.env.LOG_LEVEL ? config.logLevel : 'warn');
-  // The SDK's own logs (worker state changes, bundling) only when asked for.
-  Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
+  if (!deferRuntime) installRuntime(verbose);
   const scope = new ShutdownScope((name, error) => log.error({ err: error }, `stopping ${name} failed`));
   scope.handleSignals();
   return {

@@ -32,10 +32,11 @@ const program = new Command('syncwright')
 /** Runs a command with a context whose resources are closed when it ends. */
 function action<A extends unknown[]>(
   fn: (ctx: CliContext, specs: string | undefined, ...args: A) => Promise<void>,
+  options: { deferRuntime?: boolean } = {},
 ) {
   return async (...args: A) => {
     const global = program.opts<{ verbose?: boolean; json?: boolean; specs?: string }>();
-    const ctx = createContext(global);
+    const ctx = createContext(global, options);
     try {
       await fn(ctx, global.specs, ...args);
     } finally {
@@ -73,12 +74,12 @@ program
   .description(
     'start Postgres, the Temporal dev server, a worker and the webhook receiver in the foreground; Ctrl-C stops everything',
   )
-  .action(action((ctx, specs) => upCommand(ctx, { ...(specs ? { specs } : {}) })));
+  .action(action((ctx, specs) => upCommand(ctx, { ...(specs ? { specs } : {}) }), { deferRuntime: true }));
 
 program
   .command('worker')
   .description('run a worker for the specs against DATABASE_URL/TEMPORAL_ADDRESS (or a running `up`)')
-  .action(action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) })));
+  .action(action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) }), { deferRuntime: true }));
 
 const webhooks = program.command('webhooks').description('the webhook receiver');
 webhooks
@@ -86,7 +87,9 @@ webhooks
   .description(
     'receive webhooks (SYNCWRIGHT_WEBHOOK_HOST/PORT) into the inbox and hand them to Temporal; keeps accepting while Temporal is down',
   )
-  .action(action((ctx, specs) => webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) })));
+  .action(
+    action((ctx, specs) => webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) }), { deferRuntime: true }),
+  );
 
 const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'failed', 'ignored'] as const;
 const events = program

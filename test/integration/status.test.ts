@@ -32,7 +32,8 @@ describe('syncwright status', { timeout: 240_000 }, () => {
     engine = await startEngine(env, [spec]);
     home = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-status-'));
     const specsFile = path.join(home, 'tracker.json');
-    await fs.writeFile(specsFile, JSON.stringify(spec));
+    // The spec as a user writes it (a parsed spec's limits are in another form).
+    await fs.writeFile(specsFile, JSON.stringify({ ...spec, rateLimits: [{ limit: 50, per: 'second' }] }));
     base = {
       DATABASE_URL: env.databaseUrl,
       TEMPORAL_ADDRESS: env.temporalAddress,
