@@ -20,10 +20,14 @@ import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 import { waitReporter } from './waiting.js';
+import { startNotification } from './notify.js';
+import { runFailedEvents } from '../src/sync/notifications.js';
 import { recordPage, recordRunEnd, recordWrites } from '../src/metrics/metrics.js';
 
 export interface SyncActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openPageSource: OpenPageSource;
+  /** Runs that fail for good start an operator notification. */
+  notify?: boolean;
 }
 
 export function runSummary(
@@ -57,7 +61,7 @@ function cursorLabelOf(checkpoint: unknown): string | null {
   return null;
 }
 
-export function createSyncActivities({ db, specs, openPageSource }: SyncActivityDeps) {
+export function createSyncActivities({ db, specs, openPageSource, notify = false }: SyncActivityDeps) {
   async function loadRun(runId: string): Promise<SyncRun> {
     const run = await getRun(db, runId);
     if (!run) {
@@ -229,6 +233,13 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
           error: input.error ?? null,
           childOf: null,
         };
+      }
+      // Before the row closes: a retry of this activity finds it closed and would not notify again.
+      if (notify && input.status === 'failed' && before.status === 'running' && before.parentKey === null) {
+        const ctx = Context.current();
+        const error = input.error ?? 'failed (no message)';
+        for (const event of runFailedEvents(before, input.errorType ?? 'SyncFailed', error, new Date()))
+          await startNotification(ctx.client, ctx.info.taskQueue, event);
       }
       const run = await finishRun(db, {
         runId: input.runId,

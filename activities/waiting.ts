@@ -71,7 +71,7 @@ export function waitReporter(ctx: Context, target: string) {
         on,
         reason: provider
           ? `${target}: the provider answered ${error.details.status} and asked to wait ${Math.ceil(ms / 1000)}s`
-          : `${target}: ${error.message}; Temporal retries the page then`,
+          : `${target}: ${on === 'concurrency' ? 'all concurrent-request slots of the connection stayed busy' : 'the shared rate budget is spent'}; Temporal retries the page in ${Math.ceil(ms / 1000)}s`,
         untilMs: Date.now() + ms,
       });
     },

@@ -51,6 +51,11 @@ export const configSchema = z.object({
   SYNCWRIGHT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** "1" adds the connection id as a metrics label (off: tenants can be many). */
   SYNCWRIGHT_METRICS_CONNECTION_LABEL: z.enum(['0', '1', 'true', 'false']).optional(),
+  /** Operator notifications (Standard Webhooks, signed with the secret, `whsec_…`): off unless set. */
+  SYNCWRIGHT_NOTIFY_URL: optionalString.pipe(z.url({ message: 'expected an http(s) URL' }).optional()),
+  SYNCWRIGHT_NOTIFY_SECRET: optionalString,
+  /** Notify when a resource's last successful sync is older than this (90s, 15m, 1h, 2d). */
+  SYNCWRIGHT_NOTIFY_STALE_AFTER: optionalString,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -67,6 +72,11 @@ export interface Config {
   };
   readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
   readonly webhooks: { readonly host: string; readonly port: number };
+  readonly notify: {
+    readonly url: string | undefined;
+    readonly secret: string | undefined;
+    readonly staleAfter: string | undefined;
+  };
   readonly metrics: {
     /** Undefined: off (except in `up`). */
     readonly port: number | undefined;
@@ -105,6 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
     webhooks: Object.freeze({ host: raw.SYNCWRIGHT_WEBHOOK_HOST, port: raw.SYNCWRIGHT_WEBHOOK_PORT }),
+    notify: Object.freeze({
+      url: raw.SYNCWRIGHT_NOTIFY_URL,
+      secret: raw.SYNCWRIGHT_NOTIFY_SECRET,
+      staleAfter: raw.SYNCWRIGHT_NOTIFY_STALE_AFTER,
+    }),
     metrics: Object.freeze({
       port: raw.SYNCWRIGHT_METRICS_PORT,
       host: raw.SYNCWRIGHT_METRICS_HOST,

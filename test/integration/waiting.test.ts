@@ -84,7 +84,7 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
     assert.deepEqual(await listed(query, (ids) => ids.length > 0), [h.workflowId]);
     assert.match(
       await until(() => details(h), (d) => /Temporal retries/.test(d)),
-      /waiting: on \*\*the rate budget\*\* for about \d+s — .*rate budget spent: next request in \d+ ms; Temporal retries the page then/,
+      /waiting: on \*\*the rate budget\*\* for about \ds — tracker\/deferred-.*\/issues: the shared rate budget is spent; Temporal retries the page in \ds$/,
     );
     assert.equal((await h.result()).inserted, 300);
     assert.deepEqual(await listed(`SyncWaiting = "provider" AND SyncConnection = "${conn}"`, (ids) => ids.length === 0), []);
