@@ -14,7 +14,11 @@ const SCHEME = signatureSchema.parse({ scheme: 'standard-webhooks', secrets: ['n
  * Starts `notifyOperator` for the event under `notify:<event id>`; an id already used (a retried
  * activity, a second worker noticing the same stale resource) starts nothing.
  */
-export async function startNotification(client: Client, taskQueue: string, event: OperatorEvent): Promise<void> {
+export async function startNotification(
+  client: Client,
+  taskQueue: string,
+  event: OperatorEvent,
+): Promise<void> {
   try {
     await client.workflow.start('notifyOperator', {
       workflowId: `notify:${event.id}`,

@@ -249,7 +249,11 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       });
       // Counted once: a retried close finds the row closed already.
       if (before.status === 'running') {
-        recordRunEnd(run, input.status, input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined);
+        recordRunEnd(
+          run,
+          input.status,
+          input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined,
+        );
         if (!input.totals) recordWrites(run, { deleted: run.deleted - before.deleted }, 'sync');
       }
       return runSummary(run, cursorLabelOf(run.checkpoint));

@@ -10,7 +10,12 @@ export function recordApplyOutcome(
 ): void {
   if (outcome === 'skipped') return;
   if (event.receivedAt)
-    recordApplied(target.integration, target.resource, outcome, (Date.now() - event.receivedAt.getTime()) / 1000);
+    recordApplied(
+      target.integration,
+      target.resource,
+      outcome,
+      (Date.now() - event.receivedAt.getTime()) / 1000,
+    );
   if (outcome === 'applied')
     recordWrites(target, { [change.kind === 'delete' ? 'deleted' : 'upserted']: 1 }, 'webhook');
 }

@@ -123,7 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     metrics: Object.freeze({
       port: raw.SYNCWRIGHT_METRICS_PORT,
       host: raw.SYNCWRIGHT_METRICS_HOST,
-      connectionLabel: raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === '1' || raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === 'true',
+      connectionLabel:
+        raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === '1' || raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === 'true',
     }),
     homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
     encryptionKey: raw.SYNCWRIGHT_ENCRYPTION_KEY,

@@ -131,7 +131,11 @@ export class SyncRun {
   }
 
   /** Closes the run row, even while the workflow itself is being cancelled. */
-  finish(status: 'completed' | 'failed' | 'cancelled', error?: string, errorType?: string): Promise<RunSummary> {
+  finish(
+    status: 'completed' | 'failed' | 'cancelled',
+    error?: string,
+    errorType?: string,
+  ): Promise<RunSummary> {
     const totals = this.totals;
     return CancellationScope.nonCancellable(() =>
       this.finishSyncRun.executeWithOptions({ summary: `close run as ${status}` }, [

@@ -79,7 +79,9 @@ program
 program
   .command('worker')
   .description('run a worker for the specs against DATABASE_URL/TEMPORAL_ADDRESS (or a running `up`)')
-  .action(action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) }), { deferRuntime: true }));
+  .action(
+    action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) }), { deferRuntime: true }),
+  );
 
 const webhooks = program.command('webhooks').description('the webhook receiver');
 webhooks
@@ -88,7 +90,9 @@ webhooks
     'receive webhooks (SYNCWRIGHT_WEBHOOK_HOST/PORT) into the inbox and hand them to Temporal; keeps accepting while Temporal is down',
   )
   .action(
-    action((ctx, specs) => webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) }), { deferRuntime: true }),
+    action((ctx, specs) => webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) }), {
+      deferRuntime: true,
+    }),
   );
 
 const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'failed', 'ignored'] as const;
@@ -228,7 +232,7 @@ for (const verb of ['pause', 'unpause', 'delete'] as const) {
 program
   .command('status')
   .description(
-    'one screen: connections, each resource\'s last successful sync, failing runs, next scheduled runs, the webhook inbox, rate budgets',
+    "one screen: connections, each resource's last successful sync, failing runs, next scheduled runs, the webhook inbox, rate budgets",
   )
   .option('--stale <age>', 'exit 1 when a resource has no successful sync within <age> (90s, 15m, 1h, 2d)')
   .option('--watch [seconds]', 'redraw every 2 s (or every <seconds>) until Ctrl-C')

@@ -54,6 +54,9 @@ export function watchInbox(db: Db): void {
     'Webhook events waiting to be applied (received, dispatched) or failed, by status',
     ['integration', 'status'],
     async () =>
-      (await inboxDepth(db)).map((r) => ({ labels: { integration: r.integration, status: r.status }, value: r.n })),
+      (await inboxDepth(db)).map((r) => ({
+        labels: { integration: r.integration, status: r.status },
+        value: r.n,
+      })),
   );
 }

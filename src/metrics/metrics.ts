@@ -163,7 +163,11 @@ export function recordWrites(
   source: 'sync' | 'webhook',
 ): void {
   for (const [outcome, n] of Object.entries(counts))
-    if (n) m().recordsWritten.inc(scoped({ integration: t.integration, resource: t.resource, outcome, source }, t.connection), n);
+    if (n)
+      m().recordsWritten.inc(
+        scoped({ integration: t.integration, resource: t.resource, outcome, source }, t.connection),
+        n,
+      );
 }
 
 export function recordRunEnd(
@@ -172,12 +176,20 @@ export function recordRunEnd(
   errorType: string | undefined,
 ): void {
   m().runs.inc(
-    scoped({ integration: t.integration, resource: t.resource, status, error_type: errorType ?? '' }, t.connection),
+    scoped(
+      { integration: t.integration, resource: t.resource, status, error_type: errorType ?? '' },
+      t.connection,
+    ),
   );
 }
 
 /** A provider request's duration; `status` is the HTTP status, or the failure kind when none came. */
-export function recordRequest(integration: string, connection: string, status: number | string, seconds: number): void {
+export function recordRequest(
+  integration: string,
+  connection: string,
+  status: number | string,
+  seconds: number,
+): void {
   m().requestSeconds.observe(scoped({ integration, status: String(status) }, connection), seconds);
 }
 
@@ -185,7 +197,11 @@ export function recordRateWait(integration: string, connection: string, seconds:
   m().rateWaitSeconds.inc(scoped({ integration }, connection), seconds);
 }
 
-export function recordRateDeferred(integration: string, connection: string, reason: 'budget' | 'lease'): void {
+export function recordRateDeferred(
+  integration: string,
+  connection: string,
+  reason: 'budget' | 'lease',
+): void {
   m().rateDeferred.inc(scoped({ integration, reason }, connection));
 }
 
@@ -216,7 +232,9 @@ export function recordTokenRequest(integration: string, connection: string, ok: 
 // The receiver is hot: label sets are few, so their children are kept.
 const deliveryChildren = new Map<string, { inc(): void }>();
 export function recordDelivery(integration: string, connection: string, code: number): void {
-  const key = withConnection ? `${integration}\u0000${code}\u0000${connection}` : `${integration}\u0000${code}`;
+  const key = withConnection
+    ? `${integration}\u0000${code}\u0000${connection}`
+    : `${integration}\u0000${code}`;
   let child = deliveryChildren.get(key);
   if (!child) {
     child = m().webhookDeliveries.labels(scoped({ integration, code: String(code) }, connection));

@@ -134,7 +134,9 @@ export async function rateUse(db: DbOrTx): Promise<RateUse[]> {
 }
 
 /** Inbox rows still to apply, and failed ones, by status: served by the inbox's partial indexes. */
-export async function inboxDepth(db: DbOrTx): Promise<{ integration: string; status: WebhookEventStatus; n: number }[]> {
+export async function inboxDepth(
+  db: DbOrTx,
+): Promise<{ integration: string; status: WebhookEventStatus; n: number }[]> {
   const r = await sql<{ integration: string; status: WebhookEventStatus; n: number }>`
     select integration, status, count(*)::int as n from webhook_events
     where status in ('received', 'dispatched', 'failed') group by integration, status`.execute(db);

@@ -153,23 +153,25 @@ export function createConnectionClients(deps: EngineDeps) {
       const withCredentials = access === 'credentials';
       if (withCredentials) for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
       const send = (authorization: Record<string, string>) =>
-        measured.request(() => http.requestJson({
-          url: url.toString(),
-          method: req.method,
-          headers: {
-            ...spec.headers,
-            ...req.headers,
-            ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
-          },
-          ...(req.body !== undefined ? { body: req.body } : {}),
-          context,
-          signal: req.signal,
-          secretParams: auth.secretParams,
-          urlPolicy,
-          ...(req.rules ? { rules: req.rules } : {}),
-          ...(req.decoder ? { decoder: req.decoder } : {}),
-          credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
-        }));
+        measured.request(() =>
+          http.requestJson({
+            url: url.toString(),
+            method: req.method,
+            headers: {
+              ...spec.headers,
+              ...req.headers,
+              ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
+            },
+            ...(req.body !== undefined ? { body: req.body } : {}),
+            context,
+            signal: req.signal,
+            secretParams: auth.secretParams,
+            urlPolicy,
+            ...(req.rules ? { rules: req.rules } : {}),
+            ...(req.decoder ? { decoder: req.decoder } : {}),
+            credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
+          }),
+        );
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and
       // spends the connection's shared budget (one atomic statement each) before it is sent.
       const rated = async (authorization: Record<string, string>) => {

@@ -23,8 +23,7 @@ export function providerRequestMetrics(integration: string, connection: string) 
         recordRequest(integration, connection, r.status, (performance.now() - began) / 1000);
         return r;
       } catch (error) {
-        const status =
-          error instanceof ProviderError ? (error.details.status ?? error.kind) : 'error';
+        const status = error instanceof ProviderError ? (error.details.status ?? error.kind) : 'error';
         recordRequest(integration, connection, status, (performance.now() - began) / 1000);
         throw error;
       }
@@ -40,7 +39,10 @@ export function providerRequestMetrics(integration: string, connection: string) 
     budgetWait: (ms: number) => recordRateWait(integration, connection, ms / 1000),
     deferred: (reason: 'budget' | 'lease') => recordRateDeferred(integration, connection, reason),
     blocked: (source: string | undefined, waitMs: number) =>
-      recordProviderBlock(integration, connection, { source: source ?? 'headers', waitSeconds: waitMs / 1000 }),
+      recordProviderBlock(integration, connection, {
+        source: source ?? 'headers',
+        waitSeconds: waitMs / 1000,
+      }),
     /** A 429 (or an answer a rule reads as one); its Retry-After, when it named one. */
     rateLimitedAnswer(retryAfterMs: number | undefined) {
       recordRateLimitedAnswer(integration, connection);

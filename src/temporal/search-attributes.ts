@@ -16,4 +16,10 @@ export const SyncKind = defineSearchAttributeKey('SyncKind', SearchAttributeType
  */
 export const SyncWaiting = defineSearchAttributeKey('SyncWaiting', SearchAttributeType.KEYWORD_LIST);
 
-export const SEARCH_ATTRIBUTES = [SyncIntegration, SyncConnection, SyncResource, SyncKind, SyncWaiting] as const;
+export const SEARCH_ATTRIBUTES = [
+  SyncIntegration,
+  SyncConnection,
+  SyncResource,
+  SyncKind,
+  SyncWaiting,
+] as const;

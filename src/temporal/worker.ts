@@ -123,7 +123,11 @@ function watchStaleness(
     const now = new Date();
     for (const r of await resourceFreshness(db)) {
       if (r.lastSuccessAt === null || r.ageSeconds === null || r.ageSeconds * 1000 <= staleAfterMs) continue;
-      const event = staleEvent({ ...r, lastSuccessAt: r.lastSuccessAt, ageSeconds: r.ageSeconds }, staleAfterMs / 1000, now);
+      const event = staleEvent(
+        { ...r, lastSuccessAt: r.lastSuccessAt, ageSeconds: r.ageSeconds },
+        staleAfterMs / 1000,
+        now,
+      );
       await startNotification(client, taskQueue, event);
     }
   };

@@ -14,7 +14,11 @@ import { blockConnection } from '../../src/ratelimit/ledger.js';
 import { startMetricsServer, type RunningMetricsServer } from '../../src/metrics/server.js';
 import { watchInbox } from '../../src/cli/metrics.js';
 import { WebhookDispatcher } from '../../src/temporal/webhook-dispatcher.js';
-import { generateRecords, startProviderSimulator, type ProviderSimulator } from '../../src/testing/simulator.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
 import { postWebhook } from '../../src/testing/webhooks.js';
 import { countEvents } from '../../src/webhooks/inbox-queries.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
@@ -112,7 +116,10 @@ describe('Prometheus metrics', { timeout: 300_000 }, () => {
       Math.round((sum(after, name, where) - sum(before, name, where)) * 1000) / 1000;
     const t = { integration: 'tracker', resource: 'issues' };
     assert.equal(delta('syncwright_records_fetched_total', t), 250);
-    assert.equal(delta('syncwright_records_written_total', { ...t, outcome: 'inserted', source: 'sync' }), 250);
+    assert.equal(
+      delta('syncwright_records_written_total', { ...t, outcome: 'inserted', source: 'sync' }),
+      250,
+    );
     assert.equal(delta('syncwright_records_written_total', { ...t, outcome: 'updated' }), 0);
     assert.equal(delta('syncwright_pages_total', t), 3);
     assert.equal(delta('syncwright_runs_total', { ...t, status: 'completed', error_type: '' }), 1);
@@ -123,7 +130,10 @@ describe('Prometheus metrics', { timeout: 300_000 }, () => {
     assert.equal(delta(requests, { integration: 'tracker', status: '429' }), 1);
     assert.equal(delta(requests, { integration: 'tracker', status: '401' }), 1);
     assert.equal(delta('syncwright_provider_429_total', { integration: 'tracker' }), 1);
-    assert.equal(delta('syncwright_provider_blocks_total', { integration: 'tracker', source: 'retry-after' }), 1);
+    assert.equal(
+      delta('syncwright_provider_blocks_total', { integration: 'tracker', source: 'retry-after' }),
+      1,
+    );
     assert.equal(delta('syncwright_provider_retry_after_seconds_count', { integration: 'tracker' }), 1);
     assert.equal(delta('syncwright_provider_retry_after_seconds_sum', { integration: 'tracker' }), 1);
     // Bounded labels: no connection id anywhere unless opted in.
@@ -140,14 +150,24 @@ describe('Prometheus metrics', { timeout: 300_000 }, () => {
       id: `evt_${conn}_${i}`,
       type: 'issue.updated',
       sequence: i,
-      data: { id: 5000 + i, title: `Hook ${i}`, state: 'open', priority: 1, updated_at: '2026-11-01T00:00:00Z' },
+      data: {
+        id: 5000 + i,
+        title: `Hook ${i}`,
+        state: 'open',
+        priority: 1,
+        updated_at: '2026-11-01T00:00:00Z',
+      },
     }));
     const answers = await Promise.all([
       ...events.map((e) => postWebhook(url, scheme, WEBHOOK_SECRET, e)),
       // 10 duplicates, 5 forged, 3 to an unknown connection.
       ...events.slice(0, 10).map((e) => postWebhook(url, scheme, WEBHOOK_SECRET, e)),
-      ...events.slice(0, 5).map((e) => postWebhook(url, scheme, 'whsec_d3Jvbmcgc2VjcmV0', { ...e, id: `${e.id}-x` })),
-      ...events.slice(0, 3).map((e) => postWebhook(`${receiver.url}/webhooks/tracker/nobody`, scheme, WEBHOOK_SECRET, e)),
+      ...events
+        .slice(0, 5)
+        .map((e) => postWebhook(url, scheme, 'whsec_d3Jvbmcgc2VjcmV0', { ...e, id: `${e.id}-x` })),
+      ...events
+        .slice(0, 3)
+        .map((e) => postWebhook(`${receiver.url}/webhooks/tracker/nobody`, scheme, WEBHOOK_SECRET, e)),
     ]);
     const codes = answers.map((a) => a.status);
     const count = (code: number) => codes.filter((c) => c === code).length;
@@ -179,10 +199,17 @@ describe('Prometheus metrics', { timeout: 300_000 }, () => {
       40,
     );
     assert.equal(
-      delta('syncwright_records_written_total', { integration: 'tracker', source: 'webhook', outcome: 'upserted' }),
+      delta('syncwright_records_written_total', {
+        integration: 'tracker',
+        source: 'webhook',
+        outcome: 'upserted',
+      }),
       40,
     );
-    assert.equal(sum(after, 'syncwright_webhook_inbox_events', { integration: 'tracker', status: 'received' }), 0);
+    assert.equal(
+      sum(after, 'syncwright_webhook_inbox_events', { integration: 'tracker', status: 'received' }),
+      0,
+    );
   });
 
   it('the inbox depth gauge reads Postgres at each scrape', async () => {
@@ -202,8 +229,14 @@ describe('Prometheus metrics', { timeout: 300_000 }, () => {
       )
       .execute();
     const s = await scrape();
-    assert.equal(sum(s, 'syncwright_webhook_inbox_events', { integration: 'depth-probe', status: 'received' }), 2);
-    assert.equal(sum(s, 'syncwright_webhook_inbox_events', { integration: 'depth-probe', status: 'failed' }), 1);
+    assert.equal(
+      sum(s, 'syncwright_webhook_inbox_events', { integration: 'depth-probe', status: 'received' }),
+      2,
+    );
+    assert.equal(
+      sum(s, 'syncwright_webhook_inbox_events', { integration: 'depth-probe', status: 'failed' }),
+      1,
+    );
     await env.db.deleteFrom('webhook_events').where('integration', '=', 'depth-probe').execute();
   });
 
@@ -212,7 +245,9 @@ describe('Prometheus metrics', { timeout: 300_000 }, () => {
     await engine.addConnection('tracker', conn, { token: TOKEN });
     const before = await scrape();
     // As a provider's Retry-After would: every worker of the connection waits 1.5 s (slept in the activity).
-    await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, { until: new Date(Date.now() + 1500) });
+    await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, {
+      until: new Date(Date.now() + 1500),
+    });
     await (await engine.run(engine.input('tracker', conn, 'issues'))).result();
     const after = await scrape();
     const waited =

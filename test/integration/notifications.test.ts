@@ -13,7 +13,11 @@ import { createActivities } from '../../activities/index.js';
 import type { OperatorEvent } from '../../src/sync/notifications.js';
 import { startSync } from '../../src/temporal/sync-client.js';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
-import { generateRecords, startProviderSimulator, type ProviderSimulator } from '../../src/testing/simulator.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
 import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { TEST_KEY } from '../helpers/engine.js';
@@ -41,7 +45,10 @@ describe('operator notifications', { timeout: 180_000 }, () => {
 
   before(async () => {
     env = await testEnv();
-    sim = await startProviderSimulator({ auth: { type: 'bearer', token: TOKEN }, resources: { issues: generateRecords(30) } });
+    sim = await startProviderSimulator({
+      auth: { type: 'bearer', token: TOKEN },
+      resources: { issues: generateRecords(30) },
+    });
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -89,7 +96,9 @@ describe('operator notifications', { timeout: 180_000 }, () => {
   async function delivered(connection: string, count: number, timeoutMs = 30_000): Promise<Delivery[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const mine = deliveries.filter((d) => (JSON.parse(d.body) as OperatorEvent).data.connection === connection);
+      const mine = deliveries.filter(
+        (d) => (JSON.parse(d.body) as OperatorEvent).data.connection === connection,
+      );
       if (mine.filter((d) => d.answered === 200).length >= count || Date.now() > deadline) return mine;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -97,7 +106,12 @@ describe('operator notifications', { timeout: 180_000 }, () => {
 
   it('a run failed by a refused credential: two signed events, retried through a 503, once each', async () => {
     const conn = env.uniqueId('refused');
-    await saveConnection(env.db, box, { integration: 'tracker', id: conn, config: {}, secrets: { token: 'wrong' } });
+    await saveConnection(env.db, box, {
+      integration: 'tracker',
+      id: conn,
+      config: {},
+      secrets: { token: 'wrong' },
+    });
     answers.push(503);
     const h = await startSync(env.client, input(conn), { taskQueue });
     await assert.rejects(h.result());
@@ -117,7 +131,9 @@ describe('operator notifications', { timeout: 180_000 }, () => {
     assert.match(failed.data.error ?? '', /401/);
     assert.ok(!mine.some((d) => d.body.includes('wrong')), 'no secret in a notification');
     // A forged body does not verify.
-    assert.throws(() => wh.verify(mine[1]!.body.replace('AuthError', 'Nothing'), mine[1]!.headers as Record<string, string>));
+    assert.throws(() =>
+      wh.verify(mine[1]!.body.replace('AuthError', 'Nothing'), mine[1]!.headers as Record<string, string>),
+    );
 
     if (process.env.SYNCWRIGHT_RECORD_HISTORY) {
       const id = `notify:run-failed:${failed.data.runId}`;
@@ -128,17 +144,29 @@ describe('operator notifications', { timeout: 180_000 }, () => {
 
   it('a resource whose last successful sync is older than the threshold: one resource.stale event', async () => {
     const conn = env.uniqueId('stale');
-    await saveConnection(env.db, box, { integration: 'tracker', id: conn, config: {}, secrets: { token: TOKEN } });
+    await saveConnection(env.db, box, {
+      integration: 'tracker',
+      id: conn,
+      config: {},
+      secrets: { token: TOKEN },
+    });
     await (await startSync(env.client, input(conn), { taskQueue })).result();
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal((await delivered(conn, 0, 0)).length, 0, 'a fresh resource is not stale');
     const lastSuccess = new Date(Date.now() - 2 * 3600_000);
-    await env.db.updateTable('sync_runs').set({ ended_at: lastSuccess }).where('connection', '=', conn).execute();
+    await env.db
+      .updateTable('sync_runs')
+      .set({ ended_at: lastSuccess })
+      .where('connection', '=', conn)
+      .execute();
     const mine = await delivered(conn, 1);
     // Checked every 300 ms: still one event for this stale spell.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await delivered(conn, 1, 0)).length, 1);
-    const event = new Webhook(SECRET).verify(mine[0]!.body, mine[0]!.headers as Record<string, string>) as OperatorEvent;
+    const event = new Webhook(SECRET).verify(
+      mine[0]!.body,
+      mine[0]!.headers as Record<string, string>,
+    ) as OperatorEvent;
     assert.equal(event.type, 'resource.stale');
     assert.equal(event.data.resource, 'issues');
     assert.equal(event.data.lastSuccessAt, lastSuccess.toISOString());

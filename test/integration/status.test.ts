@@ -9,8 +9,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StatusReport } from '../../src/cli/commands/status.js';
 import { createSyncSchedule, scheduleId } from '../../src/temporal/sync-client.js';
-import { generateRecords, startProviderSimulator, type ProviderSimulator } from '../../src/testing/simulator.js';
-import { startEngine, type EngineHarness } from '../helpers/engine.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
+import { spawn } from 'node:child_process';
+import { startEngine, TEST_KEY, type EngineHarness } from '../helpers/engine.js';
 import { runCli } from '../helpers/run-cli.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
@@ -103,7 +108,10 @@ describe('syncwright status', { timeout: 240_000 }, () => {
       assert.equal(goodRes.latestStatus, 'completed');
       assert.ok(goodRes.lastSuccessAt && goodRes.ageSeconds !== null && goodRes.ageSeconds < 120);
       const badRes = s.resources.find((x) => x.connection === bad);
-      assert.deepEqual([badRes?.latestStatus, badRes?.lastSuccessAt, badRes?.ageSeconds], ['failed', null, null]);
+      assert.deepEqual(
+        [badRes?.latestStatus, badRes?.lastSuccessAt, badRes?.ageSeconds],
+        ['failed', null, null],
+      );
       assert.match(badRes?.error ?? '', /401/);
 
       assert.equal(s.failing.length, 1);
@@ -140,7 +148,10 @@ describe('syncwright status', { timeout: 240_000 }, () => {
       // --stale: the refused resource never succeeded; the scheduled one never ran.
       const staleNow = await runCli(['status', '--stale', '1h'], base);
       assert.equal(staleNow.code, 1);
-      assert.match(staleNow.stderr, new RegExp(`^syncwright: 2 resource\\(s\\) without a successful sync in the last 1h: `));
+      assert.match(
+        staleNow.stderr,
+        new RegExp(`^syncwright: 2 resource\\(s\\) without a successful sync in the last 1h: `),
+      );
       assert.ok(staleNow.stderr.includes(`tracker/${bad}/issues`));
       assert.ok(!staleNow.stderr.includes(`tracker/${good}/issues`));
 
@@ -153,23 +164,27 @@ describe('syncwright status', { timeout: 240_000 }, () => {
       const older = await runCli(['--json', 'status', '--stale', '1h'], base);
       assert.equal(older.code, 1);
       const o = JSON.parse(older.stdout) as StatusReport;
-      assert.deepEqual(o.stale.sort(), [`tracker/${bad}/issues`, `tracker/${good}/by_cursor`, `tracker/${good}/issues`].sort());
+      assert.deepEqual(
+        o.stale.sort(),
+        [`tracker/${bad}/issues`, `tracker/${good}/by_cursor`, `tracker/${good}/issues`].sort(),
+      );
       const notThatOld = await runCli(['--json', 'status', '--stale', '3h'], base);
       assert.ok(!(JSON.parse(notThatOld.stdout) as StatusReport).stale.includes(`tracker/${good}/issues`));
 
       const wrong = await runCli(['status', '--stale', 'soon'], base);
       assert.equal(wrong.code, 1);
-      assert.equal(wrong.stderr.trim(), 'syncwright: --stale "soon": expected a duration such as 90s, 15m, 1h or 2d');
+      assert.equal(
+        wrong.stderr.trim(),
+        'syncwright: --stale "soon": expected a duration such as 90s, 15m, 1h or 2d',
+      );
     } finally {
       await scheduleHandle.delete();
     }
   });
 
   it('--watch redraws until Ctrl-C', async () => {
-    const { spawn } = await import('node:child_process');
-    const { TEST_KEY } = await import('../helpers/engine.js');
     const child = spawn(process.execPath, ['bin/syncwright.js', '--json', 'status', '--watch', '1'], {
-      env: { ...process.env, ...base, SYNCWRIGHT_ENCRYPTION_KEY: TEST_KEY } as NodeJS.ProcessEnv,
+      env: { ...process.env, ...base, SYNCWRIGHT_ENCRYPTION_KEY: TEST_KEY },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -8,7 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { blockConnection } from '../../src/ratelimit/ledger.js';
 import { pauseSync, resumeSync } from '../../src/temporal/sync-client.js';
-import { generateRecords, startProviderSimulator, type ProviderSimulator } from '../../src/testing/simulator.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
@@ -38,7 +42,11 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
   });
 
   /** Workflow ids that the visibility query lists, polled until `want` holds or the time is up. */
-  async function listed(query: string, want: (ids: string[]) => boolean, timeoutMs = 15_000): Promise<string[]> {
+  async function listed(
+    query: string,
+    want: (ids: string[]) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const ids: string[] = [];
@@ -61,13 +69,21 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
     const conn = env.uniqueId('slept');
     await engine.addConnection('tracker', conn, { token: TOKEN });
     // As a provider's Retry-After would: every request of the connection waits 4 s (under the 5 s slept in a worker).
-    await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, { until: new Date(Date.now() + 4000) });
+    await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, {
+      until: new Date(Date.now() + 4000),
+    });
     const h = await engine.run(engine.input('tracker', conn, 'issues'));
     const query = `SyncWaiting = "provider" AND SyncConnection = "${conn}"`;
     const waiting = await listed(query, (ids) => ids.length > 0);
     assert.deepEqual(waiting, [h.workflowId]);
-    const shown = await until(() => details(h), (d) => /waiting:/.test(d));
-    assert.match(shown, /waiting: on \*\*the rate budget\*\* for about \ds — tracker\/.*\/issues: the shared rate budget is spent/);
+    const shown = await until(
+      () => details(h),
+      (d) => /waiting:/.test(d),
+    );
+    assert.match(
+      shown,
+      /waiting: on \*\*the rate budget\*\* for about \ds — tracker\/.*\/issues: the shared rate budget is spent/,
+    );
     assert.equal((await h.result()).inserted, 300);
     assert.deepEqual(await listed(query, (ids) => ids.length === 0), []);
     const d = await h.describe();
@@ -78,16 +94,24 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
   it('a wait handed to a Temporal retry: shown until the retried page goes on', async () => {
     const conn = env.uniqueId('deferred');
     await engine.addConnection('tracker', conn, { token: TOKEN });
-    await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, { until: new Date(Date.now() + 8000) });
+    await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, {
+      until: new Date(Date.now() + 8000),
+    });
     const h = await engine.run(engine.input('tracker', conn, 'issues'));
     const query = `SyncWaiting = "rate-limit" AND SyncConnection = "${conn}"`;
     assert.deepEqual(await listed(query, (ids) => ids.length > 0), [h.workflowId]);
     assert.match(
-      await until(() => details(h), (d) => /Temporal retries/.test(d)),
+      await until(
+        () => details(h),
+        (d) => /Temporal retries/.test(d),
+      ),
       /waiting: on \*\*the rate budget\*\* for about \ds — tracker\/deferred-.*\/issues: the shared rate budget is spent; Temporal retries the page in \ds$/,
     );
     assert.equal((await h.result()).inserted, 300);
-    assert.deepEqual(await listed(`SyncWaiting = "provider" AND SyncConnection = "${conn}"`, (ids) => ids.length === 0), []);
+    assert.deepEqual(
+      await listed(`SyncWaiting = "provider" AND SyncConnection = "${conn}"`, (ids) => ids.length === 0),
+      [],
+    );
   });
 
   it('a paused run: SyncWaiting = paused, and the details say how to go on', async () => {
@@ -97,7 +121,13 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
     await pauseSync(h);
     const query = `SyncWaiting = "paused" AND SyncConnection = "${conn}"`;
     assert.deepEqual(await listed(query, (ids) => ids.length > 0), [h.workflowId]);
-    assert.match(await until(() => details(h), (d) => /paused/.test(d)), /waiting: \*\*paused\*\* by an operator/);
+    assert.match(
+      await until(
+        () => details(h),
+        (d) => /paused/.test(d),
+      ),
+      /waiting: \*\*paused\*\* by an operator/,
+    );
     await resumeSync(h);
     assert.deepEqual(await listed(query, (ids) => ids.length === 0), []);
     assert.equal((await h.result()).inserted, 300);

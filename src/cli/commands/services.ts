@@ -47,7 +47,8 @@ export function runWorker(
 export function notifyTarget(ctx: CliContext): NotifyTarget | undefined {
   const { url, secret, staleAfter } = ctx.config.notify;
   if (!url) {
-    if (staleAfter) throw new UsageError('SYNCWRIGHT_NOTIFY_STALE_AFTER is set but SYNCWRIGHT_NOTIFY_URL is not');
+    if (staleAfter)
+      throw new UsageError('SYNCWRIGHT_NOTIFY_STALE_AFTER is set but SYNCWRIGHT_NOTIFY_URL is not');
     return undefined;
   }
   if (!secret || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret))

@@ -78,7 +78,8 @@ export async function collectStatus(
     listSyncSchedules(client),
   ]);
   const byTarget = new Map<string, ResourceStatus>();
-  const key = (i: string, c: string, r: string) => syncWorkflowId({ integration: i, connection: c, resource: r });
+  const key = (i: string, c: string, r: string) =>
+    syncWorkflowId({ integration: i, connection: c, resource: r });
   for (const f of fresh) {
     byTarget.set(key(f.integration, f.connection, f.resource), {
       integration: f.integration,
@@ -96,7 +97,9 @@ export async function collectStatus(
   }
   for (const s of schedules) attachSchedule(byTarget, s);
   const resources = [...byTarget.values()].sort((a, b) =>
-    `${a.integration}/${a.connection}/${a.resource}`.localeCompare(`${b.integration}/${b.connection}/${b.resource}`),
+    `${a.integration}/${a.connection}/${a.resource}`.localeCompare(
+      `${b.integration}/${b.connection}/${b.resource}`,
+    ),
   );
   const stale: string[] = [];
   if (staleAfterSeconds !== null) {
@@ -194,7 +197,8 @@ export function statusLines(s: StatusReport): string[] {
   }
   if (!s.resources.length) lines.push('  none synced yet');
   lines.push('', `Failing (${s.failing.length})`);
-  for (const f of s.failing) lines.push(`  ${f.target}  ${f.workflowId}  ${f.endedAt ?? ''}  error: ${f.error}`);
+  for (const f of s.failing)
+    lines.push(`  ${f.target}  ${f.workflowId}  ${f.endedAt ?? ''}  error: ${f.error}`);
   lines.push('', 'Schedules');
   for (const sc of s.schedules)
     lines.push(`  ${sc.id}  ${sc.paused ? 'paused' : `next ${sc.nextRunAt ?? '-'}`}`);
@@ -215,7 +219,10 @@ export function statusLines(s: StatusReport): string[] {
   }
   if (!s.rate.length) lines.push('  no requests in the last hour');
   if (s.staleAfterSeconds !== null)
-    lines.push('', s.stale.length ? `Stale: ${s.stale.join(', ')}` : `Nothing older than ${s.staleAfterSeconds}s`);
+    lines.push(
+      '',
+      s.stale.length ? `Stale: ${s.stale.join(', ')}` : `Nothing older than ${s.staleAfterSeconds}s`,
+    );
   return lines;
 }
 
