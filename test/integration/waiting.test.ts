@@ -4,6 +4,7 @@
  * dev server; when the wait is over both are cleared.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { blockConnection } from '../../src/ratelimit/ledger.js';
@@ -112,6 +113,9 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
       await listed(`SyncWaiting = "provider" AND SyncConnection = "${conn}"`, (ids) => ids.length === 0),
       [],
     );
+      // A history with waiting notices, for the replay test (test/fixtures/histories).
+    if (process.env.SYNCWRIGHT_RECORD_HISTORY)
+      writeFileSync(process.env.SYNCWRIGHT_RECORD_HISTORY, JSON.stringify(await h.fetchHistory(), null, 2));
   });
 
   it('a paused run: SyncWaiting = paused, and the details say how to go on', async () => {
