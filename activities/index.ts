@@ -8,10 +8,14 @@ import { createConnectionClients } from '../src/sync/connection-client.js';
 import { createSpecPageSources } from '../src/sync/spec-page-source.js';
 import { createSyncActivities } from './sync.js';
 import { createWebhookActivities } from './webhooks.js';
+import { createNotifyActivities } from './notify.js';
+import type { NotifyTarget } from '../src/sync/notifications.js';
 
 export interface ActivityDeps extends EngineDeps {
   /** Defaults to the spec-driven page sources; tests may pass their own. */
   openPageSource?: OpenPageSource;
+  /** Where operator notifications go (SYNCWRIGHT_NOTIFY_URL/SECRET); none are sent without it. */
+  notify?: NotifyTarget | undefined;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -19,7 +23,8 @@ export function createActivities(deps: ActivityDeps) {
   const openClient = createConnectionClients(deps);
   const openPageSource = deps.openPageSource ?? createSpecPageSources(deps, openClient);
   return {
-    ...createSyncActivities({ db: deps.db, specs: deps.specs, openPageSource }),
+    ...createSyncActivities({ db: deps.db, specs: deps.specs, openPageSource, notify: Boolean(deps.notify) }),
+    ...createNotifyActivities(deps.notify),
     ...createWebhookActivities({ db: deps.db, specs: deps.specs, openClient }),
   };
 }

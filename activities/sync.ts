@@ -19,9 +19,15 @@ import { ACTIVITY_FAILURE } from './failure-types.js';
 import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
+import { waitReporter } from './waiting.js';
+import { startNotification } from './notify.js';
+import { runFailedEvents } from '../src/sync/notifications.js';
+import { recordPage, recordRunEnd, recordWrites } from '../src/metrics/metrics.js';
 
 export interface SyncActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openPageSource: OpenPageSource;
+  /** Runs that fail for good start an operator notification. */
+  notify?: boolean;
 }
 
 export function runSummary(
@@ -55,7 +61,7 @@ function cursorLabelOf(checkpoint: unknown): string | null {
   return null;
 }
 
-export function createSyncActivities({ db, specs, openPageSource }: SyncActivityDeps) {
+export function createSyncActivities({ db, specs, openPageSource, notify = false }: SyncActivityDeps) {
   async function loadRun(runId: string): Promise<SyncRun> {
     const run = await getRun(db, runId);
     if (!run) {
@@ -157,6 +163,7 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       const readAhead = new AbortController();
       const signal = AbortSignal.any([ctx.cancellationSignal, readAhead.signal]);
       let pending: Promise<{ page: Page; fetchedAt: Date }> | undefined;
+      const waits = waitReporter(ctx, `${run.integration}/${run.connection}/${run.resource}`);
       try {
         const source = await openPageSource(run);
         const scope = {
@@ -180,9 +187,15 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
               pagesSoFar: from.pages,
               since: from.since,
               signal,
-              onWait: (waitMs, reason) => ctx.heartbeat({ pages: from.pages, waitingMs: waitMs, reason }),
+              onWait: (waitMs, reason) => {
+                ctx.heartbeat({ pages: from.pages, waitingMs: waitMs, reason });
+                waits.waiting(waitMs, reason);
+              },
             }),
-          ).then((page) => ({ page, fetchedAt }));
+          ).then((page) => {
+            waits.wentOn();
+            return { page, fetchedAt };
+          });
           // Awaited below; until then a failure must not count as unhandled.
           p.catch(() => undefined);
           return p;
@@ -215,11 +228,13 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
             run = await loadRun(input.runId);
             break;
           }
+          recordPage(run, page.fetched, committed.counts);
           run = committed.run;
           dbTime = committed.committedAt;
         }
         return runSummary(run, cursorLabelOf(run.checkpoint));
       } catch (error) {
+        waits.deferred(error);
         throw toFailure(error);
       } finally {
         if (pending) readAhead.abort();
@@ -233,11 +248,13 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       error?: string;
       /** Coordinating runs: the sums of their child runs. */
       totals?: RunCounts;
+      /** A failed run's error type (AuthError, ClientError…), for metrics and notifications. */
+      errorType?: string;
     }): Promise<RunSummary> {
       // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
       // workflow fails with the error that stopped it, not with a missing row retried eight times.
-      const stored = await getRun(db, input.runId);
-      if (!stored) {
+      const before = await getRun(db, input.runId);
+      if (!before) {
         return {
           runId: input.runId,
           status: input.status,
@@ -251,9 +268,16 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       }
       let appendOnly = false;
       try {
-        appendOnly = lookupResource(specs, stored.integration, stored.resource).resource.appendOnly;
+        appendOnly = lookupResource(specs, before.integration, before.resource).resource.appendOnly;
       } catch {
         // An unknown spec or resource (the run's failure says so): closed as usual.
+      }
+      // Before the row closes: a retry of this activity finds it closed and would not notify again.
+      if (notify && input.status === 'failed' && before.status === 'running' && before.parentKey === null) {
+        const ctx = Context.current();
+        const error = input.error ?? 'failed (no message)';
+        for (const event of runFailedEvents(before, input.errorType ?? 'SyncFailed', error, new Date()))
+          await startNotification(ctx.client, ctx.info.taskQueue, event);
       }
       const run = await finishRun(db, {
         runId: input.runId,
@@ -263,6 +287,15 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
         ...(input.error ? { error: input.error } : {}),
         ...(input.totals ? { totals: input.totals } : {}),
       });
+      // Counted once: a retried close finds the row closed already.
+      if (before.status === 'running') {
+        recordRunEnd(
+          run,
+          input.status,
+          input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined,
+        );
+        if (!input.totals) recordWrites(run, { deleted: run.deleted - before.deleted }, 'sync');
+      }
       return runSummary(run, cursorLabelOf(run.checkpoint));
     },
   };

@@ -17,6 +17,7 @@ import {
 import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
+import { recordApplyOutcome } from './webhook-metrics.js';
 
 export interface WebhookActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openClient: OpenConnectionClient;
@@ -102,7 +103,9 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
           if (!alone) throw failure;
           change = { kind: 'fail', reason: failure.message };
         }
-        result[await applyChange(db, input, event, change)]++;
+        const outcome = await applyChange(db, input, event, change);
+        result[outcome]++;
+        recordApplyOutcome(input, event, change, outcome);
         // A batch of slow refetches can outlast the heartbeat timeout: say it is alive after each event.
         Context.current().heartbeat({ done: result.applied + result.superseded + result.failed });
       }

@@ -40,6 +40,22 @@ export const configSchema = z.object({
   /** Where the webhook receiver listens (`up`, `webhooks serve`); port 0 picks a free one. */
   SYNCWRIGHT_WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
   SYNCWRIGHT_WEBHOOK_PORT: port(8288),
+  /**
+   * Prometheus `/metrics` of the worker and the webhook receiver: off unless set (`up` serves it on
+   * 9464 by default). 0 picks a free port.
+   */
+  SYNCWRIGHT_METRICS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(65535).optional(),
+  ),
+  SYNCWRIGHT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** "1" adds the connection id as a metrics label (off: tenants can be many). */
+  SYNCWRIGHT_METRICS_CONNECTION_LABEL: z.enum(['0', '1', 'true', 'false']).optional(),
+  /** Operator notifications (Standard Webhooks, signed with the secret, `whsec_…`): off unless set. */
+  SYNCWRIGHT_NOTIFY_URL: optionalString.pipe(z.url({ message: 'expected an http(s) URL' }).optional()),
+  SYNCWRIGHT_NOTIFY_SECRET: optionalString,
+  /** Notify when a resource's last successful sync is older than this (90s, 15m, 1h, 2d). */
+  SYNCWRIGHT_NOTIFY_STALE_AFTER: optionalString,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -56,6 +72,17 @@ export interface Config {
   };
   readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
   readonly webhooks: { readonly host: string; readonly port: number };
+  readonly notify: {
+    readonly url: string | undefined;
+    readonly secret: string | undefined;
+    readonly staleAfter: string | undefined;
+  };
+  readonly metrics: {
+    /** Undefined: off (except in `up`). */
+    readonly port: number | undefined;
+    readonly host: string;
+    readonly connectionLabel: boolean;
+  };
   readonly homeDir: string;
   readonly encryptionKey: string | undefined;
   readonly encryptionKeysOld: readonly string[];
@@ -88,6 +115,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
     webhooks: Object.freeze({ host: raw.SYNCWRIGHT_WEBHOOK_HOST, port: raw.SYNCWRIGHT_WEBHOOK_PORT }),
+    notify: Object.freeze({
+      url: raw.SYNCWRIGHT_NOTIFY_URL,
+      secret: raw.SYNCWRIGHT_NOTIFY_SECRET,
+      staleAfter: raw.SYNCWRIGHT_NOTIFY_STALE_AFTER,
+    }),
+    metrics: Object.freeze({
+      port: raw.SYNCWRIGHT_METRICS_PORT,
+      host: raw.SYNCWRIGHT_METRICS_HOST,
+      connectionLabel:
+        raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === '1' || raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === 'true',
+    }),
     homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
     encryptionKey: raw.SYNCWRIGHT_ENCRYPTION_KEY,
     encryptionKeysOld: Object.freeze(

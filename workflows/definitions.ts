@@ -35,3 +35,14 @@ export interface WebhookEventSignal {
   id?: number;
 }
 export const webhookEventSignal = defineSignal<[WebhookEventSignal]>('webhookEvent');
+
+/**
+ * What a run's activity is waiting on (sent by the activity when a wait is long enough to notice), or
+ * null when it goes on. `untilMs` is epoch milliseconds on the worker's clock.
+ */
+export interface WaitingNotice {
+  on: 'rate-limit' | 'concurrency' | 'retry-after';
+  reason: string;
+  untilMs: number;
+}
+export const waitingSignal = defineSignal<[WaitingNotice | null]>('waiting');

@@ -1,6 +1,18 @@
 /** Pure progress arithmetic for the sync workflow's query and the Temporal UI's current details. */
 import type { RunSummary, SyncTarget } from '../src/sync/types.js';
-import type { SyncProgress } from './definitions.js';
+import type { SyncProgress, WaitingNotice } from './definitions.js';
+
+const WAITING_ON: Record<WaitingNotice['on'], string> = {
+  'rate-limit': 'the rate budget',
+  concurrency: 'a concurrent-request slot',
+  'retry-after': "the provider's Retry-After",
+};
+
+/** "waiting: on the rate budget for about 12s — <reason>" for the current details. */
+export function waitingLine(w: WaitingNotice, nowMs: number): string {
+  const s = Math.max(0, Math.ceil((w.untilMs - nowMs) / 1000));
+  return `waiting: on **${WAITING_ON[w.on]}**${s > 0 ? ` for about ${s}s` : ''} — ${w.reason}`;
+}
 
 export function progressOf(
   runId: string,
@@ -35,7 +47,7 @@ export function progressOf(
 }
 
 /** Markdown for the Temporal UI's "current details" of the run. */
-export function progressDetails(t: SyncTarget, p: SyncProgress): string {
+export function progressDetails(t: SyncTarget, p: SyncProgress, waiting?: string): string {
   const total = p.total !== null ? ` of ${p.total}` : '';
   const eta = p.etaSeconds !== null ? `, about ${p.etaSeconds}s left` : '';
   return [
@@ -43,6 +55,7 @@ export function progressDetails(t: SyncTarget, p: SyncProgress): string {
     `${p.pages} pages, ${p.records}${total} records (${p.ratePerSecond}/s${eta})`,
     `inserted ${p.inserted}, updated ${p.updated}, unchanged ${p.unchanged}, deleted ${p.deleted}, quarantined ${p.quarantined}`,
     p.cursor ? `cursor: \`${p.cursor}\`` : '',
+    waiting ?? '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -87,6 +87,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
             { runId: run.runId, maxPages: perCall },
           ]);
       pagesThisExecution += byTime ? run.summary.pages - pagesBefore : perCall;
+      run.clearWaiting();
       run.report();
     }
     run.summary = await run.finish('completed');

@@ -13,14 +13,28 @@ import {
   ContinueAsNew,
   isCancellation,
   proxyActivities,
+  patched,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { SyncWaiting } from '../src/temporal/search-attributes.js';
 import { NON_RETRYABLE_TYPES } from '../activities/failure-types.js';
 import type { Activities } from '../activities/index.js';
 import type { RunCounts, RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, type SyncProgress } from './definitions.js';
-import { progressDetails, progressOf } from './progress.js';
+import {
+  cancelSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  waitingSignal,
+  type SyncProgress,
+  type WaitingNotice,
+} from './definitions.js';
+import { progressDetails, progressOf, waitingLine } from './progress.js';
+
+/** Runs that show what they wait on (current details, SyncWaiting); earlier histories replay without. */
+export const WAITING_VISIBLE_PATCH = 'waiting-visible';
 
 const DEFAULT_RETRY = { maxAttempts: 8, initialIntervalMs: 1000, maxIntervalMs: 60_000 };
 
@@ -57,6 +71,10 @@ export class SyncRun {
   summary: RunSummary | undefined;
   /** Coordinating runs: the sums of their child runs, written to the row when it closes. */
   totals: RunCounts | undefined;
+  /** What the run's activity says it waits on (a rate budget, a slot, Retry-After), if anything. */
+  waiting: WaitingNotice | null = null;
+  /** The SyncWaiting values last upserted, to skip upserts that change nothing. */
+  private shownWaiting = '';
   private readonly finishSyncRun: ReturnType<typeof syncActivities>['finishSyncRun'];
 
   /** Sets the signal and query handlers: call once, at the start of the workflow. */
@@ -72,6 +90,30 @@ export class SyncRun {
     setHandler(resumeSignal, () => void (this.paused = false));
     setHandler(cancelSignal, (reason) => void (this.cancelReason = reason ?? 'cancelled by signal'));
     setHandler(progressQuery, () => this.progress());
+    setHandler(waitingSignal, (notice) => {
+      this.waiting = notice;
+      this.showWaiting();
+      this.report();
+    });
+  }
+
+  /**
+   * SyncWaiting: `provider` and the kind while the activity waits on a provider, `paused` while paused,
+   * nothing otherwise. Only upserted when it changes, and only in runs started with this code.
+   */
+  showWaiting(): void {
+    const values = this.paused ? ['paused'] : this.waiting ? ['provider', this.waiting.on] : [];
+    const key = values.join(',');
+    if (key === this.shownWaiting || !patched(WAITING_VISIBLE_PATCH)) return;
+    this.shownWaiting = key;
+    upsertSearchAttributes([{ key: SyncWaiting, value: values }]);
+  }
+
+  /** The activity returned: whatever it waited on is over. */
+  clearWaiting(): void {
+    if (this.waiting === null) return;
+    this.waiting = null;
+    this.showWaiting();
   }
 
   progress(): SyncProgress {
@@ -80,15 +122,30 @@ export class SyncRun {
 
   /** Shows the progress as the run's current details in the Temporal UI. */
   report(): void {
-    setCurrentDetails(progressDetails(this.input, this.progress()));
+    const waiting = this.paused
+      ? 'waiting: **paused** by an operator (send the resume signal to go on)'
+      : this.waiting
+        ? waitingLine(this.waiting, Date.now())
+        : undefined;
+    setCurrentDetails(progressDetails(this.input, this.progress(), waiting));
   }
 
   /** Closes the run row, even while the workflow itself is being cancelled. */
-  finish(status: 'completed' | 'failed' | 'cancelled', error?: string): Promise<RunSummary> {
+  finish(
+    status: 'completed' | 'failed' | 'cancelled',
+    error?: string,
+    errorType?: string,
+  ): Promise<RunSummary> {
     const totals = this.totals;
     return CancellationScope.nonCancellable(() =>
       this.finishSyncRun.executeWithOptions({ summary: `close run as ${status}` }, [
-        { runId: this.runId, status, ...(error ? { error } : {}), ...(totals ? { totals } : {}) },
+        {
+          runId: this.runId,
+          status,
+          ...(error ? { error } : {}),
+          ...(totals ? { totals } : {}),
+          ...(errorType ? { errorType } : {}),
+        },
       ]),
     );
   }
@@ -97,7 +154,9 @@ export class SyncRun {
   async waitWhilePaused(): Promise<void> {
     if (!this.paused) return;
     this.report();
+    this.showWaiting();
     await condition(() => !this.paused || this.cancelReason !== undefined);
+    this.showWaiting();
   }
 
   /** What the next execution of this run needs (continue-as-new). */
@@ -120,7 +179,7 @@ export class SyncRun {
         throw error;
       }
       const message = failureMessage(error);
-      await this.finish('failed', message);
+      await this.finish('failed', message, failureType(error) ?? 'SyncFailed');
       const { integration, connection, resource } = this.input;
       throw ApplicationFailure.create({
         type: failureType(error) ?? 'SyncFailed',

@@ -42,12 +42,24 @@ export function createContext(opts: { verbose?: boolean; json?: boolean }): CliC
 }
 
 /**
- * The Temporal SDK's own logs (worker state changes, bundling) only when asked for. Called by commands
- * that run a worker or a dev server, before either starts; the others never load the worker SDK.
+ * Installs the Temporal SDK runtime (once per process): its own logs (worker state changes, bundling)
+ * only when asked for, and its Prometheus exporter when `prometheusBind` (host:port) is given. Called
+ * by commands that run a worker or a dev server, before either starts; the others never load the
+ * worker SDK.
  */
-export async function installSdkLogger(ctx: CliContext): Promise<void> {
+export async function installRuntime(verbose: boolean, prometheusBind?: string): Promise<void> {
   const { DefaultLogger, Runtime } = await import('@temporalio/worker');
-  Runtime.install({ logger: new DefaultLogger(ctx.verbose ? 'DEBUG' : 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN'),
+    ...(prometheusBind
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: prometheusBind } } } }
+      : {}),
+  });
+}
+
+/** The SDK runtime without a metrics exporter (commands that run a worker but serve no metrics). */
+export function installSdkLogger(ctx: CliContext): Promise<void> {
+  return installRuntime(ctx.verbose);
 }
 
 /** Syncwright's database: DATABASE_URL, or the embedded one of a running `syncwright up`. */

@@ -262,6 +262,21 @@ for (const verb of ['pause', 'unpause', 'delete'] as const) {
 }
 
 program
+  .command('status')
+  .description(
+    "one screen: connections, each resource's last successful sync, failing runs, next scheduled runs, the webhook inbox, rate budgets",
+  )
+  .option('--stale <age>', 'exit 1 when a resource has no successful sync within <age> (90s, 15m, 1h, 2d)')
+  .option('--watch [seconds]', 'redraw every 2 s (or every <seconds>) until Ctrl-C')
+  .action(
+    action((ctx, specs, opts: { stale?: string; watch?: boolean | string }) =>
+      import('./commands/status.js').then((m) =>
+        m.statusCommand(ctx, { ...opts, ...(specs ? { specs } : {}) }),
+      ),
+    ),
+  );
+
+program
   .command('runs')
   .description('recent sync runs')
   .option('--integration <id>')

@@ -24,6 +24,7 @@ import { getConnection } from '../store/connections.js';
 import { scalarText } from '../json/path.js';
 import { rateKeyOf } from './connections.js';
 import type { EngineDeps } from './deps.js';
+import { providerRequestMetrics } from './request-metrics.js';
 
 /** Rate-limit waits up to this long are slept in the activity (heartbeating); longer ones go to Temporal. */
 const MAX_IN_ACTIVITY_WAIT_MS = 5000;
@@ -143,6 +144,7 @@ export function createConnectionClients(deps: EngineDeps) {
       connection.generation,
     );
     const http = transportFor(spec);
+    const measured = providerRequestMetrics(integration, connectionId);
 
     const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
       const url = new URL(req.url);
@@ -162,24 +164,25 @@ export function createConnectionClients(deps: EngineDeps) {
       const withCredentials = access === 'credentials';
       if (withCredentials) for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
       const send = (authorization: Record<string, string>) =>
-        http.requestJson({
-          url: url.toString(),
-          method: req.method,
-          headers: {
-            ...spec.headers,
-            ...req.headers,
-            ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
-          },
-          ...(req.body !== undefined ? { body: req.body } : {}),
-          context,
-          signal: req.signal,
-          secretParams: auth.secretParams,
-          urlPolicy,
-          ...(req.rules ? { rules: req.rules } : {}),
-          ...(req.decoder ? { decoder: req.decoder } : {}),
-          ...(req.stream ? { stream: true } : {}),
-          credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
-        });
+        measured.request(() =>
+          http.requestJson({
+            url: url.toString(),
+            method: req.method,
+            headers: {
+              ...spec.headers,
+              ...req.headers,
+              ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
+            },
+            ...(req.body !== undefined ? { body: req.body } : {}),
+            context,
+            signal: req.signal,
+            secretParams: auth.secretParams,
+            urlPolicy,
+            ...(req.rules ? { rules: req.rules } : {}),
+            ...(req.decoder ? { decoder: req.decoder } : {}),
+            credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
+          }),
+        );
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and
       // spends the connection's shared budget (one atomic statement each) before it is sent.
       const rated = async (authorization: Record<string, string>) => {
@@ -187,12 +190,15 @@ export function createConnectionClients(deps: EngineDeps) {
         // A lease outlives what it covers (the longest budget wait, then the longest request), so it
         // never lapses under a live request, and one whose worker died frees itself.
         const ttlMs = MAX_IN_ACTIVITY_WAIT_MS + spec.retry.timeoutMs + 5000;
-        const held = await lease(deps.db, rateKey, spec.maxConcurrentRequests, ttlMs, {
-          maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
-          signal: req.signal,
-          onWait: (ms) => req.onWait?.(ms, 'concurrent requests'),
-        });
+        const held = await measured.lease(() =>
+          lease(deps.db, rateKey, spec.maxConcurrentRequests!, ttlMs, {
+            maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
+            signal: req.signal,
+            onWait: (ms) => req.onWait?.(ms, 'concurrent requests'),
+          }),
+        );
         if (!held) {
+          measured.deferred('lease');
           throw new ProviderError(
             'rate-limited',
             `all ${spec.maxConcurrentRequests} concurrent request slots of the connection stayed busy`,
@@ -210,9 +216,13 @@ export function createConnectionClients(deps: EngineDeps) {
         const got = await acquire(deps.db, rateKey, spec.rateLimits, req.cost, {
           maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
           signal: req.signal,
-          onWait: (ms) => req.onWait?.(ms, 'rate limit'),
+          onWait: (ms) => {
+            measured.budgetWait(ms);
+            req.onWait?.(ms, 'rate limit');
+          },
         });
         if (!got.admitted) {
+          measured.deferred('budget');
           // A long wait happens in Temporal (the retry's nextRetryDelay), not in a worker slot.
           throw new ProviderError(
             'rate-limited',
@@ -224,6 +234,7 @@ export function createConnectionClients(deps: EngineDeps) {
         try {
           const r = await send(authorization);
           const said = parseRateHeaders((n) => r.header(n), new Date());
+          if (said.blockedUntil) measured.blocked(said.source, said.blockedUntil.getTime() - Date.now());
           if (said.blockedUntil)
             await blockConnection(deps.db, rateKey, spec.rateLimits, {
               until: said.blockedUntil,
@@ -238,6 +249,7 @@ export function createConnectionClients(deps: EngineDeps) {
             error.details.status !== undefined
           ) {
             const ms = error.details.retryAfterMs;
+            measured.rateLimitedAnswer(ms);
             await blockConnection(deps.db, rateKey, spec.rateLimits, {
               status: error.details.status,
               ...(ms !== undefined ? { until: new Date(Date.now() + ms), source: 'retry-after' } : {}),

@@ -10,4 +10,16 @@ export const SyncResource = defineSearchAttributeKey('SyncResource', SearchAttri
 /** full, incremental or webhook. */
 export const SyncKind = defineSearchAttributeKey('SyncKind', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [SyncIntegration, SyncConnection, SyncResource, SyncKind] as const;
+/**
+ * What a run waits on right now, if anything: `provider` plus the kind (`rate-limit`, `concurrency`,
+ * `retry-after`), or `paused`. `SyncWaiting = "provider"` lists every run waiting on a provider.
+ */
+export const SyncWaiting = defineSearchAttributeKey('SyncWaiting', SearchAttributeType.KEYWORD_LIST);
+
+export const SEARCH_ATTRIBUTES = [
+  SyncIntegration,
+  SyncConnection,
+  SyncResource,
+  SyncKind,
+  SyncWaiting,
+] as const;

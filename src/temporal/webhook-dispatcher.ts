@@ -4,6 +4,7 @@
  * back-off, so an event accepted during an outage is processed when Temporal returns. Handing an event
  * over twice is harmless (the workflow and the apply step both skip it), so there is no lock to hold.
  */
+import { recordDispatchLag } from '../metrics/metrics.js';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -124,6 +125,8 @@ export class WebhookDispatcher {
         try {
           await this.handOver(client, group);
           for (const e of group) done.push(e.id);
+          const now = Date.now();
+          for (const e of group) recordDispatchLag(e.integration, (now - e.receivedAt.getTime()) / 1000);
         } catch (error) {
           failure ??= error instanceof Error ? error : new Error(String(error));
         }

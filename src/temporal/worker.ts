@@ -8,6 +8,10 @@ import {
 import type { Activities } from '../../activities/index.js';
 import { pruneLedger } from '../ratelimit/ledger.js';
 import type { Db } from '../store/db.js';
+import type { Client } from '@temporalio/client';
+import { startNotification } from '../../activities/notify.js';
+import { resourceFreshness } from '../store/status.js';
+import { staleEvent } from '../sync/notifications.js';
 
 /** Activities one worker runs at once unless told otherwise. */
 export const DEFAULT_ACTIVITY_CONCURRENCY = 16;
@@ -54,6 +58,11 @@ export interface WorkerOptions {
    * (off the sync path; rate_ledger_at_brin makes the age scan cheap).
    */
   maintenance?: { db: Db; onError?: (error: unknown) => void };
+  /**
+   * When given, the worker checks every `everyMs` (default a minute) for resources whose last
+   * successful sync is older than `staleAfterMs`, and notifies operators once per stale spell.
+   */
+  staleWatch?: { db: Db; staleAfterMs: number; everyMs?: number; onError?: (error: unknown) => void };
 }
 
 export interface RunningWorker {
@@ -78,9 +87,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       options.maxConcurrentActivityTaskExecutions ?? DEFAULT_ACTIVITY_CONCURRENCY,
   });
   const stopPruning = options.maintenance ? pruneLedgerPeriodically(options.maintenance) : () => undefined;
+  const stopWatching =
+    options.staleWatch && worker.client
+      ? watchStaleness(worker.client, options.taskQueue, options.staleWatch)
+      : () => undefined;
   const done = worker
     .run()
     .finally(stopPruning)
+    .finally(stopWatching)
     .finally(() => connection.close());
   return {
     worker,
@@ -96,6 +110,30 @@ function pruneLedgerPeriodically({ db, onError }: NonNullable<WorkerOptions['mai
   const prune = () => void pruneLedger(db, LEDGER_RETENTION_MS).catch((error: unknown) => onError?.(error));
   prune();
   const timer = setInterval(prune, LEDGER_PRUNE_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function watchStaleness(
+  client: Client,
+  taskQueue: string,
+  { db, staleAfterMs, everyMs = 60_000, onError }: NonNullable<WorkerOptions['staleWatch']>,
+): () => void {
+  const check = async () => {
+    const now = new Date();
+    for (const r of await resourceFreshness(db)) {
+      if (r.lastSuccessAt === null || r.ageSeconds === null || r.ageSeconds * 1000 <= staleAfterMs) continue;
+      const event = staleEvent(
+        { ...r, lastSuccessAt: r.lastSuccessAt, ageSeconds: r.ageSeconds },
+        staleAfterMs / 1000,
+        now,
+      );
+      await startNotification(client, taskQueue, event);
+    }
+  };
+  const run = () => void check().catch((error: unknown) => onError?.(error));
+  run();
+  const timer = setInterval(run, everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

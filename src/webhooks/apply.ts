@@ -25,6 +25,8 @@ export interface PendingRow {
   action: string;
   orderKey: string | null;
   payload: unknown;
+  /** When the receiver stored it (database clock), for the apply-latency metric. */
+  receivedAt?: Date;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function loadPending(
   if (ids.length === 0) return [];
   const rows = await db
     .selectFrom('webhook_events')
-    .select(['id', 'event_type', 'action', 'order_key', 'payload'])
+    .select(['id', 'event_type', 'action', 'order_key', 'payload', 'received_at'])
     .where('id', 'in', ids)
     .where('integration', '=', target.integration)
     .where('connection', '=', target.connection)
@@ -64,6 +66,7 @@ export async function loadPending(
       action: r.action,
       orderKey: r.order_key,
       payload: r.payload,
+      receivedAt: r.received_at,
     }))
     .sort(
       (a, b) =>

@@ -11,6 +11,8 @@ export interface PendingEvent {
   connection: string;
   resource: string;
   entityKey: string;
+  /** When the receiver stored it (database clock): dispatch lag is measured from here. */
+  receivedAt: Date;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function pendingEvents(
 ): Promise<PendingEvent[]> {
   const rows = await db
     .selectFrom('webhook_events')
-    .select(['id', 'integration', 'connection', 'resource', 'entity_key'])
+    .select(['id', 'integration', 'connection', 'resource', 'entity_key', 'received_at'])
     .where((eb) =>
       eb.or([
         eb('status', '=', 'received'),
@@ -48,6 +50,7 @@ export async function pendingEvents(
     connection: r.connection,
     resource: r.resource!,
     entityKey: r.entity_key!,
+    receivedAt: r.received_at,
   }));
 }
 

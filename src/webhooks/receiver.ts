@@ -7,6 +7,7 @@
  * the inbox and only then answered 202 (a duplicate delivery gets 200 and changes nothing).
  * A database that cannot take the event answers 503, so the provider delivers again.
  */
+import { recordDelivery, recordSignatureFailure } from '../metrics/metrics.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
@@ -202,7 +203,11 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     return { found: true, secrets };
   }
 
-  async function accept(req: IncomingMessage): Promise<{ status: number; body: unknown } | HandshakeAnswer> {
+  /** `seen` learns the route's integration and connection, for the delivery metrics. */
+  async function accept(
+    req: IncomingMessage,
+    seen: { integration: string; connection: string },
+  ): Promise<{ status: number; body: unknown } | HandshakeAnswer> {
     // The usual origin-form target ("/path?query") is cut by hand; anything else goes through URL.
     const target = req.url ?? '/';
     const end = target.search(/[?#]/);
@@ -221,6 +226,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       throw new HttpError(404, 'connection id is not valid');
     }
     if (!CONNECTION_ID.test(connection)) throw new HttpError(404, 'connection id is not valid');
+    seen.integration = spec.id;
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
     const webhooks = spec.webhooks!;
     // A validation token in the query (Microsoft Graph) is answered before anything else: it has no body.
@@ -234,6 +240,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     // Resolved entries are used without awaiting: most requests need no promise at all.
     let known = entry.resolved ?? (await entry.value);
     if (!known.found) throw new HttpError(404, `no connection "${connection}" for integration "${spec.id}"`);
+    seen.connection = connection;
     if (known.secrets.length === 0) {
       deps.log?.error({ integration: spec.id, connection }, 'no webhook secret is set for this connection');
       throw new HttpError(503, 'webhook secrets are not configured for this connection');
@@ -251,7 +258,10 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       if (known.found && known.secrets.length > 0)
         verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
     }
-    if (!verdict.ok) throw new HttpError(401, verdict.reason);
+    if (!verdict.ok) {
+      recordSignatureFailure(spec.id, connection);
+      throw new HttpError(401, verdict.reason);
+    }
 
     let event;
     let payloadJson: string;
@@ -302,10 +312,17 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       send(res, 200, { status: 'ok' });
       return;
     }
-    accept(req).then(
-      (r) => ('contentType' in r ? sendText(res, r) : send(res, r.status, r.body)),
+    // Unknown routes and connections are counted without their made-up names (bounded labels).
+    const seen = { integration: 'unknown', connection: '' };
+    accept(req, seen).then(
+      (r) => {
+        recordDelivery(seen.integration, seen.connection, r.status);
+        if ('contentType' in r) sendText(res, r);
+        else send(res, r.status, r.body);
+      },
       (error: unknown) => {
         const status = error instanceof HttpError ? error.status : 500;
+        recordDelivery(seen.integration, seen.connection, status);
         const message = error instanceof HttpError ? error.message : 'internal error';
         if (!(error instanceof HttpError)) deps.log?.error({ err: error }, 'webhook receiver error');
         else

@@ -245,6 +245,8 @@ class Stubs {
         this.failed.push({ ids: [...input.ids], message: input.message });
         return input.ids.length;
       },
+      // Not used by these workflows (notifications have their own test).
+      deliverNotification: async () => ({ status: null }),
     };
     /* eslint-enable @typescript-eslint/require-await */
   }

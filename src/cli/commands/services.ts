@@ -11,7 +11,9 @@ import {
   type WebhookService,
   type WebhookServiceOptions,
 } from '../../temporal/webhook-service.js';
+import type { NotifyTarget } from '../../sync/notifications.js';
 import { UsageError, type CliContext } from '../context.js';
+import { parseAge } from './status.js';
 
 export function runWorker(
   ctx: CliContext,
@@ -21,13 +23,39 @@ export function runWorker(
   address: string,
   taskQueue: string,
 ) {
+  const notify = notifyTarget(ctx);
+  const staleAfter = ctx.config.notify.staleAfter;
   return startWorker({
     address,
     namespace: ctx.config.temporal.namespace,
     taskQueue,
-    activities: createActivities({ db, specs, secretBox: box, env: process.env, log: ctx.log }),
+    activities: createActivities({ db, specs, secretBox: box, env: process.env, log: ctx.log, notify }),
     maintenance: { db, onError: (error) => ctx.log.warn({ err: error }, 'rate ledger pruning failed') },
+    ...(notify && staleAfter
+      ? {
+          staleWatch: {
+            db,
+            staleAfterMs: parseAge(staleAfter, 'SYNCWRIGHT_NOTIFY_STALE_AFTER') * 1000,
+            onError: (error: unknown) => ctx.log.warn({ err: error }, 'stale-resource check failed'),
+          },
+        }
+      : {}),
   });
+}
+
+/** SYNCWRIGHT_NOTIFY_URL and its signing secret, or nothing; a URL without a secret is refused. */
+export function notifyTarget(ctx: CliContext): NotifyTarget | undefined {
+  const { url, secret, staleAfter } = ctx.config.notify;
+  if (!url) {
+    if (staleAfter)
+      throw new UsageError('SYNCWRIGHT_NOTIFY_STALE_AFTER is set but SYNCWRIGHT_NOTIFY_URL is not');
+    return undefined;
+  }
+  if (!secret || !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret))
+    throw new UsageError(
+      'SYNCWRIGHT_NOTIFY_URL is set: SYNCWRIGHT_NOTIFY_SECRET must be its signing secret, whsec_ followed by base64 (e.g. whsec_$(openssl rand -base64 24))',
+    );
+  return { url, secret };
 }
 
 /**

@@ -1,25 +1,27 @@
 /** `syncwright worker` and `syncwright up` (the local stack: Postgres, Temporal, a worker and webhooks). */
+import { serveMetrics, watchInbox } from '../metrics.js';
 import { SpecError } from '../../spec/errors.js';
 import { startLocalStack } from '../../stack/local-stack.js';
 import { removeStackFile, writeStackFile } from '../../stack/stack-file.js';
 import { workerPoolSize } from '../../temporal/worker.js';
-import { installSdkLogger, openDatabase, openTemporal, type CliContext } from '../context.js';
+import { openDatabase, openTemporal, type CliContext } from '../context.js';
 import { reconnecting, runWorker, startWebhooks } from './services.js';
 import { secretBox, specsFor } from './shared.js';
 
 export async function workerCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
-  await installSdkLogger(ctx);
+  const metrics = await serveMetrics(ctx);
   const specs = await specsFor(ctx, opts.specs);
   const db = await openDatabase(ctx, workerPoolSize());
   const { taskQueue, address } = await openTemporal(ctx);
   const worker = await runWorker(ctx, db, specs, await secretBox(ctx), address, taskQueue);
   ctx.scope.add('worker', () => worker.shutdown());
   ctx.out(`worker polling "${taskQueue}" with ${specs.size} integration(s): ${[...specs.keys()].join(', ')}`);
+  if (metrics) ctx.out(`metrics on ${metrics}`);
   await Promise.race([ctx.scope.untilSignal(), worker.done]);
 }
 
 export async function upCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
-  await installSdkLogger(ctx);
+  const metrics = await serveMetrics(ctx, { local: true });
   const specs = await specsFor(ctx, opts.specs).catch((error: unknown) => {
     if (error instanceof SpecError && error.problems.every((p) => /no such file/.test(p))) return new Map();
     throw error;
@@ -46,6 +48,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     taskQueue,
   });
   ctx.scope.add('webhooks', () => webhooks.close());
+  watchInbox(stack.db);
   await writeStackFile(ctx.config.homeDir, {
     pid: process.pid,
     databaseUrl: stack.postgres.url,
@@ -64,6 +67,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
   ctx.out(`Worker:      task queue "${taskQueue}", integrations: ${[...specs.keys()].join(', ') || 'none'}`);
   ctx.out(`Webhooks:    ${webhooks.receiver.url} (health: ${webhooks.receiver.url}/healthz)`);
   for (const r of webhooks.routes) ctx.out(`             POST ${r.url}`);
+  if (metrics) ctx.out(`Metrics:     ${metrics} (worker, webhooks and the Temporal SDK)`);
   ctx.out('Other terminals can now run syncwright commands here. Ctrl-C stops everything.');
   await Promise.race([ctx.scope.untilSignal(), worker.done]);
 }

@@ -1,4 +1,5 @@
 /** `syncwright webhooks serve`, `events` and `events replay`. */
+import { serveMetrics, watchInbox } from '../metrics.js';
 import type { WebhookEventStatus } from '../../store/tables.js';
 import { listEvents, replayEvent, ReplayError } from '../../webhooks/inbox-queries.js';
 import { openDatabase, temporalTarget, UsageError, type CliContext } from '../context.js';
@@ -10,7 +11,9 @@ export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: stri
   const specs = await specsFor(ctx, opts.specs);
   if (![...specs.values()].some((s) => s.webhooks))
     throw new UsageError('no loaded spec has a webhooks section: nothing to receive');
+  const metrics = await serveMetrics(ctx, { temporal: false });
   const db = await openDatabase(ctx);
+  if (metrics) watchInbox(db);
   const target = await temporalTarget(ctx);
   const service = await startWebhooks(ctx, {
     db,
@@ -25,6 +28,7 @@ export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: stri
   ctx.scope.add('webhooks', () => service.close());
   ctx.out(`webhook receiver on ${service.receiver.url} (health: ${service.receiver.url}/healthz)`);
   for (const r of service.routes) ctx.out(`  POST ${r.url}`);
+  if (metrics) ctx.out(`metrics on ${metrics}`);
   await ctx.scope.untilSignal();
 }
 

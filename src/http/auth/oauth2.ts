@@ -16,6 +16,7 @@
  * a rotated one of its previous secrets), and an instance whose connection has a newer generation
  * refuses to refresh (a retryable error: the next attempt opens the connection anew).
  */
+import { recordTokenRequest } from '../../metrics/metrics.js';
 import * as oauth from 'oauth4webapi';
 import { sql } from 'kysely';
 import type { Db } from '../../store/db.js';
@@ -290,7 +291,20 @@ export class OAuth2Tokens {
     return token.token;
   }
 
+  /** One token request, counted in syncwright_token_refreshes_total by outcome. */
   private async requestToken(storedRefresh: string | undefined): Promise<oauth.TokenEndpointResponse> {
+    const { integration, connection } = this.target;
+    try {
+      const r = await this.requestTokenOnce(storedRefresh);
+      recordTokenRequest(integration, connection, true);
+      return r;
+    } catch (error) {
+      recordTokenRequest(integration, connection, false);
+      throw error;
+    }
+  }
+
+  private async requestTokenOnce(storedRefresh: string | undefined): Promise<oauth.TokenEndpointResponse> {
     const c = this.config;
     const as = tokenEndpoint(c.tokenUrl);
     const options = tokenRequestOptions(c.tokenUrl, this.timeoutMs);
