@@ -6,9 +6,11 @@
  *   npm run bench -- sync 20000   only the sync benchmark, on 20,000 records
  *   npm run bench -- ledger       only the ledger benchmark
  *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
+ *   npm run bench -- exports N    streamed JSONL/CSV exports (gzip too), N records (default 1,000,000 ≈ 200 MB)
  */
 import { spawnSync } from 'node:child_process';
 import { testEnv } from '../helpers/stack.js';
+import { exportBenchmark } from './export.bench.js';
 import { ledgerBenchmark } from './ledger.bench.js';
 import { syncBenchmark } from './sync.bench.js';
 import { webhookBenchmark } from './webhook.bench.js';
@@ -17,6 +19,7 @@ const BENCHMARKS = {
   sync: (n?: string) => syncBenchmark(Number(n ?? 100_000)),
   ledger: () => ledgerBenchmark(),
   webhooks: (n?: string) => webhookBenchmark(n ? Number(n) : undefined),
+  exports: (n?: string) => exportBenchmark(Number(n ?? 1_000_000)),
 };
 
 const [which = 'all', n] = process.argv.slice(2);
