@@ -44,7 +44,11 @@ async function startFileServer(records: number): Promise<{ url: string; stop(): 
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-export async function exportBenchmark(records: number): Promise<void> {
+const FILES = ['jsonl', 'jsonlgz', 'csv', 'csvgz'];
+
+export async function exportBenchmark(records: number, only: string[] = FILES): Promise<void> {
+  const unknown = only.filter((f) => !FILES.includes(f));
+  if (unknown.length) throw new Error(`unknown export file ${unknown.join(', ')}: use ${FILES.join(', ')}`);
   const env = await testEnv();
   const files = await startFileServer(records);
   const resource = (path: string, format: 'jsonl' | 'csv') => ({
@@ -162,7 +166,7 @@ export async function exportBenchmark(records: number): Promise<void> {
     console.log(
       `exports: ${records.toLocaleString('en')} records (~${Math.round((records * 205) / 1e6)} MB as JSON Lines), engine chunks of 2,000`,
     );
-    for (const name of ['jsonl', 'jsonlgz', 'csv', 'csvgz']) {
+    for (const name of only) {
       const base = await measure('hand-written', () => baseline(name));
       const eng = await measure('engine', () => engine(name));
       const fmt = (r: typeof base) =>

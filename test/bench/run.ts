@@ -7,6 +7,7 @@
  *   npm run bench -- ledger       only the ledger benchmark
  *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
  *   npm run bench -- exports N    streamed JSONL/CSV exports (gzip too), N records (default 1,000,000 ≈ 200 MB)
+ *   npm run bench -- exports N jsonl,csvgz   only those files (jsonl, jsonlgz, csv, csvgz)
  */
 import { spawnSync } from 'node:child_process';
 import { testEnv } from '../helpers/stack.js';
@@ -19,10 +20,10 @@ const BENCHMARKS = {
   sync: (n?: string) => syncBenchmark(Number(n ?? 100_000)),
   ledger: () => ledgerBenchmark(),
   webhooks: (n?: string) => webhookBenchmark(n ? Number(n) : undefined),
-  exports: (n?: string) => exportBenchmark(Number(n ?? 1_000_000)),
+  exports: (n?: string, files?: string) => exportBenchmark(Number(n ?? 1_000_000), files?.split(',')),
 };
 
-const [which = 'all', n] = process.argv.slice(2);
+const [which = 'all', n, extra] = process.argv.slice(2);
 if (which === 'all') {
   // One process each: the sync benchmark's heap (and its worker's threads) would otherwise slow the
   // ones after it, and a figure would depend on what ran before it.
@@ -34,13 +35,14 @@ if (which === 'all') {
   }
   process.exit(0);
 }
-const bench = BENCHMARKS[which as keyof typeof BENCHMARKS] as ((n?: string) => Promise<void>) | undefined;
+const bench = BENCHMARKS[which as keyof typeof BENCHMARKS] as
+  ((n?: string, extra?: string) => Promise<void>) | undefined;
 if (!bench) {
   console.error(`unknown benchmark "${which}": use ${Object.keys(BENCHMARKS).join(', ')} or nothing for all`);
   process.exit(2);
 }
 try {
-  await bench(n);
+  await bench(n, extra);
 } finally {
   await (await testEnv()).close();
 }
