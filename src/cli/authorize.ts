@@ -191,7 +191,15 @@ export async function connectionAuthorizeCommand(
         .where('integration', '=', integration)
         .where('id', '=', opts.id)
         .executeTakeFirstOrThrow();
-      await storeTokens(tx, box, target, String(row.generation), result.tokens);
+      await storeTokens(
+        tx,
+        box,
+        target,
+        String(row.generation),
+        result.tokens,
+        undefined,
+        auth.instanceUrl ? { field: auth.instanceUrl.field, fallback: null } : undefined,
+      );
     });
     answer.respond(200, `Syncwright: ${where} is authorized. You can close this window.`);
     const refresh = result.tokens.refresh_token !== undefined;

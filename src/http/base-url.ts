@@ -4,8 +4,12 @@
  * (letters, digits, "-" and "." between labels) so a connection cannot add a port, user info or a path
  * and aim its credentials elsewhere; the spec must also constrain it with a `pattern` (checked by the
  * spec schema). A path value is exactly one segment, as in request paths.
+ *
+ * `{instanceUrl}` may start a base URL: the origin comes from the OAuth token response
+ * (instance-url.ts), and the rest is a path.
  */
 import { pathSegment, PathValueError } from './path-template.js';
+import { INSTANCE_PLACEHOLDER } from './instance-url.js';
 
 const PLACEHOLDER = /\{config\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const HOST_VALUE =
@@ -31,8 +35,23 @@ export function baseUrlPlaceholders(template: string): BaseUrlPlaceholder[] {
   }));
 }
 
+/** Whether the base URL's origin is the connection's instance URL. */
+export function usesInstanceUrl(template: string): boolean {
+  return template.startsWith(INSTANCE_PLACEHOLDER);
+}
+
 /** Why a base URL template is not usable, or undefined. */
 export function baseUrlProblem(template: string): string | undefined {
+  if (usesInstanceUrl(template)) {
+    const rest = template.slice(INSTANCE_PLACEHOLDER.length);
+    if (rest !== '' && !rest.startsWith('/'))
+      return `after ${INSTANCE_PLACEHOLDER} comes a path ("/services/data/v63.0") or nothing`;
+    if (rest.includes('{config.'))
+      return `a base URL with ${INSTANCE_PLACEHOLDER} takes no other placeholders`;
+    return baseUrlProblem(`https://instance.invalid${rest}`);
+  }
+  if (template.includes(INSTANCE_PLACEHOLDER))
+    return `${INSTANCE_PLACEHOLDER} may only start baseUrl (it is the whole origin)`;
   const stripped = template.replace(PLACEHOLDER, 'x');
   if (/[{}]|%7[bd]/i.test(stripped))
     return 'only {config.name} placeholders may appear in baseUrl (in its host or path)';
@@ -60,7 +79,14 @@ export function fillBaseUrl(
   template: string,
   config: Readonly<Record<string, unknown>>,
   where: string,
+  /** The connection's instance origin (checked against the spec's hosts), for `{instanceUrl}`. */
+  instance?: string,
 ): string {
+  if (usesInstanceUrl(template)) {
+    if (instance === undefined)
+      throw new BaseUrlValueError(`${where}: baseUrl's ${INSTANCE_PLACEHOLDER} has no value yet`);
+    return `${instance}${template.slice(INSTANCE_PLACEHOLDER.length)}`;
+  }
   const [hs, he] = hostRange(template);
   return template.replace(PLACEHOLDER, (_whole, name: string, offset: number) => {
     const v = config[name];

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { authSchema } from '../http/auth/schema.js';
-import { baseUrlPlaceholders, baseUrlProblem } from '../http/base-url.js';
+import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
 import { decoderSchema } from '../http/decoders.js';
 import { timeZoneProblem } from '../http/request-template.js';
 import { responseRuleSchema } from '../http/response-rules.js';
@@ -266,6 +266,21 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       }
     }
   }
+  const instance = 'instanceUrl' in spec.auth ? spec.auth.instanceUrl : undefined;
+  const wantsInstance = typeof spec.baseUrl === 'string' && usesInstanceUrl(spec.baseUrl);
+  if (wantsInstance && !instance)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['baseUrl'],
+      message:
+        '{instanceUrl} comes from the OAuth token response: give an OAuth2 auth with instanceUrl: { field, hosts }',
+    });
+  if (instance && !wantsInstance)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth', 'instanceUrl'],
+      message: 'baseUrl must start with {instanceUrl} for the token response to name the host',
+    });
   const checkZone = (zone: string | undefined, path: string[]) => {
     const field = zone?.match(/^\{config\.(.+)\}$/)?.[1];
     if (field !== undefined && !(field in spec.connectionConfig))

@@ -114,6 +114,8 @@ export interface OAuthTokensTable {
   refresh_token_sealed: string | null;
   /** The connection generation the tokens were obtained under. */
   generation: string;
+  /** The API host the token response named (auth.instanceUrl), unchecked until used. */
+  instance_url: string | null;
   updated_at: Timestamp;
 }
 

@@ -9,6 +9,7 @@ import { isOAuthAuth } from '../http/auth/schema.js';
 import { withConnectionUrls } from '../http/auth/urls.js';
 import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
+import { InstanceUrlError, instanceOrigin } from '../http/instance-url.js';
 import { fillPathTemplate } from '../http/path-template.js';
 import type { TemplateVars } from '../template/template.js';
 import type { DecoderConfig } from '../http/decoders.js';
@@ -127,8 +128,6 @@ export function createConnectionClients(deps: EngineDeps) {
   return async (integration: string, connectionId: string): Promise<ConnectionClient> => {
     const spec = lookupSpec(deps.specs, integration);
     const connection = await getConnection(deps.db, deps.secretBox, integration, connectionId);
-    const baseUrl = fillBaseUrl(spec.baseUrl, connection.config, `connection ${integration}/${connectionId}`);
-    const urlPolicy = policyFor(spec, baseUrl);
     const inputs: AuthInputs = {
       secrets: connection.secrets,
       config: connection.config,
@@ -145,24 +144,81 @@ export function createConnectionClients(deps: EngineDeps) {
     );
     const http = transportFor(spec);
     const measured = providerRequestMetrics(integration, connectionId);
+    const where = `connection ${integration}/${connectionId}`;
 
-    const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
-      const url = new URL(req.url);
-      const context = { integration, connection: connectionId, resource: req.resource };
-      // Every URL is checked, not only provider-given ones: credentials go where the spec says, or nowhere.
-      let access;
+    // The base URL, and so where credentials may go: the spec's, or the instance the token response
+    // names (checked against the spec's hosts before anything is sent there). An instance that changes
+    // on a refresh moves the connection: URLs of an instance it was on before (a checkpointed next
+    // link) are sent to the current one, never to the old host.
+    const instanceConfig = isOAuthAuth(spec.auth) ? spec.auth.instanceUrl : undefined;
+    const seenInstances = new Set<string>();
+    let instance: string | undefined;
+    const currentInstance = (): string => {
       try {
-        access = urlPolicy.check(url, 'a request');
+        return instanceOrigin(tokens?.instanceUrl() ?? null, instanceConfig!);
       } catch (error) {
-        if (!(error instanceof UntrustedUrlError)) throw error;
-        throw new ProviderError('untrusted-url', error.message, {
-          ...context,
-          method: req.method,
-          path: redactedPath(url.toString(), auth.secretParams),
+        if (!(error instanceof InstanceUrlError)) throw error;
+        const tokenUrl = isOAuthAuth(spec.auth) ? new URL(spec.auth.tokenUrl).pathname : '';
+        throw new ProviderError('untrusted-url', `${where}: ${error.message}`, {
+          integration,
+          connection: connectionId,
+          method: 'POST',
+          path: tokenUrl,
         });
       }
-      const withCredentials = access === 'credentials';
-      if (withCredentials) for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
+    };
+    if (instanceConfig && tokens) {
+      await tokens.token();
+      instance = currentInstance();
+      seenInstances.add(instance);
+    }
+    let baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance);
+    let urlPolicy = policyFor(spec, baseUrl);
+    /** Takes up the instance of the token in use, if it changed. */
+    const followInstance = () => {
+      if (!instanceConfig || !tokens) return;
+      const now = currentInstance();
+      if (now === instance) return;
+      instance = now;
+      seenInstances.add(now);
+      baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance);
+      urlPolicy = policyFor(spec, baseUrl);
+    };
+    const rebase = (url: URL): URL => {
+      if (instance === undefined || url.origin === instance || !seenInstances.has(url.origin)) return url;
+      const moved = new URL(url);
+      const to = new URL(instance);
+      moved.protocol = to.protocol;
+      moved.host = to.host;
+      return moved;
+    };
+
+    const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
+      const context = { integration, connection: connectionId, resource: req.resource };
+      if (instanceConfig && tokens) {
+        await tokens.token();
+        followInstance();
+      }
+      let url!: URL;
+      let withCredentials = false;
+      // Every URL is checked, not only provider-given ones: credentials go where the spec says, or nowhere.
+      const aim = () => {
+        url = rebase(new URL(req.url));
+        let access;
+        try {
+          access = urlPolicy.check(url, 'a request');
+        } catch (error) {
+          if (!(error instanceof UntrustedUrlError)) throw error;
+          throw new ProviderError('untrusted-url', error.message, {
+            ...context,
+            method: req.method,
+            path: redactedPath(url.toString(), auth.secretParams),
+          });
+        }
+        withCredentials = access === 'credentials';
+        if (withCredentials) for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
+      };
+      aim();
       const send = (authorization: Record<string, string>) =>
         measured.request(() =>
           http.requestJson({
@@ -266,7 +322,11 @@ export function createConnectionClients(deps: EngineDeps) {
         // One refresh and one retry on 401; a second 401 is an AuthError.
         if (!(error instanceof ProviderError && (error.details.status === 401 || error.details.refreshToken)))
           throw error;
-        return rated({ authorization: `Bearer ${await tokens.renew(token)}` });
+        const renewed = await tokens.renew(token);
+        // The new token may name another instance (an org moved): the retry goes there.
+        followInstance();
+        aim();
+        return rated({ authorization: `Bearer ${renewed}` });
       }
     };
 
@@ -293,7 +353,13 @@ export function createConnectionClients(deps: EngineDeps) {
       fillPath,
       urlFor,
       request,
-      urlPolicy,
+      // A URL of an earlier instance counts as the current one's: request() sends it there.
+      urlPolicy: {
+        check: (url: URL, what: string) => urlPolicy.check(rebase(url), what),
+        get baseOrigin() {
+          return urlPolicy.baseOrigin;
+        },
+      },
       secretParams: auth.secretParams,
       config: connection.config,
     };

@@ -9,10 +9,14 @@
  *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
  *   npm run bench -- fanout N     only the fan-out benchmark, N one-page syncs at once (default 200)
  *   npm run bench -- cli          only the CLI start-up benchmark
+ *   npm run bench -- exports N    streamed JSONL/CSV exports (gzip too), N records (default 1,000,000 ≈ 200 MB;
+ *                                 not part of `all`)
+ *   npm run bench -- exports N jsonl,csvgz   only those files (jsonl, jsonlgz, csv, csvgz)
  */
 import { spawnSync } from 'node:child_process';
 import { closeTestEnv } from '../helpers/stack.js';
 import { cliBenchmark } from './cli.bench.js';
+import { exportBenchmark } from './export.bench.js';
 import { fanoutBenchmark } from './fanout.bench.js';
 import { ledgerBenchmark } from './ledger.bench.js';
 import { syncBenchmark } from './sync.bench.js';
@@ -30,9 +34,10 @@ const BENCHMARKS = {
 /** Run only when asked for by name. */
 const ON_REQUEST = {
   'sync-memory': (n?: string) => syncMemoryBenchmark(Number(n ?? 1_000_000)),
+  exports: (n?: string, files?: string) => exportBenchmark(Number(n ?? 1_000_000), files?.split(',')),
 };
 
-const [which = 'all', n] = process.argv.slice(2);
+const [which = 'all', n, extra] = process.argv.slice(2);
 if (which === 'all') {
   // One process each: the sync benchmark's heap (and its worker's threads) would otherwise slow the
   // ones after it, and a figure would depend on what ran before it.
@@ -45,7 +50,7 @@ if (which === 'all') {
   process.exit(0);
 }
 const bench = { ...BENCHMARKS, ...ON_REQUEST }[which as keyof typeof BENCHMARKS] as
-  ((n?: string) => Promise<void>) | undefined;
+  ((n?: string, extra?: string) => Promise<void>) | undefined;
 if (!bench) {
   console.error(
     `unknown benchmark "${which}": use ${[...Object.keys(BENCHMARKS), ...Object.keys(ON_REQUEST)].join(', ')} or nothing for all`,
@@ -53,7 +58,7 @@ if (!bench) {
   process.exit(2);
 }
 try {
-  await bench(n);
+  await bench(n, extra);
 } finally {
   await closeTestEnv();
 }

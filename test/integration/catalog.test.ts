@@ -217,12 +217,16 @@ const cases: Record<string, Case> = {
     file: 'integrations/salesforce.yaml',
     start: startSalesforceSimulator,
     basePath: `/services/data/${SALESFORCE_VERSION}`,
+    // The base URL is the token response's instance_url (the simulator's own address): its loopback
+    // host stands in for *.my.salesforce.com.
     override: (spec, sim) =>
       ({
         ...spec,
+        baseUrl: `{instanceUrl}/services/data/${SALESFORCE_VERSION}`,
         auth: {
           ...(spec.auth as { type: 'oauth2-refresh-token' }),
           tokenUrl: `${sim.url}/services/oauth2/token`,
+          instanceUrl: { field: 'instance_url', hosts: ['127.0.0.1:*'] },
         },
       }) as IntegrationSpec,
     secrets: {

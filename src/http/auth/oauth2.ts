@@ -110,8 +110,12 @@ export async function storeTokens(
   generation: string,
   result: oauth.TokenEndpointResponse,
   fallbackRefresh?: string,
-): Promise<{ token: string; expiresAt: number | null }> {
+  /** The token response field naming the instance URL (auth.instanceUrl.field), and the one to keep without it. */
+  instance?: { field: string; fallback: string | null },
+): Promise<{ token: string; expiresAt: number | null; instanceUrl: string | null }> {
   const { integration, connection } = target;
+  const named = instance ? result[instance.field] : undefined;
+  const instanceUrl = typeof named === 'string' && named !== '' ? named : (instance?.fallback ?? null);
   const expiresAt = result.expires_in !== undefined ? Date.now() + result.expires_in * 1000 : null;
   const refreshToken = result.refresh_token ?? fallbackRefresh;
   const values = {
@@ -121,6 +125,7 @@ export async function storeTokens(
       ? box.seal(refreshToken, { what: 'oauth-refresh-token', ...target })
       : null,
     generation,
+    instance_url: instanceUrl,
   };
   await db
     .insertInto('oauth_tokens')
@@ -129,7 +134,7 @@ export async function storeTokens(
       oc.columns(['integration', 'connection']).doUpdateSet({ ...values, updated_at: sql`now()` }),
     )
     .execute();
-  return { token: result.access_token, expiresAt };
+  return { token: result.access_token, expiresAt, instanceUrl };
 }
 
 /** Tokens are refreshed this long before they expire. */
@@ -142,6 +147,7 @@ const DB_MARGIN_MS = 5_000;
 interface Cached {
   token: string;
   expiresAt: number | null;
+  instanceUrl: string | null;
 }
 
 export interface OAuth2TokensOptions {
@@ -170,6 +176,14 @@ export class OAuth2Tokens {
   ) {
     this.generation = options.generation;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
+  }
+
+  /**
+   * The instance URL the current token's response named (auth.instanceUrl), as stored: unchecked, the
+   * caller checks it against the spec's hosts. Null before a token, or when none was named.
+   */
+  instanceUrl(): string | null {
+    return this.cached?.instanceUrl ?? null;
   }
 
   /** The connection was saved again: this instance's secrets and tokens are never used again. */
@@ -260,6 +274,7 @@ export class OAuth2Tokens {
           const stored: Cached = {
             token: box.open(row.access_token_sealed, access),
             expiresAt: row.expires_at?.getTime() ?? null,
+            instanceUrl: row.instance_url,
           };
           if (this.fresh(stored) && stored.token !== rejected) return stored;
         }
@@ -276,7 +291,10 @@ export class OAuth2Tokens {
           );
         }
         const result = await this.requestToken(storedRefresh);
-        return storeTokens(tx, box, this.target, this.generation, result, storedRefresh);
+        const instance = this.config.instanceUrl
+          ? { field: this.config.instanceUrl.field, fallback: row?.instance_url ?? null }
+          : undefined;
+        return storeTokens(tx, box, this.target, this.generation, result, storedRefresh, instance);
       })
       .catch((error: unknown) => {
         // 55P03: another worker's refresh held the lock past its bound.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { urlTemplateSchema } from './urls.js';
+import { instanceUrlSchema } from '../instance-url.js';
 
 /**
  * A secret is never written in a spec: it is the name of a secret the connection supplies, or
@@ -42,6 +43,8 @@ export const authSchema = z.discriminatedUnion('type', [
     audience: z.string().optional(),
     /** How the client authenticates at the token endpoint (default: HTTP basic). */
     clientAuth: z.enum(['basic', 'post']).default('basic'),
+    /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
+    instanceUrl: instanceUrlSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('oauth2-refresh-token'),
@@ -51,6 +54,8 @@ export const authSchema = z.discriminatedUnion('type', [
     /** The first refresh token; rotated ones are stored (encrypted) and used from then on. */
     refreshToken: secretRefSchema,
     clientAuth: z.enum(['basic', 'post']).default('basic'),
+    /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
+    instanceUrl: instanceUrlSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('oauth2-authorization-code'),
@@ -70,6 +75,8 @@ export const authSchema = z.discriminatedUnion('type', [
      * Salesforce's `instance_url: instanceUrl`. The config field's own rules (type, pattern) apply.
      */
     tokenResponseFields: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
+    instanceUrl: instanceUrlSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('oauth2-jwt-bearer'),
@@ -90,6 +97,8 @@ export const authSchema = z.discriminatedUnion('type', [
     algorithm: z.enum(['RS256', 'ES256']).default('RS256'),
     /** Seconds from the assertion's `iat` to its `exp` (providers cap it: Google at 3600). */
     lifetimeSeconds: z.number().int().min(30).max(86_400).default(3600),
+    /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
+    instanceUrl: instanceUrlSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('custom-headers'),
