@@ -179,7 +179,8 @@ export async function commitPage(
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const result = await sql<CommitRow>`
-    with run as materialized (
+    with args as (select ${keys}::text[] as keys),
+    run as materialized (
       select id from sync_runs
       where id = ${page.runId} and pages = ${page.expectedPages} and status = 'running'
       for update
@@ -187,7 +188,7 @@ export async function commitPage(
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
       select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
-      from unnest(${keys}::text[], ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
+      from args, unnest(args.keys, ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
         set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
@@ -198,7 +199,7 @@ export async function commitPage(
     ),
     seen as (
       insert into sync_run_seen_pages (run_id, page, keys)
-      select id, ${page.expectedPages + 1}, ${keys}::text[] from run
+      select run.id, ${page.expectedPages + 1}, args.keys from run, args
       where ${page.trackSeen && keys.length > 0}::boolean
     ),
     quarantined as (
