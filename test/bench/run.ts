@@ -7,9 +7,13 @@
  *   npm run bench -- sync-memory  the engine's RSS through a 1,000,000-record sync (not part of `all`)
  *   npm run bench -- ledger       only the ledger benchmark
  *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
+ *   npm run bench -- fanout N     only the fan-out benchmark, N one-page syncs at once (default 200)
+ *   npm run bench -- cli          only the CLI start-up benchmark
  */
 import { spawnSync } from 'node:child_process';
 import { closeTestEnv } from '../helpers/stack.js';
+import { cliBenchmark } from './cli.bench.js';
+import { fanoutBenchmark } from './fanout.bench.js';
 import { ledgerBenchmark } from './ledger.bench.js';
 import { syncBenchmark } from './sync.bench.js';
 import { syncMemoryBenchmark } from './sync-memory.bench.js';
@@ -19,6 +23,8 @@ const BENCHMARKS = {
   sync: (n?: string) => syncBenchmark(Number(n ?? 50_000)),
   ledger: () => ledgerBenchmark(),
   webhooks: (n?: string) => webhookBenchmark(n ? Number(n) : undefined),
+  fanout: (n?: string) => fanoutBenchmark(n ? Number(n) : undefined),
+  cli: () => cliBenchmark(),
 };
 
 /** Run only when asked for by name. */

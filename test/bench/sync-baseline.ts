@@ -5,7 +5,7 @@
  * (rows whose data did not change are not written) and upserts its checkpoint row. The pipelined loop
  * fetches page n+1 while page n commits.
  */
-import pg from 'pg';
+import type pg from 'pg';
 
 export interface BaselineTarget {
   /** `GET <url>?page=N&per_page=M` answers `{ data: [...], next_page: N+1 | null }`. */

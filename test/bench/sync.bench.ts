@@ -12,7 +12,7 @@
 import pg from 'pg';
 import { defineIntegration } from '../../src/spec/define.js';
 import type { RunSummary } from '../../src/sync/types.js';
-import { createTestStack, type TestStack } from '../../src/testing/test-stack.js';
+import { createTestStack } from '../../src/testing/test-stack.js';
 import { generateRecords, startProviderSimulator, type SimRecord } from '../../src/testing/simulator.js';
 import { createBaselineTables, pipelinedLoop, sequentialLoop, type BaselineTarget } from './sync-baseline.js';
 
@@ -210,7 +210,7 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
       report(
         await runCase('re-sync, 10% changed', pageSize, {
           // A different tenth of the records changes before each round; every variant then syncs it once.
-          prepare: async (round) =>
+          prepare: (round) => {
             sim.setRecords(
               'issues',
               sim
@@ -218,7 +218,9 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
                 .map((r, i) =>
                   i % 10 === round % 10 ? { ...r, title: `Issue ${r.id} (${pageSize}/${round})` } : r,
                 ),
-            ),
+            );
+            return Promise.resolve();
+          },
           engineConnection: () => Promise.resolve(steady),
           verify: (s) => check('engine updated', s.updated, records / 10),
         }),
