@@ -43,7 +43,29 @@ export function coerce(value: unknown, type: FieldType, format?: 'iso' | 'unix' 
   }
 }
 
+/** The form toISOString() writes, years 0000–9999. */
+const CANONICAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+
+/**
+ * Whether `s` is already what coercion would make of it (a valid instant written as toISOString writes
+ * it), so it can be kept as it is: most providers send exactly this, and parsing and rewriting two
+ * timestamps was much of a record's mapping cost.
+ */
+function isCanonicalIso(s: string): boolean {
+  const m = CANONICAL_ISO.exec(s);
+  if (!m) return false;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (month < 1 || month > 12 || day < 1 || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59)
+    return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
+}
+
 function coerceTimestamp(value: unknown, format?: 'iso' | 'unix' | 'unix-ms'): Coerced {
+  if (typeof value === 'string' && isCanonicalIso(value)) return ok(value);
   let ms: number;
   if (
     typeof value === 'number' ||

@@ -34,6 +34,19 @@ const ensured = new WeakMap<object, Set<string>>();
 const UNLIMITED: RateLimitRule = { name: 'provider', limit: 1_000_000, intervalMs: 1000, burst: 1_000_000 };
 const effective = (rules: readonly RateLimitRule[]) => (rules.length ? rules : [UNLIMITED]);
 
+/**
+ * Connections without declared limits found unblocked, per database, until when (performance.now()). A
+ * block another worker records is seen within this; one recorded through the same database at once.
+ */
+export const UNBLOCKED_RECHECK_MS = 1000;
+const unblocked = new WeakMap<object, Map<string, number>>();
+function unblockedFor(db: DbOrTx): Map<string, number> {
+  const owner = poolOf(db) ?? db;
+  let m = unblocked.get(owner);
+  if (!m) unblocked.set(owner, (m = new Map()));
+  return m;
+}
+
 async function ensureRows(db: DbOrTx, connectionKey: string, rules: readonly RateLimitRule[]): Promise<void> {
   // Keyed by the pool (a transaction's rows are known only to that transaction).
   const owner = poolOf(db) ?? db;
@@ -66,12 +79,23 @@ export async function tryAcquire(
   options: DurabilityOptions = {},
 ): Promise<Acquired> {
   if (rules.length === 0) {
-    // No declared limits: only a block the provider imposed can hold a request back. A plain read.
+    // No declared limits: only a block the provider imposed can hold a request back. A plain read, and
+    // not on every request: a "not blocked" answer holds for UNBLOCKED_RECHECK_MS (a block this process
+    // records clears it at once), so a fast sync does not pay a round trip per page for a budget it
+    // does not have.
+    const known = unblockedFor(db);
+    const until = known.get(connectionKey);
+    if (until !== undefined && performance.now() < until) return { admitted: true };
     const r = await sql<{ wait_ms: number | null }>`
       select (extract(epoch from (max(blocked_until) - clock_timestamp())) * 1000)::float8 as wait_ms
       from rate_limits where connection_key = ${connectionKey}`.execute(db);
     const wait = r.rows[0]?.wait_ms ?? null;
-    return wait !== null && wait > 0 ? { admitted: false, waitMs: Math.ceil(wait) } : { admitted: true };
+    if (wait !== null && wait > 0) {
+      known.delete(connectionKey);
+      return { admitted: false, waitMs: Math.ceil(wait) };
+    }
+    known.set(connectionKey, performance.now() + UNBLOCKED_RECHECK_MS);
+    return { admitted: true };
   }
   await ensureRows(db, connectionKey, rules);
   const pool = poolOf(db);
@@ -311,6 +335,21 @@ export async function acquire(
  * hint) back off exponentially — 1 s, 2 s, 4 s … up to 60 s — counted in the row, shared by all workers.
  */
 export async function blockConnection(
+  db: DbOrTx,
+  connectionKey: string,
+  rules: readonly RateLimitRule[],
+  feedback: { until?: Date; status?: number; source?: string },
+): Promise<void> {
+  // Forgotten before and after: a check that read the row before this write must not keep its answer.
+  unblockedFor(db).delete(connectionKey);
+  try {
+    await writeBlock(db, connectionKey, rules, feedback);
+  } finally {
+    unblockedFor(db).delete(connectionKey);
+  }
+}
+
+async function writeBlock(
   db: DbOrTx,
   connectionKey: string,
   rules: readonly RateLimitRule[],

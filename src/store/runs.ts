@@ -179,7 +179,8 @@ export async function commitPage(
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const result = await sql<CommitRow>`
-    with run as materialized (
+    with args as (select ${keys}::text[] as keys),
+    run as materialized (
       select id from sync_runs
       where id = ${page.runId} and pages = ${page.expectedPages} and status = 'running'
       for update
@@ -187,7 +188,7 @@ export async function commitPage(
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
       select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
-      from unnest(${keys}::text[], ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
+      from args, unnest(args.keys, ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
         set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
@@ -198,7 +199,7 @@ export async function commitPage(
     ),
     seen as (
       insert into sync_run_seen_pages (run_id, page, keys)
-      select id, ${page.expectedPages + 1}, ${keys}::text[] from run
+      select run.id, ${page.expectedPages + 1}, args.keys from run, args
       where ${page.trackSeen && keys.length > 0}::boolean
     ),
     quarantined as (
@@ -259,58 +260,52 @@ export interface FinishRun {
   sweep?: boolean;
 }
 
+interface SweepScope {
+  runId: string;
+  integration: string;
+  connection: string;
+  resource: string;
+  parentKey: string | null;
+}
+
 /**
- * The deletion sweep of a completed full run: marks the live records of its scope (its parent's, for a
- * child run) that it did not see, and that nothing wrote since it started, as deleted. Served by
- * records_live_parent_idx.
+ * The keys a completed full run did not see: the live keys of its scope (its parent's, for a child run),
+ * read through records_live_parent_idx, except the keys it saw (a row of them per page, and the per-key
+ * rows of runs that began before pages held them). A set difference: hashed or sorted, linear whatever
+ * the planner believes about the tables' sizes — an anti-join leaves the join method to row estimates,
+ * and a nested loop over a freshly loaded table is quadratic.
  */
-export function deletionSweep(
-  db: DbOrTx,
-  scope: {
-    runId: string;
-    integration: string;
-    connection: string;
-    resource: string;
-    parentKey: string | null;
-  },
-) {
+export function unseenKeys(scope: SweepScope) {
+  // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
+  const parent = scope.parentKey === null ? sql`parent_key is null` : sql`parent_key = ${scope.parentKey}`;
+  return sql<{ record_key: string }>`
+    select record_key from records
+    where integration = ${scope.integration} and connection = ${scope.connection}
+      and resource = ${scope.resource} and deleted_at is null and ${parent}
+    except
+    select s.k from sync_run_seen_pages p cross join unnest(p.keys) as s(k) where p.run_id = ${scope.runId}
+    except
+    select record_key from sync_run_seen where run_id = ${scope.runId}`;
+}
+
+/**
+ * The deletion sweep of a completed full run: marks the given unseen records (unseenKeys) that nothing
+ * wrote since the run started as deleted, each reached by its primary key.
+ */
+export function deletionSweep(db: DbOrTx, scope: SweepScope, keys: readonly string[]) {
   return (
     markRecordsDeleted(db, scope)
-      // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
+      .where('record_key', '=', sql<string>`any(${keys}::text[])`)
       .where('parent_key', scope.parentKey === null ? 'is' : '=', scope.parentKey)
       // Missing from a listing proves a deletion only for records written before the listing began:
       // one a webhook created or changed meanwhile may simply not have been listed yet.
       // Compared in the database, at its microsecond precision (a JS Date keeps milliseconds).
       .where('updated_at', '<', sql<Date>`(select started_at from sync_runs where id = ${scope.runId})`)
-      // The live keys of the scope except the keys seen (a row of them per page): a set difference,
-      // hashed or sorted, whatever the planner believes about the tables' sizes. An anti-join against
-      // the unnested pages could become a nested loop, quadratic in the records.
-      .where(
-        'record_key',
-        'in',
-        sql<string>`(
-          select record_key from records
-          where integration = ${scope.integration} and connection = ${scope.connection}
-            and resource = ${scope.resource} and deleted_at is null
-            and ${scope.parentKey === null ? sql`parent_key is null` : sql`parent_key = ${scope.parentKey}`}
-          except
-          select s.k from sync_run_seen_pages p cross join unnest(p.keys) as s(k)
-          where p.run_id = ${scope.runId})`,
-      )
-      // Runs in flight when seen keys moved to sync_run_seen_pages kept their first pages' keys here.
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('sync_run_seen')
-              .select(sql`1`.as('one'))
-              .where('sync_run_seen.run_id', '=', scope.runId)
-              .whereRef('sync_run_seen.record_key', '=', 'records.record_key'),
-          ),
-        ),
-      )
   );
 }
+
+/** Unseen keys marked per statement: a mass deletion does not become one huge parameter. */
+const SWEEP_BATCH = 10_000;
 
 /**
  * Ends a run once (later calls return the stored outcome). A completed full run marks records it did
@@ -329,14 +324,18 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
     if (run.status !== 'running') return toRun(run);
     let deleted = 0;
     if (finish.status === 'completed' && run.kind === 'full' && finish.sweep !== false) {
-      const result = await deletionSweep(tx, {
+      const scope = {
         runId: finish.runId,
         integration: run.integration,
         connection: run.connection,
         resource: run.resource,
         parentKey: run.parent_key,
-      }).executeTakeFirst();
-      deleted = Number(result.numUpdatedRows);
+      };
+      const unseen = (await unseenKeys(scope).execute(tx)).rows.map((r) => r.record_key);
+      for (let i = 0; i < unseen.length; i += SWEEP_BATCH) {
+        const result = await deletionSweep(tx, scope, unseen.slice(i, i + SWEEP_BATCH)).executeTakeFirst();
+        deleted += Number(result.numUpdatedRows);
+      }
     }
     // Any completed run (full or incremental) read everything up to its high-water mark.
     if (finish.status === 'completed' && run.high_water !== null && run.parent_key === null) {

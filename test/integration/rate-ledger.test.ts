@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, type Db } from '../../src/store/db.js';
-import { acquire, blockConnection, pruneLedger, SAFETY, tryAcquire } from '../../src/ratelimit/ledger.js';
+import {
+  acquire,
+  blockConnection,
+  pruneLedger,
+  SAFETY,
+  tryAcquire,
+  UNBLOCKED_RECHECK_MS,
+} from '../../src/ratelimit/ledger.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 
 describe('rate ledger on Postgres', () => {
@@ -165,6 +172,19 @@ describe('rate ledger on Postgres', () => {
     const a = await tryAcquire(env.db, lone, [limit], 1);
     const b = await tryAcquire(env.db, batch, [limit, never], 1);
     assert.ok(!a.admitted && !b.admitted && Math.abs(a.waitMs - b.waitMs) < 50 && a.waitMs > 25_000);
+  });
+
+  it('without declared limits, a provider block is seen at once by its own worker, within a second by others', async () => {
+    const key = uniqueId('conn');
+    // Both workers find the connection unblocked (and remember it for a moment).
+    for (const p of pools.slice(0, 2)) assert.equal((await tryAcquire(p, key, [])).admitted, true);
+    await blockConnection(pools[1]!, key, [], { until: new Date(Date.now() + 5000), status: 429 });
+    const own = await tryAcquire(pools[1]!, key, []);
+    assert.ok(!own.admitted && own.waitMs > 4000, JSON.stringify(own));
+    // The other worker may go on for up to UNBLOCKED_RECHECK_MS on its earlier answer, no longer.
+    await new Promise((r) => setTimeout(r, UNBLOCKED_RECHECK_MS + 50));
+    const other = await tryAcquire(pools[0]!, key, []);
+    assert.ok(!other.admitted && other.waitMs > 3000, JSON.stringify(other));
   });
 
   it('a provider block (Retry-After) stops every caller until then; a bare 429 backs off', async () => {

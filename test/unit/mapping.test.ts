@@ -43,6 +43,23 @@ describe('coerce', () => {
     });
     assert.deepEqual(coerce(5, 'timestamp', 'unix-ms'), { ok: true, value: '1970-01-01T00:00:00.005Z' });
     assert.equal(coerce('2026-13-45', 'timestamp').ok, false);
+    // Strings already in toISOString's form are kept as they are: exactly what parsing and rewriting gives.
+    for (const s of [
+      '2026-01-02T03:04:05.678Z',
+      '2024-02-29T23:59:59.999Z',
+      '2025-02-29T00:00:00.000Z',
+      '2025-04-31T00:00:00.000Z',
+      '2026-01-01T24:00:00.000Z',
+      '0000-01-01T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '1900-02-29T00:00:00.000Z',
+      '2000-02-29T12:00:00.000Z',
+    ]) {
+      const ms = Date.parse(s);
+      const expected = Number.isNaN(ms) ? false : new Date(ms).toISOString();
+      const got = coerce(s, 'timestamp');
+      assert.deepEqual(got.ok ? got.value : false, expected, s);
+    }
     assert.equal(coerce('yesterday', 'timestamp').ok, false);
     assert.equal(coerce(1e20, 'timestamp').ok, false);
     assert.deepEqual(coerce('', 'timestamp'), { ok: true, value: null });
