@@ -68,27 +68,60 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
     return run;
   }
 
-  return {
-    /** Creates the run row (idempotent) and returns its starting summary. */
-    async startSyncRun(input: StartRunInput): Promise<RunSummary> {
-      let childOf: string | null;
-      try {
-        childOf = lookupResource(specs, input.integration, input.resource).resource.parent?.resource ?? null;
-      } catch (error) {
-        throw toFailure(error);
-      }
-      const run = await startRun(db, {
-        id: input.runId,
-        workflowId: input.workflowId,
-        integration: input.integration,
-        connection: input.connection,
-        resource: input.resource,
-        kind: input.kind,
-        parentKey: input.parent?.key ?? null,
-        parentParams: input.parent?.params ?? null,
-      });
-      return runSummary(run, null, input.parent ? null : childOf);
-    },
+  /** Creates the run row (idempotent) and returns its starting summary. */
+  async function startSyncRun(input: StartRunInput): Promise<RunSummary> {
+    let childOf: string | null;
+    try {
+      childOf = lookupResource(specs, input.integration, input.resource).resource.parent?.resource ?? null;
+    } catch (error) {
+      throw toFailure(error);
+    }
+    const run = await startRun(db, {
+      id: input.runId,
+      workflowId: input.workflowId,
+      integration: input.integration,
+      connection: input.connection,
+      resource: input.resource,
+      kind: input.kind,
+      parentKey: input.parent?.key ?? null,
+      parentParams: input.parent?.params ?? null,
+    });
+    return runSummary(run, null, input.parent ? null : childOf);
+  }
+
+  /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
+  async function finishSyncRun(input: {
+    runId: string;
+    status: Exclude<RunStatus, 'running'>;
+    error?: string;
+    /** Coordinating runs: the sums of their child runs. */
+    totals?: RunCounts;
+  }): Promise<RunSummary> {
+    // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
+    // workflow fails with the error that stopped it, not with a missing row retried eight times.
+    if (!(await getRun(db, input.runId))) {
+      return {
+        runId: input.runId,
+        status: input.status,
+        ...noCounts(),
+        total: null,
+        cursor: null,
+        done: false,
+        error: input.error ?? null,
+        childOf: null,
+      };
+    }
+    const run = await finishRun(db, {
+      runId: input.runId,
+      status: input.status,
+      ...(input.error ? { error: input.error } : {}),
+      ...(input.totals ? { totals: input.totals } : {}),
+    });
+    return runSummary(run, cursorLabelOf(run.checkpoint));
+  }
+
+  const activities = {
+    startSyncRun,
 
     /**
      * The next parent records of a child resource (from the records store), with the path params the
@@ -196,35 +229,26 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
       }
     },
 
-    /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
-    async finishSyncRun(input: {
-      runId: string;
-      status: Exclude<RunStatus, 'running'>;
-      error?: string;
-      /** Coordinating runs: the sums of their child runs. */
-      totals?: RunCounts;
-    }): Promise<RunSummary> {
-      // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
-      // workflow fails with the error that stopped it, not with a missing row retried eight times.
-      if (!(await getRun(db, input.runId))) {
-        return {
-          runId: input.runId,
-          status: input.status,
-          ...noCounts(),
-          total: null,
-          cursor: null,
-          done: false,
-          error: input.error ?? null,
-          childOf: null,
-        };
+    finishSyncRun,
+  };
+
+  return {
+    ...activities,
+
+    /**
+     * The page activity, which may also start the run (`start`) and close it after its last page
+     * (`finish`): a run of one page is then one activity instead of three (see workflows/sync-resource.ts).
+     */
+    async syncPages(input: SyncPagesInput): Promise<RunSummary> {
+      if (input.start) {
+        const started = await startSyncRun(input.start);
+        // A child resource's run is coordinated by its own workflow: nothing to page here.
+        if (started.childOf !== null) return started;
       }
-      const run = await finishRun(db, {
-        runId: input.runId,
-        status: input.status,
-        ...(input.error ? { error: input.error } : {}),
-        ...(input.totals ? { totals: input.totals } : {}),
-      });
-      return runSummary(run, cursorLabelOf(run.checkpoint));
+      const summary = await activities.syncPages(input);
+      return input.finish && summary.done && summary.status === 'running'
+        ? await finishSyncRun({ runId: input.runId, status: 'completed' })
+        : summary;
     },
   };
 }

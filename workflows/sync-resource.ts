@@ -17,6 +17,13 @@ import { SyncRun, syncActivities } from './sync-run.js';
 export const COORDINATOR_OWN_TYPE_PATCH = 'coordinator-own-workflow-type';
 
 /**
+ * Marks runs whose page activity also creates the run row (the first call) and closes it (the call that
+ * commits the last page): a run of one page is one activity, not three. Histories recorded before it
+ * replay through separate startSyncRun and finishSyncRun activities.
+ */
+export const START_AND_FINISH_IN_PAGE_ACTIVITY_PATCH = 'start-and-finish-in-page-activity';
+
+/**
  * Whether Temporal asks this page-syncing execution to continue as new. `workflowInfo()` is read afresh:
  * the object it returns is replaced at every activation, so a copy taken at start never sees the server's
  * suggestion. Histories recorded when the page loop read such a copy (and so ignored the suggestion)
@@ -37,17 +44,17 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   const { startSyncRun, syncPages } = syncActivities(input);
   const run = new SyncRun(input, input.carry?.runId ?? info.runId);
   return run.closing(async () => {
-    run.summary = input.carry
-      ? undefined
-      : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [
-          { ...input, runId: run.runId, workflowId: info.workflowId },
-        ]);
+    const inPageActivity = patched(START_AND_FINISH_IN_PAGE_ACTIVITY_PATCH);
+    const startInput = { ...input, runId: run.runId, workflowId: info.workflowId };
+    // The first page activity starts the run, unless a pause or cancel came first: then the row is
+    // created at once, as before the patch, so `runs` shows a paused run and a cancelled one closes.
+    let start = !input.carry && inPageActivity && !run.paused && run.cancelReason === undefined;
+    run.summary =
+      input.carry || start
+        ? undefined
+        : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [startInput]);
     const childOf = input.carry ? (input.carry.childOf ?? null) : (run.summary?.childOf ?? null);
-    if (childOf !== null) {
-      return patched(COORDINATOR_OWN_TYPE_PATCH)
-        ? await handOverToCoordinator(run, childOf)
-        : await coordinateChildren(run, childOf);
-    }
+    if (childOf !== null) return await coordinate(run, childOf);
     run.report();
     const perCall = input.pagesPerActivity ?? 10;
     const perExecution = input.pagesPerExecution ?? 500;
@@ -64,16 +71,34 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         return await continueAsNew<typeof syncResource>({ ...input, carry: run.carry() });
       }
       const from = run.summary?.cursor ? ` after ${run.summary.cursor}` : '';
-      run.summary = await syncPages.executeWithOptions({ summary: `fetch up to ${perCall} pages${from}` }, [
-        { runId: run.runId, maxPages: perCall },
+      const what = start ? `start ${input.kind} run, fetch` : 'fetch';
+      run.summary = await syncPages.executeWithOptions({ summary: `${what} up to ${perCall} pages${from}` }, [
+        {
+          runId: run.runId,
+          maxPages: perCall,
+          ...(start ? { start: startInput } : {}),
+          ...(inPageActivity ? { finish: true } : {}),
+        },
       ]);
+      if (start) {
+        start = false;
+        if (run.summary.childOf !== null) return await coordinate(run, run.summary.childOf);
+      }
       pagesThisExecution += perCall;
       run.report();
     }
-    run.summary = await run.finish('completed');
+    // Patched runs were closed by the activity that committed their last page.
+    if (!inPageActivity || run.summary.status === 'running') run.summary = await run.finish('completed');
     run.report();
     return run.summary;
   });
+}
+
+/** A run of a child resource: one execution per parent record, coordinated by `syncChildren`. */
+function coordinate(run: SyncRun, childOf: string): Promise<RunSummary> {
+  return patched(COORDINATOR_OWN_TYPE_PATCH)
+    ? handOverToCoordinator(run, childOf)
+    : coordinateChildren(run, childOf);
 }
 
 /**

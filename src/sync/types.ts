@@ -87,6 +87,13 @@ export interface RunSummary extends RunCounts {
 export interface SyncPagesInput {
   runId: string;
   maxPages: number;
+  /**
+   * Creates the run row first (as startSyncRun does) and pages only when the resource has no parent:
+   * a run's first activity then also starts it.
+   */
+  start?: StartRunInput;
+  /** Closes the run as completed (as finishSyncRun does) when its last page is committed. */
+  finish?: boolean;
 }
 
 /** `sync:<integration>:<connection>:<resource>`: one live run per resource of a connection. */
