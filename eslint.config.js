@@ -15,6 +15,7 @@ const LAYERS = [
     'src/net.ts',
     'src/child-process.ts',
     'src/config.ts',
+    'src/typescript-loader.ts',
   ],
   ['src/spec', 'src/store', 'src/pagination', 'src/mapping', 'src/http'],
   ['src/ratelimit'],

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
+import { ensureTypeScriptLoader } from '../typescript-loader.js';
 import { parseSpec } from './define.js';
 import { SpecError } from './errors.js';
 import type { IntegrationSpec } from './schema.js';
@@ -34,18 +35,9 @@ async function readData(file: string): Promise<unknown> {
   return doc.toJS();
 }
 
-let typeScriptLoader: Promise<void> | undefined;
-
-/**
- * Imports a spec module. Plain Node (the CLI's JavaScript build, where this file is load.js) cannot
- * import TypeScript: tsx's loader is then registered, once, before the first TypeScript spec, so only
- * those who use one pay for it. (A failed import is cached by Node, so it must come first.)
- */
+/** Imports a spec module; a TypeScript one from the CLI's JavaScript build needs tsx's loader first. */
 async function importModule(file: string): Promise<unknown> {
-  if (/\.m?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
-    typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
-    await typeScriptLoader;
-  }
+  if (/\.m?ts$/.test(file)) await ensureTypeScriptLoader();
   return import(pathToFileURL(path.resolve(file)).href);
 }
 
