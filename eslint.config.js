@@ -17,6 +17,7 @@ const LAYERS = [
     'src/child-process.ts',
     'src/config.ts',
     'src/metrics',
+    'src/typescript-loader.ts',
   ],
   ['src/spec', 'src/store', 'src/pagination', 'src/mapping', 'src/http'],
   ['src/ratelimit'],

@@ -74,27 +74,87 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
     return run;
   }
 
-  return {
-    /** Creates the run row (idempotent) and returns its starting summary. */
-    async startSyncRun(input: StartRunInput): Promise<RunSummary> {
-      let childOf: string | null;
-      try {
-        childOf = lookupResource(specs, input.integration, input.resource).resource.parent?.resource ?? null;
-      } catch (error) {
-        throw toFailure(error);
-      }
-      const run = await startRun(db, {
-        id: input.runId,
-        workflowId: input.workflowId,
-        integration: input.integration,
-        connection: input.connection,
-        resource: input.resource,
-        kind: input.kind,
-        parentKey: input.parent?.key ?? null,
-        parentParams: input.parent?.params ?? null,
-      });
-      return runSummary(run, null, input.parent ? null : childOf);
-    },
+  /** Creates the run row (idempotent) and returns its starting summary. */
+  async function startSyncRun(input: StartRunInput): Promise<RunSummary> {
+    let childOf: string | null;
+    try {
+      childOf = lookupResource(specs, input.integration, input.resource).resource.parent?.resource ?? null;
+    } catch (error) {
+      throw toFailure(error);
+    }
+    const run = await startRun(db, {
+      id: input.runId,
+      workflowId: input.workflowId,
+      integration: input.integration,
+      connection: input.connection,
+      resource: input.resource,
+      kind: input.kind,
+      parentKey: input.parent?.key ?? null,
+      parentParams: input.parent?.params ?? null,
+    });
+    return runSummary(run, null, input.parent ? null : childOf);
+  }
+
+  /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
+  async function finishSyncRun(input: {
+    runId: string;
+    status: Exclude<RunStatus, 'running'>;
+    error?: string;
+    /** Coordinating runs: the sums of their child runs. */
+    totals?: RunCounts;
+    /** A failed run's error type (AuthError, ClientError…), for metrics and notifications. */
+    errorType?: string;
+  }): Promise<RunSummary> {
+    // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
+    // workflow fails with the error that stopped it, not with a missing row retried eight times.
+    const before = await getRun(db, input.runId);
+    if (!before) {
+      return {
+        runId: input.runId,
+        status: input.status,
+        ...noCounts(),
+        total: null,
+        cursor: null,
+        done: false,
+        error: input.error ?? null,
+        childOf: null,
+      };
+    }
+    let appendOnly = false;
+    try {
+      appendOnly = lookupResource(specs, before.integration, before.resource).resource.appendOnly;
+    } catch {
+      // An unknown spec or resource (the run's failure says so): closed as usual.
+    }
+    // Before the row closes: a retry of this activity finds it closed and would not notify again.
+    if (notify && input.status === 'failed' && before.status === 'running' && before.parentKey === null) {
+      const ctx = Context.current();
+      const error = input.error ?? 'failed (no message)';
+      for (const event of runFailedEvents(before, input.errorType ?? 'SyncFailed', error, new Date()))
+        await startNotification(ctx.client, ctx.info.taskQueue, event);
+    }
+    const run = await finishRun(db, {
+      runId: input.runId,
+      status: input.status,
+      // Append-only resources keep what a full run did not see (old log entries the API dropped).
+      ...(appendOnly ? { sweep: false } : {}),
+      ...(input.error ? { error: input.error } : {}),
+      ...(input.totals ? { totals: input.totals } : {}),
+    });
+    // Counted once: a retried close finds the row closed already.
+    if (before.status === 'running') {
+      recordRunEnd(
+        run,
+        input.status,
+        input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined,
+      );
+      if (!input.totals) recordWrites(run, { deleted: run.deleted - before.deleted }, 'sync');
+    }
+    return runSummary(run, cursorLabelOf(run.checkpoint));
+  }
+
+  const activities = {
+    startSyncRun,
 
     /**
      * The next parent records of a child resource (from the records store), with the path params the
@@ -241,62 +301,26 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       }
     },
 
-    /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
-    async finishSyncRun(input: {
-      runId: string;
-      status: Exclude<RunStatus, 'running'>;
-      error?: string;
-      /** Coordinating runs: the sums of their child runs. */
-      totals?: RunCounts;
-      /** A failed run's error type (AuthError, ClientError…), for metrics and notifications. */
-      errorType?: string;
-    }): Promise<RunSummary> {
-      // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
-      // workflow fails with the error that stopped it, not with a missing row retried eight times.
-      const before = await getRun(db, input.runId);
-      if (!before) {
-        return {
-          runId: input.runId,
-          status: input.status,
-          ...noCounts(),
-          total: null,
-          cursor: null,
-          done: false,
-          error: input.error ?? null,
-          childOf: null,
-        };
+    finishSyncRun,
+  };
+
+  return {
+    ...activities,
+
+    /**
+     * The page activity, which may also start the run (`start`) and close it after its last page
+     * (`finish`): a run of one page is then one activity instead of three (see workflows/sync-resource.ts).
+     */
+    async syncPages(input: SyncPagesInput): Promise<RunSummary> {
+      if (input.start) {
+        const started = await startSyncRun(input.start);
+        // A child resource's run is coordinated by its own workflow: nothing to page here.
+        if (started.childOf !== null) return started;
       }
-      let appendOnly = false;
-      try {
-        appendOnly = lookupResource(specs, before.integration, before.resource).resource.appendOnly;
-      } catch {
-        // An unknown spec or resource (the run's failure says so): closed as usual.
-      }
-      // Before the row closes: a retry of this activity finds it closed and would not notify again.
-      if (notify && input.status === 'failed' && before.status === 'running' && before.parentKey === null) {
-        const ctx = Context.current();
-        const error = input.error ?? 'failed (no message)';
-        for (const event of runFailedEvents(before, input.errorType ?? 'SyncFailed', error, new Date()))
-          await startNotification(ctx.client, ctx.info.taskQueue, event);
-      }
-      const run = await finishRun(db, {
-        runId: input.runId,
-        status: input.status,
-        // Append-only resources keep what a full run did not see (old log entries the API dropped).
-        ...(appendOnly ? { sweep: false } : {}),
-        ...(input.error ? { error: input.error } : {}),
-        ...(input.totals ? { totals: input.totals } : {}),
-      });
-      // Counted once: a retried close finds the row closed already.
-      if (before.status === 'running') {
-        recordRunEnd(
-          run,
-          input.status,
-          input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined,
-        );
-        if (!input.totals) recordWrites(run, { deleted: run.deleted - before.deleted }, 'sync');
-      }
-      return runSummary(run, cursorLabelOf(run.checkpoint));
+      const summary = await activities.syncPages(input);
+      return input.finish && summary.done && summary.status === 'running'
+        ? await finishSyncRun({ runId: input.runId, status: 'completed' })
+        : summary;
     },
   };
 }

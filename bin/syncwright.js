@@ -9,7 +9,7 @@ if (
   process.env.SYNCWRIGHT_NO_BUILD !== '1' &&
   buildIsCurrent(fileURLToPath(new URL('..', import.meta.url)))
 ) {
-  await import('../dist/src/cli/main.js');
+  await import('../dist/cli/main.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();

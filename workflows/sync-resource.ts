@@ -27,6 +27,13 @@ const PAGE_CALL_MS = 5_000;
 const PAGES_PER_TIMED_CALL = 100_000;
 
 /**
+ * Marks runs whose page activity also creates the run row (the first call) and closes it (the call that
+ * commits the last page): a run of one page is one activity, not three. Histories recorded before it
+ * replay through separate startSyncRun and finishSyncRun activities.
+ */
+export const START_AND_FINISH_IN_PAGE_ACTIVITY_PATCH = 'start-and-finish-in-page-activity';
+
+/**
  * Whether Temporal asks this page-syncing execution to continue as new. `workflowInfo()` is read afresh:
  * the object it returns is replaced at every activation, so a copy taken at start never sees the server's
  * suggestion. Histories recorded when the page loop read such a copy (and so ignored the suggestion)
@@ -47,17 +54,17 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
   const { startSyncRun, syncPages } = syncActivities(input);
   const run = new SyncRun(input, input.carry?.runId ?? info.runId);
   return run.closing(async () => {
-    run.summary = input.carry
-      ? undefined
-      : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [
-          { ...input, runId: run.runId, workflowId: info.workflowId },
-        ]);
+    const inPageActivity = patched(START_AND_FINISH_IN_PAGE_ACTIVITY_PATCH);
+    const startInput = { ...input, runId: run.runId, workflowId: info.workflowId };
+    // The first page activity starts the run, unless a pause or cancel came first: then the row is
+    // created at once, as before the patch, so `runs` shows a paused run and a cancelled one closes.
+    let start = !input.carry && inPageActivity && !run.paused && run.cancelReason === undefined;
+    run.summary =
+      input.carry || start
+        ? undefined
+        : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [startInput]);
     const childOf = input.carry ? (input.carry.childOf ?? null) : (run.summary?.childOf ?? null);
-    if (childOf !== null) {
-      return patched(COORDINATOR_OWN_TYPE_PATCH)
-        ? await handOverToCoordinator(run, childOf)
-        : await coordinateChildren(run, childOf);
-    }
+    if (childOf !== null) return await coordinate(run, childOf);
     run.report();
     // Without a page count from the caller, a call runs for a time instead: a workflow task and an
     // activity per ten pages cost more than the pages themselves on a fast provider.
@@ -77,23 +84,44 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         return await continueAsNew<typeof syncResource>({ ...input, carry: run.carry() });
       }
       const from = run.summary?.cursor ? ` after ${run.summary.cursor}` : '';
+      const what = start ? `start ${input.kind} run, fetch` : 'fetch';
       const pagesBefore = run.summary?.pages ?? 0;
-      run.summary = byTime
-        ? await syncPages.executeWithOptions(
-            { summary: `fetch pages for up to ${PAGE_CALL_MS / 1000} s${from}` },
-            [{ runId: run.runId, maxPages: perCall, maxMs: PAGE_CALL_MS }],
-          )
-        : await syncPages.executeWithOptions({ summary: `fetch up to ${perCall} pages${from}` }, [
-            { runId: run.runId, maxPages: perCall },
-          ]);
+      run.summary = await syncPages.executeWithOptions(
+        {
+          summary: byTime
+            ? `${what} pages for up to ${PAGE_CALL_MS / 1000} s${from}`
+            : `${what} up to ${perCall} pages${from}`,
+        },
+        [
+          {
+            runId: run.runId,
+            maxPages: perCall,
+            ...(byTime ? { maxMs: PAGE_CALL_MS } : {}),
+            ...(start ? { start: startInput } : {}),
+            ...(inPageActivity ? { finish: true } : {}),
+          },
+        ],
+      );
+      if (start) {
+        start = false;
+        if (run.summary.childOf !== null) return await coordinate(run, run.summary.childOf);
+      }
       pagesThisExecution += byTime ? run.summary.pages - pagesBefore : perCall;
       run.clearWaiting();
       run.report();
     }
-    run.summary = await run.finish('completed');
+    // Patched runs were closed by the activity that committed their last page.
+    if (!inPageActivity || run.summary.status === 'running') run.summary = await run.finish('completed');
     run.report();
     return run.summary;
   });
+}
+
+/** A run of a child resource: one execution per parent record, coordinated by `syncChildren`. */
+function coordinate(run: SyncRun, childOf: string): Promise<RunSummary> {
+  return patched(COORDINATOR_OWN_TYPE_PATCH)
+    ? handOverToCoordinator(run, childOf)
+    : coordinateChildren(run, childOf);
 }
 
 /**

@@ -2,14 +2,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
+import { ensureTypeScriptLoader } from '../typescript-loader.js';
 import { parseSpec } from './define.js';
+import { parsedOnce } from './parsed-cache.js';
 import { SpecError } from './errors.js';
 import type { IntegrationSpec } from './schema.js';
 
 const SPEC_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.json', '.yaml', '.yml'];
 
-async function readData(file: string): Promise<unknown> {
+async function readData(file: string, options: LoadOptions): Promise<unknown> {
   const text = await fs.readFile(file, 'utf8');
   const ext = path.extname(file);
   if (ext === '.json') {
@@ -21,36 +22,25 @@ async function readData(file: string): Promise<unknown> {
       ]);
     }
   }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new SpecError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return `${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${e.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  return doc.toJS();
+  // The YAML parser is loaded only when a spec's data is not remembered (parsed-cache.ts).
+  return parsedOnce(text, options.cacheDir, async (yamlText) =>
+    (await import('./yaml-data.js')).yamlData(file, yamlText),
+  );
 }
 
-let typeScriptLoader: Promise<void> | undefined;
-
-/**
- * Imports a spec module. Plain Node (the CLI's JavaScript build, where this file is load.js) cannot
- * import TypeScript: tsx's loader is then registered, once, before the first TypeScript spec, so only
- * those who use one pay for it. (A failed import is cached by Node, so it must come first.)
- */
+/** Imports a spec module; a TypeScript one from the CLI's JavaScript build needs tsx's loader first. */
 async function importModule(file: string): Promise<unknown> {
-  if (/\.m?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
-    typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
-    await typeScriptLoader;
-  }
+  if (/\.m?ts$/.test(file)) await ensureTypeScriptLoader();
   return import(pathToFileURL(path.resolve(file)).href);
 }
 
+export interface LoadOptions {
+  /** Where the parsed data of YAML specs is remembered (the CLI's cache directory); none: not at all. */
+  cacheDir?: string;
+}
+
 /** Loads one spec file; every problem is reported in one SpecError naming the file. */
-export async function loadSpec(file: string): Promise<IntegrationSpec> {
+export async function loadSpec(file: string, options: LoadOptions = {}): Promise<IntegrationSpec> {
   const ext = path.extname(file);
   if (!SPEC_EXTENSIONS.includes(ext)) {
     throw new SpecError(file, [`unsupported spec file type "${ext}" (use ${SPEC_EXTENSIONS.join(', ')})`]);
@@ -71,11 +61,14 @@ export async function loadSpec(file: string): Promise<IntegrationSpec> {
     // A spec from defineIntegration is already parsed and is returned as it is; a plain object is parsed.
     return parseSpec(value, file);
   }
-  return parseSpec(await readData(file), file);
+  return parseSpec(await readData(file, options), file);
 }
 
 /** Loads a spec file, or every spec file in a directory (not recursive). Duplicate ids are an error. */
-export async function loadSpecs(fileOrDir: string): Promise<Map<string, IntegrationSpec>> {
+export async function loadSpecs(
+  fileOrDir: string,
+  options: LoadOptions = {},
+): Promise<Map<string, IntegrationSpec>> {
   let files: string[];
   const stat = await fs.stat(fileOrDir).catch(() => undefined);
   if (!stat) throw new SpecError(fileOrDir, ['no such file or directory']);
@@ -94,7 +87,7 @@ export async function loadSpecs(fileOrDir: string): Promise<Map<string, Integrat
   const origin = new Map<string, string>();
   for (const file of files) {
     try {
-      const spec = await loadSpec(file);
+      const spec = await loadSpec(file, options);
       const seen = origin.get(spec.id);
       if (seen) {
         problems.push(`${file}: id "${spec.id}" is also used by ${seen}`);

@@ -2,8 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileMigrationProvider, Migrator, type Kysely, type MigrationResult } from 'kysely';
+import { ensureTypeScriptLoader } from '../typescript-loader.js';
 
-/** migrations/ at the project root, next to src/. */
+/**
+ * migrations/ at the project root, next to src/ (from the CLI's build, dist/cli/, the same two levels
+ * up). The migrations are TypeScript, read from there by the build too.
+ */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 export class MigrationError extends Error {
@@ -15,6 +19,7 @@ export class MigrationError extends Error {
  * error, so we turn it into one that names the failing migration.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
+  await ensureTypeScriptLoader();
   const migrator = new Migrator({
     db: db as Kysely<unknown>,
     provider: new FileMigrationProvider({ fs, path, migrationFolder: MIGRATIONS_DIR }),

@@ -89,6 +89,13 @@ export interface SyncPagesInput {
   maxPages: number;
   /** Start no page after this long (the call then reports back); unbounded when absent. */
   maxMs?: number;
+  /**
+   * Creates the run row first (as startSyncRun does) and pages only when the resource has no parent:
+   * a run's first activity then also starts it.
+   */
+  start?: StartRunInput;
+  /** Closes the run as completed (as finishSyncRun does) when its last page is committed. */
+  finish?: boolean;
 }
 
 /** `sync:<integration>:<connection>:<resource>`: one live run per resource of a connection. */

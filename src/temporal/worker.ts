@@ -29,6 +29,7 @@ export function workerPoolSize(activityConcurrency = DEFAULT_ACTIVITY_CONCURRENC
 export const LEDGER_RETENTION_MS = 24 * 3600 * 1000;
 const LEDGER_PRUNE_EVERY_MS = 3600 * 1000;
 
+/** The workflows' TypeScript source, bundled by the worker (also from the CLI's build in dist/cli/). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
 /** Bundles workflows once; tests and benchmarks reuse the bundle across workers to skip webpack. */

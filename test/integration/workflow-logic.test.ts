@@ -156,24 +156,32 @@ class Stubs {
     };
   }
 
+  start(input: StartRunInput): RunSummary {
+    const run: StubRun = this.runs.get(input.runId) ?? {
+      runId: input.runId,
+      workflowId: input.workflowId,
+      input,
+      starts: 0,
+      pageCalls: 0,
+      pages: 0,
+      finished: [],
+    };
+    run.starts++;
+    this.runs.set(input.runId, run);
+    return this.summary(run);
+  }
+
   activities(): Activities {
     /* eslint-disable @typescript-eslint/require-await -- stubs answer at once, yet are async like the real ones */
     return {
-      startSyncRun: async (input: StartRunInput) => {
-        const run: StubRun = this.runs.get(input.runId) ?? {
-          runId: input.runId,
-          workflowId: input.workflowId,
-          input,
-          starts: 0,
-          pageCalls: 0,
-          pages: 0,
-          finished: [],
-        };
-        run.starts++;
-        this.runs.set(input.runId, run);
-        return this.summary(run);
-      },
-      syncPages: async ({ runId, maxPages }) => {
+      startSyncRun: async (input: StartRunInput) => this.start(input),
+      syncPages: async ({ runId, maxPages, start, finish }) => {
+        // The real activity's contract: `start` creates the run first (a child resource's run is only
+        // started), `finish` closes it once its last page is in.
+        if (start) {
+          const started = this.start(start);
+          if (started.childOf !== null) return started;
+        }
         const run = this.runs.get(runId);
         if (!run) throw ApplicationFailure.nonRetryable(`no run ${runId}`, 'RunNotFound');
         const plan = this.plan(run.input.connection);
@@ -185,6 +193,10 @@ class Stubs {
           attempt: Context.current().info.attempt,
         });
         run.pages = Math.min(plan.pages, run.pages + maxPages);
+        if (finish && run.pages >= plan.pages && run.finished.length === 0) {
+          run.finished.push({ status: 'completed' });
+          return this.summary(run, 'completed');
+        }
         return this.summary(run);
       },
       listParents: async (input): Promise<ParentBatch> => {

@@ -9,7 +9,7 @@ import { UsageError, type CliContext } from '../context.js';
 import { openSecretBox } from '../keys.js';
 
 export async function specsFor(ctx: CliContext, path?: string): Promise<Map<string, IntegrationSpec>> {
-  return loadSpecs(path ?? ctx.config.specsPath);
+  return loadSpecs(path ?? ctx.config.specsPath, { cacheDir: ctx.config.cacheDir });
 }
 
 /** The spec of a loaded integration, or a usage error that lists the loaded ones. */

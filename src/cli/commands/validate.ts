@@ -10,7 +10,7 @@ export async function validateCommand(ctx: CliContext, files: string[]): Promise
   const ok: string[] = [];
   for (const file of targets) {
     try {
-      const specs = await loadSpecs(file);
+      const specs = await loadSpecs(file, { cacheDir: ctx.config.cacheDir });
       for (const [id, spec] of specs) ok.push(`${id}: ${Object.keys(spec.resources).length} resource(s) OK`);
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
