@@ -138,17 +138,28 @@ const eventActionSchema = z.discriminatedUnion('action', [
 ]);
 export type EventAction = z.infer<typeof eventActionSchema>;
 
+/**
+ * One URL for many tenants: the connection is the one whose provider account (`connection add
+ * --account`) equals this value of the delivery, e.g. '{body.installation.id}' for a GitHub App.
+ */
+export const routeSchema = z.strictObject({
+  /** The provider's account id in each delivery: { header }, { path } or a template. */
+  account: valueSpecSchema,
+});
+
 export const webhooksSchema = z
   .strictObject({
     /**
-     * Route prefix; the connection id is the next path segment: POST <path>/<connection>.
-     * Default /webhooks/<integration id>.
+     * Route prefix; the connection id is the next path segment: POST <path>/<connection>. With
+     * `route`, deliveries for every tenant go to POST <path> itself. Default /webhooks/<integration id>.
      */
     path: z
       .string()
       .regex(/^\/[A-Za-z0-9/_.-]*[^/]$/, 'a path like /webhooks/tracker (no trailing slash)')
       .optional(),
     signature: signatureSchema,
+    /** Route by the provider's account instead of by a connection id in the path. */
+    route: routeSchema.optional(),
     /** How the body is encoded: JSON, or a form (Slack commands). */
     format: z.enum(['json', 'form']).default('json'),
     maxBodyBytes: z
@@ -175,19 +186,42 @@ export const webhooksSchema = z
   .superRefine(checkTemplates);
 export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 
-/** Template syntax of eventId, eventType and order, reported at their spec paths. */
+/** Template syntax of eventId, eventType, order and route.account, reported at their spec paths. */
 function checkTemplates(
-  w: { eventId: ValueSpec; eventType: ValueSpec; order?: ValueSpec | undefined },
+  w: {
+    eventId: ValueSpec;
+    eventType: ValueSpec;
+    order?: ValueSpec | undefined;
+    route?: { account: ValueSpec } | undefined;
+    signature: { secrets: unknown[] };
+  },
   ctx: z.RefinementCtx,
 ): void {
-  for (const key of ['eventId', 'eventType', 'order'] as const) {
-    const v = w[key];
+  const values: [(string | number)[], ValueSpec | undefined][] = [
+    [['eventId'], w.eventId],
+    [['eventType'], w.eventType],
+    [['order'], w.order],
+    [['route', 'account'], w.route?.account],
+  ];
+  for (const [path, v] of values) {
     if (typeof v !== 'string') continue;
     try {
       parseValueTemplate(v);
     } catch (error) {
       if (!(error instanceof TemplateSyntaxError)) throw error;
-      ctx.addIssue({ code: 'custom', path: [key], message: error.message });
+      ctx.addIssue({ code: 'custom', path, message: error.message });
     }
   }
+  // Routed by account, the connection is known only after the signature is checked: the secret is the
+  // app's, the same for every tenant.
+  if (w.route)
+    w.signature.secrets.forEach((ref, i) => {
+      if (typeof ref === 'string')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['signature', 'secrets', i],
+          message:
+            "with route.account the secret is the app's (one for all tenants): use { env: NAME }, not a connection secret",
+        });
+    });
 }

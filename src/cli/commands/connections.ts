@@ -14,22 +14,33 @@ import { integrationSpec, pairs, secretBox, specsFor } from './shared.js';
 export async function connectionAddCommand(
   ctx: CliContext,
   integration: string,
-  opts: { id: string; config: string[]; secret: string[]; specs?: string },
+  opts: { id: string; config: string[]; secret: string[]; account?: string | undefined; specs?: string },
 ): Promise<void> {
   const specs = await specsFor(ctx, opts.specs);
   const spec = integrationSpec(specs, integration);
   const config = configFromStrings(spec, pairs(opts.config, 'config'));
   const secrets = pairs(opts.secret, 'secret');
-  const input = { integration, id: opts.id, config, secrets };
+  const input = {
+    integration,
+    id: opts.id,
+    config,
+    secrets,
+    ...(opts.account !== undefined ? { account: opts.account } : {}),
+  };
   // Checked before the key and the database are needed; addConnection checks again.
   const problems = connectionProblems(spec, input);
   if (problems.length)
     throw new UsageError(new ConnectionConfigError(`${integration}/${opts.id}`, problems).message);
   const box = await secretBox(ctx);
   await addConnection(await openDatabase(ctx), box, spec, input);
-  print(ctx, { integration, id: opts.id, config, secrets: Object.keys(secrets) }, () => [
-    `connection ${integration}/${opts.id} saved (${Object.keys(secrets).length} secret(s), encrypted)`,
-  ]);
+  print(
+    ctx,
+    { integration, id: opts.id, config, secrets: Object.keys(secrets), account: opts.account ?? null },
+    () => [
+      `connection ${integration}/${opts.id} saved (${Object.keys(secrets).length} secret(s), encrypted)` +
+        (opts.account !== undefined ? `, provider account ${opts.account}` : ''),
+    ],
+  );
 }
 
 export async function connectionListCommand(ctx: CliContext, opts: { integration?: string }): Promise<void> {
