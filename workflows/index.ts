@@ -3,3 +3,4 @@ export { syncResource } from './sync-resource.js';
 export { syncChildren } from './sync-children.js';
 export { webhookEntity } from './webhook-entity.js';
 export { scheduledSync } from './scheduled-sync.js';
+export { webhookSubscription } from './webhook-subscription.js';

@@ -147,6 +147,45 @@ export const routeSchema = z.strictObject({
   account: valueSpecSchema,
 });
 
+/**
+ * A request of the subscription lifecycle, sent with the connection's auth and rate limits. The path
+ * and the string values of the body are templates: {config.name}, {subscription.id} (the stored id),
+ * {expiry} (now plus lifetimeSeconds, ISO 8601).
+ */
+export const subscriptionRequestSchema = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  path: z.string().startsWith('/', 'must start with "/"'),
+  body: z.record(z.string(), z.unknown()).optional(),
+});
+export type SubscriptionRequest = z.infer<typeof subscriptionRequestSchema>;
+
+/**
+ * The provider's webhook subscription, kept by a durable workflow per connection
+ * (`webhook-subscription:<integration>:<connection>`): created on `connection add`, renewed before
+ * it expires, removed on `connection remove`. A subscription found lapsed (or re-created) starts an
+ * incremental sync of the `reconcile` resources, covering events that were never delivered.
+ */
+export const subscriptionSchema = z.strictObject({
+  subscribe: subscriptionRequestSchema,
+  renew: subscriptionRequestSchema.optional(),
+  unsubscribe: subscriptionRequestSchema.optional(),
+  /** Dot path of the subscription id in the subscribe answer. */
+  idPath: z.string().min(1).default('id'),
+  /** Dot path of its expiry (ISO 8601) in the subscribe and renew answers; none: it does not expire. */
+  expiresPath: z.string().min(1).optional(),
+  /** Dot path of a signing secret the provider returns (stored sealed, never logged). */
+  secretPath: z.string().min(1).optional(),
+  /** The lifetime asked for, filling {expiry} (Microsoft Graph: at most 4230 minutes for most resources). */
+  lifetimeSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(3 * 24 * 3600),
+  /** Renew this long before the expiry. */
+  renewBeforeSeconds: z.number().int().positive().default(3600),
+});
+export type SubscriptionConfig = z.infer<typeof subscriptionSchema>;
+
 export const webhooksSchema = z
   .strictObject({
     /**
@@ -160,6 +199,13 @@ export const webhooksSchema = z
     signature: signatureSchema,
     /** Route by the provider's account instead of by a connection id in the path. */
     route: routeSchema.optional(),
+    /** Create, renew and remove the provider's subscription with the connection. */
+    subscription: subscriptionSchema.optional(),
+    /**
+     * Resources whose incremental sync reconciles the webhooks: started automatically after a gap (a
+     * lapsed or re-created subscription, or `syncwright webhooks reconcile`).
+     */
+    reconcile: z.array(z.string().min(1)).default([]),
     /** How the body is encoded: JSON, or a form (Slack commands). */
     format: z.enum(['json', 'form']).default('json'),
     maxBodyBytes: z

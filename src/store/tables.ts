@@ -201,8 +201,21 @@ export interface WebhookUnroutedTable {
   received_at: CreatedAt;
 }
 
+/** A connection's subscription at the provider (migration 20261203T150000). */
+export interface WebhookSubscriptionsTable {
+  integration: Id<string>;
+  connection: Id<string>;
+  subscription_id: string;
+  expires_at: Timestamp | null;
+  secret_sealed: string | null;
+  renewals: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface WebhookTables {
   webhook_unrouted: WebhookUnroutedTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_events: WebhookEventsTable;
   webhook_entities: WebhookEntitiesTable;
 }

@@ -245,6 +245,16 @@ class Stubs {
         this.failed.push({ ids: [...input.ids], message: input.message });
         return input.ids.length;
       },
+      // The subscription workflow's activities are not exercised here (webhook-subscription.test.ts).
+      subscribeWebhook: async () => {
+        throw new Error('not used by these workflows');
+      },
+      renewWebhookSubscription: async () => {
+        throw new Error('not used by these workflows');
+      },
+      unsubscribeWebhook: async () => {
+        throw new Error('not used by these workflows');
+      },
     };
     /* eslint-enable @typescript-eslint/require-await */
   }
