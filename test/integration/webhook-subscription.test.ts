@@ -119,7 +119,7 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
       expirationDateTime: sim.subscriptions()[0]?.request.expirationDateTime,
     });
 
-    await until('two renewals before expiry', async () => sim.calls.renew >= 2);
+    await until('two renewals before expiry', () => Promise.resolve(sim.calls.renew >= 2));
     assert.equal(sim.calls.subscribe, 1, 'renewed, not re-created');
     // The provider counts a renewal when asked; the workflow once the activity has stored it.
     const state = await until('the workflow to hold two renewals', async () => {
