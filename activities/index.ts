@@ -7,6 +7,7 @@ import type { OpenPageSource } from '../src/sync/page-source.js';
 import { createConnectionClients } from '../src/sync/connection-client.js';
 import { createSpecPageSources } from '../src/sync/spec-page-source.js';
 import { createSyncActivities } from './sync.js';
+import { createSubscriptionActivities } from './subscriptions.js';
 import { createWebhookActivities } from './webhooks.js';
 import { createNotifyActivities } from './notify.js';
 import type { NotifyTarget } from '../src/sync/notifications.js';
@@ -26,6 +27,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncActivities({ db: deps.db, specs: deps.specs, openPageSource, notify: Boolean(deps.notify) }),
     ...createNotifyActivities(deps.notify),
     ...createWebhookActivities({ db: deps.db, specs: deps.specs, openClient }),
+    ...createSubscriptionActivities({
+      db: deps.db,
+      specs: deps.specs,
+      secretBox: deps.secretBox,
+      openClient,
+    }),
   };
 }
 

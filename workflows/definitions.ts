@@ -46,3 +46,20 @@ export interface WaitingNotice {
   untilMs: number;
 }
 export const waitingSignal = defineSignal<[WaitingNotice | null]>('waiting');
+/** What the webhook subscription workflow holds (its query `subscription`, also in `connection list`). */
+export interface SubscriptionView {
+  subscriptionId: string | null;
+  /** ISO 8601; null: none yet, or it does not expire. */
+  expiresAt: string | null;
+  /** When the next renewal is due (ISO 8601), or null. */
+  renewAt: string | null;
+  renewals: number;
+  /** Reconciling syncs started by this execution, with why. */
+  reconciliations: { at: string; reason: string; resources: string[] }[];
+  removing: boolean;
+}
+export const subscriptionQuery = defineQuery<SubscriptionView>('subscription');
+/** Unsubscribe at the provider and end (sent by `connection remove`). */
+export const removeSubscriptionSignal = defineSignal('removeSubscription');
+/** Start the reconciling syncs now (e.g. after the receiver was down). */
+export const reconcileSignal = defineSignal<[reason?: string]>('reconcile');

@@ -170,11 +170,21 @@ connection
   .requiredOption('--id <id>', 'connection id')
   .option('--config <name=value>', 'a connection config field (repeatable)', collect, [])
   .option('--secret <name=value>', 'a secret (repeatable)', collect, [])
+  .option(
+    '--account <id>',
+    "the provider's id of this tenant (installation, account, team): routes webhooks sent to one URL",
+  )
   .action(
-    action((ctx, specs, integration: string, opts: { id: string; config: string[]; secret: string[] }) =>
-      connections().then((m) =>
-        m.connectionAddCommand(ctx, integration, { ...opts, ...(specs ? { specs } : {}) }),
-      ),
+    action(
+      (
+        ctx,
+        specs,
+        integration: string,
+        opts: { id: string; config: string[]; secret: string[]; account?: string },
+      ) =>
+        connections().then((m) =>
+          m.connectionAddCommand(ctx, integration, { ...opts, ...(specs ? { specs } : {}) }),
+        ),
     ),
   );
 registerAuthorizeCommand(connection, action);

@@ -21,7 +21,8 @@ export const linesOr = <T>(items: readonly T[], line: (item: T) => string, empty
   items.length ? items.map(line) : [empty];
 
 export const connectionLine = (c: ConnectionInfo) =>
-  `${c.integration}/${c.id}  config ${JSON.stringify(c.config)}  secrets ${c.hasSecrets ? 'set' : 'none'}`;
+  `${c.integration}/${c.id}  config ${JSON.stringify(c.config)}  secrets ${c.hasSecrets ? 'set' : 'none'}` +
+  (c.account !== null ? `  account ${c.account}` : '');
 
 export const runLine = (r: SyncRun) =>
   `${r.startedAt.toISOString()}  ${r.status.padEnd(9)} ${r.kind.padEnd(11)} ${r.integration}/${r.connection}/${r.resource}  ` +

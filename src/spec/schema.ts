@@ -468,6 +468,17 @@ function checkWebhooks(
 ): void {
   const webhooks = spec.webhooks!;
   webhooks.signature.secrets.forEach((ref, i) => checkSecret(ref, ['webhooks', 'signature', 'secrets', i]));
+  webhooks.reconcile.forEach((name, i) => {
+    const r = spec.resources[name];
+    if (!r || !r.incremental)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhooks', 'reconcile', i],
+        message: r
+          ? `resource "${name}" has no incremental sync to reconcile with`
+          : `no resource "${name}" (resources: ${Object.keys(spec.resources).join(', ')})`,
+      });
+  });
   for (const [type, event] of Object.entries(webhooks.events)) {
     if (event.action === 'ignore') continue;
     const at = (...rest: string[]) => ['webhooks', 'events', type, ...rest];

@@ -138,17 +138,74 @@ const eventActionSchema = z.discriminatedUnion('action', [
 ]);
 export type EventAction = z.infer<typeof eventActionSchema>;
 
+/**
+ * One URL for many tenants: the connection is the one whose provider account (`connection add
+ * --account`) equals this value of the delivery, e.g. '{body.installation.id}' for a GitHub App.
+ */
+export const routeSchema = z.strictObject({
+  /** The provider's account id in each delivery: { header }, { path } or a template. */
+  account: valueSpecSchema,
+});
+
+/**
+ * A request of the subscription lifecycle, sent with the connection's auth and rate limits. The path
+ * and the string values of the body are templates: {config.name}, {subscription.id} (the stored id),
+ * {expiry} (now plus lifetimeSeconds, ISO 8601).
+ */
+export const subscriptionRequestSchema = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  path: z.string().startsWith('/', 'must start with "/"'),
+  body: z.record(z.string(), z.unknown()).optional(),
+});
+export type SubscriptionRequest = z.infer<typeof subscriptionRequestSchema>;
+
+/**
+ * The provider's webhook subscription, kept by a durable workflow per connection
+ * (`webhook-subscription:<integration>:<connection>`): created on `connection add`, renewed before
+ * it expires, removed on `connection remove`. A subscription found lapsed (or re-created) starts an
+ * incremental sync of the `reconcile` resources, covering events that were never delivered.
+ */
+export const subscriptionSchema = z.strictObject({
+  subscribe: subscriptionRequestSchema,
+  renew: subscriptionRequestSchema.optional(),
+  unsubscribe: subscriptionRequestSchema.optional(),
+  /** Dot path of the subscription id in the subscribe answer. */
+  idPath: z.string().min(1).default('id'),
+  /** Dot path of its expiry (ISO 8601) in the subscribe and renew answers; none: it does not expire. */
+  expiresPath: z.string().min(1).optional(),
+  /** Dot path of a signing secret the provider returns (stored sealed, never logged). */
+  secretPath: z.string().min(1).optional(),
+  /** The lifetime asked for, filling {expiry} (Microsoft Graph: at most 4230 minutes for most resources). */
+  lifetimeSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(3 * 24 * 3600),
+  /** Renew this long before the expiry. */
+  renewBeforeSeconds: z.number().int().positive().default(3600),
+});
+export type SubscriptionConfig = z.infer<typeof subscriptionSchema>;
+
 export const webhooksSchema = z
   .strictObject({
     /**
-     * Route prefix; the connection id is the next path segment: POST <path>/<connection>.
-     * Default /webhooks/<integration id>.
+     * Route prefix; the connection id is the next path segment: POST <path>/<connection>. With
+     * `route`, deliveries for every tenant go to POST <path> itself. Default /webhooks/<integration id>.
      */
     path: z
       .string()
       .regex(/^\/[A-Za-z0-9/_.-]*[^/]$/, 'a path like /webhooks/tracker (no trailing slash)')
       .optional(),
     signature: signatureSchema,
+    /** Route by the provider's account instead of by a connection id in the path. */
+    route: routeSchema.optional(),
+    /** Create, renew and remove the provider's subscription with the connection. */
+    subscription: subscriptionSchema.optional(),
+    /**
+     * Resources whose incremental sync reconciles the webhooks: started automatically after a gap (a
+     * lapsed or re-created subscription, or `syncwright webhooks reconcile`).
+     */
+    reconcile: z.array(z.string().min(1)).default([]),
     /** How the body is encoded: JSON, or a form (Slack commands). */
     format: z.enum(['json', 'form']).default('json'),
     maxBodyBytes: z
@@ -175,19 +232,42 @@ export const webhooksSchema = z
   .superRefine(checkTemplates);
 export type WebhooksConfig = z.infer<typeof webhooksSchema>;
 
-/** Template syntax of eventId, eventType and order, reported at their spec paths. */
+/** Template syntax of eventId, eventType, order and route.account, reported at their spec paths. */
 function checkTemplates(
-  w: { eventId: ValueSpec; eventType: ValueSpec; order?: ValueSpec | undefined },
+  w: {
+    eventId: ValueSpec;
+    eventType: ValueSpec;
+    order?: ValueSpec | undefined;
+    route?: { account: ValueSpec } | undefined;
+    signature: { secrets: unknown[] };
+  },
   ctx: z.RefinementCtx,
 ): void {
-  for (const key of ['eventId', 'eventType', 'order'] as const) {
-    const v = w[key];
+  const values: [(string | number)[], ValueSpec | undefined][] = [
+    [['eventId'], w.eventId],
+    [['eventType'], w.eventType],
+    [['order'], w.order],
+    [['route', 'account'], w.route?.account],
+  ];
+  for (const [path, v] of values) {
     if (typeof v !== 'string') continue;
     try {
       parseValueTemplate(v);
     } catch (error) {
       if (!(error instanceof TemplateSyntaxError)) throw error;
-      ctx.addIssue({ code: 'custom', path: [key], message: error.message });
+      ctx.addIssue({ code: 'custom', path, message: error.message });
     }
   }
+  // Routed by account, the connection is known only after the signature is checked: the secret is the
+  // app's, the same for every tenant.
+  if (w.route)
+    w.signature.secrets.forEach((ref, i) => {
+      if (typeof ref === 'string')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['signature', 'secrets', i],
+          message:
+            "with route.account the secret is the app's (one for all tenants): use { env: NAME }, not a connection secret",
+        });
+    });
 }

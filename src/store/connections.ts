@@ -11,6 +11,8 @@ export interface ConnectionInfo {
   hasSecrets: boolean;
   /** New on every save; OAuth2 tokens of an older generation are stale. */
   generation: string;
+  /** The provider's id of the tenant, which routes webhooks posted for many tenants to one URL. */
+  account: string | null;
   createdAt: Date;
 }
 
@@ -30,7 +32,14 @@ export class ConnectionNotFoundError extends Error {
 export async function saveConnection(
   db: DbOrTx,
   box: SecretBox | undefined,
-  c: { integration: string; id: string; config: Record<string, unknown>; secrets: Record<string, string> },
+  c: {
+    integration: string;
+    id: string;
+    config: Record<string, unknown>;
+    secrets: Record<string, string>;
+    /** The provider's account id; omitted or null: none. */
+    account?: string | null | undefined;
+  },
 ): Promise<void> {
   const hasSecrets = Object.keys(c.secrets).length > 0;
   if (hasSecrets && !box) throw new Error('secrets given but no encryption key available');
@@ -44,11 +53,13 @@ export async function saveConnection(
       id: c.id,
       config: c.config,
       secrets_sealed: sealed,
+      provider_account: c.account ?? null,
     })
     .onConflict((oc) =>
       oc.columns(['integration', 'id']).doUpdateSet({
         config: c.config,
         secrets_sealed: sealed,
+        provider_account: c.account ?? null,
         generation: sql<string>`nextval('connection_generation_seq')`,
         updated_at: sql`now()`,
       }),
@@ -73,6 +84,7 @@ export async function listConnections(db: DbOrTx, integration?: string): Promise
     config: r.config,
     hasSecrets: r.secrets_sealed !== null,
     generation: String(r.generation),
+    account: r.provider_account,
     createdAt: r.created_at,
   }));
 }
@@ -112,6 +124,7 @@ export async function getConnection(
     config: row.config,
     hasSecrets: row.secrets_sealed !== null,
     generation: String(row.generation),
+    account: row.provider_account,
     createdAt: row.created_at,
     secrets,
   };
@@ -130,4 +143,19 @@ export async function deleteConnectionRows(db: DbOrTx, integration: string, id: 
     .where('id', '=', id)
     .executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
+}
+
+/** The connection whose provider account is `account`, if any. */
+export async function connectionForAccount(
+  db: DbOrTx,
+  integration: string,
+  account: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('connections')
+    .select('id')
+    .where('integration', '=', integration)
+    .where('provider_account', '=', account)
+    .executeTakeFirst();
+  return row?.id;
 }

@@ -19,7 +19,7 @@ export class EncryptionKeyError extends Error {
 
 /** The row and column a sealed value belongs to: its associated data. */
 export interface SealContext {
-  what: 'connection-secrets' | 'oauth-access-token' | 'oauth-refresh-token';
+  what: 'connection-secrets' | 'oauth-access-token' | 'oauth-refresh-token' | 'webhook-subscription-secret';
   integration: string;
   connection: string;
 }

@@ -102,6 +102,8 @@ export interface ConnectionsTable {
   secrets_sealed: string | null;
   /** From connection_generation_seq, new on every save: tokens of an older generation are stale. */
   generation: Generated<string>;
+  /** The provider's id of the tenant (installation, account, team): routes shared-URL webhooks. */
+  provider_account: string | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -190,7 +192,40 @@ export interface WebhookEntitiesTable {
   updated_at: Timestamp;
 }
 
+/** Authentic events for an account no connection has yet (migration 20261203T140000). */
+export interface WebhookUnroutedTable {
+  id: GeneratedId<number>;
+  integration: string;
+  account: string;
+  /** '*' when deduplicated across the integration; null: the connection's id once routed. */
+  dedup_scope: string | null;
+  event_id: string;
+  event_type: string;
+  action: 'upsert' | 'delete' | 'refetch' | 'ignore';
+  resource: string | null;
+  entity_key: string | null;
+  order_key: string | null;
+  payload: JsonText<unknown>;
+  status: WebhookEventStatus;
+  error: string | null;
+  received_at: CreatedAt;
+}
+
+/** A connection's subscription at the provider (migration 20261203T150000). */
+export interface WebhookSubscriptionsTable {
+  integration: Id<string>;
+  connection: Id<string>;
+  subscription_id: string;
+  expires_at: Timestamp | null;
+  secret_sealed: string | null;
+  renewals: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface WebhookTables {
+  webhook_unrouted: WebhookUnroutedTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_events: WebhookEventsTable;
   webhook_entities: WebhookEntitiesTable;
 }

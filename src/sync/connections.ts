@@ -10,7 +10,12 @@
  *     id: 'acme', config: { project: 'acme' }, secrets: { token: process.env.TRACKER_TOKEN! } });
  */
 import type { IntegrationSpec } from '../spec/schema.js';
-import { deleteConnectionRows, saveConnection as storeConnection } from '../store/connections.js';
+import {
+  connectionForAccount,
+  deleteConnectionRows,
+  saveConnection as storeConnection,
+} from '../store/connections.js';
+import { routeUnrouted } from '../webhooks/unrouted.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
 
@@ -24,6 +29,11 @@ export interface ConnectionInput {
   id: string;
   config: Record<string, unknown>;
   secrets: Record<string, string>;
+  /**
+   * The provider's id of the tenant (a GitHub App installation id, a Stripe Connect account, a Slack
+   * team id): webhooks routed by account (`webhooks.route.account`) reach this connection by it.
+   */
+  account?: string | undefined;
 }
 
 /** A connection that does not fit its spec; `problems` name each field and the rule it breaks. */
@@ -57,6 +67,8 @@ function pathFields(spec: IntegrationSpec): Set<string> {
 export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): string[] {
   const problems: string[] = [];
   if (c.id.trim() === '') problems.push('id: required, a non-empty connection id');
+  if (c.account !== undefined && (c.account.trim() === '' || c.account.length > 500))
+    problems.push('account: a non-empty provider account id of at most 500 characters');
   const inPath = pathFields(spec);
   for (const [name, field] of Object.entries(spec.connectionConfig)) {
     const value = c.config[name];
@@ -148,7 +160,21 @@ export async function addConnection(
     ]);
   const problems = connectionProblems(spec, c);
   if (problems.length) throw new ConnectionConfigError(`${c.integration}/${c.id}`, problems);
-  await storeConnection(db, box, c);
+  const account = c.account;
+  if (account === undefined) {
+    await storeConnection(db, box, c);
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    const owner = await connectionForAccount(tx, c.integration, account);
+    if (owner !== undefined && owner !== c.id)
+      throw new ConnectionConfigError(`${c.integration}/${c.id}`, [
+        `account: ${account} is already the account of connection ${c.integration}/${owner}`,
+      ]);
+    await storeConnection(tx, box, c);
+    // Events that arrived for this account before it had a connection are delivered now.
+    await routeUnrouted(tx, c.integration, account, c.id);
+  });
 }
 
 /**

@@ -48,3 +48,8 @@ export {
 } from './providers/index.js';
 export { defineIntegration } from '../spec/define.js';
 export { loadSpec, loadSpecs } from '../spec/load.js';
+export {
+  startSubscriptionSimulator,
+  type SimSubscription,
+  type SubscriptionSimulator,
+} from './subscription-simulator.js';

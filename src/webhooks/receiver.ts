@@ -13,11 +13,14 @@ import type { AddressInfo } from 'node:net';
 import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { ConnectionNotFoundError, getConnection } from '../store/connections.js';
-import { describeEvent, parseBody, WebhookBodyError } from './event.js';
+import { AccountRouter } from './account-router.js';
+import { describeEvent, parseBody, WebhookBodyError, type DescribedEvent } from './event.js';
 import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAnswer } from './handshakes.js';
 import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
+import { readValue } from './request-values.js';
 import { TtlCache } from './ttl-cache.js';
+import { storeUnrouted } from './unrouted.js';
 import type { EngineDeps } from '../sync/deps.js';
 
 export interface ReceiverDeps extends EngineDeps {
@@ -129,7 +132,13 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   const now = deps.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const ttl = deps.secretsTtlMs ?? 30_000;
   const routes = new Map<string, IntegrationSpec>();
-  for (const spec of deps.specs.values()) if (spec.webhooks) routes.set(webhookPath(spec), spec);
+  /** Specs routed by account: every tenant posts to the path itself. */
+  const accountRoutes = new Map<string, IntegrationSpec>();
+  for (const spec of deps.specs.values()) {
+    if (spec.webhooks) routes.set(webhookPath(spec), spec);
+    if (spec.webhooks?.route) accountRoutes.set(webhookPath(spec), spec);
+  }
+  const router = new AccountRouter(deps.db, deps.env, ttl);
   const secretCache = new TtlCache<CachedSecrets>(SECRET_CACHE_ENTRIES);
   const cacheKey = (spec: IntegrationSpec, connection: string) => `${spec.id}\u0000${connection}`;
 
@@ -216,6 +225,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       : end === -1
         ? target
         : target.slice(0, end);
+    const routed = accountRoutes.size > 0 ? accountRoutes.get(pathname) : undefined;
+    if (routed) return acceptByAccount(req, routed, target, end);
     const cut = pathname.lastIndexOf('/');
     const spec = routes.get(pathname.slice(0, cut));
     if (!spec) throw new HttpError(404, `no webhook route ${pathname}`);
@@ -280,9 +291,19 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         throw new HttpError(400, error.message);
       throw error;
     }
+    return store(spec, connection, event, payloadJson);
+  }
+
+  /** Commits an authentic event to the inbox and answers: 202 stored, 200 a duplicate. */
+  async function store(
+    spec: IntegrationSpec,
+    connection: string,
+    event: DescribedEvent,
+    payloadJson: string,
+  ): Promise<{ status: number; body: unknown }> {
     let written: Written;
     try {
-      written = await writer.write(inboxRow(spec.id, connection, event, payloadJson, webhooks.dedupe));
+      written = await writer.write(inboxRow(spec.id, connection, event, payloadJson, spec.webhooks!.dedupe));
     } catch (error) {
       if (error instanceof UnstorableEventError)
         throw new HttpError(400, `the event cannot be stored: ${error.message}`);
@@ -304,6 +325,86 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     return written.duplicate
       ? { status: 200, body: { status: 'duplicate', eventId: event.eventId } }
       : { status: 202, body: { status: 'accepted', eventId: event.eventId, id: written.id } };
+  }
+
+  /**
+   * POST <path> of a spec routed by account: verified with the app's secrets, then written to the
+   * connection with the delivery's account, or kept as unrouted (202 {"status":"unrouted"}) when no
+   * connection has it yet.
+   */
+  async function acceptByAccount(
+    req: IncomingMessage,
+    spec: IntegrationSpec,
+    target: string,
+    end: number,
+  ): Promise<{ status: number; body: unknown } | HandshakeAnswer> {
+    if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+    const webhooks = spec.webhooks!;
+    const handshake = end === -1 ? undefined : queryHandshake(webhooks, target.slice(end));
+    if (handshake) return handshake;
+    checkContentType(req, webhooks.format);
+    const body = await readBody(req, webhooks.maxBodyBytes);
+    const secrets = router.appSecrets(spec);
+    if (secrets.length === 0) {
+      deps.log?.error({ integration: spec.id }, 'no app webhook secret is set (environment)');
+      throw new HttpError(503, 'webhook secrets are not configured for this integration');
+    }
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const verdict = verifySignature(webhooks.signature, { header, body }, secrets, now());
+    if (!verdict.ok) throw new HttpError(401, verdict.reason);
+    let event;
+    let payloadJson: string;
+    let account: string;
+    try {
+      const parsed = parseBody(webhooks.format, body);
+      // Handshakes come before routing: Slack's url_verification names no team.
+      const answer = bodyHandshakeAnswer(webhooks, header, parsed.fields, secrets);
+      if (answer) {
+        deps.log?.info({ integration: spec.id }, 'webhook handshake answered');
+        return answer;
+      }
+      const query = queryOf(target, end);
+      const found = readValue(webhooks.route!.account, { header, body: parsed.fields, query });
+      if (!found.ok) throw new WebhookBodyError(`no account at ${found.missing}`);
+      account = found.value;
+      if (account.length > 500) throw new WebhookBodyError('account is longer than 500 characters');
+      payloadJson = parsed.json;
+      event = describeEvent(spec, header, parsed.fields, query);
+    } catch (error) {
+      if (error instanceof WebhookBodyError || error instanceof HandshakeError)
+        throw new HttpError(400, error.message);
+      throw error;
+    }
+    let connection: string | undefined;
+    try {
+      connection = await router.connectionFor(spec.id, account);
+      if (connection === undefined) {
+        const kept = await storeUnrouted(
+          deps.db,
+          account,
+          inboxRow(spec.id, '', event, payloadJson, webhooks.dedupe),
+        );
+        if ('routedTo' in kept) connection = kept.routedTo;
+        else {
+          deps.log?.warn(
+            { integration: spec.id, account, eventId: event.eventId, eventType: event.eventType },
+            'webhook for an account no connection has: kept as unrouted',
+          );
+          return kept.duplicate
+            ? { status: 200, body: { status: 'duplicate', eventId: event.eventId } }
+            : { status: 202, body: { status: 'unrouted', account, eventId: event.eventId } };
+        }
+      }
+    } catch (error) {
+      if (error instanceof UnstorableEventError)
+        throw new HttpError(400, `the event cannot be stored: ${error.message}`);
+      deps.log?.error({ err: error, integration: spec.id, account }, 'webhook routing failed');
+      throw new HttpError(503, 'the event could not be stored; deliver it again');
+    }
+    return store(spec, connection, event, payloadJson);
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {

@@ -259,6 +259,16 @@ class Stubs {
       },
       // Not used by these workflows (notifications have their own test).
       deliverNotification: async () => ({ status: null }),
+      // The subscription workflow's activities are not exercised here (webhook-subscription.test.ts).
+      subscribeWebhook: async () => {
+        throw new Error('not used by these workflows');
+      },
+      renewWebhookSubscription: async () => {
+        throw new Error('not used by these workflows');
+      },
+      unsubscribeWebhook: async () => {
+        throw new Error('not used by these workflows');
+      },
     };
     /* eslint-enable @typescript-eslint/require-await */
   }

@@ -1,0 +1,201 @@
+/**
+ * The webhook subscription lifecycle on a real Temporal dev server and Postgres, against the testing
+ * kit's subscription simulator (Microsoft Graph style: expirationDateTime, PATCH to renew, 404 once
+ * lapsed): subscribe on start, renew before expiry on durable timers, and after a lapse during which
+ * the provider's records changed and no event was delivered, subscribe again and reconcile with an
+ * incremental sync until the records equal the provider's. Removal unsubscribes.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { listRecords } from '../../src/store/records.js';
+import {
+  reconcileWebhooks,
+  removeWebhookSubscription,
+  startWebhookSubscription,
+  subscriptionState,
+  subscriptionWorkflowId,
+} from '../../src/temporal/subscription-client.js';
+import {
+  startSubscriptionSimulator,
+  type SubscriptionSimulator,
+} from '../../src/testing/subscription-simulator.js';
+import {
+  generateRecords,
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/testing/simulator.js';
+import { listSubscriptions } from '../../src/webhooks/subscriptions.js';
+import { startEngine, type EngineHarness } from '../helpers/engine.js';
+import { testEnv, type TestEnv } from '../helpers/stack.js';
+import { TOKEN, trackerSpec, trackerWebhooks } from '../helpers/tracker-spec.js';
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 40_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000 }, () => {
+  let env: TestEnv;
+  let provider: ProviderSimulator;
+  let sim: SubscriptionSimulator;
+  let engine: EngineHarness;
+  const records = generateRecords(5);
+
+  before(async () => {
+    env = await testEnv();
+    provider = await startProviderSimulator({
+      resources: { issues: records },
+      auth: { type: 'bearer', token: TOKEN },
+    });
+    sim = await startSubscriptionSimulator(provider);
+  });
+  after(async () => {
+    await engine?.close();
+    await sim?.close();
+    await provider?.close();
+    await env?.close();
+  });
+
+  it('subscribes, renews before expiry, reconciles after a lapse, unsubscribes on removal', async () => {
+    const spec = trackerSpec(sim.url, undefined, {
+      ...trackerWebhooks(),
+      subscription: {
+        subscribe: {
+          method: 'POST',
+          path: '/subscriptions',
+          body: {
+            changeType: 'updated',
+            notificationUrl: 'https://hooks.example/webhooks/tracker',
+            expirationDateTime: '{expiry}',
+          },
+        },
+        renew: {
+          method: 'PATCH',
+          path: '/subscriptions/{subscription.id}',
+          body: { expirationDateTime: '{expiry}' },
+        },
+        unsubscribe: { method: 'DELETE', path: '/subscriptions/{subscription.id}' },
+        expiresPath: 'expirationDateTime',
+        lifetimeSeconds: 4,
+        renewBeforeSeconds: 2,
+      },
+      reconcile: ['issues'],
+    });
+    engine = await startEngine(env, [spec]);
+    const connection = env.uniqueId('org');
+    await engine.addConnection('tracker', connection, {
+      token: TOKEN,
+      webhook_secret: 'whsec_dHJhY2tlciB3ZWJob29rIHNpZ25pbmcgc2VjcmV0',
+    });
+    // What the records were before: a first full sync.
+    await (await engine.run(engine.input('tracker', connection, 'issues'))).result();
+    const scope = { integration: 'tracker', connection, resource: 'issues' };
+    assert.equal((await listRecords(env.db, scope)).length, 5);
+
+    const handle = await startWebhookSubscription(env.client, spec, connection, {
+      taskQueue: engine.taskQueue,
+    });
+    assert.ok(handle);
+    const stored = await until('the subscription to be stored', async () => {
+      const [s] = await listSubscriptions(env.db, 'tracker');
+      return s?.connection === connection ? s : undefined;
+    });
+    assert.equal(stored.subscriptionId, 'sub-1');
+    assert.ok(
+      stored.expiresAt && stored.expiresAt.getTime() > Date.now(),
+      'the expiry the provider answered',
+    );
+    assert.deepEqual(sim.subscriptions()[0]?.request, {
+      changeType: 'updated',
+      notificationUrl: 'https://hooks.example/webhooks/tracker',
+      expirationDateTime: sim.subscriptions()[0]?.request.expirationDateTime,
+    });
+
+    await until('two renewals before expiry', () => Promise.resolve(sim.calls.renew >= 2));
+    assert.equal(sim.calls.subscribe, 1, 'renewed, not re-created');
+    // The provider counts a renewal when asked; the workflow once the activity has stored it.
+    const state = await until('the workflow to hold two renewals', async () => {
+      const s = await subscriptionState(env.client, 'tracker', connection);
+      return s.renewals >= 2 ? s : undefined;
+    });
+    assert.equal(state.subscriptionId, 'sub-1');
+    assert.ok((await listSubscriptions(env.db, 'tracker'))[0]!.renewals >= 2);
+
+    // The outage: the provider forgets the subscription; meanwhile records change and no event is sent.
+    const changed = records.map((r) => ({ ...r }));
+    changed[1] = {
+      ...changed[1]!,
+      title: 'changed while nobody listened',
+      updated_at: '2026-06-01T00:00:00.000Z',
+    };
+    changed.push({
+      id: 99,
+      title: 'created during the outage',
+      state: 'open',
+      priority: 1,
+      updated_at: '2026-06-01T00:00:01.000Z',
+    });
+    provider.setRecords('issues', changed);
+    sim.lapse();
+
+    const expected = changed.map((r) => String(r.id)).sort();
+    await until('the records to equal the provider after reconciliation', async () => {
+      const rows = await listRecords(env.db, scope);
+      const keys = rows.map((r) => r.key).sort();
+      const two = rows.find((r) => r.key === '2');
+      return (
+        JSON.stringify(keys) === JSON.stringify(expected) &&
+        (two?.data as { title?: string } | undefined)?.title === 'changed while nobody listened'
+      );
+    });
+    assert.ok(sim.calls.renewRefused >= 1, 'the renewal found the subscription gone');
+    assert.equal(sim.calls.subscribe, 2, 'subscribed again');
+    const after = await subscriptionState(env.client, 'tracker', connection);
+    assert.equal(after.subscriptionId, 'sub-2');
+    assert.deepEqual(
+      after.reconciliations.map((r) => [r.reason, r.resources]),
+      [['the provider no longer had the subscription', ['issues']]],
+    );
+    assert.equal((await listSubscriptions(env.db, 'tracker'))[0]!.subscriptionId, 'sub-2');
+
+    // The receiver was down: an operator (or the receiver at start) asks for a reconciliation.
+    await env.client.workflow.getHandle(`sync:tracker:${connection}:issues`).result();
+    const again = changed.map((r) => ({ ...r }));
+    again[0] = {
+      ...again[0]!,
+      title: 'changed while the receiver was down',
+      updated_at: '2026-07-01T00:00:00.000Z',
+    };
+    provider.setRecords('issues', again);
+    await reconcileWebhooks(env.client, 'tracker', connection, 'the receiver was down');
+    await until('the second reconciliation', async () => {
+      const one = (await listRecords(env.db, scope)).find((r) => r.key === '1');
+      return (one?.data as { title?: string } | undefined)?.title === 'changed while the receiver was down';
+    });
+
+    assert.equal(await removeWebhookSubscription(env.client, 'tracker', connection), true);
+    assert.equal(sim.calls.unsubscribe, 1);
+    assert.deepEqual(sim.subscriptions(), []);
+    assert.deepEqual(await listSubscriptions(env.db, 'tracker'), []);
+    assert.equal(
+      await removeWebhookSubscription(env.client, 'tracker', connection),
+      false,
+      'nothing left to remove',
+    );
+
+    if (process.env.RECORD_HISTORIES) {
+      const history = await env.client.workflow
+        .getHandle(subscriptionWorkflowId('tracker', connection))
+        .fetchHistory();
+      writeFileSync(process.env.RECORD_HISTORIES, historyToJSON(history));
+    }
+  });
+});
