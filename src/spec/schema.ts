@@ -12,6 +12,7 @@ import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } f
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
+import { placeholdersOf } from '../template/template.js';
 
 const slug = z
   .string()
@@ -281,6 +282,32 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         secrets: secretNames,
       }))
         ctx.addIssue({ code: 'custom', path: ['auth', 'headers', header], message });
+  }
+
+  if (auth.type === 'session-token') {
+    const scope = { connectionConfig: spec.connectionConfig, secrets: secretNames };
+    const login: [string, unknown][] = [
+      ['headers', auth.login.headers],
+      ['body', auth.login.body],
+    ];
+    for (const [part, value] of login)
+      for (const message of templateProblems(value, scope))
+        ctx.addIssue({ code: 'custom', path: ['auth', 'login', part], message });
+    if ((auth.tokenPath === undefined) === (auth.tokenHeader === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'tokenPath'],
+        message: 'give one of tokenPath (a path in the login answer) or tokenHeader',
+      });
+    if (!auth.value.includes('{token}'))
+      ctx.addIssue({ code: 'custom', path: ['auth', 'value'], message: 'must place the token: {token}' });
+    for (const { name } of placeholdersOf(auth.value))
+      if (name !== 'token')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'value'],
+          message: `{${name}}: only {token} is available here`,
+        });
   }
 
   if (spec.webhooks) tolerant(() => checkWebhooks(spec, ctx, checkSecret));

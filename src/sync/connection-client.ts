@@ -5,7 +5,8 @@
  */
 import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
-import { isOAuthAuth } from '../http/auth/schema.js';
+import { usesTokens, type TokenAuthConfig } from '../http/auth/schema.js';
+import { sessionHeader } from '../http/auth/session-login.js';
 import { withConnectionUrls } from '../http/auth/urls.js';
 import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
@@ -61,6 +62,13 @@ export interface ConnectionClient {
   request(req: ConnectionRequest): Promise<JsonResponse>;
 }
 
+/** The base URL with `path` appended (the base URL's own path is a prefix). */
+function joinPath(baseUrl: string, path: string): string {
+  const base = new URL(baseUrl);
+  base.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
+  return base.toString();
+}
+
 export function createConnectionClients(deps: EngineDeps) {
   const transports = new Map<string, HttpTransport>();
   const transportFor = (spec: IntegrationSpec) => {
@@ -84,23 +92,22 @@ export function createConnectionClients(deps: EngineDeps) {
     target: { integration: string; connection: string },
     inputs: AuthInputs,
     generation: string,
+    baseUrl: string,
   ): OAuth2Tokens | undefined => {
     const auth = spec.auth;
-    if (!isOAuthAuth(auth)) return undefined;
+    if (!usesTokens(auth)) return undefined;
     const key = JSON.stringify([target.integration, target.connection]);
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
-    const t = new OAuth2Tokens(
-      deps.db,
-      deps.secretBox,
-      withConnectionUrls(auth, inputs.config, inputs.where),
-      inputs,
-      target,
-      {
-        generation,
-        timeoutMs: spec.retry.timeoutMs,
-      },
-    );
+    // A session token's "token URL" is its login path under the connection's base URL.
+    const resolved: TokenAuthConfig =
+      auth.type === 'session-token'
+        ? { ...auth, tokenUrl: joinPath(baseUrl, auth.login.path) }
+        : withConnectionUrls(auth, inputs.config, inputs.where);
+    const t = new OAuth2Tokens(deps.db, deps.secretBox, resolved, inputs, target, {
+      generation,
+      timeoutMs: spec.retry.timeoutMs,
+    });
     // A connection read before the latest save (an older generation) is not cached: its refresh is
     // refused by the generation check under the lock.
     if (cached && BigInt(generation) < BigInt(cached.generation)) return t;
@@ -139,7 +146,13 @@ export function createConnectionClients(deps: EngineDeps) {
       { integration, connection: connectionId },
       inputs,
       connection.generation,
+      baseUrl,
     );
+    // The header a token travels in: OAuth2's bearer, or where the spec puts a session token.
+    const authorizationFor = (token: string): Record<string, string> =>
+      spec.auth.type === 'session-token'
+        ? sessionHeader(spec.auth, token)
+        : { authorization: `Bearer ${token}` };
     const http = transportFor(spec);
 
     const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
@@ -246,12 +259,12 @@ export function createConnectionClients(deps: EngineDeps) {
       if (!tokens || !withCredentials) return rated({});
       const token = await tokens.token();
       try {
-        return await rated({ authorization: `Bearer ${token}` });
+        return await rated(authorizationFor(token));
       } catch (error) {
         // One refresh and one retry on 401; a second 401 is an AuthError.
         if (!(error instanceof ProviderError && (error.details.status === 401 || error.details.refreshToken)))
           throw error;
-        return rated({ authorization: `Bearer ${await tokens.renew(token)}` });
+        return rated(authorizationFor(await tokens.renew(token)));
       }
     };
 
@@ -268,11 +281,7 @@ export function createConnectionClients(deps: EngineDeps) {
         `connection ${integration}/${connectionId}`,
       );
 
-    const urlFor = (path: string) => {
-      const base = new URL(baseUrl);
-      base.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
-      return base;
-    };
+    const urlFor = (path: string) => new URL(joinPath(baseUrl, path));
 
     return {
       fillPath,

@@ -100,4 +100,28 @@ resources:
       level: level
       message: message
 `,
+  // Session-token auth: a login request yields the token for a header, renewed after a 401.
+  sessions: `
+id: sessions
+baseUrl: ${s.url}
+secrets: { username: login name, password: password }
+auth:
+  type: session-token
+  login:
+    path: /session/login
+    body: { username: '{secrets.username}', password: '{secrets.password}' }
+  tokenPath: session.token
+  expiresInPath: session.expires_in
+  header: x-session-token
+  value: '{token}'
+resources:
+  items:
+    request: { path: /session/items }
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 50 }
+  same-items:
+    request: { path: /session/items }
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 50 }
+`,
 });

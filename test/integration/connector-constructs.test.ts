@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import { loadSpec } from '../../src/spec/load.js';
 import { listRecords } from '../../src/store/records.js';
 import { startConstructServer, type ConstructServer } from '../helpers/construct-providers.js';
@@ -155,6 +156,42 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     assert.ok(
       stored.every((r) => /^[0-9a-f]{64}$/.test(r.key) && r.deletedAt === null),
       'sha256 keys, none deleted',
+    );
+  });
+
+  it('session-token auth: one login, renewed once after the provider expires it, single-flight', async () => {
+    const conn = uniqueId('s');
+    await engine.addConnection('sessions', conn, { username: 'ada', password: 'pw-secret' });
+    const logins = server.stats.logins;
+    const full = await sync('sessions', conn, 'items');
+    assert.equal(full.inserted, 250);
+    assert.equal(server.stats.logins - logins, 1, 'one login for every page');
+    const login = server.requests.find((r) => r.path === '/session/login')!;
+    assert.deepEqual(login.body, { username: 'ada', password: 'pw-secret' });
+    const reads = server.requests.filter((r) => r.path === '/session/items');
+    assert.match(String(reads.at(-1)!.headers['x-session-token']), /^s\d+$/);
+    assert.equal(reads.at(-1)!.headers.authorization, undefined);
+
+    server.expireSessions();
+    const [a, b] = await Promise.all([sync('sessions', conn, 'items'), sync('sessions', conn, 'same-items')]);
+    assert.deepEqual([a.unchanged, b.inserted], [250, 250]);
+    assert.equal(
+      server.stats.logins - logins,
+      2,
+      'both runs got a 401; one login renewed the token for both',
+    );
+
+    const bad = uniqueId('s');
+    await engine.addConnection('sessions', bad, { username: 'ada', password: 'wrong-pw' });
+    await assert.rejects(
+      (await engine.run(engine.input('sessions', bad, 'items'))).result(),
+      (e: unknown) => {
+        assert.ok(e instanceof WorkflowFailedError);
+        const message = e.cause?.message ?? '';
+        assert.match(message, /the login request was refused \(401\): fix the connection's login secrets/);
+        assert.ok(!message.includes('wrong-pw'));
+        return true;
+      },
     );
   });
 
