@@ -183,6 +183,7 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
               fetched: page.fetched,
               records: page.records,
               quarantined: page.quarantined,
+              ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
               trackSeen: run.kind === 'full',
               fetchedAt,
             },

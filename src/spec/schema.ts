@@ -101,6 +101,11 @@ export const resourceSchema = z.strictObject({
   map: mapFunction.optional(),
   /** Keep only records for which every condition holds (on the record as sent); others are skipped. */
   filter: recordFilterSchema.optional(),
+  /**
+   * Records for which every condition holds are deleted at the provider (Zendesk's `status: deleted`,
+   * Salesforce's `IsDeleted: true`): the stored record is marked deleted instead of rewritten.
+   */
+  deletedWhen: recordFilterSchema.optional(),
   /** Move the fields of nested objects to the top before mapping, e.g. HubSpot's `properties`. */
   flatten: flattenSchema.optional(),
   schema: recordSchemaSchema.optional(),

@@ -135,6 +135,8 @@ export interface PageCommit {
   fetched: number;
   records: readonly KeyedRecord[];
   quarantined: readonly QuarantinedRecord[];
+  /** Keys of records the provider reports as deleted in their content (the resource's deletedWhen). */
+  deletedKeys?: readonly string[];
   /** Full syncs remember the keys they saw, for deletion detection at the end. */
   trackSeen: boolean;
   /** Database time just before the page was requested: newer writes of its records are kept. */
@@ -187,6 +189,16 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
     page.records,
     page.fetchedAt ? { fetchedAt: page.fetchedAt } : {},
   );
+  let deleted = 0;
+  if (page.deletedKeys && page.deletedKeys.length > 0) {
+    // The record says it is deleted (Zendesk's status: deleted, Salesforce's IsDeleted): evidence as
+    // good as a webhook's. A newer write (a webhook after this page was fetched) is left alone.
+    let q = markRecordsDeleted(tx, scope)
+      .where('parent_key', scope.parentKey == null ? 'is' : '=', scope.parentKey ?? null)
+      .where('record_key', 'in', [...new Set(page.deletedKeys)]);
+    if (page.fetchedAt) q = q.where('updated_at', '<=', page.fetchedAt);
+    deleted = Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
   if (page.trackSeen && page.records.length > 0) {
     await tx
       .insertInto('sync_run_seen')
@@ -221,6 +233,7 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
       updated: sql`updated + ${counts.updated}`,
       unchanged: sql`unchanged + ${counts.unchanged}`,
       quarantined: sql`quarantined + ${page.quarantined.length}`,
+      deleted: sql`deleted + ${deleted}`,
     })
     .where('id', '=', page.runId)
     .execute();
@@ -326,7 +339,8 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       .set({
         status: finish.status,
         ended_at: sql`now()`,
-        deleted,
+        // Pages may have marked records deleted from their content already.
+        deleted: sql`deleted + ${deleted}`,
         error: finish.error ?? null,
         ...(finish.totals ?? {}),
       })

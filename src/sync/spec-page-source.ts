@@ -255,9 +255,18 @@ export function createSpecPageSources(
         const quarantined: QuarantinedRecord[] = [];
         let highWater: string | null = null;
         let older = 0;
+        const deletedKeys: string[] = [];
         for (const raw of raws) {
           if (!keepRecord(resource.filter, raw)) continue;
           const mapped = mapRecord(resource, raw, vars);
+          if (resource.deletedWhen && keepRecord(resource.deletedWhen, raw)) {
+            // Deleted at the provider, by its own content: marked deleted, whatever else it says.
+            if (mapped.key !== null)
+              deletedKeys.push(
+                run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]),
+              );
+            continue;
+          }
           if (!mapped.ok) {
             quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
             continue;
@@ -289,7 +298,8 @@ export function createSpecPageSources(
             ? { done: true, reason: 'older records (descending order)', state: paged.state }
             : paged;
         const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
-        return finish(step, window, records, quarantined, raws.length, total, highWater);
+        const page = finish(step, window, records, quarantined, raws.length, total, highWater);
+        return deletedKeys.length > 0 ? { ...page, deletedKeys } : page;
       },
     };
 

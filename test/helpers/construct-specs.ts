@@ -124,4 +124,15 @@ resources:
     primaryKey: id
     pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 50 }
 `,
+  // Deletion from content: deleted tickets stay in the listing with status "deleted".
+  tickets: `
+id: tickets
+baseUrl: ${s.url}
+resources:
+  tickets:
+    request: { path: /tickets }
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 100 }
+    deletedWhen: [{ path: status, equals: deleted }]
+`,
 });

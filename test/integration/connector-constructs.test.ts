@@ -195,6 +195,30 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     );
   });
 
+  it('deletion from content: a record whose status says deleted is marked deleted, not rewritten', async () => {
+    const conn = uniqueId('d');
+    await engine.addConnection('tickets', conn);
+    server.deletedTickets.add('i0005');
+    const first = await sync('tickets', conn, 'tickets');
+    assert.deepEqual(
+      [first.inserted, first.deleted],
+      [249, 0],
+      'a ticket deleted before it was ever stored is not stored',
+    );
+    server.deletedTickets.add('i0006').add('i0200');
+    const second = await sync('tickets', conn, 'tickets');
+    assert.deepEqual([second.inserted, second.updated, second.unchanged, second.deleted], [0, 0, 247, 2]);
+    const all = await listRecords(
+      env.db,
+      { integration: 'tickets', connection: conn, resource: 'tickets' },
+      { includeDeleted: true },
+    );
+    const gone = all.filter((r) => r.deletedAt !== null).map((r) => r.key);
+    assert.deepEqual(gone, ['i0006', 'i0200']);
+    const third = await sync('tickets', conn, 'tickets');
+    assert.deepEqual([third.deleted, third.unchanged], [0, 247], 'already deleted: counted once');
+  });
+
   it('wildcard extraction: JSON:API records under data.*.attributes', async () => {
     const conn = uniqueId('j');
     await engine.addConnection('projects', conn);
