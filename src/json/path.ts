@@ -36,7 +36,8 @@ export function matchesAtPath(value: unknown, dotPath: string): unknown[] {
     const next: unknown[] = [];
     for (const c of current) {
       if (c === null || typeof c !== 'object') continue;
-      if (part === '*') next.push(...(Array.isArray(c) ? c : Object.values(c)));
+      if (part === '*')
+        next.push(...(Array.isArray(c) ? (c as unknown[]) : Object.values(c as Record<string, unknown>)));
       else {
         const v = (c as Record<string, unknown>)[part];
         if (v !== undefined) next.push(v);

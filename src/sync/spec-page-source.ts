@@ -11,7 +11,6 @@ import {
   fillRecord,
   placeholdersIn,
   TemplateError,
-  type TemplateValue,
   type TemplateVars,
 } from '../http/request-template.js';
 import {
@@ -121,11 +120,7 @@ function templateVars(
     }
     if (name.startsWith('config.')) {
       const v = config[name.slice('config.'.length)];
-      return v === undefined || v === null
-        ? undefined
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : (v as TemplateValue);
+      return v === undefined || v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : v;
     }
     if (name.startsWith('parent.')) return parent[name.slice('parent.'.length)];
     return undefined;

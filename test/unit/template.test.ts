@@ -52,7 +52,7 @@ describe('template functions', () => {
       () => fill('{name|minus:P1D}'),
       (e: unknown) => {
         assert.ok(e instanceof TemplateError);
-        assert.match(e.message, /\{name\|minus:P1D\}: "  Ada " is not a time/);
+        assert.match(e.message, /\{name\|minus:P1D\}: " {2}Ada " is not a time/);
         return true;
       },
     );
