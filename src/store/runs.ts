@@ -76,14 +76,15 @@ export interface StartRun extends RecordScope {
  */
 export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
   const state =
-    // Child runs (one per parent record) do not track high-water marks yet: they read everything.
-    run.kind === 'incremental' && !run.parentKey
+    // A child run (one per parent record) starts from its parent's own mark.
+    run.kind === 'incremental'
       ? await db
           .selectFrom('sync_state')
           .select('high_water')
           .where('integration', '=', run.integration)
           .where('connection', '=', run.connection)
           .where('resource', '=', run.resource)
+          .where('parent_key', '=', run.parentKey ?? '')
           .executeTakeFirst()
       : undefined;
   await db
@@ -314,18 +315,20 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       deleted = Number(result.numUpdatedRows);
     }
     // Any completed run (full or incremental) read everything up to its high-water mark.
-    if (finish.status === 'completed' && run.high_water !== null && run.parent_key === null) {
+    // A child run advances its parent's mark only: its siblings read their own ranges.
+    if (finish.status === 'completed' && run.high_water !== null) {
       await tx
         .insertInto('sync_state')
         .values({
           integration: run.integration,
           connection: run.connection,
           resource: run.resource,
+          parent_key: run.parent_key ?? '',
           high_water: run.high_water,
           last_run_id: run.id,
         })
         .onConflict((oc) =>
-          oc.columns(['integration', 'connection', 'resource']).doUpdateSet({
+          oc.columns(['integration', 'connection', 'resource', 'parent_key']).doUpdateSet({
             high_water: run.high_water,
             last_run_id: run.id,
             updated_at: sql`now()`,

@@ -60,6 +60,16 @@ resources:
       project_name: { value: '{parent.project_name}' }
       label: { value: '{parent.project}/{record.title|lower}' }
       tags: { from: 'tags.*.name', type: json }
+  recent-tasks:
+    parent: { resource: projects, params: { project: id } }
+    request: { path: '/projects/{parent.project}/tasks', query: { updated_since: '{since}' } }
+    recordsPath: tasks
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 20 }
+    fields:
+      id: id
+      updated: { type: timestamp }
+    incremental: { cursorField: updated }
   jsonapi:
     request: { path: /jsonapi/items }
     recordsPath: data.*.attributes

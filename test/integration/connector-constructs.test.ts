@@ -107,6 +107,27 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     });
   });
 
+  it("incremental child resources: each parent's children are read since that parent's own mark", async () => {
+    const conn = uniqueId('c');
+    await engine.addConnection('projects', conn);
+    await sync('projects', conn, 'projects');
+    const full = await sync('projects', conn, 'recent-tasks');
+    assert.equal(full.inserted, 250);
+    server.touch(['i0003', 'i0004']);
+    const seen = server.requests.length;
+    const inc = await sync('projects', conn, 'recent-tasks', 'incremental');
+    assert.deepEqual([inc.updated, inc.inserted], [2, 0]);
+    // Each of the 5 parents reads from its own mark (inclusive): its newest task, plus the two changed.
+    assert.ok(inc.fetched <= 5 + 2, `only changed children are read (${inc.fetched})`);
+    const sent = server.requests.slice(seen).filter((r) => r.path.endsWith('/tasks'));
+    assert.equal(sent.length, 5);
+    assert.ok(
+      sent.every((r) => r.query.has('updated_since')),
+      'every child request carried its own since',
+    );
+    assert.equal(new Set(sent.map((r) => r.query.get('updated_since'))).size, 5, 'one mark per parent');
+  });
+
   it('client-side incremental: old records are skipped, not rewritten; newest-first stops at the first old one', async () => {
     const conn = uniqueId('f');
     await engine.addConnection('feeds', conn);
