@@ -279,6 +279,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
             fetched: page.fetched,
             records: page.records,
             quarantined: page.quarantined,
+            ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
             trackSeen: run.kind === 'full',
             fetchedAt,
           });

@@ -13,6 +13,7 @@ import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } f
 import { paginationSchema } from '../pagination/schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
+import { placeholdersOf } from '../template/template.js';
 
 const slug = z
   .string()
@@ -111,6 +112,11 @@ export const resourceSchema = z.strictObject({
   map: mapFunction.optional(),
   /** Keep only records for which every condition holds (on the record as sent); others are skipped. */
   filter: recordFilterSchema.optional(),
+  /**
+   * Records for which every condition holds are deleted at the provider (Zendesk's `status: deleted`,
+   * Salesforce's `IsDeleted: true`): the stored record is marked deleted instead of rewritten.
+   */
+  deletedWhen: recordFilterSchema.optional(),
   /** Move the fields of nested objects to the top before mapping, e.g. HubSpot's `properties`. */
   flatten: flattenSchema.optional(),
   schema: recordSchemaSchema.optional(),
@@ -323,6 +329,32 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         secrets: secretNames,
       }))
         ctx.addIssue({ code: 'custom', path: ['auth', 'headers', header], message });
+  }
+
+  if (auth.type === 'session-token') {
+    const scope = { connectionConfig: spec.connectionConfig, secrets: secretNames };
+    const login: [string, unknown][] = [
+      ['headers', auth.login.headers],
+      ['body', auth.login.body],
+    ];
+    for (const [part, value] of login)
+      for (const message of templateProblems(value, scope))
+        ctx.addIssue({ code: 'custom', path: ['auth', 'login', part], message });
+    if ((auth.tokenPath === undefined) === (auth.tokenHeader === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'tokenPath'],
+        message: 'give one of tokenPath (a path in the login answer) or tokenHeader',
+      });
+    if (!auth.value.includes('{token}'))
+      ctx.addIssue({ code: 'custom', path: ['auth', 'value'], message: 'must place the token: {token}' });
+    for (const { name } of placeholdersOf(auth.value))
+      if (name !== 'token')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'value'],
+          message: `{${name}}: only {token} is available here`,
+        });
   }
 
   if (spec.webhooks) tolerant(() => checkWebhooks(spec, ctx, checkSecret));

@@ -77,14 +77,15 @@ export interface StartRun extends RecordScope {
  */
 export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
   const state =
-    // Child runs (one per parent record) do not track high-water marks yet: they read everything.
-    run.kind === 'incremental' && !run.parentKey
+    // A child run (one per parent record) starts from its parent's own mark.
+    run.kind === 'incremental'
       ? await db
           .selectFrom('sync_state')
           .select('high_water')
           .where('integration', '=', run.integration)
           .where('connection', '=', run.connection)
           .where('resource', '=', run.resource)
+          .where('parent_key', '=', run.parentKey ?? '')
           .executeTakeFirst()
       : undefined;
   await db
@@ -136,6 +137,8 @@ export interface PageCommit {
   fetched: number;
   records: readonly KeyedRecord[];
   quarantined: readonly QuarantinedRecord[];
+  /** Keys of records the provider reports as deleted in their content (the resource's deletedWhen). */
+  deletedKeys?: readonly string[];
   /** Full syncs remember the keys they saw, for deletion detection at the end. */
   trackSeen: boolean;
   /** Database time just before the page was requested: newer writes of its records are kept. */
@@ -178,6 +181,10 @@ export async function commitPage(
   }
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
+  const deletedKeys = [...new Set(page.deletedKeys ?? [])];
+  // `=` / `is null` rather than `is not distinct from`, which no index can serve.
+  const parentMatch =
+    scope.parentKey == null ? sql`r.parent_key is null` : sql`r.parent_key = ${scope.parentKey}`;
   const result = await sql<CommitRow>`
     with args as (select ${keys}::text[] as keys),
     run as materialized (
@@ -210,8 +217,20 @@ export async function commitPage(
                   ${q.map((x) => x.reason)}::text[]) as x(k, raw, reason)
       where exists (select 1 from run)
     ),
+    -- The record says it is deleted (Zendesk's status: deleted, Salesforce's IsDeleted): evidence as good
+    -- as a webhook's. A newer write (a webhook after this page was fetched) is left alone.
+    del as (
+      update records as r set deleted_at = now(), updated_at = now()
+      where r.integration = ${scope.integration} and r.connection = ${scope.connection}
+        and r.resource = ${scope.resource} and r.deleted_at is null and ${parentMatch}
+        and r.record_key = any(${deletedKeys}::text[])
+        and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
+        and exists (select 1 from run)
+      returning 1
+    ),
     counts as (
-      select (count(*) filter (where inserted))::int as ins, (count(*) filter (where not inserted))::int as upd
+      select (count(*) filter (where inserted))::int as ins, (count(*) filter (where not inserted))::int as upd,
+             (select count(*) from del)::int as del
       from up
     )
     update sync_runs set
@@ -224,7 +243,8 @@ export async function commitPage(
       inserted = sync_runs.inserted + counts.ins,
       updated = sync_runs.updated + counts.upd,
       unchanged = sync_runs.unchanged + ${rows.length}::int - counts.ins - counts.upd,
-      quarantined = sync_runs.quarantined + ${q.length}::int
+      quarantined = sync_runs.quarantined + ${q.length}::int,
+      deleted = sync_runs.deleted + counts.del
     from counts
     where sync_runs.id = (select id from run)
     returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
@@ -338,18 +358,20 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       }
     }
     // Any completed run (full or incremental) read everything up to its high-water mark.
-    if (finish.status === 'completed' && run.high_water !== null && run.parent_key === null) {
+    // A child run advances its parent's mark only: its siblings read their own ranges.
+    if (finish.status === 'completed' && run.high_water !== null) {
       await tx
         .insertInto('sync_state')
         .values({
           integration: run.integration,
           connection: run.connection,
           resource: run.resource,
+          parent_key: run.parent_key ?? '',
           high_water: run.high_water,
           last_run_id: run.id,
         })
         .onConflict((oc) =>
-          oc.columns(['integration', 'connection', 'resource']).doUpdateSet({
+          oc.columns(['integration', 'connection', 'resource', 'parent_key']).doUpdateSet({
             high_water: run.high_water,
             last_run_id: run.id,
             updated_at: sql`now()`,
@@ -364,7 +386,8 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
       .set({
         status: finish.status,
         ended_at: sql`now()`,
-        deleted,
+        // Pages may have marked records deleted from their content already.
+        deleted: sql`deleted + ${deleted}`,
         error: finish.error ?? null,
         ...(finish.totals ?? {}),
       })

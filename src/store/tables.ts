@@ -68,6 +68,8 @@ export interface SyncStateTable {
   integration: string;
   connection: string;
   resource: string;
+  /** The parent record of a child resource's mark; '' for the resource itself. */
+  parent_key: ColumnType<string, string | undefined, never>;
   high_water: string | null;
   last_run_id: string | null;
   updated_at: Timestamp;

@@ -5,7 +5,8 @@
  */
 import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
-import { isOAuthAuth } from '../http/auth/schema.js';
+import { isOAuthAuth, usesTokens, type TokenAuthConfig } from '../http/auth/schema.js';
+import { sessionHeader } from '../http/auth/session-login.js';
 import { withConnectionUrls } from '../http/auth/urls.js';
 import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
@@ -65,6 +66,13 @@ export interface ConnectionClient {
   request(req: ConnectionRequest): Promise<JsonResponse>;
 }
 
+/** The base URL with `path` appended (the base URL's own path is a prefix). */
+function joinPath(baseUrl: string, path: string): string {
+  const base = new URL(baseUrl);
+  base.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
+  return base.toString();
+}
+
 export function createConnectionClients(deps: EngineDeps) {
   const transports = new Map<string, HttpTransport>();
   const transportFor = (spec: IntegrationSpec) => {
@@ -88,23 +96,22 @@ export function createConnectionClients(deps: EngineDeps) {
     target: { integration: string; connection: string },
     inputs: AuthInputs,
     generation: string,
+    baseUrl: string,
   ): OAuth2Tokens | undefined => {
     const auth = spec.auth;
-    if (!isOAuthAuth(auth)) return undefined;
+    if (!usesTokens(auth)) return undefined;
     const key = JSON.stringify([target.integration, target.connection]);
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
-    const t = new OAuth2Tokens(
-      deps.db,
-      deps.secretBox,
-      withConnectionUrls(auth, inputs.config, inputs.where),
-      inputs,
-      target,
-      {
-        generation,
-        timeoutMs: spec.retry.timeoutMs,
-      },
-    );
+    // A session token's "token URL" is its login path under the connection's base URL.
+    const resolved: TokenAuthConfig =
+      auth.type === 'session-token'
+        ? { ...auth, tokenUrl: joinPath(baseUrl, auth.login.path) }
+        : withConnectionUrls(auth, inputs.config, inputs.where);
+    const t = new OAuth2Tokens(deps.db, deps.secretBox, resolved, inputs, target, {
+      generation,
+      timeoutMs: spec.retry.timeoutMs,
+    });
     // A connection read before the latest save (an older generation) is not cached: its refresh is
     // refused by the generation check under the lock.
     if (cached && BigInt(generation) < BigInt(cached.generation)) return t;
@@ -136,15 +143,22 @@ export function createConnectionClients(deps: EngineDeps) {
     };
     const auth: AppliedAuth = applyAuth(spec.auth, inputs);
     const rateKey = rateKeyOf(integration, connectionId);
+    const where = `connection ${integration}/${connectionId}`;
     const tokens = oauthTokens(
       spec,
       { integration, connection: connectionId },
       inputs,
       connection.generation,
+      // A session token's login path is under the spec's base URL (instance URLs are OAuth2's).
+      spec.auth.type === 'session-token' ? fillBaseUrl(spec.baseUrl, connection.config, where) : '',
     );
+    // The header a token travels in: OAuth2's bearer, or where the spec puts a session token.
+    const authorizationFor = (token: string): Record<string, string> =>
+      spec.auth.type === 'session-token'
+        ? sessionHeader(spec.auth, token)
+        : { authorization: `Bearer ${token}` };
     const http = transportFor(spec);
     const measured = providerRequestMetrics(integration, connectionId);
-    const where = `connection ${integration}/${connectionId}`;
 
     // The base URL, and so where credentials may go: the spec's, or the instance the token response
     // names (checked against the spec's hosts before anything is sent there). An instance that changes
@@ -317,7 +331,7 @@ export function createConnectionClients(deps: EngineDeps) {
       if (!tokens || !withCredentials) return rated({});
       const token = await tokens.token();
       try {
-        return await rated({ authorization: `Bearer ${token}` });
+        return await rated(authorizationFor(token));
       } catch (error) {
         // One refresh and one retry on 401; a second 401 is an AuthError.
         if (!(error instanceof ProviderError && (error.details.status === 401 || error.details.refreshToken)))
@@ -326,7 +340,7 @@ export function createConnectionClients(deps: EngineDeps) {
         // The new token may name another instance (an org moved): the retry goes there.
         followInstance();
         aim();
-        return rated({ authorization: `Bearer ${renewed}` });
+        return rated(authorizationFor(renewed));
       }
     };
 
@@ -343,11 +357,7 @@ export function createConnectionClients(deps: EngineDeps) {
         `connection ${integration}/${connectionId}`,
       );
 
-    const urlFor = (path: string) => {
-      const base = new URL(baseUrl);
-      base.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
-      return base;
-    };
+    const urlFor = (path: string) => new URL(joinPath(baseUrl, path));
 
     return {
       fillPath,

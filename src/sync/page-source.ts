@@ -29,6 +29,8 @@ export interface Page {
   total: number | null;
   /** Highest incremental cursor value on this page, if the resource is incremental. */
   highWater: string | null;
+  /** Keys of records whose content says they are deleted (the resource's deletedWhen). */
+  deletedKeys?: string[];
 }
 
 export interface PageSource {

@@ -300,9 +300,18 @@ export function createSpecPageSources(
       const quarantined: QuarantinedRecord[] = [];
       let highWater: string | null = null;
       let older = 0;
+      const deletedKeys: string[] = [];
       for (const raw of raws) {
         if (!keepRecord(resource.filter, raw)) continue;
         const mapped = mapRecord(resource, raw, vars);
+        if (resource.deletedWhen && keepRecord(resource.deletedWhen, raw)) {
+          // Deleted at the provider, by its own content: marked deleted, whatever else it says.
+          if (mapped.key !== null)
+            deletedKeys.push(
+              run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]),
+            );
+          continue;
+        }
         if (!mapped.ok) {
           quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
           continue;
@@ -319,7 +328,7 @@ export function createSpecPageSources(
           if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
         }
       }
-      return { records, quarantined, highWater, older };
+      return { records, quarantined, highWater, older, deletedKeys };
     }
 
     /** Where this run reads: the committed checkpoint's state and window, or the first ones. */
@@ -403,7 +412,8 @@ export function createSpecPageSources(
         open.consumed += raws.length;
         if (raws.length) open.last = raws.at(-1);
         const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
-        const { records, quarantined, highWater } = mapAll(raws, vars, clientFloorMs);
+        const { records, quarantined, highWater, deletedKeys } = mapAll(raws, vars, clientFloorMs);
+        const deleted = deletedKeys.length > 0 ? { deletedKeys } : {};
         const current = open;
         const total = window ? null : totalOf(pagination, null, (n) => current.header(n));
         if (!ended) {
@@ -415,6 +425,7 @@ export function createSpecPageSources(
             fetched: raws.length,
             total,
             highWater,
+            ...deleted,
             done: false,
             checkpoint: { state, label, window, stream: { skip: open.consumed } } satisfies Checkpoint,
           };
@@ -427,7 +438,7 @@ export function createSpecPageSources(
           acceptUrl: (next) => trustedNextUrl(next, client, current.url, run, resource),
           lastRecord: current.last,
         });
-        return finish(step, window, records, quarantined, raws.length, total, highWater);
+        return { ...finish(step, window, records, quarantined, raws.length, total, highWater), ...deleted };
       } catch (error) {
         open?.records.close();
         throw error;
@@ -475,7 +486,7 @@ export function createSpecPageSources(
             },
           );
         }
-        const { records, quarantined, highWater, older } = mapAll(raws, vars, clientFloorMs);
+        const { records, quarantined, highWater, older, deletedKeys } = mapAll(raws, vars, clientFloorMs);
         const paged = nextPage(pagination, state, {
           body: response.body,
           header: (name) => response.header(name),
@@ -490,7 +501,8 @@ export function createSpecPageSources(
             ? { done: true, reason: 'older records (descending order)', state: paged.state }
             : paged;
         const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
-        return finish(step, window, records, quarantined, raws.length, total, highWater);
+        const page = finish(step, window, records, quarantined, raws.length, total, highWater);
+        return deletedKeys.length > 0 ? { ...page, deletedKeys } : page;
       },
     };
 

@@ -60,6 +60,16 @@ resources:
       project_name: { value: '{parent.project_name}' }
       label: { value: '{parent.project}/{record.title|lower}' }
       tags: { from: 'tags.*.name', type: json }
+  recent-tasks:
+    parent: { resource: projects, params: { project: id } }
+    request: { path: '/projects/{parent.project}/tasks', query: { updated_since: '{since}' } }
+    recordsPath: tasks
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 20 }
+    fields:
+      id: id
+      updated: { type: timestamp }
+    incremental: { cursorField: updated }
   jsonapi:
     request: { path: /jsonapi/items }
     recordsPath: data.*.attributes
@@ -99,5 +109,40 @@ resources:
       at: { type: timestamp }
       level: level
       message: message
+`,
+  // Session-token auth: a login request yields the token for a header, renewed after a 401.
+  sessions: `
+id: sessions
+baseUrl: ${s.url}
+secrets: { username: login name, password: password }
+auth:
+  type: session-token
+  login:
+    path: /session/login
+    body: { username: '{secrets.username}', password: '{secrets.password}' }
+  tokenPath: session.token
+  expiresInPath: session.expires_in
+  header: x-session-token
+  value: '{token}'
+resources:
+  items:
+    request: { path: /session/items }
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 50 }
+  same-items:
+    request: { path: /session/items }
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 50 }
+`,
+  // Deletion from content: deleted tickets stay in the listing with status "deleted".
+  tickets: `
+id: tickets
+baseUrl: ${s.url}
+resources:
+  tickets:
+    request: { path: /tickets }
+    primaryKey: id
+    pagination: { type: page, pageParam: page, sizeParam: per_page, pageSize: 100 }
+    deletedWhen: [{ path: status, equals: deleted }]
 `,
 });

@@ -8,9 +8,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import { loadSpec } from '../../src/spec/load.js';
 import { listRecords } from '../../src/store/records.js';
-import { startConstructServer, type ConstructServer } from '../helpers/construct-providers.js';
+import { projectOf, startConstructServer, type ConstructServer } from '../helpers/construct-providers.js';
 import { constructSpecs } from '../helpers/construct-specs.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { makeItems } from '../helpers/shape-providers.js';
@@ -106,6 +107,36 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     });
   });
 
+  it("incremental child resources: each parent's children are read since that parent's own mark", async () => {
+    const conn = uniqueId('c');
+    await engine.addConnection('projects', conn);
+    await sync('projects', conn, 'projects');
+    const full = await sync('projects', conn, 'recent-tasks');
+    assert.equal(full.inserted, 250);
+    // Each parent's mark: the newest of its children when the full run read them.
+    const marks = new Map<string, string>();
+    for (const i of server.items) {
+      const at = new Date(i.updated).toISOString();
+      if (at > (marks.get(projectOf(i)) ?? '')) marks.set(projectOf(i), at);
+    }
+    server.touch(['i0003', 'i0004']);
+    const seen = server.requests.length;
+    const inc = await sync('projects', conn, 'recent-tasks', 'incremental');
+    assert.deepEqual([inc.updated, inc.inserted], [2, 0]);
+    // Each of the 5 parents reads from its own mark (inclusive): its newest task, plus the two changed.
+    assert.ok(inc.fetched <= 5 + 2, `only changed children are read (${inc.fetched})`);
+    const sent = server.requests.slice(seen).filter((r) => r.path.endsWith('/tasks'));
+    assert.equal(sent.length, 5);
+    assert.ok(
+      sent.every((r) => r.query.has('updated_since')),
+      'every child request carried its own since',
+    );
+    for (const r of sent) {
+      const project = r.path.split('/')[2]!;
+      assert.equal(r.query.get('updated_since'), marks.get(project), `${project} reads from its own mark`);
+    }
+  });
+
   it('client-side incremental: old records are skipped, not rewritten; newest-first stops at the first old one', async () => {
     const conn = uniqueId('f');
     await engine.addConnection('feeds', conn);
@@ -156,6 +187,66 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
       stored.every((r) => /^[0-9a-f]{64}$/.test(r.key) && r.deletedAt === null),
       'sha256 keys, none deleted',
     );
+  });
+
+  it('session-token auth: one login, renewed once after the provider expires it, single-flight', async () => {
+    const conn = uniqueId('s');
+    await engine.addConnection('sessions', conn, { username: 'ada', password: 'pw-secret' });
+    const logins = server.stats.logins;
+    const full = await sync('sessions', conn, 'items');
+    assert.equal(full.inserted, 250);
+    assert.equal(server.stats.logins - logins, 1, 'one login for every page');
+    const login = server.requests.find((r) => r.path === '/session/login')!;
+    assert.deepEqual(login.body, { username: 'ada', password: 'pw-secret' });
+    const reads = server.requests.filter((r) => r.path === '/session/items');
+    assert.match(String(reads.at(-1)!.headers['x-session-token']), /^s\d+$/);
+    assert.equal(reads.at(-1)!.headers.authorization, undefined);
+
+    server.expireSessions();
+    const [a, b] = await Promise.all([sync('sessions', conn, 'items'), sync('sessions', conn, 'same-items')]);
+    assert.deepEqual([a.unchanged, b.inserted], [250, 250]);
+    assert.equal(
+      server.stats.logins - logins,
+      2,
+      'both runs got a 401; one login renewed the token for both',
+    );
+
+    const bad = uniqueId('s');
+    await engine.addConnection('sessions', bad, { username: 'ada', password: 'wrong-pw' });
+    await assert.rejects(
+      (await engine.run(engine.input('sessions', bad, 'items'))).result(),
+      (e: unknown) => {
+        assert.ok(e instanceof WorkflowFailedError);
+        const message = e.cause?.message ?? '';
+        assert.match(message, /the login request was refused \(401\): fix the connection's login secrets/);
+        assert.ok(!message.includes('wrong-pw'));
+        return true;
+      },
+    );
+  });
+
+  it('deletion from content: a record whose status says deleted is marked deleted, not rewritten', async () => {
+    const conn = uniqueId('d');
+    await engine.addConnection('tickets', conn);
+    server.deletedTickets.add('i0005');
+    const first = await sync('tickets', conn, 'tickets');
+    assert.deepEqual(
+      [first.inserted, first.deleted],
+      [249, 0],
+      'a ticket deleted before it was ever stored is not stored',
+    );
+    server.deletedTickets.add('i0006').add('i0200');
+    const second = await sync('tickets', conn, 'tickets');
+    assert.deepEqual([second.inserted, second.updated, second.unchanged, second.deleted], [0, 0, 247, 2]);
+    const all = await listRecords(
+      env.db,
+      { integration: 'tickets', connection: conn, resource: 'tickets' },
+      { includeDeleted: true },
+    );
+    const gone = all.filter((r) => r.deletedAt !== null).map((r) => r.key);
+    assert.deepEqual(gone, ['i0006', 'i0200']);
+    const third = await sync('tickets', conn, 'tickets');
+    assert.deepEqual([third.deleted, third.unchanged], [0, 247], 'already deleted: counted once');
   });
 
   it('wildcard extraction: JSON:API records under data.*.attributes', async () => {

@@ -186,3 +186,34 @@ describe('append-only resources', () => {
     );
   });
 });
+
+describe('session-token auth', () => {
+  it('validate: login templates name declared secrets and config; one token source; the value places {token}', () => {
+    assert.deepEqual(
+      problems({
+        id: 't',
+        baseUrl: 'https://api.example.com',
+        secrets: { username: 'login', password: 'password' },
+        auth: {
+          type: 'session-token',
+          login: {
+            path: '/login',
+            headers: { 'x-org': '{config.org}' },
+            body: { user: '{secrets.username}', pass: '{secrets.pasword}' },
+          },
+          tokenPath: 'token',
+          tokenHeader: 'x-token',
+          value: 'Session {tkn}',
+        },
+        resources: { items: { request: { path: '/items' }, primaryKey: 'id' } },
+      }),
+      [
+        'auth.login.body: {secrets.pasword}: secret "pasword" is not declared in secrets (declared: username, password)',
+        'auth.login.headers: {config.org}: "org" is not a connectionConfig field (declared: none)',
+        'auth.tokenPath: give one of tokenPath (a path in the login answer) or tokenHeader',
+        'auth.value: must place the token: {token}',
+        'auth.value: {tkn}: only {token} is available here',
+      ],
+    );
+  });
+});

@@ -56,13 +56,14 @@ function fillAuthTemplate(template: string, inputs: AuthInputs): string {
   return textOf(fillTemplate(template, authVars(inputs)));
 }
 
-/** Static credentials; OAuth2 kinds get their headers from an OAuth2Tokens instance instead. */
+/** Static credentials; OAuth2 and session tokens get their headers from an OAuth2Tokens instance instead. */
 export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
   switch (auth.type) {
     case 'oauth2-client-credentials':
     case 'oauth2-refresh-token':
     case 'oauth2-authorization-code':
     case 'oauth2-jwt-bearer':
+    case 'session-token':
       return { headers: {}, query: {}, secretParams: [] };
     case 'none':
       return { headers: {}, query: {}, secretParams: [] };

@@ -24,7 +24,8 @@ import { EncryptionKeyError, type SealContext, type SecretBox } from '../../stor
 import { ProviderError } from '../errors.js';
 import { resolveSecret, type AuthInputs } from './apply.js';
 import { buildAssertion, JwtKeyError, privateKeyFor } from './jwt.js';
-import { clientAuthOf, type OAuthAuthConfig as OAuthConfig } from './schema.js';
+import { sessionLogin } from './session-login.js';
+import { clientAuthOf, type OAuthAuthConfig as OAuthConfig, type TokenAuthConfig } from './schema.js';
 
 /** The RFC 7523 grant type of a JWT-bearer token request. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -59,13 +60,14 @@ export function tokenClient(
   };
 }
 
-const FIX_HINT: Record<OAuthConfig['type'], string> = {
+const FIX_HINT: Record<TokenAuthConfig['type'], string> = {
   'oauth2-client-credentials': "fix the connection's client id and secret",
   'oauth2-refresh-token': "fix the connection's client id/secret or refresh token",
   'oauth2-authorization-code':
     'authorize the connection again with `syncwright connection authorize` (or fix its client id/secret)',
   'oauth2-jwt-bearer':
     "fix the connection's private key, issuer or subject (the provider refused the signed assertion)",
+  'session-token': "fix the connection's login secrets",
 };
 
 /**
@@ -77,7 +79,7 @@ export function tokenRequestError(
   error: unknown,
   where: { integration?: string; connection?: string; method: string; path: string },
   timeoutMs: number,
-  type: OAuthConfig['type'],
+  type: TokenAuthConfig['type'],
 ): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
@@ -167,7 +169,7 @@ export class OAuth2Tokens {
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox | undefined,
-    private readonly config: OAuthConfig,
+    private readonly config: TokenAuthConfig,
     private readonly inputs: AuthInputs,
     private readonly target: { integration: string; connection: string },
     options: OAuth2TokensOptions,
@@ -291,8 +293,9 @@ export class OAuth2Tokens {
           );
         }
         const result = await this.requestToken(storedRefresh);
-        const instance = this.config.instanceUrl
-          ? { field: this.config.instanceUrl.field, fallback: row?.instance_url ?? null }
+        const instanceUrl = 'instanceUrl' in this.config ? this.config.instanceUrl : undefined;
+        const instance = instanceUrl
+          ? { field: instanceUrl.field, fallback: row?.instance_url ?? null }
           : undefined;
         return storeTokens(tx, box, this.target, this.generation, result, storedRefresh, instance);
       })
@@ -329,6 +332,14 @@ export class OAuth2Tokens {
     const where = { ...this.target, method: 'POST', path: new URL(c.tokenUrl).pathname };
     this.stats.tokenRequests++;
     try {
+      if (c.type === 'session-token')
+        return (await sessionLogin(
+          c,
+          c.tokenUrl,
+          this.inputs,
+          this.timeoutMs,
+          this.target,
+        )) as oauth.TokenEndpointResponse;
       if (c.type === 'oauth2-jwt-bearer') {
         const params: Record<string, string> = { assertion: this.assertion(c) };
         if (c.scopes.length && c.scopesIn === 'request') params.scope = c.scopes.join(' ');

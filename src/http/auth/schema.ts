@@ -101,6 +101,27 @@ export const authSchema = z.discriminatedUnion('type', [
     instanceUrl: instanceUrlSchema.optional(),
   }),
   z.strictObject({
+    type: z.literal('session-token'),
+    /** The login request: its path under baseUrl, and templates over {secrets.name} and {config.name}. */
+    login: z.strictObject({
+      path: z.string().startsWith('/', 'must start with "/" (a path under baseUrl)'),
+      method: z.enum(['POST', 'GET', 'PUT']).default('POST'),
+      headers: z.record(z.string(), z.string()).default({}),
+      body: z.record(z.string(), z.unknown()).optional(),
+      /** How the body is sent: JSON or an HTML form (application/x-www-form-urlencoded). */
+      bodyFormat: z.enum(['json', 'form']).default('json'),
+    }),
+    /** Where the token is in the login answer: a body path (`session.token`) or a header. */
+    tokenPath: z.string().min(1).optional(),
+    tokenHeader: z.string().min(1).optional(),
+    /** The token's lifetime in seconds, from the answer; else lifetimeSeconds; else until refused (401). */
+    expiresInPath: z.string().min(1).optional(),
+    lifetimeSeconds: z.number().int().min(1).optional(),
+    /** The header that carries the token, and its value as a template of {token}. */
+    header: z.string().min(1).default('authorization'),
+    value: z.string().default('Bearer {token}'),
+  }),
+  z.strictObject({
     type: z.literal('custom-headers'),
     /** Header name → template with {secrets.name} and {config.name}. */
     headers: z.record(z.string().min(1), z.string()),
@@ -134,4 +155,13 @@ export function clientAuthOf(
   auth: Extract<AuthConfig, { type: 'oauth2-authorization-code' }>,
 ): 'basic' | 'post' | 'none' {
   return auth.clientAuth ?? (auth.clientSecret === undefined ? 'none' : 'basic');
+}
+
+export type SessionTokenAuthConfig = Extract<AuthConfig, { type: 'session-token' }>;
+
+/** Auth types whose tokens are obtained, cached, stored sealed and refreshed single-flight (oauth2.ts). */
+export type TokenAuthConfig = OAuthAuthConfig | (SessionTokenAuthConfig & { tokenUrl: string });
+
+export function usesTokens(auth: AuthConfig): auth is OAuthAuthConfig | SessionTokenAuthConfig {
+  return isOAuthAuth(auth) || auth.type === 'session-token';
 }
