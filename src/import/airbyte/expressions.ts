@@ -18,6 +18,8 @@ export interface Scope {
   pageToken?: 'cursor' | 'page' | 'offset' | undefined;
   /** Partition field → its value: a placeholder (`parent.project_id`) or a constant (a one-value list). */
   partition: Record<string, { placeholder: string } | { literal: string }>;
+  /** Secret config values may be used as plain config (path segments such as account ids). */
+  secretsAsConfig?: boolean | undefined;
   /** The incremental window, when the stream has one. */
   window?:
     | {
@@ -51,7 +53,7 @@ function literalText(v: Json | undefined): string | undefined {
 /** A config value as a placeholder; `use` says whether it must be a secret. */
 function configValue(path: string[], scope: Scope, use: ConfigUse): Value {
   if (path.length === 0) return fail('the whole config object has no single value');
-  if (use !== 'secret' && scope.config.isSecret(path))
+  if (use !== 'secret' && scope.config.isSecret(path) && !scope.secretsAsConfig)
     return fail(
       `config.${path.join('.')} is a secret: only an authenticator may send it (Syncwright stores plain config unsealed)`,
     );

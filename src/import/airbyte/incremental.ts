@@ -45,6 +45,7 @@ function isNow(text: string): boolean {
 export function prepareIncremental(
   cursor: Json | undefined,
   ctx: StreamContext,
+  requesterText = '',
 ): ((placed: boolean) => IncrementalOut | undefined) | undefined {
   if (cursor === undefined || cursor === null) return undefined;
   const at = pathOf(ctx, cursor, 'incremental_sync');
@@ -88,7 +89,6 @@ export function prepareIncremental(
   const end = datetimeText(cursor.end_datetime);
   const endOption = isObject(cursor.end_time_option) ? cursor.end_time_option : undefined;
   // A range when the end is sent or the range is read in steps; otherwise an open-ended start.
-  const ranged = endOption !== undefined || step !== undefined;
   const startKeys = [
     'start_time',
     ...(typeof cursor.partition_field_start === 'string' ? [cursor.partition_field_start] : []),
@@ -97,6 +97,10 @@ export function prepareIncremental(
     'end_time',
     ...(typeof cursor.partition_field_end === 'string' ? [cursor.partition_field_end] : []),
   ];
+  const placesEnd = endKeys.some((k) =>
+    new RegExp(`stream_(interval|slice|partition)[^a-z_]+${k}\\b`).test(requesterText),
+  );
+  const ranged = endOption !== undefined || step !== undefined || placesEnd;
   ctx.scope.window = {
     startKeys,
     endKeys,

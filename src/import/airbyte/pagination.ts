@@ -30,8 +30,17 @@ type CursorSource =
   | { kind: 'link' }
   | { kind: 'record'; path: string };
 
-function cursorSource(node: Node): CursorSource | undefined {
+function cursorSource(node: Node, recordsPath: string): CursorSource | undefined {
   let n = node;
+  // `x if last_record else None`, `x if response.y else None`: a missing x ends paging either way.
+  if (
+    n.k === 'cond' &&
+    (n.else === undefined || (n.else.k === 'lit' && (n.else.value === null || n.else.value === '')))
+  )
+    n = n.then;
+  // `response.<records>[-1].id`: a field of the page's last record.
+  const last = lastRecordField(n, recordsPath);
+  if (last) return { kind: 'record', path: last };
   while (n.k === 'filter' && ['string', 'trim', 'urlencode'].includes(n.name)) n = n.value;
   const access = accessPath(n);
   if (!access) return undefined;
@@ -48,6 +57,25 @@ function cursorSource(node: Node): CursorSource | undefined {
   if (root === 'headers' && path.length === 1) return { kind: 'header', name: path[0]! };
   if (root === 'last_record' && path.length > 0) return { kind: 'record', path: path.join('.') };
   return undefined;
+}
+
+/** `response['entries'][-1]['uuid']` with `entries` the records path → `uuid`. */
+function lastRecordField(node: Node, recordsPath: string): string | undefined {
+  const keys: string[] = [];
+  let n = node;
+  while (n.k === 'attr') {
+    keys.unshift(n.name);
+    n = n.obj;
+  }
+  if (
+    n.k !== 'index' ||
+    !(n.index.k === 'unary' && n.index.op === '-' && n.index.arg.k === 'lit' && n.index.arg.value === 1)
+  )
+    return undefined;
+  const base = accessPath(n.obj);
+  if (!base || base.root !== 'response' || base.path.join('.') !== recordsPath || keys.length === 0)
+    return undefined;
+  return keys.join('.');
 }
 
 /** What a stop condition adds to a cursor pagination; undefined when it has no equivalent. */
@@ -233,7 +261,7 @@ export function translatePaginator(
   switch (strategy.type) {
     case 'CursorPagination': {
       const valueNode = soleExpression(strategy.cursor_value);
-      const source = valueNode && cursorSource(valueNode);
+      const source = valueNode && cursorSource(valueNode, recordsPath);
       if (!source)
         return broken(
           'CursorPagination',

@@ -91,6 +91,60 @@ export function translateStream(
     return undefined;
   };
 
+  /** One ParentStreamConfig: the parent, its fields as `{parent.x}`; a reason when it cannot be. */
+  const parentConfig = (
+    pc: Json,
+    ci: number,
+  ): { path: string; component: string; message: string } | undefined => {
+    const pcAt = pathOf(ctx, pc, `retriever.partition_router.parent_stream_configs.${ci}`);
+    if (!isObject(pc) || !isObject(pc.stream))
+      return { path: pcAt, component: 'ParentStreamConfig', message: 'no parent stream' };
+    const parentKey = literalName(pc.parent_key, ctx);
+    const field = literalName(pc.partition_field, ctx);
+    if (!parentKey || !field)
+      return {
+        path: pcAt,
+        component: 'ParentStreamConfig',
+        message: 'parent_key and partition_field must be literal',
+      };
+    if (!/^[A-Za-z_][\w-]*$/.test(field))
+      return {
+        path: `${pcAt}.partition_field`,
+        component: 'ParentStreamConfig',
+        message: `"${field}" cannot be a placeholder name`,
+      };
+    scope.partition[field] = { placeholder: `parent.${field}` };
+    parent = { stream: pc.stream, name: streamName(pc.stream, -1) };
+    parentParams = { ...parentParams, [field]: parentKey };
+    if (isObject(pc.request_option)) {
+      const why = inject(pc.request_option, `{parent.${field}}`, ctx);
+      if (why)
+        return {
+          path: pathOf(ctx, pc.request_option, `${pcAt}.request_option`),
+          component: 'RequestOption',
+          message: why,
+        };
+    }
+    if (pc.incremental_dependency === true)
+      issue(
+        ctx,
+        `${pcAt}.incremental_dependency`,
+        'ParentStreamConfig',
+        'incremental',
+        'child resources are synced in full for every parent (incremental children are not built yet)',
+      );
+    if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
+      issue(
+        ctx,
+        `${pcAt}.extra_fields`,
+        'ParentStreamConfig',
+        'data',
+        'parent fields copied into child records have no equivalent yet',
+      );
+    return undefined;
+  };
+  let parent: StreamOut['parent'];
+
   if (stream.type !== 'DeclarativeStream')
     return leftOut(streamPath, typeOf(stream), 'this stream type has no equivalent');
   const retriever = stream.retriever;
@@ -103,9 +157,8 @@ export function translateStream(
     return leftOut(qAt, typeOf(requester), 'this requester has no equivalent');
 
   // Partitions first: the requester's templates refer to them.
-  let parent: StreamOut['parent'];
   const router = retriever.partition_router;
-  const routers = Array.isArray(router) ? router : router ? [router] : [];
+  const routers = mergeSameParent(Array.isArray(router) ? router : router ? [router] : []);
   if (routers.length > 1)
     return leftOut(
       pathOf(ctx, router, 'retriever.partition_router'),
@@ -118,58 +171,19 @@ export function translateStream(
     if (!isObject(only)) return leftOut(pAt, 'partition_router', 'not a component');
     if (only.type === 'SubstreamPartitionRouter') {
       const configs = Array.isArray(only.parent_stream_configs) ? only.parent_stream_configs : [];
-      if (configs.length !== 1)
+      const parentNames = new Set(
+        configs.map((c) => (isObject(c) && isObject(c.stream) ? streamName(c.stream, -1) : '')),
+      );
+      if (configs.length === 0 || parentNames.size !== 1)
         return leftOut(
           `${pAt}.parent_stream_configs`,
           'SubstreamPartitionRouter',
           'only one parent stream is supported',
         );
-      const pc = configs[0]!;
-      const pcAt = pathOf(ctx, pc, 'retriever.partition_router.parent_stream_configs.0');
-      if (!isObject(pc) || !isObject(pc.stream))
-        return leftOut(pcAt, 'ParentStreamConfig', 'no parent stream');
-      const parentKey = literalName(pc.parent_key, ctx);
-      const field = literalName(pc.partition_field, ctx);
-      if (!parentKey || !field)
-        return leftOut(pcAt, 'ParentStreamConfig', 'parent_key and partition_field must be literal');
-      if (!/^[A-Za-z_][\w-]*$/.test(field))
-        return leftOut(
-          `${pcAt}.partition_field`,
-          'ParentStreamConfig',
-          `"${field}" cannot be a placeholder name`,
-        );
-      scope.partition[field] = { placeholder: `parent.${field}` };
-      parent = { stream: pc.stream, name: streamName(pc.stream, -1) };
-      parentParams = { [field]: parentKey };
-      if (isObject(pc.request_option)) {
-        const why = inject(pc.request_option, `{parent.${field}}`, ctx);
-        if (why)
-          return leftOut(
-            pathOf(
-              ctx,
-              pc.request_option,
-              'retriever.partition_router.parent_stream_configs.0.request_option',
-            ),
-            'RequestOption',
-            why,
-          );
+      for (const [ci, pc] of configs.entries()) {
+        const why = parentConfig(pc, ci);
+        if (why) return leftOut(why.path, why.component, why.message);
       }
-      if (pc.incremental_dependency === true)
-        issue(
-          ctx,
-          `${pcAt}.incremental_dependency`,
-          'ParentStreamConfig',
-          'incremental',
-          'child resources are synced in full for every parent (incremental children are not built yet)',
-        );
-      if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
-        issue(
-          ctx,
-          `${pcAt}.extra_fields`,
-          'ParentStreamConfig',
-          'data',
-          'parent fields copied into child records have no equivalent yet',
-        );
     } else if (only.type === 'ListPartitionRouter') {
       const values = Array.isArray(only.values) ? only.values : undefined;
       const field = literalName(only.cursor_field, ctx);
@@ -192,7 +206,7 @@ export function translateStream(
   const records = translateRecords(retriever, ctx, stream.transformations);
   if (!records) return undefined;
   const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
-  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx);
+  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx, JSON.stringify(requester));
 
   // url_base + path: the origin's placeholders are host labels, the rest path segments.
   const base = typeof requester.url_base === 'string' ? requester.url_base : '';
@@ -206,7 +220,22 @@ export function translateStream(
     );
   const originT = translateTemplate(split.origin, scope, 'host');
   if (!originT.ok) return leftOut(`${qAt}.url_base`, 'HttpRequester', originT.reason);
+  scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
+  scope.secretsAsConfig = false;
+  const secretInPath = /\{\{[^}]*config/.test(split.path)
+    ? [...split.path.matchAll(/config(?:\.|\[['"])([A-Za-z0-9_]+)/g)]
+        .map((m) => m[1]!)
+        .filter((n) => config.isSecret([n]))
+    : [];
+  for (const n of secretInPath)
+    issue(
+      ctx,
+      `${qAt}.path`,
+      'HttpRequester',
+      'differs',
+      `config.${n} is marked secret but is part of the path: it is plain connection config here`,
+    );
   if (!pathT.ok) return leftOut(`${qAt}.path`, 'HttpRequester', pathT.reason);
   const urlBase = originT.text;
   const path = pathT.text || '/';
@@ -344,6 +373,22 @@ export function translateStream(
   };
 }
 
+/**
+ * Several substream routers over the same parent stream (Airbyte's cartesian product of one parent's
+ * fields: user id and company id of each user) are one parent with several fields.
+ */
+function mergeSameParent(routers: Json[]): Json[] {
+  if (routers.length < 2 || !routers.every((r) => isObject(r) && r.type === 'SubstreamPartitionRouter'))
+    return routers;
+  const configs = routers.flatMap(
+    (r) => ((r as Component).parent_stream_configs as Json[] | undefined) ?? [],
+  );
+  const names = new Set(
+    configs.map((c) => (isObject(c) && isObject(c.stream) ? streamName(c.stream, -1) : '')),
+  );
+  return names.size === 1 ? [{ ...(routers[0] as Component), parent_stream_configs: configs }] : routers;
+}
+
 /** Secrets a stream sends as plain parameters or headers become its auth (Syncwright seals them). */
 function placeSecrets(
   result: AuthResult,
@@ -357,8 +402,18 @@ function placeSecrets(
       auth = { type: 'api-key', in: p.in, name: p.name, value: single[1]! };
       continue;
     }
-    if (p.in === 'header' && (auth.type === 'none' || auth.type === 'custom-headers')) {
-      const headers = auth.type === 'custom-headers' ? (auth.headers as Record<string, string>) : {};
+    const headerKey = auth.type === 'api-key' && auth.in === 'header';
+    if (p.in === 'header' && (auth.type === 'none' || auth.type === 'custom-headers' || headerKey)) {
+      // An API key header and another secret header: both as custom headers.
+      const headers =
+        auth.type === 'custom-headers'
+          ? (auth.headers as Record<string, string>)
+          : headerKey
+            ? {
+                [String(auth.name)]:
+                  `${typeof auth.prefix === 'string' ? auth.prefix : ''}{secrets.${String(auth.value)}}`,
+              }
+            : {};
       auth = { type: 'custom-headers', headers: { ...headers, [p.name]: p.template } };
       continue;
     }
