@@ -238,7 +238,11 @@ export function translateStream(
     );
   if (!pathT.ok) return leftOut(`${qAt}.path`, 'HttpRequester', pathT.reason);
   const urlBase = originT.text;
-  const path = pathT.text || '/';
+  // `{{ parameters.path }}` after a base ending in "/" may start with "//".
+  const [pathOnly = '', queryText] = pathT.text.split('?', 2);
+  const path = `/${pathOnly.replace(/^\/+/, '')}`;
+  // A query written into the path becomes query templates.
+  for (const [k, v] of new URLSearchParams(queryText ?? '')) request.query[k] = v;
   if (/\{(cursor|page|offset|limit|since|window\.[a-z]+)(\|[^}]*)?\}/.test(path))
     return leftOut(
       `${qAt}.path`,
