@@ -216,7 +216,7 @@ describe('import airbyte: components', () => {
     assert.deepEqual(inv.request.query, { expand: 'lines', status: 'all', currency: '{config.currency}' });
     assert.equal(spec.connectionConfig.currency!.required, false);
     assert.equal(inv.primaryKey, 'meta.uid');
-    assert.deepEqual(inv.decoder, { format: 'jsonl', compression: 'auto', delimiter: ',' });
+    assert.equal(inv.decoder?.format, 'jsonl');
     assert.equal(inv.pagination.type, 'page');
     assert.deepEqual(
       [
