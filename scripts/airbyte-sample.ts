@@ -67,6 +67,7 @@ function blockerClass(i: ImportIssue): string {
       /: (only the first page would be read|records it would skip are kept|the field "[^"]*" is not added)$/,
       '',
     )
+    .replace(/\{\{[\s\S]*?\}\}/g, '…')
     .replace(/"[^"]*"/g, '…')
     .replace(/\([^)]*\)/g, '')
     .replace(/\s+/g, ' ')

@@ -160,6 +160,14 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
     return fail(`the function ${fn || show(node.fn)}() has no equivalent`);
   }
   if (node.k === 'name' || node.k === 'attr' || node.k === 'index') return accessValue(node, scope, use);
+  // `stream_interval.start_time if stream_interval else config.start_date`: the window's value; a first
+  // run without one leaves the parameter out.
+  if (
+    node.k === 'cond' &&
+    node.test.k === 'name' &&
+    ['stream_interval', 'stream_slice', 'next_page_token'].includes(node.test.name)
+  )
+    return expressionValue(node.then, scope, use);
   return fail(`"${show(node)}" has no Syncwright equivalent`);
 }
 

@@ -63,9 +63,14 @@ function cursorSource(node: Node, recordsPath: string): CursorSource | undefined
 function lastRecordField(node: Node, recordsPath: string): string | undefined {
   const keys: string[] = [];
   let n = node;
-  while (n.k === 'attr') {
-    keys.unshift(n.name);
-    n = n.obj;
+  for (;;) {
+    if (n.k === 'attr') {
+      keys.unshift(n.name);
+      n = n.obj;
+    } else if (n.k === 'call' && n.fn.k === 'attr' && n.fn.name === 'get' && n.args[0]?.k === 'lit') {
+      keys.unshift(String(n.args[0].value));
+      n = n.fn.obj;
+    } else break;
   }
   if (
     n.k !== 'index' ||
@@ -92,9 +97,25 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
     if ((a.hasMorePath && b.hasMorePath) || (a.donePath && b.donePath)) return undefined;
     return { ...a, ...b };
   }
+  // The cursor's own path, or an object on the way to it (`response.next` for `response.next.page`).
+  const onCursorPath = (root: string, path: string[]) => {
+    const full =
+      cursor.kind === 'body'
+        ? ['response', ...cursor.path.split('.')]
+        : cursor.kind === 'record'
+          ? ['last_record', ...cursor.path.split('.')]
+          : undefined;
+    const mine = [root, ...path];
+    return (
+      full !== undefined &&
+      mine.length > 1 &&
+      mine.length <= full.length &&
+      mine.every((k, i) => full[i] === k)
+    );
+  };
   const isCursor = (p: { root: string; path: string[] } | undefined) =>
     p !== undefined &&
-    ((cursor.kind === 'body' && p.root === 'response' && p.path.join('.') === cursor.path) ||
+    (onCursorPath(p.root, p.path) ||
       (cursor.kind === 'header' &&
         p.root === 'headers' &&
         p.path.length === 1 &&
@@ -114,7 +135,14 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
       return isCursor(accessPath(n.left));
     if (n.k === 'bin' && n.op === 'not in' && n.right.k !== 'lit') {
       const p = accessPath(n.right);
-      return p?.root === 'headers' && p.path[0]?.toLowerCase() === 'link';
+      if (p?.root === 'headers' && p.path[0]?.toLowerCase() === 'link') return true;
+      // `'next_token' not in response['meta']`: the cursor's key is absent.
+      return (
+        p !== undefined &&
+        n.left.k === 'lit' &&
+        typeof n.left.value === 'string' &&
+        onCursorPath(p.root, [...p.path, n.left.value])
+      );
     }
     if (n.k === 'bin' && n.op === '==' && n.right.k === 'lit' && n.right.value === 0)
       return lengthOf(n.left) || (n.left.k === 'name' && n.left.name === 'last_page_size');
