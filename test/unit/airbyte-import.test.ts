@@ -13,6 +13,7 @@ import { durationSeconds, formatFilter, stepOf } from '../../src/import/airbyte/
 import { accessPath, parseExpression, parseTemplate, show } from '../../src/import/airbyte/jinja.js';
 import { loadManifest, originOf, ManifestError } from '../../src/import/airbyte/manifest.js';
 import { importedFully, type ImportIssue } from '../../src/import/airbyte/report.js';
+import { ISSUE_20 } from '../../src/import/airbyte/target.js';
 import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
 import { parseSpec } from '../../src/spec/define.js';
 import { loadSpec } from '../../src/spec/load.js';
@@ -336,6 +337,56 @@ streams:
     const bad = importAirbyteManifest(stream('{{ response.next }}', '{{ response.page > 3 }}'), { id: 'x' });
     assert.equal(bad.issues[0]!.path, 'streams.0.retriever.paginator.pagination_strategy.stop_condition');
     assert.equal(bad.issues[0]!.effect, 'data');
+  });
+});
+
+describe('import airbyte: the constructs of issue 20 (emitted when asked for)', () => {
+  it('append-only, client-side incremental, wildcard paths, now arithmetic, computed fields, session tokens', () => {
+    // Their spec schema is not in this checkout yet: the shape is checked, not validated.
+    const r = importAirbyteManifest(fixture('untranslatable'), {
+      id: 'u',
+      constructs: ISSUE_20,
+      check: false,
+    });
+    const res = r.spec!.resources as Record<string, Record<string, unknown>>;
+    assert.equal(res.wildcard!.recordsPath, 'data.*.attributes');
+    assert.equal(res.no_key!.appendOnly, true);
+    assert.equal(res.no_key!.primaryKey, undefined);
+    assert.deepEqual((res.client_side!.request as { query: unknown }).query, {
+      since: '{now|minus:P30D|date}',
+    });
+    assert.deepEqual(res.client_side_cursor!.incremental, { cursorField: 'modified', clientSide: true });
+    assert.equal(res.per_region, undefined, 'a list of partition values is still left out');
+    assert.deepEqual(r.spec!.auth, {
+      type: 'session-token',
+      login: { path: '/login', method: 'POST' },
+      tokenPath: 'token',
+      header: 'authorization',
+      value: 'Bearer {token}',
+    });
+    const added = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever: { requester: { url_base: "https://x.example.com", path: /s } }
+    transformations:
+      - type: AddFields
+        fields:
+          - { path: [synced_at], value: "{{ now_utc() }}" }
+          - { path: [label], value: "{{ record.kind ~ '-' ~ record.id }}" }
+          - { path: [day], value: "{{ format_datetime(record.created, '%Y-%m-%d') }}" }
+`,
+      { id: 'x', constructs: ISSUE_20, check: false },
+    );
+    const fields = (added.spec!.resources as Record<string, { fields: unknown }>).s!.fields;
+    assert.deepEqual(fields, { synced_at: { value: '{now}' }, day: { value: '{record.created|date}' } });
+    assert.match(
+      added.issues[0]!.message,
+      /has no Syncwright equivalent/,
+      'a concatenation is still refused',
+    );
   });
 });
 

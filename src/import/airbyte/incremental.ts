@@ -10,6 +10,7 @@ import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.
 import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
+import { TODAY } from './target.js';
 
 export interface IncrementalOut {
   cursorField: string;
@@ -17,6 +18,8 @@ export interface IncrementalOut {
   lookbackSeconds?: number;
   startDate?: string;
   step?: string | number;
+  clientSide?: boolean;
+  order?: 'descending';
 }
 
 /** The text of a MinMaxDatetime or a plain datetime value. */
@@ -148,7 +151,12 @@ export function prepareIncremental(
         return undefined;
       }
     }
-    if (cursor.is_client_side_incremental === true || cursor.is_data_feed === true) {
+    const clientSide = cursor.is_client_side_incremental === true || cursor.is_data_feed === true;
+    if (clientSide && (ctx.scope.constructs ?? TODAY).clientSide) {
+      // Records at or below the high-water mark are skipped; a data feed is newest first.
+      out.clientSide = true;
+      if (cursor.is_data_feed === true) out.order = 'descending';
+    } else if (clientSide) {
       issue(
         ctx,
         `${at}.${cursor.is_data_feed === true ? 'is_data_feed' : 'is_client_side_incremental'}`,
@@ -158,7 +166,7 @@ export function prepareIncremental(
       );
       return undefined;
     }
-    if (!placed) {
+    if (!placed && !out.clientSide) {
       issue(
         ctx,
         at,
@@ -168,7 +176,9 @@ export function prepareIncremental(
       );
       return undefined;
     }
-    if (stepText) {
+    if (stepText && out.clientSide) {
+      // A provider that cannot filter cannot be asked for windows: the step only sliced requests.
+    } else if (stepText) {
       if (step === undefined)
         issue(
           ctx,

@@ -21,6 +21,7 @@ import { isObject, originOf, parametersOf, type Component, type Json } from './m
 import { translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
 import type { Report } from './report.js';
+import { TODAY, type Constructs } from './target.js';
 
 export interface ResourceOut {
   request: {
@@ -31,7 +32,7 @@ export interface ResourceOut {
     body?: Json;
   };
   recordsPath: string;
-  primaryKey: string | string[];
+  primaryKey?: string | string[];
   [key: string]: unknown;
 }
 
@@ -78,10 +79,11 @@ export function translateStream(
   index: number,
   report: Report,
   config: ConfigFields,
+  constructs: Constructs = TODAY,
 ): StreamOut | undefined {
   const name = streamName(stream, index);
   const streamPath = originOf(stream) ?? `streams.${index}`;
-  const scope: Scope = { config, parameters: parametersOf(stream), partition: {} };
+  const scope: Scope = { config, parameters: parametersOf(stream), partition: {}, constructs };
   const request: RequestParts = { query: {}, headers: {} };
   const ctx: StreamContext = { report, config, scope, stream: name, streamPath, request };
   let parentParams: Record<string, string> = {};
@@ -335,14 +337,19 @@ export function translateStream(
   const incremental = finishIncremental?.(usesWindow(request));
   const errors = translateErrorHandler(requester.error_handler, ctx);
   const primaryKey = primaryKeyOf(stream.primary_key, ctx);
-  if (!primaryKey)
+  // Without a key, records are kept by content when the grammar has append-only resources.
+  const appendOnly = !primaryKey && constructs.appendOnly;
+  if (!primaryKey && !appendOnly)
     return leftOut(
       pathOf(ctx, stream, '', 'primary_key'),
       'primary_key',
       'a stream without a primary key has no equivalent yet (append-only resources are not built yet)',
     );
 
-  const auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
+  let auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
+  // A login request goes under the spec's base URL.
+  if (auth.ok && auth.loginOrigin !== undefined && auth.loginOrigin !== urlBase)
+    auth = { ok: false, reason: `the login request goes to ${auth.loginOrigin}, not ${urlBase}` };
   const resource: ResourceOut = {
     request: {
       ...(method !== 'GET' ? { method } : {}),
@@ -353,7 +360,7 @@ export function translateStream(
     },
     recordsPath: records.recordsPath,
     ...(records.decoder ? { decoder: records.decoder } : {}),
-    primaryKey,
+    ...(primaryKey ? { primaryKey } : { appendOnly: true }),
     ...(records.fields ? { fields: records.fields, passthrough: true } : {}),
     ...(records.filter ? { filter: records.filter } : {}),
     ...(records.flatten
