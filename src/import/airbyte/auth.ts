@@ -212,9 +212,11 @@ function sessionToken(auth: Component, scope: Scope): AuthResult {
     !(isObject(login.authenticator) && login.authenticator.type === 'NoAuth')
   )
     return { ok: false, reason: 'an authenticated login request has no equivalent' };
+  const loginPath = typeof login.path === 'string' ? login.path : '';
+  if (isInterpolated(loginPath)) return { ok: false, reason: 'the login path is not literal' };
   let url: URL;
   try {
-    url = new URL(`${login.url_base.replace(/\/+$/, '')}/${String(login.path ?? '').replace(/^\/+/, '')}`);
+    url = new URL(`${login.url_base.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`);
   } catch {
     return { ok: false, reason: 'the login URL is not a URL' };
   }
