@@ -134,10 +134,22 @@ const NOW_FUNCTIONS = new Set([
   'timestamp',
 ]);
 
+/** A value with a literal default as a `default:` filter; `required` refuses when there is no filter. */
+function withDefault(v: Value, fallback: Node | undefined, scope: Scope, required = false): Value {
+  if (!('placeholder' in v) || fallback === undefined) return v;
+  if (fallback.k !== 'lit' || fallback.value === null || typeof fallback.value === 'object') return v;
+  const text = String(fallback.value);
+  if ((scope.constructs ?? TODAY).timeFunctions && !/[|{}]/.test(text))
+    return { placeholder: v.placeholder, filters: [...v.filters, `default:${text}`] };
+  return required ? fail("a default value has no equivalent in today's templates") : v;
+}
+
 /** One Jinja expression as a Syncwright value. */
 export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'value'): Value {
   if (node.k === 'lit') return { literal: literalText(node.value) ?? '' };
   if (node.k === 'filter') {
+    if (node.name === 'default' || node.name === 'd')
+      return withDefault(expressionValue(node.value, scope, use), node.args[0], scope, true);
     if (!TRANSPARENT_FILTERS.has(node.name)) return fail(`the "${node.name}" filter has no equivalent`);
     return expressionValue(node.value, scope, use);
   }
@@ -161,8 +173,10 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
       return arg ? expressionValue(arg, scope, use) : fail(`${fn}() without an argument`);
     }
     if (fn === 'get' && node.fn.k === 'attr') {
-      // `config.get('x', default)`: the value when set; a default has no equivalent.
-      return accessValue(node, scope, use);
+      // `config.get('x', 'd')`: the value when set, else the default (a `default:` filter where the
+      // grammar has it; without, a missing value leaves the parameter out).
+      const v = accessValue(node, scope, use);
+      return withDefault(v, node.args[1], scope);
     }
     if (NOW_FUNCTIONS.has(fn)) {
       const c = scope.constructs ?? TODAY;
