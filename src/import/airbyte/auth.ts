@@ -7,12 +7,15 @@
 import type { ConfigFields } from './config-fields.js';
 import { translateTemplate, type Scope } from './expressions.js';
 import { accessPath, isInterpolated } from './jinja.js';
-import { isObject, type Json } from './manifest.js';
+import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
+import { durationSeconds } from './datetime.js';
+import { TODAY } from './target.js';
 
 export type AuthOut = Record<string, unknown> & { type: string };
 
-export type AuthResult = { ok: true; auth: AuthOut; note?: string } | { ok: false; reason: string };
+export type AuthResult =
+  { ok: true; auth: AuthOut; note?: string; loginOrigin?: string } | { ok: false; reason: string };
 
 /** A value that must be one secret: `{{ config['api_key'] }}` → the secret's name. */
 function secretOf(value: Json | undefined, config: ConfigFields): string | undefined {
@@ -155,6 +158,10 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         },
       };
     }
+    case 'SessionTokenAuthenticator':
+      if (!(scope.constructs ?? TODAY).sessionToken)
+        return { ok: false, reason: 'SessionTokenAuthenticator has no equivalent yet' };
+      return sessionToken(auth, scope);
     case 'SelectiveAuthenticator': {
       const options = isObject(auth.authenticators) ? Object.entries(auth.authenticators) : [];
       const reasons: string[] = [];
@@ -178,4 +185,78 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
 /** Auth as a comparable key, to tell whether two streams authenticate alike. */
 export function authKey(auth: AuthOut): string {
   return JSON.stringify(auth);
+}
+
+/** Every string of a login request as a template; config values become secrets. */
+function loginValues(value: Json | undefined, scope: Scope): Record<string, string> | string {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) return 'not a mapping';
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return `${k}: not a scalar`;
+    const t = translateTemplate(String(v), scope, 'secret');
+    if (!t.ok) return `${k}: ${t.reason}`;
+    out[k] = t.text;
+  }
+  return out;
+}
+
+/** SessionTokenAuthenticator: a login request whose answer holds a token for a header. */
+function sessionToken(auth: Component, scope: Scope): AuthResult {
+  const login = auth.login_requester;
+  if (!isObject(login) || typeof login.url_base !== 'string' || isInterpolated(login.url_base))
+    return { ok: false, reason: 'the login url_base is not a literal URL' };
+  if (
+    login.authenticator !== undefined &&
+    login.authenticator !== null &&
+    !(isObject(login.authenticator) && login.authenticator.type === 'NoAuth')
+  )
+    return { ok: false, reason: 'an authenticated login request has no equivalent' };
+  const loginPath = typeof login.path === 'string' ? login.path : '';
+  if (isInterpolated(loginPath)) return { ok: false, reason: 'the login path is not literal' };
+  let url: URL;
+  try {
+    url = new URL(`${login.url_base.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`);
+  } catch {
+    return { ok: false, reason: 'the login URL is not a URL' };
+  }
+  const form = login.request_body_data !== undefined && login.request_body_data !== null;
+  const body = loginValues(form ? login.request_body_data : login.request_body_json, scope);
+  const headers = loginValues(login.request_headers, scope);
+  if (typeof body === 'string') return { ok: false, reason: `login body ${body}` };
+  if (typeof headers === 'string') return { ok: false, reason: `login headers ${headers}` };
+  const tokenPath = Array.isArray(auth.session_token_path) ? auth.session_token_path : [];
+  if (tokenPath.length === 0 || tokenPath.some((p) => typeof p !== 'string'))
+    return { ok: false, reason: 'session_token_path is not a list of keys' };
+  const ra = isObject(auth.request_authentication) ? auth.request_authentication : {};
+  let header = 'authorization';
+  let value = 'Bearer {token}';
+  if (ra.type === 'ApiKey') {
+    const option = isObject(ra.inject_into) ? ra.inject_into : {};
+    if (option.inject_into !== 'header' || typeof option.field_name !== 'string')
+      return { ok: false, reason: 'the session token is not sent in a header' };
+    header = option.field_name;
+    value = '{token}';
+  } else if (ra.type !== 'Bearer')
+    return { ok: false, reason: 'request_authentication is neither Bearer nor ApiKey' };
+  const lifetime =
+    typeof auth.expiration_duration === 'string' ? durationSeconds(auth.expiration_duration) : undefined;
+  return {
+    ok: true,
+    loginOrigin: url.origin,
+    auth: {
+      type: 'session-token',
+      login: {
+        path: url.pathname,
+        method: typeof login.http_method === 'string' ? login.http_method.toUpperCase() : 'POST',
+        ...(Object.keys(headers).length ? { headers } : {}),
+        ...(Object.keys(body).length ? { body } : {}),
+        ...(form ? { bodyFormat: 'form' } : {}),
+      },
+      tokenPath: (tokenPath as string[]).join('.'),
+      ...(lifetime ? { lifetimeSeconds: Math.round(lifetime) } : {}),
+      header,
+      value,
+    },
+  };
 }

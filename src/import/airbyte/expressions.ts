@@ -9,6 +9,7 @@ import type { ConfigFields, ConfigUse } from './config-fields.js';
 import { formatFilter } from './datetime.js';
 import { accessPath, parseTemplate, show, type Node } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
+import { TODAY, type Constructs } from './target.js';
 
 /** What the values of a request can refer to, for one stream. */
 export interface Scope {
@@ -18,6 +19,12 @@ export interface Scope {
   pageToken?: 'cursor' | 'page' | 'offset' | undefined;
   /** Partition field → its value: a placeholder (`parent.project_id`) or a constant (a one-value list). */
   partition: Record<string, { placeholder: string } | { literal: string }>;
+  /** The constructs the target grammar has (default: today's). */
+  constructs?: Constructs | undefined;
+  /** Computed fields may read the record (`{record.x}`). */
+  record?: boolean | undefined;
+  /** Secret config values may be used as plain config (path segments such as account ids). */
+  secretsAsConfig?: boolean | undefined;
   /** The incremental window, when the stream has one. */
   window?:
     | {
@@ -51,7 +58,7 @@ function literalText(v: Json | undefined): string | undefined {
 /** A config value as a placeholder; `use` says whether it must be a secret. */
 function configValue(path: string[], scope: Scope, use: ConfigUse): Value {
   if (path.length === 0) return fail('the whole config object has no single value');
-  if (use !== 'secret' && scope.config.isSecret(path))
+  if (use !== 'secret' && scope.config.isSecret(path) && !scope.secretsAsConfig)
     return fail(
       `config.${path.join('.')} is a secret: only an authenticator may send it (Syncwright stores plain config unsealed)`,
     );
@@ -103,6 +110,9 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
         return { placeholder: 'since', filters: w.filter ? [w.filter] : [] };
       return fail(`"${show(node)}": only the cursor field of the stream's state has an equivalent`);
     }
+    case 'record':
+      if (scope.record && path.length > 0) return { placeholder: `record.${path.join('.')}`, filters: [] };
+      return fail(`"${show(node)}": the record is not available here`);
     case 'next_page_token': {
       if (path.length !== 1 || path[0] !== 'next_page_token' || !scope.pageToken)
         return fail(`"${show(node)}" has no equivalent with this stream's pagination`);
@@ -124,10 +134,22 @@ const NOW_FUNCTIONS = new Set([
   'timestamp',
 ]);
 
+/** A value with a literal default as a `default:` filter; `required` refuses when there is no filter. */
+function withDefault(v: Value, fallback: Node | undefined, scope: Scope, required = false): Value {
+  if (!('placeholder' in v) || fallback === undefined) return v;
+  if (fallback.k !== 'lit' || fallback.value === null || typeof fallback.value === 'object') return v;
+  const text = String(fallback.value);
+  if ((scope.constructs ?? TODAY).timeFunctions && !/[|{}]/.test(text))
+    return { placeholder: v.placeholder, filters: [...v.filters, `default:${text}`] };
+  return required ? fail("a default value has no equivalent in today's templates") : v;
+}
+
 /** One Jinja expression as a Syncwright value. */
 export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'value'): Value {
   if (node.k === 'lit') return { literal: literalText(node.value) ?? '' };
   if (node.k === 'filter') {
+    if (node.name === 'default' || node.name === 'd')
+      return withDefault(expressionValue(node.value, scope, use), node.args[0], scope, true);
     if (!TRANSPARENT_FILTERS.has(node.name)) return fail(`the "${node.name}" filter has no equivalent`);
     return expressionValue(node.value, scope, use);
   }
@@ -143,21 +165,77 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
       const inner = expressionValue(target, scope, use);
       if (!('placeholder' in inner)) return 'fail' in inner ? inner : fail(`${fn} of a literal`);
       // The value is already a time: its own format filter is replaced by the requested one.
-      return { placeholder: inner.placeholder, filters: [filter] };
+      const kept = inner.filters.filter((f) => /^(plus|minus|default):/.test(f));
+      return { placeholder: inner.placeholder, filters: [...kept, filter] };
     }
     if (fn === 'str' || fn === 'int') {
       const arg = node.args[0];
       return arg ? expressionValue(arg, scope, use) : fail(`${fn}() without an argument`);
     }
     if (fn === 'get' && node.fn.k === 'attr') {
-      // `config.get('x', default)`: the value when set; a default has no equivalent.
-      return accessValue(node, scope, use);
+      // `config.get('x', 'd')`: the value when set, else the default (a `default:` filter where the
+      // grammar has it; without, a missing value leaves the parameter out).
+      const v = accessValue(node, scope, use);
+      return withDefault(v, node.args[1], scope);
     }
-    if (NOW_FUNCTIONS.has(fn))
+    if (NOW_FUNCTIONS.has(fn)) {
+      const c = scope.constructs ?? TODAY;
+      if (c.timeFunctions && (fn === 'now_utc' || fn === 'today_utc'))
+        return { placeholder: 'now', filters: fn === 'today_utc' ? ['date'] : [] };
+      const days = node.args[0];
+      if (c.timeFunctions && fn === 'day_delta' && days) {
+        const n =
+          days.k === 'lit'
+            ? days.value
+            : days.k === 'unary' && days.arg.k === 'lit'
+              ? -Number(days.arg.value)
+              : undefined;
+        if (typeof n === 'number' && Number.isInteger(n))
+          return { placeholder: 'now', filters: [`${n < 0 ? 'minus' : 'plus'}:P${Math.abs(n)}D`] };
+      }
       return fail(`${fn}() (the current time) has no equivalent in today's request templates`);
+    }
     return fail(`the function ${fn || show(node.fn)}() has no equivalent`);
   }
   if (node.k === 'name' || node.k === 'attr' || node.k === 'index') return accessValue(node, scope, use);
+  // `now_utc() - duration('P30D')`: time arithmetic.
+  if (node.k === 'bin' && (node.op === '-' || node.op === '+') && (scope.constructs ?? TODAY).timeFunctions) {
+    const d = node.right;
+    if (
+      d.k === 'call' &&
+      d.fn.k === 'name' &&
+      d.fn.name === 'duration' &&
+      d.args[0]?.k === 'lit' &&
+      typeof d.args[0].value === 'string'
+    ) {
+      const left = expressionValue(node.left, scope, use);
+      if ('placeholder' in left)
+        return {
+          placeholder: left.placeholder,
+          filters: [...left.filters, `${node.op === '-' ? 'minus' : 'plus'}:${d.args[0].value}`],
+        };
+    }
+  }
+  // `config.x or 'DAY'`: a default.
+  if (
+    node.k === 'bin' &&
+    node.op === 'or' &&
+    node.right.k === 'lit' &&
+    (scope.constructs ?? TODAY).timeFunctions
+  ) {
+    const text = literalText(node.right.value) ?? '';
+    const left = expressionValue(node.left, scope, use);
+    if ('placeholder' in left && !/[|{}]/.test(text))
+      return { placeholder: left.placeholder, filters: [...left.filters, `default:${text}`] };
+  }
+  // `stream_interval.start_time if stream_interval else config.start_date`: the window's value; a first
+  // run without one leaves the parameter out.
+  if (
+    node.k === 'cond' &&
+    node.test.k === 'name' &&
+    ['stream_interval', 'stream_slice', 'next_page_token'].includes(node.test.name)
+  )
+    return expressionValue(node.then, scope, use);
   return fail(`"${show(node)}" has no Syncwright equivalent`);
 }
 

@@ -10,6 +10,7 @@ import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.
 import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
+import { TODAY } from './target.js';
 
 export interface IncrementalOut {
   cursorField: string;
@@ -17,6 +18,8 @@ export interface IncrementalOut {
   lookbackSeconds?: number;
   startDate?: string;
   step?: string | number;
+  clientSide?: boolean;
+  order?: 'descending';
 }
 
 /** The text of a MinMaxDatetime or a plain datetime value. */
@@ -45,6 +48,7 @@ function isNow(text: string): boolean {
 export function prepareIncremental(
   cursor: Json | undefined,
   ctx: StreamContext,
+  requesterText = '',
 ): ((placed: boolean) => IncrementalOut | undefined) | undefined {
   if (cursor === undefined || cursor === null) return undefined;
   const at = pathOf(ctx, cursor, 'incremental_sync');
@@ -88,7 +92,6 @@ export function prepareIncremental(
   const end = datetimeText(cursor.end_datetime);
   const endOption = isObject(cursor.end_time_option) ? cursor.end_time_option : undefined;
   // A range when the end is sent or the range is read in steps; otherwise an open-ended start.
-  const ranged = endOption !== undefined || step !== undefined;
   const startKeys = [
     'start_time',
     ...(typeof cursor.partition_field_start === 'string' ? [cursor.partition_field_start] : []),
@@ -97,6 +100,10 @@ export function prepareIncremental(
     'end_time',
     ...(typeof cursor.partition_field_end === 'string' ? [cursor.partition_field_end] : []),
   ];
+  const placesEnd = endKeys.some((k) =>
+    new RegExp(`stream_(interval|slice|partition)[^a-z_]+${k}\\b`).test(requesterText),
+  );
+  const ranged = endOption !== undefined || step !== undefined || placesEnd;
   ctx.scope.window = {
     startKeys,
     endKeys,
@@ -144,7 +151,12 @@ export function prepareIncremental(
         return undefined;
       }
     }
-    if (cursor.is_client_side_incremental === true || cursor.is_data_feed === true) {
+    const clientSide = cursor.is_client_side_incremental === true || cursor.is_data_feed === true;
+    if (clientSide && (ctx.scope.constructs ?? TODAY).clientSide) {
+      // Records at or below the high-water mark are skipped; a data feed is newest first.
+      out.clientSide = true;
+      if (cursor.is_data_feed === true) out.order = 'descending';
+    } else if (clientSide) {
       issue(
         ctx,
         `${at}.${cursor.is_data_feed === true ? 'is_data_feed' : 'is_client_side_incremental'}`,
@@ -154,7 +166,7 @@ export function prepareIncremental(
       );
       return undefined;
     }
-    if (!placed) {
+    if (!placed && !out.clientSide) {
       issue(
         ctx,
         at,
@@ -164,7 +176,9 @@ export function prepareIncremental(
       );
       return undefined;
     }
-    if (stepText) {
+    if (stepText && out.clientSide) {
+      // A provider that cannot filter cannot be asked for windows: the step only sliced requests.
+    } else if (stepText) {
       if (step === undefined)
         issue(
           ctx,

@@ -30,8 +30,17 @@ type CursorSource =
   | { kind: 'link' }
   | { kind: 'record'; path: string };
 
-function cursorSource(node: Node): CursorSource | undefined {
+function cursorSource(node: Node, recordsPath: string): CursorSource | undefined {
   let n = node;
+  // `x if last_record else None`, `x if response.y else None`: a missing x ends paging either way.
+  if (
+    n.k === 'cond' &&
+    (n.else === undefined || (n.else.k === 'lit' && (n.else.value === null || n.else.value === '')))
+  )
+    n = n.then;
+  // `response.<records>[-1].id`: a field of the page's last record.
+  const last = lastRecordField(n, recordsPath);
+  if (last) return { kind: 'record', path: last };
   while (n.k === 'filter' && ['string', 'trim', 'urlencode'].includes(n.name)) n = n.value;
   const access = accessPath(n);
   if (!access) return undefined;
@@ -50,6 +59,30 @@ function cursorSource(node: Node): CursorSource | undefined {
   return undefined;
 }
 
+/** `response['entries'][-1]['uuid']` with `entries` the records path → `uuid`. */
+function lastRecordField(node: Node, recordsPath: string): string | undefined {
+  const keys: string[] = [];
+  let n = node;
+  for (;;) {
+    if (n.k === 'attr') {
+      keys.unshift(n.name);
+      n = n.obj;
+    } else if (n.k === 'call' && n.fn.k === 'attr' && n.fn.name === 'get' && n.args[0]?.k === 'lit') {
+      keys.unshift(String(n.args[0].value));
+      n = n.fn.obj;
+    } else break;
+  }
+  if (
+    n.k !== 'index' ||
+    !(n.index.k === 'unary' && n.index.op === '-' && n.index.arg.k === 'lit' && n.index.arg.value === 1)
+  )
+    return undefined;
+  const base = accessPath(n.obj);
+  if (!base || base.root !== 'response' || base.path.join('.') !== recordsPath || keys.length === 0)
+    return undefined;
+  return keys.join('.');
+}
+
 /** What a stop condition adds to a cursor pagination; undefined when it has no equivalent. */
 interface StopRules {
   hasMorePath?: string;
@@ -64,9 +97,25 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
     if ((a.hasMorePath && b.hasMorePath) || (a.donePath && b.donePath)) return undefined;
     return { ...a, ...b };
   }
+  // The cursor's own path, or an object on the way to it (`response.next` for `response.next.page`).
+  const onCursorPath = (root: string, path: string[]) => {
+    const full =
+      cursor.kind === 'body'
+        ? ['response', ...cursor.path.split('.')]
+        : cursor.kind === 'record'
+          ? ['last_record', ...cursor.path.split('.')]
+          : undefined;
+    const mine = [root, ...path];
+    return (
+      full !== undefined &&
+      mine.length > 1 &&
+      mine.length <= full.length &&
+      mine.every((k, i) => full[i] === k)
+    );
+  };
   const isCursor = (p: { root: string; path: string[] } | undefined) =>
     p !== undefined &&
-    ((cursor.kind === 'body' && p.root === 'response' && p.path.join('.') === cursor.path) ||
+    (onCursorPath(p.root, p.path) ||
       (cursor.kind === 'header' &&
         p.root === 'headers' &&
         p.path.length === 1 &&
@@ -86,7 +135,14 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
       return isCursor(accessPath(n.left));
     if (n.k === 'bin' && n.op === 'not in' && n.right.k !== 'lit') {
       const p = accessPath(n.right);
-      return p?.root === 'headers' && p.path[0]?.toLowerCase() === 'link';
+      if (p?.root === 'headers' && p.path[0]?.toLowerCase() === 'link') return true;
+      // `'next_token' not in response['meta']`: the cursor's key is absent.
+      return (
+        p !== undefined &&
+        n.left.k === 'lit' &&
+        typeof n.left.value === 'string' &&
+        onCursorPath(p.root, [...p.path, n.left.value])
+      );
     }
     if (n.k === 'bin' && n.op === '==' && n.right.k === 'lit' && n.right.value === 0)
       return lengthOf(n.left) || (n.left.k === 'name' && n.left.name === 'last_page_size');
@@ -233,7 +289,7 @@ export function translatePaginator(
   switch (strategy.type) {
     case 'CursorPagination': {
       const valueNode = soleExpression(strategy.cursor_value);
-      const source = valueNode && cursorSource(valueNode);
+      const source = valueNode && cursorSource(valueNode, recordsPath);
       if (!source)
         return broken(
           'CursorPagination',

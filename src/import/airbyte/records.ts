@@ -9,6 +9,8 @@ import { issue, literalName, pathOf, typeOf, type StreamContext } from './contex
 import { accessPath, isInterpolated, show, type Node } from './jinja.js';
 import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
+import { translateTemplate } from './expressions.js';
+import { TODAY } from './target.js';
 
 type Condition = Omit<RecordCondition, 'not'> & { not?: boolean };
 
@@ -42,7 +44,7 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
     );
     return undefined;
   }
-  if (names.includes('*')) {
+  if (names.includes('*') && !(ctx.scope.constructs ?? TODAY).wildcardPaths) {
     issue(
       ctx,
       `${at}.field_path`,
@@ -264,6 +266,18 @@ function transformations(list: Json | undefined, ctx: StreamContext): Pick<Recor
 
 /** An added field's value: a constant, or a copy of a record field. */
 function addedField(
+  value: Json | undefined,
+  ctx: StreamContext,
+): { const: Json } | { from: string } | { value: string } | { fail: string } {
+  const simple = simpleAddedField(value, ctx);
+  if (!('fail' in simple) || !(ctx.scope.constructs ?? TODAY).computedFields || typeof value !== 'string')
+    return simple;
+  // A computed field: a template over the record, the parent, the window and now.
+  const t = translateTemplate(value, { ...ctx.scope, record: true });
+  return t.ok ? { value: t.text } : { fail: t.reason };
+}
+
+function simpleAddedField(
   value: Json | undefined,
   ctx: StreamContext,
 ): { const: Json } | { from: string } | { fail: string } {

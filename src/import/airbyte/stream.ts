@@ -21,6 +21,7 @@ import { isObject, originOf, parametersOf, type Component, type Json } from './m
 import { translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
 import type { Report } from './report.js';
+import { TODAY, type Constructs } from './target.js';
 
 export interface ResourceOut {
   request: {
@@ -31,7 +32,7 @@ export interface ResourceOut {
     body?: Json;
   };
   recordsPath: string;
-  primaryKey: string | string[];
+  primaryKey?: string | string[];
   [key: string]: unknown;
 }
 
@@ -78,10 +79,11 @@ export function translateStream(
   index: number,
   report: Report,
   config: ConfigFields,
+  constructs: Constructs = TODAY,
 ): StreamOut | undefined {
   const name = streamName(stream, index);
   const streamPath = originOf(stream) ?? `streams.${index}`;
-  const scope: Scope = { config, parameters: parametersOf(stream), partition: {} };
+  const scope: Scope = { config, parameters: parametersOf(stream), partition: {}, constructs };
   const request: RequestParts = { query: {}, headers: {} };
   const ctx: StreamContext = { report, config, scope, stream: name, streamPath, request };
   let parentParams: Record<string, string> = {};
@@ -90,6 +92,60 @@ export function translateStream(
     issue(ctx, path, component, 'data', `${message}: the stream is left out`);
     return undefined;
   };
+
+  /** One ParentStreamConfig: the parent, its fields as `{parent.x}`; a reason when it cannot be. */
+  const parentConfig = (
+    pc: Json,
+    ci: number,
+  ): { path: string; component: string; message: string } | undefined => {
+    const pcAt = pathOf(ctx, pc, `retriever.partition_router.parent_stream_configs.${ci}`);
+    if (!isObject(pc) || !isObject(pc.stream))
+      return { path: pcAt, component: 'ParentStreamConfig', message: 'no parent stream' };
+    const parentKey = literalName(pc.parent_key, ctx);
+    const field = literalName(pc.partition_field, ctx);
+    if (!parentKey || !field)
+      return {
+        path: pcAt,
+        component: 'ParentStreamConfig',
+        message: 'parent_key and partition_field must be literal',
+      };
+    if (!/^[A-Za-z_][\w-]*$/.test(field))
+      return {
+        path: `${pcAt}.partition_field`,
+        component: 'ParentStreamConfig',
+        message: `"${field}" cannot be a placeholder name`,
+      };
+    scope.partition[field] = { placeholder: `parent.${field}` };
+    parent = { stream: pc.stream, name: streamName(pc.stream, -1) };
+    parentParams = { ...parentParams, [field]: parentKey };
+    if (isObject(pc.request_option)) {
+      const why = inject(pc.request_option, `{parent.${field}}`, ctx);
+      if (why)
+        return {
+          path: pathOf(ctx, pc.request_option, `${pcAt}.request_option`),
+          component: 'RequestOption',
+          message: why,
+        };
+    }
+    if (pc.incremental_dependency === true)
+      issue(
+        ctx,
+        `${pcAt}.incremental_dependency`,
+        'ParentStreamConfig',
+        'incremental',
+        'child resources are synced in full for every parent (incremental children are not built yet)',
+      );
+    if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
+      issue(
+        ctx,
+        `${pcAt}.extra_fields`,
+        'ParentStreamConfig',
+        'data',
+        'parent fields copied into child records have no equivalent yet',
+      );
+    return undefined;
+  };
+  let parent: StreamOut['parent'];
 
   if (stream.type !== 'DeclarativeStream')
     return leftOut(streamPath, typeOf(stream), 'this stream type has no equivalent');
@@ -103,9 +159,8 @@ export function translateStream(
     return leftOut(qAt, typeOf(requester), 'this requester has no equivalent');
 
   // Partitions first: the requester's templates refer to them.
-  let parent: StreamOut['parent'];
   const router = retriever.partition_router;
-  const routers = Array.isArray(router) ? router : router ? [router] : [];
+  const routers = mergeSameParent(Array.isArray(router) ? router : router ? [router] : []);
   if (routers.length > 1)
     return leftOut(
       pathOf(ctx, router, 'retriever.partition_router'),
@@ -118,58 +173,19 @@ export function translateStream(
     if (!isObject(only)) return leftOut(pAt, 'partition_router', 'not a component');
     if (only.type === 'SubstreamPartitionRouter') {
       const configs = Array.isArray(only.parent_stream_configs) ? only.parent_stream_configs : [];
-      if (configs.length !== 1)
+      const parentNames = new Set(
+        configs.map((c) => (isObject(c) && isObject(c.stream) ? streamName(c.stream, -1) : '')),
+      );
+      if (configs.length === 0 || parentNames.size !== 1)
         return leftOut(
           `${pAt}.parent_stream_configs`,
           'SubstreamPartitionRouter',
           'only one parent stream is supported',
         );
-      const pc = configs[0]!;
-      const pcAt = pathOf(ctx, pc, 'retriever.partition_router.parent_stream_configs.0');
-      if (!isObject(pc) || !isObject(pc.stream))
-        return leftOut(pcAt, 'ParentStreamConfig', 'no parent stream');
-      const parentKey = literalName(pc.parent_key, ctx);
-      const field = literalName(pc.partition_field, ctx);
-      if (!parentKey || !field)
-        return leftOut(pcAt, 'ParentStreamConfig', 'parent_key and partition_field must be literal');
-      if (!/^[A-Za-z_][\w-]*$/.test(field))
-        return leftOut(
-          `${pcAt}.partition_field`,
-          'ParentStreamConfig',
-          `"${field}" cannot be a placeholder name`,
-        );
-      scope.partition[field] = { placeholder: `parent.${field}` };
-      parent = { stream: pc.stream, name: streamName(pc.stream, -1) };
-      parentParams = { [field]: parentKey };
-      if (isObject(pc.request_option)) {
-        const why = inject(pc.request_option, `{parent.${field}}`, ctx);
-        if (why)
-          return leftOut(
-            pathOf(
-              ctx,
-              pc.request_option,
-              'retriever.partition_router.parent_stream_configs.0.request_option',
-            ),
-            'RequestOption',
-            why,
-          );
+      for (const [ci, pc] of configs.entries()) {
+        const why = parentConfig(pc, ci);
+        if (why) return leftOut(why.path, why.component, why.message);
       }
-      if (pc.incremental_dependency === true)
-        issue(
-          ctx,
-          `${pcAt}.incremental_dependency`,
-          'ParentStreamConfig',
-          'incremental',
-          'child resources are synced in full for every parent (incremental children are not built yet)',
-        );
-      if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
-        issue(
-          ctx,
-          `${pcAt}.extra_fields`,
-          'ParentStreamConfig',
-          'data',
-          'parent fields copied into child records have no equivalent yet',
-        );
     } else if (only.type === 'ListPartitionRouter') {
       const values = Array.isArray(only.values) ? only.values : undefined;
       const field = literalName(only.cursor_field, ctx);
@@ -192,7 +208,7 @@ export function translateStream(
   const records = translateRecords(retriever, ctx, stream.transformations);
   if (!records) return undefined;
   const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
-  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx);
+  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx, JSON.stringify(requester));
 
   // url_base + path: the origin's placeholders are host labels, the rest path segments.
   const base = typeof requester.url_base === 'string' ? requester.url_base : '';
@@ -206,10 +222,29 @@ export function translateStream(
     );
   const originT = translateTemplate(split.origin, scope, 'host');
   if (!originT.ok) return leftOut(`${qAt}.url_base`, 'HttpRequester', originT.reason);
+  scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
+  scope.secretsAsConfig = false;
+  const secretInPath = /\{\{[^}]*config/.test(split.path)
+    ? [...split.path.matchAll(/config(?:\.|\[['"])([A-Za-z0-9_]+)/g)]
+        .map((m) => m[1]!)
+        .filter((n) => config.isSecret([n]))
+    : [];
+  for (const n of secretInPath)
+    issue(
+      ctx,
+      `${qAt}.path`,
+      'HttpRequester',
+      'differs',
+      `config.${n} is marked secret but is part of the path: it is plain connection config here`,
+    );
   if (!pathT.ok) return leftOut(`${qAt}.path`, 'HttpRequester', pathT.reason);
   const urlBase = originT.text;
-  const path = pathT.text || '/';
+  // `{{ parameters.path }}` after a base ending in "/" may start with "//".
+  const [pathOnly = '', queryText] = pathT.text.split('?', 2);
+  const path = `/${pathOnly.replace(/^\/+/, '')}`;
+  // A query written into the path becomes query templates.
+  for (const [k, v] of new URLSearchParams(queryText ?? '')) request.query[k] = v;
   if (/\{(cursor|page|offset|limit|since|window\.[a-z]+)(\|[^}]*)?\}/.test(path))
     return leftOut(
       `${qAt}.path`,
@@ -302,14 +337,19 @@ export function translateStream(
   const incremental = finishIncremental?.(usesWindow(request));
   const errors = translateErrorHandler(requester.error_handler, ctx);
   const primaryKey = primaryKeyOf(stream.primary_key, ctx);
-  if (!primaryKey)
+  // Without a key, records are kept by content when the grammar has append-only resources.
+  const appendOnly = !primaryKey && constructs.appendOnly;
+  if (!primaryKey && !appendOnly)
     return leftOut(
       pathOf(ctx, stream, '', 'primary_key'),
       'primary_key',
       'a stream without a primary key has no equivalent yet (append-only resources are not built yet)',
     );
 
-  const auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
+  let auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
+  // A login request goes under the spec's base URL.
+  if (auth.ok && auth.loginOrigin !== undefined && auth.loginOrigin !== urlBase)
+    auth = { ok: false, reason: `the login request goes to ${auth.loginOrigin}, not ${urlBase}` };
   const resource: ResourceOut = {
     request: {
       ...(method !== 'GET' ? { method } : {}),
@@ -320,7 +360,7 @@ export function translateStream(
     },
     recordsPath: records.recordsPath,
     ...(records.decoder ? { decoder: records.decoder } : {}),
-    primaryKey,
+    ...(primaryKey ? { primaryKey } : { appendOnly: true }),
     ...(records.fields ? { fields: records.fields, passthrough: true } : {}),
     ...(records.filter ? { filter: records.filter } : {}),
     ...(records.flatten
@@ -344,6 +384,22 @@ export function translateStream(
   };
 }
 
+/**
+ * Several substream routers over the same parent stream (Airbyte's cartesian product of one parent's
+ * fields: user id and company id of each user) are one parent with several fields.
+ */
+function mergeSameParent(routers: Json[]): Json[] {
+  if (routers.length < 2 || !routers.every((r) => isObject(r) && r.type === 'SubstreamPartitionRouter'))
+    return routers;
+  const configs = routers.flatMap(
+    (r) => ((r as Component).parent_stream_configs as Json[] | undefined) ?? [],
+  );
+  const names = new Set(
+    configs.map((c) => (isObject(c) && isObject(c.stream) ? streamName(c.stream, -1) : '')),
+  );
+  return names.size === 1 ? [{ ...(routers[0] as Component), parent_stream_configs: configs }] : routers;
+}
+
 /** Secrets a stream sends as plain parameters or headers become its auth (Syncwright seals them). */
 function placeSecrets(
   result: AuthResult,
@@ -357,8 +413,18 @@ function placeSecrets(
       auth = { type: 'api-key', in: p.in, name: p.name, value: single[1]! };
       continue;
     }
-    if (p.in === 'header' && (auth.type === 'none' || auth.type === 'custom-headers')) {
-      const headers = auth.type === 'custom-headers' ? (auth.headers as Record<string, string>) : {};
+    const headerKey = auth.type === 'api-key' && auth.in === 'header';
+    if (p.in === 'header' && (auth.type === 'none' || auth.type === 'custom-headers' || headerKey)) {
+      // An API key header and another secret header: both as custom headers.
+      const headers =
+        auth.type === 'custom-headers'
+          ? (auth.headers as Record<string, string>)
+          : headerKey
+            ? {
+                [String(auth.name)]:
+                  `${typeof auth.prefix === 'string' ? auth.prefix : ''}{secrets.${String(auth.value)}}`,
+              }
+            : {};
       auth = { type: 'custom-headers', headers: { ...headers, [p.name]: p.template } };
       continue;
     }

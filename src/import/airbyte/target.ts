@@ -1,0 +1,38 @@
+/**
+ * Which Syncwright constructs the translator may emit. `TODAY` is the grammar on main; `ISSUE_20` adds
+ * the connector constructs of issue 20 (appendOnly, clientSide incremental, computed fields, wildcard
+ * paths, session-token auth, `{now}` and the `plus:`/`minus:`/`default:` filters), for when they are
+ * merged. Each translator asks for a construct by name, so one switch maps onto it.
+ */
+export interface Constructs {
+  /** `appendOnly: true` for streams without a primary key. */
+  appendOnly: boolean;
+  /** `incremental.clientSide` (and `order: descending` for data feeds). */
+  clientSide: boolean;
+  /** `fields.<name>.value` templates over `{record.x}`, `{parent.x}`, `{now}`, the window. */
+  computedFields: boolean;
+  /** `*` segments in `recordsPath`. */
+  wildcardPaths: boolean;
+  /** `auth.type: session-token`. */
+  sessionToken: boolean;
+  /** `{now}` and the `plus:`, `minus:` and `default:` filters. */
+  timeFunctions: boolean;
+}
+
+export const TODAY: Constructs = {
+  appendOnly: false,
+  clientSide: false,
+  computedFields: false,
+  wildcardPaths: false,
+  sessionToken: false,
+  timeFunctions: false,
+};
+
+export const ISSUE_20: Constructs = {
+  appendOnly: true,
+  clientSide: true,
+  computedFields: true,
+  wildcardPaths: true,
+  sessionToken: true,
+  timeFunctions: true,
+};

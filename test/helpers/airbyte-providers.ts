@@ -1,0 +1,158 @@
+/**
+ * Real HTTP servers answering as the APIs described by the Airbyte manifests in test/fixtures/airbyte/:
+ *   Acme (api-key-offset-parent.yaml): X-Api-Key, /v1/projects with offset/limit (limit capped at 40)
+ *     and updated_since, /v1/projects/{id}/tasks (404 for a deleted project), archived projects;
+ *   Events (bearer-cursor-body.yaml): bearer token, POST /v2/events/search with the cursor, page size and
+ *     a unix updated_from/updated_to range in the JSON body, `paging.next` and `has_more`.
+ * Each records the requests it got.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Project {
+  id: number;
+  name: string;
+  status: 'active' | 'archived';
+  owner: { name: string };
+  updated_at: string;
+}
+export interface Task {
+  id: number;
+  project_id: number;
+  title: string;
+}
+export interface Event {
+  account_id: string;
+  id: string;
+  type: string;
+  updated_at: number; // unix seconds
+}
+
+export interface AirbyteApis {
+  readonly url: string;
+  readonly projects: Project[];
+  readonly tasks: Task[];
+  readonly events: Event[];
+  /** Project ids whose tasks answer 404 (deleted between listing and reading). */
+  readonly goneProjects: Set<number>;
+  readonly requests: { method: string; url: string; headers: http.IncomingHttpHeaders; body: unknown }[];
+  touchProjects(ids: number[]): void;
+  touchEvents(ids: string[]): void;
+  close(): Promise<void>;
+}
+
+export const ACME_KEY = 'acme-key-123';
+export const EVENTS_TOKEN = 'evt-token-456';
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export async function startAirbyteApis(opts: {
+  projects: number;
+  tasksPerProject: number;
+  events: number;
+}): Promise<AirbyteApis> {
+  const start = Date.parse('2025-03-01T00:00:00Z');
+  const projects: Project[] = Array.from({ length: opts.projects }, (_, i) => ({
+    id: i + 1,
+    name: `Project ${i + 1}`,
+    status: i % 7 === 3 ? 'archived' : 'active',
+    owner: { name: `owner-${i % 5}` },
+    updated_at: iso(start + i * 3_600_000),
+  }));
+  const tasks: Task[] = projects.flatMap((p) =>
+    Array.from({ length: opts.tasksPerProject }, (_, j) => ({
+      id: j + 1,
+      project_id: p.id,
+      title: `Task ${p.id}.${j + 1}`,
+    })),
+  );
+  const eventStart = Date.parse('2025-06-02T00:00:00Z') / 1000;
+  const events: Event[] = Array.from({ length: opts.events }, (_, i) => ({
+    account_id: i % 2 === 0 ? 'acct1' : 'acct2',
+    id: `e${String(i + 1).padStart(4, '0')}`,
+    type: 'click',
+    // Spread over about 40 days (several 7-day windows), in whole seconds.
+    updated_at: eventStart + Math.floor((i * 40 * 86_400) / opts.events),
+  }));
+  const goneProjects = new Set<number>();
+  const requests: AirbyteApis['requests'] = [];
+
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (u.pathname.startsWith('/v1/')) {
+        if (req.headers['x-api-key'] !== ACME_KEY) return send(401, { error: 'unauthorized' });
+        const offset = Number(u.searchParams.get('offset') ?? 0);
+        const limit = Math.min(Number(u.searchParams.get('limit') ?? 20), 40);
+        if (u.pathname === '/v1/projects') {
+          const since = u.searchParams.get('updated_since');
+          if (since !== null && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(since))
+            return send(400, {
+              error: 'bad_request',
+              message: `updated_since must be yyyy-mm-ddThh:mm:ssZ, got ${since}`,
+            });
+          const all = projects
+            .filter((p) => since === null || Date.parse(p.updated_at) >= Date.parse(since))
+            .sort((a, b) => a.id - b.id);
+          return send(200, { data: all.slice(offset, offset + limit), total: all.length });
+        }
+        const m = /^\/v1\/projects\/(\d+)\/tasks$/.exec(u.pathname);
+        if (m) {
+          const id = Number(m[1]);
+          if (goneProjects.has(id) || !projects.some((p) => p.id === id))
+            return send(404, { error: 'not_found' });
+          const all = tasks.filter((t) => t.project_id === id);
+          return send(200, { items: all.slice(offset, offset + limit) });
+        }
+        return send(404, { error: 'not_found' });
+      }
+      if (req.method === 'POST' && u.pathname === '/v2/events/search') {
+        if (req.headers.authorization !== `Bearer ${EVENTS_TOKEN}`)
+          return send(401, { error: 'unauthorized' });
+        const b = body as {
+          limit?: number;
+          starting_after?: string;
+          updated_from?: number;
+          updated_to?: number;
+          account?: string;
+        };
+        if (typeof b.limit !== 'number') return send(400, { error: 'limit must be a number' });
+        const from = b.updated_from ?? -Infinity;
+        const to = b.updated_to ?? Infinity;
+        const all = events
+          .filter((e) => e.updated_at >= from && e.updated_at < to)
+          .sort((a, c) => a.id.localeCompare(c.id));
+        const at = b.starting_after ? all.findIndex((e) => e.id === b.starting_after) + 1 : 0;
+        const page = all.slice(at, at + Math.min(b.limit, 50));
+        const more = at + page.length < all.length;
+        return send(200, { results: page, paging: { next: more ? page.at(-1)!.id : null }, has_more: more });
+      }
+      send(404, { error: 'not_found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    projects,
+    tasks,
+    events,
+    goneProjects,
+    requests,
+    touchProjects(ids) {
+      for (const p of projects) if (ids.includes(p.id)) p.updated_at = iso(Date.now() - 120_000);
+    },
+    touchEvents(ids) {
+      for (const e of events) if (ids.includes(e.id)) e.updated_at = Math.floor(Date.now() / 1000) - 120;
+    },
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

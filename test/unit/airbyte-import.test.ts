@@ -1,0 +1,439 @@
+/**
+ * `import airbyte`: the Jinja subset, time notations, manifest references and parameters, and each
+ * component type translated from manifests written for these tests (test/fixtures/airbyte/). Every
+ * spec produced is parsed by the spec schema, as `validate` would.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { durationSeconds, formatFilter, stepOf } from '../../src/import/airbyte/datetime.js';
+import { accessPath, parseExpression, parseTemplate, show } from '../../src/import/airbyte/jinja.js';
+import { loadManifest, originOf, ManifestError } from '../../src/import/airbyte/manifest.js';
+import { importedFully, type ImportIssue } from '../../src/import/airbyte/report.js';
+import { ISSUE_20 } from '../../src/import/airbyte/target.js';
+import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
+import { parseSpec } from '../../src/spec/define.js';
+import { loadSpec } from '../../src/spec/load.js';
+
+const fixture = (name: string) => readFileSync(path.join('test/fixtures/airbyte', `${name}.yaml`), 'utf8');
+
+function imported(name: string) {
+  const result = importAirbyteManifest(fixture(name), { id: name });
+  assert.ok(result.spec, `${name}: a spec`);
+  const spec = parseSpec(result.spec, name); // throws SpecError listing every problem
+  return { ...result, spec, raw: result.spec };
+}
+
+const byPath = (issues: ImportIssue[], p: string) => issues.filter((i) => i.path === p);
+
+describe('import airbyte: the Jinja subset', () => {
+  it('parses access, calls, filters, tests and conditionals', () => {
+    assert.deepEqual(accessPath(parseExpression("config['credentials']['api_key']")), {
+      root: 'config',
+      path: ['credentials', 'api_key'],
+    });
+    assert.deepEqual(accessPath(parseExpression("response.get('paging', {}).get('next')")), {
+      root: 'response',
+      path: ['paging', 'next'],
+    });
+    assert.equal(show(parseExpression('not response.has_more')), 'not response.has_more');
+    assert.equal(show(parseExpression('record.x | int')), 'record.x | int');
+    assert.equal(show(parseExpression("headers['link'] is not none")), 'headers.link is not none');
+    assert.equal(
+      show(parseExpression("'-' + config.region if config.region != 'eu' else ''")),
+      "'-' + config.region if config.region != 'eu' else ''",
+    );
+    assert.equal(
+      show(parseExpression("format_datetime(x, '%s', fmt='a')")),
+      "format_datetime(x, '%s', fmt='a')",
+    );
+    assert.throws(() => parseExpression('config['), /unexpected end/);
+  });
+
+  it('splits templates into text, expressions and statements', () => {
+    const parts = parseTemplate('/v1/{{ stream_partition.id }}/x{% if a %}');
+    assert.equal(parts.length, 4);
+    assert.deepEqual(parts[0], { text: '/v1/' });
+    assert.ok('expr' in parts[1]!);
+    assert.deepEqual(parts[3], { statement: 'if a' });
+  });
+});
+
+describe('import airbyte: time notations', () => {
+  it('strftime formats become template filters, or nothing', () => {
+    assert.equal(formatFilter('%s'), 'unix');
+    assert.equal(formatFilter('%ms'), 'unix-ms');
+    assert.equal(formatFilter('%Y-%m-%d'), 'date');
+    assert.equal(formatFilter('%Y-%m-%dT%H:%M:%SZ'), 'yyyy-MM-ddTHH:mm:ssZ');
+    assert.equal(formatFilter('%Y-%m-%dT%H:%M:%S.%f%z'), 'yyyy-MM-ddTHH:mm:ss.SSS000+0000');
+    assert.equal(formatFilter('%d %b %Y'), undefined, 'month names have no equivalent');
+    assert.equal(formatFilter('day %d'), undefined, 'literal letters that would read as tokens');
+  });
+
+  it('ISO 8601 durations become seconds and steps', () => {
+    assert.equal(durationSeconds('PT5M'), 300);
+    assert.equal(durationSeconds('P1DT1H'), 90_000);
+    assert.equal(durationSeconds('P1M'), 30 * 86_400);
+    assert.equal(durationSeconds('soon'), undefined);
+    assert.equal(stepOf('P7D'), '7d');
+    assert.equal(stepOf('PT12H'), '12h');
+    assert.equal(stepOf('PT90S'), 90);
+    assert.equal(stepOf('PT0.5S'), undefined);
+  });
+});
+
+describe('import airbyte: manifests', () => {
+  it('resolves $ref (beside keys win), bare "#/" references, parameters and default types; remembers origins', () => {
+    const m = loadManifest(`
+definitions:
+  base: { type: DeclarativeStream, primary_key: id, retriever: { requester: { url_base: "https://x", path: "{{ parameters.path }}" } } }
+  size: 25
+streams:
+  - $ref: "#/definitions/base"
+    name: a
+    page: "#/definitions/size"
+    $parameters: { path: /a }
+`);
+    const s = m.streams[0]!;
+    assert.equal(s.name, 'a');
+    assert.equal(s.page, 25);
+    const retriever = s.retriever as Record<string, unknown>;
+    assert.equal(retriever.type, 'SimpleRetriever', 'implied type');
+    const requester = retriever.requester as Record<string, unknown>;
+    assert.equal(requester.type, 'HttpRequester');
+    assert.deepEqual(requester.$parameters, { path: '/a' }, 'parameters flow down');
+    assert.equal(originOf(s), 'streams.0');
+    assert.equal(
+      originOf(retriever),
+      'definitions.base.retriever',
+      'a referenced part reports at its definition',
+    );
+  });
+
+  it('refuses circular and missing references, and non-manifests, clearly', () => {
+    assert.throws(
+      () => loadManifest('a: { $ref: "#/b" }\nb: { $ref: "#/a" }\nstreams: []'),
+      /circular reference/,
+    );
+    assert.throws(() => loadManifest('streams: [{ $ref: "#/nope" }]'), /reference "#\/nope" not found/);
+    assert.throws(() => loadManifest('- 1'), ManifestError);
+    assert.throws(() => loadManifest('a: [1'), /line \d+/);
+  });
+});
+
+describe('import airbyte: components', () => {
+  it('ApiKey header, offset pages, parent/child, start option, filter, added fields, response filters', () => {
+    const { spec, issues, raw } = imported('api-key-offset-parent');
+    assert.deepEqual(issues, [], 'imported fully');
+    assert.equal(spec.baseUrl, 'https://api.acme.test');
+    assert.deepEqual(spec.auth, { type: 'api-key', in: 'header', name: 'X-Api-Key', value: 'api_key' });
+    assert.deepEqual(spec.secrets, { api_key: 'API key' });
+    const projects = spec.resources.projects!;
+    assert.equal(projects.request.path, '/v1/projects');
+    assert.deepEqual(projects.request.query, { updated_since: '{since|yyyy-MM-ddTHH:mm:ssZ}' });
+    assert.equal(projects.recordsPath, 'data', 'field_path from $parameters');
+    assert.deepEqual(projects.pagination, {
+      type: 'offset',
+      offsetParam: 'offset',
+      limitParam: 'limit',
+      pageSize: 40,
+      stopOnEmptyPage: true,
+    });
+    assert.deepEqual(projects.filter, [{ path: 'status', equals: 'archived', not: true }]);
+    assert.deepEqual((raw.resources as Record<string, { fields: unknown }>).projects!.fields, {
+      source: { const: 'acme' },
+      owner_name: 'owner.name',
+    });
+    assert.equal(projects.passthrough, true);
+    assert.deepEqual(projects.incremental, {
+      cursorField: 'updated_at',
+      format: 'iso',
+      lookbackSeconds: 300,
+      startDate: '2025-01-01T00:00:00.000Z',
+      lagSeconds: 0,
+    });
+    assert.deepEqual(
+      projects.responseRules.map((r) => [r.when, r.action, r.message]),
+      [
+        [{ status: [404] }, 'ignore', undefined],
+        [{ path: 'error', equals: 'account_suspended' }, 'fail', 'Suspended: {body.message}'],
+      ],
+    );
+    assert.equal(spec.retry.maxAttempts, 5, 'max_retries + 1');
+    const tasks = spec.resources.tasks!;
+    assert.equal(tasks.request.path, '/v1/projects/{parent.project_id}/tasks');
+    assert.deepEqual(tasks.parent, { resource: 'projects', params: { project_id: 'id' } });
+    assert.equal(tasks.recordsPath, 'items');
+  });
+
+  it('Bearer, POST body with the page token and size, has-more stop, a unix start/end range in steps', () => {
+    const { spec, issues } = imported('bearer-cursor-body');
+    assert.deepEqual(issues, []);
+    assert.equal(spec.baseUrl, 'https://{config.region}.api.example.com');
+    assert.match(spec.connectionConfig.region!.pattern!, /^\^/, 'a host placeholder gets a pattern');
+    assert.equal(spec.connectionConfig.account!.pattern, '^[a-z0-9]+$', "the manifest's own pattern");
+    const events = spec.resources.events!;
+    assert.equal(events.request.method, 'POST');
+    assert.equal(events.request.path, '/v2/events/search');
+    assert.deepEqual(events.request.body, {
+      sort: 'updated_at',
+      account: '{config.account}',
+      limit: '{limit}',
+      starting_after: '{cursor}',
+      updated_from: '{window.start|unix}',
+      updated_to: '{window.end|unix}',
+    });
+    assert.equal(events.pagination.type, 'cursor');
+    assert.deepEqual(
+      { ...events.pagination, param: undefined },
+      {
+        type: 'cursor',
+        cursorPath: 'paging.next',
+        hasMorePath: 'has_more',
+        pageSize: 50,
+        stopOnEmptyPage: true,
+        param: undefined,
+      },
+    );
+    assert.deepEqual(events.primaryKey, ['account_id', 'id']);
+    assert.equal(events.incremental?.format, 'unix');
+    assert.equal(events.incremental?.step, '7d');
+    assert.equal(events.incremental?.lookbackSeconds, 3600);
+  });
+
+  it('Basic without a password, page numbers, a one-value list partition, path query, JSON Lines, composite error handlers', () => {
+    const { spec, issues } = imported('basic-page-list');
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.effect]),
+      [['streams.0.retriever.requester.authenticator', 'differs']],
+    );
+    assert.equal(importedFully(issues), false);
+    assert.deepEqual(spec.auth, { type: 'basic', username: 'api_key', password: 'password' });
+    const inv = spec.resources.invoices!;
+    assert.equal(inv.request.path, '/api/accounts/emea/invoices');
+    assert.deepEqual(inv.request.query, { expand: 'lines', status: 'all', currency: '{config.currency}' });
+    assert.equal(spec.connectionConfig.currency!.required, false);
+    assert.equal(inv.primaryKey, 'meta.uid');
+    assert.equal(inv.decoder?.format, 'jsonl');
+    assert.equal(inv.pagination.type, 'page');
+    assert.deepEqual(
+      [
+        inv.pagination.type === 'page' && inv.pagination.pageParam,
+        inv.pagination.type === 'page' && inv.pagination.startPage,
+      ],
+      ['p', 1],
+    );
+    assert.deepEqual(
+      inv.responseRules.map((r) => [r.when, r.action]),
+      [
+        [{ status: [429] }, 'rate-limited'],
+        [{ path: '', matches: 'try again' }, 'retry'],
+      ],
+    );
+    assert.equal(spec.retry.initialIntervalMs, 2000);
+  });
+
+  it('OAuth refresh tokens, Link header and next URL (RequestPath), a header cursor, flattening', () => {
+    const { spec, issues } = imported('oauth-links');
+    assert.deepEqual(issues, []);
+    assert.equal(spec.auth.type, 'oauth2-refresh-token');
+    assert.deepEqual(Object.keys(spec.secrets).sort(), [
+      'credentials_client_id',
+      'credentials_client_secret',
+      'credentials_refresh_token',
+    ]);
+    assert.equal(spec.resources.contacts!.pagination.type, 'link-header');
+    assert.equal(spec.resources.contacts!.flatten, 'properties');
+    const deals = spec.resources.deals!.pagination;
+    assert.ok(deals.type === 'next-url' && deals.nextUrlPath === 'data.next_url');
+    const notes = spec.resources.notes!;
+    assert.ok(notes.pagination.type === 'cursor' && notes.pagination.cursorHeader === 'X-Next-Page');
+    assert.deepEqual(notes.request.headers, { 'X-Page-Token': '{cursor}' });
+  });
+
+  it('reports every untranslatable component with its manifest path and effect, and keeps the rest', () => {
+    const result = importAirbyteManifest(fixture('untranslatable'), { id: 'u' });
+    assert.ok(result.spec);
+    parseSpec(result.spec, 'u');
+    assert.deepEqual(Object.values(result.resources).sort(), ['client_side_cursor', 'good']);
+    const expect: [string, string, RegExp][] = [
+      ['streams.1.retriever.record_selector.extractor.field_path', 'data', /wildcard/],
+      ['streams.2.primary_key', 'data', /without a primary key/],
+      ['streams.3.retriever.requester.request_parameters.since', 'data', /now_utc/],
+      ['streams.4.incremental_sync.is_client_side_incremental', 'incremental', /client-side/],
+      ['streams.5.retriever.partition_router', 'data', /list of partition values/],
+      ['definitions.requester.authenticator', 'differs', /only the "key" option/],
+    ];
+    for (const [p, effect, message] of expect) {
+      const found = byPath(result.issues, p);
+      assert.equal(found.length, 1, p);
+      assert.equal(found[0]!.effect, effect, p);
+      assert.match(found[0]!.message, message, p);
+    }
+    assert.equal(result.issues.length, expect.length, JSON.stringify(result.issues, null, 1));
+  });
+
+  it('a config URL as the whole base, and two hosts: left out with the reason', () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - { type: DeclarativeStream, name: a, primary_key: id, retriever: { requester: { url_base: "{{ config.base_url }}", path: /a } } }
+  - { type: DeclarativeStream, name: b, primary_key: id, retriever: { requester: { url_base: "https://one.example.com", path: /b } } }
+  - { type: DeclarativeStream, name: c, primary_key: id, retriever: { requester: { url_base: "https://one.example.com", path: /c } } }
+  - { type: DeclarativeStream, name: d, primary_key: id, retriever: { requester: { url_base: "https://two.example.com", path: /d } } }
+`,
+      { id: 'x' },
+    );
+    assert.deepEqual(Object.keys(r.resources).sort(), ['b', 'c']);
+    assert.match(byPath(r.issues, 'streams.0.retriever.requester.url_base')[0]!.message, /literal scheme/);
+    assert.match(
+      byPath(r.issues, 'streams.3.retriever.requester.url_base')[0]!.message,
+      /differs from https:\/\/one/,
+    );
+  });
+
+  it('cursor values and stop conditions: last record, conditional cursors, records-path emptiness, done flags', () => {
+    const stream = (cursor: string, stop: string) => `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /s }
+      record_selector: { extractor: { field_path: [entries] } }
+      paginator:
+        type: DefaultPaginator
+        page_token_option: { type: RequestOption, inject_into: request_parameter, field_name: after }
+        pagination_strategy: { type: CursorPagination, cursor_value: "${cursor}", stop_condition: "${stop}" }
+`;
+    const pag = (cursor: string, stop: string) => {
+      const r = importAirbyteManifest(stream(cursor, stop), { id: 'x' });
+      assert.deepEqual(r.issues, [], `${cursor} / ${stop}`);
+      return (r.spec!.resources as Record<string, { pagination: unknown }>).s!.pagination;
+    };
+    assert.deepEqual(pag("{{ response['entries'][-1]['uuid'] }}", '{{ not response.has_more }}'), {
+      type: 'cursor',
+      lastRecordPath: 'uuid',
+      param: 'after',
+      hasMorePath: 'has_more',
+    });
+    assert.deepEqual(
+      pag('{{ last_record.meta.after if last_record else None }}', '{{ response.entries | length == 0 }}'),
+      {
+        type: 'cursor',
+        lastRecordPath: 'meta.after',
+        param: 'after',
+      },
+    );
+    assert.deepEqual(pag('{{ response.next }}', '{{ response.is_last == true }}'), {
+      type: 'cursor',
+      cursorPath: 'next',
+      param: 'after',
+      donePath: 'is_last',
+    });
+    const bad = importAirbyteManifest(stream('{{ response.next }}', '{{ response.page > 3 }}'), { id: 'x' });
+    assert.equal(bad.issues[0]!.path, 'streams.0.retriever.paginator.pagination_strategy.stop_condition');
+    assert.equal(bad.issues[0]!.effect, 'data');
+  });
+});
+
+describe('import airbyte: the constructs of issue 20 (emitted when asked for)', () => {
+  it('append-only, client-side incremental, wildcard paths, now arithmetic, computed fields, session tokens', () => {
+    // Their spec schema is not in this checkout yet: the shape is checked, not validated.
+    const r = importAirbyteManifest(fixture('untranslatable'), {
+      id: 'u',
+      constructs: ISSUE_20,
+      check: false,
+    });
+    const res = r.spec!.resources as Record<string, Record<string, unknown>>;
+    assert.equal(res.wildcard!.recordsPath, 'data.*.attributes');
+    assert.equal(res.no_key!.appendOnly, true);
+    assert.equal(res.no_key!.primaryKey, undefined);
+    assert.deepEqual((res.client_side!.request as { query: unknown }).query, {
+      since: '{now|minus:P30D|date}',
+    });
+    assert.deepEqual(res.client_side_cursor!.incremental, { cursorField: 'modified', clientSide: true });
+    assert.equal(res.per_region, undefined, 'a list of partition values is still left out');
+    assert.deepEqual(r.spec!.auth, {
+      type: 'session-token',
+      login: { path: '/login', method: 'POST' },
+      tokenPath: 'token',
+      header: 'authorization',
+      value: 'Bearer {token}',
+    });
+    const added = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever: { requester: { url_base: "https://x.example.com", path: /s } }
+    transformations:
+      - type: AddFields
+        fields:
+          - { path: [synced_at], value: "{{ now_utc() }}" }
+          - { path: [label], value: "{{ record.kind ~ '-' ~ record.id }}" }
+          - { path: [day], value: "{{ format_datetime(record.created, '%Y-%m-%d') }}" }
+`,
+      { id: 'x', constructs: ISSUE_20, check: false },
+    );
+    const fields = (added.spec!.resources as Record<string, { fields: unknown }>).s!.fields;
+    assert.deepEqual(fields, { synced_at: { value: '{now}' }, day: { value: '{record.created|date}' } });
+    assert.match(
+      added.issues[0]!.message,
+      /has no Syncwright equivalent/,
+      'a concatenation is still refused',
+    );
+  });
+});
+
+describe('syncwright import airbyte (CLI)', () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ['bin/syncwright.js', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', TEMPORAL_ADDRESS: '', SYNCWRIGHT_HOME: os.tmpdir() },
+    });
+
+  it('writes a spec that validate accepts, prints the report, exits 0 when nothing is lost', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-airbyte-'));
+    const out = path.join(dir, 'acme.yaml');
+    const r = cli([
+      'import',
+      'airbyte',
+      'test/fixtures/airbyte/basic-page-list.yaml',
+      '--out',
+      out,
+      '--id',
+      'acme',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /1 of 1 stream\(s\) imported into .*acme\.yaml/);
+    assert.match(r.stdout, /streams\.0\.retriever\.requester\.authenticator: basic: .*password/);
+    const spec = await loadSpec(out);
+    assert.equal(spec.id, 'acme');
+    const v = cli(['validate', out]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 1 when a stream would lose data, naming the paths; the spec still goes to stdout', () => {
+    const r = cli(['import', 'airbyte', 'test/fixtures/airbyte/untranslatable.yaml']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^# Imported from untranslatable\.yaml/);
+    assert.match(r.stderr, /would lose data \(4\):/);
+    assert.match(
+      r.stderr,
+      /streams\.1\.retriever\.record_selector\.extractor\.field_path \(stream wildcard\)/,
+    );
+    assert.match(r.stderr, /syncwright: 5 stream\(s\) would lose data or incremental behaviour/);
+  });
+
+  it('a manifest that is not one: one clear line', () => {
+    const r = cli(['import', 'airbyte', 'package.json']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /syncwright: package\.json: streams: expected a list of streams/);
+  });
+});
