@@ -16,6 +16,7 @@ const LAYERS = [
     'src/child-process.ts',
     'src/config.ts',
     'src/metrics',
+    'src/tracing',
   ],
   ['src/spec', 'src/store', 'src/pagination', 'src/mapping', 'src/http'],
   ['src/ratelimit'],

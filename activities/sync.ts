@@ -20,6 +20,7 @@ import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 import { waitReporter } from './waiting.js';
+import { inSpan } from '../src/tracing/spans.js';
 import { startNotification } from './notify.js';
 import { runFailedEvents } from '../src/sync/notifications.js';
 import { recordPage, recordRunEnd, recordWrites } from '../src/metrics/metrics.js';
@@ -176,27 +177,32 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
             }),
           );
           waits.wentOn();
-          const commit = await commitPage(
-            db,
-            {
-              integration: run.integration,
-              connection: run.connection,
-              resource: run.resource,
-              parentKey: run.parentKey,
-            },
-            {
-              runId: run.id,
-              expectedPages: run.pages,
-              checkpoint: page.checkpoint,
-              done: page.done,
-              total: page.total,
-              highWater: maxCursor(run.highWater, page.highWater),
-              fetched: page.fetched,
-              records: page.records,
-              quarantined: page.quarantined,
-              trackSeen: run.kind === 'full',
-              fetchedAt,
-            },
+          const commit = await inSpan(
+            'page commit',
+            { 'syncwright.run': run.id, 'syncwright.page': run.pages + 1 },
+            () =>
+              commitPage(
+                db,
+                {
+                  integration: run.integration,
+                  connection: run.connection,
+                  resource: run.resource,
+                  parentKey: run.parentKey,
+                },
+                {
+                  runId: run.id,
+                  expectedPages: run.pages,
+                  checkpoint: page.checkpoint,
+                  done: page.done,
+                  total: page.total,
+                  highWater: maxCursor(run.highWater, page.highWater),
+                  fetched: page.fetched,
+                  records: page.records,
+                  quarantined: page.quarantined,
+                  trackSeen: run.kind === 'full',
+                  fetchedAt,
+                },
+              ),
           );
           if (commit.committed) recordPage(run, page.fetched, commit.counts);
           // Committed by us or by an attempt that raced us: either way the stored run is where we go on from.
