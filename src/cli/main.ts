@@ -270,7 +270,9 @@ program
   .option('--watch [seconds]', 'redraw every 2 s (or every <seconds>) until Ctrl-C')
   .action(
     action((ctx, specs, opts: { stale?: string; watch?: boolean | string }) =>
-      import('./commands/status.js').then((m) => m.statusCommand(ctx, { ...opts, ...(specs ? { specs } : {}) })),
+      import('./commands/status.js').then((m) =>
+        m.statusCommand(ctx, { ...opts, ...(specs ? { specs } : {}) }),
+      ),
     ),
   );
 
