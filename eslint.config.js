@@ -18,6 +18,7 @@ const LAYERS = [
     'src/config.ts',
     'src/metrics',
     'src/typescript-loader.ts',
+    'src/tracing',
   ],
   ['src/spec', 'src/store', 'src/pagination', 'src/mapping', 'src/http'],
   ['src/ratelimit'],

@@ -20,6 +20,7 @@ import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 import { waitReporter } from './waiting.js';
+import { inSpan } from '../src/tracing/spans.js';
 import { startNotification } from './notify.js';
 import { runFailedEvents } from '../src/sync/notifications.js';
 import { recordPage, recordRunEnd, recordWrites } from '../src/metrics/metrics.js';
@@ -264,25 +265,31 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         for (let i = 0; pending; i++) {
           const { page, fetchedAt } = await pending;
           pending = undefined;
+          waits.wentOn();
           const more =
             !page.done &&
             i + 1 < input.maxPages &&
             (input.maxMs === undefined || Date.now() - startedAt < input.maxMs);
           if (more) pending = read({ checkpoint: page.checkpoint, pages: run.pages + 1, since: run.since });
-          const committed = await commitPage(db, scope, {
-            runId: run.id,
-            expectedPages: run.pages,
-            checkpoint: page.checkpoint,
-            done: page.done,
-            total: page.total,
-            highWater: maxCursor(run.highWater, page.highWater),
-            fetched: page.fetched,
-            records: page.records,
-            quarantined: page.quarantined,
-            ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
-            trackSeen: run.kind === 'full',
-            fetchedAt,
-          });
+          const spanAttrs = { 'syncwright.run': run.id, 'syncwright.page': run.pages + 1 };
+          const expectedPages = run.pages;
+          const highWater = maxCursor(run.highWater, page.highWater);
+          const committed = await inSpan('page commit', spanAttrs, () =>
+            commitPage(db, scope, {
+              runId: run.id,
+              expectedPages,
+              checkpoint: page.checkpoint,
+              done: page.done,
+              total: page.total,
+              highWater,
+              fetched: page.fetched,
+              records: page.records,
+              quarantined: page.quarantined,
+              ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
+              trackSeen: run.kind === 'full',
+              fetchedAt,
+            }),
+          );
           if (!committed.committed) {
             // Cancelled meanwhile, or committed by an attempt that raced us: the stored run says where
             // things stand, and the page read ahead belongs to no one.

@@ -18,6 +18,7 @@ import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
 import { whileBeating } from './heartbeat.js';
 import { recordApplyOutcome } from './webhook-metrics.js';
+import { inSpan } from '../src/tracing/spans.js';
 
 export interface WebhookActivityDeps extends Pick<EngineDeps, 'db' | 'specs'> {
   openClient: OpenConnectionClient;
@@ -103,7 +104,9 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
           if (!alone) throw failure;
           change = { kind: 'fail', reason: failure.message };
         }
-        const outcome = await applyChange(db, input, event, change);
+        const outcome = await inSpan('webhook apply', { 'syncwright.event': event.id }, () =>
+          applyChange(db, input, event, change),
+        );
         result[outcome]++;
         recordApplyOutcome(input, event, change, outcome);
         // A batch of slow refetches can outlast the heartbeat timeout: say it is alive after each event.

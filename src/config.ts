@@ -56,6 +56,8 @@ export const configSchema = z.object({
   SYNCWRIGHT_NOTIFY_SECRET: optionalString,
   /** Notify when a resource's last successful sync is older than this (90s, 15m, 1h, 2d). */
   SYNCWRIGHT_NOTIFY_STALE_AFTER: optionalString,
+  /** OpenTelemetry traces to this OTLP/HTTP URL (e.g. http://collector:4318/v1/traces): off unless set. */
+  SYNCWRIGHT_TRACING_URL: optionalString.pipe(z.url({ message: 'expected an http(s) URL' }).optional()),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -72,6 +74,7 @@ export interface Config {
   };
   readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
   readonly webhooks: { readonly host: string; readonly port: number };
+  readonly tracingUrl: string | undefined;
   readonly notify: {
     readonly url: string | undefined;
     readonly secret: string | undefined;
@@ -115,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
     webhooks: Object.freeze({ host: raw.SYNCWRIGHT_WEBHOOK_HOST, port: raw.SYNCWRIGHT_WEBHOOK_PORT }),
+    tracingUrl: raw.SYNCWRIGHT_TRACING_URL,
     notify: Object.freeze({
       url: raw.SYNCWRIGHT_NOTIFY_URL,
       secret: raw.SYNCWRIGHT_NOTIFY_SECRET,

@@ -12,8 +12,9 @@ import { installRuntime, UsageError, type CliContext } from './context.js';
 export const LOCAL_METRICS_PORT = 9464;
 
 /**
- * Installs the Temporal runtime (with its Prometheus exporter on a private free port when metrics are
- * on) and starts our metrics server; call before any worker starts. Returns the scrape URL, or
+ * Installs the Temporal SDK runtime (with its Prometheus exporter on a private free port when metrics
+ * are on; not for the receiver: `temporal: false`) and starts our metrics server; call before any
+ * worker starts. Returns the scrape URL, or
  * undefined when metrics are off.
  */
 export async function serveMetrics(
@@ -23,13 +24,14 @@ export async function serveMetrics(
   const { host, port: asked, connectionLabel } = ctx.config.metrics;
   configureMetrics({ connectionLabel });
   const port = asked ?? (opts.local ? LOCAL_METRICS_PORT : undefined);
+  // The receiver runs no worker and never loads the worker SDK: its runtime has nothing to report there.
+  const withSdk = opts.temporal !== false;
   if (port === undefined) {
-    await installRuntime(ctx.verbose);
+    if (withSdk) await installRuntime(ctx.verbose);
     return undefined;
   }
-  // The receiver runs no worker: the Temporal runtime has nothing to report there.
-  const temporalBind = opts.temporal === false ? undefined : `127.0.0.1:${await freePort('127.0.0.1')}`;
-  await installRuntime(ctx.verbose, temporalBind);
+  const temporalBind = withSdk ? `127.0.0.1:${await freePort('127.0.0.1')}` : undefined;
+  if (withSdk) await installRuntime(ctx.verbose, temporalBind);
   const start = (p: number) => startMetricsServer({ host, port: p, temporalBindAddress: temporalBind });
   let server;
   try {

@@ -182,6 +182,8 @@ export interface WebhookEventsTable {
   received_at: CreatedAt;
   dispatched_at: Timestamp | null;
   processed_at: Timestamp | null;
+  /** The receiver's W3C traceparent when tracing is on (written at insert only). */
+  trace_context: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface WebhookEntitiesTable {

@@ -250,6 +250,7 @@ export function createConnectionClients(deps: EngineDeps) {
             urlPolicy,
             ...(req.rules ? { rules: req.rules } : {}),
             ...(req.decoder ? { decoder: req.decoder } : {}),
+            ...(req.stream ? { stream: true } : {}),
             credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
           }),
         );
@@ -283,14 +284,16 @@ export function createConnectionClients(deps: EngineDeps) {
         }
       };
       const budgeted = async (authorization: Record<string, string>) => {
-        const got = await acquire(deps.db, rateKey, spec.rateLimits, req.cost, {
-          maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
-          signal: req.signal,
-          onWait: (ms) => {
-            measured.budgetWait(ms);
-            req.onWait?.(ms, 'rate limit');
-          },
-        });
+        const got = await measured.budget(() =>
+          acquire(deps.db, rateKey, spec.rateLimits, req.cost, {
+            maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS,
+            signal: req.signal,
+            onWait: (ms) => {
+              measured.budgetWait(ms);
+              req.onWait?.(ms, 'rate limit');
+            },
+          }),
+        );
         if (!got.admitted) {
           measured.deferred('budget');
           // A long wait happens in Temporal (the retry's nextRetryDelay), not in a worker slot.

@@ -1,11 +1,17 @@
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 
 export class TemporalUnreachableError extends Error {
   override name = 'TemporalUnreachableError';
 }
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
-  return new Client({ connection: await connectTemporal(address), namespace });
+/** `traced`: Temporal's OpenTelemetry client interceptor carries the active trace into workflows. */
+export async function connectClient(address: string, namespace: string, traced = false): Promise<Client> {
+  return new Client({
+    connection: await connectTemporal(address),
+    namespace,
+    ...(traced ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
+  });
 }
 
 export async function connectTemporal(address: string): Promise<Connection> {

@@ -5,6 +5,7 @@
  * over twice is harmless (the workflow and the apply step both skip it), so there is no lock to hold.
  */
 import { recordDispatchLag } from '../metrics/metrics.js';
+import { inSpan, withTraceparent } from '../tracing/spans.js';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
@@ -123,7 +124,13 @@ export class WebhookDispatcher {
     const worker = async () => {
       for (let group = queue.shift(); group && failure === undefined; group = queue.shift()) {
         try {
-          await this.handOver(client, group);
+          // Continues the trace of the group's first POST (tracing on): the client's interceptor carries
+          // it into the workflow and its activities.
+          await withTraceparent(group[0]!.traceContext, () =>
+            inSpan('webhook dispatch', { 'syncwright.events': group.length }, () =>
+              this.handOver(client, group),
+            ),
+          );
           for (const e of group) done.push(e.id);
           const now = Date.now();
           for (const e of group) recordDispatchLag(e.integration, (now - e.receivedAt.getTime()) / 1000);

@@ -1,4 +1,13 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { Context as ActivityContext } from '@temporalio/activity';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -32,9 +41,21 @@ const LEDGER_PRUNE_EVERY_MS = 3600 * 1000;
 /** The workflows' TypeScript source, bundled by the worker (also from the CLI's build in dist/cli/). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
-/** Bundles workflows once; tests and benchmarks reuse the bundle across workers to skip webpack. */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/** Temporal's OpenTelemetry workflow interceptors: spans for workflows, context into activities. */
+export const TRACING_WORKFLOW_MODULE = createRequire(import.meta.url).resolve(
+  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+);
+
+/**
+ * Bundles workflows once; tests and benchmarks reuse the bundle across workers to skip webpack. A
+ * worker that traces needs a bundle made with `{ tracing: true }`.
+ */
+export function bundleWorkflows(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    ...(options.tracing ? { workflowInterceptorModules: [TRACING_WORKFLOW_MODULE] } : {}),
+  });
 }
 
 const quietBundlerLogger = {
@@ -64,6 +85,11 @@ export interface WorkerOptions {
    * successful sync is older than `staleAfterMs`, and notifies operators once per stale spell.
    */
   staleWatch?: { db: Db; staleAfterMs: number; everyMs?: number; onError?: (error: unknown) => void };
+  /**
+   * OpenTelemetry (src/tracing/setup.ts): Temporal's interceptors trace workflows and activities and
+   * carry the trace from whoever started or signalled the workflow; workflow spans go out through a sink.
+   */
+  tracing?: { resource: Resource; spanProcessor: SpanProcessor };
 }
 
 export interface RunningWorker {
@@ -86,6 +112,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       : { workflowsPath: WORKFLOWS_PATH }),
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentActivityTaskExecutions ?? DEFAULT_ACTIVITY_CONCURRENCY,
+    ...(options.tracing ? tracingOptions(options.tracing, !options.workflowBundle) : {}),
   });
   const stopPruning = options.maintenance ? pruneLedgerPeriodically(options.maintenance) : () => undefined;
   const stopWatching =
@@ -137,4 +164,19 @@ function watchStaleness(
   const timer = setInterval(run, everyMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+function tracingOptions(tracing: NonNullable<WorkerOptions['tracing']>, bundling: boolean) {
+  return {
+    interceptors: {
+      ...(bundling ? { workflowModules: [TRACING_WORKFLOW_MODULE] } : {}),
+      activity: [
+        (ctx: ActivityContext) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }

@@ -13,6 +13,8 @@ export interface PendingEvent {
   entityKey: string;
   /** When the receiver stored it (database clock): dispatch lag is measured from here. */
   receivedAt: Date;
+  /** The receiver's traceparent, when it traced the POST. */
+  traceContext: string | null;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function pendingEvents(
 ): Promise<PendingEvent[]> {
   const rows = await db
     .selectFrom('webhook_events')
-    .select(['id', 'integration', 'connection', 'resource', 'entity_key', 'received_at'])
+    .select(['id', 'integration', 'connection', 'resource', 'entity_key', 'received_at', 'trace_context'])
     .where((eb) =>
       eb.or([
         eb('status', '=', 'received'),
@@ -51,6 +53,7 @@ export async function pendingEvents(
     resource: r.resource!,
     entityKey: r.entity_key!,
     receivedAt: r.received_at,
+    traceContext: r.trace_context,
   }));
 }
 

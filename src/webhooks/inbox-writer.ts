@@ -24,6 +24,8 @@ export interface InboxRow {
   payload: string;
   status: WebhookEventStatus;
   error: string | null;
+  /** The receiver's W3C traceparent, when tracing is on. */
+  trace_context?: string;
 }
 
 /** The dedup scope of the integration-wide setting: no connection id starts with '*'. */
@@ -131,12 +133,12 @@ function statusAtReceipt(e: DescribedEvent): WebhookEventStatus {
 const INSERT_EVENTS = `
   insert into webhook_events
     (integration, connection, dedup_scope, event_id, event_type, action, resource, entity_key, order_key, payload,
-     status, error)
+     status, error, trace_context)
   select integration, connection, dedup_scope, event_id, event_type, action, resource, entity_key, order_key, payload::json,
-    status, error
+    status, error, trace_context
   from json_to_recordset($1::json) as r(
     integration text, connection text, dedup_scope text, event_id text, event_type text, action text, resource text,
-    entity_key text, order_key text, payload text, status text, error text)
+    entity_key text, order_key text, payload text, status text, error text, trace_context text)
   on conflict (integration, dedup_scope, event_id) do nothing
   returning id, integration, dedup_scope, event_id`;
 

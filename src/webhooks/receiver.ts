@@ -8,6 +8,7 @@
  * A database that cannot take the event answers 503, so the provider delivers again.
  */
 import { recordDelivery, recordSignatureFailure } from '../metrics/metrics.js';
+import { currentTraceparent, inSpan } from '../tracing/spans.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
@@ -16,7 +17,7 @@ import { ConnectionNotFoundError, getConnection } from '../store/connections.js'
 import { AccountRouter } from './account-router.js';
 import { describeEvent, parseBody, WebhookBodyError, type DescribedEvent } from './event.js';
 import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAnswer } from './handshakes.js';
-import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox-writer.js';
+import { InboxWriter, inboxRow, UnstorableEventError, type InboxRow, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
 import { readValue } from './request-values.js';
 import { TtlCache } from './ttl-cache.js';
@@ -303,7 +304,9 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   ): Promise<{ status: number; body: unknown }> {
     let written: Written;
     try {
-      written = await writer.write(inboxRow(spec.id, connection, event, payloadJson, spec.webhooks!.dedupe));
+      written = await writer.write(
+        traced(inboxRow(spec.id, connection, event, payloadJson, spec.webhooks!.dedupe)),
+      );
     } catch (error) {
       if (error instanceof UnstorableEventError)
         throw new HttpError(400, `the event cannot be stored: ${error.message}`);
@@ -415,7 +418,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     }
     // Unknown routes and connections are counted without their made-up names (bounded labels).
     const seen = { integration: 'unknown', connection: '' };
-    accept(req, seen).then(
+    inSpan('webhook POST', {}, () => accept(req, seen)).then(
       (r) => {
         recordDelivery(seen.integration, seen.connection, r.status);
         if ('contentType' in r) sendText(res, r);
@@ -514,4 +517,11 @@ export async function startWebhookReceiver(
         server.closeAllConnections();
       }),
   };
+}
+
+/** The row with the receiver's trace, when tracing is on, for the dispatcher to continue. */
+function traced(row: InboxRow): InboxRow {
+  const traceparent = currentTraceparent();
+  if (traceparent) row.trace_context = traceparent;
+  return row;
 }

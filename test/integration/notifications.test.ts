@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -138,7 +139,7 @@ describe('operator notifications', { timeout: 180_000 }, () => {
     if (process.env.SYNCWRIGHT_RECORD_HISTORY) {
       const id = `notify:run-failed:${failed.data.runId}`;
       const history = await env.client.workflow.getHandle(id).fetchHistory();
-      writeFileSync(process.env.SYNCWRIGHT_RECORD_HISTORY, JSON.stringify(history, null, 2));
+      writeFileSync(process.env.SYNCWRIGHT_RECORD_HISTORY, historyToJSON(history));
     }
   });
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { blockConnection } from '../../src/ratelimit/ledger.js';
@@ -70,10 +71,12 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
     const conn = env.uniqueId('slept');
     await engine.addConnection('tracker', conn, { token: TOKEN });
     // As a provider's Retry-After would: every request of the connection waits 4 s (under the 5 s slept in a worker).
+    const h = await engine.run(engine.input('tracker', conn, 'issues'));
+    // Right after the start (a busy machine may take seconds to send the first request): whichever page
+    // comes next waits.
     await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, {
       until: new Date(Date.now() + 4000),
     });
-    const h = await engine.run(engine.input('tracker', conn, 'issues'));
     const query = `SyncWaiting = "provider" AND SyncConnection = "${conn}"`;
     const waiting = await listed(query, (ids) => ids.length > 0);
     assert.deepEqual(waiting, [h.workflowId]);
@@ -95,10 +98,12 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
   it('a wait handed to a Temporal retry: shown until the retried page goes on', async () => {
     const conn = env.uniqueId('deferred');
     await engine.addConnection('tracker', conn, { token: TOKEN });
+    const h = await engine.run(engine.input('tracker', conn, 'issues'));
+    // Right after the start (a busy machine may take seconds to send the first request): whichever page
+    // comes next waits.
     await blockConnection(env.db, `tracker:${conn}`, spec().rateLimits, {
       until: new Date(Date.now() + 8000),
     });
-    const h = await engine.run(engine.input('tracker', conn, 'issues'));
     const query = `SyncWaiting = "rate-limit" AND SyncConnection = "${conn}"`;
     assert.deepEqual(await listed(query, (ids) => ids.length > 0), [h.workflowId]);
     assert.match(
@@ -115,7 +120,7 @@ describe('waiting is visible', { timeout: 180_000 }, () => {
     );
     // A history with waiting notices, for the replay test (test/fixtures/histories).
     if (process.env.SYNCWRIGHT_RECORD_HISTORY)
-      writeFileSync(process.env.SYNCWRIGHT_RECORD_HISTORY, JSON.stringify(await h.fetchHistory(), null, 2));
+      writeFileSync(process.env.SYNCWRIGHT_RECORD_HISTORY, historyToJSON(await h.fetchHistory()));
   });
 
   it('a paused run: SyncWaiting = paused, and the details say how to go on', async () => {

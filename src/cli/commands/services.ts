@@ -12,6 +12,7 @@ import {
   type WebhookServiceOptions,
 } from '../../temporal/webhook-service.js';
 import type { NotifyTarget } from '../../sync/notifications.js';
+import type { Tracing } from '../../tracing/setup.js';
 import { UsageError, type CliContext } from '../context.js';
 import { parseAge } from './status.js';
 
@@ -22,6 +23,7 @@ export function runWorker(
   box: SecretBox,
   address: string,
   taskQueue: string,
+  tracing?: Tracing,
 ) {
   const notify = notifyTarget(ctx);
   const staleAfter = ctx.config.notify.staleAfter;
@@ -31,6 +33,7 @@ export function runWorker(
     taskQueue,
     activities: createActivities({ db, specs, secretBox: box, env: process.env, log: ctx.log, notify }),
     maintenance: { db, onError: (error) => ctx.log.warn({ err: error }, 'rate ledger pruning failed') },
+    ...(tracing ? { tracing } : {}),
     ...(notify && staleAfter
       ? {
           staleWatch: {
@@ -72,7 +75,8 @@ export function reconnecting(ctx: CliContext, address: string, namespace: string
   ctx.scope.add('temporal client', closeCurrent);
   return async () => {
     await closeCurrent();
-    current = await connectClient(address, namespace);
+    // With tracing on (SYNCWRIGHT_TRACING_URL), the dispatcher's signals carry each webhook's trace.
+    current = await connectClient(address, namespace, Boolean(ctx.config.tracingUrl));
     return current;
   };
 }

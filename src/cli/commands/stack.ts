@@ -1,5 +1,6 @@
 /** `syncwright worker` and `syncwright up` (the local stack: Postgres, Temporal, a worker and webhooks). */
 import { serveMetrics, watchInbox } from '../metrics.js';
+import { startCliTracing } from '../tracing.js';
 import { SpecError } from '../../spec/errors.js';
 import { startLocalStack } from '../../stack/local-stack.js';
 import { removeStackFile, writeStackFile } from '../../stack/stack-file.js';
@@ -10,10 +11,11 @@ import { secretBox, specsFor } from './shared.js';
 
 export async function workerCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
   const metrics = await serveMetrics(ctx);
+  const tracing = await startCliTracing(ctx, 'syncwright-worker');
   const specs = await specsFor(ctx, opts.specs);
   const db = await openDatabase(ctx, workerPoolSize());
   const { taskQueue, address } = await openTemporal(ctx);
-  const worker = await runWorker(ctx, db, specs, await secretBox(ctx), address, taskQueue);
+  const worker = await runWorker(ctx, db, specs, await secretBox(ctx), address, taskQueue, tracing);
   ctx.scope.add('worker', () => worker.shutdown());
   ctx.out(`worker polling "${taskQueue}" with ${specs.size} integration(s): ${[...specs.keys()].join(', ')}`);
   if (metrics) ctx.out(`metrics on ${metrics}`);
@@ -22,6 +24,7 @@ export async function workerCommand(ctx: CliContext, opts: { specs?: string }): 
 
 export async function upCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
   const metrics = await serveMetrics(ctx, { local: true });
+  const tracing = await startCliTracing(ctx, 'syncwright');
   const specs = await specsFor(ctx, opts.specs).catch((error: unknown) => {
     if (error instanceof SpecError && error.problems.every((p) => /no such file/.test(p))) return new Map();
     throw error;
@@ -36,6 +39,7 @@ export async function upCommand(ctx: CliContext, opts: { specs?: string }): Prom
     await secretBox(ctx, true),
     stack.temporal.address,
     taskQueue,
+    tracing,
   );
   ctx.scope.add('worker', () => worker.shutdown());
   const webhooks = await startWebhooks(ctx, {

@@ -1,5 +1,6 @@
 /** `syncwright webhooks serve`, `events` and `events replay`. */
 import { serveMetrics, watchInbox } from '../metrics.js';
+import { startCliTracing } from '../tracing.js';
 import type { WebhookEventStatus } from '../../store/tables.js';
 import { listEvents, replayEvent, ReplayError } from '../../webhooks/inbox-queries.js';
 import { openDatabase, temporalTarget, UsageError, type CliContext } from '../context.js';
@@ -12,6 +13,7 @@ export async function webhooksServeCommand(ctx: CliContext, opts: { specs?: stri
   if (![...specs.values()].some((s) => s.webhooks))
     throw new UsageError('no loaded spec has a webhooks section: nothing to receive');
   const metrics = await serveMetrics(ctx, { temporal: false });
+  await startCliTracing(ctx, 'syncwright-webhooks');
   const db = await openDatabase(ctx);
   if (metrics) watchInbox(db);
   const target = await temporalTarget(ctx);
