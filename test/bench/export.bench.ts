@@ -28,7 +28,7 @@ async function startFileServer(records: number): Promise<{ url: string; stop(): 
   const child = spawn(
     process.execPath,
     [
-      ...process.execArgv,
+      ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
       new URL('./export-server.ts', import.meta.url).pathname,
       String(records),
       String(PAD),

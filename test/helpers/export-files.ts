@@ -118,6 +118,9 @@ export async function startExportFileServer(opts: ExportFileOptions): Promise<Ex
       res.end();
     })().catch(() => res.destroy());
   });
+  // A slow reader may still be decoding a small gzip file long after it was sent: Node's default 5 s
+  // keep-alive timeout would close the socket under an HTTP client that has not parsed it all yet.
+  server.keepAliveTimeout = 600_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -4,6 +4,8 @@ import zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { DecodeError, decoderSchema } from '../../src/http/decoders.js';
 import { decodeRecordStream, type RecordIterator } from '../../src/http/record-stream.js';
+import { formatIssues } from '../../src/spec/errors.js';
+import { integrationSpecSchema } from '../../src/spec/schema.js';
 
 const cfg = (c: Record<string, unknown>) => decoderSchema.parse(c);
 
@@ -103,5 +105,48 @@ describe('streaming decoders', () => {
     for (let i = 0; i < 250; i++) await it.next();
     assert.ok(produced < 10, `read ${produced} chunks for 250 records`);
     await it.return?.(undefined);
+  });
+});
+
+describe('spec checks of streamed answers', () => {
+  const problems = (resource: Record<string, unknown>) => {
+    const r = integrationSpecSchema.safeParse({
+      id: 't',
+      baseUrl: 'https://api.example.com',
+      resources: { r: { request: { path: '/export' }, primaryKey: 'id', ...resource } },
+    });
+    return r.success ? [] : formatIssues(r.error.issues);
+  };
+
+  it('refuse recordsPath and body paths for JSON Lines and CSV, by path; allow header and record cursors', () => {
+    assert.deepEqual(
+      problems({
+        decoder: { format: 'jsonl', chunkRecords: 500 },
+        pagination: { type: 'cursor', cursorHeader: 'x-next', param: 'after', totalHeader: 'x-total' },
+      }),
+      [],
+    );
+    const p = problems({
+      decoder: { format: 'csv' },
+      recordsPath: 'data',
+      pagination: { type: 'cursor', cursorPath: 'next', param: 'after', hasMorePath: 'more' },
+    });
+    assert.ok(
+      p.some((l) => /^resources\.r\.recordsPath: a CSV answer is the records themselves/.test(l)),
+      p.join('\n'),
+    );
+    assert.ok(
+      p.some((l) => /^resources\.r\.pagination\.cursorPath: a CSV answer has no JSON body/.test(l)),
+      p.join('\n'),
+    );
+    assert.ok(
+      p.some((l) => /^resources\.r\.pagination\.hasMorePath: a CSV answer has no JSON body/.test(l)),
+      p.join('\n'),
+    );
+    assert.ok(
+      problems({ decoder: { format: 'jsonl', chunkRecords: 0 } }).some((l) =>
+        /^resources\.r\.decoder\.chunkRecords/.test(l),
+      ),
+    );
   });
 });
