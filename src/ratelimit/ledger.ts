@@ -43,7 +43,7 @@ const unblocked = new WeakMap<object, Map<string, number>>();
 function unblockedFor(db: DbOrTx): Map<string, number> {
   const owner = poolOf(db) ?? db;
   let m = unblocked.get(owner);
-  if (!m) unblocked.set(owner, (m = new Map()));
+  if (!m) unblocked.set(owner, (m = new Map<string, number>()));
   return m;
 }
 

@@ -186,7 +186,11 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
     '  case                        page   engine rec/s  pipelined rec/s  sequential rec/s  engine/pipelined  engine/sequential',
   );
   try {
-    for (const pageSize of PAGE_SIZES) {
+    // BENCH_PAGES=1000 runs the cases of one page size only.
+    const measured = PAGE_SIZES.filter(
+      (p) => !process.env.BENCH_PAGES || String(p) === process.env.BENCH_PAGES,
+    );
+    for (const pageSize of measured) {
       report(
         await runCase('first full sync', pageSize, {
           engineConnection: newConnection,
