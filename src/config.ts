@@ -28,7 +28,7 @@ export const configSchema = z.object({
   SYNCWRIGHT_PG_PORT: port(54329),
   /** Local state (embedded Postgres data, Temporal SQLite file, logs). */
   SYNCWRIGHT_HOME: z.string().default('.syncwright'),
-  /** Downloads and builds shared by every clone on this machine (the Temporal CLI). */
+  /** Downloads and builds shared by every clone on this machine (the Temporal CLI, parsed YAML specs). */
   SYNCWRIGHT_CACHE_DIR: optionalString,
   XDG_CACHE_HOME: optionalString,
   /** 32 bytes (base64 or hex) sealing connection secrets at rest. The local demo/up make one in SYNCWRIGHT_HOME. */

@@ -70,16 +70,21 @@ export async function openDatabase(ctx: CliContext, poolSize = 4): Promise<Db> {
       'no database: set DATABASE_URL, or start the local stack with `syncwright up` in another terminal',
     );
   }
-  const [{ checkConnection }, { createDb }] = await Promise.all([
+  const [{ checkPool }, { createDb, poolOf }] = await Promise.all([
     import('../stack/postgres.js'),
     import('../store/db.js'),
   ]);
-  await checkConnection(url, ctx.config.postgres.url ? 'DATABASE_URL' : 'the database of `syncwright up`');
+  // Checked on the pool's first connection, which the command's first query then reuses.
   const db = createDb(url, {
     max: poolSize,
     onError: (message, error) => ctx.log.warn({ err: error }, message),
   });
   ctx.scope.add('database', () => db.destroy());
+  await checkPool(
+    poolOf(db)!,
+    url,
+    ctx.config.postgres.url ? 'DATABASE_URL' : 'the database of `syncwright up`',
+  );
   return db;
 }
 

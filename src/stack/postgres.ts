@@ -30,6 +30,21 @@ export function describeUrl(url: string): string {
   }
 }
 
+/**
+ * Checks a pool's database with one query on one of its own connections (kept for the next query, so
+ * checking costs no connection of its own), with the same error as checkConnection.
+ */
+export async function checkPool(pool: pg.Pool, url: string, what: string): Promise<void> {
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    throw new PostgresUnavailableError(
+      `cannot connect to ${what} (${describeUrl(url)}): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
 export async function checkConnection(url: string, what: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
