@@ -19,7 +19,6 @@ import {
 import { SUBSCRIPTION_GONE_TYPE as SUBSCRIPTION_GONE } from '../workflows/subscription-failure.js';
 import { toFailure } from './failures.js';
 
-
 export interface SubscriptionTarget {
   integration: string;
   connection: string;
