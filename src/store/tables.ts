@@ -196,7 +196,7 @@ export interface WebhookEntitiesTable {
   updated_at: Timestamp;
 }
 
-/** Authentic events for an account no connection has yet (migration 20261203T140000). */
+/** Authentic events for an account no connection has yet (migration 20261203T160000). */
 export interface WebhookUnroutedTable {
   id: GeneratedId<number>;
   integration: string;
@@ -215,7 +215,7 @@ export interface WebhookUnroutedTable {
   received_at: CreatedAt;
 }
 
-/** A connection's subscription at the provider (migration 20261203T150000). */
+/** A connection's subscription at the provider (migration 20261203T160100). */
 export interface WebhookSubscriptionsTable {
   integration: Id<string>;
   connection: Id<string>;

@@ -267,7 +267,7 @@ describe('webhooks routed by provider account', { timeout: 120_000 }, () => {
         },
         body,
       });
-      return { status: r.status, body: (await r.json()) };
+      return { status: r.status, body: await r.json() };
     };
     assert.deepEqual(await send({ token: 't', challenge: 'ch-1', type: 'url_verification' }), {
       status: 200,
