@@ -19,7 +19,7 @@ const LAYERS = [
   ],
   ['src/spec', 'src/store', 'src/pagination', 'src/mapping', 'src/http'],
   ['src/ratelimit'],
-  ['src/sync', 'src/webhooks'],
+  ['src/sync', 'src/webhooks', 'src/import'],
   ['activities'],
   ['src/temporal'],
   ['src/stack', 'src/testing'],
@@ -34,7 +34,7 @@ const layerZones = LAYERS.slice(0, -1).map((layer, i) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.syncwright/', 'test-output/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'dist/', '.syncwright/', 'test-output/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

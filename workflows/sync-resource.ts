@@ -17,6 +17,16 @@ import { SyncRun, syncActivities } from './sync-run.js';
 export const COORDINATOR_OWN_TYPE_PATCH = 'coordinator-own-workflow-type';
 
 /**
+ * Marks runs whose page calls are bounded by time (PAGE_CALL_MS) when the input gives no page count.
+ * Histories recorded before it called for ten pages at a time, and replay so.
+ */
+export const PAGE_CALLS_BY_TIME_PATCH = 'page-calls-by-time';
+/** How long one page call goes on starting pages before it reports back (and the UI's progress moves). */
+const PAGE_CALL_MS = 5_000;
+/** A bound that time reaches first on any real provider; it keeps a call finite all the same. */
+const PAGES_PER_TIMED_CALL = 100_000;
+
+/**
  * Whether Temporal asks this page-syncing execution to continue as new. `workflowInfo()` is read afresh:
  * the object it returns is replaced at every activation, so a copy taken at start never sees the server's
  * suggestion. Histories recorded when the page loop read such a copy (and so ignored the suggestion)
@@ -49,7 +59,10 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         : await coordinateChildren(run, childOf);
     }
     run.report();
-    const perCall = input.pagesPerActivity ?? 10;
+    // Without a page count from the caller, a call runs for a time instead: a workflow task and an
+    // activity per ten pages cost more than the pages themselves on a fast provider.
+    const byTime = input.pagesPerActivity === undefined && patched(PAGE_CALLS_BY_TIME_PATCH);
+    const perCall = byTime ? PAGES_PER_TIMED_CALL : (input.pagesPerActivity ?? 10);
     const perExecution = input.pagesPerExecution ?? 500;
     let pagesThisExecution = 0;
     while (!run.summary?.done) {
@@ -64,10 +77,16 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         return await continueAsNew<typeof syncResource>({ ...input, carry: run.carry() });
       }
       const from = run.summary?.cursor ? ` after ${run.summary.cursor}` : '';
-      run.summary = await syncPages.executeWithOptions({ summary: `fetch up to ${perCall} pages${from}` }, [
-        { runId: run.runId, maxPages: perCall },
-      ]);
-      pagesThisExecution += perCall;
+      const pagesBefore = run.summary?.pages ?? 0;
+      run.summary = byTime
+        ? await syncPages.executeWithOptions(
+            { summary: `fetch pages for up to ${PAGE_CALL_MS / 1000} s${from}` },
+            [{ runId: run.runId, maxPages: perCall, maxMs: PAGE_CALL_MS }],
+          )
+        : await syncPages.executeWithOptions({ summary: `fetch up to ${perCall} pages${from}` }, [
+            { runId: run.runId, maxPages: perCall },
+          ]);
+      pagesThisExecution += byTime ? run.summary.pages - pagesBefore : perCall;
       run.report();
     }
     run.summary = await run.finish('completed');

@@ -2,14 +2,11 @@
  * What CLI commands share: configuration, logs, shutdown, and connections to the stack — from
  * DATABASE_URL / TEMPORAL_ADDRESS, or from a running `syncwright up` (its stack.json).
  */
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
-import { checkConnection } from '../stack/postgres.js';
 import { readStackFile } from '../stack/stack-file.js';
-import { createDb, type Db } from '../store/db.js';
-import { connectClient } from '../temporal/client.js';
+import type { Db } from '../store/db.js';
 import { ShutdownScope } from './shutdown.js';
 
 export class UsageError extends Error {
@@ -31,8 +28,6 @@ export function createContext(opts: { verbose?: boolean; json?: boolean }): CliC
   const config = loadConfig();
   const verbose = Boolean(opts.verbose);
   const log = createLogger(verbose ? 'debug' : process.env.LOG_LEVEL ? config.logLevel : 'warn');
-  // The SDK's own logs (worker state changes, bundling) only when asked for.
-  Runtime.install({ logger: new DefaultLogger(verbose ? 'DEBUG' : 'WARN') });
   const scope = new ShutdownScope((name, error) => log.error({ err: error }, `stopping ${name} failed`));
   scope.handleSignals();
   return {
@@ -46,6 +41,15 @@ export function createContext(opts: { verbose?: boolean; json?: boolean }): CliC
   };
 }
 
+/**
+ * The Temporal SDK's own logs (worker state changes, bundling) only when asked for. Called by commands
+ * that run a worker or a dev server, before either starts; the others never load the worker SDK.
+ */
+export async function installSdkLogger(ctx: CliContext): Promise<void> {
+  const { DefaultLogger, Runtime } = await import('@temporalio/worker');
+  Runtime.install({ logger: new DefaultLogger(ctx.verbose ? 'DEBUG' : 'WARN') });
+}
+
 /** Syncwright's database: DATABASE_URL, or the embedded one of a running `syncwright up`. */
 export async function openDatabase(ctx: CliContext, poolSize = 4): Promise<Db> {
   const url = ctx.config.postgres.url ?? (await readStackFile(ctx.config.homeDir))?.databaseUrl;
@@ -54,6 +58,10 @@ export async function openDatabase(ctx: CliContext, poolSize = 4): Promise<Db> {
       'no database: set DATABASE_URL, or start the local stack with `syncwright up` in another terminal',
     );
   }
+  const [{ checkConnection }, { createDb }] = await Promise.all([
+    import('../stack/postgres.js'),
+    import('../store/db.js'),
+  ]);
   await checkConnection(url, ctx.config.postgres.url ? 'DATABASE_URL' : 'the database of `syncwright up`');
   const db = createDb(url, {
     max: poolSize,
@@ -93,6 +101,7 @@ export async function openTemporal(
   ctx: CliContext,
 ): Promise<{ client: Client; address: string; taskQueue: string; uiUrl: string | null }> {
   const { address, taskQueue, uiUrl } = await temporalTarget(ctx);
+  const { connectClient } = await import('../temporal/client.js');
   const client = await connectClient(address, ctx.config.temporal.namespace);
   ctx.scope.add('temporal client', () => client.connection.close());
   return { client, address, taskQueue, uiUrl };

@@ -21,7 +21,7 @@ import { postWebhook } from '../testing/webhooks.js';
 import { countEvents } from '../webhooks/inbox-queries.js';
 import { webhookPath } from '../webhooks/receiver.js';
 import { startWebhookService } from '../temporal/webhook-service.js';
-import type { CliContext } from './context.js';
+import { installSdkLogger, type CliContext } from './context.js';
 import { createProgressDisplay } from './progress-display.js';
 
 export interface DemoOptions {
@@ -77,6 +77,7 @@ const counts = (r: RunSummary) =>
 
 export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<void> {
   const { config, log, scope } = ctx;
+  await installSdkLogger(ctx);
   const out = (line: string) => ctx.out(line);
   out('Starting the local stack (Postgres, Temporal dev server)…');
   const stack = await startLocalStack(config, log, { ui: true, persistent: true });

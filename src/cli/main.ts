@@ -1,24 +1,18 @@
 #!/usr/bin/env node
-/** The `syncwright` command. Every command has --help; failures print one line and exit non-zero. */
+/**
+ * The `syncwright` command. Every command has --help; failures print one line and exit non-zero.
+ * A command's module is imported when it runs: `--help` or `validate` then never loads the Temporal SDK,
+ * pg or kysely (each costs 0.1–0.6 s of start-up).
+ */
 import { Command, Option } from 'commander';
-import { createDb } from '../store/db.js';
-import { migrateToLatest } from '../store/migrate.js';
-import { resolvePostgres } from '../stack/postgres.js';
-import { resolveTemporalCli } from '../temporal/cli-binary.js';
-import {
-  connectionAddCommand,
-  connectionListCommand,
-  connectionRemoveCommand,
-} from './commands/connections.js';
-import { scheduleActionCommand, scheduleCreateCommand, scheduleListCommand } from './commands/schedules.js';
-import { upCommand, workerCommand } from './commands/stack.js';
-import { recordsCommand, runCommand, runsCommand, syncCommand } from './commands/sync.js';
-import { validateCommand } from './commands/validate.js';
-import { eventsCommand, eventsReplayCommand, webhooksServeCommand } from './commands/webhooks.js';
+import { registerAuthorizeCommand } from './authorize-command.js';
 import { createContext, UsageError, type CliContext } from './context.js';
-import { keysRotateCommand } from './keys.js';
-import { registerAuthorizeCommand } from './authorize.js';
-import { runDemo } from './demo.js';
+
+const connections = () => import('./commands/connections.js');
+const schedules = () => import('./commands/schedules.js');
+const stack = () => import('./commands/stack.js');
+const sync = () => import('./commands/sync.js');
+const webhookCommands = () => import('./commands/webhooks.js');
 
 const program = new Command('syncwright')
   .description('Keep a Postgres copy of a provider API in sync with durable Temporal workflows.')
@@ -65,19 +59,23 @@ program
   .addOption(
     new Option('--records <n>', 'issues in the simulated provider').default(2000).argParser(positiveInt),
   )
-  .action(action((ctx, _specs, opts: { keep: boolean; records: number }) => runDemo(ctx, opts)));
+  .action(
+    action((ctx, _specs, opts: { keep: boolean; records: number }) =>
+      import('./demo.js').then((m) => m.runDemo(ctx, opts)),
+    ),
+  );
 
 program
   .command('up')
   .description(
     'start Postgres, the Temporal dev server, a worker and the webhook receiver in the foreground; Ctrl-C stops everything',
   )
-  .action(action((ctx, specs) => upCommand(ctx, { ...(specs ? { specs } : {}) })));
+  .action(action((ctx, specs) => stack().then((m) => m.upCommand(ctx, { ...(specs ? { specs } : {}) }))));
 
 program
   .command('worker')
   .description('run a worker for the specs against DATABASE_URL/TEMPORAL_ADDRESS (or a running `up`)')
-  .action(action((ctx, specs) => workerCommand(ctx, { ...(specs ? { specs } : {}) })));
+  .action(action((ctx, specs) => stack().then((m) => m.workerCommand(ctx, { ...(specs ? { specs } : {}) }))));
 
 const webhooks = program.command('webhooks').description('the webhook receiver');
 webhooks
@@ -85,7 +83,11 @@ webhooks
   .description(
     'receive webhooks (SYNCWRIGHT_WEBHOOK_HOST/PORT) into the inbox and hand them to Temporal; keeps accepting while Temporal is down',
   )
-  .action(action((ctx, specs) => webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) })));
+  .action(
+    action((ctx, specs) =>
+      webhookCommands().then((m) => m.webhooksServeCommand(ctx, { ...(specs ? { specs } : {}) })),
+    ),
+  );
 
 const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'failed', 'ignored'] as const;
 const events = program
@@ -106,19 +108,24 @@ const events = program
           connection?: string;
           limit: number;
         },
-      ) => eventsCommand(ctx, opts),
+      ) => webhookCommands().then((m) => m.eventsCommand(ctx, opts)),
     ),
   );
 events
   .command('replay <id>')
   .description('queue a failed event again (it is applied unless a newer event of its entity was)')
-  .action(action((ctx, _s, id: string) => eventsReplayCommand(ctx, id)));
+  .action(action((ctx, _s, id: string) => webhookCommands().then((m) => m.eventsReplayCommand(ctx, id))));
 
 program
   .command('migrate')
   .description('apply database migrations (DATABASE_URL, or the embedded Postgres)')
   .action(
     action(async (ctx) => {
+      const [{ resolvePostgres }, { createDb }, { migrateToLatest }] = await Promise.all([
+        import('../stack/postgres.js'),
+        import('../store/db.js'),
+        import('../store/migrate.js'),
+      ]);
       const postgres = await resolvePostgres(ctx.config, ctx.log);
       ctx.scope.add('postgres', () => postgres.stop());
       const db = createDb(postgres.url);
@@ -133,7 +140,26 @@ program
 program
   .command('validate [spec...]')
   .description('check spec files; every problem is printed as path: message')
-  .action(action((ctx, _specs, files: string[]) => validateCommand(ctx, files)));
+  .action(
+    action((ctx, _specs, files: string[]) =>
+      import('./commands/validate.js').then((m) => m.validateCommand(ctx, files)),
+    ),
+  );
+
+program
+  .command('import')
+  .description("translate another tool's connector definition into a spec")
+  .command('airbyte <manifest>')
+  .description(
+    'translate an Airbyte declarative manifest (manifest.yaml) into a spec; reports what it could not translate and exits 1 when a stream would lose data or incremental behaviour',
+  )
+  .option('--out <file>', 'write the spec here (default: stdout, with the report on stderr)')
+  .option('--id <id>', 'the integration id (default: from the file or its folder, source-x → x)')
+  .action(
+    action((ctx, _s, manifest: string, opts: { out?: string; id?: string }) =>
+      import('./commands/import.js').then((m) => m.importAirbyteCommand(ctx, manifest, opts)),
+    ),
+  );
 
 const connection = program
   .command('connection')
@@ -146,18 +172,26 @@ connection
   .option('--secret <name=value>', 'a secret (repeatable)', collect, [])
   .action(
     action((ctx, specs, integration: string, opts: { id: string; config: string[]; secret: string[] }) =>
-      connectionAddCommand(ctx, integration, { ...opts, ...(specs ? { specs } : {}) }),
+      connections().then((m) =>
+        m.connectionAddCommand(ctx, integration, { ...opts, ...(specs ? { specs } : {}) }),
+      ),
     ),
   );
 registerAuthorizeCommand(connection, action);
 connection
   .command('list')
   .option('--integration <id>')
-  .action(action((ctx, _s, opts: { integration?: string }) => connectionListCommand(ctx, opts)));
+  .action(
+    action((ctx, _s, opts: { integration?: string }) =>
+      connections().then((m) => m.connectionListCommand(ctx, opts)),
+    ),
+  );
 connection
   .command('remove <integration> <id>')
   .action(
-    action((ctx, _s, integration: string, id: string) => connectionRemoveCommand(ctx, integration, id)),
+    action((ctx, _s, integration: string, id: string) =>
+      connections().then((m) => m.connectionRemoveCommand(ctx, integration, id)),
+    ),
   );
 
 program
@@ -167,7 +201,7 @@ program
   .description(
     're-seal every secret under SYNCWRIGHT_ENCRYPTION_KEY, opening them with it or a key in SYNCWRIGHT_ENCRYPTION_KEYS_OLD',
   )
-  .action(action((ctx) => keysRotateCommand(ctx)));
+  .action(action((ctx) => import('./keys.js').then((m) => m.keysRotateCommand(ctx))));
 
 program
   .command('sync <integration> <resource>')
@@ -183,7 +217,10 @@ program
         integration: string,
         resource: string,
         opts: { connection: string; mode: 'full' | 'incremental'; wait?: boolean },
-      ) => syncCommand(ctx, integration, resource, { ...opts, ...(specs ? { specs } : {}) }),
+      ) =>
+        sync().then((m) =>
+          m.syncCommand(ctx, integration, resource, { ...opts, ...(specs ? { specs } : {}) }),
+        ),
     ),
   );
 
@@ -211,14 +248,17 @@ schedule
           cron?: string;
           paused?: boolean;
         },
-      ) => scheduleCreateCommand(ctx, integration, resource, { ...opts, ...(specs ? { specs } : {}) }),
+      ) =>
+        schedules().then((m) =>
+          m.scheduleCreateCommand(ctx, integration, resource, { ...opts, ...(specs ? { specs } : {}) }),
+        ),
     ),
   );
-schedule.command('list').action(action((ctx) => scheduleListCommand(ctx)));
+schedule.command('list').action(action((ctx) => schedules().then((m) => m.scheduleListCommand(ctx))));
 for (const verb of ['pause', 'unpause', 'delete'] as const) {
   schedule
     .command(`${verb} <schedule-id>`)
-    .action(action((ctx, _s, id: string) => scheduleActionCommand(ctx, verb, id)));
+    .action(action((ctx, _s, id: string) => schedules().then((m) => m.scheduleActionCommand(ctx, verb, id))));
 }
 
 program
@@ -237,14 +277,14 @@ program
           status?: 'running' | 'completed' | 'failed' | 'cancelled';
           limit: number;
         },
-      ) => runsCommand(ctx, opts),
+      ) => sync().then((m) => m.runsCommand(ctx, opts)),
     ),
   );
 
 program
   .command('run <workflow-id>')
   .description('one sync workflow: status, progress or result')
-  .action(action((ctx, _s, id: string) => runCommand(ctx, id)));
+  .action(action((ctx, _s, id: string) => sync().then((m) => m.runCommand(ctx, id))));
 
 program
   .command('records <integration> <resource>')
@@ -263,7 +303,7 @@ program
         integration: string,
         resource: string,
         opts: { connection: string; limit: number; all?: boolean; includeDeleted?: boolean },
-      ) => recordsCommand(ctx, integration, resource, opts),
+      ) => sync().then((m) => m.recordsCommand(ctx, integration, resource, opts)),
     ),
   );
 
@@ -274,6 +314,7 @@ program
   )
   .action(
     action(async (ctx) => {
+      const { resolveTemporalCli } = await import('../temporal/cli-binary.js');
       const cli = await resolveTemporalCli({
         cliPath: ctx.config.temporal.cliPath,
         cacheDir: ctx.config.cacheDir,

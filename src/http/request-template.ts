@@ -7,6 +7,8 @@
  *   {config.name} {parent.name}               the connection's config, the parent record's fields
  *   {now}                                     the time the request is built
  *
+ * Date patterns are wall-clock times in the spec's `timeZone` (or a `tz:<zone>` filter), UTC by default.
+ *
  * Where a value lands decides the rest of its encoding: query values are percent-encoded by the URL,
  * body values are JSON-encoded, header values must not contain line breaks. A body string that is exactly
  * one placeholder keeps the value's type (`"{limit}"` → 100); a query value, header or body field that
@@ -20,12 +22,15 @@ import {
   textOf,
   TemplateError,
   wholePlaceholder,
+  type FillOptions,
   type TemplateValue,
   type TemplateVars,
 } from '../template/template.js';
 
+export { timeZoneProblem } from '../template/functions.js';
 export {
   filterProblem,
+  type FillOptions,
   placeholdersIn,
   placeholdersOf,
   TemplateError,
@@ -53,8 +58,13 @@ export type Place = 'query' | 'header' | 'body';
  * A filled string, or undefined when the string is exactly one placeholder that has no value. A missing
  * value inside a longer string is empty text.
  */
-export function fillString(template: string, vars: TemplateVars, place: Place): TemplateValue | undefined {
-  let out = fillTemplate(template, vars);
+export function fillString(
+  template: string,
+  vars: TemplateVars,
+  place: Place,
+  options: FillOptions = {},
+): TemplateValue | undefined {
+  let out = fillTemplate(template, vars, options);
   if (out === undefined) return undefined;
   if (place !== 'body' || !wholePlaceholder(template)) out = textOf(out);
   if (place === 'header' && typeof out === 'string' && /[\r\n\0]/.test(out))
@@ -67,28 +77,33 @@ export function fillString(template: string, vars: TemplateVars, place: Place): 
  * written with a trailing `?` (`"filter?": {...}`) is left out as a whole when any placeholder inside it
  * has no value (Notion's filter on a first run without a high-water mark), and sent without the `?`.
  */
-export function fillBody(template: unknown, vars: TemplateVars): unknown {
-  return fillTracked(template, vars, { missing: false });
+export function fillBody(template: unknown, vars: TemplateVars, options: FillOptions = {}): unknown {
+  return fillTracked(template, vars, { missing: false }, options);
 }
 
-function fillTracked(template: unknown, vars: TemplateVars, seen: { missing: boolean }): unknown {
+function fillTracked(
+  template: unknown,
+  vars: TemplateVars,
+  seen: { missing: boolean },
+  options: FillOptions,
+): unknown {
   if (typeof template === 'string') {
     // Missing after its filters: `{since|default:2020-01-01}` always has a value.
-    if (placeholdersOf(template).some((p) => resolve(p, vars) === undefined)) seen.missing = true;
-    return fillString(template, vars, 'body');
+    if (placeholdersOf(template).some((p) => resolve(p, vars, options) === undefined)) seen.missing = true;
+    return fillString(template, vars, 'body', options);
   }
   if (Array.isArray(template))
-    return template.map((v) => fillTracked(v, vars, seen)).filter((v) => v !== undefined);
+    return template.map((v) => fillTracked(v, vars, seen, options)).filter((v) => v !== undefined);
   if (template && typeof template === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(template)) {
       if (k.endsWith('?')) {
         const inner = { missing: false };
-        const filled = fillTracked(v, vars, inner);
+        const filled = fillTracked(v, vars, inner, options);
         if (!inner.missing && filled !== undefined) out[k.slice(0, -1)] = filled;
         continue;
       }
-      const filled = fillTracked(v, vars, seen);
+      const filled = fillTracked(v, vars, seen, options);
       if (filled !== undefined) out[k] = filled;
     }
     return out;
@@ -101,10 +116,11 @@ export function fillRecord(
   template: Readonly<Record<string, string | number | boolean>>,
   vars: TemplateVars,
   place: 'query' | 'header',
+  options: FillOptions = {},
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(template)) {
-    const filled = typeof v === 'string' ? fillString(v, vars, place) : String(v);
+    const filled = typeof v === 'string' ? fillString(v, vars, place, options) : String(v);
     if (filled !== undefined) out[k] = textOf(filled);
   }
   return out;

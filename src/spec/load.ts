@@ -34,6 +34,21 @@ async function readData(file: string): Promise<unknown> {
   return doc.toJS();
 }
 
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Imports a spec module. Plain Node (the CLI's JavaScript build, where this file is load.js) cannot
+ * import TypeScript: tsx's loader is then registered, once, before the first TypeScript spec, so only
+ * those who use one pay for it. (A failed import is cached by Node, so it must come first.)
+ */
+async function importModule(file: string): Promise<unknown> {
+  if (/\.m?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
+    typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
+    await typeScriptLoader;
+  }
+  return import(pathToFileURL(path.resolve(file)).href);
+}
+
 /** Loads one spec file; every problem is reported in one SpecError naming the file. */
 export async function loadSpec(file: string): Promise<IntegrationSpec> {
   const ext = path.extname(file);
@@ -46,7 +61,7 @@ export async function loadSpec(file: string): Promise<IntegrationSpec> {
     throw new SpecError(file, ['file not found']);
   }
   if (['.ts', '.mts', '.js', '.mjs'].includes(ext)) {
-    const mod = (await import(pathToFileURL(path.resolve(file)).href)) as {
+    const mod = (await importModule(file)) as {
       default?: unknown;
       integration?: unknown;
     };

@@ -11,7 +11,7 @@ import { withConnectionUrls } from '../http/auth/urls.js';
 import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
 import { fillPathTemplate } from '../http/path-template.js';
-import type { TemplateVars } from '../template/template.js';
+import type { FillOptions, TemplateVars } from '../template/template.js';
 import type { DecoderConfig } from '../http/decoders.js';
 import type { ResponseRule } from '../http/response-rules.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
@@ -43,6 +43,8 @@ export interface ConnectionRequest {
   /** Response rules, the resource's before the integration's. */
   rules?: readonly ResponseRule[];
   decoder?: DecoderConfig;
+  /** Stream a JSON Lines / CSV answer (transport.ts `stream`). */
+  stream?: boolean;
 }
 
 export interface ConnectionClient {
@@ -50,7 +52,12 @@ export interface ConnectionClient {
    * Fills {name}/{config.name} from the connection's config and `extra` values; each value is exactly
    * one encoded path segment (".", ".." and empty values are refused).
    */
-  fillPath(template: string, extra?: Record<string, string>, vars?: TemplateVars): string;
+  fillPath(
+    template: string,
+    extra?: Record<string, string>,
+    vars?: TemplateVars,
+    options?: FillOptions,
+  ): string;
   /** The connection's config (not its secrets), for request templates. */
   readonly config: Readonly<Record<string, unknown>>;
   /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
@@ -188,6 +195,7 @@ export function createConnectionClients(deps: EngineDeps) {
           urlPolicy,
           ...(req.rules ? { rules: req.rules } : {}),
           ...(req.decoder ? { decoder: req.decoder } : {}),
+          ...(req.stream ? { stream: true } : {}),
           credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
         });
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and
@@ -268,7 +276,12 @@ export function createConnectionClients(deps: EngineDeps) {
       }
     };
 
-    const fillPath = (template: string, extra: Record<string, string> = {}, vars?: TemplateVars) =>
+    const fillPath = (
+      template: string,
+      extra: Record<string, string> = {},
+      vars?: TemplateVars,
+      options: FillOptions = {},
+    ) =>
       fillPathTemplate(
         template,
         (key) => {
@@ -279,6 +292,7 @@ export function createConnectionClients(deps: EngineDeps) {
           return v === undefined || v === null ? undefined : scalarText(v);
         },
         `connection ${integration}/${connectionId}`,
+        options,
       );
 
     const urlFor = (path: string) => new URL(joinPath(baseUrl, path));

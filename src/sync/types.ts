@@ -87,6 +87,8 @@ export interface RunSummary extends RunCounts {
 export interface SyncPagesInput {
   runId: string;
   maxPages: number;
+  /** Start no page after this long (the call then reports back); unbounded when absent. */
+  maxMs?: number;
 }
 
 /** `sync:<integration>:<connection>:<resource>`: one live run per resource of a connection. */

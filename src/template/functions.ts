@@ -1,7 +1,9 @@
 /**
  * The filters a template may apply, each a pure function of one value (and the clock, for `now`):
  *
- *   iso, unix, unix-ms, date, or a pattern (yyyy MM dd HH mm ss SSS)   a time, formatted (UTC)
+ *   iso, unix, unix-ms, date, or a pattern (yyyy MM dd HH mm ss SSS)   a time, formatted (patterns in
+ *                                     the fill's time zone, UTC by default; iso is always UTC)
+ *   tz:<zone>                         later patterns in the chain are wall-clock times in that IANA zone
  *   plus:<duration>, minus:<duration>                                    time arithmetic (ISO 8601
  *                                     durations: P30D, PT12H, P1M, P1Y2M3DT4H5M6S, P2W; or 30d, 12h, 30m, 45s)
  *   default:<text>                    the text when the value is missing, null or empty
@@ -19,6 +21,7 @@ export type Filter =
   | { op: 'plus' | 'minus'; duration: Duration }
   | { op: 'default'; text: string }
   | { op: 'join'; separator: string }
+  | { op: 'tz'; zone: string }
   | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' };
 
 export interface Duration {
@@ -29,14 +32,24 @@ export interface Duration {
 const FORMAT_WORDS = new Set(['iso', 'unix', 'unix-ms', 'date']);
 const DATE_TOKEN = /yyyy|MM|dd|HH|mm|ss|SSS/g;
 const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq']);
-const WITH_ARG = /^(plus|minus|default|join):([\s\S]*)$/;
+const WITH_ARG = /^(plus|minus|default|join|tz):([\s\S]*)$/;
 const ISO_DURATION =
   /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq or sq';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq or sq';
+
+/** Why a time zone name is not one Intl knows, or undefined. */
+export function timeZoneProblem(zone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return undefined;
+  } catch {
+    return `unknown time zone "${zone}": use an IANA name such as America/New_York or UTC`;
+  }
+}
 
 /** A duration (P30D, PT1H, 30d…), or undefined when it is not one. */
 export function parseDuration(text: string): Duration | undefined {
@@ -57,6 +70,7 @@ export function filterProblem(filter: string): string | undefined {
   if (arg) {
     if ((arg[1] === 'plus' || arg[1] === 'minus') && !parseDuration(arg[2]!))
       return `"${arg[2]}" is not a duration: use ISO 8601 (P30D, PT12H, P1M) or 30d, 12h, 30m, 45s`;
+    if (arg[1] === 'tz') return timeZoneProblem(arg[2]!);
     return undefined;
   }
   if (SIMPLE.has(filter) || FORMAT_WORDS.has(filter)) return undefined;
@@ -71,6 +85,7 @@ export function parseFilter(text: string): Filter {
     const [, op, value = ''] = arg;
     if (op === 'plus' || op === 'minus') return { op, duration: parseDuration(value)! };
     if (op === 'default') return { op, text: value };
+    if (op === 'tz') return { op, zone: value };
     return { op: 'join', separator: value };
   }
   if (SIMPLE.has(text)) return { op: text as 'upper' };
@@ -99,30 +114,58 @@ function timeOf(value: unknown): Date {
   return d;
 }
 
-export function formatTime(value: unknown, format: string): string | number {
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+type Wall = Record<'yyyy' | 'MM' | 'dd' | 'HH' | 'mm' | 'ss', number>;
+
+/** The wall-clock fields of an instant in a zone (Intl); UTC without one. */
+function wallClock(d: Date, zone: string | undefined): Wall {
+  if (zone === undefined || zone === 'UTC')
+    return {
+      yyyy: d.getUTCFullYear(),
+      MM: d.getUTCMonth() + 1,
+      dd: d.getUTCDate(),
+      HH: d.getUTCHours(),
+      mm: d.getUTCMinutes(),
+      ss: d.getUTCSeconds(),
+    };
+  let f = zoneFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(zone, f);
+  }
+  const part: Record<string, number> = {};
+  for (const p of f.formatToParts(d)) if (p.type !== 'literal') part[p.type] = Number(p.value);
+  return {
+    yyyy: part.year!,
+    MM: part.month!,
+    dd: part.day!,
+    HH: part.hour!,
+    mm: part.minute!,
+    ss: part.second!,
+  };
+}
+
+/** A time formatted: `iso` (UTC), unix seconds or ms, or a pattern as wall-clock time in `zone`. */
+export function formatTime(value: unknown, format: string, zone?: string): string | number {
   const d = timeOf(value);
   if (format === 'iso') return d.toISOString();
   if (format === 'unix') return Math.floor(d.getTime() / 1000);
   if (format === 'unix-ms') return d.getTime();
   const pattern = format === 'date' ? 'yyyy-MM-dd' : format;
-  return pattern.replace(DATE_TOKEN, (t) => {
-    switch (t) {
-      case 'yyyy':
-        return String(d.getUTCFullYear());
-      case 'MM':
-        return pad(d.getUTCMonth() + 1);
-      case 'dd':
-        return pad(d.getUTCDate());
-      case 'HH':
-        return pad(d.getUTCHours());
-      case 'mm':
-        return pad(d.getUTCMinutes());
-      case 'ss':
-        return pad(d.getUTCSeconds());
-      default:
-        return pad(d.getUTCMilliseconds(), 3);
-    }
-  });
+  const wall = wallClock(d, zone);
+  return pattern.replace(DATE_TOKEN, (t) =>
+    t === 'SSS' ? pad(d.getUTCMilliseconds(), 3) : t === 'yyyy' ? String(wall.yyyy) : pad(wall[t as 'MM']),
+  );
 }
 
 /** A time moved by a duration; months move the calendar month (Jan 31 + P1M → Mar 3, as Date does). */
@@ -138,13 +181,22 @@ function asText(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
+/** The state a filter chain carries: the zone patterns are formatted in (`tz:` changes it). */
+export interface FilterState {
+  zone?: string | undefined;
+}
+
 /** One filter applied to a value; a missing value stays missing (except for `default`). */
-export function applyFilter(f: Filter, v: unknown): unknown {
+export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unknown {
+  if (f.op === 'tz') {
+    state.zone = f.zone;
+    return v;
+  }
   if (f.op === 'default') return v === undefined || v === null || v === '' ? f.text : v;
   if (v === undefined || v === null) return v;
   switch (f.op) {
     case 'format':
-      return formatTime(v, f.pattern);
+      return formatTime(v, f.pattern, state.zone);
     case 'plus':
       return shiftTime(v, f.duration, 1);
     case 'minus':

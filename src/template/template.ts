@@ -61,6 +61,14 @@ export function wholePlaceholder(text: string): Placeholder | undefined {
 
 export { filterProblem };
 
+/** How a template is filled: the zone date patterns are wall-clock times in, and the clock for {now}. */
+export interface FillOptions {
+  /** An IANA time zone (Jira's JQL dates are in the user's zone); default UTC. */
+  timeZone?: string | undefined;
+  /** Milliseconds since the epoch for `{now}` (default: the clock when filled). */
+  nowMs?: number;
+}
+
 const parsedFilters = new Map<string, Filter>();
 function filterOf(text: string, name: string): Filter {
   let f = parsedFilters.get(text);
@@ -74,12 +82,13 @@ function filterOf(text: string, name: string): Filter {
 }
 
 /** The value of one placeholder, filters applied; undefined when it has none. */
-export function resolve(p: Placeholder, vars: TemplateVars, nowMs: number = Date.now()): unknown {
+export function resolve(p: Placeholder, vars: TemplateVars, options: FillOptions = {}): unknown {
   let v: unknown = vars(p.name);
-  if (v === undefined && p.name === 'now') v = new Date(nowMs).toISOString();
+  if (v === undefined && p.name === 'now') v = new Date(options.nowMs ?? Date.now()).toISOString();
+  const state = { zone: options.timeZone };
   for (const text of p.filters) {
     try {
-      v = applyFilter(filterOf(text, p.name), v);
+      v = applyFilter(filterOf(text, p.name), v, state);
     } catch (error) {
       if (error instanceof TemplateError) throw error;
       throw new TemplateError(`{${p.name}|${text}}: ${(error as Error).message}`);
@@ -100,11 +109,11 @@ export function textOf(v: unknown): string {
  * A filled string. A string that is exactly one placeholder gives its value as it is (typed, or
  * undefined when missing); otherwise each placeholder becomes text (a missing one empty text).
  */
-export function fillTemplate(template: string, vars: TemplateVars, nowMs: number = Date.now()): unknown {
+export function fillTemplate(template: string, vars: TemplateVars, options: FillOptions = {}): unknown {
   const whole = wholePlaceholder(template);
-  if (whole) return resolve(whole, vars, nowMs);
+  if (whole) return resolve(whole, vars, options);
   return template.replace(PLACEHOLDER, (_all, name: string, f: string) =>
-    textOf(resolve({ name, filters: splitFilters(f) }, vars, nowMs)),
+    textOf(resolve({ name, filters: splitFilters(f) }, vars, options)),
   );
 }
 
@@ -113,10 +122,10 @@ export function fillEach(
   template: string,
   vars: TemplateVars,
   place: (value: unknown, p: Placeholder) => string,
-  nowMs: number = Date.now(),
+  options: FillOptions = {},
 ): string {
   return template.replace(PLACEHOLDER, (_all, name: string, f: string) => {
     const p = { name, filters: splitFilters(f) };
-    return place(resolve(p, vars, nowMs), p);
+    return place(resolve(p, vars, options), p);
   });
 }

@@ -36,6 +36,11 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
+/** Closes the shared environment if this process started one (benchmarks that may not need it). */
+export async function closeTestEnv(): Promise<void> {
+  if (envPromise) await (await envPromise).close();
+}
+
 /** The shared environment of this test file (one per process); close() it in after(). */
 export function testEnv(): Promise<TestEnv> {
   envPromise ??= createTestEnv();

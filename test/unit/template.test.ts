@@ -22,7 +22,7 @@ describe('template functions', () => {
     empty: '',
     n: 1767225600,
   });
-  const fill = (t: string) => fillTemplate(t, v, NOW);
+  const fill = (t: string) => fillTemplate(t, v, { nowMs: NOW });
 
   it('date arithmetic and formats chain left to right', () => {
     assert.equal(fill('{since|minus:P30D}'), '2026-03-01T10:20:30.000Z');
@@ -150,7 +150,7 @@ describe('template validation', () => {
         ),
       ),
       [
-        'auth.headers.x-auth: {config.org|shout}: unknown filter "shout": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq or sq',
+        'auth.headers.x-auth: {config.org|shout}: unknown filter "shout": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq or sq',
         'auth.headers.x-auth: {secrets.tokn|trim}: secret "tokn" is not declared in secrets (declared: token)',
       ],
     );

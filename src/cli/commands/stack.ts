@@ -3,11 +3,12 @@ import { SpecError } from '../../spec/errors.js';
 import { startLocalStack } from '../../stack/local-stack.js';
 import { removeStackFile, writeStackFile } from '../../stack/stack-file.js';
 import { workerPoolSize } from '../../temporal/worker.js';
-import { openDatabase, openTemporal, type CliContext } from '../context.js';
+import { installSdkLogger, openDatabase, openTemporal, type CliContext } from '../context.js';
 import { reconnecting, runWorker, startWebhooks } from './services.js';
 import { secretBox, specsFor } from './shared.js';
 
 export async function workerCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
+  await installSdkLogger(ctx);
   const specs = await specsFor(ctx, opts.specs);
   const db = await openDatabase(ctx, workerPoolSize());
   const { taskQueue, address } = await openTemporal(ctx);
@@ -18,6 +19,7 @@ export async function workerCommand(ctx: CliContext, opts: { specs?: string }): 
 }
 
 export async function upCommand(ctx: CliContext, opts: { specs?: string }): Promise<void> {
+  await installSdkLogger(ctx);
   const specs = await specsFor(ctx, opts.specs).catch((error: unknown) => {
     if (error instanceof SpecError && error.problems.every((p) => /no such file/.test(p))) return new Map();
     throw error;
