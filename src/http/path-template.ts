@@ -4,7 +4,13 @@
  * or a server would read as a dot segment or an empty segment are refused, since `/projects/{p}/items`
  * with p = ".." would otherwise reach `/items`.
  */
-import { fillEach, TemplateError, textOf, type TemplateVars } from '../template/template.js';
+import {
+  fillEach,
+  TemplateError,
+  textOf,
+  type FillOptions,
+  type TemplateVars,
+} from '../template/template.js';
 
 export class PathValueError extends Error {
   override name = 'PathValueError';
@@ -47,13 +53,23 @@ export function pathSegment(value: string, where: string): string {
  * for a name it does not know; that is an error naming the placeholder. Filters are the template
  * language's (`{window.start|date}`); whatever they give is still exactly one segment.
  */
-export function fillPathTemplate(template: string, lookup: TemplateVars, where: string): string {
+export function fillPathTemplate(
+  template: string,
+  lookup: TemplateVars,
+  where: string,
+  options: FillOptions = {},
+): string {
   try {
-    return fillEach(template, lookup, (value, p) => {
-      if (value === undefined || value === null)
-        throw new PathValueError(`${where}: path placeholder {${p.name}} has no value`);
-      return pathSegment(textOf(value), `${where}: the value of {${p.name}}`);
-    });
+    return fillEach(
+      template,
+      lookup,
+      (value, p) => {
+        if (value === undefined || value === null)
+          throw new PathValueError(`${where}: path placeholder {${p.name}} has no value`);
+        return pathSegment(textOf(value), `${where}: the value of {${p.name}}`);
+      },
+      options,
+    );
   } catch (error) {
     if (error instanceof TemplateError) throw new PathValueError(`${where}: ${error.message}`);
     throw error;

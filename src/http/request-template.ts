@@ -7,8 +7,7 @@
  *   {config.name} {parent.name}               the connection's config, the parent record's fields
  *   {now}                                     the time the request is built
  *
- * Date patterns are wall-clock times in the spec's `timeZone` (default UTC; `iso` is always UTC), or in
- * the zone of a `tz:Area/City` filter before them.
+ * Date patterns are wall-clock times in the spec's `timeZone` (or a `tz:<zone>` filter), UTC by default.
  *
  * Where a value lands decides the rest of its encoding: query values are percent-encoded by the URL,
  * body values are JSON-encoded, header values must not contain line breaks. A body string that is exactly
@@ -28,13 +27,13 @@ import {
   type TemplateVars,
 } from '../template/template.js';
 
+export { timeZoneProblem } from '../template/functions.js';
 export {
   filterProblem,
+  type FillOptions,
   placeholdersIn,
   placeholdersOf,
   TemplateError,
-  timeZoneProblem,
-  type FillOptions,
   type TemplateValue,
   type TemplateVars,
 } from '../template/template.js';

@@ -6,7 +6,7 @@ import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
 import { passes } from '../json/value-test.js';
 import { contentHash } from '../store/content-hash.js';
-import { fillTemplate, TemplateError, type TemplateVars } from '../template/template.js';
+import { fillTemplate, TemplateError, type FillOptions, type TemplateVars } from '../template/template.js';
 import type { FieldsConfig, RecordCondition, RecordSchemaConfig } from './schema.js';
 
 export interface MappingConfig {
@@ -74,6 +74,7 @@ export function mapFields(
   passthrough: boolean | undefined,
   raw: Record<string, unknown>,
   context?: MappingContext,
+  options: FillOptions = {},
 ): { record: Record<string, unknown>; problems: string[] } {
   if (!fields) return { record: { ...raw }, problems: [] };
   const record: Record<string, unknown> = passthrough ? { ...raw } : {};
@@ -90,7 +91,7 @@ export function mapFields(
     let value: unknown;
     if (rule.value !== undefined) {
       try {
-        value = fillTemplate(rule.value, computedVars(raw, context));
+        value = fillTemplate(rule.value, computedVars(raw, context), options);
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
         problems.push(`${name}: ${error.message}`);
@@ -164,7 +165,12 @@ export function validateRecord(
   return problems;
 }
 
-export function mapRecord(config: MappingConfig, raw: unknown, context?: MappingContext): Mapped {
+export function mapRecord(
+  config: MappingConfig,
+  raw: unknown,
+  context?: MappingContext,
+  options: FillOptions = {},
+): Mapped {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       ok: false,
@@ -175,7 +181,13 @@ export function mapRecord(config: MappingConfig, raw: unknown, context?: Mapping
   const source = config.flatten
     ? flattenRecord(raw as Record<string, unknown>, config.flatten)
     : (raw as Record<string, unknown>);
-  const { record: fielded, problems } = mapFields(config.fields, config.passthrough, source, context);
+  const { record: fielded, problems } = mapFields(
+    config.fields,
+    config.passthrough,
+    source,
+    context,
+    options,
+  );
   let record = fielded;
   if (config.map) {
     try {

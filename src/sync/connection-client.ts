@@ -12,7 +12,7 @@ import { ProviderError } from '../http/errors.js';
 import { fillBaseUrl } from '../http/base-url.js';
 import { InstanceUrlError, instanceOrigin } from '../http/instance-url.js';
 import { fillPathTemplate } from '../http/path-template.js';
-import type { TemplateVars } from '../template/template.js';
+import type { FillOptions, TemplateVars } from '../template/template.js';
 import type { DecoderConfig } from '../http/decoders.js';
 import type { ResponseRule } from '../http/response-rules.js';
 import { HttpTransport, redactedPath, type JsonResponse } from '../http/transport.js';
@@ -54,7 +54,12 @@ export interface ConnectionClient {
    * Fills {name}/{config.name} from the connection's config and `extra` values; each value is exactly
    * one encoded path segment (".", ".." and empty values are refused).
    */
-  fillPath(template: string, extra?: Record<string, string>, vars?: TemplateVars): string;
+  fillPath(
+    template: string,
+    extra?: Record<string, string>,
+    vars?: TemplateVars,
+    options?: FillOptions,
+  ): string;
   /** The connection's config (not its secrets), for request templates. */
   readonly config: Readonly<Record<string, unknown>>;
   /** The spec's base URL with `path` appended (the base URL's own path is a prefix). */
@@ -347,7 +352,12 @@ export function createConnectionClients(deps: EngineDeps) {
       }
     };
 
-    const fillPath = (template: string, extra: Record<string, string> = {}, vars?: TemplateVars) =>
+    const fillPath = (
+      template: string,
+      extra: Record<string, string> = {},
+      vars?: TemplateVars,
+      options: FillOptions = {},
+    ) =>
       fillPathTemplate(
         template,
         (key) => {
@@ -358,6 +368,7 @@ export function createConnectionClients(deps: EngineDeps) {
           return v === undefined || v === null ? undefined : scalarText(v);
         },
         `connection ${integration}/${connectionId}`,
+        options,
       );
 
     const urlFor = (path: string) => new URL(joinPath(baseUrl, path));

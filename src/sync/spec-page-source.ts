@@ -256,7 +256,7 @@ export function createSpecPageSources(
       const url =
         'url' in state.request
           ? new URL(state.request.url)
-          : client.urlFor(client.fillPath(request.path, parentValues, vars));
+          : client.urlFor(client.fillPath(request.path, parentValues, vars, fill));
       if (!('url' in state.request)) {
         const query = fillRecord(request.query, vars, 'query', fill);
         const from = window ? window.start : since;
@@ -287,23 +287,30 @@ export function createSpecPageSources(
         ...(resource.decoder ? { decoder: resource.decoder } : {}),
         ...(streaming ? { stream: true } : {}),
       });
-      return { response, url, vars };
+      return { response, url };
     }
 
     /**
-     * Maps and validates raw records; the highest incremental cursor among them. With client-side
-     * incremental, records at or below the floor (already stored by an earlier run) are counted as
-     * `older` and not rewritten.
+     * Maps and validates raw records; the highest incremental cursor among them, the keys of records
+     * deleted by their content, and how many were at or below a client-side floor (skipped).
      */
-    function mapAll(raws: readonly unknown[], vars: TemplateVars, clientFloorMs: number | null) {
+    function mapAll(
+      raws: readonly unknown[],
+      at: { state: PaginationState; window: Window | null; since: string | null },
+    ) {
       const records: KeyedRecord[] = [];
       const quarantined: QuarantinedRecord[] = [];
+      const deletedKeys: string[] = [];
       let highWater: string | null = null;
       let older = 0;
-      const deletedKeys: string[] = [];
+      // Computed fields see the parent's params, config and the run's window.
+      const vars = templateVars(at.state, at.window, at.since, client.config, run.parentParams ?? {});
+      // A provider that cannot filter: records at or below the high-water mark (less lookback, or
+      // before startDate on a first run) are skipped here.
+      const floorMs = inc?.clientSide && at.since !== null ? Date.parse(at.since) : null;
       for (const raw of raws) {
         if (!keepRecord(resource.filter, raw)) continue;
-        const mapped = mapRecord(resource, raw, vars);
+        const mapped = mapRecord(resource, raw, vars, fill);
         if (resource.deletedWhen && keepRecord(resource.deletedWhen, raw)) {
           // Deleted at the provider, by its own content: marked deleted, whatever else it says.
           if (mapped.key !== null)
@@ -316,7 +323,8 @@ export function createSpecPageSources(
           quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
           continue;
         }
-        if (clientFloorMs !== null && !newerThan(mapped.record, clientFloorMs)) {
+        if (floorMs !== null && !newerThan(mapped.record, floorMs)) {
+          // Client-side incremental: already stored by an earlier run, so not rewritten.
           older++;
           continue;
         }
@@ -328,8 +336,18 @@ export function createSpecPageSources(
           if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
         }
       }
-      return { records, quarantined, highWater, older, deletedKeys };
+      return { records, quarantined, highWater, deletedKeys, older };
     }
+
+    /** Newest first: a page holding a record at or below the high-water mark means the rest are older. */
+    const stopAtOld = (paged: NextStep, older: number): NextStep =>
+      older > 0 && inc?.order === 'descending' && !paged.done
+        ? { done: true, reason: 'older records (descending order)', state: paged.state }
+        : paged;
+
+    /** A page with the keys its records' content marked deleted, when there are any. */
+    const withDeleted = (page: Page, deletedKeys: string[]): Page =>
+      deletedKeys.length > 0 ? { ...page, deletedKeys } : page;
 
     /** Where this run reads: the committed checkpoint's state and window, or the first ones. */
     function position(req: PageRequest) {
@@ -344,10 +362,7 @@ export function createSpecPageSources(
           : windowed && inc
             ? firstWindow(inc, since, Date.now())
             : null;
-      // A provider that cannot filter: records at or below the high-water mark (less lookback, or
-      // before startDate on a first run) are skipped.
-      const clientFloorMs = inc?.clientSide && since !== null ? Date.parse(since) : null;
-      return { previous, state, since, window, clientFloorMs };
+      return { previous, state, since, window };
     }
 
     const ignoredPage = (state: PaginationState, window: Window | null) =>
@@ -370,7 +385,7 @@ export function createSpecPageSources(
      * exactly once.
      */
     async function readChunk(req: PageRequest): Promise<Page> {
-      const { previous, state, since, window, clientFloorMs } = position(req);
+      const { previous, state, since, window } = position(req);
       const skip = previous?.stream?.skip ?? 0;
       const key = JSON.stringify([state.request, window]);
       let open = openStreams.take(run.id);
@@ -411,26 +426,30 @@ export function createSpecPageSources(
         }
         open.consumed += raws.length;
         if (raws.length) open.last = raws.at(-1);
-        const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
-        const { records, quarantined, highWater, deletedKeys } = mapAll(raws, vars, clientFloorMs);
-        const deleted = deletedKeys.length > 0 ? { deletedKeys } : {};
+        const { records, quarantined, highWater, deletedKeys, older } = mapAll(raws, {
+          state,
+          window,
+          since,
+        });
         const current = open;
         const total = window ? null : totalOf(pagination, null, (n) => current.header(n));
         if (!ended) {
           openStreams.keep(run.id, open);
           const label = `${window ? `${windowLabel(window)}, ` : ''}page ${state.pages + 1}, record ${open.consumed}`;
-          return {
-            records,
-            quarantined,
-            fetched: raws.length,
-            total,
-            highWater,
-            ...deleted,
-            done: false,
-            checkpoint: { state, label, window, stream: { skip: open.consumed } } satisfies Checkpoint,
-          };
+          return withDeleted(
+            {
+              records,
+              quarantined,
+              fetched: raws.length,
+              total,
+              highWater,
+              done: false,
+              checkpoint: { state, label, window, stream: { skip: open.consumed } } satisfies Checkpoint,
+            },
+            deletedKeys,
+          );
         }
-        const step = nextPage(pagination, state, {
+        const paged = nextPage(pagination, state, {
           body: null,
           header: (n) => current.header(n),
           recordCount: current.consumed,
@@ -438,7 +457,11 @@ export function createSpecPageSources(
           acceptUrl: (next) => trustedNextUrl(next, client, current.url, run, resource),
           lastRecord: current.last,
         });
-        return { ...finish(step, window, records, quarantined, raws.length, total, highWater), ...deleted };
+        const step = stopAtOld(paged, older);
+        return withDeleted(
+          finish(step, window, records, quarantined, raws.length, total, highWater),
+          deletedKeys,
+        );
       } catch (error) {
         open?.records.close();
         throw error;
@@ -464,8 +487,8 @@ export function createSpecPageSources(
     return {
       async readPage(req: PageRequest): Promise<Page> {
         if (streaming) return readChunk(req);
-        const { state, since, window, clientFloorMs } = position(req);
-        const { response, url, vars } = await send(state, window, since, req);
+        const { state, since, window } = position(req);
+        const { response, url } = await send(state, window, since, req);
         if (response.ignored) return ignoredPage(state, window);
         const found = valueAtPath(response.body, resource.recordsPath);
         // With a wildcard (`data.*.attributes`, `pages.*.items`) a matched list gives its items.
@@ -486,7 +509,11 @@ export function createSpecPageSources(
             },
           );
         }
-        const { records, quarantined, highWater, older, deletedKeys } = mapAll(raws, vars, clientFloorMs);
+        const { records, quarantined, highWater, deletedKeys, older } = mapAll(raws, {
+          state,
+          window,
+          since,
+        });
         const paged = nextPage(pagination, state, {
           body: response.body,
           header: (name) => response.header(name),
@@ -495,14 +522,12 @@ export function createSpecPageSources(
           acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
           lastRecord: raws.at(-1),
         });
-        // Newest first: the first record at or below the high-water mark means the rest are older too.
-        const step: NextStep =
-          older > 0 && inc?.order === 'descending' && !paged.done
-            ? { done: true, reason: 'older records (descending order)', state: paged.state }
-            : paged;
+        const step = stopAtOld(paged, older);
         const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
-        const page = finish(step, window, records, quarantined, raws.length, total, highWater);
-        return deletedKeys.length > 0 ? { ...page, deletedKeys } : page;
+        return withDeleted(
+          finish(step, window, records, quarantined, raws.length, total, highWater),
+          deletedKeys,
+        );
       },
     };
 

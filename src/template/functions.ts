@@ -2,8 +2,8 @@
  * The filters a template may apply, each a pure function of one value (and the clock, for `now`):
  *
  *   iso, unix, unix-ms, date, or a pattern (yyyy MM dd HH mm ss SSS)   a time, formatted (patterns in
- *                                     UTC, or the spec's `timeZone`; `iso` is always UTC)
- *   tz:Area/City                      later patterns in the chain are wall-clock times in that IANA zone
+ *                                     the fill's time zone, UTC by default; iso is always UTC)
+ *   tz:<zone>                         later patterns in the chain are wall-clock times in that IANA zone
  *   plus:<duration>, minus:<duration>                                    time arithmetic (ISO 8601
  *                                     durations: P30D, PT12H, P1M, P1Y2M3DT4H5M6S, P2W; or 30d, 12h, 30m, 45s)
  *   default:<text>                    the text when the value is missing, null or empty
@@ -39,7 +39,7 @@ const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, tz:<zone>, dq or sq';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq or sq';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
@@ -116,10 +116,10 @@ function timeOf(value: unknown): Date {
 
 const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 
-type WallClock = Record<'yyyy' | 'MM' | 'dd' | 'HH' | 'mm' | 'ss', number>;
+type Wall = Record<'yyyy' | 'MM' | 'dd' | 'HH' | 'mm' | 'ss', number>;
 
-/** The wall-clock fields of an instant in a zone (UTC without one). */
-function wallClock(d: Date, zone: string | undefined): WallClock {
+/** The wall-clock fields of an instant in a zone (Intl); UTC without one. */
+function wallClock(d: Date, zone: string | undefined): Wall {
   if (zone === undefined || zone === 'UTC')
     return {
       yyyy: d.getUTCFullYear(),
@@ -155,7 +155,7 @@ function wallClock(d: Date, zone: string | undefined): WallClock {
   };
 }
 
-/** A time formatted: iso, unix, unix-ms, date, or a pattern of wall-clock fields in `zone` (default UTC). */
+/** A time formatted: `iso` (UTC), unix seconds or ms, or a pattern as wall-clock time in `zone`. */
 export function formatTime(value: unknown, format: string, zone?: string): string | number {
   const d = timeOf(value);
   if (format === 'iso') return d.toISOString();
@@ -181,22 +181,22 @@ function asText(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
-/** The state a chain of filters carries: the zone later date patterns are written in. */
-export interface FilterContext {
+/** The state a filter chain carries: the zone patterns are formatted in (`tz:` changes it). */
+export interface FilterState {
   zone?: string | undefined;
 }
 
 /** One filter applied to a value; a missing value stays missing (except for `default`). */
-export function applyFilter(f: Filter, v: unknown, ctx: FilterContext = {}): unknown {
-  if (f.op === 'default') return v === undefined || v === null || v === '' ? f.text : v;
+export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unknown {
   if (f.op === 'tz') {
-    ctx.zone = f.zone;
+    state.zone = f.zone;
     return v;
   }
+  if (f.op === 'default') return v === undefined || v === null || v === '' ? f.text : v;
   if (v === undefined || v === null) return v;
   switch (f.op) {
     case 'format':
-      return formatTime(v, f.pattern, ctx.zone);
+      return formatTime(v, f.pattern, state.zone);
     case 'plus':
       return shiftTime(v, f.duration, 1);
     case 'minus':

@@ -9,7 +9,7 @@
  * A value that does not exist (no cursor on the first page, an absent record field) stays "missing"
  * through every filter except `default:…`, so the place it lands can leave it out.
  */
-import { applyFilter, filterProblem, parseFilter, timeZoneProblem, type Filter } from './functions.js';
+import { applyFilter, filterProblem, parseFilter, type Filter } from './functions.js';
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -59,7 +59,15 @@ export function wholePlaceholder(text: string): Placeholder | undefined {
   return m ? { name: m[1]!, filters: splitFilters(m[2]) } : undefined;
 }
 
-export { filterProblem, timeZoneProblem };
+export { filterProblem };
+
+/** How a template is filled: the zone date patterns are wall-clock times in, and the clock for {now}. */
+export interface FillOptions {
+  /** An IANA time zone (Jira's JQL dates are in the user's zone); default UTC. */
+  timeZone?: string | undefined;
+  /** Milliseconds since the epoch for `{now}` (default: the clock when filled). */
+  nowMs?: number;
+}
 
 const parsedFilters = new Map<string, Filter>();
 function filterOf(text: string, name: string): Filter {
@@ -73,21 +81,14 @@ function filterOf(text: string, name: string): Filter {
   return f;
 }
 
-/** How templates are filled: the time zone date patterns are written in (default UTC). */
-export interface FillOptions {
-  /** An IANA time zone (Jira's JQL dates are in the user's zone); a `tz:` filter overrides it. */
-  timeZone?: string | undefined;
-  nowMs?: number;
-}
-
 /** The value of one placeholder, filters applied; undefined when it has none. */
 export function resolve(p: Placeholder, vars: TemplateVars, options: FillOptions = {}): unknown {
   let v: unknown = vars(p.name);
   if (v === undefined && p.name === 'now') v = new Date(options.nowMs ?? Date.now()).toISOString();
-  const ctx = { zone: options.timeZone };
+  const state = { zone: options.timeZone };
   for (const text of p.filters) {
     try {
-      v = applyFilter(filterOf(text, p.name), v, ctx);
+      v = applyFilter(filterOf(text, p.name), v, state);
     } catch (error) {
       if (error instanceof TemplateError) throw error;
       throw new TemplateError(`{${p.name}|${text}}: ${(error as Error).message}`);
