@@ -13,7 +13,7 @@ import { durationSeconds, formatFilter, stepOf } from '../../src/import/airbyte/
 import { accessPath, parseExpression, parseTemplate, show } from '../../src/import/airbyte/jinja.js';
 import { loadManifest, originOf, ManifestError } from '../../src/import/airbyte/manifest.js';
 import { importedFully, type ImportIssue } from '../../src/import/airbyte/report.js';
-import { ISSUE_20 } from '../../src/import/airbyte/target.js';
+import { DEFAULT_CONSTRUCTS, ISSUE_20, TODAY } from '../../src/import/airbyte/target.js';
 import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
 import { parseSpec } from '../../src/spec/define.js';
 import { loadSpec } from '../../src/spec/load.js';
@@ -154,6 +154,8 @@ describe('import airbyte: components', () => {
       lookbackSeconds: 300,
       startDate: '2025-01-01T00:00:00.000Z',
       lagSeconds: 0,
+      clientSide: false,
+      order: 'unsorted',
     });
     assert.deepEqual(
       projects.responseRules.map((r) => [r.when, r.action, r.message]),
@@ -254,8 +256,8 @@ describe('import airbyte: components', () => {
     assert.deepEqual(notes.request.headers, { 'X-Page-Token': '{cursor}' });
   });
 
-  it('reports every untranslatable component with its manifest path and effect, and keeps the rest', () => {
-    const result = importAirbyteManifest(fixture('untranslatable'), { id: 'u' });
+  it('under the grammar before issue 20: reports every untranslatable component with its manifest path and effect, and keeps the rest', () => {
+    const result = importAirbyteManifest(fixture('untranslatable'), { id: 'u', constructs: TODAY });
     assert.ok(result.spec);
     parseSpec(result.spec, 'u');
     assert.deepEqual(Object.values(result.resources).sort(), ['client_side_cursor', 'good']);
@@ -340,14 +342,26 @@ streams:
   });
 });
 
-describe('import airbyte: the constructs of issue 20 (emitted when asked for)', () => {
+describe('import airbyte: the constructs of issue 20 (the default)', () => {
   it('append-only, client-side incremental, wildcard paths, now arithmetic, computed fields, session tokens', () => {
-    // Their spec schema is not in this checkout yet: the shape is checked, not validated.
-    const r = importAirbyteManifest(fixture('untranslatable'), {
-      id: 'u',
-      constructs: ISSUE_20,
-      check: false,
-    });
+    assert.equal(DEFAULT_CONSTRUCTS, ISSUE_20);
+    const r = importAirbyteManifest(fixture('untranslatable'), { id: 'u' });
+    parseSpec(r.spec!, 'u'); // the spec schema accepts every construct emitted
+    assert.deepEqual(Object.values(r.resources).sort(), [
+      'client_side',
+      'client_side_cursor',
+      'good',
+      'no_key',
+      'wildcard',
+    ]);
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect]),
+      [
+        ['streams.4.incremental_sync.start_datetime', 'differs'],
+        ['streams.5.retriever.partition_router', 'data'],
+        ['definitions.requester.authenticator', 'differs'],
+      ],
+    );
     const res = r.spec!.resources as Record<string, Record<string, unknown>>;
     assert.equal(res.wildcard!.recordsPath, 'data.*.attributes');
     assert.equal(res.no_key!.appendOnly, true);
@@ -378,8 +392,9 @@ streams:
           - { path: [label], value: "{{ record.kind ~ '-' ~ record.id }}" }
           - { path: [day], value: "{{ format_datetime(record.created, '%Y-%m-%d') }}" }
 `,
-      { id: 'x', constructs: ISSUE_20, check: false },
+      { id: 'x' },
     );
+    parseSpec(added.spec!, 'x');
     const fields = (added.spec!.resources as Record<string, { fields: unknown }>).s!.fields;
     assert.deepEqual(fields, { synced_at: { value: '{now}' }, day: { value: '{record.created|date}' } });
     assert.match(
@@ -423,12 +438,9 @@ describe('syncwright import airbyte (CLI)', () => {
     const r = cli(['import', 'airbyte', 'test/fixtures/airbyte/untranslatable.yaml']);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^# Imported from untranslatable\.yaml/);
-    assert.match(r.stderr, /would lose data \(4\):/);
-    assert.match(
-      r.stderr,
-      /streams\.1\.retriever\.record_selector\.extractor\.field_path \(stream wildcard\)/,
-    );
-    assert.match(r.stderr, /syncwright: 5 stream\(s\) would lose data or incremental behaviour/);
+    assert.match(r.stderr, /would lose data \(1\):/);
+    assert.match(r.stderr, /streams\.5\.retriever\.partition_router \(stream per_region\)/);
+    assert.match(r.stderr, /syncwright: 1 stream\(s\) would lose data or incremental behaviour/);
   });
 
   it('a manifest that is not one: one clear line', () => {

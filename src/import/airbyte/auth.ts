@@ -10,7 +10,7 @@ import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { durationSeconds } from './datetime.js';
-import { TODAY } from './target.js';
+import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export type AuthOut = Record<string, unknown> & { type: string };
 
@@ -159,7 +159,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       };
     }
     case 'SessionTokenAuthenticator':
-      if (!(scope.constructs ?? TODAY).sessionToken)
+      if (!(scope.constructs ?? DEFAULT_CONSTRUCTS).sessionToken)
         return { ok: false, reason: 'SessionTokenAuthenticator has no equivalent yet' };
       return sessionToken(auth, scope);
     case 'SelectiveAuthenticator': {

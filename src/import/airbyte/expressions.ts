@@ -9,7 +9,7 @@ import type { ConfigFields, ConfigUse } from './config-fields.js';
 import { formatFilter } from './datetime.js';
 import { accessPath, parseTemplate, show, type Node } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
-import { TODAY, type Constructs } from './target.js';
+import { DEFAULT_CONSTRUCTS, type Constructs } from './target.js';
 
 /** What the values of a request can refer to, for one stream. */
 export interface Scope {
@@ -139,7 +139,7 @@ function withDefault(v: Value, fallback: Node | undefined, scope: Scope, require
   if (!('placeholder' in v) || fallback === undefined) return v;
   if (fallback.k !== 'lit' || fallback.value === null || typeof fallback.value === 'object') return v;
   const text = String(fallback.value);
-  if ((scope.constructs ?? TODAY).timeFunctions && !/[|{}]/.test(text))
+  if ((scope.constructs ?? DEFAULT_CONSTRUCTS).timeFunctions && !/[|{}]/.test(text))
     return { placeholder: v.placeholder, filters: [...v.filters, `default:${text}`] };
   return required ? fail("a default value has no equivalent in today's templates") : v;
 }
@@ -179,7 +179,7 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
       return withDefault(v, node.args[1], scope);
     }
     if (NOW_FUNCTIONS.has(fn)) {
-      const c = scope.constructs ?? TODAY;
+      const c = scope.constructs ?? DEFAULT_CONSTRUCTS;
       if (c.timeFunctions && (fn === 'now_utc' || fn === 'today_utc'))
         return { placeholder: 'now', filters: fn === 'today_utc' ? ['date'] : [] };
       const days = node.args[0];
@@ -199,7 +199,11 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
   }
   if (node.k === 'name' || node.k === 'attr' || node.k === 'index') return accessValue(node, scope, use);
   // `now_utc() - duration('P30D')`: time arithmetic.
-  if (node.k === 'bin' && (node.op === '-' || node.op === '+') && (scope.constructs ?? TODAY).timeFunctions) {
+  if (
+    node.k === 'bin' &&
+    (node.op === '-' || node.op === '+') &&
+    (scope.constructs ?? DEFAULT_CONSTRUCTS).timeFunctions
+  ) {
     const d = node.right;
     if (
       d.k === 'call' &&
@@ -221,7 +225,7 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
     node.k === 'bin' &&
     node.op === 'or' &&
     node.right.k === 'lit' &&
-    (scope.constructs ?? TODAY).timeFunctions
+    (scope.constructs ?? DEFAULT_CONSTRUCTS).timeFunctions
   ) {
     const text = literalText(node.right.value) ?? '';
     const left = expressionValue(node.left, scope, use);

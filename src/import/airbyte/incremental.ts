@@ -10,7 +10,7 @@ import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.
 import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
-import { TODAY } from './target.js';
+import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface IncrementalOut {
   cursorField: string;
@@ -152,7 +152,7 @@ export function prepareIncremental(
       }
     }
     const clientSide = cursor.is_client_side_incremental === true || cursor.is_data_feed === true;
-    if (clientSide && (ctx.scope.constructs ?? TODAY).clientSide) {
+    if (clientSide && (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).clientSide) {
       // Records at or below the high-water mark are skipped; a data feed is newest first.
       out.clientSide = true;
       if (cursor.is_data_feed === true) out.order = 'descending';

@@ -10,7 +10,7 @@ import { accessPath, isInterpolated, show, type Node } from './jinja.js';
 import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { translateTemplate } from './expressions.js';
-import { TODAY } from './target.js';
+import { DEFAULT_CONSTRUCTS } from './target.js';
 
 type Condition = Omit<RecordCondition, 'not'> & { not?: boolean };
 
@@ -44,7 +44,7 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
     );
     return undefined;
   }
-  if (names.includes('*') && !(ctx.scope.constructs ?? TODAY).wildcardPaths) {
+  if (names.includes('*') && !(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).wildcardPaths) {
     issue(
       ctx,
       `${at}.field_path`,
@@ -270,7 +270,11 @@ function addedField(
   ctx: StreamContext,
 ): { const: Json } | { from: string } | { value: string } | { fail: string } {
   const simple = simpleAddedField(value, ctx);
-  if (!('fail' in simple) || !(ctx.scope.constructs ?? TODAY).computedFields || typeof value !== 'string')
+  if (
+    !('fail' in simple) ||
+    !(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).computedFields ||
+    typeof value !== 'string'
+  )
     return simple;
   // A computed field: a template over the record, the parent, the window and now.
   const t = translateTemplate(value, { ...ctx.scope, record: true });

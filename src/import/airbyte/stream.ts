@@ -21,7 +21,7 @@ import { isObject, originOf, parametersOf, type Component, type Json } from './m
 import { translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
 import type { Report } from './report.js';
-import { TODAY, type Constructs } from './target.js';
+import { DEFAULT_CONSTRUCTS, type Constructs } from './target.js';
 
 export interface ResourceOut {
   request: {
@@ -79,7 +79,7 @@ export function translateStream(
   index: number,
   report: Report,
   config: ConfigFields,
-  constructs: Constructs = TODAY,
+  constructs: Constructs = DEFAULT_CONSTRUCTS,
 ): StreamOut | undefined {
   const name = streamName(stream, index);
   const streamPath = originOf(stream) ?? `streams.${index}`;

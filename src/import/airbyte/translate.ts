@@ -18,11 +18,11 @@ export interface ImportOptions {
   /** The integration id (a lower-case slug). */
   id: string;
   name?: string | undefined;
-  /** The constructs the target grammar has (default: main's today). */
+  /** The constructs the target grammar has (default: all of main's, `DEFAULT_CONSTRUCTS`). */
   constructs?: Constructs | undefined;
   /**
    * Check the result with this checkout's spec schema (default true). Off only to estimate a grammar
-   * this checkout does not have yet (scripts/airbyte-sample.ts --constructs issue-20).
+   * this checkout does not have.
    */
   check?: boolean | undefined;
 }
