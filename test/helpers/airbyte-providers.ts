@@ -156,3 +156,107 @@ export async function startAirbyteApis(opts: {
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }
+
+/**
+ * Notes (session-feed.yaml): POST /session with a JSON username and password answers
+ * `{ session: { token } }`; every other request needs the token in X-Session (401 otherwise, and after
+ * `expireSessions()`). /v3/notes lists JSON:API resources (`data[].attributes`) by id, with no time
+ * filter, `page`/`size` pages; /v3/audit lists keyless entries (`entries`), duplicates included.
+ */
+export interface Note {
+  id: number;
+  title: string;
+  author: { name: string };
+  updated_at: string;
+}
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+}
+
+export interface NotesApi {
+  readonly url: string;
+  readonly notes: Note[];
+  readonly audit: AuditEntry[];
+  readonly requests: { method: string; url: string }[];
+  /** How many logins succeeded. */
+  readonly logins: () => number;
+  /** Every issued token stops working (the provider's sessions expired). */
+  expireSessions(): void;
+  touchNotes(ids: number[]): void;
+  close(): Promise<void>;
+}
+
+export const NOTES_USER = 'ana';
+export const NOTES_PASSWORD = 'pw-789';
+
+export async function startNotesApi(opts: { notes: number; audit: number }): Promise<NotesApi> {
+  const start = Date.parse('2024-12-30T00:00:00Z');
+  // The first few fall before the manifest's start_datetime (2025-01-01): a first run skips them.
+  const notes: Note[] = Array.from({ length: opts.notes }, (_, i) => ({
+    id: i + 1,
+    title: `Note ${i + 1}`,
+    author: { name: `author-${i % 4}` },
+    updated_at: iso(start + i * 5 * 3_600_000), // never exactly on the start date
+  }));
+  const audit: AuditEntry[] = Array.from({ length: opts.audit }, (_, i) => ({
+    at: iso(start + i * 60_000),
+    actor: `user-${i % 3}`,
+    action: i % 2 === 0 ? 'edit' : 'view',
+  }));
+  // One entry twice, as logs do: the same content is one record.
+  audit.splice(5, 0, { ...audit[4]! });
+  const tokens = new Set<string>();
+  let logins = 0;
+  const requests: NotesApi['requests'] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      requests.push({ method: req.method ?? '', url: req.url ?? '' });
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (u.pathname === '/session' && req.method === 'POST') {
+        const b = (raw ? JSON.parse(raw) : {}) as { username?: string; password?: string };
+        if (b.username !== NOTES_USER || b.password !== NOTES_PASSWORD)
+          return send(401, { error: 'bad credentials' });
+        logins++;
+        const token = `tok-${logins}-${Math.random().toString(36).slice(2)}`;
+        tokens.add(token);
+        return send(200, { session: { token } });
+      }
+      if (!tokens.has(String(req.headers['x-session'] ?? ''))) return send(401, { error: 'session expired' });
+      const page = Number(u.searchParams.get('page') ?? 1);
+      const size = Number(u.searchParams.get('size') ?? 10);
+      const slice = <T>(all: T[]) => all.slice((page - 1) * size, page * size);
+      if (u.pathname === '/v3/notes')
+        return send(200, {
+          data: slice([...notes].sort((a, b) => a.id - b.id)).map((n) => ({
+            type: 'note',
+            id: String(n.id),
+            attributes: n,
+          })),
+        });
+      if (u.pathname === '/v3/audit') return send(200, { entries: slice(audit) });
+      send(404, { error: 'not_found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    notes,
+    audit,
+    requests,
+    logins: () => logins,
+    expireSessions: () => tokens.clear(),
+    touchNotes(ids) {
+      for (const n of notes) if (ids.includes(n.id)) n.updated_at = iso(Date.now() - 120_000);
+    },
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

@@ -15,7 +15,16 @@ import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
 import { loadSpec } from '../../src/spec/load.js';
 import type { IntegrationSpec } from '../../src/spec/schema.js';
 import { listRecords } from '../../src/store/records.js';
-import { ACME_KEY, EVENTS_TOKEN, startAirbyteApis, type AirbyteApis } from '../helpers/airbyte-providers.js';
+import {
+  ACME_KEY,
+  EVENTS_TOKEN,
+  NOTES_PASSWORD,
+  NOTES_USER,
+  startAirbyteApis,
+  startNotesApi,
+  type AirbyteApis,
+  type NotesApi,
+} from '../helpers/airbyte-providers.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 
@@ -46,6 +55,7 @@ describe('import airbyte: imported manifests sync exactly', () => {
   let env: TestEnv;
   let engine: EngineHarness;
   let apis: AirbyteApis;
+  let notesApi: NotesApi;
   let dir: string;
 
   before(async () => {
@@ -66,12 +76,21 @@ describe('import airbyte: imported manifests sync exactly', () => {
       apis.url,
       /https:\/\/\{\{ config\['region'\] \}\}\.api\.example\.com/,
     );
-    engine = await startEngine(env, [acme, events]);
+    notesApi = await startNotesApi({ notes: 60, audit: 40 });
+    const notes = await importFixture(
+      dir,
+      'session-feed',
+      'notes',
+      notesApi.url,
+      /https:\/\/api\.notes\.test/g,
+    );
+    engine = await startEngine(env, [acme, events, notes]);
   });
 
   after(async () => {
     await engine?.close();
     await apis?.close();
+    await notesApi?.close();
     await env?.close();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -172,5 +191,84 @@ describe('import airbyte: imported manifests sync exactly', () => {
       incBodies.every((b) => b.updated_from >= highWater - 3600),
       'no window before it',
     );
+  });
+
+  it('session token, `*` extractor, client-side incremental, interpolated added fields, a keyless append-only log', async () => {
+    const conn = uniqueId('notes');
+    await engine.addConnection('notes', conn, { username: NOTES_USER, password: NOTES_PASSWORD });
+    const fromStart = (n: { updated_at: string }) => n.updated_at >= '2025-01-01T00:00:00Z';
+    const expected = notesApi.notes.filter(fromStart);
+    assert.ok(expected.length < notesApi.notes.length, 'some notes fall before start_datetime');
+
+    const seen = notesApi.requests.length;
+    const full = await (await engine.run(engine.input('notes', conn, 'notes'))).result();
+    assert.equal(full.status, 'completed');
+    assert.equal(full.inserted, expected.length, 'every note from the start date once');
+    const stored1 = await stored('notes', conn, 'notes');
+    assert.deepEqual(
+      stored1.map((r) => r.key).sort(),
+      expected.map((n) => String(n.id)).sort(),
+      'records from data.*.attributes, keyed by id; those before start_datetime skipped',
+    );
+    for (const r of stored1) {
+      const note = notesApi.notes.find((n) => String(n.id) === r.key)!;
+      const data = r.data as Record<string, unknown>;
+      assert.equal(data.updated_day, note.updated_at.slice(0, 10), 'format_datetime(record.updated_at)');
+      assert.equal(data.author_name, note.author.name, 'record.author.name');
+      assert.equal(data.title, note.title, 'the other fields kept');
+    }
+    const pages = notesApi.requests.slice(seen).filter((r) => r.url.startsWith('/v3/notes'));
+    assert.deepEqual(
+      pages.map((r) => new URL(r.url, 'http://x').searchParams.get('page')),
+      ['1', '2', '3'],
+      'page numbers until a short page',
+    );
+    assert.equal(notesApi.logins(), 1, 'one login for the run');
+
+    // The provider cannot filter: every page is read again, and only what changed since is written.
+    notesApi.expireSessions();
+    const early = notesApi.notes.find((n) => !fromStart(n))!.id;
+    notesApi.touchNotes([early, 20, 41]);
+    const before = notesApi.requests.length;
+    const inc = await (await engine.run(engine.input('notes', conn, 'notes', 'incremental'))).result();
+    assert.equal(inc.status, 'completed');
+    assert.equal(inc.updated, 2, 'two stored notes changed');
+    assert.equal(inc.inserted, 1, 'a note from before the start date is new once it changes');
+    assert.equal(inc.unchanged, 0, 'notes at or below the high-water mark are skipped, not rewritten');
+    const incPages = notesApi.requests.slice(before).filter((r) => r.url.startsWith('/v3/notes'));
+    assert.deepEqual(
+      [...new Set(incPages.map((r) => new URL(r.url, 'http://x').searchParams.get('page')))],
+      ['1', '2', '3'],
+      'every page read again (no filter; page 1 twice: the 401, then after the new login)',
+    );
+    assert.equal(notesApi.logins(), 2, 'an expired session: one new login');
+    const stored2 = await stored('notes', conn, 'notes');
+    assert.equal(stored2.length, expected.length + 1);
+    const touched = stored2.find((r) => r.key === '20')!.data as Record<string, unknown>;
+    assert.equal(touched.updated_at, notesApi.notes.find((n) => n.id === 20)!.updated_at);
+
+    // No primary key: keyed by content, the duplicate entry is one record, nothing is ever deleted.
+    const distinct = new Set(notesApi.audit.map((e) => JSON.stringify(e))).size;
+    assert.equal(distinct, notesApi.audit.length - 1);
+    const log = await (await engine.run(engine.input('notes', conn, 'audit'))).result();
+    assert.equal(log.status, 'completed');
+    assert.equal(log.inserted, distinct);
+    const entries = await stored('notes', conn, 'audit');
+    assert.equal(entries.length, distinct);
+    assert.ok(
+      entries.every((r) => /^[0-9a-f]{64}$/.test(r.key)),
+      'sha256 content keys',
+    );
+    assert.deepEqual(
+      entries.map((r) => JSON.stringify(r.data)).sort(),
+      [...new Set(notesApi.audit.map((e) => JSON.stringify(e)))].sort(),
+    );
+    notesApi.audit.splice(0, 3); // the provider drops old entries: they stay
+    notesApi.audit.push({ at: '2026-01-01T00:00:00Z', actor: 'user-9', action: 'delete' });
+    const again = await (await engine.run(engine.input('notes', conn, 'audit'))).result();
+    assert.equal(again.status, 'completed');
+    assert.equal(again.inserted, 1, 'only the new entry');
+    assert.equal(again.deleted, 0, 'append-only: dropped entries are kept');
+    assert.equal((await stored('notes', conn, 'audit')).length, distinct + 1);
   });
 });
