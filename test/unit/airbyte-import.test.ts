@@ -278,6 +278,35 @@ describe('import airbyte: components', () => {
     assert.equal(result.issues.length, expect.length, JSON.stringify(result.issues, null, 1));
   });
 
+  it('a secret-marked field in a path is plain config in the query too, and the spec validates', () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: stats
+    primary_key: id
+    retriever:
+      requester:
+        url_base: https://x.example.com
+        path: "/orgs/{{ config['org_id'] }}/stats"
+        request_parameters: { entity: "urn:org:{{ config['org_id'] }}" }
+spec:
+  connection_specification:
+    properties: { org_id: { type: string, airbyte_secret: true } }
+`,
+      { id: 'x' },
+    );
+    assert.deepEqual(Object.keys(r.resources), ['stats']);
+    const spec = parseSpec(r.spec!, 'x');
+    assert.equal(spec.resources.stats!.request.path, '/orgs/{config.org_id}/stats');
+    assert.deepEqual(spec.resources.stats!.request.query, { entity: 'urn:org:{config.org_id}' });
+    assert.deepEqual(Object.keys(spec.connectionConfig), ['org_id']);
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect]),
+      [['streams.0.retriever.requester.path', 'differs']],
+    );
+  });
+
   it('a config URL as the whole base, and two hosts: left out with the reason', () => {
     const r = importAirbyteManifest(
       `

@@ -81,12 +81,17 @@ export class ConfigFields {
     return this.find(path).schema?.default;
   }
 
-  /** Declares a config field (or secret) for a use and returns its Syncwright name. */
-  use(path: readonly string[], use: ConfigUse): string {
-    const name = path
+  /** The Syncwright name of a config path (`credentials.api_key` → `credentials_api_key`). */
+  nameOf(path: readonly string[]): string {
+    return path
       .join('_')
       .replace(/[^A-Za-z0-9_]/g, '_')
       .replace(/^(\d)/, '_$1');
+  }
+
+  /** Declares a config field (or secret) for a use and returns its Syncwright name. */
+  use(path: readonly string[], use: ConfigUse): string {
+    const name = this.nameOf(path);
     const { schema, required } = this.find(path);
     const description =
       typeof schema?.title === 'string'

@@ -58,7 +58,13 @@ function literalText(v: Json | undefined): string | undefined {
 /** A config value as a placeholder; `use` says whether it must be a secret. */
 function configValue(path: string[], scope: Scope, use: ConfigUse): Value {
   if (path.length === 0) return fail('the whole config object has no single value');
-  if (use !== 'secret' && scope.config.isSecret(path) && !scope.secretsAsConfig)
+  // A secret-marked field already placed in a path is plain config (reported there): so it is here too.
+  if (
+    use !== 'secret' &&
+    scope.config.isSecret(path) &&
+    !scope.secretsAsConfig &&
+    !scope.config.hasValue(scope.config.nameOf(path))
+  )
     return fail(
       `config.${path.join('.')} is a secret: only an authenticator may send it (Syncwright stores plain config unsealed)`,
     );
