@@ -44,6 +44,9 @@ const requestSchema = z.strictObject({
     .optional(),
 });
 
+/** `incremental.startDate` taken from a connection's config. */
+export const CONFIG_START = /^\{config\.([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
 const incrementalSchema = z.strictObject({
   /** Field of the mapped record that grows with every change, e.g. updated_at. */
   cursorField: z.string().min(1),
@@ -55,8 +58,20 @@ const incrementalSchema = z.strictObject({
   format: z.enum(['iso', 'unix', 'unix-ms']).default('iso'),
   /** Re-read this much before the high-water mark, for providers whose clocks or indexes lag. */
   lookbackSeconds: z.number().int().min(0).default(0),
-  /** Where a first run (no high-water mark yet) starts: an ISO date or time. */
-  startDate: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
+  /**
+   * Where a first run (no high-water mark yet) starts: an ISO date or time, or `{config.<field>}` when
+   * each connection says (read at run time; an empty value means from the provider's beginning).
+   */
+  startDate: z
+    .string()
+    .refine(
+      (v) =>
+        CONFIG_START.test(v) ||
+        z.iso.datetime({ offset: true }).safeParse(v).success ||
+        z.iso.date().safeParse(v).success,
+      'expected an ISO date or time (2025-01-01, 2025-01-01T00:00:00Z) or {config.<field>}',
+    )
+    .optional(),
   /** Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. */
   step: z
     .union([
@@ -451,6 +466,19 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           'required: the field(s) that identify a record; a resource without a natural key may say appendOnly: true (keyed by a hash of its content)',
       });
     const inc = resource.incremental;
+    const startField = inc?.startDate?.match(CONFIG_START)?.[1];
+    if (startField !== undefined && !(startField in spec.connectionConfig))
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'startDate'),
+        message: `${inc!.startDate}: "${startField}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+      });
+    else if (startField !== undefined && spec.connectionConfig[startField]!.type !== 'string')
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'startDate'),
+        message: `${inc!.startDate}: "${startField}" must be a string field (an ISO date or time)`,
+      });
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

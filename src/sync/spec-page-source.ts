@@ -28,7 +28,7 @@ import {
 import { cursorMs, firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
-import type { ResourceSpec } from '../spec/schema.js';
+import { CONFIG_START, type ResourceSpec } from '../spec/schema.js';
 import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
 import type { KeyedRecord } from '../store/records.js';
 import {
@@ -146,6 +146,31 @@ function timeZoneOf(
   return value as string;
 }
 
+/** A connection config value that cannot be used as a start date: a person must fix the connection. */
+export class StartDateValueError extends PathValueError {
+  override name = 'StartDateValueError';
+}
+
+/**
+ * The incremental section with `startDate: {config.name}` filled from the connection's config: an ISO
+ * date or time, or nothing (an empty value reads from the provider's beginning).
+ */
+export function withConnectionStart<T extends { startDate?: string | undefined }>(
+  inc: T | undefined,
+  config: Readonly<Record<string, unknown>>,
+  where: string,
+): T | undefined {
+  const field = inc?.startDate?.match(CONFIG_START)?.[1];
+  if (inc === undefined || field === undefined) return inc;
+  const value = config[field];
+  if (value === undefined || value === null || value === '') return { ...inc, startDate: undefined };
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d\d-\d\d/.test(value))
+    throw new StartDateValueError(
+      `${where}: config.${field} (incremental.startDate) is not an ISO date or time such as 2025-01-01`,
+    );
+  return { ...inc, startDate: value };
+}
+
 /** A high-water mark as the incremental `param` expects it. */
 function sinceParam(iso: string, format: 'iso' | 'unix' | 'unix-ms'): string {
   const ms = Date.parse(iso);
@@ -229,7 +254,11 @@ export function createSpecPageSources(
         `connection ${run.integration}/${run.connection}`,
       ),
     };
-    const inc = resource.incremental;
+    const inc = withConnectionStart(
+      resource.incremental,
+      client.config,
+      `connection ${run.integration}/${run.connection}`,
+    );
     const windowed =
       inc !== undefined &&
       (templated.has('window.start') || templated.has('window.end') || (!inc.clientSide && usesWindows(inc)));

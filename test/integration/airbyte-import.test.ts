@@ -193,12 +193,17 @@ describe('import airbyte: imported manifests sync exactly', () => {
     );
   });
 
-  it('session token, `*` extractor, client-side incremental, interpolated added fields, a keyless append-only log', async () => {
+  it("session token, `*` extractor, client-side incremental from the connection's start date, interpolated added fields, a keyless append-only log", async () => {
     const conn = uniqueId('notes');
-    await engine.addConnection('notes', conn, { username: NOTES_USER, password: NOTES_PASSWORD });
+    await engine.addConnection(
+      'notes',
+      conn,
+      { username: NOTES_USER, password: NOTES_PASSWORD },
+      { start_date: '2025-01-01T00:00:00Z' }, // start_datetime: "{{ config['start_date'] }}"
+    );
     const fromStart = (n: { updated_at: string }) => n.updated_at >= '2025-01-01T00:00:00Z';
     const expected = notesApi.notes.filter(fromStart);
-    assert.ok(expected.length < notesApi.notes.length, 'some notes fall before start_datetime');
+    assert.ok(expected.length < notesApi.notes.length, 'some notes fall before the start date');
 
     const seen = notesApi.requests.length;
     const full = await (await engine.run(engine.input('notes', conn, 'notes'))).result();
@@ -208,7 +213,7 @@ describe('import airbyte: imported manifests sync exactly', () => {
     assert.deepEqual(
       stored1.map((r) => r.key).sort(),
       expected.map((n) => String(n.id)).sort(),
-      'records from data.*.attributes, keyed by id; those before start_datetime skipped',
+      "records from data.*.attributes, keyed by id; those before the connection's start date skipped",
     );
     for (const r of stored1) {
       const note = notesApi.notes.find((n) => String(n.id) === r.key)!;

@@ -386,7 +386,6 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
     assert.deepEqual(
       r.issues.map((i) => [i.path, i.effect]),
       [
-        ['streams.4.incremental_sync.start_datetime', 'differs'],
         ['streams.5.retriever.partition_router', 'data'],
         ['definitions.requester.authenticator', 'differs'],
       ],
@@ -398,7 +397,15 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
     assert.deepEqual((res.client_side!.request as { query: unknown }).query, {
       since: '{now|minus:P30D|date}',
     });
-    assert.deepEqual(res.client_side_cursor!.incremental, { cursorField: 'modified', clientSide: true });
+    assert.deepEqual(res.client_side_cursor!.incremental, {
+      cursorField: 'modified',
+      clientSide: true,
+      startDate: '{config.start_date}',
+    });
+    assert.deepEqual((r.spec!.connectionConfig as Record<string, unknown>).start_date, {
+      type: 'string',
+      required: false,
+    });
     assert.equal(res.per_region, undefined, 'a list of partition values is still left out');
     assert.deepEqual(r.spec!.auth, {
       type: 'session-token',

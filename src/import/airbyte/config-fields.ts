@@ -71,6 +71,12 @@ export class ConfigFields {
     return this.find(path).schema?.airbyte_secret === true;
   }
 
+  /** Whether a field holds text (or its schema does not say): what a start date needs. */
+  isText(path: readonly string[]): boolean {
+    const t = this.find(path).schema?.type;
+    return t === undefined || t === 'string' || (Array.isArray(t) && t.includes('string'));
+  }
+
   /** Whether the schema declares a field at all. */
   declared(path: readonly string[]): boolean {
     return this.find(path).schema !== undefined;

@@ -218,13 +218,22 @@ export function prepareIncremental(
         const node = soleExpression(start.text);
         const access = node && accessPath(node);
         const configDefault = access?.root === 'config' ? ctx.config.defaultOf(access.path) : undefined;
-        issue(
-          ctx,
-          `${at}.start_datetime`,
-          'start_datetime',
-          'differs',
-          `"${start.text}" is per connection or relative, which today's spec cannot say: a first run reads from the provider's beginning${typeof configDefault === 'string' ? ` (the manifest's default is ${configDefault})` : ''}`,
-        );
+        // A start date each connection gives: read from its config when a run starts.
+        const perConnection =
+          access?.root === 'config' &&
+          access.path.length > 0 &&
+          (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).configStart &&
+          !ctx.config.isSecret(access.path) &&
+          ctx.config.isText(access.path);
+        if (perConnection) out.startDate = `{config.${ctx.config.use(access.path, 'value')}}`;
+        else
+          issue(
+            ctx,
+            `${at}.start_datetime`,
+            'start_datetime',
+            'differs',
+            `"${start.text}" is relative or computed, which Syncwright's startDate (a date or {config.<field>}) cannot say: a first run reads from the provider's beginning${typeof configDefault === 'string' ? ` (the manifest's default is ${configDefault})` : ''}`,
+          );
       }
       if (start.component && (start.component.min_datetime || start.component.max_datetime))
         issue(

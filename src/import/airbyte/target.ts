@@ -18,6 +18,8 @@ export interface Constructs {
   sessionToken: boolean;
   /** `{now}` and the `plus:`, `minus:` and `default:` filters. */
   timeFunctions: boolean;
+  /** `incremental.startDate: '{config.<field>}'`: a start date per connection. */
+  configStart: boolean;
 }
 
 export const TODAY: Constructs = {
@@ -27,6 +29,7 @@ export const TODAY: Constructs = {
   wildcardPaths: false,
   sessionToken: false,
   timeFunctions: false,
+  configStart: false,
 };
 
 export const ISSUE_20: Constructs = {
@@ -36,6 +39,7 @@ export const ISSUE_20: Constructs = {
   wildcardPaths: true,
   sessionToken: true,
   timeFunctions: true,
+  configStart: true,
 };
 
 /** What the importer emits unless told otherwise: everything main's spec schema accepts. */
