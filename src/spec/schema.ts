@@ -11,6 +11,7 @@ import { timeZoneProblem } from '../http/request-template.js';
 import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
+import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
@@ -110,6 +111,12 @@ export const resourceSchema = z.strictObject({
   request: requestSchema,
   /** Dot path of the records array in the response; "" when the body is the array. */
   recordsPath: z.string().default(''),
+  /**
+   * `true`: the answer at recordsPath is one record (an object), not a list — a profile, an account's
+   * settings, today's quote; a list there is an error. `auto`: an object is one record and a list is
+   * records (what Airbyte's extractor does). A missing or null value is no record. Not paginated.
+   */
+  single: z.union([z.boolean(), z.literal('auto')]).default(false),
   /** How answers are decoded: JSON (default), JSON Lines or CSV, optionally a gzip/deflate file. */
   decoder: decoderSchema.optional(),
   /** Field path(s) of the mapped record that identify it (required unless appendOnly). */
@@ -394,6 +401,24 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       }
     }
     checkRequestTemplates(spec, name, resource, ctx);
+    if (resource.single && resource.pagination.type !== 'none')
+      ctx.addIssue({
+        code: 'custom',
+        path: at('single'),
+        message: 'one record per answer is not paginated: remove pagination or single',
+      });
+    if (resource.single && hasWildcard(resource.recordsPath))
+      ctx.addIssue({
+        code: 'custom',
+        path: at('single'),
+        message: 'a recordsPath with * matches many values: remove single or the wildcard',
+      });
+    if (resource.single && resource.decoder && resource.decoder.format !== 'json')
+      ctx.addIssue({
+        code: 'custom',
+        path: at('single'),
+        message: 'a JSON Lines or CSV answer is a list of records: single needs a JSON answer',
+      });
     if (resource.decoder && resource.decoder.format !== 'json') {
       // A JSON Lines or CSV answer is streamed: it is the records, with no JSON body around them.
       const format = resource.decoder.format === 'csv' ? 'a CSV' : 'a JSON Lines';

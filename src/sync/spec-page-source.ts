@@ -171,6 +171,24 @@ export function withConnectionStart<T extends { startDate?: string | undefined }
   return { ...inc, startDate: value };
 }
 
+/**
+ * The records of an answer, from the value at recordsPath: a list; with a wildcard (`data.*.attributes`,
+ * `pages.*.items`) a matched list gives its items; with `single` an object is one record (`auto`: and a
+ * list is records) and a missing or null value none. Anything else is not an array, for the caller to
+ * refuse.
+ */
+export function recordsOf(found: unknown, resource: Pick<ResourceSpec, 'recordsPath' | 'single'>): unknown {
+  if (resource.single) {
+    if (found === undefined || found === null) return [];
+    if (Array.isArray(found)) return resource.single === 'auto' ? found : undefined;
+    // A scalar (or, with `single: true`, a list) where one object was declared is refused.
+    return typeof found === 'object' ? [found] : undefined;
+  }
+  return Array.isArray(found) && hasWildcard(resource.recordsPath)
+    ? found.flatMap((v: unknown) => (Array.isArray(v) ? (v as unknown[]) : [v]))
+    : found;
+}
+
 /** A high-water mark as the incremental `param` expects it. */
 function sinceParam(iso: string, format: 'iso' | 'unix' | 'unix-ms'): string {
   const ms = Date.parse(iso);
@@ -520,15 +538,11 @@ export function createSpecPageSources(
         const { response, url } = await send(state, window, since, req);
         if (response.ignored) return ignoredPage(state, window);
         const found = valueAtPath(response.body, resource.recordsPath);
-        // With a wildcard (`data.*.attributes`, `pages.*.items`) a matched list gives its items.
-        const raws =
-          Array.isArray(found) && hasWildcard(resource.recordsPath)
-            ? found.flatMap((v: unknown) => (Array.isArray(v) ? (v as unknown[]) : [v]))
-            : found;
+        const raws = recordsOf(found, resource);
         if (!Array.isArray(raws)) {
           throw new ProviderError(
             'decode',
-            `expected an array of records at ${resource.recordsPath ? `"${resource.recordsPath}"` : 'the top of the body'}`,
+            `expected ${resource.single === true ? 'one record (an object)' : resource.single ? 'an object or an array of records' : 'an array of records'} at ${resource.recordsPath ? `"${resource.recordsPath}"` : 'the top of the body'}`,
             {
               integration: run.integration,
               connection: run.connection,

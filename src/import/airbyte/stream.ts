@@ -367,6 +367,13 @@ export function translateStream(
       ? { flatten: records.flatten.length === 1 ? records.flatten[0] : records.flatten }
       : {}),
     ...(pagination.pagination.type !== 'none' ? { pagination: pagination.pagination } : {}),
+    // Airbyte's extractor reads an object where the records would be as one record.
+    ...(constructs.singleObject &&
+    pagination.pagination.type === 'none' &&
+    !records.decoder &&
+    !records.recordsPath.includes('*')
+      ? { single: 'auto' }
+      : {}),
     ...(incremental ? { incremental } : {}),
     ...(errors.rules.length ? { responseRules: errors.rules satisfies RuleOut[] } : {}),
     ...(parent ? { parent: { resource: resourceName(parent.name), params: parentParams } } : {}),

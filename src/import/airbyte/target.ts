@@ -20,6 +20,8 @@ export interface Constructs {
   timeFunctions: boolean;
   /** `incremental.startDate: '{config.<field>}'`: a start date per connection. */
   configStart: boolean;
+  /** `single: auto` on unpaginated JSON resources: an object at recordsPath is one record. */
+  singleObject: boolean;
 }
 
 export const TODAY: Constructs = {
@@ -30,6 +32,7 @@ export const TODAY: Constructs = {
   sessionToken: false,
   timeFunctions: false,
   configStart: false,
+  singleObject: false,
 };
 
 export const ISSUE_20: Constructs = {
@@ -40,6 +43,7 @@ export const ISSUE_20: Constructs = {
   sessionToken: true,
   timeFunctions: true,
   configStart: true,
+  singleObject: true,
 };
 
 /** What the importer emits unless told otherwise: everything main's spec schema accepts. */
