@@ -242,6 +242,7 @@ export async function startNotesApi(opts: { notes: number; audit: number }): Pro
           })),
         });
       if (u.pathname === '/v3/audit') return send(200, { entries: slice(audit) });
+      if (u.pathname === '/v3/me') return send(200, { user: { id: 'u1', name: NOTES_USER, plan: 'team' } });
       send(404, { error: 'not_found' });
     });
   });

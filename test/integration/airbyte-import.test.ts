@@ -193,7 +193,7 @@ describe('import airbyte: imported manifests sync exactly', () => {
     );
   });
 
-  it("session token, `*` extractor, client-side incremental from the connection's start date, interpolated added fields, a keyless append-only log", async () => {
+  it("session token, `*` extractor, client-side incremental from the connection's start date, interpolated added fields, a keyless append-only log, a single-object answer", async () => {
     const conn = uniqueId('notes');
     await engine.addConnection(
       'notes',
@@ -251,6 +251,15 @@ describe('import airbyte: imported manifests sync exactly', () => {
     assert.equal(stored2.length, expected.length + 1);
     const touched = stored2.find((r) => r.key === '20')!.data as Record<string, unknown>;
     assert.equal(touched.updated_at, notesApi.notes.find((n) => n.id === 20)!.updated_at);
+
+    // One object where the records are: one record.
+    const me = await (await engine.run(engine.input('notes', conn, 'me'))).result();
+    assert.equal(me.status, 'completed');
+    assert.equal(me.inserted, 1);
+    assert.deepEqual(
+      (await stored('notes', conn, 'me')).map((r) => [r.key, r.data]),
+      [['u1', { id: 'u1', name: NOTES_USER, plan: 'team' }]],
+    );
 
     // No primary key: keyed by content, the duplicate entry is one record, nothing is ever deleted.
     const distinct = new Set(notesApi.audit.map((e) => JSON.stringify(e))).size;
