@@ -307,6 +307,50 @@ spec:
     );
   });
 
+  it("start_datetime from config (plain or through format_datetime) is the connection's startDate; a relative one is reported", () => {
+    const stream = (start: string) => `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /s }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: "${start}"
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: since }
+spec:
+  connection_specification:
+    properties: { start_date: { type: string }, days: { type: integer } }
+`;
+    for (const start of [
+      "{{ config['start_date'] }}",
+      "{{ format_datetime(config['start_date'], '%Y-%m-%d') }}",
+    ]) {
+      const r = importAirbyteManifest(stream(start), { id: 'x' });
+      assert.deepEqual(r.issues, [], start);
+      const spec = parseSpec(r.spec!, 'x');
+      assert.equal(spec.resources.s!.incremental!.startDate, '{config.start_date}', start);
+      assert.equal(spec.connectionConfig.start_date!.type, 'string');
+    }
+    for (const start of ["{{ config['days'] }}", "{{ day_delta(-30, format='%Y-%m-%dT%H:%M:%SZ') }}"]) {
+      const r = importAirbyteManifest(stream(start), { id: 'x' });
+      assert.equal(parseSpec(r.spec!, 'x').resources.s!.incremental!.startDate, undefined, start);
+      assert.deepEqual(
+        r.issues.map((i) => [i.path, i.effect]),
+        [['streams.0.incremental_sync.start_datetime', 'differs']],
+        start,
+      );
+    }
+    const before = importAirbyteManifest(stream("{{ config['start_date'] }}"), {
+      id: 'x',
+      constructs: TODAY,
+    });
+    assert.equal(before.issues[0]?.path, 'streams.0.incremental_sync.start_datetime');
+  });
+
   it('a config URL as the whole base, and two hosts: left out with the reason', () => {
     const r = importAirbyteManifest(
       `

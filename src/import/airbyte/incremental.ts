@@ -215,7 +215,10 @@ export function prepareIncremental(
           );
         else out.startDate = new Date(ms).toISOString();
       } else {
-        const node = soleExpression(start.text);
+        let node = soleExpression(start.text);
+        // format_datetime(config.start_date, …) is the same instant: startDate reads any ISO form.
+        if (node?.k === 'call' && node.fn.k === 'name' && node.fn.name === 'format_datetime' && node.args[0])
+          node = node.args[0];
         const access = node && accessPath(node);
         const configDefault = access?.root === 'config' ? ctx.config.defaultOf(access.path) : undefined;
         // A start date each connection gives: read from its config when a run starts.
