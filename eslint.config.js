@@ -19,7 +19,7 @@ const LAYERS = [
   ],
   ['src/spec', 'src/store', 'src/pagination', 'src/mapping', 'src/http'],
   ['src/ratelimit'],
-  ['src/sync', 'src/webhooks'],
+  ['src/sync', 'src/webhooks', 'src/import'],
   ['activities'],
   ['src/temporal'],
   ['src/stack', 'src/testing'],

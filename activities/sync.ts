@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
-import { maxCursor, type OpenPageSource } from '../src/sync/page-source.js';
+import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-source.js';
 import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
@@ -172,60 +172,90 @@ export function createSyncActivities({ db, specs, openPageSource }: SyncActivity
     },
 
     /**
-     * Fetches and commits up to `maxPages` pages after the run's committed checkpoint. The checkpoint in
-     * Postgres is the truth: a retry after a crash starts from it, and the page fence makes a page that
-     * was committed by an earlier attempt a no-op.
+     * Fetches and commits up to `maxPages` pages after the run's committed checkpoint (and, when `maxMs`
+     * is given, starts no page after that long). The checkpoint in Postgres is the truth: a retry after a
+     * crash starts from it, and the page fence makes a page that was committed by an earlier attempt a
+     * no-op.
+     *
+     * The next page is requested while the current one commits (one page ahead, no more): the request
+     * needs only the page's pagination state, which the provider's answer already gave. Commits stay in
+     * page order, one statement each. A page read ahead of a commit that did not go through (the run was
+     * cancelled, or another attempt committed it) is dropped unread.
      */
     async syncPages(input: SyncPagesInput): Promise<RunSummary> {
       const ctx = Context.current();
+      const startedAt = Date.now();
       let run = await loadRun(input.runId);
       if (run.status !== 'running' || run.done) return runSummary(run, cursorLabelOf(run.checkpoint));
+      const readAhead = new AbortController();
+      const signal = AbortSignal.any([ctx.cancellationSignal, readAhead.signal]);
+      let pending: Promise<{ page: Page; fetchedAt: Date }> | undefined;
       try {
         const source = await openPageSource(run);
-        for (let i = 0; i < input.maxPages && !run.done && run.status === 'running'; i++) {
-          const beat = { pages: run.pages, cursor: cursorLabelOf(run.checkpoint) };
+        const scope = {
+          integration: run.integration,
+          connection: run.connection,
+          resource: run.resource,
+          parentKey: run.parentKey,
+        };
+        // The latest database time known before a request is sent: records written after it are newer
+        // than what the request brings back, and are kept.
+        let dbTime = await databaseNow(db);
+        const read = (from: { checkpoint: unknown; pages: number; since: string | null }) => {
+          const fetchedAt = dbTime;
+          const beat = { pages: from.pages, cursor: cursorLabelOf(from.checkpoint) };
           ctx.heartbeat(beat);
-          const fetchedAt = await databaseNow(db);
-          const current = run;
           // A request may take up to the spec's timeout, which may be longer than the heartbeat timeout:
           // beat while it is in flight, so a slow provider is not mistaken for a dead worker.
-          const page = await whileBeating(ctx, beat, () =>
+          const p = whileBeating(ctx, beat, () =>
             source.readPage({
-              checkpoint: current.checkpoint,
-              pagesSoFar: current.pages,
-              since: current.since,
-              signal: ctx.cancellationSignal,
-              onWait: (waitMs, reason) => ctx.heartbeat({ pages: current.pages, waitingMs: waitMs, reason }),
+              checkpoint: from.checkpoint,
+              pagesSoFar: from.pages,
+              since: from.since,
+              signal,
+              onWait: (waitMs, reason) => ctx.heartbeat({ pages: from.pages, waitingMs: waitMs, reason }),
             }),
-          );
-          await commitPage(
-            db,
-            {
-              integration: run.integration,
-              connection: run.connection,
-              resource: run.resource,
-              parentKey: run.parentKey,
-            },
-            {
-              runId: run.id,
-              expectedPages: run.pages,
-              checkpoint: page.checkpoint,
-              done: page.done,
-              total: page.total,
-              highWater: maxCursor(run.highWater, page.highWater),
-              fetched: page.fetched,
-              records: page.records,
-              quarantined: page.quarantined,
-              trackSeen: run.kind === 'full',
-              fetchedAt,
-            },
-          );
-          // Committed by us or by an attempt that raced us: either way the stored run is where we go on from.
-          run = await loadRun(input.runId);
+          ).then((page) => ({ page, fetchedAt }));
+          // Awaited below; until then a failure must not count as unhandled.
+          p.catch(() => undefined);
+          return p;
+        };
+        pending = read(run);
+        for (let i = 0; pending; i++) {
+          const { page, fetchedAt } = await pending;
+          pending = undefined;
+          const more =
+            !page.done &&
+            i + 1 < input.maxPages &&
+            (input.maxMs === undefined || Date.now() - startedAt < input.maxMs);
+          if (more) pending = read({ checkpoint: page.checkpoint, pages: run.pages + 1, since: run.since });
+          const committed = await commitPage(db, scope, {
+            runId: run.id,
+            expectedPages: run.pages,
+            checkpoint: page.checkpoint,
+            done: page.done,
+            total: page.total,
+            highWater: maxCursor(run.highWater, page.highWater),
+            fetched: page.fetched,
+            records: page.records,
+            quarantined: page.quarantined,
+            trackSeen: run.kind === 'full',
+            fetchedAt,
+          });
+          if (!committed.committed) {
+            // Cancelled meanwhile, or committed by an attempt that raced us: the stored run says where
+            // things stand, and the page read ahead belongs to no one.
+            run = await loadRun(input.runId);
+            break;
+          }
+          run = committed.run;
+          dbTime = committed.committedAt;
         }
         return runSummary(run, cursorLabelOf(run.checkpoint));
       } catch (error) {
         throw toFailure(error);
+      } finally {
+        if (pending) readAhead.abort();
       }
     },
 

@@ -24,6 +24,16 @@ export const COORDINATOR_OWN_TYPE_PATCH = 'coordinator-own-workflow-type';
 export const START_AND_FINISH_IN_PAGE_ACTIVITY_PATCH = 'start-and-finish-in-page-activity';
 
 /**
+ * Marks runs whose page calls are bounded by time (PAGE_CALL_MS) when the input gives no page count.
+ * Histories recorded before it called for ten pages at a time, and replay so.
+ */
+export const PAGE_CALLS_BY_TIME_PATCH = 'page-calls-by-time';
+/** How long one page call goes on starting pages before it reports back (and the UI's progress moves). */
+const PAGE_CALL_MS = 5_000;
+/** A bound that time reaches first on any real provider; it keeps a call finite all the same. */
+const PAGES_PER_TIMED_CALL = 100_000;
+
+/**
  * Whether Temporal asks this page-syncing execution to continue as new. `workflowInfo()` is read afresh:
  * the object it returns is replaced at every activation, so a copy taken at start never sees the server's
  * suggestion. Histories recorded when the page loop read such a copy (and so ignored the suggestion)
@@ -56,7 +66,10 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
     const childOf = input.carry ? (input.carry.childOf ?? null) : (run.summary?.childOf ?? null);
     if (childOf !== null) return await coordinate(run, childOf);
     run.report();
-    const perCall = input.pagesPerActivity ?? 10;
+    // Without a page count from the caller, a call runs for a time instead: a workflow task and an
+    // activity per ten pages cost more than the pages themselves on a fast provider.
+    const byTime = input.pagesPerActivity === undefined && patched(PAGE_CALLS_BY_TIME_PATCH);
+    const perCall = byTime ? PAGES_PER_TIMED_CALL : (input.pagesPerActivity ?? 10);
     const perExecution = input.pagesPerExecution ?? 500;
     let pagesThisExecution = 0;
     while (!run.summary?.done) {
@@ -72,19 +85,28 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
       }
       const from = run.summary?.cursor ? ` after ${run.summary.cursor}` : '';
       const what = start ? `start ${input.kind} run, fetch` : 'fetch';
-      run.summary = await syncPages.executeWithOptions({ summary: `${what} up to ${perCall} pages${from}` }, [
+      const pagesBefore = run.summary?.pages ?? 0;
+      run.summary = await syncPages.executeWithOptions(
         {
-          runId: run.runId,
-          maxPages: perCall,
-          ...(start ? { start: startInput } : {}),
-          ...(inPageActivity ? { finish: true } : {}),
+          summary: byTime
+            ? `${what} pages for up to ${PAGE_CALL_MS / 1000} s${from}`
+            : `${what} up to ${perCall} pages${from}`,
         },
-      ]);
+        [
+          {
+            runId: run.runId,
+            maxPages: perCall,
+            ...(byTime ? { maxMs: PAGE_CALL_MS } : {}),
+            ...(start ? { start: startInput } : {}),
+            ...(inPageActivity ? { finish: true } : {}),
+          },
+        ],
+      );
       if (start) {
         start = false;
         if (run.summary.childOf !== null) return await coordinate(run, run.summary.childOf);
       }
-      pagesThisExecution += perCall;
+      pagesThisExecution += byTime ? run.summary.pages - pagesBefore : perCall;
       run.report();
     }
     // Patched runs were closed by the activity that committed their last page.

@@ -146,6 +146,21 @@ program
     ),
   );
 
+program
+  .command('import')
+  .description("translate another tool's connector definition into a spec")
+  .command('airbyte <manifest>')
+  .description(
+    'translate an Airbyte declarative manifest (manifest.yaml) into a spec; reports what it could not translate and exits 1 when a stream would lose data or incremental behaviour',
+  )
+  .option('--out <file>', 'write the spec here (default: stdout, with the report on stderr)')
+  .option('--id <id>', 'the integration id (default: from the file or its folder, source-x → x)')
+  .action(
+    action((ctx, _s, manifest: string, opts: { out?: string; id?: string }) =>
+      import('./commands/import.js').then((m) => m.importAirbyteCommand(ctx, manifest, opts)),
+    ),
+  );
+
 const connection = program
   .command('connection')
   .description("manage connections (a tenant's config and secrets)");

@@ -14,6 +14,11 @@ export const decoderSchema = z.strictObject({
   compression: z.enum(['auto', 'none', 'gzip', 'deflate']).default('auto'),
   /** CSV only: the field delimiter (default ","). */
   delimiter: z.string().length(1).default(','),
+  /**
+   * JSON Lines and CSV answers are streamed and committed in chunks of this many records, each a page
+   * with its own checkpoint (record-stream.ts).
+   */
+  chunkRecords: z.number().int().positive().max(100_000).default(2000),
 });
 export type DecoderConfig = z.infer<typeof decoderSchema>;
 

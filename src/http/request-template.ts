@@ -6,7 +6,9 @@
  *   {config.name} {parent.name}               the connection's config, the parent record's fields
  *
  * Filters follow a `|`, left to right:
- *   iso, unix, unix-ms, date (yyyy-MM-dd), or a pattern such as `yyyy/MM/dd HH:mm` — format a time (UTC)
+ *   iso, unix, unix-ms, date (yyyy-MM-dd), or a pattern such as `yyyy/MM/dd HH:mm` — format a time (UTC,
+ *     or the spec's `timeZone`; `iso` is always UTC)
+ *   tz:Area/City — later patterns in the chain are wall-clock times in that IANA zone (Intl)
  *   dq — the value inside a double-quoted string of a query language (JQL): `\` and `"` are escaped
  *   sq — the value inside a single-quoted string (SOQL, SQL-like): `\` and `'` are escaped
  *
@@ -62,11 +64,70 @@ export function placeholdersIn(value: unknown): { name: string; filters: string[
   return [];
 }
 
+/** How filled templates format times: patterns are wall-clock times in `timeZone` (default UTC). */
+export interface FillOptions {
+  /** An IANA time zone (Jira's JQL dates are in the user's zone). */
+  timeZone?: string | undefined;
+}
+
+/** Why a time zone name is not one Intl knows, or undefined. */
+export function timeZoneProblem(zone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return undefined;
+  } catch {
+    return `unknown time zone "${zone}": use an IANA name such as America/New_York or UTC`;
+  }
+}
+
 /** Why a filter is not valid, or undefined; for spec validation. */
 export function filterProblem(filter: string): string | undefined {
   if (filter === 'dq' || filter === 'sq' || FORMAT_WORDS.has(filter)) return undefined;
+  if (filter.startsWith('tz:')) return timeZoneProblem(filter.slice(3));
   if (filter.replace(DATE_TOKEN, '') !== filter) return undefined;
-  return `unknown filter "${filter}": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, dq or sq`;
+  return `unknown filter "${filter}": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, dq or sq`;
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock fields of an instant in a zone; UTC without Intl. */
+function wallClock(
+  d: Date,
+  zone: string | undefined,
+): Record<'yyyy' | 'MM' | 'dd' | 'HH' | 'mm' | 'ss', number> {
+  if (zone === undefined || zone === 'UTC')
+    return {
+      yyyy: d.getUTCFullYear(),
+      MM: d.getUTCMonth() + 1,
+      dd: d.getUTCDate(),
+      HH: d.getUTCHours(),
+      mm: d.getUTCMinutes(),
+      ss: d.getUTCSeconds(),
+    };
+  let f = zoneFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(zone, f);
+  }
+  const part: Record<string, number> = {};
+  for (const p of f.formatToParts(d)) if (p.type !== 'literal') part[p.type] = Number(p.value);
+  return {
+    yyyy: part.year!,
+    MM: part.month!,
+    dd: part.day!,
+    HH: part.hour!,
+    mm: part.minute!,
+    ss: part.second!,
+  };
 }
 
 function pad(n: number, width = 2): string {
@@ -84,51 +145,54 @@ function toDate(value: TemplateValue): Date | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
-function formatTime(value: TemplateValue, format: string, name: string): TemplateValue {
+function formatTime(
+  value: TemplateValue,
+  format: string,
+  name: string,
+  zone: string | undefined,
+): TemplateValue {
   const d = toDate(value);
   if (!d) throw new TemplateError(`{${name}|${format}}: ${JSON.stringify(value)} is not a time`);
   if (format === 'iso') return d.toISOString();
   if (format === 'unix') return Math.floor(d.getTime() / 1000);
   if (format === 'unix-ms') return d.getTime();
   const pattern = format === 'date' ? 'yyyy-MM-dd' : format;
-  return pattern.replace(DATE_TOKEN, (t) => {
-    switch (t) {
-      case 'yyyy':
-        return String(d.getUTCFullYear());
-      case 'MM':
-        return pad(d.getUTCMonth() + 1);
-      case 'dd':
-        return pad(d.getUTCDate());
-      case 'HH':
-        return pad(d.getUTCHours());
-      case 'mm':
-        return pad(d.getUTCMinutes());
-      case 'ss':
-        return pad(d.getUTCSeconds());
-      default:
-        return pad(d.getUTCMilliseconds(), 3);
-    }
-  });
+  const wall = wallClock(d, zone);
+  return pattern.replace(DATE_TOKEN, (t) =>
+    t === 'SSS' ? pad(d.getUTCMilliseconds(), 3) : t === 'yyyy' ? String(wall.yyyy) : pad(wall[t as 'MM']),
+  );
 }
 
-function applyFilters(value: TemplateValue, filters: readonly string[], name: string): TemplateValue {
+function applyFilters(
+  value: TemplateValue,
+  filters: readonly string[],
+  name: string,
+  options: FillOptions,
+): TemplateValue {
   let v = value;
+  let zone = options.timeZone;
   for (const f of filters) {
     if (f === 'dq') v = String(v).replace(/[\\"]/g, (c) => `\\${c}`);
     else if (f === 'sq') v = String(v).replace(/[\\']/g, (c) => `\\${c}`);
     else {
       const problem = filterProblem(f);
       if (problem) throw new TemplateError(`{${name}}: ${problem}`);
-      v = formatTime(v, f, name);
+      if (f.startsWith('tz:')) zone = f.slice(3);
+      else v = formatTime(v, f, name, zone);
     }
   }
   return v;
 }
 
-function resolve(name: string, filters: readonly string[], vars: TemplateVars): TemplateValue | undefined {
+function resolve(
+  name: string,
+  filters: readonly string[],
+  vars: TemplateVars,
+  options: FillOptions,
+): TemplateValue | undefined {
   const raw = vars(name);
   if (raw === undefined) return undefined;
-  return applyFilters(raw, filters, name);
+  return applyFilters(raw, filters, name, options);
 }
 
 /** Where a filled string lands; headers refuse line breaks (header injection). */
@@ -142,16 +206,21 @@ function text(v: TemplateValue): string {
  * A filled string, or undefined when the string is exactly one placeholder that has no value. A missing
  * value inside a longer string is empty text.
  */
-export function fillString(template: string, vars: TemplateVars, place: Place): TemplateValue | undefined {
+export function fillString(
+  template: string,
+  vars: TemplateVars,
+  place: Place,
+  options: FillOptions = {},
+): TemplateValue | undefined {
   const whole = WHOLE.exec(template);
   let out: TemplateValue | undefined;
   if (whole) {
-    out = resolve(whole[1]!, (whole[2] ?? '').split('|').slice(1), vars);
+    out = resolve(whole[1]!, (whole[2] ?? '').split('|').slice(1), vars, options);
     if (out === undefined) return undefined;
     if (place !== 'body') out = text(out);
   } else {
     out = template.replace(PLACEHOLDER, (_, name: string, f: string) =>
-      text(resolve(name, f.split('|').slice(1), vars) ?? null),
+      text(resolve(name, f.split('|').slice(1), vars, options) ?? null),
     );
   }
   if (place === 'header' && typeof out === 'string' && /[\r\n\0]/.test(out))
@@ -164,31 +233,36 @@ export function fillString(template: string, vars: TemplateVars, place: Place): 
  * written with a trailing `?` (`"filter?": {...}`) is left out as a whole when any placeholder inside it
  * has no value (Notion's filter on a first run without a high-water mark), and sent without the `?`.
  */
-export function fillBody(template: unknown, vars: TemplateVars): unknown {
-  return fillTracked(template, vars, { missing: false });
+export function fillBody(template: unknown, vars: TemplateVars, options: FillOptions = {}): unknown {
+  return fillTracked(template, vars, { missing: false }, options);
 }
 
-function fillTracked(template: unknown, vars: TemplateVars, seen: { missing: boolean }): unknown {
+function fillTracked(
+  template: unknown,
+  vars: TemplateVars,
+  seen: { missing: boolean },
+  options: FillOptions,
+): unknown {
   if (typeof template === 'string') {
     const tracking: TemplateVars = (name) => {
       const v = vars(name);
       if (v === undefined) seen.missing = true;
       return v;
     };
-    return fillString(template, tracking, 'body');
+    return fillString(template, tracking, 'body', options);
   }
   if (Array.isArray(template))
-    return template.map((v) => fillTracked(v, vars, seen)).filter((v) => v !== undefined);
+    return template.map((v) => fillTracked(v, vars, seen, options)).filter((v) => v !== undefined);
   if (template && typeof template === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(template)) {
       if (k.endsWith('?')) {
         const inner = { missing: false };
-        const filled = fillTracked(v, vars, inner);
+        const filled = fillTracked(v, vars, inner, options);
         if (!inner.missing && filled !== undefined) out[k.slice(0, -1)] = filled;
         continue;
       }
-      const filled = fillTracked(v, vars, seen);
+      const filled = fillTracked(v, vars, seen, options);
       if (filled !== undefined) out[k] = filled;
     }
     return out;
@@ -201,10 +275,11 @@ export function fillRecord(
   template: Readonly<Record<string, string | number | boolean>>,
   vars: TemplateVars,
   place: 'query' | 'header',
+  options: FillOptions = {},
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(template)) {
-    const filled = typeof v === 'string' ? fillString(v, vars, place) : String(v);
+    const filled = typeof v === 'string' ? fillString(v, vars, place, options) : String(v);
     if (filled !== undefined) out[k] = text(filled);
   }
   return out;

@@ -9,6 +9,7 @@ import fetch, { AbortError, type Response } from 'node-fetch';
 import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
 import { decodeBody, DecodeError, decodeJson, type DecoderConfig } from './decoders.js';
+import { decodeRecordStream, isStreamingFormat } from './record-stream.js';
 import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
 import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
@@ -46,6 +47,19 @@ export interface JsonRequest {
   rules?: readonly ResponseRule[];
   /** How a successful answer is decoded (decoders.ts); JSON without one. */
   decoder?: DecoderConfig;
+  /**
+   * Stream a JSON Lines or CSV answer: the response's `records` yields them as the body arrives, past
+   * `maxResponseBytes` (which then bounds one record). Response rules see status and headers only.
+   */
+  stream?: boolean;
+}
+
+/** The records of a streamed answer, pulled one at a time; failures are ProviderErrors. */
+export interface StreamedRecords {
+  /** The next record, or done at the end of the body. */
+  next(): Promise<IteratorResult<unknown, undefined>>;
+  /** Stops the download (the socket is released); a pending `next` fails. */
+  close(): void;
 }
 
 export interface JsonResponse {
@@ -57,6 +71,8 @@ export interface JsonResponse {
   bytes: number;
   /** A response rule said to ignore this answer: it holds no records (body is null). */
   ignored?: boolean;
+  /** A streamed answer's records (`stream: true`); body is null then. */
+  records?: StreamedRecords;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -191,7 +207,7 @@ export class HttpTransport {
     if (req.signal?.aborted) controller.abort();
     req.signal?.addEventListener('abort', onCancel, { once: true });
     try {
-      return await this.sendWith(req, context, controller.signal, timeout.signal);
+      return await this.sendWith(req, context, controller.signal, timeout.signal, () => controller.abort());
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onCancel);
@@ -203,6 +219,7 @@ export class HttpTransport {
     context: RequestContext,
     signal: AbortSignal,
     timeout: AbortSignal,
+    abort: () => void,
   ): Promise<JsonResponse> {
     let response: Response;
     try {
@@ -211,6 +228,8 @@ export class HttpTransport {
       if (error instanceof ProviderError) throw error;
       throw this.transportError(error, context, timeout, req.signal);
     }
+    if (req.stream && response.ok && req.decoder && isStreamingFormat(req.decoder))
+      return this.streamed(req, req.decoder, response, context, abort);
     let raw: Buffer;
     try {
       raw = Buffer.from(await response.arrayBuffer());
@@ -297,6 +316,91 @@ export class HttpTransport {
   }
 
   /**
+   * A successful answer whose records are decoded as they arrive. The request's own timeout ends with
+   * the headers; from then on each record must arrive within the timeout (an idle timeout), however
+   * long the whole download takes.
+   */
+  private streamed(
+    req: JsonRequest,
+    decoder: DecoderConfig,
+    response: Response,
+    context: RequestContext,
+    abort: () => void,
+  ): JsonResponse {
+    const header = (name: string) => response.headers.get(name);
+    const verdict = req.rules?.length
+      ? matchResponseRules(req.rules, { status: response.status, header, body: () => undefined })
+      : undefined;
+    if (verdict) {
+      abort();
+      if (verdict.action === 'ignore')
+        return { status: response.status, header, body: null, bytes: 0, ignored: true };
+      throw ruleError(verdict, context, response.status, '', header);
+    }
+    const body = response.body;
+    if (!body) throw new ProviderError('decode', 'the provider answered without a body', context);
+    const records = decodeRecordStream(body as AsyncIterable<Buffer>, decoder, this.maxBytes);
+    let closed = false;
+    let idle = false;
+    let count = 0;
+    const close = () => {
+      closed = true;
+      abort();
+    };
+    return {
+      status: response.status,
+      header,
+      body: null,
+      bytes: 0,
+      records: {
+        close,
+        next: async () => {
+          const timer = setTimeout(() => {
+            idle = true;
+            abort();
+          }, this.timeoutMs);
+          try {
+            const r = await records.next();
+            if (!r.done) count++;
+            return r;
+          } catch (error) {
+            close();
+            const at = `after record ${count}`;
+            if (error instanceof DecodeError)
+              throw new ProviderError(
+                'decode',
+                `provider answered ${response.status} with a body that is ${error.message} (${at})`,
+                context,
+                { status: response.status },
+              );
+            if (error instanceof ProviderError) throw error;
+            const message = error instanceof Error ? error.message : String(error);
+            if (idle)
+              throw new ProviderError(
+                'timeout',
+                `the download stalled: no record within ${this.timeoutMs} ms (${at})`,
+                context,
+                {},
+                { cause: error },
+              );
+            throw new ProviderError(
+              'network',
+              closed && !idle && req.signal?.aborted
+                ? 'request cancelled'
+                : `the download broke off ${at}: ${message}`,
+              context,
+              {},
+              { cause: error },
+            );
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+      },
+    };
+  }
+
+  /**
    * Sends the request, following redirects by hand: node-fetch's own following would carry custom auth
    * headers to any host. Each hop is checked against the URL policy; 303 (and 301/302 after a POST)
    * continue as a GET without a body, as browsers do.
@@ -323,7 +427,8 @@ export class HttpTransport {
         redirect: 'manual',
         agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
         signal,
-        size: this.maxBytes,
+        // A streamed answer is bounded per record (record-stream.ts), not as a whole.
+        size: req.stream ? 0 : this.maxBytes,
       });
       const location = response.headers.get('location');
       if (!REDIRECTS.has(response.status) || location === null) return response;

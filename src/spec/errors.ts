@@ -48,7 +48,7 @@ function unionExpectation(
   if ((path[0] === 'auth' && typeof last === 'string' && SECRET_FIELDS.has(last)) || parent === 'secrets')
     return 'the name of a declared secret, or { env: NAME } for an environment variable';
   if (path[0] === 'webhooks' && (last === 'eventId' || last === 'eventType' || last === 'order'))
-    return '{ header: name } or { path: "dot.path" }';
+    return '{ header: name }, { path: "dot.path" } or a template like "{header.x-github-event}.{body.action?}"';
   if (parent === 'fields') return 'a source path, or a rule { from, type, const, default, format }';
   if (parent === 'query') return 'a string, a number or true/false';
   const kinds = new Set<string>();

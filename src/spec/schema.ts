@@ -7,6 +7,7 @@ import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { authSchema } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem } from '../http/base-url.js';
 import { decoderSchema } from '../http/decoders.js';
+import { timeZoneProblem } from '../http/request-template.js';
 import { responseRuleSchema } from '../http/response-rules.js';
 import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
@@ -66,6 +67,16 @@ const incrementalSchema = z.strictObject({
   lagSeconds: z.number().int().min(0).default(0),
 });
 
+/**
+ * The zone date patterns in request templates are written in: an IANA name, or `{config.name}` when
+ * each connection says (Jira's JQL dates are in the user's zone).
+ */
+const timeZoneSchema = z.string().superRefine((zone, ctx) => {
+  if (/^\{config\.[A-Za-z_][A-Za-z0-9_]*\}$/.test(zone)) return;
+  const problem = timeZoneProblem(zone);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem}, or {config.<field>}` });
+});
+
 const mapFunction = z.custom<(record: Record<string, unknown>) => Record<string, unknown>>(
   (v) => typeof v === 'function',
   'must be a function (only in TypeScript specs)',
@@ -93,6 +104,8 @@ export const resourceSchema = z.strictObject({
   schema: recordSchemaSchema.optional(),
   pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
   incremental: incrementalSchema.optional(),
+  /** Date patterns in this resource's templates are in this zone (overrides the integration's). */
+  timeZone: timeZoneSchema.optional(),
   /** What answers mean beyond their status; checked before the integration's rules. */
   responseRules: z.array(responseRuleSchema).default([]),
   /** Cost of one request to this resource in the integration's rate limits (default 1). */
@@ -192,6 +205,8 @@ const integrationSpecObject = z.strictObject({
   responseRules: z.array(responseRuleSchema).default([]),
   /** Requests in flight at once per connection, across every worker (leases in Postgres). */
   maxConcurrentRequests: z.number().int().positive().optional(),
+  /** Date patterns in request templates are in this zone (default UTC); resources may override it. */
+  timeZone: timeZoneSchema.optional(),
   webhooks: webhooksSchema.optional(),
 });
 
@@ -231,6 +246,18 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       });
     }
   }
+  const checkZone = (zone: string | undefined, path: string[]) => {
+    const field = zone?.match(/^\{config\.(.+)\}$/)?.[1];
+    if (field !== undefined && !(field in spec.connectionConfig))
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${zone}: "${field}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+      });
+  };
+  checkZone(spec.timeZone, ['timeZone']);
+  for (const [name, resource] of Object.entries(spec.resources ?? {}))
+    checkZone(resource?.timeZone, ['resources', name, 'timeZone']);
   const secretNames = new Set(Object.keys(spec.secrets));
   const checkSecret = (ref: unknown, path: (string | number)[]) => {
     if (typeof ref === 'string' && !secretNames.has(ref)) {
@@ -298,6 +325,30 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       }
     }
     checkRequestTemplates(spec, name, resource, ctx);
+    if (resource.decoder && resource.decoder.format !== 'json') {
+      // A JSON Lines or CSV answer is streamed: it is the records, with no JSON body around them.
+      const format = resource.decoder.format === 'csv' ? 'a CSV' : 'a JSON Lines';
+      if (resource.recordsPath !== '')
+        ctx.addIssue({
+          code: 'custom',
+          path: at('recordsPath'),
+          message: `${format} answer is the records themselves: leave recordsPath out`,
+        });
+      const bodyPaths = [
+        'cursorPath',
+        'hasMorePath',
+        'donePath',
+        'totalPath',
+        'totalPagesPath',
+        'nextUrlPath',
+      ];
+      for (const field of bodyPaths.filter((f) => (p as Record<string, unknown>)[f] !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: at('pagination', field),
+          message: `${format} answer has no JSON body to read ${field} from: page by a header (cursorHeader, totalHeader, link-header), the last record (lastRecordPath), or page/offset`,
+        });
+    }
     if (resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { secretRefSchema } from '../http/auth/schema.js';
+import { parseValueTemplate, TemplateSyntaxError } from './webhook-templates.js';
 
 const common = {
   /** Secret references (connection secret names or { env: NAME }); more than one while rotating. */
@@ -52,6 +53,61 @@ export const valueSourceSchema = z.union([
 ]);
 export type ValueSource = z.infer<typeof valueSourceSchema>;
 
+/**
+ * A value of the request: a source as above, or a template over headers, query and body such as
+ * `'{header.x-github-event}.{body.action?}'` (src/spec/webhook-templates.ts; its syntax is checked
+ * by the section's refinement, so `validate` names the field).
+ */
+export const valueSpecSchema = z.union([valueSourceSchema, z.string().min(1)]);
+export type ValueSpec = z.infer<typeof valueSpecSchema>;
+
+/** Which requests a handshake answers: a header or body value equal to a constant. */
+const matchSchema = z.union([
+  z.strictObject({ header: z.string().min(1).toLowerCase(), equals: z.string().min(1) }),
+  z.strictObject({ path: z.string().min(1), equals: z.string().min(1) }),
+]);
+export type HandshakeMatch = z.infer<typeof matchSchema>;
+
+/**
+ * Requests a provider sends to check the endpoint rather than to deliver an event. They are answered
+ * and not stored. All but `query-token` are answered only after the signature has been verified.
+ */
+export const handshakeSchema = z.discriminatedUnion('answer', [
+  /** Echo a challenge found in the body (Slack url_verification): 200 {"<field>": challenge} or text. */
+  z.strictObject({
+    answer: z.literal('challenge'),
+    when: matchSchema,
+    /** Dot path of the challenge in the body. */
+    challenge: z.string().min(1),
+    respond: z.enum(['json', 'text']).default('json'),
+    /** The JSON field of the answer (respond: json). */
+    field: z.string().min(1).default('challenge'),
+  }),
+  /**
+   * Answer a validation token sent in the query (Microsoft Graph validationToken): 200 text/plain with
+   * the token, before any content-type or signature check (the request is not signed, has no body,
+   * and nothing is stored).
+   */
+  z.strictObject({ answer: z.literal('query-token'), query: z.string().min(1) }),
+  /**
+   * Answer an HMAC of a plain token keyed with the webhook secret (Zoom endpoint.url_validation):
+   * 200 {"<tokenField>": token, "<hmacField>": hex or base64 HMAC of the token}.
+   */
+  z.strictObject({
+    answer: z.literal('hmac-token'),
+    when: matchSchema,
+    /** Dot path of the plain token in the body. */
+    token: z.string().min(1),
+    algorithm: z.enum(['sha256', 'sha512']).default('sha256'),
+    encoding: z.enum(['hex', 'base64']).default('hex'),
+    tokenField: z.string().min(1).default('plainToken'),
+    hmacField: z.string().min(1).default('encryptedToken'),
+  }),
+  /** Acknowledge a ping (GitHub `ping`): 200 {"status":"acknowledged"}, nothing stored. */
+  z.strictObject({ answer: z.literal('ack'), when: matchSchema }),
+]);
+export type Handshake = z.infer<typeof handshakeSchema>;
+
 const eventActionSchema = z.discriminatedUnion('action', [
   /** Upsert the record found in the payload, through the resource's mapping. */
   z.strictObject({
@@ -82,35 +138,56 @@ const eventActionSchema = z.discriminatedUnion('action', [
 ]);
 export type EventAction = z.infer<typeof eventActionSchema>;
 
-export const webhooksSchema = z.strictObject({
-  /**
-   * Route prefix; the connection id is the next path segment: POST <path>/<connection>.
-   * Default /webhooks/<integration id>.
-   */
-  path: z
-    .string()
-    .regex(/^\/[A-Za-z0-9/_.-]*[^/]$/, 'a path like /webhooks/tracker (no trailing slash)')
-    .optional(),
-  signature: signatureSchema,
-  /** How the body is encoded: JSON, or a form (Slack commands). */
-  format: z.enum(['json', 'form']).default('json'),
-  maxBodyBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(1024 * 1024),
-  /** Unique per delivery: what makes a repeated delivery a duplicate. */
-  eventId: valueSourceSchema,
-  /**
-   * Where an event id is unique: per connection (the default: one tenant's ids never silence another
-   * tenant's), or across the integration, when the provider's ids are global and one event may be
-   * delivered to several connection routes.
-   */
-  dedupe: z.enum(['connection', 'integration']).default('connection'),
-  eventType: valueSourceSchema,
-  /** Orders events of one entity (a timestamp or a sequence); without it, arrival order. */
-  order: valueSourceSchema.optional(),
-  /** Event type → what to do; "*" matches types not listed. Unlisted types are stored and ignored. */
-  events: z.record(z.string().min(1), eventActionSchema),
-});
+export const webhooksSchema = z
+  .strictObject({
+    /**
+     * Route prefix; the connection id is the next path segment: POST <path>/<connection>.
+     * Default /webhooks/<integration id>.
+     */
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_.-]*[^/]$/, 'a path like /webhooks/tracker (no trailing slash)')
+      .optional(),
+    signature: signatureSchema,
+    /** How the body is encoded: JSON, or a form (Slack commands). */
+    format: z.enum(['json', 'form']).default('json'),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    /** Checks of the endpoint answered without storing anything (challenges, validation tokens, pings). */
+    handshakes: z.array(handshakeSchema).default([]),
+    /** Unique per delivery: what makes a repeated delivery a duplicate. */
+    eventId: valueSpecSchema,
+    /**
+     * Where an event id is unique: per connection (the default: one tenant's ids never silence another
+     * tenant's), or across the integration, when the provider's ids are global and one event may be
+     * delivered to several connection routes.
+     */
+    dedupe: z.enum(['connection', 'integration']).default('connection'),
+    eventType: valueSpecSchema,
+    /** Orders events of one entity (a timestamp or a sequence); without it, arrival order. */
+    order: valueSpecSchema.optional(),
+    /** Event type → what to do; "*" matches types not listed. Unlisted types are stored and ignored. */
+    events: z.record(z.string().min(1), eventActionSchema),
+  })
+  .superRefine(checkTemplates);
 export type WebhooksConfig = z.infer<typeof webhooksSchema>;
+
+/** Template syntax of eventId, eventType and order, reported at their spec paths. */
+function checkTemplates(
+  w: { eventId: ValueSpec; eventType: ValueSpec; order?: ValueSpec | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  for (const key of ['eventId', 'eventType', 'order'] as const) {
+    const v = w[key];
+    if (typeof v !== 'string') continue;
+    try {
+      parseValueTemplate(v);
+    } catch (error) {
+      if (!(error instanceof TemplateSyntaxError)) throw error;
+      ctx.addIssue({ code: 'custom', path: [key], message: error.message });
+    }
+  }
+}

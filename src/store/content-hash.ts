@@ -1,18 +1,75 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** JSON with object keys sorted at every depth, so equal records hash equal whatever the key order. */
+/**
+ * JSON with object keys sorted at every depth, so equal records hash equal whatever the key order.
+ * Exactly what JSON.stringify gives for the same value with its objects' keys sorted (toJSON, undefined
+ * and non-finite numbers included), written directly: this runs for every record of every page, and a
+ * replacer that copies each object into a sorted one cost more than mapping the record.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
+  return write(value) as string;
+}
+
+function write(value: unknown): string | undefined {
+  let v = value;
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    v = (v as { toJSON: () => unknown }).toJSON();
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + (write(v[i]) ?? 'null');
+        return `${out}]`;
+      }
+      const o = v as Record<string, unknown>;
+      let out = '{';
+      let first = true;
+      for (const k of sortedKeys(o)) {
+        const s = write(o[k]);
+        if (s === undefined) continue;
+        out += `${first ? '' : ','}${JSON.stringify(k)}:${s}`;
+        first = false;
+      }
+      return `${out}}`;
     }
-    return v;
-  });
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      // Left out of objects; null in arrays.
+      return undefined;
+    default:
+      // bigint: JSON.stringify throws its own TypeError.
+      return JSON.stringify(v);
+  }
+}
+
+const isIndex = (k: string) => /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1;
+
+/**
+ * Keys in the order an object built by inserting them sorted enumerates them (what the earlier canonical
+ * form wrote): integer-like keys first, ascending — Object.keys already lists them so — then the others
+ * sorted.
+ */
+function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o);
+  let i = 0;
+  while (i < keys.length && isIndex(keys[i]!)) i++;
+  return i === 0 ? keys.sort() : keys.slice(0, i).concat(keys.slice(i).sort());
 }
 
 /** sha256 (hex) of the canonical JSON of a record. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return hashOfCanonical(canonicalJson(value));
+}
+
+/** contentHash of a record whose canonical JSON the caller already has (and stores). */
+export function hashOfCanonical(json: string): string {
+  return hash('sha256', json, 'hex');
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { canonicalJson, contentHash } from './content-hash.js';
+import { canonicalJson, hashOfCanonical } from './content-hash.js';
 import type { DbOrTx } from './db.js';
 
 export interface RecordScope {
@@ -40,6 +40,16 @@ export interface StoredRecord {
 }
 
 /**
+ * The records with one per key, the last one winning, in the order keys first appear: Postgres refuses
+ * to touch one row twice in one statement.
+ */
+export function dedupeByKey(records: readonly KeyedRecord[]): KeyedRecord[] {
+  const byKey = new Map<string, KeyedRecord>();
+  for (const r of records) byKey.set(r.key, r);
+  return byKey.size === records.length ? [...records] : [...byKey.values()];
+}
+
+/**
  * Inserts new records and rewrites changed ones; a record whose content hash is unchanged is not
  * written at all. Within one batch the last record with a key wins (Postgres refuses to touch one row
  * twice in one statement).
@@ -51,17 +61,18 @@ export async function upsertRecords(
   options: UpsertOptions = {},
 ): Promise<UpsertCounts> {
   if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const byKey = new Map<string, KeyedRecord>();
-  for (const r of records) byKey.set(r.key, r);
-  const rows = [...byKey.values()].map((r) => ({
-    integration: scope.integration,
-    connection: scope.connection,
-    resource: scope.resource,
-    record_key: r.key,
-    data: canonicalJson(r.data),
-    content_hash: contentHash(r.data),
-    parent_key: scope.parentKey ?? null,
-  }));
+  const rows = dedupeByKey(records).map((r) => {
+    const data = canonicalJson(r.data);
+    return {
+      integration: scope.integration,
+      connection: scope.connection,
+      resource: scope.resource,
+      record_key: r.key,
+      data,
+      content_hash: hashOfCanonical(data),
+      parent_key: scope.parentKey ?? null,
+    };
+  });
   const written = await db
     .insertInto('records')
     .values(rows)

@@ -5,9 +5,10 @@
  */
 import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from './db.js';
+import { canonicalJson, hashOfCanonical } from './content-hash.js';
 import {
+  dedupeByKey,
   markRecordsDeleted,
-  upsertRecords,
   type KeyedRecord,
   type RecordScope,
   type UpsertCounts,
@@ -142,36 +143,94 @@ export interface PageCommit {
 }
 
 export type PageCommitResult =
-  | { committed: true; counts: UpsertCounts & { quarantined: number } }
+  | {
+      committed: true;
+      counts: UpsertCounts & { quarantined: number };
+      /** The run as this commit left it. */
+      run: SyncRun;
+      /** The database's clock during the commit: a request sent after it returned was sent later. */
+      committedAt: Date;
+    }
   | { committed: false; reason: 'already-committed' | 'run-not-running' };
 
+type CommitRow = RunRow & { page_inserted: number; page_updated: number; committed_at: Date };
+
+/**
+ * Commits a page in ONE statement (one round trip, atomic on its own): the fence, the records, the seen
+ * keys, the quarantined records and the run's counts and checkpoint. The fence takes the run row's lock
+ * only if the run is still at the page this one was read at; every write is conditional on it, so a
+ * second attempt at the same page (which waits on that lock, then sees the page count moved) writes
+ * nothing.
+ */
 export async function commitPage(
   db: DbOrTx,
   scope: RecordScope,
   page: PageCommit,
 ): Promise<PageCommitResult> {
-  const run = (tx: DbOrTx) => commitPageIn(tx, scope, page);
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
-}
-
-async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): Promise<PageCommitResult> {
-  // The fence: takes the run row's lock and moves it one page on, or touches nothing.
-  const fenced = await tx
-    .updateTable('sync_runs')
-    .set({
-      pages: sql`pages + 1`,
-      checkpoint: JSON.stringify(page.checkpoint ?? null),
-      done: page.done,
-      total: page.total,
-      high_water: page.highWater,
-    })
-    .where('id', '=', page.runId)
-    .where('pages', '=', page.expectedPages)
-    .where('status', '=', 'running')
-    .returning('id')
-    .executeTakeFirst();
-  if (!fenced) {
-    const current = await tx
+  const rows = dedupeByKey(page.records);
+  const keys = rows.map((r) => r.key);
+  const data: string[] = [];
+  const hashes: string[] = [];
+  for (const r of rows) {
+    const json = canonicalJson(r.data);
+    data.push(json);
+    hashes.push(hashOfCanonical(json));
+  }
+  const q = page.quarantined;
+  const fetchedAt = page.fetchedAt ?? null;
+  const result = await sql<CommitRow>`
+    with run as materialized (
+      select id from sync_runs
+      where id = ${page.runId} and pages = ${page.expectedPages} and status = 'running'
+      for update
+    ),
+    up as (
+      insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
+      select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
+      from unnest(${keys}::text[], ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
+      where exists (select 1 from run)
+      on conflict (integration, connection, resource, record_key) do update
+        set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
+            last_seen_at = now(), deleted_at = null
+        where (r.content_hash is distinct from excluded.content_hash or r.deleted_at is not null)
+          and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
+      returning (xmax = 0) as inserted
+    ),
+    seen as (
+      insert into sync_run_seen_pages (run_id, page, keys)
+      select id, ${page.expectedPages + 1}, ${keys}::text[] from run
+      where ${page.trackSeen && keys.length > 0}::boolean
+    ),
+    quarantined as (
+      insert into quarantine (run_id, integration, connection, resource, page, record_key, raw, reason)
+      select ${page.runId}, ${scope.integration}, ${scope.connection}, ${scope.resource},
+             ${page.expectedPages + 1}, x.k, x.raw, x.reason
+      from unnest(${q.map((x) => x.key)}::text[], ${q.map((x) => JSON.stringify(x.raw ?? null))}::jsonb[],
+                  ${q.map((x) => x.reason)}::text[]) as x(k, raw, reason)
+      where exists (select 1 from run)
+    ),
+    counts as (
+      select (count(*) filter (where inserted))::int as ins, (count(*) filter (where not inserted))::int as upd
+      from up
+    )
+    update sync_runs set
+      pages = sync_runs.pages + 1,
+      checkpoint = ${JSON.stringify(page.checkpoint ?? null)}::jsonb,
+      done = ${page.done},
+      total = ${page.total}::int,
+      high_water = ${page.highWater}::text,
+      fetched = sync_runs.fetched + ${page.fetched}::int,
+      inserted = sync_runs.inserted + counts.ins,
+      updated = sync_runs.updated + counts.upd,
+      unchanged = sync_runs.unchanged + ${rows.length}::int - counts.ins - counts.upd,
+      quarantined = sync_runs.quarantined + ${q.length}::int
+    from counts
+    where sync_runs.id = (select id from run)
+    returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
+              clock_timestamp() as committed_at`.execute(db);
+  const row = result.rows[0];
+  if (!row) {
+    const current = await db
       .selectFrom('sync_runs')
       .select(['status'])
       .where('id', '=', page.runId)
@@ -181,50 +240,13 @@ async function commitPageIn(tx: DbOrTx, scope: RecordScope, page: PageCommit): P
       reason: current?.status === 'running' ? 'already-committed' : 'run-not-running',
     };
   }
-  const counts = await upsertRecords(
-    tx,
-    scope,
-    page.records,
-    page.fetchedAt ? { fetchedAt: page.fetchedAt } : {},
-  );
-  if (page.trackSeen && page.records.length > 0) {
-    await tx
-      .insertInto('sync_run_seen')
-      .values(
-        [...new Set(page.records.map((r) => r.key))].map((key) => ({ run_id: page.runId, record_key: key })),
-      )
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-  if (page.quarantined.length > 0) {
-    await tx
-      .insertInto('quarantine')
-      .values(
-        page.quarantined.map((q) => ({
-          run_id: page.runId,
-          integration: scope.integration,
-          connection: scope.connection,
-          resource: scope.resource,
-          page: page.expectedPages + 1,
-          record_key: q.key,
-          raw: JSON.stringify(q.raw ?? null),
-          reason: q.reason,
-        })),
-      )
-      .execute();
-  }
-  await tx
-    .updateTable('sync_runs')
-    .set({
-      fetched: sql`fetched + ${page.fetched}`,
-      inserted: sql`inserted + ${counts.inserted}`,
-      updated: sql`updated + ${counts.updated}`,
-      unchanged: sql`unchanged + ${counts.unchanged}`,
-      quarantined: sql`quarantined + ${page.quarantined.length}`,
-    })
-    .where('id', '=', page.runId)
-    .execute();
-  return { committed: true, counts: { ...counts, quarantined: page.quarantined.length } };
+  const { page_inserted: inserted, page_updated: updated, committed_at: committedAt, ...run } = row;
+  return {
+    committed: true,
+    counts: { inserted, updated, unchanged: rows.length - inserted - updated, quarantined: q.length },
+    run: toRun(run),
+    committedAt,
+  };
 }
 
 export interface FinishRun {
@@ -258,6 +280,22 @@ export function deletionSweep(
       // one a webhook created or changed meanwhile may simply not have been listed yet.
       // Compared in the database, at its microsecond precision (a JS Date keeps milliseconds).
       .where('updated_at', '<', sql<Date>`(select started_at from sync_runs where id = ${scope.runId})`)
+      // The live keys of the scope except the keys seen (a row of them per page): a set difference,
+      // hashed or sorted, whatever the planner believes about the tables' sizes. An anti-join against
+      // the unnested pages could become a nested loop, quadratic in the records.
+      .where(
+        'record_key',
+        'in',
+        sql<string>`(
+          select record_key from records
+          where integration = ${scope.integration} and connection = ${scope.connection}
+            and resource = ${scope.resource} and deleted_at is null
+            and ${scope.parentKey === null ? sql`parent_key is null` : sql`parent_key = ${scope.parentKey}`}
+          except
+          select s.k from sync_run_seen_pages p cross join unnest(p.keys) as s(k)
+          where p.run_id = ${scope.runId})`,
+      )
+      // Runs in flight when seen keys moved to sync_run_seen_pages kept their first pages' keys here.
       .where((eb) =>
         eb.not(
           eb.exists(
@@ -318,6 +356,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         )
         .execute();
     }
+    await tx.deleteFrom('sync_run_seen_pages').where('run_id', '=', finish.runId).execute();
     await tx.deleteFrom('sync_run_seen').where('run_id', '=', finish.runId).execute();
     const ended = await tx
       .updateTable('sync_runs')

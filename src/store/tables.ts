@@ -57,6 +57,13 @@ export interface SyncRunSeenTable {
   record_key: string;
 }
 
+/** Keys a full run saw, one row per committed page (the deletion sweep unnests them). */
+export interface SyncRunSeenPagesTable {
+  run_id: Id<string>;
+  page: Id<number>;
+  keys: Id<string[]>;
+}
+
 export interface SyncStateTable {
   integration: string;
   connection: string;
@@ -82,6 +89,7 @@ export interface QuarantineTable {
 export interface SyncTables {
   sync_runs: SyncRunsTable;
   sync_run_seen: SyncRunSeenTable;
+  sync_run_seen_pages: SyncRunSeenPagesTable;
   sync_state: SyncStateTable;
   quarantine: QuarantineTable;
 }

@@ -40,6 +40,8 @@ export interface ConnectionRequest {
   /** Response rules, the resource's before the integration's. */
   rules?: readonly ResponseRule[];
   decoder?: DecoderConfig;
+  /** Stream a JSON Lines / CSV answer (transport.ts `stream`). */
+  stream?: boolean;
 }
 
 export interface ConnectionClient {
@@ -166,6 +168,7 @@ export function createConnectionClients(deps: EngineDeps) {
           urlPolicy,
           ...(req.rules ? { rules: req.rules } : {}),
           ...(req.decoder ? { decoder: req.decoder } : {}),
+          ...(req.stream ? { stream: true } : {}),
           credentialHeaders: [...Object.keys(auth.headers), ...Object.keys(authorization)],
         });
       // Every try holds one of the connection's concurrent-request slots, if the spec limits them, and

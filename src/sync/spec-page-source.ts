@@ -5,12 +5,16 @@
  */
 import { ProviderError } from '../http/errors.js';
 import { UntrustedUrlError } from '../http/url-policy.js';
+import { isStreamingFormat } from '../http/record-stream.js';
+import type { StreamedRecords } from '../http/transport.js';
+import { PathValueError } from '../http/path-template.js';
 import { keepRecord, mapRecord } from '../mapping/map-record.js';
 import {
   fillBody,
   fillRecord,
   placeholdersIn,
   TemplateError,
+  timeZoneProblem,
   type TemplateValue,
   type TemplateVars,
 } from '../http/request-template.js';
@@ -49,6 +53,48 @@ export interface Checkpoint {
   label: string | null;
   /** The incremental window being read, when the spec slices the range (windows.ts). */
   window?: Window | null;
+  /** A streamed answer being committed in chunks: records of it committed so far. */
+  stream?: { skip: number };
+}
+
+/** A streamed answer being read: kept open between the chunks of a run. */
+interface OpenStream {
+  /** The request it answers (pagination request and window), to match a checkpoint. */
+  key: string;
+  records: StreamedRecords;
+  /** Records taken from it so far. */
+  consumed: number;
+  last: unknown;
+  url: URL;
+  header(name: string): string | null;
+}
+
+/** How long an open download waits for its run's next chunk before it is closed. */
+const OPEN_STREAM_IDLE_MS = 60_000;
+
+/**
+ * Downloads kept open between chunks, one per run. `take` hands one over exclusively (a concurrent
+ * attempt of the same run cannot share it); an unclaimed one is closed after a minute.
+ */
+function openStreamCache() {
+  const open = new Map<string, { stream: OpenStream; timer: NodeJS.Timeout }>();
+  return {
+    take(runId: string): OpenStream | undefined {
+      const entry = open.get(runId);
+      if (!entry) return undefined;
+      open.delete(runId);
+      clearTimeout(entry.timer);
+      return entry.stream;
+    },
+    keep(runId: string, stream: OpenStream): void {
+      const timer = setTimeout(() => {
+        if (open.get(runId)?.stream === stream) open.delete(runId);
+        stream.records.close();
+      }, OPEN_STREAM_IDLE_MS);
+      timer.unref();
+      open.set(runId, { stream, timer });
+    },
+  };
 }
 
 /**
@@ -79,6 +125,26 @@ function trustedNextUrl(
   }
   for (const name of client.secretParams) url.searchParams.delete(name);
   return url.toString();
+}
+
+/** A connection config value that cannot be used as a time zone: a person must fix the connection. */
+export class TimeZoneValueError extends PathValueError {
+  override name = 'TimeZoneValueError';
+}
+
+/** The zone of a resource's date patterns: its own, else the integration's, `{config.name}` filled. */
+function timeZoneOf(
+  zone: string | undefined,
+  config: Readonly<Record<string, unknown>>,
+  where: string,
+): string | undefined {
+  const field = zone?.match(/^\{config\.(.+)\}$/)?.[1];
+  if (field === undefined) return zone;
+  const value = config[field];
+  if (value === undefined || value === null || value === '') return undefined;
+  const problem = typeof value === 'string' ? timeZoneProblem(value) : 'a time zone is a string';
+  if (problem) throw new TimeZoneValueError(`${where}: config.${field}: ${problem}`);
+  return value as string;
 }
 
 /** A high-water mark as the incremental `param` expects it. */
@@ -136,6 +202,7 @@ export function createSpecPageSources(
   deps: EngineDeps,
   openClient: OpenConnectionClient = createConnectionClients(deps),
 ): OpenPageSource {
+  const openStreams = openStreamCache();
   return async (run: SyncRun): Promise<PageSource> => {
     const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
     if (resource.parent && !run.parentParams) {
@@ -159,63 +226,215 @@ export function createSpecPageSources(
     const templated = new Set(
       [request.query, request.headers, bodyTemplate].flatMap((t) => placeholdersIn(t).map((p) => p.name)),
     );
+    const fill = {
+      timeZone: timeZoneOf(
+        resource.timeZone ?? spec.timeZone,
+        client.config,
+        `connection ${run.integration}/${run.connection}`,
+      ),
+    };
     const inc = resource.incremental;
     const windowed =
       inc !== undefined && (usesWindows(inc) || templated.has('window.start') || templated.has('window.end'));
 
+    const streaming = isStreamingFormat(resource.decoder);
+    const chunkRecords = resource.decoder?.chunkRecords ?? 0;
+
+    /** Sends the request of a page (pagination state + window), streamed when the decoder streams. */
+    async function send(
+      state: PaginationState,
+      window: Window | null,
+      since: string | null,
+      req: PageRequest,
+    ) {
+      const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
+      const url = new URL('url' in state.request ? state.request.url : base.toString());
+      if (!('url' in state.request)) {
+        const query = fillRecord(request.query, vars, 'query', fill);
+        const from = window ? window.start : since;
+        if (inc?.param && from !== null) query[inc.param] = sinceParam(from, inc.format);
+        Object.assign(query, ownQuery(pagination, state.request.query, templated));
+        for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      }
+      let headers: Record<string, string>;
+      let body: unknown;
+      try {
+        headers = fillRecord(request.headers, vars, 'header', fill);
+        body = bodyTemplate === undefined ? undefined : fillBody(bodyTemplate, vars, fill);
+      } catch (error) {
+        if (error instanceof TemplateError)
+          throw new SpecError(spec.id, [`resources.${run.resource}.request: ${error.message}`]);
+        throw error;
+      }
+      const response = await client.request({
+        url,
+        method,
+        headers,
+        body,
+        cost: resource.requestCost,
+        resource: run.resource,
+        signal: req.signal,
+        onWait: req.onWait,
+        rules,
+        ...(resource.decoder ? { decoder: resource.decoder } : {}),
+        ...(streaming ? { stream: true } : {}),
+      });
+      return { response, url };
+    }
+
+    /** Maps and validates raw records; the highest incremental cursor among them. */
+    function mapAll(raws: readonly unknown[]) {
+      const records: KeyedRecord[] = [];
+      const quarantined: QuarantinedRecord[] = [];
+      let highWater: string | null = null;
+      for (const raw of raws) {
+        if (!keepRecord(resource.filter, raw)) continue;
+        const mapped = mapRecord(resource, raw);
+        if (!mapped.ok) {
+          quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
+          continue;
+        }
+        // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
+        const key = run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]);
+        records.push({ key, data: mapped.record });
+        if (resource.incremental) {
+          const v = mapped.record[resource.incremental.cursorField];
+          if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
+        }
+      }
+      return { records, quarantined, highWater };
+    }
+
+    /** Where this run reads: the committed checkpoint's state and window, or the first ones. */
+    function position(req: PageRequest) {
+      const previous = req.checkpoint as Checkpoint | null;
+      const state = previous ? previous.state : firstState(pagination);
+      // The range this run reads. The first page fixes it (in the checkpoint), so retries and
+      // resumed runs read the same window the committed pages came from.
+      const since = inc ? sinceOf(inc, req.since) : null;
+      const window: Window | null =
+        previous && previous.window !== undefined
+          ? previous.window
+          : windowed && inc
+            ? firstWindow(inc, since, Date.now())
+            : null;
+      return { previous, state, since, window };
+    }
+
+    const ignoredPage = (state: PaginationState, window: Window | null) =>
+      // A response rule said this answer holds nothing (e.g. a child's 404): an empty last page.
+      finish(
+        { done: true, reason: 'ignored', state: { ...state, pages: state.pages + 1 } },
+        window,
+        [],
+        [],
+        0,
+        null,
+        null,
+      );
+
+    /**
+     * A streamed answer (JSON Lines, CSV) is committed in chunks of `chunkRecords`: each chunk is a
+     * page whose checkpoint says how many records of the answer are committed. The open download is
+     * kept between chunks (also across activity calls on this worker); a retry elsewhere, or after a
+     * crash, requests the answer again and skips the committed records, so each record is committed
+     * exactly once.
+     */
+    async function readChunk(req: PageRequest): Promise<Page> {
+      const { previous, state, since, window } = position(req);
+      const skip = previous?.stream?.skip ?? 0;
+      const key = JSON.stringify([state.request, window]);
+      let open = openStreams.take(run.id);
+      if (open && (open.key !== key || open.consumed !== skip)) {
+        open.records.close();
+        open = undefined;
+      }
+      const onAbort = () => open?.records.close();
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (!open) {
+          const { response, url } = await send(state, window, since, req);
+          if (response.ignored || !response.records) return ignoredPage(state, window);
+          open = {
+            key,
+            records: response.records,
+            consumed: 0,
+            last: undefined,
+            url,
+            header: (name) => response.header(name),
+          };
+          // A resumed answer: the records before `skip` are committed already.
+          while (open.consumed < skip) {
+            const r = await open.records.next();
+            if (r.done) throw shrunk(open.url, skip, open.consumed);
+            open.consumed++;
+          }
+        }
+        const raws: unknown[] = [];
+        let ended = false;
+        while (raws.length < chunkRecords) {
+          const r = await open.records.next();
+          if (r.done) {
+            ended = true;
+            break;
+          }
+          raws.push(r.value);
+        }
+        open.consumed += raws.length;
+        if (raws.length) open.last = raws.at(-1);
+        const { records, quarantined, highWater } = mapAll(raws);
+        const current = open;
+        const total = window ? null : totalOf(pagination, null, (n) => current.header(n));
+        if (!ended) {
+          openStreams.keep(run.id, open);
+          const label = `${window ? `${windowLabel(window)}, ` : ''}page ${state.pages + 1}, record ${open.consumed}`;
+          return {
+            records,
+            quarantined,
+            fetched: raws.length,
+            total,
+            highWater,
+            done: false,
+            checkpoint: { state, label, window, stream: { skip: open.consumed } } satisfies Checkpoint,
+          };
+        }
+        const step = nextPage(pagination, state, {
+          body: null,
+          header: (n) => current.header(n),
+          recordCount: current.consumed,
+          requestUrl: current.url.toString(),
+          acceptUrl: (next) => trustedNextUrl(next, client, current.url, run, resource),
+          lastRecord: current.last,
+        });
+        return finish(step, window, records, quarantined, raws.length, total, highWater);
+      } catch (error) {
+        open?.records.close();
+        throw error;
+      } finally {
+        req.signal.removeEventListener('abort', onAbort);
+      }
+    }
+
+    function shrunk(url: URL, skip: number, got: number): ProviderError {
+      return new ProviderError(
+        'decode',
+        `the answer has ${got} records now, but ${skip} of it were committed before: the provider changed it while it was read; sync again`,
+        {
+          integration: run.integration,
+          connection: run.connection,
+          resource: run.resource,
+          method,
+          path: url.pathname,
+        },
+      );
+    }
+
     return {
       async readPage(req: PageRequest): Promise<Page> {
-        const previous = req.checkpoint as Checkpoint | null;
-        const state = previous ? previous.state : firstState(pagination);
-        // The range this run reads. The first page fixes it (in the checkpoint), so retries and
-        // resumed runs read the same window the committed pages came from.
-        const since = inc ? sinceOf(inc, req.since) : null;
-        const window: Window | null =
-          previous && previous.window !== undefined
-            ? previous.window
-            : windowed && inc
-              ? firstWindow(inc, since, Date.now())
-              : null;
-        const vars = templateVars(state, window, since, client.config, run.parentParams ?? {});
-        const url = new URL('url' in state.request ? state.request.url : base.toString());
-        if (!('url' in state.request)) {
-          const query = fillRecord(request.query, vars, 'query');
-          const from = window ? window.start : since;
-          if (inc?.param && from !== null) query[inc.param] = sinceParam(from, inc.format);
-          Object.assign(query, ownQuery(pagination, state.request.query, templated));
-          for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-        }
-        let headers: Record<string, string>;
-        let body: unknown;
-        try {
-          headers = fillRecord(request.headers, vars, 'header');
-          body = bodyTemplate === undefined ? undefined : fillBody(bodyTemplate, vars);
-        } catch (error) {
-          if (error instanceof TemplateError)
-            throw new SpecError(spec.id, [`resources.${run.resource}.request: ${error.message}`]);
-          throw error;
-        }
-        const response = await client.request({
-          url,
-          method,
-          headers,
-          body,
-          cost: resource.requestCost,
-          resource: run.resource,
-          signal: req.signal,
-          onWait: req.onWait,
-          rules,
-          ...(resource.decoder ? { decoder: resource.decoder } : {}),
-        });
-        if (response.ignored) {
-          // A response rule said this answer holds nothing (e.g. a child's 404): an empty last page.
-          const ended = {
-            done: true as const,
-            reason: 'ignored',
-            state: { ...state, pages: state.pages + 1 },
-          };
-          return finish(ended, window, [], [], 0, null, null);
-        }
+        if (streaming) return readChunk(req);
+        const { state, since, window } = position(req);
+        const { response, url } = await send(state, window, since, req);
+        if (response.ignored) return ignoredPage(state, window);
         const raws = valueAtPath(response.body, resource.recordsPath);
         if (!Array.isArray(raws)) {
           throw new ProviderError(
@@ -230,24 +449,7 @@ export function createSpecPageSources(
             },
           );
         }
-        const records: KeyedRecord[] = [];
-        const quarantined: QuarantinedRecord[] = [];
-        let highWater: string | null = null;
-        for (const raw of raws) {
-          if (!keepRecord(resource.filter, raw)) continue;
-          const mapped = mapRecord(resource, raw);
-          if (!mapped.ok) {
-            quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
-            continue;
-          }
-          // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
-          const key = run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]);
-          records.push({ key, data: mapped.record });
-          if (resource.incremental) {
-            const v = mapped.record[resource.incremental.cursorField];
-            if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
-          }
-        }
+        const { records, quarantined, highWater } = mapAll(raws);
         const step = nextPage(pagination, state, {
           body: response.body,
           header: (name) => response.header(name),

@@ -94,6 +94,8 @@ export interface SyncPagesInput {
   start?: StartRunInput;
   /** Closes the run as completed (as finishSyncRun does) when its last page is committed. */
   finish?: boolean;
+  /** Start no page after this long (the call then reports back); unbounded when absent. */
+  maxMs?: number;
 }
 
 /** `sync:<integration>:<connection>:<resource>`: one live run per resource of a connection. */

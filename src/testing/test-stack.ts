@@ -40,6 +40,8 @@ export interface TestStackOptions {
 
 export interface TestStack {
   readonly db: Db;
+  /** The stack's own database, for a test's or a benchmark's own connections. */
+  readonly databaseUrl: string;
   readonly client: Client;
   readonly taskQueue: string;
   readonly specs: ReadonlyMap<string, IntegrationSpec>;
@@ -138,6 +140,7 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
 
     return {
       db,
+      databaseUrl: database.url,
       client,
       taskQueue,
       specs,

@@ -7,8 +7,9 @@
 import { isUtf8 } from 'node:buffer';
 import { keyText, mapRecord } from '../mapping/map-record.js';
 import type { IntegrationSpec } from '../spec/schema.js';
-import { scalarText, valueAtPath } from '../json/path.js';
-import type { EventAction, ValueSource, WebhooksConfig } from '../spec/webhooks-schema.js';
+import { valueAtPath } from '../json/path.js';
+import type { EventAction, ValueSpec, WebhooksConfig } from '../spec/webhooks-schema.js';
+import { readValue, type RequestValues } from './request-values.js';
 
 export class WebhookBodyError extends Error {
   override name = 'WebhookBodyError';
@@ -81,25 +82,13 @@ function checkText(what: string, value: string | null): void {
     throw new WebhookBodyError(`${what} contains a NUL character or an unpaired surrogate`);
 }
 
-function read(
-  source: ValueSource,
-  header: (name: string) => string | undefined,
-  body: unknown,
-): string | null {
-  const v = 'header' in source ? header(source.header) : valueAtPath(body, source.path);
-  if (v === undefined || v === null || v === '') return null;
-  if (typeof v === 'object') return null;
-  return scalarText(v);
-}
-
-const describeSource = (s: ValueSource) => ('header' in s ? `header ${s.header}` : `body path "${s.path}"`);
-
 export function describeEvent(
   spec: IntegrationSpec,
   header: (name: string) => string | undefined,
   body: Record<string, unknown>,
+  query?: (name: string) => string | undefined,
 ): DescribedEvent {
-  const e = describe(spec, header, body);
+  const e = describe(spec, { header, body, query: query ?? (() => undefined) });
   checkText('event id', e.eventId);
   checkText('event type', e.eventType);
   checkText('order key', e.orderKey);
@@ -108,19 +97,26 @@ export function describeEvent(
   return e.problem === null ? e : { ...e, problem: e.problem.replace(new RegExp(UNSTORABLE, 'g'), '\uFFFD') };
 }
 
-function describe(
-  spec: IntegrationSpec,
-  header: (name: string) => string | undefined,
-  body: Record<string, unknown>,
-): DescribedEvent {
+/** A required value, or a 400 naming what is missing. */
+function required(what: string, spec: ValueSpec, request: RequestValues): string {
+  const v = readValue(spec, request);
+  if (v.ok) return v.value;
+  throw new WebhookBodyError(
+    `no ${what} at ${v.missing}${typeof spec === 'string' ? ` (of "${spec}")` : ''}`,
+  );
+}
+
+function describe(spec: IntegrationSpec, request: RequestValues): DescribedEvent {
   const webhooks = spec.webhooks!;
-  const eventId = read(webhooks.eventId, header, body);
-  if (eventId === null) throw new WebhookBodyError(`no event id at ${describeSource(webhooks.eventId)}`);
+  const body = request.body;
+  const eventId = required('event id', webhooks.eventId, request);
   if (eventId.length > 500) throw new WebhookBodyError('event id is longer than 500 characters');
-  const eventType = read(webhooks.eventType, header, body);
-  if (eventType === null)
-    throw new WebhookBodyError(`no event type at ${describeSource(webhooks.eventType)}`);
-  const orderKey = webhooks.order ? read(webhooks.order, header, body) : null;
+  const eventType = required('event type', webhooks.eventType, request);
+  let orderKey: string | null = null;
+  if (webhooks.order) {
+    const order = readValue(webhooks.order, request);
+    orderKey = order.ok ? order.value : null;
+  }
   const action = webhooks.events[eventType] ?? webhooks.events['*'] ?? { action: 'ignore' as const };
   // One object shape for every outcome (no spreads): this runs for every accepted delivery.
   const described = (

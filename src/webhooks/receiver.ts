@@ -13,6 +13,7 @@ import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { ConnectionNotFoundError, getConnection } from '../store/connections.js';
 import { describeEvent, parseBody, WebhookBodyError } from './event.js';
+import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAnswer } from './handshakes.js';
 import { InboxWriter, inboxRow, UnstorableEventError, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
 import { TtlCache } from './ttl-cache.js';
@@ -201,7 +202,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     return { found: true, secrets };
   }
 
-  async function accept(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  async function accept(req: IncomingMessage): Promise<{ status: number; body: unknown } | HandshakeAnswer> {
     // The usual origin-form target ("/path?query") is cut by hand; anything else goes through URL.
     const target = req.url ?? '/';
     const end = target.search(/[?#]/);
@@ -222,6 +223,9 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     if (!CONNECTION_ID.test(connection)) throw new HttpError(404, 'connection id is not valid');
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
     const webhooks = spec.webhooks!;
+    // A validation token in the query (Microsoft Graph) is answered before anything else: it has no body.
+    const handshake = end === -1 ? undefined : queryHandshake(webhooks, target.slice(end));
+    if (handshake) return handshake;
     checkContentType(req, webhooks.format);
     const body = await readBody(req, webhooks.maxBodyBytes);
 
@@ -253,10 +257,17 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     let payloadJson: string;
     try {
       const parsed = parseBody(webhooks.format, body);
+      // Authentic: a handshake (Slack challenge, Zoom token, GitHub ping) is answered, not stored.
+      const answer = bodyHandshakeAnswer(webhooks, header, parsed.fields, known.secrets);
+      if (answer) {
+        deps.log?.info({ integration: spec.id, connection }, 'webhook handshake answered');
+        return answer;
+      }
       payloadJson = parsed.json;
-      event = describeEvent(spec, header, parsed.fields);
+      event = describeEvent(spec, header, parsed.fields, queryOf(target, end));
     } catch (error) {
-      if (error instanceof WebhookBodyError) throw new HttpError(400, error.message);
+      if (error instanceof WebhookBodyError || error instanceof HandshakeError)
+        throw new HttpError(400, error.message);
       throw error;
     }
     let written: Written;
@@ -292,7 +303,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       return;
     }
     accept(req).then(
-      (r) => send(res, r.status, r.body),
+      (r) => ('contentType' in r ? sendText(res, r) : send(res, r.status, r.body)),
       (error: unknown) => {
         const status = error instanceof HttpError ? error.status : 500;
         const message = error instanceof HttpError ? error.message : 'internal error';
@@ -313,6 +324,41 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       },
     );
   };
+}
+
+/** A query-token handshake's answer, if the query carries one; a bad token is a 400. */
+function queryHandshake(
+  webhooks: IntegrationSpec['webhooks'] & object,
+  search: string,
+): HandshakeAnswer | undefined {
+  if (!webhooks.handshakes.some((h) => h.answer === 'query-token')) return undefined;
+  try {
+    return queryTokenAnswer(webhooks, new URLSearchParams(search.startsWith('?') ? search.slice(1) : ''));
+  } catch (error) {
+    if (error instanceof HandshakeError) throw new HttpError(400, error.message);
+    throw error;
+  }
+}
+
+/** Query parameters for event templates, parsed only when one is asked for. */
+function queryOf(target: string, end: number): (name: string) => string | undefined {
+  let params: URLSearchParams | undefined;
+  return (name) => {
+    if (end === -1 || target[end] !== '?') return undefined;
+    params ??= new URLSearchParams(target.slice(end + 1).split('#', 1)[0]);
+    return params.get(name) ?? undefined;
+  };
+}
+
+function sendText(res: ServerResponse, answer: HandshakeAnswer): void {
+  if (res.headersSent) return;
+  res.writeHead(answer.status, {
+    'content-type': answer.contentType,
+    'content-length': Buffer.byteLength(answer.body),
+    // The body echoes what the sender gave: never let a browser sniff it into something else.
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(answer.body);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

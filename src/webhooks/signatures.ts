@@ -7,13 +7,14 @@
  * once (rotation): a request passes if any of them produced any of its signatures.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { withAliases } from '../spec/webhook-templates.js';
 import type { SignatureConfig } from '../spec/webhooks-schema.js';
 
 export { signatureSchema, type SignatureConfig, type SignatureScheme } from '../spec/webhooks-schema.js';
 
 export interface SignedRequest {
   /** Header lookup by lower-case name. */
-  header(name: string): string | undefined;
+  header: (name: string) => string | undefined;
   body: Buffer;
 }
 
@@ -101,9 +102,11 @@ export function verifySignature(
   nowSeconds: number,
 ): Verdict {
   const { body } = req;
+  // Providers send some headers under other names (svix-* for webhook-*, Shopify without x-).
+  const header = withAliases(req.header);
   switch (config.scheme) {
     case 'github': {
-      const presented = req.header('x-hub-signature-256');
+      const presented = header('x-hub-signature-256');
       if (!presented) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
       if (!presented.startsWith('sha256='))
         return { ok: false, reason: 'X-Hub-Signature-256 must start with sha256=' };
@@ -111,27 +114,27 @@ export function verifySignature(
       return secrets.some((s) => same(hmac('sha256', s, body), sig)) ? { ok: true } : MISMATCH;
     }
     case 'shopify': {
-      const presented = req.header('x-shopify-hmac-sha256');
+      const presented = header('x-shopify-hmac-sha256');
       if (!presented) return { ok: false, reason: 'missing X-Shopify-Hmac-Sha256 header' };
       const sig = decode(presented, 'base64');
       return secrets.some((s) => same(hmac('sha256', s, body), sig)) ? { ok: true } : MISMATCH;
     }
     case 'slack': {
-      const ts = req.header('x-slack-request-timestamp');
+      const ts = header('x-slack-request-timestamp');
       const time = checkTimestamp(ts, 'X-Slack-Request-Timestamp', config.toleranceSeconds, nowSeconds);
       if (!time.ok) return time;
-      const presented = req.header('x-slack-signature');
+      const presented = header('x-slack-signature');
       if (!presented) return { ok: false, reason: 'missing X-Slack-Signature header' };
       if (!presented.startsWith('v0=')) return { ok: false, reason: 'X-Slack-Signature must start with v0=' };
       const sig = decode(presented.slice(3), 'hex');
       return secrets.some((s) => same(hmac('sha256', s, `v0:${ts}:`, body), sig)) ? { ok: true } : MISMATCH;
     }
     case 'stripe': {
-      const header = req.header('stripe-signature');
-      if (!header) return { ok: false, reason: 'missing Stripe-Signature header' };
+      const stripeHeader = header('stripe-signature');
+      if (!stripeHeader) return { ok: false, reason: 'missing Stripe-Signature header' };
       let t: string | undefined;
       const v1: string[] = [];
-      for (const item of header.split(',')) {
+      for (const item of stripeHeader.split(',')) {
         const eq = item.indexOf('=');
         const k = item.slice(0, eq).trim();
         const v = item.slice(eq + 1).trim();
@@ -150,16 +153,16 @@ export function verifySignature(
         : MISMATCH;
     }
     case 'standard-webhooks': {
-      const id = req.header('webhook-id') ?? req.header('svix-id');
-      const ts = req.header('webhook-timestamp') ?? req.header('svix-timestamp');
-      const header = req.header('webhook-signature') ?? req.header('svix-signature');
+      const id = header('webhook-id');
+      const ts = header('webhook-timestamp');
+      const signatures = header('webhook-signature');
       if (!id) return { ok: false, reason: 'missing webhook-id header' };
       const time = checkTimestamp(ts, 'webhook-timestamp', config.toleranceSeconds, nowSeconds);
       if (!time.ok) return time;
-      if (!header) return { ok: false, reason: 'missing webhook-signature header' };
+      if (!signatures) return { ok: false, reason: 'missing webhook-signature header' };
       // Space-separated "version,signature" pairs; only v1 (HMAC-SHA256) is verified here.
       const sigs: (Buffer | undefined)[] = [];
-      for (const p of header.split(' ')) if (p.startsWith('v1,')) sigs.push(decode(p.slice(3), 'base64'));
+      for (const p of signatures.split(' ')) if (p.startsWith('v1,')) sigs.push(decode(p.slice(3), 'base64'));
       if (sigs.length === 0) return { ok: false, reason: 'webhook-signature has no v1 signature' };
       const signedPrefix = `${id}.${ts}.`;
       for (const s of secrets) {
@@ -169,19 +172,19 @@ export function verifySignature(
       return MISMATCH;
     }
     case 'hmac': {
-      const presented = req.header(config.header.toLowerCase());
+      const presented = header(config.header.toLowerCase());
       if (!presented) return { ok: false, reason: `missing ${config.header} header` };
       if (!presented.startsWith(config.prefix))
         return { ok: false, reason: `${config.header} must start with "${config.prefix}"` };
       let timestamp: string | undefined;
       if (config.timestampHeader) {
-        timestamp = req.header(config.timestampHeader.toLowerCase());
+        timestamp = header(config.timestampHeader.toLowerCase());
         const time = checkTimestamp(timestamp, config.timestampHeader, config.toleranceSeconds, nowSeconds);
         if (!time.ok) return time;
       }
       let id: string | undefined;
       if (config.idHeader) {
-        id = req.header(config.idHeader.toLowerCase());
+        id = header(config.idHeader.toLowerCase());
         if (!id) return { ok: false, reason: `missing ${config.idHeader} header` };
       }
       const signed = fillSigned(config.signed, {

@@ -1,118 +1,235 @@
 /**
- * Sync benchmark: records/second through the engine (Temporal workflow + activities) against a plain
- * loop over the same page source and the same page commit (same simulator, HTTP client and upsert SQL,
- * no Temporal), in the same process, plus the process's peak RSS while the engine runs.
+ * Sync benchmark: the engine (a sync workflow and its activities, run through the public testing kit's
+ * stack) against the independent hand-written loops of sync-baseline.ts — sequential and pipelined —
+ * over the same provider simulator and the same Postgres, in the same process.
+ *
+ * Cases, each at 100 and at 1,000 records per page: a first full sync into an empty store; a full re-sync
+ * where nothing changed; a full re-sync where 10% of the records changed. Each case runs in rounds; a
+ * round runs the engine and both loops once each, in an order that rotates from round to round, and
+ * yields the round's ratios. The figures printed are the medians over the rounds, which a noisy shared
+ * machine moves far less than any single time.
  */
-import { createActivities } from '../../activities/index.js';
-import { createSpecPageSources } from '../../src/sync/spec-page-source.js';
-import { commitPage, finishRun, startRun } from '../../src/store/runs.js';
-import { saveConnection } from '../../src/store/connections.js';
-import { SecretBox } from '../../src/store/secret-box.js';
-import { startSync } from '../../src/temporal/sync-client.js';
-import { startWorker } from '../../src/temporal/worker.js';
-import { generateRecords, startProviderSimulator } from '../../src/testing/simulator.js';
-import { TEST_KEY } from '../helpers/engine.js';
-import { testEnv, uniqueId } from '../helpers/stack.js';
-import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
+import pg from 'pg';
+import { defineIntegration } from '../../src/spec/define.js';
+import type { RunSummary } from '../../src/sync/types.js';
+import { createTestStack } from '../../src/testing/test-stack.js';
+import { generateRecords, startProviderSimulator, type SimRecord } from '../../src/testing/simulator.js';
+import { createBaselineTables, pipelinedLoop, sequentialLoop, type BaselineTarget } from './sync-baseline.js';
 
-export async function syncBenchmark(records: number): Promise<void> {
-  const env = await testEnv();
+const TOKEN = 'bench-token';
+const PAGE_SIZES = [100, 1000] as const;
+
+/** Seven fields, as a ticketing API's issues have them. */
+function benchRecords(count: number): SimRecord[] {
+  return generateRecords(count).map((r, i) => ({
+    ...r,
+    assignee: i % 4 === 0 ? null : `user${i % 97}`,
+    created_at: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString(),
+  }));
+}
+
+function benchSpec(baseUrl: string) {
+  const resource = (pageSize: number) => ({
+    request: { path: '/issues' },
+    recordsPath: 'data',
+    primaryKey: 'id',
+    fields: {
+      id: { from: 'id', type: 'integer' as const },
+      title: 'title',
+      state: 'state',
+      priority: { type: 'integer' as const },
+      assignee: 'assignee',
+      created_at: { type: 'timestamp' as const },
+      updated_at: { type: 'timestamp' as const },
+    },
+    pagination: {
+      type: 'page' as const,
+      pageParam: 'page',
+      sizeParam: 'per_page',
+      pageSize,
+      totalPath: 'total',
+    },
+  });
+  return defineIntegration({
+    id: 'bench',
+    baseUrl,
+    secrets: { token: 'API token' },
+    auth: { type: 'bearer', token: 'token' },
+    resources: { issues_100: resource(100), issues_1000: resource(1000) },
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+type Variant = 'engine' | 'pipelined' | 'sequential';
+const VARIANTS: Variant[] = ['engine', 'pipelined', 'sequential'];
+
+interface CaseResult {
+  name: string;
+  pageSize: number;
+  /** Records/s per variant, one per round. */
+  rates: Record<Variant, number[]>;
+}
+
+export async function syncBenchmark(records: number, rounds = Number(process.env.BENCH_ROUNDS ?? 5)) {
   const sim = await startProviderSimulator({
     auth: { type: 'bearer', token: TOKEN },
-    resources: { issues: { records: generateRecords(records), pagination: 'page' } },
+    resources: { issues: { records: benchRecords(records), pagination: 'page' } },
   });
-  const spec = trackerSpec(sim.url);
-  const box = SecretBox.fromKey(TEST_KEY);
-  const specs = new Map([[spec.id, spec]]);
-  const openPageSource = createSpecPageSources({ db: env.db, specs, secretBox: box, env: {} });
-  const taskQueue = uniqueId('bench');
-  const worker = await startWorker({
-    address: env.temporalAddress,
-    namespace: env.namespace,
-    taskQueue,
-    activities: createActivities({ db: env.db, specs, secretBox: box, env: {}, openPageSource }),
-    workflowBundle: env.workflowBundle,
+  const spec = benchSpec(sim.url);
+  const stack = await createTestStack({ specs: [spec] });
+  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  const target = (pageSize: number, variant: Variant): BaselineTarget => ({
+    url: `${sim.url}/issues`,
+    token: TOKEN,
+    pageSize,
+    table: `baseline_${variant}_${pageSize}`,
   });
+  for (const size of PAGE_SIZES)
+    for (const v of ['pipelined', 'sequential'] as const)
+      await createBaselineTables(pool, target(size, v).table);
+
+  let connections = 0;
   const newConnection = async () => {
-    const id = uniqueId('bench');
-    await saveConnection(env.db, box, { integration: spec.id, id, config: {}, secrets: { token: TOKEN } });
+    const id = `bench-${++connections}`;
+    await stack.addConnection('bench', id, { secrets: { token: TOKEN } });
     return id;
   };
-
-  /** The baseline: the same page source and page commit as the activity, in a plain loop. */
-  const plainLoop = async (): Promise<number> => {
-    const connection = await newConnection();
-    const target = { integration: spec.id, connection, resource: 'issues' };
-    let run = await startRun(env.db, { ...target, id: uniqueId('plain'), workflowId: 'plain', kind: 'full' });
-    const source = await openPageSource(run);
-    const signal = new AbortController().signal;
-    let pages = 0;
-    for (let done = false; !done; pages++) {
-      const page = await source.readPage({
-        checkpoint: run.checkpoint,
-        pagesSoFar: pages,
-        since: null,
-        signal,
-      });
-      await commitPage(env.db, target, {
-        runId: run.id,
-        expectedPages: pages,
-        checkpoint: page.checkpoint,
-        done: page.done,
-        total: page.total,
-        highWater: page.highWater,
-        fetched: page.fetched,
-        records: page.records,
-        quarantined: page.quarantined,
-        trackSeen: true,
-      });
-      run = { ...run, checkpoint: page.checkpoint };
-      done = page.done;
-    }
-    const finished = await finishRun(env.db, { runId: run.id, status: 'completed' });
-    return finished.inserted;
-  };
-
-  const engine = async (): Promise<number> => {
-    const connection = await newConnection();
-    const handle = await startSync(
-      env.client,
-      { integration: spec.id, connection, resource: 'issues', kind: 'full', pagesPerActivity: 20 },
-      { taskQueue },
-    );
-    return (await handle.result()).inserted;
-  };
-
-  const measure = async (name: string, fn: () => Promise<number>) => {
-    global.gc?.();
-    let peak = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const engineSync = (connection: string, pageSize: number): Promise<RunSummary> =>
+    stack.sync('bench', `issues_${pageSize}`, { connection });
+  const timed = async <T>(fn: () => Promise<T>): Promise<{ seconds: number; out: T }> => {
     const start = performance.now();
-    const inserted = await fn();
-    const seconds = (performance.now() - start) / 1000;
-    clearInterval(sampler);
-    if (inserted !== records) throw new Error(`${name} inserted ${inserted} of ${records} records`);
-    return { name, seconds, perSecond: records / seconds, peakMb: peak / 2 ** 20 };
+    const out = await fn();
+    return { seconds: (performance.now() - start) / 1000, out };
+  };
+  const check = (what: string, got: number, want: number) => {
+    if (got !== want) throw new Error(`${what}: ${got}, expected ${want}`);
   };
 
-  try {
-    // Warm up both paths (JIT, connection pools, workflow cache) on a small run.
-    const warm = sim.records('issues');
-    sim.setRecords('issues', warm.slice(0, 2_000));
-    await plainLoop();
-    await engine();
-    sim.setRecords('issues', warm);
+  // Warm-up: JIT, pools, the workflow cache, both loops.
+  {
+    const c = await newConnection();
+    for (const size of PAGE_SIZES) {
+      await engineSync(c, size);
+      await pipelinedLoop(pool, target(size, 'pipelined'));
+      await sequentialLoop(pool, target(size, 'sequential'));
+    }
+    await stack.db.deleteFrom('records').execute();
+    for (const size of PAGE_SIZES)
+      for (const v of ['pipelined', 'sequential'] as const)
+        await pool.query(`truncate ${target(size, v).table}`);
+  }
 
-    const base = await measure('plain loop', plainLoop);
-    const eng = await measure('engine', engine);
-    const fmt = (r: typeof base) =>
-      `  ${r.name.padEnd(10)} ${r.perSecond.toFixed(0).padStart(7)} records/s  (${r.seconds.toFixed(1)} s, peak RSS ${r.peakMb.toFixed(0)} MiB)`;
-    console.log(`sync: ${records.toLocaleString('en')} records, 100 per page, inserted into Postgres`);
-    console.log(fmt(base));
-    console.log(fmt(eng));
-    console.log(`  ratio engine/plain: ${(eng.perSecond / base.perSecond).toFixed(2)}x (target >= 0.80x)`);
+  /**
+   * Runs a case: `prepare` before each round (untimed), then each variant once in this round's order.
+   * `run` returns the engine's summary or the loop's record count, checked by `verify`.
+   */
+  const runCase = async (
+    name: string,
+    pageSize: number,
+    hooks: {
+      prepare?: (round: number) => Promise<void>;
+      engineConnection: () => Promise<string>;
+      afterEngine?: (connection: string) => Promise<void>;
+      beforeLoop?: (table: string) => Promise<void>;
+      verify: (s: RunSummary) => void;
+    },
+  ): Promise<CaseResult> => {
+    const rates: CaseResult['rates'] = { engine: [], pipelined: [], sequential: [] };
+    for (let round = 0; round < rounds; round++) {
+      await hooks.prepare?.(round);
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+      for (const v of order) {
+        global.gc?.();
+        if (v === 'engine') {
+          const connection = await hooks.engineConnection();
+          const { seconds, out } = await timed(() => engineSync(connection, pageSize));
+          hooks.verify(out);
+          rates.engine.push(records / seconds);
+          await hooks.afterEngine?.(connection);
+        } else {
+          const t = target(pageSize, v);
+          await hooks.beforeLoop?.(t.table);
+          const loop = v === 'pipelined' ? pipelinedLoop : sequentialLoop;
+          const { seconds, out } = await timed(() => loop(pool, t));
+          check(`${v} loop records`, out, records);
+          rates[v].push(records / seconds);
+        }
+      }
+    }
+    return { name, pageSize, rates };
+  };
+
+  const results: CaseResult[] = [];
+  try {
+    for (const pageSize of PAGE_SIZES) {
+      results.push(
+        await runCase('first full sync', pageSize, {
+          engineConnection: newConnection,
+          // Every round starts from an empty store: the engine's rows go, the loops' tables are emptied.
+          afterEngine: async (c) =>
+            void (await stack.db.deleteFrom('records').where('connection', '=', c).execute()),
+          beforeLoop: async (table) => void (await pool.query(`truncate ${table}`)),
+          verify: (s) => check('engine inserted', s.inserted, records),
+        }),
+      );
+      // The re-sync cases work on one synced copy each: the engine's connection and each loop's table.
+      const steady = await newConnection();
+      await engineSync(steady, pageSize);
+      for (const v of ['pipelined', 'sequential'] as const) await pipelinedLoop(pool, target(pageSize, v));
+      results.push(
+        await runCase('re-sync, nothing changed', pageSize, {
+          engineConnection: () => Promise.resolve(steady),
+          verify: (s) => check('engine unchanged', s.unchanged, records),
+        }),
+      );
+      results.push(
+        await runCase('re-sync, 10% changed', pageSize, {
+          // A different tenth of the records changes before each round; every variant then syncs it once.
+          prepare: (round) => {
+            sim.setRecords(
+              'issues',
+              sim
+                .records('issues')
+                .map((r, i) =>
+                  i % 10 === round % 10 ? { ...r, title: `Issue ${r.id} (${pageSize}/${round})` } : r,
+                ),
+            );
+            return Promise.resolve();
+          },
+          engineConnection: () => Promise.resolve(steady),
+          verify: (s) => check('engine updated', s.updated, records / 10),
+        }),
+      );
+      await stack.db.deleteFrom('records').execute();
+    }
   } finally {
-    await worker.shutdown();
+    await pool.end();
+    await stack.close();
     await sim.close();
   }
+
+  console.log(
+    `sync: ${records.toLocaleString('en')} records, engine (testing kit stack) against hand-written loops; ` +
+      `medians of ${rounds} rounds`,
+  );
+  console.log(
+    '  case                        page   engine rec/s  pipelined rec/s  sequential rec/s  engine/pipelined  engine/sequential',
+  );
+  let worst = Infinity;
+  for (const r of results) {
+    const ratio = (v: Variant) => median(r.rates.engine.map((e, i) => e / r.rates[v][i]!));
+    const vsPipe = ratio('pipelined');
+    worst = Math.min(worst, vsPipe);
+    console.log(
+      `  ${r.name.padEnd(27)} ${String(r.pageSize).padStart(5)}  ${median(r.rates.engine).toFixed(0).padStart(12)}  ` +
+        `${median(r.rates.pipelined).toFixed(0).padStart(15)}  ${median(r.rates.sequential).toFixed(0).padStart(16)}  ` +
+        `${vsPipe.toFixed(2).padStart(15)}x  ${ratio('sequential').toFixed(2).padStart(16)}x`,
+    );
+  }
+  console.log(`  lowest engine/pipelined: ${worst.toFixed(2)}x (target >= 0.80x)`);
 }

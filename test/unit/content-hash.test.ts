@@ -14,6 +14,39 @@ describe('contentHash', () => {
     assert.notEqual(contentHash({ a: [1, 2] }), contentHash({ a: [2, 1] }));
     assert.notEqual(contentHash({ a: null }), contentHash({}));
   });
+  it('writes exactly what JSON.stringify writes with sorted keys (hashes stored before stay valid)', () => {
+    // The replacer-based form it replaced, kept here as the reference.
+    const reference = (value: unknown) =>
+      JSON.stringify(value, (_key, v: unknown) => {
+        if (v && typeof v === 'object' && !Array.isArray(v)) {
+          const sorted: Record<string, unknown> = {};
+          for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+          return sorted;
+        }
+        return v;
+      });
+    const values: unknown[] = [
+      { id: 1, title: 'Issue "1"\n\u2028', b: true, z: null, n: -0, big: 1e21, small: 5e-7, u: undefined },
+      { nested: { b: [1, undefined, () => 1, Symbol('s'), NaN, Infinity], a: { d: new Date(0), c: 'é😀' } } },
+      [{ y: 1, x: [] }, {}, 'a', 0, false],
+      {
+        'key with "quotes"': 1,
+        '': 2,
+        '10': 3,
+        '9': 4,
+        B: 5,
+        a: 6,
+        '01': 7,
+        '4294967295': 8,
+        '4294967294': 9,
+      },
+      { toJSON: () => ({ b: 1, a: 2 }) },
+      'text',
+      42,
+      null,
+    ];
+    for (const v of values) assert.equal(canonicalJson(v), reference(v));
+  });
   it('is hex sha256', () => {
     assert.match(contentHash({}), /^[0-9a-f]{64}$/);
   });

@@ -76,6 +76,30 @@ describe('request templates', () => {
     assert.throws(() => fillString('{cursor|unix}', v, 'query'), TemplateError);
   });
 
+  it('write date patterns as wall-clock times of a time zone (Intl), iso staying UTC', () => {
+    const ny = { timeZone: 'America/New_York' };
+    // 04:05 UTC on 3 November 2026 is 23:05 the day before in New York (EST, UTC-5).
+    assert.equal(fillString('{since|yyyy/MM/dd HH:mm}', v, 'query', ny), '2026/11/02 23:05');
+    assert.equal(fillString('{since|date}', v, 'query', ny), '2026-11-02');
+    assert.equal(fillString('{since|iso}', v, 'query', ny), '2026-11-03T04:05:06.789Z');
+    // Summer time: UTC-4.
+    assert.equal(fillString('{since|HH:mm}', vars({ since: '2026-07-01T12:00:00Z' }), 'query', ny), '08:00');
+    // A filter argument overrides the zone for the patterns after it, in every place.
+    assert.equal(
+      fillString('{since|tz:Asia/Kolkata|yyyy-MM-dd HH:mm:ss}', v, 'query'),
+      '2026-11-03 09:35:06',
+    );
+    assert.equal(fillString('{since|tz:UTC|HH:mm}', v, 'query', ny), '04:05');
+    assert.deepEqual(fillBody({ q: 'after {since|HH:mm}' }, v, { timeZone: 'Asia/Tokyo' }), {
+      q: 'after 13:05',
+    });
+    assert.deepEqual(fillRecord({ q: '{since|HH}' }, v, 'query', { timeZone: 'Europe/Berlin' }), { q: '05' });
+    assert.throws(
+      () => fillString('{since|tz:Mars/Olympus|HH}', v, 'query'),
+      /unknown time zone "Mars\/Olympus"/,
+    );
+  });
+
   it('quote values inside query languages so they cannot break out (JQL, SOQL)', () => {
     const evil = vars({ 'config.project': 'X" OR project != "Y', 'config.name': "O'Brien\\' OR Id != '" });
     assert.equal(
@@ -151,6 +175,37 @@ describe('spec checks of templates', () => {
     assert.ok(
       p.some((l) => /unknown filter "weird"/.test(l)),
       p.join('\n'),
+    );
+  });
+
+  it('check time zones by path: IANA names, tz: filters and {config.*} zones', () => {
+    const zoned = (top: Record<string, unknown>, resource: Record<string, unknown>) => {
+      const r = integrationSpecSchema.safeParse({
+        id: 't',
+        baseUrl: 'https://api.example.com',
+        connectionConfig: { project: { type: 'string' } },
+        ...top,
+        resources: { r: { request: { path: '/r' }, primaryKey: 'id', ...resource } },
+      });
+      return r.success ? [] : formatIssues(r.error.issues);
+    };
+    assert.deepEqual(zoned({ timeZone: 'America/New_York' }, { timeZone: '{config.project}' }), []);
+    assert.ok(
+      zoned({ timeZone: 'Eastern' }, {}).some((l) => /^timeZone: unknown time zone "Eastern"/.test(l)),
+    );
+    assert.ok(
+      zoned({}, { timeZone: '{config.zone}' }).some((l) =>
+        /^resources\.r\.timeZone: \{config\.zone\}: "zone" is not a connectionConfig field/.test(l),
+      ),
+    );
+    assert.ok(
+      zoned(
+        {},
+        {
+          request: { path: '/r', query: { q: '{since|tz:Nowhere|HH}' } },
+          incremental: { cursorField: 'u' },
+        },
+      ).some((l) => /request\.query: .*unknown time zone "Nowhere"/.test(l)),
     );
   });
 

@@ -301,7 +301,7 @@ describe('spec messages', () => {
       'resources.a.primaryKey: expected a field name or a list of field names',
       'resources.a.request.path: {missing} is not a connectionConfig field (declared: none)',
       'resources.b.fields.t: expected a source path, or a rule { from, type, const, default, format }',
-      'webhooks.eventType: expected { header: name } or { path: "dot.path" }',
+      'webhooks.eventType: expected { header: name }, { path: "dot.path" } or a template like "{header.x-github-event}.{body.action?}"',
       'webhooks.signature.secrets[0]: expected the name of a declared secret, or { env: NAME } for an environment variable',
     ]);
   });

@@ -1,0 +1,181 @@
+/**
+ * Authenticators: ApiKeyAuthenticator, BearerAuthenticator, BasicHttpAuthenticator, OAuthAuthenticator
+ * (refresh token or client credentials), NoAuth and SelectiveAuthenticator (its first option that
+ * translates) as Syncwright `auth`. Every config value an authenticator uses becomes a connection
+ * secret. Pure: returns the auth, or undefined with the reason reported.
+ */
+import type { ConfigFields } from './config-fields.js';
+import { translateTemplate, type Scope } from './expressions.js';
+import { accessPath, isInterpolated } from './jinja.js';
+import { isObject, type Json } from './manifest.js';
+import { soleExpression } from './pagination.js';
+
+export type AuthOut = Record<string, unknown> & { type: string };
+
+export type AuthResult = { ok: true; auth: AuthOut; note?: string } | { ok: false; reason: string };
+
+/** A value that must be one secret: `{{ config['api_key'] }}` → the secret's name. */
+function secretOf(value: Json | undefined, config: ConfigFields): string | undefined {
+  const node = soleExpression(value);
+  if (!node) return undefined;
+  let n = node;
+  while (n.k === 'filter' && ['string', 'trim'].includes(n.name)) n = n.value;
+  const access = accessPath(n);
+  if (!access || access.root !== 'config' || access.path.length === 0) return undefined;
+  return config.use(access.path, 'secret');
+}
+
+/** A secret header value with text around it, `Token {{ config.key }}` → prefix "Token ". */
+function prefixedSecret(
+  value: Json | undefined,
+  scope: Scope,
+): { prefix: string; secret: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const t = translateTemplate(value, scope, 'secret');
+  if (!t.ok) return undefined;
+  const m = /^([^{}]*)\{secrets\.([A-Za-z0-9_]+)\}$/.exec(t.text);
+  return m ? { prefix: m[1]!, secret: m[2]! } : undefined;
+}
+
+function tokenUrl(value: Json | undefined): string | undefined {
+  if (typeof value !== 'string' || isInterpolated(value)) return undefined;
+  try {
+    const u = new URL(value);
+    return /^https?:$/.test(u.protocol) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult {
+  const config = scope.config;
+  if (auth === undefined || auth === null) return { ok: true, auth: { type: 'none' } };
+  if (!isObject(auth)) return { ok: false, reason: 'expected an authenticator component' };
+  switch (auth.type) {
+    case 'NoAuth':
+      return { ok: true, auth: { type: 'none' } };
+    case 'BearerAuthenticator': {
+      const token = secretOf(auth.api_token, config);
+      return token
+        ? { ok: true, auth: { type: 'bearer', token } }
+        : { ok: false, reason: 'api_token is not one config value' };
+    }
+    case 'ApiKeyAuthenticator': {
+      const option = isObject(auth.inject_into) ? auth.inject_into : undefined;
+      const place = option?.inject_into ?? (typeof auth.header === 'string' ? 'header' : undefined);
+      const name = option ? option.field_name : auth.header;
+      if (typeof name !== 'string' || isInterpolated(name))
+        return { ok: false, reason: 'the header or parameter name is not a literal' };
+      const value = prefixedSecret(auth.api_token, scope);
+      if (!value) {
+        // Several values in one header (`{{ config.id }}:{{ config.key }}`): custom headers.
+        if (place === 'header' && typeof auth.api_token === 'string') {
+          const t = translateTemplate(auth.api_token, scope, 'secret');
+          if (t.ok) return { ok: true, auth: { type: 'custom-headers', headers: { [name]: t.text } } };
+          return { ok: false, reason: t.reason };
+        }
+        return { ok: false, reason: 'api_token is not one config value (with an optional prefix)' };
+      }
+      if (place === 'header')
+        return {
+          ok: true,
+          auth: {
+            type: 'api-key',
+            in: 'header',
+            name,
+            value: value.secret,
+            ...(value.prefix ? { prefix: value.prefix } : {}),
+          },
+        };
+      if (place === 'request_parameter') {
+        if (value.prefix) return { ok: false, reason: 'a prefixed key in a query parameter' };
+        return { ok: true, auth: { type: 'api-key', in: 'query', name, value: value.secret } };
+      }
+      return { ok: false, reason: `an API key injected into ${JSON.stringify(place)}` };
+    }
+    case 'BasicHttpAuthenticator': {
+      const username = secretOf(auth.username, config);
+      if (!username) return { ok: false, reason: 'username is not one config value' };
+      const pw = auth.password;
+      if (pw === undefined || pw === null || !isInterpolated(pw)) {
+        // No password (an API key as the user name) or a fixed one: Syncwright's basic auth takes
+        // secrets only, so the connection supplies it as the "password" secret.
+        config.use(['password'], 'secret');
+        const literal = typeof pw === 'string' ? pw : '';
+        return {
+          ok: true,
+          auth: { type: 'basic', username, password: 'password' },
+          note: `the manifest's password is ${literal === '' ? 'empty' : `the fixed text "${literal}"`}: connections supply it as the "password" secret`,
+        };
+      }
+      const password = secretOf(pw, config);
+      return password
+        ? { ok: true, auth: { type: 'basic', username, password } }
+        : { ok: false, reason: 'password is not one config value' };
+    }
+    case 'OAuthAuthenticator': {
+      const url = tokenUrl(auth.token_refresh_endpoint);
+      if (!url) return { ok: false, reason: 'token_refresh_endpoint is not a literal http(s) URL' };
+      const clientId = secretOf(auth.client_id, config);
+      const clientSecret = secretOf(auth.client_secret, config);
+      if (!clientId || !clientSecret)
+        return { ok: false, reason: 'client_id and client_secret must each be one config value' };
+      const scopes = Array.isArray(auth.scopes)
+        ? auth.scopes.filter((s): s is string => typeof s === 'string')
+        : [];
+      if (
+        auth.refresh_request_body &&
+        isObject(auth.refresh_request_body) &&
+        Object.keys(auth.refresh_request_body).length > 0
+      )
+        return { ok: false, reason: 'refresh_request_body (extra token request fields) has no equivalent' };
+      if (auth.grant_type === 'client_credentials')
+        return {
+          ok: true,
+          auth: {
+            type: 'oauth2-client-credentials',
+            tokenUrl: url,
+            clientId,
+            clientSecret,
+            scopes,
+            clientAuth: 'post',
+          },
+        };
+      const refreshToken = secretOf(auth.refresh_token, config);
+      if (!refreshToken) return { ok: false, reason: 'refresh_token is not one config value' };
+      return {
+        ok: true,
+        auth: {
+          type: 'oauth2-refresh-token',
+          tokenUrl: url,
+          clientId,
+          clientSecret,
+          refreshToken,
+          clientAuth: 'post',
+        },
+      };
+    }
+    case 'SelectiveAuthenticator': {
+      const options = isObject(auth.authenticators) ? Object.entries(auth.authenticators) : [];
+      const reasons: string[] = [];
+      for (const [name, option] of options) {
+        const r = translateAuth(option, scope);
+        if (r.ok)
+          return {
+            ok: true,
+            auth: r.auth,
+            note: `only the "${name}" option of ${options.length} is imported: connections must use it`,
+          };
+        reasons.push(`${name}: ${r.reason}`);
+      }
+      return { ok: false, reason: `no option translates (${reasons.join('; ')})` };
+    }
+    default:
+      return { ok: false, reason: `${JSON.stringify(auth.type)} has no equivalent yet` };
+  }
+}
+
+/** Auth as a comparable key, to tell whether two streams authenticate alike. */
+export function authKey(auth: AuthOut): string {
+  return JSON.stringify(auth);
+}

@@ -1,0 +1,140 @@
+/**
+ * The connection's settings: Airbyte's `spec.connection_specification` (a JSON schema of the config)
+ * becomes Syncwright's `connectionConfig` (plain values, checked on save) and `secrets` (sealed). Only
+ * the fields the imported spec uses are declared. A nested field (`config.credentials.api_key`) is
+ * flattened to one name (`credentials_api_key`); a value used by auth is always a secret.
+ */
+import { isObject, type Component, type Json } from './manifest.js';
+
+export interface ConfigFieldOut {
+  type: 'string' | 'number' | 'boolean';
+  required: boolean;
+  pattern?: string;
+  description?: string;
+}
+
+/** How a config value is used: a plain value, a host label in the base URL, or a credential. */
+export type ConfigUse = 'value' | 'host' | 'secret';
+
+/** Letters, digits and "-" in dot-separated labels: what a host placeholder may hold. */
+export const HOST_PATTERN = '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$';
+
+function validRegex(p: string): boolean {
+  try {
+    new RegExp(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface SchemaHit {
+  schema: Component | undefined;
+  required: boolean;
+}
+
+export class ConfigFields {
+  private readonly config = new Map<string, ConfigFieldOut>();
+  private readonly secretNames = new Map<string, string>();
+
+  constructor(private readonly schema: Component | undefined) {}
+
+  /** The JSON schema of a config path, following `properties` and the options of `oneOf`/`anyOf`. */
+  private find(path: readonly string[]): SchemaHit {
+    let node: Component | undefined = this.schema;
+    let required = true;
+    for (const key of path) {
+      if (!node) return { schema: undefined, required: false };
+      const req = Array.isArray(node.required) ? node.required : [];
+      const props: Json | undefined = node.properties;
+      if (isObject(props) && isObject(props[key])) {
+        required &&= req.includes(key);
+        node = props[key];
+        continue;
+      }
+      const options = [
+        ...(Array.isArray(node.oneOf) ? node.oneOf : []),
+        ...(Array.isArray(node.anyOf) ? node.anyOf : []),
+      ];
+      const hit = options.find(
+        (o): o is Component => isObject(o) && isObject(o.properties) && isObject(o.properties[key]),
+      );
+      if (!hit) return { schema: undefined, required: false };
+      required = false;
+      node = (hit.properties as Component)[key] as Component;
+    }
+    return { schema: node, required };
+  }
+
+  /** Whether the manifest's config schema marks a field as a secret. */
+  isSecret(path: readonly string[]): boolean {
+    return this.find(path).schema?.airbyte_secret === true;
+  }
+
+  /** Whether the schema declares a field at all. */
+  declared(path: readonly string[]): boolean {
+    return this.find(path).schema !== undefined;
+  }
+
+  /** The schema's default of a field, if any. */
+  defaultOf(path: readonly string[]): Json | undefined {
+    return this.find(path).schema?.default;
+  }
+
+  /** Declares a config field (or secret) for a use and returns its Syncwright name. */
+  use(path: readonly string[], use: ConfigUse): string {
+    const name = path
+      .join('_')
+      .replace(/[^A-Za-z0-9_]/g, '_')
+      .replace(/^(\d)/, '_$1');
+    const { schema, required } = this.find(path);
+    const description =
+      typeof schema?.title === 'string'
+        ? schema.title
+        : typeof schema?.description === 'string'
+          ? schema.description.split('\n')[0]!.slice(0, 200)
+          : undefined;
+    if (use === 'secret') {
+      this.secretNames.set(name, description ?? name);
+      return name;
+    }
+    const t = schema?.type;
+    const types = Array.isArray(t) ? t : [t];
+    const type =
+      types.includes('integer') || types.includes('number')
+        ? 'number'
+        : types.includes('boolean')
+          ? 'boolean'
+          : 'string';
+    const existing = this.config.get(name);
+    const field: ConfigFieldOut = existing ?? { type, required };
+    if (description && !field.description) field.description = description;
+    if (
+      !field.pattern &&
+      typeof schema?.pattern === 'string' &&
+      validRegex(schema.pattern) &&
+      type === 'string'
+    )
+      field.pattern = schema.pattern;
+    if (use === 'host') {
+      field.type = 'string';
+      // A host placeholder must be constrained (Syncwright refuses one without a pattern).
+      if (!field.pattern) field.pattern = HOST_PATTERN;
+    }
+    this.config.set(name, field);
+    return name;
+  }
+
+  /** Whether a name is declared as a plain config field (and would be stored unsealed). */
+  hasValue(name: string): boolean {
+    return this.config.has(name);
+  }
+
+  connectionConfig(): Record<string, ConfigFieldOut> {
+    return Object.fromEntries([...this.config].filter(([k]) => !this.secretNames.has(k)));
+  }
+
+  secrets(): Record<string, string> {
+    return Object.fromEntries(this.secretNames);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * What the translators of one stream share: the report, the config fields, the interpolation scope, the
+ * request being assembled, and where each component was written in the manifest.
+ */
+import type { ConfigFields } from './config-fields.js';
+import type { Scope } from './expressions.js';
+import { translateTemplate } from './expressions.js';
+import { isInterpolated } from './jinja.js';
+import { isObject, originOf, type Component, type Json } from './manifest.js';
+import type { Effect, Report } from './report.js';
+
+/** The request of one resource, as Syncwright templates. */
+export interface RequestParts {
+  query: Record<string, string | number | boolean>;
+  headers: Record<string, string>;
+  body?: Record<string, Json> | undefined;
+}
+
+export interface StreamContext {
+  report: Report;
+  config: ConfigFields;
+  scope: Scope;
+  /** The stream's name in the manifest. */
+  stream: string;
+  /** The stream's own manifest path, for components without one of their own. */
+  streamPath: string;
+  request: RequestParts;
+}
+
+/** The manifest path of a component's field: where the component was written, else under the stream. */
+export function pathOf(ctx: StreamContext, component: unknown, fallback: string, field?: string): string {
+  const base =
+    (component !== null && typeof component === 'object' ? originOf(component) : undefined) ??
+    `${ctx.streamPath}.${fallback}`;
+  return field ? `${base}.${field}` : base;
+}
+
+export function issue(
+  ctx: StreamContext,
+  path: string,
+  component: string,
+  effect: Effect,
+  message: string,
+): void {
+  ctx.report.add(path, component, effect, message, ctx.stream);
+}
+
+export function typeOf(c: unknown): string {
+  return isObject(c) && typeof c.type === 'string' ? c.type : 'component';
+}
+
+/** A field name that may be written with `{{ parameters.x }}`: its literal value, or undefined. */
+export function literalName(value: Json | undefined, ctx: StreamContext): string | undefined {
+  if (typeof value !== 'string') return typeof value === 'number' ? String(value) : undefined;
+  if (!isInterpolated(value)) return value;
+  const t = translateTemplate(value, ctx.scope);
+  return t.ok && !/[{}]/.test(t.text) ? t.text : undefined;
+}
+
+/**
+ * Places a template where a RequestOption says: a query parameter, a header or a JSON body field
+ * (`field_path` makes a nested one). Returns why it cannot, or undefined when placed.
+ */
+export function inject(option: Component, template: string, ctx: StreamContext): string | undefined {
+  const into = option.inject_into;
+  const path = Array.isArray(option.field_path)
+    ? option.field_path.map((p) => literalName(p, ctx))
+    : [literalName(option.field_name, ctx)];
+  if (path.length === 0 || path.some((p) => p === undefined)) return 'its field_name has no literal value';
+  const names = path as string[];
+  if (into === 'request_parameter') {
+    if (names.length !== 1) return 'a nested field_path in a query parameter';
+    ctx.request.query[names[0]!] = template;
+    return undefined;
+  }
+  if (into === 'header') {
+    if (names.length !== 1) return 'a nested field_path in a header';
+    ctx.request.headers[names[0]!] = template;
+    return undefined;
+  }
+  if (into === 'body_json') {
+    ctx.request.body ??= {};
+    let node: Record<string, Json> = ctx.request.body;
+    for (const k of names.slice(0, -1)) {
+      const next = node[k];
+      if (!isObject(next)) node[k] = {};
+      node = node[k] as Record<string, Json>;
+    }
+    node[names.at(-1)!] = template;
+    return undefined;
+  }
+  if (into === 'body_data')
+    return 'form-encoded bodies (body_data) are not supported: Syncwright sends JSON bodies';
+  return `inject_into ${JSON.stringify(into)} is not known`;
+}

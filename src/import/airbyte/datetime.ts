@@ -1,0 +1,94 @@
+/**
+ * Airbyte's time notations in Syncwright's: strftime formats (`%Y-%m-%dT%H:%M:%SZ`) as template filters
+ * (`yyyy-MM-ddTHH:mm:ssZ`, `unix`, `date`), and ISO 8601 durations (`P1D`, `PT12H`) as seconds or step
+ * lengths. Times are UTC on both sides, so `%z` is `+0000`.
+ */
+
+const STRFTIME: Record<string, string> = {
+  Y: 'yyyy',
+  m: 'MM',
+  d: 'dd',
+  H: 'HH',
+  M: 'mm',
+  S: 'ss',
+  f: 'SSS000',
+  z: '+0000',
+  Z: 'UTC',
+  '%': '%',
+};
+
+/** The template filter for a strftime format, or undefined when a directive has no equivalent. */
+export function formatFilter(format: string): string | undefined {
+  const f = format.trim();
+  if (f === '%s') return 'unix';
+  if (f === '%ms') return 'unix-ms';
+  if (f === '%Y-%m-%d') return 'date';
+  if (/[{}|]/.test(f)) return undefined;
+  let out = '';
+  for (let i = 0; i < f.length; i++) {
+    const c = f[i]!;
+    if (c !== '%') {
+      // Letters that would read as a pattern token must not appear as literal text.
+      if (/[yMdHmsS]/.test(c)) return undefined;
+      out += c;
+      continue;
+    }
+    if (f.startsWith('%_ms', i)) {
+      out += 'SSS';
+      i += 3;
+      continue;
+    }
+    const token = STRFTIME[f[i + 1] ?? ''];
+    if (token === undefined) return undefined;
+    out += token;
+    i++;
+  }
+  return /yyyy|MM|dd|HH|mm|ss|SSS/.test(out) ? out : undefined;
+}
+
+/** The cursor format of a datetime format: how the high-water mark is compared and sent. */
+export function cursorFormat(format: string | undefined): 'iso' | 'unix' | 'unix-ms' {
+  if (format?.trim() === '%s') return 'unix';
+  if (format?.trim() === '%ms') return 'unix-ms';
+  return 'iso';
+}
+
+const UNIT_SECONDS: Record<string, number> = {
+  Y: 365 * 86_400,
+  W: 7 * 86_400,
+  D: 86_400,
+  H: 3600,
+  S: 1,
+};
+
+/**
+ * Seconds in an ISO 8601 duration (`P1D`, `PT1H30M`, `P1M` as 30 days, `P1Y` as 365), or undefined
+ * when it is not one.
+ */
+export function durationSeconds(text: string): number | undefined {
+  const m =
+    /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      text.trim(),
+    );
+  if (!m || text.trim() === 'P' || text.trim() === 'PT') return undefined;
+  const [, y, mo, w, d, h, mi, s] = m.map((v) => (v === undefined ? 0 : Number(v)));
+  return (
+    y! * UNIT_SECONDS.Y! +
+    mo! * 30 * 86_400 +
+    w! * UNIT_SECONDS.W! +
+    d! * UNIT_SECONDS.D! +
+    h! * UNIT_SECONDS.H! +
+    mi! * 60 +
+    s! * UNIT_SECONDS.S!
+  );
+}
+
+/** A Syncwright step length ("7d", "12h", "30m" or seconds) for an ISO 8601 duration. */
+export function stepOf(text: string): string | number | undefined {
+  const seconds = durationSeconds(text);
+  if (seconds === undefined || seconds <= 0 || !Number.isInteger(seconds)) return undefined;
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return seconds;
+}

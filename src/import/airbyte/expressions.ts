@@ -1,0 +1,223 @@
+/**
+ * Airbyte interpolation (`{{ config['x'] }}`, `{{ stream_partition.id }}`, `{{ next_page_token['next_page_token'] }}`,
+ * `{{ format_datetime(stream_interval.start_time, '%s') }}`) as Syncwright request templates (`{config.x}`,
+ * `{parent.id}`, `{cursor}`, `{window.start|unix}`). Each Jinja expression must mean one value Syncwright
+ * knows; anything else (conditionals, arithmetic, functions without an equivalent) is refused with the
+ * reason, and the caller reports the component as untranslated.
+ */
+import type { ConfigFields, ConfigUse } from './config-fields.js';
+import { formatFilter } from './datetime.js';
+import { accessPath, parseTemplate, show, type Node } from './jinja.js';
+import { isObject, type Component, type Json } from './manifest.js';
+
+/** What the values of a request can refer to, for one stream. */
+export interface Scope {
+  config: ConfigFields;
+  parameters: Component;
+  /** The Syncwright name `next_page_token` stands for with this stream's pagination. */
+  pageToken?: 'cursor' | 'page' | 'offset' | undefined;
+  /** Partition field → its value: a placeholder (`parent.project_id`) or a constant (a one-value list). */
+  partition: Record<string, { placeholder: string } | { literal: string }>;
+  /** The incremental window, when the stream has one. */
+  window?:
+    | {
+        /** Slice keys that mean the window's start and end (`start_time`, or a partition_field_start). */
+        startKeys: string[];
+        endKeys: string[];
+        /** The filter of the cursor's datetime_format (`unix`, `yyyy-MM-dd`), or none for ISO. */
+        filter?: string | undefined;
+        /** The cursor field, for `stream_state[cursor_field]`. */
+        cursorField: string;
+        /** Whether the requests place a window (start and end) or only an open-ended start. */
+        ranged: boolean;
+      }
+    | undefined;
+}
+
+export type Translation = { ok: true; text: string } | { ok: false; reason: string };
+
+/** One expression's value: a placeholder with filters, or literal text. */
+type Value = { placeholder: string; filters: string[] } | { literal: string } | { fail: string };
+
+const fail = (reason: string): Value => ({ fail: reason });
+
+function literalText(v: Json | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** A config value as a placeholder; `use` says whether it must be a secret. */
+function configValue(path: string[], scope: Scope, use: ConfigUse): Value {
+  if (path.length === 0) return fail('the whole config object has no single value');
+  if (use !== 'secret' && scope.config.isSecret(path))
+    return fail(
+      `config.${path.join('.')} is a secret: only an authenticator may send it (Syncwright stores plain config unsealed)`,
+    );
+  const name = scope.config.use(path, use);
+  return { placeholder: use === 'secret' ? `secrets.${name}` : `config.${name}`, filters: [] };
+}
+
+function windowValue(key: string, scope: Scope): Value | undefined {
+  const w = scope.window;
+  if (!w) return undefined;
+  const filters = w.filter ? [w.filter] : [];
+  if (w.startKeys.includes(key)) return { placeholder: w.ranged ? 'window.start' : 'since', filters };
+  if (w.endKeys.includes(key))
+    return w.ranged
+      ? { placeholder: 'window.end', filters }
+      : fail(`the window's end is placed only when the start is placed too`);
+  return undefined;
+}
+
+function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
+  const access = accessPath(node);
+  if (!access) return fail(`"${show(node)}" has no Syncwright equivalent`);
+  const { root, path } = access;
+  switch (root) {
+    case 'config':
+      return configValue(path, scope, use);
+    case 'parameters': {
+      let v: Json | undefined = scope.parameters;
+      for (const k of path) v = isObject(v) ? v[k] : undefined;
+      const text = literalText(v);
+      return text === undefined ? fail(`parameters.${path.join('.')} is not set`) : { literal: text };
+    }
+    case 'stream_partition':
+    case 'stream_slice':
+    case 'stream_interval': {
+      const key = path[0];
+      if (key === undefined || path.length > 2) return fail(`"${show(node)}" is not a partition value`);
+      const part = root !== 'stream_interval' && path.length === 1 ? scope.partition[key] : undefined;
+      if (part) return 'literal' in part ? part : { placeholder: part.placeholder, filters: [] };
+      const w = windowValue(key, scope);
+      if (w) return w;
+      if (root === 'stream_slice' && key === 'extra_fields')
+        return fail('parent fields copied into the slice (extra_fields) have no equivalent yet');
+      return fail(`"${show(node)}" is not a partition or window value of this stream`);
+    }
+    case 'stream_state': {
+      const w = scope.window;
+      if (w && path.length === 1 && path[0] === w.cursorField)
+        return { placeholder: 'since', filters: w.filter ? [w.filter] : [] };
+      return fail(`"${show(node)}": only the cursor field of the stream's state has an equivalent`);
+    }
+    case 'next_page_token': {
+      if (path.length !== 1 || path[0] !== 'next_page_token' || !scope.pageToken)
+        return fail(`"${show(node)}" has no equivalent with this stream's pagination`);
+      return { placeholder: scope.pageToken, filters: [] };
+    }
+    default:
+      return fail(`"${root}" is not available in Syncwright request templates`);
+  }
+}
+
+/** Filters that leave the value as Syncwright sends it anyway (text, numbers kept as typed). */
+const TRANSPARENT_FILTERS = new Set(['string', 'int', 'float', 'trim', 'urlencode']);
+const NOW_FUNCTIONS = new Set([
+  'now_utc',
+  'today_utc',
+  'now_local',
+  'today_with_timezone',
+  'day_delta',
+  'timestamp',
+]);
+
+/** One Jinja expression as a Syncwright value. */
+export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'value'): Value {
+  if (node.k === 'lit') return { literal: literalText(node.value) ?? '' };
+  if (node.k === 'filter') {
+    if (!TRANSPARENT_FILTERS.has(node.name)) return fail(`the "${node.name}" filter has no equivalent`);
+    return expressionValue(node.value, scope, use);
+  }
+  if (node.k === 'call') {
+    const fn = node.fn.k === 'name' ? node.fn.name : node.fn.k === 'attr' ? node.fn.name : '';
+    if (fn === 'format_datetime' || fn === 'strftime') {
+      const target = fn === 'strftime' && node.fn.k === 'attr' ? node.fn.obj : node.args[0];
+      const fmt = fn === 'strftime' ? node.args[0] : node.args[1];
+      if (!target || fmt?.k !== 'lit' || typeof fmt.value !== 'string')
+        return fail(`${fn} needs a literal format`);
+      const filter = formatFilter(fmt.value);
+      if (!filter) return fail(`the date format "${fmt.value}" has no equivalent`);
+      const inner = expressionValue(target, scope, use);
+      if (!('placeholder' in inner)) return 'fail' in inner ? inner : fail(`${fn} of a literal`);
+      // The value is already a time: its own format filter is replaced by the requested one.
+      return { placeholder: inner.placeholder, filters: [filter] };
+    }
+    if (fn === 'str' || fn === 'int') {
+      const arg = node.args[0];
+      return arg ? expressionValue(arg, scope, use) : fail(`${fn}() without an argument`);
+    }
+    if (fn === 'get' && node.fn.k === 'attr') {
+      // `config.get('x', default)`: the value when set; a default has no equivalent.
+      return accessValue(node, scope, use);
+    }
+    if (NOW_FUNCTIONS.has(fn))
+      return fail(`${fn}() (the current time) has no equivalent in today's request templates`);
+    return fail(`the function ${fn || show(node.fn)}() has no equivalent`);
+  }
+  if (node.k === 'name' || node.k === 'attr' || node.k === 'index') return accessValue(node, scope, use);
+  return fail(`"${show(node)}" has no Syncwright equivalent`);
+}
+
+function placeholderText(v: { placeholder: string; filters: string[] }): string {
+  return `{${[v.placeholder, ...v.filters].join('|')}}`;
+}
+
+/**
+ * A manifest string (text with `{{ … }}`) as a Syncwright template. `use: 'secret'` maps config to
+ * `{secrets.name}` (auth headers); `'host'` declares config fields as host labels (base URLs).
+ */
+export function translateTemplate(value: string, scope: Scope, use: ConfigUse = 'value'): Translation {
+  let parts;
+  try {
+    parts = parseTemplate(value);
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+  let text = '';
+  for (const part of parts) {
+    if ('statement' in part)
+      return { ok: false, reason: `the statement {% ${part.statement} %} has no equivalent` };
+    if ('text' in part) {
+      if (/\{[A-Za-z_][\w.-]*(\|[^{}|]+)*\}/.test(part.text))
+        return { ok: false, reason: `the text "${part.text}" would read as a Syncwright placeholder` };
+      text += part.text;
+      continue;
+    }
+    const v = expressionValue(part.expr, scope, use);
+    if ('fail' in v) return { ok: false, reason: v.fail };
+    text += 'literal' in v ? v.literal : placeholderText(v);
+  }
+  return { ok: true, text };
+}
+
+/** The single placeholder a string is (`"{{ config.x }}"` → `config.x`), or undefined. */
+export function wholePlaceholder(template: string): string | undefined {
+  return /^\{([A-Za-z_][\w.-]*)\}$/.exec(template)?.[1];
+}
+
+/** Translates every string in a JSON value (a body, a parameter map); the first failure is returned. */
+export function translateValue(
+  value: Json,
+  scope: Scope,
+): { ok: true; value: Json } | { ok: false; reason: string; at: string } {
+  const walk = (v: Json, at: string): Json => {
+    if (typeof v === 'string') {
+      const t = translateTemplate(v, scope);
+      if (!t.ok) throw Object.assign(new Error(t.reason), { at });
+      return t.text;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}.${i}`));
+    if (isObject(v))
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, at ? `${at}.${k}` : k)]));
+    return v;
+  };
+  try {
+    return { ok: true, value: walk(value, '') };
+  } catch (error) {
+    const e = error as Error & { at?: string };
+    return { ok: false, reason: e.message, at: e.at ?? '' };
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Incremental cursors: Airbyte's DatetimeBasedCursor as Syncwright's `incremental` — the cursor field,
+ * the start and end options as request templates over `{since}` or `{window.start}`/`{window.end}`
+ * formatted by the cursor's datetime_format, a literal start date, the step as windows, the lookback.
+ * What has no equivalent yet (client-side filtering, data feeds, per-connection start dates, other
+ * cursor types) is reported.
+ */
+import { inject, issue, literalName, pathOf, typeOf, type StreamContext } from './context.js';
+import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.js';
+import { accessPath, isInterpolated } from './jinja.js';
+import { isObject, type Component, type Json } from './manifest.js';
+import { soleExpression } from './pagination.js';
+
+export interface IncrementalOut {
+  cursorField: string;
+  format?: 'iso' | 'unix' | 'unix-ms';
+  lookbackSeconds?: number;
+  startDate?: string;
+  step?: string | number;
+}
+
+/** The text of a MinMaxDatetime or a plain datetime value. */
+function datetimeText(value: Json | undefined): { text: string; component?: Component } | undefined {
+  if (typeof value === 'string') return { text: value };
+  if (isObject(value) && typeof value.datetime === 'string')
+    return { text: value.datetime, component: value };
+  return undefined;
+}
+
+/** Whether an end datetime is "now" (the default), which is what Syncwright's window ends at. */
+function isNow(text: string): boolean {
+  const node = soleExpression(text);
+  if (!node) return false;
+  let n = node;
+  if (n.k === 'call' && n.fn.k === 'attr' && (n.fn.name === 'strftime' || n.fn.name === 'isoformat'))
+    n = n.fn.obj;
+  if (n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'format_datetime' && n.args[0]) n = n.args[0];
+  return n.k === 'call' && n.fn.k === 'name' && ['now_utc', 'today_utc'].includes(n.fn.name);
+}
+
+/**
+ * Prepares the window names for the scope before the request is translated (requests may place
+ * `stream_interval.start_time` themselves), and returns a finisher that adds the options and settings.
+ */
+export function prepareIncremental(
+  cursor: Json | undefined,
+  ctx: StreamContext,
+): ((placed: boolean) => IncrementalOut | undefined) | undefined {
+  if (cursor === undefined || cursor === null) return undefined;
+  const at = pathOf(ctx, cursor, 'incremental_sync');
+  if (!isObject(cursor) || cursor.type !== 'DatetimeBasedCursor') {
+    issue(
+      ctx,
+      at,
+      typeOf(cursor),
+      'incremental',
+      'this cursor type has no equivalent: the stream is imported for full syncs only',
+    );
+    return undefined;
+  }
+  const cursorField = literalName(cursor.cursor_field, ctx);
+  if (!cursorField) {
+    issue(
+      ctx,
+      `${at}.cursor_field`,
+      'cursor_field',
+      'incremental',
+      'not a literal field name: the stream is imported for full syncs only',
+    );
+    return undefined;
+  }
+  const datetimeFormat =
+    typeof cursor.datetime_format === 'string' ? cursor.datetime_format : '%Y-%m-%dT%H:%M:%S.%f%z';
+  const filter = formatFilter(datetimeFormat);
+  const formatKnown = filter !== undefined || /^%Y-%m-%dT%H:%M:%S(\.%f)?(%z|Z)$/.test(datetimeFormat);
+  if (!formatKnown) {
+    issue(
+      ctx,
+      `${at}.datetime_format`,
+      'datetime_format',
+      'incremental',
+      `the format "${datetimeFormat}" has no equivalent: the stream is imported for full syncs only`,
+    );
+    return undefined;
+  }
+  const stepText = typeof cursor.step === 'string' ? cursor.step : undefined;
+  const step = stepText ? stepOf(stepText) : undefined;
+  const end = datetimeText(cursor.end_datetime);
+  const endOption = isObject(cursor.end_time_option) ? cursor.end_time_option : undefined;
+  // A range when the end is sent or the range is read in steps; otherwise an open-ended start.
+  const ranged = endOption !== undefined || step !== undefined;
+  const startKeys = [
+    'start_time',
+    ...(typeof cursor.partition_field_start === 'string' ? [cursor.partition_field_start] : []),
+  ];
+  const endKeys = [
+    'end_time',
+    ...(typeof cursor.partition_field_end === 'string' ? [cursor.partition_field_end] : []),
+  ];
+  ctx.scope.window = {
+    startKeys,
+    endKeys,
+    filter: filter === 'iso' ? undefined : filter,
+    cursorField,
+    ranged,
+  };
+
+  return (placedByRequest) => {
+    const out: IncrementalOut = { cursorField };
+    const fmt = cursorFormat(
+      Array.isArray(cursor.cursor_datetime_formats) && typeof cursor.cursor_datetime_formats[0] === 'string'
+        ? cursor.cursor_datetime_formats[0]
+        : datetimeFormat,
+    );
+    if (fmt !== 'iso') out.format = fmt;
+    const fmtFilter = ctx.scope.window?.filter;
+    const tpl = (name: string) => `{${[name, ...(fmtFilter ? [fmtFilter] : [])].join('|')}}`;
+    let placed = placedByRequest;
+    const startOption = isObject(cursor.start_time_option) ? cursor.start_time_option : undefined;
+    if (startOption) {
+      const why = inject(startOption, tpl(ranged ? 'window.start' : 'since'), ctx);
+      if (why) {
+        issue(
+          ctx,
+          pathOf(ctx, startOption, 'incremental_sync.start_time_option'),
+          'RequestOption',
+          'incremental',
+          `${why}: the stream is imported for full syncs only`,
+        );
+        return undefined;
+      }
+      placed = true;
+    }
+    if (endOption) {
+      const why = inject(endOption, tpl('window.end'), ctx);
+      if (why) {
+        issue(
+          ctx,
+          pathOf(ctx, endOption, 'incremental_sync.end_time_option'),
+          'RequestOption',
+          'incremental',
+          `${why}: the stream is imported for full syncs only`,
+        );
+        return undefined;
+      }
+    }
+    if (cursor.is_client_side_incremental === true || cursor.is_data_feed === true) {
+      issue(
+        ctx,
+        `${at}.${cursor.is_data_feed === true ? 'is_data_feed' : 'is_client_side_incremental'}`,
+        'DatetimeBasedCursor',
+        'incremental',
+        'client-side incremental filtering has no equivalent yet: the stream is imported for full syncs only',
+      );
+      return undefined;
+    }
+    if (!placed) {
+      issue(
+        ctx,
+        at,
+        'DatetimeBasedCursor',
+        'incremental',
+        'no request carries the cursor (no start_time_option and no template): the stream is imported for full syncs only',
+      );
+      return undefined;
+    }
+    if (stepText) {
+      if (step === undefined)
+        issue(
+          ctx,
+          `${at}.step`,
+          'step',
+          'differs',
+          `the step "${stepText}" is not a whole number of seconds: the range is read in one window`,
+        );
+      else out.step = step;
+    }
+    const lookback =
+      typeof cursor.lookback_window === 'string' ? durationSeconds(cursor.lookback_window) : undefined;
+    if (typeof cursor.lookback_window === 'string' && lookback === undefined)
+      issue(
+        ctx,
+        `${at}.lookback_window`,
+        'lookback_window',
+        'differs',
+        `"${cursor.lookback_window}" is not a fixed duration: no lookback`,
+      );
+    if (lookback) out.lookbackSeconds = Math.round(lookback);
+
+    const start = datetimeText(cursor.start_datetime);
+    if (start) {
+      if (!isInterpolated(start.text)) {
+        const ms = Date.parse(start.text);
+        if (Number.isNaN(ms))
+          issue(
+            ctx,
+            `${at}.start_datetime`,
+            'start_datetime',
+            'differs',
+            `"${start.text}" is not a date: a first run reads from the beginning`,
+          );
+        else out.startDate = new Date(ms).toISOString();
+      } else {
+        const node = soleExpression(start.text);
+        const access = node && accessPath(node);
+        const configDefault = access?.root === 'config' ? ctx.config.defaultOf(access.path) : undefined;
+        issue(
+          ctx,
+          `${at}.start_datetime`,
+          'start_datetime',
+          'differs',
+          `"${start.text}" is per connection or relative, which today's spec cannot say: a first run reads from the provider's beginning${typeof configDefault === 'string' ? ` (the manifest's default is ${configDefault})` : ''}`,
+        );
+      }
+      if (start.component && (start.component.min_datetime || start.component.max_datetime))
+        issue(
+          ctx,
+          `${at}.start_datetime`,
+          'MinMaxDatetime',
+          'differs',
+          'min_datetime/max_datetime bounds are not applied',
+        );
+    }
+    if (end && !isNow(end.text))
+      issue(
+        ctx,
+        `${at}.end_datetime`,
+        'end_datetime',
+        'differs',
+        `"${end.text}": Syncwright's windows end at the time of the run`,
+      );
+    if (cursor.clamping)
+      issue(ctx, `${at}.clamping`, 'clamping', 'differs', 'windows are not clamped to calendar periods');
+    return out;
+  };
+}

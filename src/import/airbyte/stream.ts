@@ -1,0 +1,398 @@
+/**
+ * One DeclarativeStream as one Syncwright resource: its SimpleRetriever's HttpRequester (url, method,
+ * parameters, headers, JSON body), paginator, record selector, partition router (a parent stream, or a
+ * one-value list), incremental cursor, transformations, error handler and primary key.
+ */
+import { translateAuth, type AuthOut, type AuthResult } from './auth.js';
+import type { ConfigFields } from './config-fields.js';
+import {
+  inject,
+  issue,
+  literalName,
+  pathOf,
+  typeOf,
+  type RequestParts,
+  type StreamContext,
+} from './context.js';
+import { translateErrorHandler, type RuleOut } from './error-rules.js';
+import { translateTemplate, translateValue, type Scope } from './expressions.js';
+import { prepareIncremental } from './incremental.js';
+import { isObject, originOf, parametersOf, type Component, type Json } from './manifest.js';
+import { translatePaginator } from './pagination.js';
+import { primaryKeyOf, translateRecords } from './records.js';
+import type { Report } from './report.js';
+
+export interface ResourceOut {
+  request: {
+    method?: string;
+    path: string;
+    query?: Record<string, unknown>;
+    headers?: Record<string, string>;
+    body?: Json;
+  };
+  recordsPath: string;
+  primaryKey: string | string[];
+  [key: string]: unknown;
+}
+
+export interface StreamOut {
+  name: string;
+  /** Where the stream was written in the manifest. */
+  path: string;
+  /** The url_base as a Syncwright template (host placeholders declared). */
+  urlBase: string;
+  resource: ResourceOut;
+  auth: AuthResult;
+  /** Manifest path of the authenticator (for reports). */
+  authPath: string;
+  /** The parent stream component, when the resource is a child. */
+  parent?: { stream: Component; name: string } | undefined;
+  maxAttempts?: number | undefined;
+  initialIntervalMs?: number | undefined;
+}
+
+/** A Syncwright resource name for an Airbyte stream name. */
+export function resourceName(name: string): string {
+  const slug = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '_')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/_+$/, '');
+  return slug || 'stream';
+}
+
+/** Joins url_base and path the way Airbyte does: exactly one "/" between them. */
+function joinUrl(base: string, path: string): string {
+  if (/^https?:\/\//.test(path)) return path;
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+export function streamName(stream: Component, index: number): string {
+  return typeof stream.name === 'string' && stream.name !== '' ? stream.name : `stream_${index}`;
+}
+
+/** Translates one stream; undefined (with the reasons reported) when the stream cannot be imported at all. */
+export function translateStream(
+  stream: Component,
+  index: number,
+  report: Report,
+  config: ConfigFields,
+): StreamOut | undefined {
+  const name = streamName(stream, index);
+  const streamPath = originOf(stream) ?? `streams.${index}`;
+  const scope: Scope = { config, parameters: parametersOf(stream), partition: {} };
+  const request: RequestParts = { query: {}, headers: {} };
+  const ctx: StreamContext = { report, config, scope, stream: name, streamPath, request };
+  let parentParams: Record<string, string> = {};
+  const secretPlacements: { in: 'query' | 'header'; name: string; template: string }[] = [];
+  const leftOut = (path: string, component: string, message: string): undefined => {
+    issue(ctx, path, component, 'data', `${message}: the stream is left out`);
+    return undefined;
+  };
+
+  if (stream.type !== 'DeclarativeStream')
+    return leftOut(streamPath, typeOf(stream), 'this stream type has no equivalent');
+  const retriever = stream.retriever;
+  const rAt = pathOf(ctx, retriever, 'retriever');
+  if (!isObject(retriever) || retriever.type !== 'SimpleRetriever')
+    return leftOut(rAt, typeOf(retriever), 'this retriever has no equivalent');
+  const requester = retriever.requester;
+  const qAt = pathOf(ctx, requester, 'retriever.requester');
+  if (!isObject(requester) || requester.type !== 'HttpRequester')
+    return leftOut(qAt, typeOf(requester), 'this requester has no equivalent');
+
+  // Partitions first: the requester's templates refer to them.
+  let parent: StreamOut['parent'];
+  const router = retriever.partition_router;
+  const routers = Array.isArray(router) ? router : router ? [router] : [];
+  if (routers.length > 1)
+    return leftOut(
+      pathOf(ctx, router, 'retriever.partition_router'),
+      'partition_router',
+      'several partition routers (a cartesian product) have no equivalent',
+    );
+  const only = routers[0];
+  if (only !== undefined) {
+    const pAt = pathOf(ctx, only, 'retriever.partition_router');
+    if (!isObject(only)) return leftOut(pAt, 'partition_router', 'not a component');
+    if (only.type === 'SubstreamPartitionRouter') {
+      const configs = Array.isArray(only.parent_stream_configs) ? only.parent_stream_configs : [];
+      if (configs.length !== 1)
+        return leftOut(
+          `${pAt}.parent_stream_configs`,
+          'SubstreamPartitionRouter',
+          'only one parent stream is supported',
+        );
+      const pc = configs[0]!;
+      const pcAt = pathOf(ctx, pc, 'retriever.partition_router.parent_stream_configs.0');
+      if (!isObject(pc) || !isObject(pc.stream))
+        return leftOut(pcAt, 'ParentStreamConfig', 'no parent stream');
+      const parentKey = literalName(pc.parent_key, ctx);
+      const field = literalName(pc.partition_field, ctx);
+      if (!parentKey || !field)
+        return leftOut(pcAt, 'ParentStreamConfig', 'parent_key and partition_field must be literal');
+      if (!/^[A-Za-z_][\w-]*$/.test(field))
+        return leftOut(
+          `${pcAt}.partition_field`,
+          'ParentStreamConfig',
+          `"${field}" cannot be a placeholder name`,
+        );
+      scope.partition[field] = { placeholder: `parent.${field}` };
+      parent = { stream: pc.stream, name: streamName(pc.stream, -1) };
+      parentParams = { [field]: parentKey };
+      if (isObject(pc.request_option)) {
+        const why = inject(pc.request_option, `{parent.${field}}`, ctx);
+        if (why)
+          return leftOut(
+            pathOf(
+              ctx,
+              pc.request_option,
+              'retriever.partition_router.parent_stream_configs.0.request_option',
+            ),
+            'RequestOption',
+            why,
+          );
+      }
+      if (pc.incremental_dependency === true)
+        issue(
+          ctx,
+          `${pcAt}.incremental_dependency`,
+          'ParentStreamConfig',
+          'incremental',
+          'child resources are synced in full for every parent (incremental children are not built yet)',
+        );
+      if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
+        issue(
+          ctx,
+          `${pcAt}.extra_fields`,
+          'ParentStreamConfig',
+          'data',
+          'parent fields copied into child records have no equivalent yet',
+        );
+    } else if (only.type === 'ListPartitionRouter') {
+      const values = Array.isArray(only.values) ? only.values : undefined;
+      const field = literalName(only.cursor_field, ctx);
+      const v = values?.[0];
+      if (!values || values.length !== 1 || !field || (typeof v !== 'string' && typeof v !== 'number'))
+        return leftOut(
+          pAt,
+          'ListPartitionRouter',
+          'a list of partition values (one request per value) has no equivalent yet',
+        );
+      // One value is a constant.
+      scope.partition[field] = { literal: String(v) };
+      if (isObject(only.request_option)) {
+        const why = inject(only.request_option, String(v), ctx);
+        if (why) return leftOut(pAt, 'RequestOption', why);
+      }
+    } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
+  }
+
+  const records = translateRecords(retriever, ctx, stream.transformations);
+  if (!records) return undefined;
+  const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
+  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx);
+
+  // url_base + path: the origin's placeholders are host labels, the rest path segments.
+  const base = typeof requester.url_base === 'string' ? requester.url_base : '';
+  const pathValue = typeof requester.path === 'string' ? requester.path : '';
+  const split = splitOrigin(joinUrl(base, pathValue));
+  if (!split)
+    return leftOut(
+      `${qAt}.url_base`,
+      'HttpRequester',
+      `"${base}" is not an http(s) URL with a literal scheme`,
+    );
+  const originT = translateTemplate(split.origin, scope, 'host');
+  if (!originT.ok) return leftOut(`${qAt}.url_base`, 'HttpRequester', originT.reason);
+  const pathT = translateTemplate(split.path, scope);
+  if (!pathT.ok) return leftOut(`${qAt}.path`, 'HttpRequester', pathT.reason);
+  const urlBase = originT.text;
+  const path = pathT.text || '/';
+  if (/\{(cursor|page|offset|limit|since|window\.[a-z]+)(\|[^}]*)?\}/.test(path))
+    return leftOut(
+      `${qAt}.path`,
+      'HttpRequester',
+      'pagination or window values in the path have no equivalent',
+    );
+
+  const method = typeof requester.http_method === 'string' ? requester.http_method.toUpperCase() : 'GET';
+  if (method !== 'GET' && method !== 'POST')
+    return leftOut(`${qAt}.http_method`, 'HttpRequester', `${method} is not supported (GET and POST are)`);
+
+  for (const [field, target] of [
+    ['request_parameters', 'query'],
+    ['request_headers', 'headers'],
+  ] as const) {
+    const value = requester[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (!isObject(value))
+      return leftOut(
+        `${qAt}.${field}`,
+        'HttpRequester',
+        'an interpolated mapping (one string) has no equivalent',
+      );
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        if (isObject(v) && v.type === 'QueryProperties')
+          return leftOut(`${qAt}.${field}.${k}`, 'QueryProperties', 'property chunking has no equivalent');
+        return leftOut(`${qAt}.${field}.${k}`, 'HttpRequester', 'a non-scalar value');
+      }
+      if (typeof v !== 'string') {
+        (request[target] as Record<string, unknown>)[k] = target === 'headers' ? String(v) : v;
+        continue;
+      }
+      const t = translateTemplate(v, scope);
+      if (!t.ok) {
+        const secret = translateTemplate(v, scope, 'secret');
+        if (secret.ok && secret.text.includes('{secrets.')) {
+          secretPlacements.push({
+            in: target === 'query' ? 'query' : 'header',
+            name: k,
+            template: secret.text,
+          });
+          continue;
+        }
+        return leftOut(`${qAt}.${field}.${k}`, 'HttpRequester', t.reason);
+      }
+      (request[target] as Record<string, unknown>)[k] = t.text;
+    }
+  }
+  const bodyJson =
+    requester.request_body_json ??
+    (isObject(requester.request_body) && requester.request_body.type === 'RequestBodyJsonObject'
+      ? requester.request_body.value
+      : undefined);
+  if (
+    bodyJson !== undefined &&
+    bodyJson !== null &&
+    bodyJson !== '' &&
+    !(isObject(bodyJson) && Object.keys(bodyJson).length === 0)
+  ) {
+    if (!isObject(bodyJson))
+      return leftOut(
+        `${qAt}.request_body_json`,
+        'HttpRequester',
+        'an interpolated body (one string) has no equivalent',
+      );
+    const t = translateValue(bodyJson, scope);
+    if (!t.ok) return leftOut(`${qAt}.request_body_json.${t.at}`, 'HttpRequester', t.reason);
+    request.body = { ...(t.value as Record<string, Json>), ...(request.body ?? {}) };
+  }
+  const data =
+    requester.request_body_data ??
+    (isObject(requester.request_body) && requester.request_body.type !== 'RequestBodyJsonObject'
+      ? requester.request_body
+      : undefined);
+  if (
+    data !== undefined &&
+    data !== null &&
+    data !== '' &&
+    !(isObject(data) && Object.keys(data).length === 0)
+  )
+    return leftOut(
+      `${qAt}.request_body_data`,
+      'HttpRequester',
+      'form or text bodies have no equivalent (Syncwright sends JSON bodies)',
+    );
+  if (request.body !== undefined && method === 'GET')
+    return leftOut(`${qAt}.http_method`, 'HttpRequester', 'a JSON body on a GET request');
+
+  const incremental = finishIncremental?.(usesWindow(request));
+  const errors = translateErrorHandler(requester.error_handler, ctx);
+  const primaryKey = primaryKeyOf(stream.primary_key, ctx);
+  if (!primaryKey)
+    return leftOut(
+      pathOf(ctx, stream, '', 'primary_key'),
+      'primary_key',
+      'a stream without a primary key has no equivalent yet (append-only resources are not built yet)',
+    );
+
+  const auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
+  const resource: ResourceOut = {
+    request: {
+      ...(method !== 'GET' ? { method } : {}),
+      path,
+      ...(Object.keys(request.query).length ? { query: request.query } : {}),
+      ...(Object.keys(request.headers).length ? { headers: request.headers } : {}),
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    },
+    recordsPath: records.recordsPath,
+    ...(records.decoder ? { decoder: records.decoder } : {}),
+    primaryKey,
+    ...(records.fields ? { fields: records.fields, passthrough: true } : {}),
+    ...(records.filter ? { filter: records.filter } : {}),
+    ...(records.flatten
+      ? { flatten: records.flatten.length === 1 ? records.flatten[0] : records.flatten }
+      : {}),
+    ...(pagination.pagination.type !== 'none' ? { pagination: pagination.pagination } : {}),
+    ...(incremental ? { incremental } : {}),
+    ...(errors.rules.length ? { responseRules: errors.rules satisfies RuleOut[] } : {}),
+    ...(parent ? { parent: { resource: resourceName(parent.name), params: parentParams } } : {}),
+  };
+  return {
+    name,
+    path: streamPath,
+    urlBase,
+    resource,
+    auth,
+    authPath: pathOf(ctx, requester.authenticator, 'retriever.requester.authenticator'),
+    parent,
+    maxAttempts: errors.maxAttempts,
+    initialIntervalMs: errors.initialIntervalMs,
+  };
+}
+
+/** Secrets a stream sends as plain parameters or headers become its auth (Syncwright seals them). */
+function placeSecrets(
+  result: AuthResult,
+  placements: readonly { in: 'query' | 'header'; name: string; template: string }[],
+): AuthResult {
+  if (placements.length === 0 || !result.ok) return result;
+  let auth: AuthOut = result.auth;
+  for (const p of placements) {
+    const single = /^\{secrets\.([A-Za-z0-9_]+)\}$/.exec(p.template);
+    if (auth.type === 'none' && single) {
+      auth = { type: 'api-key', in: p.in, name: p.name, value: single[1]! };
+      continue;
+    }
+    if (p.in === 'header' && (auth.type === 'none' || auth.type === 'custom-headers')) {
+      const headers = auth.type === 'custom-headers' ? (auth.headers as Record<string, string>) : {};
+      auth = { type: 'custom-headers', headers: { ...headers, [p.name]: p.template } };
+      continue;
+    }
+    return {
+      ok: false,
+      reason: `the secret sent in "${p.name}" cannot be placed next to the ${auth.type} auth`,
+    };
+  }
+  return { ...result, auth };
+}
+
+/**
+ * Splits a URL template into its origin (`https://{{ config.sub }}.example.com`) and the rest; the
+ * authority ends at the first "/" outside `{{ … }}`.
+ */
+function splitOrigin(url: string): { origin: string; path: string } | undefined {
+  const m = /^https?:\/\//.exec(url.trim());
+  if (!m) return undefined;
+  const text = url.trim();
+  let i = m[0].length;
+  while (i < text.length) {
+    if (text.startsWith('{{', i)) {
+      const close = text.indexOf('}}', i);
+      if (close < 0) return undefined;
+      i = close + 2;
+      continue;
+    }
+    if (text[i] === '/' || text[i] === '?') break;
+    i++;
+  }
+  return { origin: text.slice(0, i), path: text.slice(i) };
+}
+
+function usesWindow(request: RequestParts): boolean {
+  const text = JSON.stringify([request.query, request.headers, request.body ?? null]);
+  return /\{(since|window\.start|window\.end)(\|[^}]*)?\}/.test(text);
+}
