@@ -11,6 +11,7 @@ import type { EngineDeps } from '../src/sync/deps.js';
 import {
   deleteSubscription,
   fillSubscriptionRequest,
+  getSubscription,
   readSubscriptionAnswer,
   recordRenewal,
   saveSubscription,
@@ -18,6 +19,8 @@ import {
 } from '../src/webhooks/subscriptions.js';
 import { SUBSCRIPTION_GONE_TYPE as SUBSCRIPTION_GONE } from '../workflows/subscription-failure.js';
 import { toFailure } from './failures.js';
+import { startNotification } from './notify.js';
+import { subscriptionLapsedEvent } from '../src/sync/notifications.js';
 
 export interface SubscriptionTarget {
   integration: string;
@@ -32,9 +35,33 @@ export interface SubscriptionState {
 
 export interface SubscriptionActivityDeps extends Pick<EngineDeps, 'db' | 'specs' | 'secretBox'> {
   openClient: OpenConnectionClient;
+  /** Whether operator notifications are configured (a lapse starts `notifyOperator`). */
+  notify?: boolean;
 }
 
-export function createSubscriptionActivities({ db, specs, secretBox, openClient }: SubscriptionActivityDeps) {
+export function createSubscriptionActivities({
+  db,
+  specs,
+  secretBox,
+  openClient,
+  notify = false,
+}: SubscriptionActivityDeps) {
+  /**
+   * Tells the operator that the stored subscription lapsed, through the durable `notifyOperator`
+   * workflow; its id names the subscription, so a retried activity sends nothing twice.
+   */
+  async function notifyLapse(t: SubscriptionTarget, reason: 'expired' | 'gone'): Promise<void> {
+    if (!notify) return;
+    const stored = await getSubscription(db, t.integration, t.connection);
+    if (!stored) return;
+    const ctx = Context.current();
+    await startNotification(
+      ctx.client,
+      ctx.info.taskQueue,
+      subscriptionLapsedEvent(stored, reason, new Date()),
+    );
+  }
+
   function configOf(integration: string): SubscriptionConfig {
     const config = lookupSpec(specs, integration).webhooks?.subscription;
     if (!config)
@@ -81,6 +108,9 @@ export function createSubscriptionActivities({ db, specs, secretBox, openClient 
     /** Creates the subscription and stores its id, expiry and (sealed) secret. */
     async subscribeWebhook(t: SubscriptionTarget): Promise<SubscriptionState> {
       const config = configOf(t.integration);
+      // Subscribing over a stored subscription past its expiry: it lapsed (renewed too late).
+      const stored = await getSubscription(db, t.integration, t.connection);
+      if (stored?.expiresAt && stored.expiresAt.getTime() <= Date.now()) await notifyLapse(t, 'expired');
       try {
         const body = await send(t, 'subscribe', config.subscribe, undefined, config);
         const answer = readSubscriptionAnswer(config, body, true);
@@ -108,12 +138,14 @@ export function createSubscriptionActivities({ db, specs, secretBox, openClient 
         await recordRenewal(db, t.integration, t.connection, answer.expiresAt);
         return { subscriptionId: t.subscriptionId, expiresAt: answer.expiresAt };
       } catch (error) {
-        if (gone(error))
+        if (gone(error)) {
+          await notifyLapse(t, 'gone');
           throw ApplicationFailure.create({
             type: SUBSCRIPTION_GONE,
             message: `subscription ${t.subscriptionId} of ${t.integration}/${t.connection} is gone at the provider`,
             nonRetryable: true,
           });
+        }
         throw failure(error);
       }
     },

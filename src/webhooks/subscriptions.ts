@@ -168,7 +168,34 @@ export async function deleteSubscription(db: DbOrTx, integration: string, connec
 export async function listSubscriptions(db: DbOrTx, integration?: string): Promise<StoredSubscription[]> {
   let q = db.selectFrom('webhook_subscriptions').selectAll().orderBy('integration').orderBy('connection');
   if (integration) q = q.where('integration', '=', integration);
-  return (await q.execute()).map((r) => ({
+  return (await q.execute()).map(storedSubscription);
+}
+
+/** The connection's stored subscription, if any. */
+export async function getSubscription(
+  db: DbOrTx,
+  integration: string,
+  connection: string,
+): Promise<StoredSubscription | undefined> {
+  const row = await db
+    .selectFrom('webhook_subscriptions')
+    .selectAll()
+    .where('integration', '=', integration)
+    .where('connection', '=', connection)
+    .executeTakeFirst();
+  return row && storedSubscription(row);
+}
+
+function storedSubscription(r: {
+  integration: string;
+  connection: string;
+  subscription_id: string;
+  expires_at: Date | null;
+  renewals: number;
+  secret_sealed: string | null;
+  updated_at: Date;
+}): StoredSubscription {
+  return {
     integration: r.integration,
     connection: r.connection,
     subscriptionId: r.subscription_id,
@@ -176,5 +203,5 @@ export async function listSubscriptions(db: DbOrTx, integration?: string): Promi
     renewals: r.renewals,
     hasSecret: r.secret_sealed !== null,
     updatedAt: r.updated_at,
-  }));
+  };
 }
