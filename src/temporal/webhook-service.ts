@@ -3,6 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { EngineDeps } from '../sync/deps.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webhooks/receiver.js';
+import { clearGap, markAlive, markStart } from '../webhooks/liveness.js';
+import { startReconciliations } from './webhook-reconcile.js';
 
 export interface WebhookServiceOptions extends EngineDeps {
   /** Connects to Temporal; may fail (the dispatcher retries), so the receiver runs through outages. */
@@ -10,17 +12,69 @@ export interface WebhookServiceOptions extends EngineDeps {
   taskQueue: string;
   host?: string;
   port?: number;
+  /**
+   * A silence of the receiver longer than this (no liveness mark) starts the `webhooks.reconcile`
+   * syncs at start (default 2 minutes); the mark is written every quarter of it, at most every 30 s.
+   */
+  gapMs?: number;
 }
+
+const DEFAULT_GAP_MS = 120_000;
 
 export interface WebhookService {
   readonly receiver: RunningReceiver;
   readonly dispatcher: WebhookDispatcher;
   /** POST URLs per integration (append the connection id). */
   readonly routes: { integration: string; url: string }[];
+  /** Settles once a gap found at start was handed to its reconciliation (at once without a gap). */
+  readonly reconciled: Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startWebhookService(options: WebhookServiceOptions): Promise<WebhookService> {
+  const gapMs = options.gapMs ?? DEFAULT_GAP_MS;
+  const gapFrom = await markStart(options.db, gapMs);
+  let closed = false;
+  const alive = setInterval(
+    () => {
+      markAlive(options.db).catch((error: unknown) =>
+        options.log?.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'could not write the webhook receiver liveness mark',
+        ),
+      );
+    },
+    Math.min(gapMs / 4, 30_000),
+  );
+  alive.unref();
+
+  /** Hands the gap to Temporal, retrying while it cannot be reached (the receiver runs meanwhile). */
+  async function reconcileGap(from: Date): Promise<void> {
+    const reason = `the webhook receiver was down since ${from.toISOString()}`;
+    for (let backoff = 500; !closed; backoff = Math.min(backoff * 2, 30_000)) {
+      try {
+        const targets = await startReconciliations(
+          await options.connect(),
+          options.db,
+          options.specs,
+          options.taskQueue,
+          reason,
+        );
+        await clearGap(options.db, from);
+        options.log?.info(
+          { since: from.toISOString(), connections: targets.length },
+          'reconciling webhooks after the receiver was down',
+        );
+        return;
+      } catch (error) {
+        options.log?.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'could not start the reconciliation after the receiver was down; retrying',
+        );
+        await new Promise((r) => setTimeout(r, backoff));
+      }
+    }
+  }
   const dispatcher = new WebhookDispatcher({
     db: options.db,
     connect: options.connect,
@@ -38,6 +92,7 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   dispatcher.start();
+  const reconciling = gapFrom ? reconcileGap(gapFrom) : Promise.resolve();
   const routes = [...options.specs.values()]
     .filter((s) => s.webhooks)
     .map((s) => ({ integration: s.id, url: `${receiver.url}${webhookPath(s)}/<connection>` }));
@@ -45,7 +100,11 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     receiver,
     dispatcher,
     routes,
+    reconciled: reconciling,
     close: async () => {
+      closed = true;
+      clearInterval(alive);
+      await reconciling;
       await receiver.close();
       await dispatcher.stop();
     },
