@@ -88,7 +88,8 @@ export function readSubscriptionAnswer(
   };
 }
 
-const sealContext = (integration: string, connection: string): SealContext => ({
+/** What a subscription's secret is sealed to (its row), also for `keys rotate`. */
+export const subscriptionSealContext = (integration: string, connection: string): SealContext => ({
   what: 'webhook-subscription-secret',
   integration,
   connection,
@@ -118,7 +119,7 @@ export async function saveSubscription(
   if (s.secret !== undefined && !box)
     throw new Error('a subscription secret was returned but no encryption key is available');
   const sealed =
-    s.secret !== undefined ? box!.seal(s.secret, sealContext(s.integration, s.connection)) : null;
+    s.secret !== undefined ? box!.seal(s.secret, subscriptionSealContext(s.integration, s.connection)) : null;
   const now = new Date();
   await db
     .insertInto('webhook_subscriptions')
