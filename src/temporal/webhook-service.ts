@@ -1,4 +1,5 @@
 /** Receiver and dispatcher together: what `syncwright webhooks serve`, `up` and the demo run. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { EngineDeps } from '../sync/deps.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -34,7 +35,7 @@ export interface WebhookService {
 export async function startWebhookService(options: WebhookServiceOptions): Promise<WebhookService> {
   const gapMs = options.gapMs ?? DEFAULT_GAP_MS;
   const gapFrom = await markStart(options.db, gapMs);
-  let closed = false;
+  const closing = new AbortController();
   const alive = setInterval(
     () => {
       markAlive(options.db).catch((error: unknown) =>
@@ -51,7 +52,7 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
   /** Hands the gap to Temporal, retrying while it cannot be reached (the receiver runs meanwhile). */
   async function reconcileGap(from: Date): Promise<void> {
     const reason = `the webhook receiver was down since ${from.toISOString()}`;
-    for (let backoff = 500; !closed; backoff = Math.min(backoff * 2, 30_000)) {
+    for (let backoff = 500; !closing.signal.aborted; backoff = Math.min(backoff * 2, 30_000)) {
       try {
         const targets = await startReconciliations(
           await options.connect(),
@@ -71,7 +72,8 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
           { error: error instanceof Error ? error.message : String(error) },
           'could not start the reconciliation after the receiver was down; retrying',
         );
-        await new Promise((r) => setTimeout(r, backoff));
+        // Closing cuts the wait short; the gap stays recorded for the next start.
+        await sleep(backoff, undefined, { signal: closing.signal }).catch(() => undefined);
       }
     }
   }
@@ -81,16 +83,24 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     taskQueue: options.taskQueue,
     log: options.log,
   });
-  const receiver = await startWebhookReceiver({
-    db: options.db,
-    specs: options.specs,
-    secretBox: options.secretBox,
-    env: options.env,
-    log: options.log,
-    onAccepted: () => dispatcher.nudge(),
-    ...(options.host ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-  });
+  let receiver: RunningReceiver;
+  try {
+    receiver = await startWebhookReceiver({
+      db: options.db,
+      specs: options.specs,
+      secretBox: options.secretBox,
+      env: options.env,
+      log: options.log,
+      onAccepted: () => dispatcher.nudge(),
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+    });
+  } catch (error) {
+    // Not listening after all (a taken port, say): no mark; a gap found stays recorded.
+    clearInterval(alive);
+    closing.abort();
+    throw error;
+  }
   dispatcher.start();
   const reconciling = gapFrom ? reconcileGap(gapFrom) : Promise.resolve();
   const routes = [...options.specs.values()]
@@ -102,7 +112,7 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     routes,
     reconciled: reconciling,
     close: async () => {
-      closed = true;
+      closing.abort();
       clearInterval(alive);
       await reconciling;
       await receiver.close();
