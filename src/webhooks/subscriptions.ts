@@ -206,3 +206,20 @@ function storedSubscription(r: {
     updatedAt: r.updated_at,
   };
 }
+
+/** The secret the connection's stored subscription holds (Graph's clientState), or undefined. */
+export async function openSubscriptionSecret(
+  db: DbOrTx,
+  box: SecretBox | undefined,
+  integration: string,
+  connection: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('webhook_subscriptions')
+    .select('secret_sealed')
+    .where('integration', '=', integration)
+    .where('connection', '=', connection)
+    .executeTakeFirst();
+  if (!row?.secret_sealed || !box) return undefined;
+  return box.open(row.secret_sealed, subscriptionSealContext(integration, connection));
+}
