@@ -2,6 +2,7 @@
  * Activities of the webhook subscription workflow: subscribe, renew and unsubscribe at the provider,
  * each sent with the connection's auth and rate limits, and the stored state kept with them.
  */
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ProviderError } from '../src/http/errors.js';
 import { lookupSpec } from '../src/spec/registry.js';
@@ -12,6 +13,7 @@ import {
   deleteSubscription,
   fillSubscriptionRequest,
   getSubscription,
+  usesGeneratedSecret,
   readSubscriptionAnswer,
   recordRenewal,
   saveSubscription,
@@ -75,12 +77,13 @@ export function createSubscriptionActivities({
     request: SubscriptionRequest,
     subscriptionId: string | undefined,
     config: SubscriptionConfig,
+    secret?: string,
   ): Promise<unknown> {
     const client: ConnectionClient = await openClient(t.integration, t.connection);
     const expiry = new Date(Date.now() + config.lifetimeSeconds * 1000).toISOString();
     const filled = fillSubscriptionRequest(
       request,
-      { config: client.config, subscriptionId, expiry },
+      { config: client.config, subscriptionId, expiry, secret },
       `webhooks.subscription.${step}`,
     );
     const ctx = Context.current();
@@ -112,13 +115,17 @@ export function createSubscriptionActivities({
       const stored = await getSubscription(db, t.integration, t.connection);
       if (stored?.expiresAt && stored.expiresAt.getTime() <= Date.now()) await notifyLapse(t, 'expired');
       try {
-        const body = await send(t, 'subscribe', config.subscribe, undefined, config);
+        // Made here, in the activity: never in a workflow's history.
+        const made = usesGeneratedSecret(config.subscribe)
+          ? randomBytes(24).toString('base64url')
+          : undefined;
+        const body = await send(t, 'subscribe', config.subscribe, undefined, config, made);
         const answer = readSubscriptionAnswer(config, body, true);
         await saveSubscription(db, secretBox, {
           ...t,
           subscriptionId: answer.id!,
           expiresAt: answer.expiresAt,
-          secret: answer.secret,
+          secret: answer.secret ?? made,
         });
         return { subscriptionId: answer.id!, expiresAt: answer.expiresAt };
       } catch (error) {

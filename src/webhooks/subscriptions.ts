@@ -16,11 +16,22 @@ export interface TemplateValues {
   subscriptionId?: string | undefined;
   /** ISO 8601: now plus the lifetime asked for. */
   expiry: string;
+  /** A fresh random secret for {secret} (Graph's clientState), subscribe only; stored sealed. */
+  secret?: string | undefined;
 }
+
+/** Whether a lifecycle request sends a {secret} Syncwright made up (then it is stored). */
+export const usesGeneratedSecret = (request: SubscriptionRequest): boolean =>
+  JSON.stringify(request.body ?? {}).includes('{secret}');
 
 function fill(template: string, v: TemplateValues, where: string): string {
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
     if (name === 'expiry') return v.expiry;
+    if (name === 'secret') {
+      if (v.secret === undefined)
+        throw new SubscriptionAnswerError(`${where}: {secret} is only for subscribe`);
+      return v.secret;
+    }
     if (name === 'subscription.id') {
       if (v.subscriptionId === undefined)
         throw new SubscriptionAnswerError(`${where}: no subscription id yet`);

@@ -32,7 +32,7 @@ import {
   startProviderSimulator,
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
-import { listSubscriptions } from '../../src/webhooks/subscriptions.js';
+import { listSubscriptions, openSubscriptionSecret } from '../../src/webhooks/subscriptions.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec, trackerWebhooks } from '../helpers/tracker-spec.js';
@@ -96,6 +96,7 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
             changeType: 'updated',
             notificationUrl: 'https://hooks.example/webhooks/tracker',
             expirationDateTime: '{expiry}',
+            clientState: '{secret}',
           },
         },
         renew: {
@@ -138,7 +139,12 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
       changeType: 'updated',
       notificationUrl: 'https://hooks.example/webhooks/tracker',
       expirationDateTime: sim.subscriptions()[0]?.request.expirationDateTime,
+      clientState: sim.subscriptions()[0]?.request.clientState,
     });
+    // {secret}: made up for this subscription, sent once, stored sealed (Graph's clientState).
+    const clientState = sim.subscriptions()[0]?.request.clientState;
+    assert.match(String(clientState), /^[A-Za-z0-9_-]{32}$/);
+    assert.equal(await openSubscriptionSecret(env.db, engine.box, 'tracker', connection), clientState);
 
     await until('two renewals before expiry', () => Promise.resolve(sim.calls.renew >= 2));
     assert.equal(sim.calls.subscribe, 1, 'renewed, not re-created');
