@@ -32,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
       specs: deps.specs,
       secretBox: deps.secretBox,
       openClient,
+      notify: Boolean(deps.notify),
     }),
   };
 }

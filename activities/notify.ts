@@ -25,7 +25,7 @@ export async function startNotification(
       taskQueue,
       args: [event],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `notify ${event.type}: ${event.data.integration} / ${event.data.connection} / ${event.data.resource}`,
+      staticSummary: `notify ${event.type}: ${[event.data.integration, event.data.connection, event.data.resource ?? event.data.subscriptionId].filter(Boolean).join(' / ')}`,
     });
   } catch (error) {
     if (error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError') return;

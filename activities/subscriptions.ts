@@ -2,6 +2,7 @@
  * Activities of the webhook subscription workflow: subscribe, renew and unsubscribe at the provider,
  * each sent with the connection's auth and rate limits, and the stored state kept with them.
  */
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ProviderError } from '../src/http/errors.js';
 import { lookupSpec } from '../src/spec/registry.js';
@@ -11,6 +12,8 @@ import type { EngineDeps } from '../src/sync/deps.js';
 import {
   deleteSubscription,
   fillSubscriptionRequest,
+  getSubscription,
+  usesGeneratedSecret,
   readSubscriptionAnswer,
   recordRenewal,
   saveSubscription,
@@ -18,6 +21,8 @@ import {
 } from '../src/webhooks/subscriptions.js';
 import { SUBSCRIPTION_GONE_TYPE as SUBSCRIPTION_GONE } from '../workflows/subscription-failure.js';
 import { toFailure } from './failures.js';
+import { startNotification } from './notify.js';
+import { subscriptionLapsedEvent } from '../src/sync/notifications.js';
 
 export interface SubscriptionTarget {
   integration: string;
@@ -32,9 +37,33 @@ export interface SubscriptionState {
 
 export interface SubscriptionActivityDeps extends Pick<EngineDeps, 'db' | 'specs' | 'secretBox'> {
   openClient: OpenConnectionClient;
+  /** Whether operator notifications are configured (a lapse starts `notifyOperator`). */
+  notify?: boolean;
 }
 
-export function createSubscriptionActivities({ db, specs, secretBox, openClient }: SubscriptionActivityDeps) {
+export function createSubscriptionActivities({
+  db,
+  specs,
+  secretBox,
+  openClient,
+  notify = false,
+}: SubscriptionActivityDeps) {
+  /**
+   * Tells the operator that the stored subscription lapsed, through the durable `notifyOperator`
+   * workflow; its id names the subscription, so a retried activity sends nothing twice.
+   */
+  async function notifyLapse(t: SubscriptionTarget, reason: 'expired' | 'gone'): Promise<void> {
+    if (!notify) return;
+    const stored = await getSubscription(db, t.integration, t.connection);
+    if (!stored) return;
+    const ctx = Context.current();
+    await startNotification(
+      ctx.client,
+      ctx.info.taskQueue,
+      subscriptionLapsedEvent(stored, reason, new Date()),
+    );
+  }
+
   function configOf(integration: string): SubscriptionConfig {
     const config = lookupSpec(specs, integration).webhooks?.subscription;
     if (!config)
@@ -48,12 +77,13 @@ export function createSubscriptionActivities({ db, specs, secretBox, openClient 
     request: SubscriptionRequest,
     subscriptionId: string | undefined,
     config: SubscriptionConfig,
+    secret?: string,
   ): Promise<unknown> {
     const client: ConnectionClient = await openClient(t.integration, t.connection);
     const expiry = new Date(Date.now() + config.lifetimeSeconds * 1000).toISOString();
     const filled = fillSubscriptionRequest(
       request,
-      { config: client.config, subscriptionId, expiry },
+      { config: client.config, subscriptionId, expiry, secret },
       `webhooks.subscription.${step}`,
     );
     const ctx = Context.current();
@@ -81,14 +111,21 @@ export function createSubscriptionActivities({ db, specs, secretBox, openClient 
     /** Creates the subscription and stores its id, expiry and (sealed) secret. */
     async subscribeWebhook(t: SubscriptionTarget): Promise<SubscriptionState> {
       const config = configOf(t.integration);
+      // Subscribing over a stored subscription past its expiry: it lapsed (renewed too late).
+      const stored = await getSubscription(db, t.integration, t.connection);
+      if (stored?.expiresAt && stored.expiresAt.getTime() <= Date.now()) await notifyLapse(t, 'expired');
       try {
-        const body = await send(t, 'subscribe', config.subscribe, undefined, config);
+        // Made here, in the activity: never in a workflow's history.
+        const made = usesGeneratedSecret(config.subscribe)
+          ? randomBytes(24).toString('base64url')
+          : undefined;
+        const body = await send(t, 'subscribe', config.subscribe, undefined, config, made);
         const answer = readSubscriptionAnswer(config, body, true);
         await saveSubscription(db, secretBox, {
           ...t,
           subscriptionId: answer.id!,
           expiresAt: answer.expiresAt,
-          secret: answer.secret,
+          secret: answer.secret ?? made,
         });
         return { subscriptionId: answer.id!, expiresAt: answer.expiresAt };
       } catch (error) {
@@ -108,12 +145,14 @@ export function createSubscriptionActivities({ db, specs, secretBox, openClient 
         await recordRenewal(db, t.integration, t.connection, answer.expiresAt);
         return { subscriptionId: t.subscriptionId, expiresAt: answer.expiresAt };
       } catch (error) {
-        if (gone(error))
+        if (gone(error)) {
+          await notifyLapse(t, 'gone');
           throw ApplicationFailure.create({
             type: SUBSCRIPTION_GONE,
             message: `subscription ${t.subscriptionId} of ${t.integration}/${t.connection} is gone at the provider`,
             nonRetryable: true,
           });
+        }
         throw failure(error);
       }
     },

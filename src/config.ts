@@ -51,6 +51,8 @@ export const configSchema = z.object({
   SYNCWRIGHT_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** "1" adds the connection id as a metrics label (off: tenants can be many). */
   SYNCWRIGHT_METRICS_CONNECTION_LABEL: z.enum(['0', '1', 'true', 'false']).optional(),
+  /** The webhook receiver silent for longer than this (90s, 15m, 1h) reconciles at start; default 2m. */
+  SYNCWRIGHT_WEBHOOK_GAP: optionalString,
   /** Operator notifications (Standard Webhooks, signed with the secret, `whsec_…`): off unless set. */
   SYNCWRIGHT_NOTIFY_URL: optionalString.pipe(z.url({ message: 'expected an http(s) URL' }).optional()),
   SYNCWRIGHT_NOTIFY_SECRET: optionalString,
@@ -73,7 +75,7 @@ export interface Config {
     readonly uiPort: number;
   };
   readonly postgres: { readonly url: string | undefined; readonly embeddedPort: number };
-  readonly webhooks: { readonly host: string; readonly port: number };
+  readonly webhooks: { readonly host: string; readonly port: number; readonly gap: string | undefined };
   readonly tracingUrl: string | undefined;
   readonly notify: {
     readonly url: string | undefined;
@@ -117,7 +119,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       uiPort: raw.SYNCWRIGHT_TEMPORAL_UI_PORT,
     }),
     postgres: Object.freeze({ url: raw.DATABASE_URL, embeddedPort: raw.SYNCWRIGHT_PG_PORT }),
-    webhooks: Object.freeze({ host: raw.SYNCWRIGHT_WEBHOOK_HOST, port: raw.SYNCWRIGHT_WEBHOOK_PORT }),
+    webhooks: Object.freeze({
+      host: raw.SYNCWRIGHT_WEBHOOK_HOST,
+      port: raw.SYNCWRIGHT_WEBHOOK_PORT,
+      gap: raw.SYNCWRIGHT_WEBHOOK_GAP,
+    }),
     tracingUrl: raw.SYNCWRIGHT_TRACING_URL,
     notify: Object.freeze({
       url: raw.SYNCWRIGHT_NOTIFY_URL,

@@ -24,6 +24,20 @@ export const signatureSchema = z.discriminatedUnion('scheme', [
   z.strictObject({ scheme: z.literal('slack'), ...common }),
   /** Standard Webhooks (Svix): webhook-id/-timestamp/-signature, "v1,<base64>" of "id.timestamp.body". */
   z.strictObject({ scheme: z.literal('standard-webhooks'), ...common }),
+  /**
+   * Not a signature: Microsoft Graph echoes the subscription's `clientState` in every item of the
+   * body's `value` array. Each must equal (compared in constant time) one of the secrets, or the
+   * secret the connection's stored subscription holds (`webhooks.subscription.secretPath`).
+   */
+  z.strictObject({
+    scheme: z.literal('client-state'),
+    ...common,
+    secrets: z.array(secretRefSchema).default([]),
+    /** Dot path of the notifications array in the body. */
+    items: z.string().min(1).default('value'),
+    /** The field of each item holding the client state. */
+    field: z.string().min(1).default('clientState'),
+  }),
   /** Anything else that signs with an HMAC. */
   z.strictObject({
     scheme: z.literal('hmac'),

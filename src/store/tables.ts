@@ -227,7 +227,14 @@ export interface WebhookSubscriptionsTable {
   updated_at: Timestamp;
 }
 
+export interface WebhookReceiverLivenessTable {
+  name: string;
+  seen_at: Timestamp;
+  gap_from: Timestamp | null;
+}
+
 export interface WebhookTables {
+  webhook_receiver_liveness: WebhookReceiverLivenessTable;
   webhook_unrouted: WebhookUnroutedTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_events: WebhookEventsTable;

@@ -10,7 +10,8 @@ export interface NotifyTarget {
   secret: string;
 }
 
-export type OperatorEventType = 'sync.run.failed' | 'connection.credentials_refused' | 'resource.stale';
+export type OperatorEventType =
+  'sync.run.failed' | 'connection.credentials_refused' | 'resource.stale' | 'webhook.subscription.lapsed';
 
 /** The body sent (Standard Webhooks' recommended shape: type, timestamp, data). */
 export interface OperatorEvent {
@@ -21,7 +22,8 @@ export interface OperatorEvent {
   data: {
     integration: string;
     connection: string;
-    resource: string;
+    /** Absent for connection-wide events (a webhook subscription). */
+    resource?: string;
     workflowId?: string;
     runId?: string;
     errorType?: string;
@@ -29,6 +31,10 @@ export interface OperatorEvent {
     lastSuccessAt?: string | null;
     ageSeconds?: number | null;
     staleAfterSeconds?: number;
+    subscriptionId?: string;
+    /** Why a subscription lapsed: `expired` (not renewed in time) or `gone` (the provider dropped it). */
+    reason?: 'expired' | 'gone';
+    expiresAt?: string | null;
   };
 }
 
@@ -81,6 +87,29 @@ export function staleEvent(
       lastSuccessAt: r.lastSuccessAt.toISOString(),
       ageSeconds: r.ageSeconds,
       staleAfterSeconds,
+    },
+  };
+}
+
+/**
+ * A webhook subscription that lapsed: it expired before it was renewed, or the provider no longer has
+ * it. Events in between were never sent; the id names the subscription, so one lapse, one event.
+ */
+export function subscriptionLapsedEvent(
+  s: { integration: string; connection: string; subscriptionId: string; expiresAt: Date | null },
+  reason: 'expired' | 'gone',
+  at: Date,
+): OperatorEvent {
+  return {
+    id: `subscription-lapsed:${s.integration}:${s.connection}:${s.subscriptionId}`,
+    type: 'webhook.subscription.lapsed',
+    timestamp: at.toISOString(),
+    data: {
+      integration: s.integration,
+      connection: s.connection,
+      subscriptionId: s.subscriptionId,
+      reason,
+      expiresAt: s.expiresAt?.toISOString() ?? null,
     },
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Key rotation: re-seals every sealed value (connection secrets, OAuth2 access and refresh tokens) under
+ * Key rotation: re-seals every sealed value (connection secrets, OAuth2 access and refresh tokens,
+ * webhook subscription secrets) under
  * the box's current key, opening each with whichever accepted key sealed it. Old-format (v1) values are
  * re-sealed too, gaining their row binding and key id. Safe to run while workers run and to run again:
  * each row is updated only if it still holds the value that was read, and values already sealed with
@@ -9,6 +10,7 @@ import { sql } from 'kysely';
 import { secretsContext } from '../store/connections.js';
 import type { Db } from '../store/db.js';
 import type { SealContext, SecretBox } from '../store/secret-box.js';
+import { subscriptionSealContext } from '../webhooks/subscriptions.js';
 
 export interface ResealReport {
   /** Values now sealed with the current key that were not before. */
@@ -104,6 +106,34 @@ export async function resealSecrets(db: Db, box: SecretBox): Promise<ResealRepor
       const u = await q.executeTakeFirst();
       const n = (access !== undefined ? 1 : 0) + (refresh !== undefined ? 1 : 0);
       for (let i = 0; i < n; i++) count(u.numUpdatedRows);
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < BATCH) break;
+    after = [last.integration, last.connection];
+  }
+
+  after = ['', ''];
+  for (;;) {
+    const rows = await db
+      .selectFrom('webhook_subscriptions')
+      .select(['integration', 'connection', 'secret_sealed'])
+      .where('secret_sealed', 'is not', null)
+      .where(sql<boolean>`(integration, connection) > (${after[0]}, ${after[1]})`)
+      .orderBy('integration')
+      .orderBy('connection')
+      .limit(BATCH)
+      .execute();
+    for (const r of rows) {
+      const next = reseal(r.secret_sealed!, subscriptionSealContext(r.integration, r.connection));
+      if (next === undefined) continue;
+      const u = await db
+        .updateTable('webhook_subscriptions')
+        .set({ secret_sealed: next })
+        .where('integration', '=', r.integration)
+        .where('connection', '=', r.connection)
+        .where('secret_sealed', '=', r.secret_sealed)
+        .executeTakeFirst();
+      count(u.numUpdatedRows);
     }
     const last = rows.at(-1);
     if (!last || rows.length < BATCH) break;

@@ -1,8 +1,11 @@
 /** Receiver and dispatcher together: what `syncwright webhooks serve`, `up` and the demo run. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { EngineDeps } from '../sync/deps.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webhooks/receiver.js';
+import { clearGap, markAlive, markStart } from '../webhooks/liveness.js';
+import { startReconciliations } from './webhook-reconcile.js';
 
 export interface WebhookServiceOptions extends EngineDeps {
   /** Connects to Temporal; may fail (the dispatcher retries), so the receiver runs through outages. */
@@ -10,34 +13,96 @@ export interface WebhookServiceOptions extends EngineDeps {
   taskQueue: string;
   host?: string;
   port?: number;
+  /**
+   * A silence of the receiver longer than this (no liveness mark) starts the `webhooks.reconcile`
+   * syncs at start (default 2 minutes); the mark is written every quarter of it, at most every 30 s.
+   */
+  gapMs?: number;
 }
+
+const DEFAULT_GAP_MS = 120_000;
 
 export interface WebhookService {
   readonly receiver: RunningReceiver;
   readonly dispatcher: WebhookDispatcher;
   /** POST URLs per integration (append the connection id). */
   readonly routes: { integration: string; url: string }[];
+  /** Settles once a gap found at start was handed to its reconciliation (at once without a gap). */
+  readonly reconciled: Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startWebhookService(options: WebhookServiceOptions): Promise<WebhookService> {
+  const gapMs = options.gapMs ?? DEFAULT_GAP_MS;
+  const gapFrom = await markStart(options.db, gapMs);
+  const closing = new AbortController();
+  const alive = setInterval(
+    () => {
+      markAlive(options.db).catch((error: unknown) =>
+        options.log?.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'could not write the webhook receiver liveness mark',
+        ),
+      );
+    },
+    Math.min(gapMs / 4, 30_000),
+  );
+  alive.unref();
+
+  /** Hands the gap to Temporal, retrying while it cannot be reached (the receiver runs meanwhile). */
+  async function reconcileGap(from: Date): Promise<void> {
+    const reason = `the webhook receiver was down since ${from.toISOString()}`;
+    for (let backoff = 500; !closing.signal.aborted; backoff = Math.min(backoff * 2, 30_000)) {
+      try {
+        const targets = await startReconciliations(
+          await options.connect(),
+          options.db,
+          options.specs,
+          options.taskQueue,
+          reason,
+        );
+        await clearGap(options.db, from);
+        options.log?.info(
+          { since: from.toISOString(), connections: targets.length },
+          'reconciling webhooks after the receiver was down',
+        );
+        return;
+      } catch (error) {
+        options.log?.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'could not start the reconciliation after the receiver was down; retrying',
+        );
+        // Closing cuts the wait short; the gap stays recorded for the next start.
+        await sleep(backoff, undefined, { signal: closing.signal }).catch(() => undefined);
+      }
+    }
+  }
   const dispatcher = new WebhookDispatcher({
     db: options.db,
     connect: options.connect,
     taskQueue: options.taskQueue,
     log: options.log,
   });
-  const receiver = await startWebhookReceiver({
-    db: options.db,
-    specs: options.specs,
-    secretBox: options.secretBox,
-    env: options.env,
-    log: options.log,
-    onAccepted: () => dispatcher.nudge(),
-    ...(options.host ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-  });
+  let receiver: RunningReceiver;
+  try {
+    receiver = await startWebhookReceiver({
+      db: options.db,
+      specs: options.specs,
+      secretBox: options.secretBox,
+      env: options.env,
+      log: options.log,
+      onAccepted: () => dispatcher.nudge(),
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+    });
+  } catch (error) {
+    // Not listening after all (a taken port, say): no mark; a gap found stays recorded.
+    clearInterval(alive);
+    closing.abort();
+    throw error;
+  }
   dispatcher.start();
+  const reconciling = gapFrom ? reconcileGap(gapFrom) : Promise.resolve();
   const routes = [...options.specs.values()]
     .filter((s) => s.webhooks)
     .map((s) => ({ integration: s.id, url: `${receiver.url}${webhookPath(s)}/<connection>` }));
@@ -45,7 +110,11 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     receiver,
     dispatcher,
     routes,
+    reconciled: reconciling,
     close: async () => {
+      closing.abort();
+      clearInterval(alive);
+      await reconciling;
       await receiver.close();
       await dispatcher.stop();
     },

@@ -19,6 +19,7 @@ import { describeEvent, parseBody, WebhookBodyError, type DescribedEvent } from 
 import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAnswer } from './handshakes.js';
 import { InboxWriter, inboxRow, UnstorableEventError, type InboxRow, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
+import { openSubscriptionSecret } from './subscriptions.js';
 import { readValue } from './request-values.js';
 import { TtlCache } from './ttl-cache.js';
 import { storeUnrouted } from './unrouted.js';
@@ -209,6 +210,11 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       } catch {
         /* not set */
       }
+    }
+    // Graph's clientState: the value Syncwright's subscription holds, read with the other secrets.
+    if (spec.webhooks!.signature.scheme === 'client-state') {
+      const state = await openSubscriptionSecret(deps.db, deps.secretBox, spec.id, connection);
+      if (state !== undefined) secrets.push(state);
     }
     return { found: true, secrets };
   }

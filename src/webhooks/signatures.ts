@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { withAliases } from '../spec/webhook-templates.js';
 import type { SignatureConfig } from '../spec/webhooks-schema.js';
+import { valueAtPath } from '../json/path.js';
 
 export { signatureSchema, type SignatureConfig, type SignatureScheme } from '../spec/webhooks-schema.js';
 
@@ -152,6 +153,8 @@ export function verifySignature(
         ? { ok: true }
         : MISMATCH;
     }
+    case 'client-state':
+      return verifyClientState(config, body, secrets);
     case 'standard-webhooks': {
       const id = header('webhook-id');
       const ts = header('webhook-timestamp');
@@ -229,6 +232,8 @@ export function signWebhook(
       };
     case 'stripe':
       return { 'stripe-signature': `t=${ts},v1=${hmac('sha256', secret, `${ts}.`, raw).toString('hex')}` };
+    case 'client-state':
+      return {}; // The secret travels in the body (each item's clientState).
     case 'standard-webhooks':
       return {
         'webhook-id': id,
@@ -246,4 +251,30 @@ export function signWebhook(
       return headers;
     }
   }
+}
+
+/** Every notification item must carry a client state equal to one of the secrets. */
+function verifyClientState(
+  config: Extract<SignatureConfig, { scheme: 'client-state' }>,
+  body: Buffer,
+  secrets: readonly string[],
+): Verdict {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'the body is not JSON, so it carries no client state' };
+  }
+  const items = valueAtPath(parsed, config.items);
+  if (!Array.isArray(items) || items.length === 0)
+    return { ok: false, reason: `no notifications at ${config.items} to check the client state of` };
+  const keys = secrets.map((s) => Buffer.from(s));
+  for (const item of items) {
+    const presented: unknown = (item as Record<string, unknown> | null)?.[config.field];
+    if (typeof presented !== 'string')
+      return { ok: false, reason: `a notification at ${config.items} has no ${config.field}` };
+    const p = Buffer.from(presented);
+    if (!keys.some((k) => same(k, p))) return MISMATCH;
+  }
+  return { ok: true };
 }

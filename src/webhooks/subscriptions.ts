@@ -16,11 +16,22 @@ export interface TemplateValues {
   subscriptionId?: string | undefined;
   /** ISO 8601: now plus the lifetime asked for. */
   expiry: string;
+  /** A fresh random secret for {secret} (Graph's clientState), subscribe only; stored sealed. */
+  secret?: string | undefined;
 }
+
+/** Whether a lifecycle request sends a {secret} Syncwright made up (then it is stored). */
+export const usesGeneratedSecret = (request: SubscriptionRequest): boolean =>
+  JSON.stringify(request.body ?? {}).includes('{secret}');
 
 function fill(template: string, v: TemplateValues, where: string): string {
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
     if (name === 'expiry') return v.expiry;
+    if (name === 'secret') {
+      if (v.secret === undefined)
+        throw new SubscriptionAnswerError(`${where}: {secret} is only for subscribe`);
+      return v.secret;
+    }
     if (name === 'subscription.id') {
       if (v.subscriptionId === undefined)
         throw new SubscriptionAnswerError(`${where}: no subscription id yet`);
@@ -88,7 +99,8 @@ export function readSubscriptionAnswer(
   };
 }
 
-const sealContext = (integration: string, connection: string): SealContext => ({
+/** What a subscription's secret is sealed to (its row), also for `keys rotate`. */
+export const subscriptionSealContext = (integration: string, connection: string): SealContext => ({
   what: 'webhook-subscription-secret',
   integration,
   connection,
@@ -118,7 +130,7 @@ export async function saveSubscription(
   if (s.secret !== undefined && !box)
     throw new Error('a subscription secret was returned but no encryption key is available');
   const sealed =
-    s.secret !== undefined ? box!.seal(s.secret, sealContext(s.integration, s.connection)) : null;
+    s.secret !== undefined ? box!.seal(s.secret, subscriptionSealContext(s.integration, s.connection)) : null;
   const now = new Date();
   await db
     .insertInto('webhook_subscriptions')
@@ -168,7 +180,34 @@ export async function deleteSubscription(db: DbOrTx, integration: string, connec
 export async function listSubscriptions(db: DbOrTx, integration?: string): Promise<StoredSubscription[]> {
   let q = db.selectFrom('webhook_subscriptions').selectAll().orderBy('integration').orderBy('connection');
   if (integration) q = q.where('integration', '=', integration);
-  return (await q.execute()).map((r) => ({
+  return (await q.execute()).map(storedSubscription);
+}
+
+/** The connection's stored subscription, if any. */
+export async function getSubscription(
+  db: DbOrTx,
+  integration: string,
+  connection: string,
+): Promise<StoredSubscription | undefined> {
+  const row = await db
+    .selectFrom('webhook_subscriptions')
+    .selectAll()
+    .where('integration', '=', integration)
+    .where('connection', '=', connection)
+    .executeTakeFirst();
+  return row && storedSubscription(row);
+}
+
+function storedSubscription(r: {
+  integration: string;
+  connection: string;
+  subscription_id: string;
+  expires_at: Date | null;
+  renewals: number;
+  secret_sealed: string | null;
+  updated_at: Date;
+}): StoredSubscription {
+  return {
     integration: r.integration,
     connection: r.connection,
     subscriptionId: r.subscription_id,
@@ -176,5 +215,22 @@ export async function listSubscriptions(db: DbOrTx, integration?: string): Promi
     renewals: r.renewals,
     hasSecret: r.secret_sealed !== null,
     updatedAt: r.updated_at,
-  }));
+  };
+}
+
+/** The secret the connection's stored subscription holds (Graph's clientState), or undefined. */
+export async function openSubscriptionSecret(
+  db: DbOrTx,
+  box: SecretBox | undefined,
+  integration: string,
+  connection: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('webhook_subscriptions')
+    .select('secret_sealed')
+    .where('integration', '=', integration)
+    .where('connection', '=', connection)
+    .executeTakeFirst();
+  if (!row?.secret_sealed || !box) return undefined;
+  return box.open(row.secret_sealed, subscriptionSealContext(integration, connection));
 }

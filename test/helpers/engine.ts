@@ -10,6 +10,7 @@ import { startWorker, type RunningWorker } from '../../src/temporal/worker.js';
 import type { TestEnv } from './stack.js';
 import { TOKEN } from './tracker-spec.js';
 import type { Db } from '../../src/store/db.js';
+import type { NotifyTarget } from '../../src/sync/notifications.js';
 
 export const TEST_KEY = randomBytes(32).toString('base64');
 
@@ -48,7 +49,11 @@ export interface EngineHarness {
   close(): Promise<void>;
 }
 
-export async function startEngine(env: TestEnv, specs: IntegrationSpec[]): Promise<EngineHarness> {
+export async function startEngine(
+  env: TestEnv,
+  specs: IntegrationSpec[],
+  options: { notify?: NotifyTarget } = {},
+): Promise<EngineHarness> {
   const box = SecretBox.fromKey(TEST_KEY);
   const taskQueue = env.uniqueId('engine');
   const registry = new Map(specs.map((s) => [s.id, s]));
@@ -56,7 +61,13 @@ export async function startEngine(env: TestEnv, specs: IntegrationSpec[]): Promi
     address: env.temporalAddress,
     namespace: env.namespace,
     taskQueue,
-    activities: createActivities({ db: env.db, specs: registry, secretBox: box, env: {} }),
+    activities: createActivities({
+      db: env.db,
+      specs: registry,
+      secretBox: box,
+      env: {},
+      ...(options.notify ? { notify: options.notify } : {}),
+    }),
     workflowBundle: env.workflowBundle,
   });
   return {

@@ -24,6 +24,7 @@ import { SecretBox } from '../../src/store/secret-box.js';
 import { createConnectionClients } from '../../src/sync/connection-client.js';
 import { addConnection, ConnectionConfigError, removeConnection } from '../../src/sync/connections.js';
 import { createTestStack } from '../../src/testing/test-stack.js';
+import { saveSubscription, subscriptionSealContext } from '../../src/webhooks/subscriptions.js';
 import {
   generateRecords,
   startProviderSimulator,
@@ -508,6 +509,13 @@ describe('connection lifecycle', () => {
         generation: (await getConnection(env.db, oldBox, spec.id, 'a')).generation,
       })
       .execute();
+    // A webhook subscription's secret (Graph's clientState, say), sealed to its row.
+    await saveSubscription(env.db, oldBox, {
+      ...ctx,
+      subscriptionId: 'sub-rot',
+      expiresAt: null,
+      secret: 'client-state-1',
+    });
 
     const rotated = await cli(['--json', 'keys', 'rotate'], {
       DATABASE_URL: env.databaseUrl,
@@ -519,7 +527,7 @@ describe('connection lifecycle', () => {
     const report = JSON.parse(rotated.stdout) as { keyId: string; resealed: number; failed: string[] };
     const newBox = SecretBox.fromKey(newKey);
     assert.equal(report.keyId, newBox.keyId);
-    assert.ok(report.resealed >= 4, `re-sealed ${report.resealed}`);
+    assert.ok(report.resealed >= 5, `re-sealed ${report.resealed}`);
     assert.deepEqual(report.failed, []);
     // The new key alone opens everything now, and every value carries its id.
     assert.equal((await getConnection(env.db, newBox, spec.id, 'a')).secrets.client_secret, 'sa');
@@ -531,6 +539,13 @@ describe('connection lifecycle', () => {
       .executeTakeFirstOrThrow();
     assert.equal(newBox.open(tok.access_token_sealed, { what: 'oauth-access-token', ...ctx }), 'at-1');
     assert.equal(newBox.open(tok.refresh_token_sealed!, { what: 'oauth-refresh-token', ...ctx }), 'rt-1');
+    const sub = await env.db
+      .selectFrom('webhook_subscriptions')
+      .selectAll()
+      .where('integration', '=', spec.id)
+      .executeTakeFirstOrThrow();
+    assert.ok(newBox.isCurrent(sub.secret_sealed!), 'the subscription secret is sealed with the new key');
+    assert.equal(newBox.open(sub.secret_sealed!, subscriptionSealContext(spec.id, 'a')), 'client-state-1');
     const all = await env.db
       .selectFrom('connections')
       .select('secrets_sealed')

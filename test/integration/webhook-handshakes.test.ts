@@ -15,6 +15,7 @@ import type { IntegrationSpec, IntegrationSpecInput } from '../../src/spec/schem
 import { saveConnection } from '../../src/store/connections.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
+import { saveSubscription } from '../../src/webhooks/subscriptions.js';
 import { TEST_KEY } from '../helpers/engine.js';
 import { testDb, type DbEnv } from '../helpers/db-env.js';
 
@@ -58,6 +59,7 @@ describe('webhook handshakes and event templates', { timeout: 120_000 }, () => {
   const secrets: Record<string, string> = {
     slackhooks: '8f742231b10e8888abcd99yyyzzz85a5',
     graphhooks: 'graph-client-state',
+    graphstate: "not used: the state is the subscription's",
     zoomhooks: 'zoom-secret-token',
     githubhooks: "It's a Secret to Everybody",
     svixhooks: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
@@ -82,6 +84,13 @@ describe('webhook handshakes and event templates', { timeout: 120_000 }, () => {
         handshakes: [{ answer: 'query-token', query: 'validationToken' }],
         eventId: { path: 'id' },
         eventType: { path: 'type' },
+        events: {},
+      }),
+      specWith('graphstate', {
+        signature: { scheme: 'client-state' },
+        handshakes: [{ answer: 'query-token', query: 'validationToken' }],
+        eventId: { path: 'value.0.resourceData.id' },
+        eventType: { path: 'value.0.changeType' },
         events: {},
       }),
       specWith('zoomhooks', {
@@ -140,6 +149,7 @@ describe('webhook handshakes and event templates', { timeout: 120_000 }, () => {
       for (const id of specs.keys()) {
         await env.db.deleteFrom('webhook_events').where('integration', '=', id).execute();
         await env.db.deleteFrom('connections').where('integration', '=', id).execute();
+        await env.db.deleteFrom('webhook_subscriptions').where('integration', '=', id).execute();
       }
       await env.close();
     }
@@ -223,6 +233,57 @@ describe('webhook handshakes and event templates', { timeout: 120_000 }, () => {
     const plain = await post(url('graphhooks'), '{}', { 'content-type': 'application/json' });
     assert.equal(plain.status, 401, 'without the token it is an ordinary (unsigned) delivery');
     assert.deepEqual(await stored('graphhooks'), []);
+  });
+
+  it("Microsoft Graph clientState: every item must carry the subscription's stored secret", async () => {
+    const state = 'graph-state-7f3a9c';
+    await saveSubscription(env.db, box, {
+      integration: 'graphstate',
+      connection,
+      subscriptionId: 'sub-g1',
+      expiresAt: null,
+      secret: state,
+    });
+    // The shape of Graph's change notification collection.
+    const notification = (clientState: string, id: string) => ({
+      subscriptionId: 'sub-g1',
+      clientState,
+      changeType: 'updated',
+      resource: `Users/${id}`,
+      subscriptionExpirationDateTime: '2026-12-05T10:00:00.0000000Z',
+      tenantId: '84bd8158-6d4d-4958-8b9f-9d6445542f95',
+      resourceData: { '@odata.type': '#Microsoft.Graph.User', id },
+    });
+    const send = (value: unknown[]) =>
+      post(url('graphstate'), JSON.stringify({ value }), { 'content-type': 'application/json' });
+
+    const ok = await send([notification(state, 'u-1')]);
+    assert.equal(ok.status, 202, ok.text);
+    assert.equal((await send([notification('graph-state-7f3a9d', 'u-2')])).status, 401, 'a wrong state');
+    assert.equal(
+      (await send([notification(state, 'u-3'), notification('forged', 'u-4')])).status,
+      401,
+      'one forged item refuses the batch',
+    );
+    assert.equal((await send([])).status, 401, 'no item: nothing vouches for the request');
+    assert.equal((await send([{ ...notification(state, 'u-5'), clientState: undefined }])).status, 401);
+
+    // A new subscription brings a new state: the old one is refused, the new one read and accepted.
+    await saveSubscription(env.db, box, {
+      integration: 'graphstate',
+      connection,
+      subscriptionId: 'sub-g2',
+      expiresAt: null,
+      secret: 'graph-state-renewed',
+    });
+    // (A failed check reads the secrets again at most once a second; the forgeries above just did.)
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await send([notification('graph-state-renewed', 'u-7')])).status, 202);
+    assert.equal((await send([notification(state, 'u-6')])).status, 401, 'the old state, once re-read');
+    assert.deepEqual(
+      (await stored('graphstate')).map((e) => e.event_id),
+      ['u-1', 'u-7'],
+    );
   });
 
   it('Zoom endpoint.url_validation: signed request, answered with the HMAC of the plain token', async () => {

@@ -3,10 +3,15 @@
  * kit's subscription simulator (Microsoft Graph style: expirationDateTime, PATCH to renew, 404 once
  * lapsed): subscribe on start, renew before expiry on durable timers, and after a lapse during which
  * the provider's records changed and no event was delivered, subscribe again and reconcile with an
- * incremental sync until the records equal the provider's. Removal unsubscribes.
+ * incremental sync until the records equal the provider's. The lapse reaches the operator as a
+ * `webhook.subscription.lapsed` notification, verified with `standardwebhooks`. Removal unsubscribes.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { OperatorEvent } from '../../src/sync/notifications.js';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -27,7 +32,7 @@ import {
   startProviderSimulator,
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
-import { listSubscriptions } from '../../src/webhooks/subscriptions.js';
+import { listSubscriptions, openSubscriptionSecret } from '../../src/webhooks/subscriptions.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec, trackerWebhooks } from '../helpers/tracker-spec.js';
@@ -42,8 +47,13 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+const NOTIFY_SECRET = 'whsec_c3Vic2NyaXB0aW9uIGxhcHNlIG5vdGljZXM=';
+
 describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000 }, () => {
   let env: TestEnv;
+  let notifyServer: Server;
+  let notifyUrl: string;
+  const notices: { headers: IncomingHttpHeaders; body: string }[] = [];
   let provider: ProviderSimulator;
   let sim: SubscriptionSimulator;
   let engine: EngineHarness;
@@ -56,8 +66,19 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
       auth: { type: 'bearer', token: TOKEN },
     });
     sim = await startSubscriptionSimulator(provider);
+    notifyServer = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        notices.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => notifyServer.listen(0, '127.0.0.1', () => r()));
+    notifyUrl = `http://127.0.0.1:${(notifyServer.address() as AddressInfo).port}/notices`;
   });
   after(async () => {
+    await new Promise((r) => notifyServer?.close(r));
     await engine?.close();
     await sim?.close();
     await provider?.close();
@@ -75,6 +96,7 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
             changeType: 'updated',
             notificationUrl: 'https://hooks.example/webhooks/tracker',
             expirationDateTime: '{expiry}',
+            clientState: '{secret}',
           },
         },
         renew: {
@@ -89,7 +111,7 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
       },
       reconcile: ['issues'],
     });
-    engine = await startEngine(env, [spec]);
+    engine = await startEngine(env, [spec], { notify: { url: notifyUrl, secret: NOTIFY_SECRET } });
     const connection = env.uniqueId('org');
     await engine.addConnection('tracker', connection, {
       token: TOKEN,
@@ -117,7 +139,12 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
       changeType: 'updated',
       notificationUrl: 'https://hooks.example/webhooks/tracker',
       expirationDateTime: sim.subscriptions()[0]?.request.expirationDateTime,
+      clientState: sim.subscriptions()[0]?.request.clientState,
     });
+    // {secret}: made up for this subscription, sent once, stored sealed (Graph's clientState).
+    const clientState = sim.subscriptions()[0]?.request.clientState;
+    assert.match(String(clientState), /^[A-Za-z0-9_-]{32}$/);
+    assert.equal(await openSubscriptionSecret(env.db, engine.box, 'tracker', connection), clientState);
 
     await until('two renewals before expiry', () => Promise.resolve(sim.calls.renew >= 2));
     assert.equal(sim.calls.subscribe, 1, 'renewed, not re-created');
@@ -166,6 +193,21 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
     );
     assert.equal((await listSubscriptions(env.db, 'tracker'))[0]!.subscriptionId, 'sub-2');
 
+    // The operator was told, once, in a signed Standard Webhooks event.
+    const notice = await until('the lapse notification', () => Promise.resolve(notices[0]));
+    const verified = new Webhook(NOTIFY_SECRET).verify(
+      notice.body,
+      notice.headers as Record<string, string>,
+    ) as OperatorEvent;
+    assert.equal(verified.type, 'webhook.subscription.lapsed');
+    assert.equal(verified.id, `subscription-lapsed:tracker:${connection}:sub-1`);
+    assert.equal(notice.headers['webhook-id'], verified.id);
+    assert.deepEqual(
+      { ...verified.data, expiresAt: undefined },
+      { integration: 'tracker', connection, subscriptionId: 'sub-1', reason: 'gone', expiresAt: undefined },
+    );
+    assert.equal(typeof verified.data.expiresAt, 'string');
+
     // The receiver was down: an operator (or the receiver at start) asks for a reconciliation.
     await env.client.workflow.getHandle(`sync:tracker:${connection}:issues`).result();
     const again = changed.map((r) => ({ ...r }));
@@ -185,6 +227,11 @@ describe('webhook subscription lifecycle and reconciliation', { timeout: 180_000
     assert.equal(sim.calls.unsubscribe, 1);
     assert.deepEqual(sim.subscriptions(), []);
     assert.deepEqual(await listSubscriptions(env.db, 'tracker'), []);
+    assert.deepEqual(
+      notices.map((n) => (JSON.parse(n.body) as OperatorEvent).type),
+      ['webhook.subscription.lapsed'],
+      'renewals and an asked-for reconciliation notify nobody',
+    );
     assert.equal(
       await removeWebhookSubscription(env.client, 'tracker', connection),
       false,

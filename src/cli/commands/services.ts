@@ -87,10 +87,11 @@ export function reconnecting(ctx: CliContext, address: string, namespace: string
  */
 export async function startWebhooks(
   ctx: CliContext,
-  options: Omit<WebhookServiceOptions, 'host' | 'port'>,
+  options: Omit<WebhookServiceOptions, 'host' | 'port' | 'gapMs'> & { gapMs?: number },
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<WebhookService> {
-  const { host, port } = ctx.config.webhooks;
+  const { host, port, gap } = ctx.config.webhooks;
+  if (gap) options = { ...options, gapMs: parseAge(gap, 'SYNCWRIGHT_WEBHOOK_GAP') * 1000 };
   try {
     return await startWebhookService({ ...options, host, port });
   } catch (error) {
