@@ -46,98 +46,110 @@ export async function resealSecrets(db: Db, box: SecretBox): Promise<ResealRepor
     else report.changedMeanwhile++;
   };
 
-  let after: [string, string] = ['', ''];
-  for (;;) {
-    const rows = await db
-      .selectFrom('connections')
-      .select(['integration', 'id', 'secrets_sealed'])
-      .where('secrets_sealed', 'is not', null)
-      .where(sql<boolean>`(integration, id) > (${after[0]}, ${after[1]})`)
-      .orderBy('integration')
-      .orderBy('id')
-      .limit(BATCH)
-      .execute();
-    for (const r of rows) {
-      const next = reseal(r.secrets_sealed!, secretsContext(r.integration, r.id));
-      if (next === undefined) continue;
-      const u = await db
-        .updateTable('connections')
-        .set({ secrets_sealed: next })
-        .where('integration', '=', r.integration)
-        .where('id', '=', r.id)
-        .where('secrets_sealed', '=', r.secrets_sealed)
-        .executeTakeFirst();
-      count(u.numUpdatedRows);
-    }
-    const last = rows.at(-1);
-    if (!last || rows.length < BATCH) break;
-    after = [last.integration, last.id];
+  const connections = keyset(
+    (after) =>
+      db
+        .selectFrom('connections')
+        .select(['integration', 'id', 'secrets_sealed'])
+        .where('secrets_sealed', 'is not', null)
+        .where(sql<boolean>`(integration, id) > (${after[0]}, ${after[1]})`)
+        .orderBy('integration')
+        .orderBy('id')
+        .limit(BATCH)
+        .execute(),
+    (r) => [r.integration, r.id],
+  );
+  for await (const r of connections) {
+    const next = reseal(r.secrets_sealed!, secretsContext(r.integration, r.id));
+    if (next === undefined) continue;
+    const u = await db
+      .updateTable('connections')
+      .set({ secrets_sealed: next })
+      .where('integration', '=', r.integration)
+      .where('id', '=', r.id)
+      .where('secrets_sealed', '=', r.secrets_sealed)
+      .executeTakeFirst();
+    count(u.numUpdatedRows);
   }
 
-  after = ['', ''];
-  for (;;) {
-    const rows = await db
-      .selectFrom('oauth_tokens')
-      .select(['integration', 'connection', 'access_token_sealed', 'refresh_token_sealed'])
-      .where(sql<boolean>`(integration, connection) > (${after[0]}, ${after[1]})`)
-      .orderBy('integration')
-      .orderBy('connection')
-      .limit(BATCH)
-      .execute();
-    for (const r of rows) {
-      const at = { integration: r.integration, connection: r.connection };
-      const access = reseal(r.access_token_sealed, { what: 'oauth-access-token', ...at });
-      const refresh = r.refresh_token_sealed
-        ? reseal(r.refresh_token_sealed, { what: 'oauth-refresh-token', ...at })
-        : undefined;
-      if (access === undefined && refresh === undefined) continue;
-      let q = db
-        .updateTable('oauth_tokens')
-        .set({
-          ...(access !== undefined ? { access_token_sealed: access } : {}),
-          ...(refresh !== undefined ? { refresh_token_sealed: refresh } : {}),
-        })
-        .where('integration', '=', r.integration)
-        .where('connection', '=', r.connection)
-        .where('access_token_sealed', '=', r.access_token_sealed);
-      q = r.refresh_token_sealed
-        ? q.where('refresh_token_sealed', '=', r.refresh_token_sealed)
-        : q.where('refresh_token_sealed', 'is', null);
-      const u = await q.executeTakeFirst();
-      const n = (access !== undefined ? 1 : 0) + (refresh !== undefined ? 1 : 0);
-      for (let i = 0; i < n; i++) count(u.numUpdatedRows);
-    }
-    const last = rows.at(-1);
-    if (!last || rows.length < BATCH) break;
-    after = [last.integration, last.connection];
+  const tokens = keyset(
+    (after) =>
+      db
+        .selectFrom('oauth_tokens')
+        .select(['integration', 'connection', 'access_token_sealed', 'refresh_token_sealed'])
+        .where(sql<boolean>`(integration, connection) > (${after[0]}, ${after[1]})`)
+        .orderBy('integration')
+        .orderBy('connection')
+        .limit(BATCH)
+        .execute(),
+    (r) => [r.integration, r.connection],
+  );
+  for await (const r of tokens) {
+    const at = { integration: r.integration, connection: r.connection };
+    const access = reseal(r.access_token_sealed, { what: 'oauth-access-token', ...at });
+    const refresh = r.refresh_token_sealed
+      ? reseal(r.refresh_token_sealed, { what: 'oauth-refresh-token', ...at })
+      : undefined;
+    if (access === undefined && refresh === undefined) continue;
+    let q = db
+      .updateTable('oauth_tokens')
+      .set({
+        ...(access !== undefined ? { access_token_sealed: access } : {}),
+        ...(refresh !== undefined ? { refresh_token_sealed: refresh } : {}),
+      })
+      .where('integration', '=', r.integration)
+      .where('connection', '=', r.connection)
+      .where('access_token_sealed', '=', r.access_token_sealed);
+    q = r.refresh_token_sealed
+      ? q.where('refresh_token_sealed', '=', r.refresh_token_sealed)
+      : q.where('refresh_token_sealed', 'is', null);
+    const u = await q.executeTakeFirst();
+    const n = (access !== undefined ? 1 : 0) + (refresh !== undefined ? 1 : 0);
+    for (let i = 0; i < n; i++) count(u.numUpdatedRows);
   }
 
-  after = ['', ''];
-  for (;;) {
-    const rows = await db
-      .selectFrom('webhook_subscriptions')
-      .select(['integration', 'connection', 'secret_sealed'])
-      .where('secret_sealed', 'is not', null)
-      .where(sql<boolean>`(integration, connection) > (${after[0]}, ${after[1]})`)
-      .orderBy('integration')
-      .orderBy('connection')
-      .limit(BATCH)
-      .execute();
-    for (const r of rows) {
-      const next = reseal(r.secret_sealed!, subscriptionSealContext(r.integration, r.connection));
-      if (next === undefined) continue;
-      const u = await db
-        .updateTable('webhook_subscriptions')
-        .set({ secret_sealed: next })
-        .where('integration', '=', r.integration)
-        .where('connection', '=', r.connection)
-        .where('secret_sealed', '=', r.secret_sealed)
-        .executeTakeFirst();
-      count(u.numUpdatedRows);
-    }
-    const last = rows.at(-1);
-    if (!last || rows.length < BATCH) break;
-    after = [last.integration, last.connection];
+  const subscriptions = keyset(
+    (after) =>
+      db
+        .selectFrom('webhook_subscriptions')
+        .select(['integration', 'connection', 'secret_sealed'])
+        .where('secret_sealed', 'is not', null)
+        .where(sql<boolean>`(integration, connection) > (${after[0]}, ${after[1]})`)
+        .orderBy('integration')
+        .orderBy('connection')
+        .limit(BATCH)
+        .execute(),
+    (r) => [r.integration, r.connection],
+  );
+  for await (const r of subscriptions) {
+    const next = reseal(r.secret_sealed!, subscriptionSealContext(r.integration, r.connection));
+    if (next === undefined) continue;
+    const u = await db
+      .updateTable('webhook_subscriptions')
+      .set({ secret_sealed: next })
+      .where('integration', '=', r.integration)
+      .where('connection', '=', r.connection)
+      .where('secret_sealed', '=', r.secret_sealed)
+      .executeTakeFirst();
+    count(u.numUpdatedRows);
   }
   return report;
+}
+
+/**
+ * The rows of a table in batches by a two-column key (keyset paging): a batch never holds more than
+ * BATCH rows however large the table, and rows written meanwhile behind the cursor are not revisited.
+ */
+async function* keyset<T>(
+  batch: (after: [string, string]) => Promise<T[]>,
+  keyOf: (row: T) => [string, string],
+): AsyncGenerator<T> {
+  let after: [string, string] = ['', ''];
+  for (;;) {
+    const rows = await batch(after);
+    yield* rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < BATCH) return;
+    after = keyOf(last);
+  }
 }
