@@ -8,20 +8,24 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `env` adds to the test's environment; undefined removes a variable. */
+/** A CLI child's environment: `env` adds to the test's environment; undefined removes a variable. */
+export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env, SYNCWRIGHT_ENCRYPTION_KEY: TEST_KEY };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
 export function runCli(
   args: string[],
   env: Record<string, string | undefined>,
   timeoutMs = 60_000,
 ): Promise<CliResult> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, SYNCWRIGHT_ENCRYPTION_KEY: TEST_KEY };
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete childEnv[k];
-    else childEnv[k] = v;
-  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/syncwright.js', ...args], {
-      env: childEnv,
+      env: cliEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

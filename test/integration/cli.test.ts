@@ -17,51 +17,12 @@ import {
   type ProviderSimulator,
 } from '../../src/testing/simulator.js';
 import { syncHandle } from '../../src/temporal/sync-client.js';
-import { startEngine, TEST_KEY, type EngineHarness } from '../helpers/engine.js';
+import { startEngine, type EngineHarness } from '../helpers/engine.js';
+import { cliEnv as childEnv, runCli as cli } from '../helpers/run-cli.js';
 import { testEnv, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec, trackerWebhooks } from '../helpers/tracker-spec.js';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 type Env = Record<string, string | undefined>;
-
-/** The child's environment: undefined removes a variable. */
-function childEnv(env: Env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...process.env, SYNCWRIGHT_ENCRYPTION_KEY: TEST_KEY };
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete out[k];
-    else out[k] = v;
-  }
-  return out;
-}
-
-/** Runs the CLI with stdout and stderr on pipes, reading them as another program would. */
-function cli(args: string[], env: Env, timeoutMs = 60_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/syncwright.js', ...args], {
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({
-        code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
-    });
-  });
-}
 
 describe('syncwright CLI through pipes', { timeout: 240_000 }, () => {
   let env: TestEnv;
