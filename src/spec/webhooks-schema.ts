@@ -200,6 +200,24 @@ export const subscriptionSchema = z.strictObject({
 });
 export type SubscriptionConfig = z.infer<typeof subscriptionSchema>;
 
+/**
+ * A sequence number the provider puts on every delivery, counting up by one (Telegram's `update_id`;
+ * Xero's `firstEventSequence`..`lastEventSequence` per delivery). A number that never arrives is an
+ * event lost: once it is still missing `reorderSeconds` after a later number came, the `reconcile`
+ * syncs are started. Read from the whole request (with `batch`, not from the items).
+ */
+export const sequenceSchema = z.strictObject({
+  /** The delivery's number (an integer), or the first of the range it covers. */
+  value: valueSpecSchema,
+  /** The last number of a delivery covering a range; default: the value. */
+  last: valueSpecSchema.optional(),
+  /** Numbers count per connection, or per value of this template (a channel, a subscription). */
+  scope: z.union([z.literal('connection'), valueSpecSchema]).default('connection'),
+  /** How long a skipped number may still arrive out of order before it counts as lost. */
+  reorderSeconds: z.number().int().positive().default(60),
+});
+export type SequenceConfig = z.infer<typeof sequenceSchema>;
+
 export const webhooksSchema = z
   .strictObject({
     /**
@@ -240,6 +258,8 @@ export const webhooksSchema = z
     eventType: valueSpecSchema,
     /** Orders events of one entity (a timestamp or a sequence); without it, arrival order. */
     order: valueSpecSchema.optional(),
+    /** Deliveries numbered in sequence: a skipped number starts the `reconcile` syncs. */
+    sequence: sequenceSchema.optional(),
     /** Event type → what to do; "*" matches types not listed. Unlisted types are stored and ignored. */
     events: z.record(z.string().min(1), eventActionSchema),
   })
@@ -253,6 +273,8 @@ function checkTemplates(
     eventType: ValueSpec;
     order?: ValueSpec | undefined;
     route?: { account: ValueSpec } | undefined;
+    sequence?: SequenceConfig | undefined;
+    reconcile: string[];
     signature: { secrets: unknown[] };
   },
   ctx: z.RefinementCtx,
@@ -262,6 +284,9 @@ function checkTemplates(
     [['eventType'], w.eventType],
     [['order'], w.order],
     [['route', 'account'], w.route?.account],
+    [['sequence', 'value'], w.sequence?.value],
+    [['sequence', 'last'], w.sequence?.last],
+    [['sequence', 'scope'], w.sequence?.scope === 'connection' ? undefined : w.sequence?.scope],
   ];
   for (const [path, v] of values) {
     if (typeof v !== 'string') continue;
@@ -272,6 +297,13 @@ function checkTemplates(
       ctx.addIssue({ code: 'custom', path, message: error.message });
     }
   }
+  if (w.sequence && w.reconcile.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sequence'],
+      message:
+        'a skipped sequence number is caught up by the webhooks.reconcile syncs: list at least one resource there',
+    });
   // Routed by account, the connection is known only after the signature is checked: the secret is the
   // app's, the same for every tenant.
   if (w.route)

@@ -233,7 +233,34 @@ export interface WebhookReceiverLivenessTable {
   gap_from: Timestamp | null;
 }
 
+/** Sequence numbers seen per connection and scope (migration 20261203T181500). */
+export interface WebhookSequencesTable {
+  integration: Id<string>;
+  connection: Id<string>;
+  scope: Id<string>;
+  /** numeric: read as text. */
+  high: string | null;
+  /** [{ from, to, dueAt }] with the numbers as text. */
+  holes: JsonText<unknown>;
+  due_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+/** Sequence numbers that never arrived, until their reconciliation is started. */
+export interface WebhookSequenceGapsTable {
+  id: GeneratedId<string>;
+  integration: string;
+  connection: string;
+  scope: string;
+  from_seq: string;
+  to_seq: string;
+  detected_at: CreatedAt;
+  reconciled_at: Timestamp | null;
+}
+
 export interface WebhookTables {
+  webhook_sequences: WebhookSequencesTable;
+  webhook_sequence_gaps: WebhookSequenceGapsTable;
   webhook_receiver_liveness: WebhookReceiverLivenessTable;
   webhook_unrouted: WebhookUnroutedTable;
   webhook_subscriptions: WebhookSubscriptionsTable;

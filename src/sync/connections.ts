@@ -16,6 +16,7 @@ import {
   saveConnection as storeConnection,
 } from '../store/connections.js';
 import { routeUnrouted } from '../webhooks/unrouted.js';
+import { deleteSequences } from '../webhooks/sequence-store.js';
 import type { Db } from '../store/db.js';
 import type { SecretBox } from '../store/secret-box.js';
 
@@ -179,7 +180,7 @@ export async function addConnection(
 
 /**
  * Removes a connection and everything kept for it, in one transaction: its OAuth2 tokens, its rate
- * state and ledger rows, its concurrent-request leases. Records and runs stay. False if it did not exist.
+ * state and ledger rows, its concurrent-request leases, its webhook sequence state. Records and runs stay. False if it did not exist.
  */
 export async function removeConnection(db: Db, integration: string, id: string): Promise<boolean> {
   const key = rateKeyOf(integration, id);
@@ -187,6 +188,7 @@ export async function removeConnection(db: Db, integration: string, id: string):
     await tx.deleteFrom('rate_limits').where('connection_key', '=', key).execute();
     await tx.deleteFrom('rate_ledger').where('connection_key', '=', key).execute();
     await tx.deleteFrom('rate_leases').where('connection_key', '=', key).execute();
+    await deleteSequences(tx, integration, id);
     return deleteConnectionRows(tx, integration, id);
   });
 }

@@ -1,13 +1,15 @@
 /**
- * Starting the reconciling incremental syncs (`webhooks.reconcile`) of every connection after the
- * receiver was down. A connection with a subscription workflow is signalled `reconcile`, so the
- * workflow starts them and lists the reconciliation; others get the syncs started here. Either way a
- * sync already running covers the gap as well.
+ * Starting the reconciling incremental syncs (`webhooks.reconcile`): of every connection after the
+ * receiver was down, of one connection after its event sequence skipped or when an operator asks. A
+ * connection with a subscription workflow is signalled `reconcile`, so the workflow starts them and
+ * lists the reconciliation; others get the syncs started here. Either way a sync already running
+ * covers the gap as well.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { listConnections } from '../store/connections.js';
-import type { DbOrTx } from '../store/db.js';
+import type { Db, DbOrTx } from '../store/db.js';
+import { handOverSequenceGaps, type SequenceGap } from '../webhooks/sequence-store.js';
 import { reconcileWebhooks } from './subscription-client.js';
 import { startSync } from './sync-client.js';
 
@@ -47,22 +49,63 @@ export async function startReconciliations(
   reason: string,
 ): Promise<ReconcileTarget[]> {
   const targets = reconcileTargets(specs, await listConnections(db));
-  for (const t of targets) {
-    if (t.viaSubscription) {
-      try {
-        await reconcileWebhooks(client, t.integration, t.connection, reason);
-        continue;
-      } catch (error) {
-        // No running subscription workflow (removed, or never started): start the syncs here.
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-      }
-    }
-    for (const resource of t.resources)
-      await startSync(
-        client,
-        { integration: t.integration, connection: t.connection, resource, kind: 'incremental' },
-        { taskQueue, attach: true },
-      );
-  }
+  for (const t of targets) await reconcileConnection(client, t, taskQueue, reason);
   return targets;
+}
+
+/**
+ * Starts one connection's reconciliation: through its subscription workflow when it has one, else the
+ * incremental syncs of `resources` here (attached to one already running).
+ */
+export async function reconcileConnection(
+  client: Client,
+  t: ReconcileTarget,
+  taskQueue: string,
+  reason: string,
+): Promise<void> {
+  if (t.viaSubscription) {
+    try {
+      await reconcileWebhooks(client, t.integration, t.connection, reason);
+      return;
+    } catch (error) {
+      // No running subscription workflow (removed, or never started): start the syncs here.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+  }
+  for (const resource of t.resources)
+    await startSync(
+      client,
+      { integration: t.integration, connection: t.connection, resource, kind: 'incremental' },
+      { taskQueue, attach: true },
+    );
+}
+
+/** What a skipped sequence is called in a reconciliation's reason. */
+export function sequenceGapReason(gaps: readonly SequenceGap[]): string {
+  const ranges = gaps
+    .slice(0, 5)
+    .map((g) => (g.from === g.to ? g.from : `${g.from}-${g.to}`) + (g.scope ? ` (${g.scope})` : ''));
+  const more = gaps.length > 5 ? ` and ${gaps.length - 5} more` : '';
+  return `the webhook sequence skipped ${ranges.join(', ')}${more}`;
+}
+
+/**
+ * Starts the reconciliation of every connection whose event sequence skipped and marks its gaps
+ * reconciled. Only gaps of the integrations loaded here (another receiver may serve the others); a
+ * removed connection's gaps are marked with nothing to start.
+ */
+export async function reconcileSequenceGaps(
+  client: Client,
+  db: Db,
+  specs: ReadonlyMap<string, IntegrationSpec>,
+  taskQueue: string,
+): Promise<{ integration: string; connection: string; gaps: SequenceGap[] }[]> {
+  const integrations = [...specs.values()].filter((s) => s.webhooks?.sequence).map((s) => s.id);
+  if (integrations.length === 0) return [];
+  const known = new Set((await listConnections(db)).map((c) => `${c.integration}\u0000${c.id}`));
+  return handOverSequenceGaps(db, integrations, async (integration, connection, gaps) => {
+    if (!known.has(`${integration}\u0000${connection}`)) return;
+    const [target] = reconcileTargets(specs, [{ integration, id: connection }]);
+    if (target) await reconcileConnection(client, target, taskQueue, sequenceGapReason(gaps));
+  });
 }

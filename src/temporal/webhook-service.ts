@@ -5,7 +5,8 @@ import type { EngineDeps } from '../sync/deps.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webhooks/receiver.js';
 import { clearGap, markAlive, markStart } from '../webhooks/liveness.js';
-import { startReconciliations } from './webhook-reconcile.js';
+import { reconcileSequenceGaps, startReconciliations } from './webhook-reconcile.js';
+import { listSequenceGaps, sweepSequences } from '../webhooks/sequence-store.js';
 
 export interface WebhookServiceOptions extends EngineDeps {
   /** Connects to Temporal; may fail (the dispatcher retries), so the receiver runs through outages. */
@@ -18,6 +19,11 @@ export interface WebhookServiceOptions extends EngineDeps {
    * syncs at start (default 2 minutes); the mark is written every quarter of it, at most every 30 s.
    */
   gapMs?: number;
+  /**
+   * How often skipped sequence numbers past their reorder time are counted as lost and their
+   * reconciliation started (specs with `webhooks.sequence`; default 5 s).
+   */
+  sequenceSweepMs?: number;
 }
 
 const DEFAULT_GAP_MS = 120_000;
@@ -77,6 +83,45 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
       }
     }
   }
+  /**
+   * Holes in event sequences that are past due become gaps; pending gaps start their reconciliation.
+   * A pass that fails (Temporal unreachable) leaves them pending for the next.
+   */
+  const sequenced = [...options.specs.values()].filter((s) => s.webhooks?.sequence);
+  let sweeping: Promise<void> = Promise.resolve();
+  async function sweep(): Promise<void> {
+    try {
+      await sweepSequences(options.db);
+      const integrations = sequenced.map((s) => s.id);
+      if ((await listSequenceGaps(options.db, { pending: true, integrations, limit: 1 })).length === 0)
+        return;
+      const done = await reconcileSequenceGaps(
+        await options.connect(),
+        options.db,
+        options.specs,
+        options.taskQueue,
+      );
+      for (const d of done)
+        options.log?.info(
+          { integration: d.integration, connection: d.connection, gaps: d.gaps.length },
+          'reconciling webhooks after the event sequence skipped',
+        );
+    } catch (error) {
+      options.log?.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        'could not reconcile skipped webhook sequences; retrying',
+      );
+    }
+  }
+  const sweeper =
+    sequenced.length === 0
+      ? undefined
+      : setInterval(() => {
+          // One pass at a time.
+          sweeping = sweeping.then(sweep);
+        }, options.sequenceSweepMs ?? 5000);
+  sweeper?.unref();
+
   const dispatcher = new WebhookDispatcher({
     db: options.db,
     connect: options.connect,
@@ -98,6 +143,7 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
   } catch (error) {
     // Not listening after all (a taken port, say): no mark; a gap found stays recorded.
     clearInterval(alive);
+    clearInterval(sweeper);
     closing.abort();
     throw error;
   }
@@ -114,6 +160,8 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     close: async () => {
       closing.abort();
       clearInterval(alive);
+      clearInterval(sweeper);
+      await sweeping;
       await reconciling;
       await receiver.close();
       await dispatcher.stop();

@@ -20,9 +20,11 @@ import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAn
 import { InboxWriter, inboxRow, UnstorableEventError, type InboxRow, type Written } from './inbox-writer.js';
 import { verifySignature } from './signatures.js';
 import { openSubscriptionSecret } from './subscriptions.js';
-import { readValue } from './request-values.js';
+import { readValue, type RequestValues } from './request-values.js';
 import { TtlCache } from './ttl-cache.js';
 import { storeUnrouted } from './unrouted.js';
+import { readSequence, type SequenceMark } from './sequence.js';
+import { recordSequence } from './sequence-store.js';
 import type { EngineDeps } from '../sync/deps.js';
 
 export interface ReceiverDeps extends EngineDeps {
@@ -283,6 +285,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
 
     let event;
     let payloadJson: string;
+    let sequence: SequenceMark | undefined;
     try {
       const parsed = parseBody(webhooks.format, body);
       // Authentic: a handshake (Slack challenge, Zoom token, GitHub ping) is answered, not stored.
@@ -292,13 +295,48 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         return answer;
       }
       payloadJson = parsed.json;
-      event = describeEvent(spec, header, parsed.fields, queryOf(target, end));
+      const query = queryOf(target, end);
+      event = describeEvent(spec, header, parsed.fields, query);
+      sequence = sequenceOf(spec, { header, body: parsed.fields, query });
     } catch (error) {
       if (error instanceof WebhookBodyError || error instanceof HandshakeError)
         throw new HttpError(400, error.message);
       throw error;
     }
-    return store(spec, connection, event, payloadJson);
+    return store(spec, connection, event, payloadJson, sequence);
+  }
+
+  /** The delivery's sequence numbers, if the spec numbers deliveries and this one has them. */
+  function sequenceOf(spec: IntegrationSpec, request: RequestValues): SequenceMark | undefined {
+    const config = spec.webhooks!.sequence;
+    if (!config) return undefined;
+    const mark = readSequence(config, request);
+    if (mark && 'problem' in mark) {
+      // Authentic all the same: stored, just not counted.
+      deps.log?.warn({ integration: spec.id, reason: mark.problem }, 'webhook sequence number not usable');
+      return undefined;
+    }
+    return mark;
+  }
+
+  /**
+   * Counts a stored delivery's numbers. After the commit: the event is safe whatever happens here, and
+   * a number never counted only looks lost (a reconciliation too many, never one too few).
+   */
+  async function countSequence(spec: IntegrationSpec, connection: string, mark: SequenceMark): Promise<void> {
+    try {
+      const lost = await recordSequence(
+        deps.db,
+        spec.id,
+        connection,
+        mark,
+        spec.webhooks!.sequence!.reorderSeconds * 1000,
+      );
+      if (lost.length > 0)
+        deps.log?.warn({ integration: spec.id, connection, holes: lost.length }, 'webhook sequence skipped');
+    } catch (error) {
+      deps.log?.error({ err: error, integration: spec.id, connection }, 'webhook sequence not recorded');
+    }
   }
 
   /** Commits an authentic event to the inbox and answers: 202 stored, 200 a duplicate. */
@@ -307,6 +345,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     connection: string,
     event: DescribedEvent,
     payloadJson: string,
+    sequence: SequenceMark | undefined,
   ): Promise<{ status: number; body: unknown }> {
     let written: Written;
     try {
@@ -331,6 +370,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       'webhook accepted',
     );
     if (!written.duplicate) deps.onAccepted?.();
+    if (!written.duplicate && sequence) await countSequence(spec, connection, sequence);
     return written.duplicate
       ? { status: 200, body: { status: 'duplicate', eventId: event.eventId } }
       : { status: 202, body: { status: 'accepted', eventId: event.eventId, id: written.id } };
@@ -367,6 +407,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     let event;
     let payloadJson: string;
     let account: string;
+    let sequence: SequenceMark | undefined;
     try {
       const parsed = parseBody(webhooks.format, body);
       // Handshakes come before routing: Slack's url_verification names no team.
@@ -382,6 +423,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       if (account.length > 500) throw new WebhookBodyError('account is longer than 500 characters');
       payloadJson = parsed.json;
       event = describeEvent(spec, header, parsed.fields, query);
+      sequence = sequenceOf(spec, { header, body: parsed.fields, query });
     } catch (error) {
       if (error instanceof WebhookBodyError || error instanceof HandshakeError)
         throw new HttpError(400, error.message);
@@ -413,7 +455,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       deps.log?.error({ err: error, integration: spec.id, account }, 'webhook routing failed');
       throw new HttpError(503, 'the event could not be stored; deliver it again');
     }
-    return store(spec, connection, event, payloadJson);
+    return store(spec, connection, event, payloadJson, sequence);
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {
