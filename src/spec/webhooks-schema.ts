@@ -258,6 +258,12 @@ export const webhooksSchema = z
     eventType: valueSpecSchema,
     /** Orders events of one entity (a timestamp or a sequence); without it, arrival order. */
     order: valueSpecSchema.optional(),
+    /**
+     * A body carrying several events (Microsoft Graph: {"value": [notification, …]}): each item of the
+     * array at `items` is an event of its own. eventId, eventType, order, route.account and the event
+     * actions read the item (`{body.…}` / `path`); headers and query are the request's.
+     */
+    batch: z.strictObject({ items: z.string().min(1) }).optional(),
     /** Deliveries numbered in sequence: a skipped number starts the `reconcile` syncs. */
     sequence: sequenceSchema.optional(),
     /** Event type → what to do; "*" matches types not listed. Unlisted types are stored and ignored. */

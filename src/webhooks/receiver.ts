@@ -15,10 +15,11 @@ import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { ConnectionNotFoundError, getConnection } from '../store/connections.js';
 import { AccountRouter } from './account-router.js';
-import { describeEvent, parseBody, WebhookBodyError, type DescribedEvent } from './event.js';
+import { describeEvent, parseBody, WebhookBodyError, type DescribedEvent, type ParsedBody } from './event.js';
 import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAnswer } from './handshakes.js';
 import { InboxWriter, inboxRow, UnstorableEventError, type InboxRow, type Written } from './inbox-writer.js';
-import { verifySignature } from './signatures.js';
+import { clientStateMatches, verifySignature, verifySomeClientState } from './signatures.js';
+import { valueAtPath } from '../json/path.js';
 import { openSubscriptionSecret } from './subscriptions.js';
 import { readValue, type RequestValues } from './request-values.js';
 import { TtlCache } from './ttl-cache.js';
@@ -130,6 +131,17 @@ const REFRESH_INTERVAL_MS = 1000;
 
 /** Connections whose secrets are remembered at once; ids come from request paths, so this is bounded. */
 const SECRET_CACHE_ENTRIES = 10_000;
+
+/** Events in one batch body at most (Graph sends far fewer; a body is at most maxBodyBytes anyway). */
+const MAX_BATCH_ITEMS = 1000;
+
+/** An event of a request: the body's, or one item of a batch. */
+interface EventOfRequest {
+  event: DescribedEvent;
+  payloadJson: string;
+  /** The body, or the item: what route.account reads. */
+  fields: Record<string, unknown>;
+}
 
 export function createWebhookHandler(deps: ReceiverDeps) {
   const writer = new InboxWriter(deps.db);
@@ -269,22 +281,26 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    let verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
+    const sig = webhooks.signature;
+    // A batch of Graph notifications is checked item by item: the request passes if one item does.
+    const verify = (secrets: string[]) =>
+      webhooks.batch && sig.scheme === 'client-state'
+        ? verifySomeClientState(sig, body, secrets)
+        : verifySignature(sig, { header, body }, secrets, now());
+    let verdict = verify(known.secrets);
     const fresher =
       !verdict.ok && entry.startedAt < began ? refreshed(spec, connection, entry, began) : undefined;
     if (fresher) {
       // The remembered secrets may predate a rotation: check against the stored ones before refusing.
       known = fresher.resolved ?? (await fresher.value);
-      if (known.found && known.secrets.length > 0)
-        verdict = verifySignature(webhooks.signature, { header, body }, known.secrets, now());
+      if (known.found && known.secrets.length > 0) verdict = verify(known.secrets);
     }
     if (!verdict.ok) {
       recordSignatureFailure(spec.id, connection);
       throw new HttpError(401, verdict.reason);
     }
 
-    let event;
-    let payloadJson: string;
+    let all: (EventOfRequest | 'refused')[];
     let sequence: SequenceMark | undefined;
     try {
       const parsed = parseBody(webhooks.format, body);
@@ -294,16 +310,138 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         deps.log?.info({ integration: spec.id, connection }, 'webhook handshake answered');
         return answer;
       }
-      payloadJson = parsed.json;
       const query = queryOf(target, end);
-      event = describeEvent(spec, header, parsed.fields, query);
+      all = batchOf(spec, header, parsed, query, known.secrets);
       sequence = sequenceOf(spec, { header, body: parsed.fields, query });
     } catch (error) {
       if (error instanceof WebhookBodyError || error instanceof HandshakeError)
         throw new HttpError(400, error.message);
       throw error;
     }
-    return store(spec, connection, event, payloadJson, sequence);
+    const events = all.filter((e): e is EventOfRequest => e !== 'refused');
+    if (!webhooks.batch) return store(spec, connection, events[0]!.event, events[0]!.payloadJson, sequence);
+    const refused = all.length - events.length;
+    if (refused > 0) {
+      recordSignatureFailure(spec.id, connection);
+      deps.log?.warn(
+        { integration: spec.id, connection, refused },
+        'webhook batch items without a matching client state were dropped',
+      );
+    }
+    return storeBatch(
+      spec,
+      events.map((e) => ({ ...e, connection })),
+      sequence && { connection, mark: sequence },
+    );
+  }
+
+  /**
+   * The events of an authentic request: the body itself, or with `batch` each item of its array (an
+   * item whose client state does not match is marked refused, not described).
+   */
+  function eventsOf(
+    spec: IntegrationSpec,
+    header: (name: string) => string | undefined,
+    parsed: ParsedBody,
+    query: (name: string) => string | undefined,
+    secrets: readonly string[],
+  ): EventOfRequest[] {
+    const events = batchOf(spec, header, parsed, query, secrets);
+    return events.filter((e): e is EventOfRequest => e !== 'refused');
+  }
+
+  /** The events of the request in order; 'refused' for an item whose client state does not match. */
+  function batchOf(
+    spec: IntegrationSpec,
+    header: (name: string) => string | undefined,
+    parsed: ParsedBody,
+    query: (name: string) => string | undefined,
+    secrets: readonly string[],
+  ): (EventOfRequest | 'refused')[] {
+    const webhooks = spec.webhooks!;
+    if (!webhooks.batch)
+      return [
+        {
+          event: describeEvent(spec, header, parsed.fields, query),
+          payloadJson: parsed.json,
+          fields: parsed.fields,
+        },
+      ];
+    const at = webhooks.batch.items;
+    const items = valueAtPath(parsed.fields, at);
+    if (!Array.isArray(items) || items.length === 0)
+      throw new WebhookBodyError(`no events at body path "${at}": expected a non-empty array`);
+    if (items.length > MAX_BATCH_ITEMS)
+      throw new WebhookBodyError(`${items.length} events at body path "${at}": at most ${MAX_BATCH_ITEMS}`);
+    const sig = webhooks.signature;
+    return items.map((item: unknown, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        throw new WebhookBodyError(`item ${i} at body path "${at}" is not an object`);
+      const fields = item as Record<string, unknown>;
+      if (sig.scheme === 'client-state' && !clientStateMatches(sig, fields, secrets)) return 'refused';
+      try {
+        return {
+          event: describeEvent(spec, header, fields, query),
+          payloadJson: JSON.stringify(fields),
+          fields,
+        };
+      } catch (error) {
+        if (error instanceof WebhookBodyError)
+          throw new WebhookBodyError(`item ${i} at body path "${at}": ${error.message}`);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Commits the events of one batch (one group commit, as their writes coalesce) and answers: 202 when
+   * one is new, 200 when all were duplicates; `events` lists each item's outcome in order.
+   */
+  async function storeBatch(
+    spec: IntegrationSpec,
+    events: (EventOfRequest & { connection: string })[],
+    sequence: { connection: string; mark: SequenceMark } | undefined,
+  ): Promise<{ status: number; body: unknown }> {
+    if (events.length === 0) return { status: 200, body: { status: 'duplicate', events: [] } };
+    const outcomes = await Promise.allSettled(
+      events.map((e) =>
+        writer.write(traced(inboxRow(spec.id, e.connection, e.event, e.payloadJson, spec.webhooks!.dedupe))),
+      ),
+    );
+    const failed = outcomes.find(
+      (o): o is PromiseRejectedResult =>
+        o.status === 'rejected' && !(o.reason instanceof UnstorableEventError),
+    );
+    if (failed) {
+      // Some items may be stored: a redelivery finds them as duplicates and stores the rest.
+      deps.log?.error({ err: failed.reason, integration: spec.id }, 'webhook inbox write failed');
+      throw new HttpError(503, 'the events could not be stored; deliver them again');
+    }
+    const results = outcomes.map((o, i) => {
+      const { eventId, eventType } = events[i]!.event;
+      if (o.status === 'rejected')
+        return { eventId, error: `the event cannot be stored: ${(o.reason as Error).message}` };
+      deps.log?.info(
+        {
+          integration: spec.id,
+          connection: events[i]!.connection,
+          eventId,
+          eventType,
+          inboxId: o.value.id,
+          duplicate: o.value.duplicate,
+        },
+        'webhook accepted',
+      );
+      return o.value.duplicate ? { eventId, duplicate: true } : { eventId, id: o.value.id };
+    });
+    const fresh = results.some((r) => 'id' in r);
+    if (fresh) deps.onAccepted?.();
+    if (fresh && sequence) await countSequence(spec, sequence.connection, sequence.mark);
+    const stored = results.some((r) => !('error' in r));
+    return {
+      status: fresh ? 202 : stored ? 200 : 400,
+      body: { status: fresh ? 'accepted' : stored ? 'duplicate' : 'failed', events: results },
+    };
   }
 
   /** The delivery's sequence numbers, if the spec numbers deliveries and this one has them. */
@@ -404,9 +542,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     };
     const verdict = verifySignature(webhooks.signature, { header, body }, secrets, now());
     if (!verdict.ok) throw new HttpError(401, verdict.reason);
-    let event;
-    let payloadJson: string;
-    let account: string;
+    let events: EventOfRequest[];
+    let accounts: string[];
     let sequence: SequenceMark | undefined;
     try {
       const parsed = parseBody(webhooks.format, body);
@@ -417,45 +554,98 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         return answer;
       }
       const query = queryOf(target, end);
-      const found = readValue(webhooks.route!.account, { header, body: parsed.fields, query });
-      if (!found.ok) throw new WebhookBodyError(`no account at ${found.missing}`);
-      account = found.value;
-      if (account.length > 500) throw new WebhookBodyError('account is longer than 500 characters');
-      payloadJson = parsed.json;
-      event = describeEvent(spec, header, parsed.fields, query);
+      events = eventsOf(spec, header, parsed, query, secrets);
+      // Each event's own account: a batch's items may be for different tenants.
+      accounts = events.map((e, i) => {
+        const found = readValue(webhooks.route!.account, { header, body: e.fields, query });
+        const where = webhooks.batch ? `item ${i} at body path "${webhooks.batch.items}": ` : '';
+        if (!found.ok) throw new WebhookBodyError(`${where}no account at ${found.missing}`);
+        if (found.value.length > 500)
+          throw new WebhookBodyError(`${where}account is longer than 500 characters`);
+        return found.value;
+      });
       sequence = sequenceOf(spec, { header, body: parsed.fields, query });
     } catch (error) {
       if (error instanceof WebhookBodyError || error instanceof HandshakeError)
         throw new HttpError(400, error.message);
       throw error;
     }
-    let connection: string | undefined;
-    try {
-      connection = await router.connectionFor(spec.id, account);
-      if (connection === undefined) {
-        const kept = await storeUnrouted(
-          deps.db,
-          account,
-          inboxRow(spec.id, '', event, payloadJson, webhooks.dedupe),
+    if (!webhooks.batch) {
+      const { event, payloadJson } = events[0]!;
+      const routed = await routeEvent(spec, accounts[0]!, event, payloadJson);
+      if (!('connection' in routed))
+        return routed.duplicate
+          ? { status: 200, body: { status: 'duplicate', eventId: event.eventId } }
+          : { status: 202, body: { status: 'unrouted', account: accounts[0], eventId: event.eventId } };
+      return store(spec, routed.connection, event, payloadJson, sequence);
+    }
+    // A batch: each item goes to its account's connection, or waits as unrouted.
+    const routedEvents: (EventOfRequest & { connection: string })[] = [];
+    const unrouted = new Map<
+      number,
+      { eventId: string; unrouted: string } | { eventId: string; duplicate: true }
+    >();
+    for (const [i, e] of events.entries()) {
+      const routed = await routeEvent(spec, accounts[i]!, e.event, e.payloadJson);
+      if ('connection' in routed) routedEvents.push({ ...e, connection: routed.connection });
+      else
+        unrouted.set(
+          i,
+          routed.duplicate
+            ? { eventId: e.event.eventId, duplicate: true }
+            : { eventId: e.event.eventId, unrouted: accounts[i]! },
         );
-        if ('routedTo' in kept) connection = kept.routedTo;
-        else {
-          deps.log?.warn(
-            { integration: spec.id, account, eventId: event.eventId, eventType: event.eventType },
-            'webhook for an account no connection has: kept as unrouted',
-          );
-          return kept.duplicate
-            ? { status: 200, body: { status: 'duplicate', eventId: event.eventId } }
-            : { status: 202, body: { status: 'unrouted', account, eventId: event.eventId } };
-        }
-      }
+    }
+    const first = routedEvents[0];
+    const answer = await storeBatch(
+      spec,
+      routedEvents,
+      sequence && first && { connection: first.connection, mark: sequence },
+    );
+    const stored = (answer.body as { events: unknown[] }).events;
+    const results: unknown[] = [];
+    for (let i = 0, r = 0; i < events.length; i++) results.push(unrouted.get(i) ?? stored[r++]);
+    const waiting = [...unrouted.values()].some((u) => 'unrouted' in u);
+    const status = answer.status === 202 || waiting ? 202 : answer.status;
+    return {
+      status,
+      body: {
+        status: status === 202 ? 'accepted' : (answer.body as { status: string }).status,
+        events: results,
+      },
+    };
+  }
+
+  /**
+   * The connection of an event's account, or the event kept as unrouted (nothing is lost) when no
+   * connection has the account yet.
+   */
+  async function routeEvent(
+    spec: IntegrationSpec,
+    account: string,
+    event: DescribedEvent,
+    payloadJson: string,
+  ): Promise<{ connection: string } | { duplicate: boolean }> {
+    try {
+      const connection = await router.connectionFor(spec.id, account);
+      if (connection !== undefined) return { connection };
+      const kept = await storeUnrouted(
+        deps.db,
+        account,
+        inboxRow(spec.id, '', event, payloadJson, spec.webhooks!.dedupe),
+      );
+      if ('routedTo' in kept) return { connection: kept.routedTo };
+      deps.log?.warn(
+        { integration: spec.id, account, eventId: event.eventId, eventType: event.eventType },
+        'webhook for an account no connection has: kept as unrouted',
+      );
+      return { duplicate: kept.duplicate };
     } catch (error) {
       if (error instanceof UnstorableEventError)
         throw new HttpError(400, `the event cannot be stored: ${error.message}`);
       deps.log?.error({ err: error, integration: spec.id, account }, 'webhook routing failed');
       throw new HttpError(503, 'the event could not be stored; deliver it again');
     }
-    return store(spec, connection, event, payloadJson, sequence);
   }
 
   return (req: IncomingMessage, res: ServerResponse): void => {

@@ -253,28 +253,56 @@ export function signWebhook(
   }
 }
 
-/** Every notification item must carry a client state equal to one of the secrets. */
-function verifyClientState(
-  config: Extract<SignatureConfig, { scheme: 'client-state' }>,
-  body: Buffer,
-  secrets: readonly string[],
-): Verdict {
+type ClientStateConfig = Extract<SignatureConfig, { scheme: 'client-state' }>;
+
+/** The notification items of a client-state body, or why there are none. */
+function clientStateItems(config: ClientStateConfig, body: Buffer): unknown[] | { reason: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    return { ok: false, reason: 'the body is not JSON, so it carries no client state' };
+    return { reason: 'the body is not JSON, so it carries no client state' };
   }
   const items = valueAtPath(parsed, config.items);
   if (!Array.isArray(items) || items.length === 0)
-    return { ok: false, reason: `no notifications at ${config.items} to check the client state of` };
-  const keys = secrets.map((s) => Buffer.from(s));
+    return { reason: `no notifications at ${config.items} to check the client state of` };
+  return items as unknown[];
+}
+
+/** Whether one notification carries a client state equal to one of the secrets (constant time each). */
+export function clientStateMatches(
+  config: ClientStateConfig,
+  item: unknown,
+  secrets: readonly string[],
+): boolean {
+  const presented: unknown = (item as Record<string, unknown> | null)?.[config.field];
+  if (typeof presented !== 'string') return false;
+  const p = Buffer.from(presented);
+  return secrets.some((s) => same(Buffer.from(s), p));
+}
+
+/** Every notification item must carry a client state equal to one of the secrets. */
+function verifyClientState(config: ClientStateConfig, body: Buffer, secrets: readonly string[]): Verdict {
+  const items = clientStateItems(config, body);
+  if (!Array.isArray(items)) return { ok: false, reason: items.reason };
   for (const item of items) {
-    const presented: unknown = (item as Record<string, unknown> | null)?.[config.field];
-    if (typeof presented !== 'string')
+    if (typeof (item as Record<string, unknown> | null)?.[config.field] !== 'string')
       return { ok: false, reason: `a notification at ${config.items} has no ${config.field}` };
-    const p = Buffer.from(presented);
-    if (!keys.some((k) => same(k, p))) return MISMATCH;
+    if (!clientStateMatches(config, item, secrets)) return MISMATCH;
   }
   return { ok: true };
+}
+
+/**
+ * For a batch whose items are events of their own (`webhooks.batch`): passes when at least one item
+ * carries a matching client state. The receiver then keeps only the items that match.
+ */
+export function verifySomeClientState(
+  config: ClientStateConfig,
+  body: Buffer,
+  secrets: readonly string[],
+): Verdict {
+  const items = clientStateItems(config, body);
+  if (!Array.isArray(items)) return { ok: false, reason: items.reason };
+  return items.some((item) => clientStateMatches(config, item, secrets)) ? { ok: true } : MISMATCH;
 }
