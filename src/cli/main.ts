@@ -89,6 +89,53 @@ webhooks
     ),
   );
 
+const unrouted = webhooks
+  .command('unrouted')
+  .description('events for accounts no connection has yet (webhooks.route), oldest first')
+  .option('--integration <id>')
+  .option('--account <id>')
+  .addOption(new Option('--limit <n>').default(100).argParser(positiveInt))
+  .action(
+    action((ctx, _s, opts: { integration?: string; account?: string; limit: number }) =>
+      webhookCommands().then((m) => m.unroutedCommand(ctx, opts)),
+    ),
+  );
+unrouted
+  .command('replay <integration> <account>')
+  .description(
+    "move an account's waiting events into a connection's inbox: the connection with that account, or --connection",
+  )
+  .option('--connection <id>', 'the connection to deliver them to')
+  .action(
+    action((ctx, _s, integration: string, account: string, opts: { connection?: string }) =>
+      webhookCommands().then((m) => m.unroutedReplayCommand(ctx, integration, account, opts)),
+    ),
+  );
+webhooks
+  .command('reconcile <integration> <connection> [resources...]')
+  .description(
+    'start the incremental syncs that reconcile webhooks now: of the resources named, or of webhooks.reconcile',
+  )
+  .action(
+    action((ctx, specs, integration: string, connection: string, resources: string[]) =>
+      webhookCommands().then((m) =>
+        m.webhooksReconcileCommand(ctx, integration, connection, resources, { ...(specs ? { specs } : {}) }),
+      ),
+    ),
+  );
+webhooks
+  .command('gaps')
+  .description('skipped delivery sequence numbers found (webhooks.sequence), newest first')
+  .option('--integration <id>')
+  .option('--connection <id>')
+  .option('--pending', 'only those whose reconciliation has not been started')
+  .addOption(new Option('--limit <n>').default(50).argParser(positiveInt))
+  .action(
+    action((ctx, _s, opts: { integration?: string; connection?: string; pending?: boolean; limit: number }) =>
+      webhookCommands().then((m) => m.gapsCommand(ctx, opts)),
+    ),
+  );
+
 const EVENT_STATUSES = ['received', 'dispatched', 'processed', 'failed', 'ignored'] as const;
 const events = program
   .command('events')

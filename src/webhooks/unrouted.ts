@@ -93,13 +93,19 @@ export interface UnroutedEvent {
 }
 
 /** Events waiting for a connection, oldest first. */
-export async function listUnrouted(db: DbOrTx, integration?: string, limit = 100): Promise<UnroutedEvent[]> {
+export async function listUnrouted(
+  db: DbOrTx,
+  integration?: string,
+  limit = 100,
+  account?: string,
+): Promise<UnroutedEvent[]> {
   let q = db
     .selectFrom('webhook_unrouted')
     .select(['id', 'integration', 'account', 'event_id', 'event_type', 'received_at'])
     .orderBy('id')
     .limit(limit);
   if (integration) q = q.where('integration', '=', integration);
+  if (account !== undefined) q = q.where('account', '=', account);
   return (await q.execute()).map((r) => ({
     id: Number(r.id),
     integration: r.integration,
@@ -108,4 +114,40 @@ export async function listUnrouted(db: DbOrTx, integration?: string, limit = 100
     eventType: r.event_type,
     receivedAt: r.received_at,
   }));
+}
+
+/** Replaying unrouted events to a connection that does not exist. */
+export class UnroutedReplayError extends Error {
+  override name = 'UnroutedReplayError';
+}
+
+/**
+ * An operator's replay: moves the events waiting for `account` into the inbox of `connection` (by
+ * default the connection that has the account now), in arrival order, so they are dispatched like any
+ * event. Returns the connection and how many moved.
+ */
+export async function replayUnrouted(
+  db: Db,
+  integration: string,
+  account: string,
+  connection?: string,
+): Promise<{ connection: string; moved: number; connectionAccount: string | null }> {
+  return db.transaction().execute(async (tx) => {
+    await lockAccount(tx, integration, account);
+    const target = connection ?? (await connectionForAccount(tx, integration, account));
+    if (target === undefined)
+      throw new UnroutedReplayError(
+        `no connection of ${integration} has account ${account}: add one with \`connection add ${integration} --id … --account ${account}\` (its events move then), or name one with --connection`,
+      );
+    const row = await tx
+      .selectFrom('connections')
+      .select('provider_account')
+      .where('integration', '=', integration)
+      .where('id', '=', target)
+      .forShare()
+      .executeTakeFirst();
+    if (!row) throw new UnroutedReplayError(`no connection ${integration}/${target}`);
+    const moved = await routeUnrouted(tx, integration, account, target);
+    return { connection: target, moved, connectionAccount: row.provider_account };
+  });
 }
