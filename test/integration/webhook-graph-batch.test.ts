@@ -2,8 +2,8 @@
  * Microsoft Graph change notifications in batches, against the receiver on a real Postgres: one POST
  * carries several notifications in `value`; with `batch: { items: value }` each becomes its own inbox
  * event with its own id, type and entity, its own clientState check (a forged item is dropped, the
- * others kept), and its own duplicate check on redelivery. The body has the shape of Graph's
- * changeNotificationCollection.
+ * others kept), and its own duplicate check on redelivery; routed by tenant, each its own connection.
+ * The body has the shape of Graph's changeNotificationCollection.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -46,15 +46,32 @@ const spec: IntegrationSpec = defineIntegration({
   },
 });
 
+/** The same, one URL for every tenant: each notification goes to the connection of its tenantId. */
+const routedSpec: IntegrationSpec = defineIntegration({
+  ...spec,
+  id: 'graphtenants',
+  webhooks: {
+    ...spec.webhooks!,
+    signature: { scheme: 'client-state', secrets: [{ env: 'GRAPH_APP_STATE' }] },
+    route: { account: '{body.tenantId}' },
+  },
+});
+
 /** One notification as Graph sends it (changeNotification). */
-const notification = (id: string, changeType: string, message: string, clientState = STATE) => ({
+const notification = (
+  id: string,
+  changeType: string,
+  message: string,
+  clientState = STATE,
+  tenantId = TENANT,
+) => ({
   id,
   subscriptionId: '7d1e5b2a-93c4-4f0e-b8a6-0c2f4e6a8b13',
   subscriptionExpirationDateTime: '2026-12-06T11:00:00.0000000Z',
   clientState,
   changeType,
   resource: `Users/a1b2c3d4-0000-4000-8000-000000000001/Messages/${message}`,
-  tenantId: TENANT,
+  tenantId,
   resourceData: {
     '@odata.type': '#Microsoft.Graph.Message',
     '@odata.id': `Users/a1b2c3d4-0000-4000-8000-000000000001/Messages/${message}`,
@@ -78,19 +95,30 @@ describe('Microsoft Graph notification batches', { timeout: 60_000 }, () => {
       expiresAt: null,
       secret: STATE,
     });
+    for (const [id, account] of [
+      ['tenant-a', 'aaaaaaaa-0000-4000-8000-00000000000a'],
+      ['tenant-b', 'bbbbbbbb-0000-4000-8000-00000000000b'],
+    ] as const)
+      await saveConnection(env.db, box, { integration: routedSpec.id, id, config: {}, secrets: {}, account });
     receiver = await startWebhookReceiver({
       db: env.db,
-      specs: new Map([[spec.id, spec]]),
+      specs: new Map([
+        [spec.id, spec],
+        [routedSpec.id, routedSpec],
+      ]),
       secretBox: box,
-      env: {},
+      env: { GRAPH_APP_STATE: STATE },
     });
   });
   after(async () => {
     await receiver?.close();
     if (env) {
-      await env.db.deleteFrom('webhook_events').where('integration', '=', spec.id).execute();
-      await env.db.deleteFrom('webhook_subscriptions').where('integration', '=', spec.id).execute();
-      await env.db.deleteFrom('connections').where('integration', '=', spec.id).execute();
+      for (const id of [spec.id, routedSpec.id]) {
+        await env.db.deleteFrom('webhook_events').where('integration', '=', id).execute();
+        await env.db.deleteFrom('webhook_unrouted').where('integration', '=', id).execute();
+        await env.db.deleteFrom('webhook_subscriptions').where('integration', '=', id).execute();
+        await env.db.deleteFrom('connections').where('integration', '=', id).execute();
+      }
       await env.close();
     }
   });
@@ -191,5 +219,54 @@ describe('Microsoft Graph notification batches', { timeout: 60_000 }, () => {
     assert.equal(noId.status, 400);
     assert.match(String(noId.body.error), /item 1 at body path "value": no event id at body path "id"/);
     assert.ok(!(await stored()).some((e) => e.event_id === 'n-030'), 'nothing of a refused batch is stored');
+  });
+
+  it('routed by tenant: each notification of one POST reaches its own connection, an unknown tenant waits', async () => {
+    const a = 'aaaaaaaa-0000-4000-8000-00000000000a';
+    const b = 'bbbbbbbb-0000-4000-8000-00000000000b';
+    const c = 'cccccccc-0000-4000-8000-00000000000c';
+    const r = await fetch(`${receiver.url}/webhooks/graphtenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        value: [
+          notification('t-1', 'updated', 'msg-a1', STATE, a),
+          notification('t-2', 'updated', 'msg-b1', STATE, b),
+          notification('t-3', 'created', 'msg-c1', STATE, c),
+          notification('t-4', 'deleted', 'msg-a2', STATE, a),
+        ],
+      }),
+    });
+    const body = (await r.json()) as { status: string; events: Record<string, unknown>[] };
+    assert.equal(r.status, 202, JSON.stringify(body));
+    assert.deepEqual(
+      body.events.map((e) => [e.eventId, 'id' in e ? 'stored' : e.unrouted]),
+      [
+        ['t-1', 'stored'],
+        ['t-2', 'stored'],
+        ['t-3', c],
+        ['t-4', 'stored'],
+      ],
+    );
+    const rows = await env.db
+      .selectFrom('webhook_events')
+      .select(['connection', 'event_id', 'entity_key'])
+      .where('integration', '=', 'graphtenants')
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((e) => [e.connection, e.event_id, e.entity_key]),
+      [
+        ['tenant-a', 't-1', 'msg-a1'],
+        ['tenant-b', 't-2', 'msg-b1'],
+        ['tenant-a', 't-4', 'msg-a2'],
+      ],
+    );
+    const waiting = await env.db
+      .selectFrom('webhook_unrouted')
+      .select(['account', 'event_id'])
+      .where('integration', '=', 'graphtenants')
+      .execute();
+    assert.deepEqual(waiting, [{ account: c, event_id: 't-3' }]);
   });
 });
