@@ -11,7 +11,11 @@ export interface NotifyTarget {
 }
 
 export type OperatorEventType =
-  'sync.run.failed' | 'connection.credentials_refused' | 'resource.stale' | 'webhook.subscription.lapsed';
+  | 'sync.run.failed'
+  | 'connection.credentials_refused'
+  | 'resource.stale'
+  | 'webhook.subscription.lapsed'
+  | 'webhook.sequence.skipped';
 
 /** The body sent (Standard Webhooks' recommended shape: type, timestamp, data). */
 export interface OperatorEvent {
@@ -35,6 +39,8 @@ export interface OperatorEvent {
     /** Why a subscription lapsed: `expired` (not renewed in time) or `gone` (the provider dropped it). */
     reason?: 'expired' | 'gone';
     expiresAt?: string | null;
+    /** Delivery sequence numbers that never arrived (webhooks.sequence), per scope ('' = connection). */
+    gaps?: { scope: string; from: string; to: string }[];
   };
 }
 
@@ -110,6 +116,28 @@ export function subscriptionLapsedEvent(
       subscriptionId: s.subscriptionId,
       reason,
       expiresAt: s.expiresAt?.toISOString() ?? null,
+    },
+  };
+}
+
+/**
+ * Delivery sequence numbers that never arrived: events lost, their reconciliation started. The id
+ * names the first gap, so one hand-over, one event.
+ */
+export function sequenceSkippedEvent(
+  integration: string,
+  connection: string,
+  gaps: readonly { id: string; scope: string; from: string; to: string }[],
+  at: Date,
+): OperatorEvent {
+  return {
+    id: `sequence-skipped:${integration}:${connection}:${gaps[0]?.id ?? 'none'}`,
+    type: 'webhook.sequence.skipped',
+    timestamp: at.toISOString(),
+    data: {
+      integration,
+      connection,
+      gaps: gaps.map((g) => ({ scope: g.scope, from: g.from, to: g.to })),
     },
   };
 }

@@ -99,6 +99,8 @@ export async function reconcileSequenceGaps(
   db: Db,
   specs: ReadonlyMap<string, IntegrationSpec>,
   taskQueue: string,
+  /** Runs after a connection's reconciliation started, before its gaps are marked (e.g. a notification). */
+  onReconciled?: (integration: string, connection: string, gaps: SequenceGap[]) => Promise<void>,
 ): Promise<{ integration: string; connection: string; gaps: SequenceGap[] }[]> {
   const integrations = [...specs.values()].filter((s) => s.webhooks?.sequence).map((s) => s.id);
   if (integrations.length === 0) return [];
@@ -106,6 +108,8 @@ export async function reconcileSequenceGaps(
   return handOverSequenceGaps(db, integrations, async (integration, connection, gaps) => {
     if (!known.has(`${integration}\u0000${connection}`)) return;
     const [target] = reconcileTargets(specs, [{ integration, id: connection }]);
-    if (target) await reconcileConnection(client, target, taskQueue, sequenceGapReason(gaps));
+    if (!target) return;
+    await reconcileConnection(client, target, taskQueue, sequenceGapReason(gaps));
+    await onReconciled?.(integration, connection, gaps);
   });
 }

@@ -7,6 +7,8 @@ import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webh
 import { clearGap, markAlive, markStart } from '../webhooks/liveness.js';
 import { reconcileSequenceGaps, startReconciliations } from './webhook-reconcile.js';
 import { listSequenceGaps, sweepSequences } from '../webhooks/sequence-store.js';
+import { startNotification } from '../../activities/notify.js';
+import { sequenceSkippedEvent } from '../sync/notifications.js';
 
 export interface WebhookServiceOptions extends EngineDeps {
   /** Connects to Temporal; may fail (the dispatcher retries), so the receiver runs through outages. */
@@ -24,6 +26,8 @@ export interface WebhookServiceOptions extends EngineDeps {
    * reconciliation started (specs with `webhooks.sequence`; default 5 s).
    */
   sequenceSweepMs?: number;
+  /** Tell the operator about skipped sequences (`webhook.sequence.skipped`; SYNCWRIGHT_NOTIFY_URL is set). */
+  notify?: boolean;
 }
 
 const DEFAULT_GAP_MS = 120_000;
@@ -95,11 +99,20 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
       const integrations = sequenced.map((s) => s.id);
       if ((await listSequenceGaps(options.db, { pending: true, integrations, limit: 1 })).length === 0)
         return;
+      const client = await options.connect();
       const done = await reconcileSequenceGaps(
-        await options.connect(),
+        client,
         options.db,
         options.specs,
         options.taskQueue,
+        options.notify
+          ? (integration, connection, gaps) =>
+              startNotification(
+                client,
+                options.taskQueue,
+                sequenceSkippedEvent(integration, connection, gaps, new Date()),
+              )
+          : undefined,
       );
       for (const d of done)
         options.log?.info(

@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { listRecords } from '../../src/store/records.js';
+import type { OperatorEvent } from '../../src/sync/notifications.js';
 import { SyncKind } from '../../src/temporal/search-attributes.js';
 import { startWebhookService, type WebhookService } from '../../src/temporal/webhook-service.js';
 import { listSequenceGaps } from '../../src/webhooks/sequence-store.js';
@@ -78,6 +80,7 @@ describe('reconciliation when the webhook sequence skips', { timeout: 180_000 },
       connect: () => Promise.resolve(env.client),
       taskQueue: engine.taskQueue,
       sequenceSweepMs: 200,
+      notify: true,
     });
     await service.reconciled;
     const url = `${service.receiver.url}/webhooks/tracker/${connection}`;
@@ -130,6 +133,15 @@ describe('reconciliation when the webhook sequence skips', { timeout: 180_000 },
     await until('the gap to be marked reconciled', async () =>
       (await listSequenceGaps(env.db, { connection, pending: true })).length === 0 ? true : undefined,
     );
+    // The operator is told, once, by the notifyOperator workflow named after the gap.
+    const notice = env.client.workflow.getHandle(
+      `notify:sequence-skipped:tracker:${connection}:${gaps[0]!.id}`,
+    );
+    assert.equal((await notice.describe()).type, 'notifyOperator');
+    const started = (await notice.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    const event = defaultPayloadConverter.fromPayload<OperatorEvent>(started!.input!.payloads![0]!);
+    assert.equal(event.type, 'webhook.sequence.skipped');
+    assert.deepEqual(event.data.gaps, [{ scope: '', from: '4', to: '6' }]);
     const sync = env.client.workflow.getHandle(`sync:tracker:${connection}:issues`);
     const reconciling = await sync.describe();
     assert.notEqual(reconciling.runId, first.firstExecutionRunId, 'a new sync run');

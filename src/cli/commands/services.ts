@@ -91,6 +91,8 @@ export async function startWebhooks(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<WebhookService> {
   const { host, port, gap } = ctx.config.webhooks;
+  // Notifications are sent by the workers' notifyOperator workflow; the service only starts it.
+  options = { ...options, notify: options.notify ?? Boolean(ctx.config.notify.url) };
   if (gap) options = { ...options, gapMs: parseAge(gap, 'SYNCWRIGHT_WEBHOOK_GAP') * 1000 };
   try {
     return await startWebhookService({ ...options, host, port });
