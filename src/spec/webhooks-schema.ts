@@ -211,8 +211,12 @@ export const sequenceSchema = z.strictObject({
   value: valueSpecSchema,
   /** The last number of a delivery covering a range; default: the value. */
   last: valueSpecSchema.optional(),
-  /** Numbers count per connection, or per value of this template (a channel, a subscription). */
-  scope: z.union([z.literal('connection'), valueSpecSchema]).default('connection'),
+  /**
+   * Numbers count per connection; per integration when the provider numbers all tenants' deliveries
+   * together (an app-wide webhook routed by account: a gap reconciles every connection); or per value
+   * of this template (a channel, a subscription).
+   */
+  scope: z.union([z.literal('connection'), z.literal('integration'), valueSpecSchema]).default('connection'),
   /** How long a skipped number may still arrive out of order before it counts as lost. */
   reorderSeconds: z.number().int().positive().default(60),
 });
@@ -292,7 +296,12 @@ function checkTemplates(
     [['route', 'account'], w.route?.account],
     [['sequence', 'value'], w.sequence?.value],
     [['sequence', 'last'], w.sequence?.last],
-    [['sequence', 'scope'], w.sequence?.scope === 'connection' ? undefined : w.sequence?.scope],
+    [
+      ['sequence', 'scope'],
+      w.sequence?.scope === 'connection' || w.sequence?.scope === 'integration'
+        ? undefined
+        : w.sequence?.scope,
+    ],
   ];
   for (const [path, v] of values) {
     if (typeof v !== 'string') continue;

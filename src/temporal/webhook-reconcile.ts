@@ -9,6 +9,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { listConnections } from '../store/connections.js';
 import type { Db, DbOrTx } from '../store/db.js';
+import { INTEGRATION_SCOPE } from '../webhooks/inbox-writer.js';
 import { handOverSequenceGaps, type SequenceGap } from '../webhooks/sequence-store.js';
 import { reconcileWebhooks } from './subscription-client.js';
 import { startSync } from './sync-client.js';
@@ -104,12 +105,17 @@ export async function reconcileSequenceGaps(
 ): Promise<{ integration: string; connection: string; gaps: SequenceGap[] }[]> {
   const integrations = [...specs.values()].filter((s) => s.webhooks?.sequence).map((s) => s.id);
   if (integrations.length === 0) return [];
-  const known = new Set((await listConnections(db)).map((c) => `${c.integration}\u0000${c.id}`));
+  const connections = await listConnections(db);
   return handOverSequenceGaps(db, integrations, async (integration, connection, gaps) => {
-    if (!known.has(`${integration}\u0000${connection}`)) return;
-    const [target] = reconcileTargets(specs, [{ integration, id: connection }]);
-    if (!target) return;
-    await reconcileConnection(client, target, taskQueue, sequenceGapReason(gaps));
-    await onReconciled?.(integration, connection, gaps);
+    // '*': numbered across the integration's tenants, so any of them may have lost events.
+    const targets = reconcileTargets(
+      specs,
+      connections.filter(
+        (c) => c.integration === integration && (connection === INTEGRATION_SCOPE || c.id === connection),
+      ),
+    );
+    for (const target of targets)
+      await reconcileConnection(client, target, taskQueue, sequenceGapReason(gaps));
+    if (targets.length > 0) await onReconciled?.(integration, connection, gaps);
   });
 }

@@ -17,7 +17,14 @@ import { ConnectionNotFoundError, getConnection } from '../store/connections.js'
 import { AccountRouter } from './account-router.js';
 import { describeEvent, parseBody, WebhookBodyError, type DescribedEvent, type ParsedBody } from './event.js';
 import { bodyHandshakeAnswer, HandshakeError, queryTokenAnswer, type HandshakeAnswer } from './handshakes.js';
-import { InboxWriter, inboxRow, UnstorableEventError, type InboxRow, type Written } from './inbox-writer.js';
+import {
+  INTEGRATION_SCOPE,
+  InboxWriter,
+  inboxRow,
+  UnstorableEventError,
+  type InboxRow,
+  type Written,
+} from './inbox-writer.js';
 import { clientStateMatches, verifySignature, verifySomeClientState } from './signatures.js';
 import { valueAtPath } from '../json/path.js';
 import { openSubscriptionSecret } from './subscriptions.js';
@@ -466,7 +473,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       const lost = await recordSequence(
         deps.db,
         spec.id,
-        connection,
+        // Numbered across tenants: counted once for the integration.
+        spec.webhooks!.sequence!.scope === 'integration' ? INTEGRATION_SCOPE : connection,
         mark,
         spec.webhooks!.sequence!.reorderSeconds * 1000,
       );

@@ -35,7 +35,7 @@ export function readSequence(
   if (!INTEGER.test(value.value) || !INTEGER.test(last.value))
     return { problem: `sequence number is not an integer: "${value.value.slice(0, 40)}"` };
   let scope = '';
-  if (config.scope !== 'connection') {
+  if (config.scope !== 'connection' && config.scope !== 'integration') {
     const s = readValue(config.scope, request);
     if (!s.ok) return { problem: `no sequence scope at ${s.missing}` };
     if (s.value.length > 200) return { problem: 'sequence scope is longer than 200 characters' };

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { saveConnection } from '../../src/store/connections.js';
 import { listRecords } from '../../src/store/records.js';
+import { signatureSchema } from '../../src/webhooks/signatures.js';
 import type { OperatorEvent } from '../../src/sync/notifications.js';
 import { SyncKind } from '../../src/temporal/search-attributes.js';
 import { startWebhookService, type WebhookService } from '../../src/temporal/webhook-service.js';
@@ -154,5 +156,75 @@ describe('reconciliation when the webhook sequence skips', { timeout: 180_000 },
     await sleep(1500);
     assert.equal((await listSequenceGaps(env.db, { connection })).length, 1, 'no new gap');
     assert.equal((await sync.describe()).runId, reconciling.runId, 'no new sync run');
+  });
+
+  it('numbered across tenants (scope: integration): a gap reconciles every connection', async () => {
+    const routed = trackerSpec(provider.url, undefined, {
+      ...trackerWebhooks(),
+      signature: signatureSchema.parse({ scheme: 'standard-webhooks', secrets: [{ env: 'APP_SECRET' }] }),
+      route: { account: '{body.account}' },
+      reconcile: ['issues'],
+      sequence: { value: { path: 'sequence' }, scope: 'integration', reorderSeconds: 1 },
+    });
+    const tenants = await startEngine(env, [routed]);
+    const app = await startWebhookService({
+      db: env.db,
+      specs: new Map([[routed.id, routed]]),
+      secretBox: tenants.box,
+      env: { APP_SECRET: WEBHOOK_SECRET },
+      connect: () => Promise.resolve(env.client),
+      taskQueue: tenants.taskQueue,
+      sequenceSweepMs: 200,
+    });
+    try {
+      const [a, b] = [env.uniqueId('ten-a'), env.uniqueId('ten-b')];
+      for (const id of [a, b])
+        await saveConnection(env.db, tenants.box, {
+          integration: 'tracker',
+          id,
+          config: {},
+          secrets: { token: TOKEN },
+          account: `acct-${id}`,
+        });
+      const records = generateRecords(10);
+      provider.setRecords('issues', records);
+      const send = (sequence: number, tenant: string) =>
+        postWebhook(`${app.receiver.url}/webhooks/tracker`, routed.webhooks!.signature, WEBHOOK_SECRET, {
+          id: `evt-app-${tenant}-${sequence}`,
+          type: 'issue.updated',
+          sequence,
+          account: `acct-${tenant}`,
+          data: records[sequence - 1],
+        });
+      // One numbering for both tenants: a gets 1, 2, 5; b gets 3; 4 (whoever's it was) never comes.
+      for (const [n, t] of [
+        [1, a],
+        [3, b],
+        [2, a],
+        [5, a],
+      ] as const)
+        assert.equal((await send(n, t)).status, 202);
+      await until('the gap to be handed over', async () => {
+        const gaps = await listSequenceGaps(env.db, { integration: 'tracker', connection: '*' });
+        return gaps.length === 1 && gaps[0]!.reconciledAt !== null ? gaps : undefined;
+      });
+      const gaps = await listSequenceGaps(env.db, { integration: 'tracker', connection: '*' });
+      assert.deepEqual(
+        [gaps[0]!.from, gaps[0]!.to],
+        ['4', '4'],
+        'one gap across tenants: 3 was b’s, not lost',
+      );
+      for (const id of [a, b]) {
+        const sync = env.client.workflow.getHandle(`sync:tracker:${id}:issues`);
+        await sync.result();
+        const keys = (
+          await listRecords(env.db, { integration: 'tracker', connection: id, resource: 'issues' })
+        ).length;
+        assert.equal(keys, 10, `${id} reconciled to the provider's 10 issues`);
+      }
+    } finally {
+      await app.close();
+      await tenants.close();
+    }
   });
 });

@@ -42,6 +42,8 @@ describe('webhook sequence numbers', () => {
       last: 871n,
     });
     assert.equal(readSequence(telegram, request({ message: {} })), undefined);
+    const appWide = sequenceSchema.parse({ value: { path: 'n' }, scope: 'integration' });
+    assert.deepEqual(readSequence(appWide, request({ n: 3 })), { scope: '', first: 3n, last: 3n });
     assert.match(
       (readSequence(telegram, request({ update_id: 'x1' })) as { problem: string }).problem,
       /not an integer/,
