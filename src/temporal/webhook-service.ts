@@ -93,6 +93,7 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
    */
   const sequenced = [...options.specs.values()].filter((s) => s.webhooks?.sequence);
   let sweeping: Promise<void> = Promise.resolve();
+  let busy = false;
   async function sweep(): Promise<void> {
     try {
       await sweepSequences(options.db);
@@ -130,8 +131,12 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
     sequenced.length === 0
       ? undefined
       : setInterval(() => {
-          // One pass at a time.
-          sweeping = sweeping.then(sweep);
+          // One pass at a time; a tick during a slow pass is skipped, not queued.
+          if (busy) return;
+          busy = true;
+          sweeping = sweep().finally(() => {
+            busy = false;
+          });
         }, options.sequenceSweepMs ?? 5000);
   sweeper?.unref();
 
