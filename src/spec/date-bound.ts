@@ -60,6 +60,13 @@ export function alternativesOf(bound: DateBound): string[] {
   return typeof bound === 'string' ? [bound] : bound;
 }
 
+/** A date and time without a zone is UTC (as a template's patterns write it), not the worker's zone. */
+function utc(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const m = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)$/.exec(value.trim());
+  return m ? `${m[1]}T${m[2]}Z` : value;
+}
+
 /** A bound's value that is not a time: a person must fix the connection (or the spec). */
 export class BoundValueError extends Error {
   override name = 'BoundValueError';
@@ -100,7 +107,7 @@ export function resolveBound(
     if (missing) continue;
     const bare = CONFIG_START.test(text);
     const date =
-      bare && !(typeof value === 'string' && /^\d{4}-\d\d-\d\d/.test(value)) ? undefined : toDate(value);
+      bare && !(typeof value === 'string' && /^\d{4}-\d\d-\d\d/.test(value)) ? undefined : toDate(utc(value));
     if (!date || Number.isNaN(date.getTime()))
       throw new BoundValueError(
         `${where}: ${text} is not ${bare ? 'an ISO date or time such as 2025-01-01' : 'a date or time'}`,

@@ -307,7 +307,7 @@ spec:
     );
   });
 
-  it("start_datetime from config (plain or through format_datetime) is the connection's startDate; a relative one is reported", () => {
+  it("start_datetime from config (plain or through format_datetime) is the connection's startDate, with relative alternatives; a computed one is reported", () => {
     const stream = (start: string) => `
 streams:
   - type: DeclarativeStream
@@ -335,7 +335,18 @@ spec:
       assert.equal(spec.resources.s!.incremental!.startDate, '{config.start_date}', start);
       assert.equal(spec.connectionConfig.start_date!.type, 'string');
     }
-    for (const start of ["{{ config['days'] }}", "{{ day_delta(-30, format='%Y-%m-%dT%H:%M:%SZ') }}"]) {
+    {
+      const r = importAirbyteManifest(stream("{{ config.get('start_date') or day_delta(-30) }}"), {
+        id: 'x',
+      });
+      assert.deepEqual(r.issues, []);
+      assert.deepEqual(parseSpec(r.spec!, 'x').resources.s!.incremental!.startDate, [
+        '{config.start_date}',
+        '{now|minus:P30D}',
+      ]);
+    }
+    // A number where a strftime format reads text, and a computed maximum: reported.
+    for (const start of ["{{ config['days'] }}", "{{ max(day_delta(-30), config['start_date']) }}"]) {
       const r = importAirbyteManifest(stream(start), { id: 'x' });
       assert.equal(parseSpec(r.spec!, 'x').resources.s!.incremental!.startDate, undefined, start);
       assert.deepEqual(
@@ -482,6 +493,105 @@ streams:
       /has no Syncwright equivalent/,
       'a concatenation is still refused',
     );
+  });
+});
+
+describe('import airbyte: relative windows, cursors without a request, window filters', () => {
+  it('relative and computed start/end datetimes become startDate/endDate alternatives; no-request cursors full resources; a window filter client-side', () => {
+    const { spec, issues } = imported('relative-windows');
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.effect]),
+      [['streams.1.incremental_sync', 'note']],
+      'nothing lost',
+    );
+    assert.deepEqual(spec.resources.logs!.incremental, {
+      cursorField: 'timestamp',
+      format: 'iso',
+      lookbackSeconds: 0,
+      lagSeconds: 0,
+      clientSide: false,
+      order: 'unsorted',
+      step: '7d',
+      startDate: ['{config.start_date}', '{now|minus:P30D|yyyy-MM-ddTHH:mm:ssZ}'],
+      endDate: ['{config.end_date}', '{now|minus:P1D|yyyy-MM-ddTHH:mm:ssZ}'],
+    });
+    assert.deepEqual(spec.resources.logs!.request.query, {
+      'filter[from]': '{window.start|yyyy-MM-ddTHH:mm:ssZ}',
+      'filter[to]': '{window.end|yyyy-MM-ddTHH:mm:ssZ}',
+    });
+    // Airbyte reads every record on every sync when no request carries the cursor: a full resource.
+    assert.equal(spec.resources.monitors!.incremental, undefined);
+    assert.match(issues[0]!.message, /Airbyte reads every record on every sync: imported as a full resource/);
+    // `record.modified >= stream_interval.start_time`: records before the run's start are skipped.
+    assert.equal(spec.resources.contacts!.filter, undefined);
+    assert.equal(spec.resources.contacts!.incremental!.clientSide, true);
+    assert.equal(spec.resources.contacts!.incremental!.startDate, '2020-01-01T00:00:00.000Z');
+    assert.deepEqual(spec.resources.contacts!.request.query, {
+      modified_since: '{since|yyyy-MM-ddTHH:mm:ssZ}',
+    });
+  });
+
+  it('a unix start from a number field, a window filter on another field, an end on a client-side cursor', () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: activity
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /activity }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: created_at
+      datetime_format: '%s'
+      start_datetime: { type: MinMaxDatetime, datetime: "{{ config['start_date'] }}", datetime_format: '%s' }
+      end_datetime: { type: MinMaxDatetime, datetime: "{{ now_utc().strftime('%s') }}", datetime_format: '%s' }
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: date_from }
+  - type: DeclarativeStream
+    name: other
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /other }
+      record_selector:
+        extractor: { field_path: [] }
+        record_filter: { condition: "{{ record['created'] >= stream_interval['start_time'] }}" }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: since }
+  - type: DeclarativeStream
+    name: feed
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /feed }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      end_datetime: "{{ config['end_date'] }}"
+      is_client_side_incremental: true
+spec:
+  connection_specification:
+    properties: { start_date: { type: number }, end_date: { type: string } }
+`,
+      { id: 'x' },
+    );
+    const spec = parseSpec(r.spec!, 'x');
+    assert.equal(spec.resources.activity!.incremental!.startDate, '{config.start_date|iso}');
+    assert.equal(spec.resources.activity!.incremental!.endDate, undefined, 'now is the default end');
+    assert.equal(spec.connectionConfig.start_date!.type, 'number');
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect]),
+      [
+        ['streams.1.retriever.record_selector.record_filter.condition', 'incremental'],
+        ['streams.2.incremental_sync.end_datetime', 'differs'],
+      ],
+    );
+    assert.equal(spec.resources.other!.incremental!.clientSide, false);
+    assert.equal(spec.resources.feed!.incremental!.endDate, undefined);
   });
 });
 

@@ -335,6 +335,15 @@ export function translateStream(
     return leftOut(`${qAt}.http_method`, 'HttpRequester', 'a JSON body on a GET request');
 
   const incremental = finishIncremental?.(usesWindow(request));
+  if (ctx.windowFilter)
+    // A floor on a field other than the cursor, or on windows read in steps: no equivalent.
+    issue(
+      ctx,
+      ctx.windowFilter.path,
+      'RecordFilter',
+      'incremental',
+      `"${ctx.windowFilter.condition}" filters on the incremental window (client-side incremental), which has no equivalent here: records outside it are kept`,
+    );
   const errors = translateErrorHandler(requester.error_handler, ctx);
   const primaryKey = primaryKeyOf(stream.primary_key, ctx);
   // Without a key, records are kept by content when the grammar has append-only resources.
