@@ -69,7 +69,8 @@ const incrementalSchema = z.strictObject({
   startDate: dateBoundSchema.optional(),
   /**
    * Where every run's range ends, instead of the time of the run: the same forms as startDate (e.g.
-   * `['{config.end_date}', '{now|minus:P1D}']`). A run whose start is past it reads nothing.
+   * `['{config.end_date}', '{now|minus:P1D}']`). A run whose start is past it reads nothing; with
+   * clientSide, records after it are skipped.
    */
   endDate: dateBoundSchema.optional(),
   /** Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. */
@@ -83,7 +84,8 @@ const incrementalSchema = z.strictObject({
   lagSeconds: z.number().int().min(0).default(0),
   /**
    * The provider cannot filter: every page is read, and records at or below the high-water mark (less
-   * lookbackSeconds; before startDate on a first run) are skipped, not rewritten.
+   * lookbackSeconds; before startDate on a first run) are skipped, not rewritten; so are records after
+   * endDate, when there is one.
    */
   clientSide: z.boolean().default(false),
   /** How the provider orders records by cursorField; `descending` (newest first) stops at the first old one. */
@@ -503,12 +505,6 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           });
       });
     }
-    if (inc?.clientSide && inc.endDate !== undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: at('incremental', 'endDate'),
-        message: 'clientSide reads everything the provider has: endDate does not apply',
-      });
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

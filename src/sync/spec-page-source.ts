@@ -312,6 +312,14 @@ export function createSpecPageSources(
       return Number.isNaN(ms) || ms > floorMs;
     };
 
+    /** Whether a record's cursor is after the ceiling; a record without a readable cursor is not. */
+    const afterCeiling = (record: Record<string, unknown>, ceilingMs: number): boolean => {
+      const v = record[inc!.cursorField];
+      if (v === null || v === undefined) return false;
+      const ms = cursorMs(scalarText(v), inc!.format);
+      return !Number.isNaN(ms) && ms > ceilingMs;
+    };
+
     const streaming = isStreamingFormat(resource.decoder);
     const chunkRecords = resource.decoder?.chunkRecords ?? 0;
 
@@ -379,6 +387,8 @@ export function createSpecPageSources(
       // A provider that cannot filter: records at or below the high-water mark (less lookback, or
       // before startDate on a first run) are skipped here.
       const floorMs = inc?.clientSide && at.since !== null ? Date.parse(at.since) : null;
+      // And records after its endDate, which a later run (with a later end) takes.
+      const ceilingMs = inc?.clientSide && inc.endDate !== undefined ? Date.parse(inc.endDate) : null;
       for (const raw of raws) {
         if (!keepRecord(resource.filter, raw)) continue;
         const mapped = mapRecord(resource, raw, vars, fill);
@@ -394,6 +404,7 @@ export function createSpecPageSources(
           quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
           continue;
         }
+        if (ceilingMs !== null && afterCeiling(mapped.record, ceilingMs)) continue;
         if (floorMs !== null && !newerThan(mapped.record, floorMs)) {
           // Client-side incremental: already stored by an earlier run, so not rewritten.
           older++;

@@ -266,7 +266,7 @@ export async function startNotesApi(opts: { notes: number; audit: number }): Pro
  * Logs (relative-windows.yaml): X-Logs-Key. /api/logs answers the logs with `filter[from] <= timestamp <
  * filter[to]` (both required, `yyyy-mm-ddThh:mm:ssZ`); /api/monitors every monitor (no filter);
  * /api/contacts the contacts modified on or after the day of `modified_since` (the API filters by day
- * only, so a client-side floor is what keeps the earlier ones of that day out).
+ * only, so a client-side floor is what keeps the earlier ones of that day out), one dated ahead of now.
  */
 export interface LogEntry {
   id: string;
@@ -316,6 +316,8 @@ export async function startLogsApi(nowMs: number): Promise<LogsApi> {
     email: `c${i + 1}@example.com`,
     modified: iso(Date.parse('2019-12-30T01:00:00Z') + i * 7 * 3_600_000),
   }));
+  // Scheduled ahead: after the end of every run (now), so never synced.
+  contacts.push({ id: 41, email: 'later@example.com', modified: iso(nowMs + 86_400_000) });
   const requests: LogsApi['requests'] = [];
   const server = http.createServer((req, res) => {
     req.resume();

@@ -386,7 +386,7 @@ describe('import airbyte: imported manifests sync exactly', () => {
     assert.equal(logRequests(seen).length, 0, 'no request');
   });
 
-  it('a cursor no request carries reads everything every time (a full resource); a window filter on the cursor skips what is older', async () => {
+  it('a cursor no request carries reads everything every time (a full resource); a window filter on the cursor skips what is older, and the end what is later', async () => {
     const conn = uniqueId('logs');
     await engine.addConnection('logs', conn, { api_key: LOGS_KEY });
     const first = await (await engine.run(engine.input('logs', conn, 'monitors'))).result();
@@ -403,8 +403,12 @@ describe('import airbyte: imported manifests sync exactly', () => {
     // The API filters by day; the record filter (modified >= the window's start) by time.
     const full = await (await engine.run(engine.input('logs', conn, 'contacts'))).result();
     assert.equal(full.status, 'completed');
-    const fromStart = logsApi.contacts.filter((x) => x.modified >= '2020-01-01T00:00:00Z');
-    assert.ok(fromStart.length < logsApi.contacts.length, 'some contacts are older than the start');
+    // Between the start and the end (now): the record filter and the client-side bounds agree.
+    const fromStart = logsApi.contacts.filter(
+      (x) => x.modified >= '2020-01-01T00:00:00Z' && Date.parse(x.modified) <= Date.now(),
+    );
+    assert.ok(fromStart.length < logsApi.contacts.length - 1, 'some contacts are older than the start');
+    assert.ok(!fromStart.some((x) => x.id === 41), 'the one dated ahead is after the end');
     assert.deepEqual(
       (await stored('logs', conn, 'contacts')).map((r) => r.key).sort(),
       fromStart.map((x) => String(x.id)).sort(),

@@ -526,12 +526,13 @@ describe('import airbyte: relative windows, cursors without a request, window fi
     assert.equal(spec.resources.contacts!.filter, undefined);
     assert.equal(spec.resources.contacts!.incremental!.clientSide, true);
     assert.equal(spec.resources.contacts!.incremental!.startDate, '2020-01-01T00:00:00.000Z');
+    assert.deepEqual(spec.resources.contacts!.incremental!.endDate, ['{config.end_date}', '{now}']);
     assert.deepEqual(spec.resources.contacts!.request.query, {
       modified_since: '{since|yyyy-MM-ddTHH:mm:ssZ}',
     });
   });
 
-  it('a unix start from a number field, a window filter on another field, an end on a client-side cursor', () => {
+  it("a unix start from a number field, a window filter on another field, today's date as the end", () => {
     const r = importAirbyteManifest(
       `
 streams:
@@ -571,8 +572,21 @@ streams:
       cursor_field: updated
       datetime_format: '%Y-%m-%dT%H:%M:%SZ'
       start_datetime: '2024-01-01T00:00:00Z'
-      end_datetime: "{{ config['end_date'] }}"
+      end_datetime: { type: MinMaxDatetime, datetime: "{{ today_utc() }}", datetime_format: '%Y-%m-%d' }
       is_client_side_incremental: true
+  - type: DeclarativeStream
+    name: daily
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /daily }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%d'
+      start_datetime: '2024-01-01'
+      end_datetime: "{{ now_utc().strftime('%Y-%m-%d') }}"
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: from }
+      end_time_option: { type: RequestOption, inject_into: request_parameter, field_name: to }
 spec:
   connection_specification:
     properties: { start_date: { type: number }, end_date: { type: string } }
@@ -585,13 +599,13 @@ spec:
     assert.equal(spec.connectionConfig.start_date!.type, 'number');
     assert.deepEqual(
       r.issues.map((i) => [i.path, i.effect]),
-      [
-        ['streams.1.retriever.record_selector.record_filter.condition', 'incremental'],
-        ['streams.2.incremental_sync.end_datetime', 'differs'],
-      ],
+      [['streams.1.retriever.record_selector.record_filter.condition', 'incremental']],
     );
     assert.equal(spec.resources.other!.incremental!.clientSide, false);
-    assert.equal(spec.resources.feed!.incremental!.endDate, undefined);
+    // Today's date is midnight, not now: records of today wait for tomorrow's run, as in Airbyte.
+    assert.equal(spec.resources.feed!.incremental!.clientSide, true);
+    assert.equal(spec.resources.feed!.incremental!.endDate, '{now|date}');
+    assert.equal(spec.resources.daily!.incremental!.endDate, '{now|date}');
   });
 });
 

@@ -10,6 +10,7 @@ import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.
 import { datetimeText, translateBound } from './date-bounds.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
+import type { Node } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface IncrementalOut {
@@ -28,10 +29,19 @@ function isNow(text: string): boolean {
   const node = soleExpression(text);
   if (!node) return false;
   let n = node;
-  if (n.k === 'call' && n.fn.k === 'attr' && (n.fn.name === 'strftime' || n.fn.name === 'isoformat'))
+  // A format that keeps the seconds is now; one that drops them (today's date) is an earlier end.
+  const keepsSeconds = (f: Node | undefined) =>
+    f?.k === 'lit' && typeof f.value === 'string' && /%S|^\s*%m?s\s*$/.test(f.value);
+  if (n.k === 'call' && n.fn.k === 'attr' && n.fn.name === 'isoformat') n = n.fn.obj;
+  else if (n.k === 'call' && n.fn.k === 'attr' && n.fn.name === 'strftime') {
+    if (!keepsSeconds(n.args[0])) return false;
     n = n.fn.obj;
-  if (n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'format_datetime' && n.args[0]) n = n.args[0];
-  return n.k === 'call' && n.fn.k === 'name' && ['now_utc', 'today_utc'].includes(n.fn.name);
+  }
+  if (n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'format_datetime' && n.args[0]) {
+    if (!keepsSeconds(n.args[1])) return false;
+    n = n.args[0];
+  }
+  return n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'now_utc';
 }
 
 /**
@@ -225,14 +235,14 @@ export function prepareIncremental(
         `"${start.given.text}": ${start.result.reason}: a first run reads from the provider's beginning`,
       );
     const end = endGiven && !isNow(endGiven.text) ? bound('end_datetime') : undefined;
-    if (end?.result.ok && !out.clientSide) out.endDate = end.result.bound;
-    else if (end)
+    if (end?.result.ok) out.endDate = end.result.bound;
+    else if (end && !end.result.ok)
       issue(
         ctx,
         `${at}.end_datetime`,
         'end_datetime',
         'differs',
-        `"${end.given.text}": ${end.result.ok ? 'a client-side cursor reads everything: no end bound' : end.result.reason}: Syncwright's windows end at the time of the run`,
+        `"${end.given.text}": ${end.result.reason}: the range ends at the time of the run`,
       );
     if (cursor.clamping)
       issue(ctx, `${at}.clamping`, 'clamping', 'differs', 'windows are not clamped to calendar periods');
