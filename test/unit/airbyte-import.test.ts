@@ -9,7 +9,13 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { durationSeconds, formatFilter, stepOf } from '../../src/import/airbyte/datetime.js';
+import {
+  durationSeconds,
+  formatFilter,
+  isoFilterOf,
+  readableTime,
+  stepOf,
+} from '../../src/import/airbyte/datetime.js';
 import { accessPath, parseExpression, parseTemplate, show } from '../../src/import/airbyte/jinja.js';
 import { loadManifest, originOf, ManifestError } from '../../src/import/airbyte/manifest.js';
 import { importedFully, type ImportIssue } from '../../src/import/airbyte/report.js';
@@ -71,6 +77,25 @@ describe('import airbyte: time notations', () => {
     assert.equal(formatFilter('%Y-%m-%dT%H:%M:%S.%f%z'), 'yyyy-MM-ddTHH:mm:ss.SSS000+0000');
     assert.equal(formatFilter('%d %b %Y'), undefined, 'month names have no equivalent');
     assert.equal(formatFilter('day %d'), undefined, 'literal letters that would read as tokens');
+  });
+
+  it('formats whose values read back as times in order, and ISO forms of a precision', () => {
+    for (const f of [
+      '%s',
+      '%ms',
+      '%Y-%m-%d',
+      '%Y-%m-%dT%H:%M:%SZ',
+      '%Y-%m-%dT%H:%M:%S.%f%z',
+      '%Y-%m-%d %H:%M',
+      '%Y-%m-%dT%H:%M:%S.000Z',
+    ])
+      assert.equal(readableTime(f), true, f);
+    for (const f of ['%d/%m/%Y %H:%M', '%d-%m-%Y', '%m/%d/%Y', '%Y%m%d', '%b %d %Y'])
+      assert.equal(readableTime(f), false, f);
+    assert.equal(isoFilterOf('dd/MM/yyyy HH:mm'), 'yyyy-MM-ddTHH:mmZ');
+    assert.equal(isoFilterOf('dd-MM-yyyy'), 'date');
+    assert.equal(isoFilterOf('yyyy-MM-ddTHH:mm:ssZ'), 'yyyy-MM-ddTHH:mm:ssZ');
+    assert.equal(isoFilterOf('unix'), 'unix');
   });
 
   it('ISO 8601 durations become seconds and steps', () => {
@@ -587,9 +612,33 @@ streams:
       end_datetime: "{{ now_utc().strftime('%Y-%m-%d') }}"
       start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: from }
       end_time_option: { type: RequestOption, inject_into: request_parameter, field_name: to }
+  - type: DeclarativeStream
+    name: answers
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /answers }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: created_at
+      datetime_format: '%d/%m/%Y %H:%M'
+      start_datetime: { type: MinMaxDatetime, datetime: "{{ config['since'] }}", datetime_format: '%d/%m/%Y %H:%M' }
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: start }
+  - type: DeclarativeStream
+    name: minutes
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /minutes }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: at
+      datetime_format: '%d/%m/%Y %H:%M'
+      cursor_datetime_formats: ['%Y-%m-%dT%H:%M:%SZ']
+      start_datetime: { type: MinMaxDatetime, datetime: "{{ config['since'] }}", datetime_format: '%d/%m/%Y %H:%M' }
+      end_datetime: { type: MinMaxDatetime, datetime: "{{ now_utc().strftime('%d/%m/%Y %H:%M') }}", datetime_format: '%d/%m/%Y %H:%M' }
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: start }
 spec:
   connection_specification:
-    properties: { start_date: { type: number }, end_date: { type: string } }
+    properties: { start_date: { type: number }, end_date: { type: string }, since: { type: string } }
 `,
       { id: 'x' },
     );
@@ -599,8 +648,19 @@ spec:
     assert.equal(spec.connectionConfig.start_date!.type, 'number');
     assert.deepEqual(
       r.issues.map((i) => [i.path, i.effect]),
-      [['streams.1.retriever.record_selector.record_filter.condition', 'incremental']],
+      [
+        ['streams.1.retriever.record_selector.record_filter.condition', 'incremental'],
+        // Records dated 15/03/2026 12:34 have no order Syncwright reads: full syncs only.
+        ['streams.4.incremental_sync.datetime_format', 'incremental'],
+        // A connection's 15/03/2026 12:34 is not a start date Syncwright reads.
+        ['streams.5.incremental_sync.start_datetime', 'differs'],
+      ],
     );
+    assert.equal(spec.resources.answers!.incremental, undefined);
+    assert.equal(spec.resources.minutes!.incremental!.startDate, undefined);
+    // Sent as dd/MM/yyyy HH:mm, but read back to the minute as a time.
+    assert.equal(spec.resources.minutes!.incremental!.endDate, '{now|yyyy-MM-ddTHH:mmZ}');
+    assert.deepEqual(spec.resources.minutes!.request.query, { start: '{since|dd/MM/yyyy HH:mm}' });
     assert.equal(spec.resources.other!.incremental!.clientSide, false);
     // Today's date is midnight, not now: records of today wait for tomorrow's run, as in Airbyte.
     assert.equal(spec.resources.feed!.incremental!.clientSide, true);

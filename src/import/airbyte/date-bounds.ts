@@ -6,6 +6,7 @@
  * value wins, which is what Jinja's `or` does with an empty or missing config value.
  */
 import type { StreamContext } from './context.js';
+import { isoFilterOf, readableTime } from './datetime.js';
 import { expressionValue } from './expressions.js';
 import { accessPath, isInterpolated, show, type Node } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
@@ -81,6 +82,12 @@ export function translateBound(text: string, parseFormat: string, ctx: StreamCon
         return { ok: false, reason: `"${show(leaf)}" is not a plain config value` };
       if (!(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).configStart)
         return { ok: false, reason: 'a start date per connection has no equivalent' };
+      // Config text is read as ISO 8601: a value written otherwise (`15/03/2026`) is not a date here.
+      if (!readableTime(parseFormat))
+        return {
+          ok: false,
+          reason: `config values are written as "${parseFormat}", which start and end dates do not read`,
+        };
       // A number is a time only where Airbyte parses it as one (`%s`, `%ms`).
       if (!unixText && !ctx.config.isText(access.path))
         return {
@@ -101,7 +108,9 @@ export function translateBound(text: string, parseFormat: string, ctx: StreamCon
     }
     if (v.placeholder !== 'now')
       return { ok: false, reason: `{${v.placeholder}} is not the time of the run or a config value` };
-    out.push(`{${[v.placeholder, ...v.filters].join('|')}}`);
+    // The time is formatted only to truncate it: to the same precision, in a form read back as a time.
+    const filters = v.filters.map((f) => (/^(plus|minus|default):/.test(f) ? f : isoFilterOf(f)));
+    out.push(`{${[v.placeholder, ...filters].join('|')}}`);
   }
   if (out.length === 0) return { ok: false, reason: `"${text}" has no value` };
   return { ok: true, bound: out.length === 1 ? out[0]! : out };

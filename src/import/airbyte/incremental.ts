@@ -6,7 +6,7 @@
  * cursor types) is reported.
  */
 import { inject, issue, literalName, pathOf, typeOf, type StreamContext } from './context.js';
-import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.js';
+import { cursorFormat, durationSeconds, formatFilter, readableTime, stepOf } from './datetime.js';
 import { datetimeText, translateBound } from './date-bounds.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
@@ -87,6 +87,22 @@ export function prepareIncremental(
       'datetime_format',
       'incremental',
       `the format "${datetimeFormat}" has no equivalent: the stream is imported for full syncs only`,
+    );
+    return undefined;
+  }
+  // The high-water mark is the greatest cursor value of the records: they must read as times, in order.
+  const recordFormats =
+    Array.isArray(cursor.cursor_datetime_formats) && cursor.cursor_datetime_formats.length > 0
+      ? cursor.cursor_datetime_formats.filter((f): f is string => typeof f === 'string')
+      : [datetimeFormat];
+  const unreadable = recordFormats.find((f) => !readableTime(f));
+  if (unreadable !== undefined) {
+    issue(
+      ctx,
+      `${at}.${Array.isArray(cursor.cursor_datetime_formats) ? 'cursor_datetime_formats' : 'datetime_format'}`,
+      'DatetimeBasedCursor',
+      'incremental',
+      `cursor values written as "${unreadable}" are not read as times in order (Syncwright reads ISO 8601 and unix times): the stream is imported for full syncs only`,
     );
     return undefined;
   }
