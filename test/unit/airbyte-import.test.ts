@@ -669,6 +669,78 @@ spec:
   });
 });
 
+describe('import airbyte: incremental children', () => {
+  it('incremental_dependency: every parent is visited, each child from its own mark (reported as a difference)', () => {
+    const manifest = `
+definitions:
+  requester: { type: HttpRequester, url_base: "https://x.example.com" }
+  conversations:
+    type: DeclarativeStream
+    name: conversations
+    primary_key: id
+    retriever:
+      requester: { $ref: '#/definitions/requester', path: /conversations }
+      record_selector: { extractor: { field_path: [items] } }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: modifiedAt
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: modifiedSince }
+streams:
+  - $ref: '#/definitions/conversations'
+  - type: DeclarativeStream
+    name: threads
+    primary_key: id
+    retriever:
+      requester: { $ref: '#/definitions/requester', path: "/conversations/{{ stream_partition['conversation_id'] }}/threads" }
+      record_selector: { extractor: { field_path: [threads] } }
+      partition_router:
+        type: SubstreamPartitionRouter
+        parent_stream_configs:
+          - type: ParentStreamConfig
+            parent_key: id
+            partition_field: conversation_id
+            stream: { $ref: '#/definitions/conversations' }
+            incremental_dependency: true
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: createdAt
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      is_data_feed: true
+`;
+    const r = importAirbyteManifest(manifest, { id: 'x' });
+    const spec = parseSpec(r.spec!, 'x');
+    assert.deepEqual(
+      r.issues.filter((i) => i.effect !== 'note').map((i) => [i.path, i.effect]),
+      [['streams.1.retriever.partition_router.parent_stream_configs.0.incremental_dependency', 'differs']],
+    );
+    assert.equal(importedFully(r.issues), false);
+    assert.deepEqual(spec.resources.threads!.parent, {
+      resource: 'conversations',
+      params: { conversation_id: 'id' },
+    });
+    assert.equal(spec.resources.threads!.incremental!.clientSide, true);
+    assert.equal(spec.resources.threads!.incremental!.order, 'descending');
+
+    // Without a cursor of its own, the child is read in full for every parent: incremental is lost.
+    const bare = importAirbyteManifest(manifest.replace(/ {4}incremental_sync:\n(?: {6}.*\n)+$/, ''), {
+      id: 'x',
+    });
+    assert.equal(parseSpec(bare.spec!, 'x').resources.threads!.incremental, undefined);
+    assert.deepEqual(
+      bare.issues.filter((i) => i.effect !== 'note').map((i) => [i.path, i.effect]),
+      [
+        [
+          'streams.1.retriever.partition_router.parent_stream_configs.0.incremental_dependency',
+          'incremental',
+        ],
+      ],
+    );
+  });
+});
+
 describe('syncwright import airbyte (CLI)', () => {
   const cli = (args: string[]) =>
     spawnSync(process.execPath, ['bin/syncwright.js', ...args], {

@@ -31,6 +31,8 @@ export interface StreamContext {
    * cursor translator takes it over when the field is the cursor; otherwise it is reported.
    */
   windowFilter?: { field: string; path: string; condition: string } | undefined;
+  /** The manifest path of a parent config's `incremental_dependency: true`, reported with the cursor. */
+  incrementalDependency?: string | undefined;
 }
 
 /** The manifest path of a component's field: where the component was written, else under the stream. */
