@@ -88,6 +88,12 @@ const incrementalSchema = z.strictObject({
    * endDate, when there is one.
    */
   clientSide: z.boolean().default(false),
+  /**
+   * The provider cannot filter and the cursor does not show every change (e.g. `created_at`): each
+   * incremental run reads every record and writes what changed, without marking unseen records deleted,
+   * and keeps the high-water mark. Nothing is sent and nothing skipped (no param, range or clientSide).
+   */
+  readsAll: z.boolean().default(false),
   /** How the provider orders records by cursorField; `descending` (newest first) stops at the first old one. */
   order: z.enum(['unsorted', 'descending']).default('unsorted'),
 });
@@ -505,6 +511,21 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           });
       });
     }
+    if (inc?.readsAll)
+      for (const [key, given] of [
+        ['clientSide', inc.clientSide],
+        ['param', inc.param !== undefined],
+        ['startDate', inc.startDate !== undefined],
+        ['endDate', inc.endDate !== undefined],
+        ['step', inc.step !== undefined],
+        ['lagSeconds', inc.lagSeconds > 0],
+      ] as const)
+        if (given)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('incremental', key),
+            message: `readsAll reads every record on every run: ${key} does not apply`,
+          });
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

@@ -386,19 +386,29 @@ describe('import airbyte: imported manifests sync exactly', () => {
     assert.equal(logRequests(seen).length, 0, 'no request');
   });
 
-  it('a cursor no request carries reads everything every time (a full resource); a window filter on the cursor skips what is older, and the end what is later', async () => {
+  it('a cursor no request carries reads everything every time (readsAll); a window filter on the cursor skips what is older, and the end what is later', async () => {
     const conn = uniqueId('logs');
     await engine.addConnection('logs', conn, { api_key: LOGS_KEY });
     const first = await (await engine.run(engine.input('logs', conn, 'monitors'))).result();
     assert.equal(first.status, 'completed');
     assert.equal(first.inserted, logsApi.monitors.length);
-    // Renamed, its `created` cursor unchanged: Airbyte emits it again, and the full run rewrites it.
+    // Renamed, its `created` cursor unchanged, and one gone: Airbyte's incremental sync emits every
+    // record again (nothing filters on the cursor) and keeps what it emitted before. So does readsAll.
     logsApi.monitors[3]!.name = 'renamed';
-    const again = await (await engine.run(engine.input('logs', conn, 'monitors'))).result();
+    const gone = logsApi.monitors.pop()!;
+    const again = await (await engine.run(engine.input('logs', conn, 'monitors', 'incremental'))).result();
     assert.equal(again.status, 'completed');
-    assert.equal(again.updated, 1);
-    const m4 = (await stored('logs', conn, 'monitors')).find((r) => r.key === '4')!;
+    assert.equal(again.fetched, logsApi.monitors.length, 'every monitor read');
+    assert.equal(again.updated, 1, 'the renamed one rewritten, though its cursor did not move');
+    assert.equal(again.deleted, 0, 'an incremental run marks nothing deleted');
+    const monitors = await stored('logs', conn, 'monitors');
+    const m4 = monitors.find((r) => r.key === '4')!;
     assert.equal((m4.data as { name: string }).name, 'renamed');
+    assert.ok(
+      monitors.some((r) => r.key === String(gone.id)),
+      'the one gone is kept',
+    );
+    logsApi.monitors.push(gone);
 
     // The API filters by day; the record filter (modified >= the window's start) by time.
     const full = await (await engine.run(engine.input('logs', conn, 'contacts'))).result();

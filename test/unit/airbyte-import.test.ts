@@ -181,6 +181,7 @@ describe('import airbyte: components', () => {
       lagSeconds: 0,
       clientSide: false,
       order: 'unsorted',
+      readsAll: false,
     });
     assert.deepEqual(
       projects.responseRules.map((r) => [r.when, r.action, r.message]),
@@ -522,7 +523,7 @@ streams:
 });
 
 describe('import airbyte: relative windows, cursors without a request, window filters', () => {
-  it('relative and computed start/end datetimes become startDate/endDate alternatives; no-request cursors full resources; a window filter client-side', () => {
+  it('relative and computed start/end datetimes become startDate/endDate alternatives; no-request cursors readsAll; a window filter client-side', () => {
     const { spec, issues } = imported('relative-windows');
     assert.deepEqual(
       issues.map((i) => [i.path, i.effect]),
@@ -536,6 +537,7 @@ describe('import airbyte: relative windows, cursors without a request, window fi
       lagSeconds: 0,
       clientSide: false,
       order: 'unsorted',
+      readsAll: false,
       step: '7d',
       startDate: ['{config.start_date}', '{now|minus:P30D|yyyy-MM-ddTHH:mm:ssZ}'],
       endDate: ['{config.end_date}', '{now|minus:P1D|yyyy-MM-ddTHH:mm:ssZ}'],
@@ -544,9 +546,21 @@ describe('import airbyte: relative windows, cursors without a request, window fi
       'filter[from]': '{window.start|yyyy-MM-ddTHH:mm:ssZ}',
       'filter[to]': '{window.end|yyyy-MM-ddTHH:mm:ssZ}',
     });
-    // Airbyte reads every record on every sync when no request carries the cursor: a full resource.
-    assert.equal(spec.resources.monitors!.incremental, undefined);
-    assert.match(issues[0]!.message, /Airbyte reads every record on every sync: imported as a full resource/);
+    // Airbyte reads and emits every record on every sync when no request carries the cursor: readsAll
+    // (no start date, no windows: nothing is sent, nothing skipped).
+    assert.deepEqual(spec.resources.monitors!.incremental, {
+      cursorField: 'created',
+      format: 'iso',
+      lookbackSeconds: 0,
+      lagSeconds: 0,
+      clientSide: false,
+      order: 'unsorted',
+      readsAll: true,
+    });
+    assert.match(
+      issues[0]!.message,
+      /Airbyte reads and emits every record on every sync: incremental\.readsAll/,
+    );
     // `record.modified >= stream_interval.start_time`: records before the run's start are skipped.
     assert.equal(spec.resources.contacts!.filter, undefined);
     assert.equal(spec.resources.contacts!.incremental!.clientSide, true);

@@ -113,5 +113,11 @@ export function translateBound(text: string, parseFormat: string, ctx: StreamCon
     out.push(`{${[v.placeholder, ...filters].join('|')}}`);
   }
   if (out.length === 0) return { ok: false, reason: `"${text}" has no value` };
+  // Before issue 20's date side, a bound was a date or a bare {config.x}.
+  if (
+    !(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).readsAll &&
+    (out.length > 1 || (out[0]!.includes('{') && !/^\{config\.[A-Za-z0-9_]+\}$/.test(out[0]!)))
+  )
+    return { ok: false, reason: 'relative or computed bounds have no equivalent in this grammar' };
   return { ok: true, bound: out.length === 1 ? out[0]! : out };
 }

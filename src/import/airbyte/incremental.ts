@@ -21,6 +21,7 @@ export interface IncrementalOut {
   endDate?: string | string[];
   step?: string | number;
   clientSide?: boolean;
+  readsAll?: boolean;
   order?: 'descending';
 }
 
@@ -191,15 +192,25 @@ export function prepareIncremental(
     }
     if (!placed && !out.clientSide) {
       // Airbyte filters records on such a cursor only when it is declared client-side: every sync
-      // reads and emits every record, which a full resource does too.
+      // reads and emits every record, and only the state moves. `readsAll` is that.
+      if (!(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).readsAll) {
+        issue(
+          ctx,
+          at,
+          'DatetimeBasedCursor',
+          'incremental',
+          'no request carries the cursor (no start_time_option and no template): the stream is imported for full syncs only',
+        );
+        return undefined;
+      }
       issue(
         ctx,
         at,
         'DatetimeBasedCursor',
         'note',
-        'no request carries the cursor and it is not client-side, so Airbyte reads every record on every sync: imported as a full resource',
+        'no request carries the cursor and it is not client-side, so Airbyte reads and emits every record on every sync: incremental.readsAll',
       );
-      return undefined;
+      return { cursorField, ...(out.format ? { format: out.format } : {}), readsAll: true };
     }
     if (stepText && out.clientSide) {
       // A provider that cannot filter cannot be asked for windows: the step only sliced requests.
