@@ -8,7 +8,7 @@
 import { inject, issue, literalName, pathOf, typeOf, type StreamContext } from './context.js';
 import { cursorFormat, durationSeconds, formatFilter, readableTime, stepOf } from './datetime.js';
 import { datetimeText, translateBound } from './date-bounds.js';
-import { isObject, type Component, type Json } from './manifest.js';
+import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import type { Node } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
@@ -173,7 +173,10 @@ export function prepareIncremental(
     }
     // A record filter `record.<cursor> >= stream_interval.start_time` is client-side incremental
     // written by hand: records before the window's start are skipped (the stream's floor).
-    const byFilter = ctx.windowFilter?.field === cursorField && stepText === undefined;
+    const byFilter =
+      ctx.windowFilter?.field === cursorField &&
+      stepText === undefined &&
+      (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).clientSide;
     if (byFilter) ctx.windowFilter = undefined;
     const clientSide = cursor.is_client_side_incremental === true || cursor.is_data_feed === true || byFilter;
     if (clientSide && (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).clientSide) {
@@ -221,7 +224,7 @@ export function prepareIncremental(
           `${at}.step`,
           'step',
           'differs',
-          `the step "${stepText}" is not a whole number of seconds: the range is read in one window`,
+          `the step "${stepText}" is ${stepText.includes('{{') ? 'computed (from config), which a spec step cannot be' : 'not a whole number of seconds'}: the range is read in one window`,
         );
       else out.step = step;
     }
