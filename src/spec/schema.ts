@@ -15,6 +15,7 @@ import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
+import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
 
 const slug = z
   .string()
@@ -45,8 +46,8 @@ const requestSchema = z.strictObject({
     .optional(),
 });
 
-/** `incremental.startDate` taken from a connection's config. */
-export const CONFIG_START = /^\{config\.([A-Za-z_][A-Za-z0-9_]*)\}$/;
+/** `incremental.startDate` taken from a connection's config (a whole `{config.<field>}`). */
+export { CONFIG_START };
 
 const incrementalSchema = z.strictObject({
   /** Field of the mapped record that grows with every change, e.g. updated_at. */
@@ -60,19 +61,18 @@ const incrementalSchema = z.strictObject({
   /** Re-read this much before the high-water mark, for providers whose clocks or indexes lag. */
   lookbackSeconds: z.number().int().min(0).default(0),
   /**
-   * Where a first run (no high-water mark yet) starts: an ISO date or time, or `{config.<field>}` when
-   * each connection says (read at run time; an empty value means from the provider's beginning).
+   * Where a first run (no high-water mark yet) starts: an ISO date or time, a template over the
+   * connection's config and `{now}` (the run's start), e.g. `{config.start_date}` or
+   * `{now|minus:P30D}`, or a list of those of which the first with a value wins. No value: from the
+   * provider's beginning.
    */
-  startDate: z
-    .string()
-    .refine(
-      (v) =>
-        CONFIG_START.test(v) ||
-        z.iso.datetime({ offset: true }).safeParse(v).success ||
-        z.iso.date().safeParse(v).success,
-      'expected an ISO date or time (2025-01-01, 2025-01-01T00:00:00Z) or {config.<field>}',
-    )
-    .optional(),
+  startDate: dateBoundSchema.optional(),
+  /**
+   * Where every run's range ends, instead of the time of the run: the same forms as startDate (e.g.
+   * `['{config.end_date}', '{now|minus:P1D}']`). A run whose start is past it reads nothing; with
+   * clientSide, records after it are skipped.
+   */
+  endDate: dateBoundSchema.optional(),
   /** Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. */
   step: z
     .union([
@@ -84,9 +84,16 @@ const incrementalSchema = z.strictObject({
   lagSeconds: z.number().int().min(0).default(0),
   /**
    * The provider cannot filter: every page is read, and records at or below the high-water mark (less
-   * lookbackSeconds; before startDate on a first run) are skipped, not rewritten.
+   * lookbackSeconds; before startDate on a first run) are skipped, not rewritten; so are records after
+   * endDate, when there is one.
    */
   clientSide: z.boolean().default(false),
+  /**
+   * The provider cannot filter and the cursor does not show every change (e.g. `created_at`): each
+   * incremental run reads every record and writes what changed, without marking unseen records deleted,
+   * and keeps the high-water mark. Nothing is sent and nothing skipped (no param, range or clientSide).
+   */
+  readsAll: z.boolean().default(false),
   /** How the provider orders records by cursorField; `descending` (newest first) stops at the first old one. */
   order: z.enum(['unsorted', 'descending']).default('unsorted'),
 });
@@ -491,19 +498,34 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           'required: the field(s) that identify a record; a resource without a natural key may say appendOnly: true (keyed by a hash of its content)',
       });
     const inc = resource.incremental;
-    const startField = inc?.startDate?.match(CONFIG_START)?.[1];
-    if (startField !== undefined && !(startField in spec.connectionConfig))
-      ctx.addIssue({
-        code: 'custom',
-        path: at('incremental', 'startDate'),
-        message: `${inc!.startDate}: "${startField}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+    for (const bound of ['startDate', 'endDate'] as const) {
+      const value = inc?.[bound];
+      if (value === undefined) continue;
+      alternativesOf(value).forEach((text, i) => {
+        const problem = boundProblem(text, spec.connectionConfig);
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            path: typeof value === 'string' ? at('incremental', bound) : at('incremental', bound, i),
+            message: problem,
+          });
       });
-    else if (startField !== undefined && spec.connectionConfig[startField]!.type !== 'string')
-      ctx.addIssue({
-        code: 'custom',
-        path: at('incremental', 'startDate'),
-        message: `${inc!.startDate}: "${startField}" must be a string field (an ISO date or time)`,
-      });
+    }
+    if (inc?.readsAll)
+      for (const [key, given] of [
+        ['clientSide', inc.clientSide],
+        ['param', inc.param !== undefined],
+        ['startDate', inc.startDate !== undefined],
+        ['endDate', inc.endDate !== undefined],
+        ['step', inc.step !== undefined],
+        ['lagSeconds', inc.lagSeconds > 0],
+      ] as const)
+        if (given)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('incremental', key),
+            message: `readsAll reads every record on every run: ${key} does not apply`,
+          });
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

@@ -16,7 +16,7 @@ interface ResourceLike {
     method: string;
   };
   pagination: PaginationConfig;
-  incremental?: { param?: string | undefined; clientSide?: boolean } | undefined;
+  incremental?: { param?: string | undefined; clientSide?: boolean; readsAll?: boolean } | undefined;
   parent?: { params: Record<string, string> } | undefined;
 }
 
@@ -142,9 +142,14 @@ export function checkRequestTemplates(
     issue(['request', 'path'], p);
   for (const [path, value] of places) for (const p of templateProblems(value, scope, times)) issue(path, p);
   const inc = resource.incremental;
-  if (inc && inc.param === undefined && !times.used && !inc.clientSide)
+  if (inc?.readsAll && times.used)
+    issue(
+      ['incremental', 'readsAll'],
+      'readsAll sends no high-water mark: a request template uses {since} or {window.*}',
+    );
+  if (inc && inc.param === undefined && !times.used && !inc.clientSide && !inc.readsAll)
     issue(
       ['incremental', 'param'],
-      'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}, or clientSide: true (the provider cannot filter)',
+      'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}, or clientSide: true or readsAll: true (the provider cannot filter)',
     );
 }

@@ -25,10 +25,19 @@ import {
   type NextStep,
   type PaginationState,
 } from '../pagination/paginate.js';
-import { cursorMs, firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
+import {
+  cursorMs,
+  firstWindow,
+  isPastEnd,
+  nextWindow,
+  sinceOf,
+  usesWindows,
+  type Window,
+} from './windows.js';
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
-import { CONFIG_START, type ResourceSpec } from '../spec/schema.js';
+import type { ResourceSpec } from '../spec/schema.js';
+import { BoundValueError, resolveBound, type DateBound } from '../spec/date-bound.js';
 import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
 import type { KeyedRecord } from '../store/records.js';
 import {
@@ -152,23 +161,36 @@ export class StartDateValueError extends PathValueError {
 }
 
 /**
- * The incremental section with `startDate: {config.name}` filled from the connection's config: an ISO
- * date or time, or nothing (an empty value reads from the provider's beginning).
+ * The incremental section with its startDate and endDate resolved for one run: templates filled from the
+ * connection's config and the run's start time (`{now}`), a list's first alternative with a value taken;
+ * a bound without a value is left out (no startDate reads from the provider's beginning, no endDate
+ * ends at the run).
  */
-export function withConnectionStart<T extends { startDate?: string | undefined }>(
+export function withConnectionStart<
+  T extends { startDate?: DateBound | undefined; endDate?: DateBound | undefined },
+>(
   inc: T | undefined,
   config: Readonly<Record<string, unknown>>,
   where: string,
-): T | undefined {
-  const field = inc?.startDate?.match(CONFIG_START)?.[1];
-  if (inc === undefined || field === undefined) return inc;
-  const value = config[field];
-  if (value === undefined || value === null || value === '') return { ...inc, startDate: undefined };
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d\d-\d\d/.test(value))
-    throw new StartDateValueError(
-      `${where}: config.${field} (incremental.startDate) is not an ISO date or time such as 2025-01-01`,
-    );
-  return { ...inc, startDate: value };
+  nowMs: number = Date.now(),
+): (Omit<T, 'startDate' | 'endDate'> & { startDate?: string; endDate?: string }) | undefined {
+  if (inc === undefined) return undefined;
+  const { startDate, endDate, ...rest } = inc;
+  const resolved = (bound: DateBound | undefined, name: string) => {
+    try {
+      return resolveBound(bound, config, nowMs, `${where}: incremental.${name}`);
+    } catch (error) {
+      if (error instanceof BoundValueError) throw new StartDateValueError(error.message);
+      throw error;
+    }
+  };
+  const start = resolved(startDate, 'startDate');
+  const end = resolved(endDate, 'endDate');
+  return {
+    ...rest,
+    ...(start !== undefined ? { startDate: start } : {}),
+    ...(end !== undefined ? { endDate: end } : {}),
+  };
 }
 
 /**
@@ -276,6 +298,8 @@ export function createSpecPageSources(
       resource.incremental,
       client.config,
       `connection ${run.integration}/${run.connection}`,
+      // Relative bounds ({now|minus:P30D}) are taken at the run's start: every page sees the same.
+      run.startedAt.getTime(),
     );
     const windowed =
       inc !== undefined &&
@@ -286,6 +310,14 @@ export function createSpecPageSources(
       if (v === null || v === undefined) return true;
       const ms = cursorMs(scalarText(v), inc!.format);
       return Number.isNaN(ms) || ms > floorMs;
+    };
+
+    /** Whether a record's cursor is after the ceiling; a record without a readable cursor is not. */
+    const afterCeiling = (record: Record<string, unknown>, ceilingMs: number): boolean => {
+      const v = record[inc!.cursorField];
+      if (v === null || v === undefined) return false;
+      const ms = cursorMs(scalarText(v), inc!.format);
+      return !Number.isNaN(ms) && ms > ceilingMs;
     };
 
     const streaming = isStreamingFormat(resource.decoder);
@@ -355,6 +387,8 @@ export function createSpecPageSources(
       // A provider that cannot filter: records at or below the high-water mark (less lookback, or
       // before startDate on a first run) are skipped here.
       const floorMs = inc?.clientSide && at.since !== null ? Date.parse(at.since) : null;
+      // And records after its endDate, which a later run (with a later end) takes.
+      const ceilingMs = inc?.clientSide && inc.endDate !== undefined ? Date.parse(inc.endDate) : null;
       for (const raw of raws) {
         if (!keepRecord(resource.filter, raw)) continue;
         const mapped = mapRecord(resource, raw, vars, fill);
@@ -370,6 +404,7 @@ export function createSpecPageSources(
           quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
           continue;
         }
+        if (ceilingMs !== null && afterCeiling(mapped.record, ceilingMs)) continue;
         if (floorMs !== null && !newerThan(mapped.record, floorMs)) {
           // Client-side incremental: already stored by an earlier run, so not rewritten.
           older++;
@@ -412,6 +447,10 @@ export function createSpecPageSources(
       return { previous, state, since, window };
     }
 
+    /** A run whose start lies past its endDate (or its lag): nothing to read, no request. */
+    const pastEndPage = (state: PaginationState, window: Window) =>
+      finish({ done: true, reason: 'past the end date', state }, window, [], [], 0, null, null);
+
     const ignoredPage = (state: PaginationState, window: Window | null) =>
       // A response rule said this answer holds nothing (e.g. a child's 404): an empty last page.
       finish(
@@ -433,6 +472,7 @@ export function createSpecPageSources(
      */
     async function readChunk(req: PageRequest): Promise<Page> {
       const { previous, state, since, window } = position(req);
+      if (window && isPastEnd(window)) return pastEndPage(state, window);
       const skip = previous?.stream?.skip ?? 0;
       const key = JSON.stringify([state.request, window]);
       let open = openStreams.take(run.id);
@@ -535,6 +575,7 @@ export function createSpecPageSources(
       async readPage(req: PageRequest): Promise<Page> {
         if (streaming) return readChunk(req);
         const { state, since, window } = position(req);
+        if (window && isPastEnd(window)) return pastEndPage(state, window);
         const { response, url } = await send(state, window, since, req);
         if (response.ignored) return ignoredPage(state, window);
         const found = valueAtPath(response.body, resource.recordsPath);

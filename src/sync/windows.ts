@@ -1,6 +1,7 @@
 /**
  * Incremental windows: the range a run reads, from the high-water mark (less lookback) or the spec's
- * startDate, up to now minus a lag, optionally sliced into steps that each commit their own checkpoint.
+ * startDate, up to the spec's endDate or else now minus a lag, optionally sliced into steps that each
+ * commit their own checkpoint.
  * Pure: the caller passes now. Bounds are ISO UTC strings so they checkpoint as they are shown.
  */
 
@@ -15,6 +16,8 @@ export interface WindowConfig {
   format: 'iso' | 'unix' | 'unix-ms';
   lookbackSeconds: number;
   startDate?: string | undefined;
+  /** Where the range ends instead of the time of the run (resolved for the run: ISO text). */
+  endDate?: string | undefined;
   step?: number | string | undefined;
   lagSeconds: number;
 }
@@ -44,7 +47,12 @@ export function sinceOf(config: WindowConfig, highWater: string | null): string 
 
 /** Whether the spec asks for windows (a start date, steps or a lag), rather than an open-ended since. */
 export function usesWindows(config: WindowConfig): boolean {
-  return config.step !== undefined || config.startDate !== undefined || config.lagSeconds > 0;
+  return (
+    config.step !== undefined ||
+    config.startDate !== undefined ||
+    config.endDate !== undefined ||
+    config.lagSeconds > 0
+  );
 }
 
 function windowFrom(startMs: number, untilMs: number, step: WindowConfig['step']): Window {
@@ -56,10 +64,29 @@ function windowFrom(startMs: number, untilMs: number, step: WindowConfig['step']
   };
 }
 
-/** The run's first window, or null when there is no start (a first full run without startDate). */
+/**
+ * The run's upper bound: endDate when the spec gives one (it may lie ahead of now, as a provider's
+ * scheduled items do), capped at now minus the lag when there is a lag; else now minus the lag.
+ */
+export function untilOf(config: WindowConfig, nowMs: number): number {
+  const lagged = nowMs - config.lagSeconds * 1000;
+  if (config.endDate === undefined) return lagged;
+  const endMs = Date.parse(config.endDate);
+  return config.lagSeconds > 0 ? Math.min(endMs, lagged) : endMs;
+}
+
+/**
+ * The run's first window, or null when there is no start (a first full run without startDate). The
+ * start may lie past the run's upper bound (an endDate behind the high-water mark): see `isPastEnd`.
+ */
 export function firstWindow(config: WindowConfig, since: string | null, nowMs: number): Window | null {
   if (since === null) return null;
-  return windowFrom(Date.parse(since), nowMs - config.lagSeconds * 1000, config.step);
+  return windowFrom(Date.parse(since), untilOf(config, nowMs), config.step);
+}
+
+/** Whether a window starts after the run's upper bound: there is nothing to read. */
+export function isPastEnd(w: Window): boolean {
+  return Date.parse(w.start) > Date.parse(w.until);
 }
 
 /** The window after `w`, or null when `w` reached the run's upper bound. */

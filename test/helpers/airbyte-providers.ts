@@ -261,3 +261,100 @@ export async function startNotesApi(opts: { notes: number; audit: number }): Pro
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }
+
+/**
+ * Logs (relative-windows.yaml): X-Logs-Key. /api/logs answers the logs with `filter[from] <= timestamp <
+ * filter[to]` (both required, `yyyy-mm-ddThh:mm:ssZ`); /api/monitors every monitor (no filter);
+ * /api/contacts the contacts modified on or after the day of `modified_since` (the API filters by day
+ * only, so a client-side floor is what keeps the earlier ones of that day out), one dated ahead of now.
+ */
+export interface LogEntry {
+  id: string;
+  timestamp: string;
+  message: string;
+}
+export interface Monitor {
+  id: number;
+  name: string;
+  created: string;
+}
+export interface Contact {
+  id: number;
+  email: string;
+  modified: string;
+}
+
+export interface LogsApi {
+  readonly url: string;
+  readonly logs: LogEntry[];
+  readonly monitors: Monitor[];
+  readonly contacts: Contact[];
+  readonly requests: { url: string }[];
+  close(): Promise<void>;
+}
+
+export const LOGS_KEY = 'logs-key-321';
+
+const ISO_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+/** `nowMs` anchors the data: logs every 10 hours back from 7 minutes before it, over 40 days. */
+export async function startLogsApi(nowMs: number): Promise<LogsApi> {
+  const logs: LogEntry[] = Array.from({ length: 96 }, (_, k) => ({
+    id: `log-${k}`,
+    // Never within minutes of a day boundary relative to now (30 days back, 1 day back).
+    timestamp: iso(nowMs - k * 10 * 3_600_000 - 7 * 60_000),
+    message: `line ${k}`,
+  }));
+  const monitors: Monitor[] = Array.from({ length: 12 }, (_, i) => ({
+    id: i + 1,
+    name: `monitor ${i + 1}`,
+    created: iso(Date.parse('2024-01-01T00:00:00Z') + i * 86_400_000),
+  }));
+  // Three or four a day from 2019-12-30 on: the first ones fall before the start (2020-01-01).
+  const contacts: Contact[] = Array.from({ length: 40 }, (_, i) => ({
+    id: i + 1,
+    email: `c${i + 1}@example.com`,
+    modified: iso(Date.parse('2019-12-30T01:00:00Z') + i * 7 * 3_600_000),
+  }));
+  // Scheduled ahead: after the end of every run (now), so never synced.
+  contacts.push({ id: 41, email: 'later@example.com', modified: iso(nowMs + 86_400_000) });
+  const requests: LogsApi['requests'] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      requests.push({ url: req.url ?? '' });
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (req.headers['x-logs-key'] !== LOGS_KEY) return send(401, { error: 'unauthorized' });
+      if (u.pathname === '/api/logs') {
+        const from = u.searchParams.get('filter[from]') ?? '';
+        const to = u.searchParams.get('filter[to]') ?? '';
+        if (!ISO_SECONDS.test(from) || !ISO_SECONDS.test(to))
+          return send(400, { error: 'filter[from] and filter[to] must be yyyy-mm-ddThh:mm:ssZ' });
+        const inRange = logs.filter((l) => l.timestamp >= from && l.timestamp < to);
+        return send(200, { data: inRange });
+      }
+      if (u.pathname === '/api/monitors') return send(200, { data: monitors });
+      if (u.pathname === '/api/contacts') {
+        const since = u.searchParams.get('modified_since') ?? '';
+        if (!ISO_SECONDS.test(since))
+          return send(400, { error: 'modified_since must be yyyy-mm-ddThh:mm:ssZ' });
+        return send(200, { data: contacts.filter((c) => c.modified.slice(0, 10) >= since.slice(0, 10)) });
+      }
+      send(404, { error: 'not_found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    logs,
+    monitors,
+    contacts,
+    requests,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

@@ -13,6 +13,8 @@ baseUrl: http://{config.host}:${s.port}/api/{config.account}
 connectionConfig:
   host: { type: string, pattern: '^[a-z0-9.-]+$' }
   account: { type: string, pattern: '^[a-z0-9-]+$' }
+  since: { type: string, required: false }
+  until: { type: number, required: false }
 secrets: { client_id: client id, client_secret: client secret }
 auth:
   type: oauth2-client-credentials
@@ -32,6 +34,22 @@ resources:
       title: title
       updated: { type: timestamp }
     incremental: { cursorField: updated, startDate: '2026-01-01', step: 7d }
+  # The same export between the connection's dates: its since, else a fixed start; its until (unix).
+  range:
+    request:
+      path: /events/{window.start|yyyy-MM-dd}
+      query: { start: '{window.start|unix}', end: '{window.end|unix}' }
+      headers: { x-requested-on: '{now|date}' }
+    recordsPath: events
+    primaryKey: id
+    fields:
+      id: id
+      updated: { type: timestamp }
+    incremental:
+      cursorField: updated
+      startDate: ['{config.since}', '2026-01-15']
+      endDate: ['{config.until|iso}', '{now}']
+      step: 7d
 `,
   // Computed fields and the parent's fields in child records; records under data.*.attributes.
   projects: `

@@ -18,11 +18,14 @@ import { listRecords } from '../../src/store/records.js';
 import {
   ACME_KEY,
   EVENTS_TOKEN,
+  LOGS_KEY,
   NOTES_PASSWORD,
   NOTES_USER,
   startAirbyteApis,
+  startLogsApi,
   startNotesApi,
   type AirbyteApis,
+  type LogsApi,
   type NotesApi,
 } from '../helpers/airbyte-providers.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
@@ -56,6 +59,9 @@ describe('import airbyte: imported manifests sync exactly', () => {
   let engine: EngineHarness;
   let apis: AirbyteApis;
   let notesApi: NotesApi;
+  let logsApi: LogsApi;
+  /** The moment the logs are anchored at: relative windows are measured from the run, just after it. */
+  const t0 = Date.now();
   let dir: string;
 
   before(async () => {
@@ -84,13 +90,22 @@ describe('import airbyte: imported manifests sync exactly', () => {
       notesApi.url,
       /https:\/\/api\.notes\.test/g,
     );
-    engine = await startEngine(env, [acme, events, notes]);
+    logsApi = await startLogsApi(t0);
+    const logs = await importFixture(
+      dir,
+      'relative-windows',
+      'logs',
+      logsApi.url,
+      /https:\/\/api\.logs\.test/g,
+    );
+    engine = await startEngine(env, [acme, events, notes, logs]);
   });
 
   after(async () => {
     await engine?.close();
     await apis?.close();
     await notesApi?.close();
+    await logsApi?.close();
     await env?.close();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -284,5 +299,137 @@ describe('import airbyte: imported manifests sync exactly', () => {
     assert.equal(again.inserted, 1, 'only the new entry');
     assert.equal(again.deleted, 0, 'append-only: dropped entries are kept');
     assert.equal((await stored('notes', conn, 'audit')).length, distinct + 1);
+  });
+
+  it("windows from a relative start (30 days back) to a relative end (a day back), or from the connection's dates; a start past the end reads nothing", async () => {
+    const DAY = 86_400_000;
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const between = (from: number, to: number) =>
+      logsApi.logs
+        .filter((l) => Date.parse(l.timestamp) >= from && Date.parse(l.timestamp) < to)
+        .map((l) => l.id)
+        .sort();
+    const logRequests = (from: number) =>
+      logsApi.requests
+        .slice(from)
+        .filter((r) => r.url.startsWith('/api/logs'))
+        .map((r) => new URL(r.url, 'http://x').searchParams);
+
+    // No dates in the connection: day_delta(-30) … now_utc() - duration('P1D'), in 7-day windows.
+    const a = uniqueId('logs');
+    await engine.addConnection('logs', a, { api_key: LOGS_KEY });
+    let seen = logsApi.requests.length;
+    const full = await (await engine.run(engine.input('logs', a, 'logs'))).result();
+    assert.equal(full.status, 'completed');
+    const expected = between(t0 - 30 * DAY, t0 - DAY);
+    assert.equal(expected.length, 69, 'the logs 30 days back up to a day back');
+    assert.deepEqual((await stored('logs', a, 'logs')).map((r) => r.key).sort(), expected);
+    const windows = logRequests(seen);
+    const first = Date.parse(windows[0]!.get('filter[from]')!);
+    const last = Date.parse(windows.at(-1)!.get('filter[to]')!);
+    assert.ok(first >= t0 - 30 * DAY - 1000 && first < t0 - 30 * DAY + 5 * 60_000, 'starts 30 days back');
+    assert.ok(last >= t0 - DAY - 1000 && last < t0 - DAY + 5 * 60_000, 'ends a day back');
+    assert.equal(windows.length, 5, 'seven-day windows over 29 days');
+    for (let i = 1; i < windows.length; i++)
+      assert.equal(windows[i]!.get('filter[from]'), windows[i - 1]!.get('filter[to]'), 'contiguous');
+
+    // Incremental: from the high-water mark to a day back; what is newer waits for a later run.
+    logsApi.logs.push(
+      { id: 'log-new', timestamp: iso(t0 - 27 * 3_600_000), message: 'new' },
+      { id: 'log-recent', timestamp: iso(t0 - 2 * 3_600_000), message: 'within the last day' },
+    );
+    seen = logsApi.requests.length;
+    const inc = await (await engine.run(engine.input('logs', a, 'logs', 'incremental'))).result();
+    assert.equal(inc.status, 'completed');
+    assert.equal(inc.inserted, 1, 'the new log; not the one of the last day');
+    const incWindows = logRequests(seen);
+    assert.equal(incWindows.length, 1);
+    // log-3 is the newest stored log (10 hours apart, the last day excluded).
+    const highWater = logsApi.logs.find((l) => l.id === 'log-3')!.timestamp;
+    assert.ok(expected.includes('log-3') && !expected.includes('log-2'));
+    assert.equal(incWindows[0]!.get('filter[from]'), highWater, 'from the high-water mark');
+    assert.ok(!(await stored('logs', a, 'logs')).some((r) => r.key === 'log-recent'));
+
+    // The connection's own dates win over the relative ones.
+    const b = uniqueId('logs');
+    await engine.addConnection(
+      'logs',
+      b,
+      { api_key: LOGS_KEY },
+      {
+        start_date: iso(t0 - 35 * DAY),
+        end_date: iso(t0 - 10 * DAY),
+      },
+    );
+    const own = await (await engine.run(engine.input('logs', b, 'logs'))).result();
+    assert.equal(own.status, 'completed');
+    assert.deepEqual(
+      (await stored('logs', b, 'logs')).map((r) => r.key).sort(),
+      between(t0 - 35 * DAY, t0 - 10 * DAY),
+    );
+
+    // A start after the end: Airbyte has no window to read, and neither has the run.
+    const c = uniqueId('logs');
+    await engine.addConnection(
+      'logs',
+      c,
+      { api_key: LOGS_KEY },
+      {
+        start_date: iso(t0 - 5 * DAY),
+        end_date: iso(t0 - 10 * DAY),
+      },
+    );
+    seen = logsApi.requests.length;
+    const none = await (await engine.run(engine.input('logs', c, 'logs'))).result();
+    assert.equal(none.status, 'completed');
+    assert.equal(none.fetched, 0);
+    assert.equal(logRequests(seen).length, 0, 'no request');
+  });
+
+  it('a cursor no request carries reads everything every time (readsAll); a window filter on the cursor skips what is older, and the end what is later', async () => {
+    const conn = uniqueId('logs');
+    await engine.addConnection('logs', conn, { api_key: LOGS_KEY });
+    const first = await (await engine.run(engine.input('logs', conn, 'monitors'))).result();
+    assert.equal(first.status, 'completed');
+    assert.equal(first.inserted, logsApi.monitors.length);
+    // Renamed, its `created` cursor unchanged, and one gone: Airbyte's incremental sync emits every
+    // record again (nothing filters on the cursor) and keeps what it emitted before. So does readsAll.
+    logsApi.monitors[3]!.name = 'renamed';
+    const gone = logsApi.monitors.pop()!;
+    const again = await (await engine.run(engine.input('logs', conn, 'monitors', 'incremental'))).result();
+    assert.equal(again.status, 'completed');
+    assert.equal(again.fetched, logsApi.monitors.length, 'every monitor read');
+    assert.equal(again.updated, 1, 'the renamed one rewritten, though its cursor did not move');
+    assert.equal(again.deleted, 0, 'an incremental run marks nothing deleted');
+    const monitors = await stored('logs', conn, 'monitors');
+    const m4 = monitors.find((r) => r.key === '4')!;
+    assert.equal((m4.data as { name: string }).name, 'renamed');
+    assert.ok(
+      monitors.some((r) => r.key === String(gone.id)),
+      'the one gone is kept',
+    );
+    logsApi.monitors.push(gone);
+
+    // The API filters by day; the record filter (modified >= the window's start) by time.
+    const full = await (await engine.run(engine.input('logs', conn, 'contacts'))).result();
+    assert.equal(full.status, 'completed');
+    // Between the start and the end (now): the record filter and the client-side bounds agree.
+    const fromStart = logsApi.contacts.filter(
+      (x) => x.modified >= '2020-01-01T00:00:00Z' && Date.parse(x.modified) <= Date.now(),
+    );
+    assert.ok(fromStart.length < logsApi.contacts.length - 1, 'some contacts are older than the start');
+    assert.ok(!fromStart.some((x) => x.id === 41), 'the one dated ahead is after the end');
+    assert.deepEqual(
+      (await stored('logs', conn, 'contacts')).map((r) => r.key).sort(),
+      fromStart.map((x) => String(x.id)).sort(),
+    );
+    const touched = new Date(Date.now() - 120_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const id of [3, 20, 25]) logsApi.contacts.find((x) => x.id === id)!.modified = touched;
+    const inc = await (await engine.run(engine.input('logs', conn, 'contacts', 'incremental'))).result();
+    assert.equal(inc.status, 'completed');
+    assert.equal(inc.updated, 2, 'two stored contacts changed');
+    assert.equal(inc.inserted, 1, 'one from before the start is new once it changes');
+    assert.equal(inc.unchanged, 0, "the high-water mark's day is answered again, but skipped");
+    assert.ok(inc.fetched > 3, `the API answered the whole day (${inc.fetched})`);
   });
 });

@@ -85,6 +85,55 @@ describe('connector constructs (issue 20), YAML specs against real HTTP shapes',
     assert.ok(inc.fetched <= 4, `only the changed range is read (${inc.fetched})`);
   });
 
+  it("start and end dates from the connection's config, with fallbacks: windows between them", async () => {
+    const unix = (d: string) => Date.parse(d) / 1000;
+    const between = (from: string, to: string) =>
+      server.items
+        .filter((i) => i.updated >= Date.parse(from) && i.updated < Date.parse(to))
+        .map((i) => i.id)
+        .sort();
+    // No since: the fixed start; until as unix seconds.
+    const a = uniqueId('t');
+    await engine.addConnection(
+      'tenant-events',
+      a,
+      { client_id: 'cid', client_secret: 'csecret' },
+      { host: '127.0.0.1', account: 'acme', until: unix('2026-02-01T00:00:00Z') },
+    );
+    let seen = server.requests.length;
+    await sync('tenant-events', a, 'range');
+    const expected = between('2026-01-15T00:00:00Z', '2026-02-01T00:00:00Z');
+    assert.ok(expected.length > 0 && expected.length < server.items.length);
+    assert.deepEqual((await records('tenant-events', a, 'range')).map((r) => r.key).sort(), expected);
+    let sent = server.requests.slice(seen).filter((r) => r.path.startsWith('/api/acme/events/'));
+    assert.deepEqual(
+      sent.map((r) => [r.path.slice(-10), Number(r.query.get('end')) - Number(r.query.get('start'))]),
+      [
+        ['2026-01-15', 7 * 86_400],
+        ['2026-01-22', 7 * 86_400],
+        ['2026-01-29', 3 * 86_400],
+      ],
+      'seven-day windows from the fallback start to the end',
+    );
+    // The connection's since wins; with no until the range ends at the run.
+    const b = uniqueId('t');
+    await engine.addConnection(
+      'tenant-events',
+      b,
+      { client_id: 'cid', client_secret: 'csecret' },
+      { host: '127.0.0.1', account: 'acme', since: '2026-02-20' },
+    );
+    seen = server.requests.length;
+    await sync('tenant-events', b, 'range');
+    assert.deepEqual(
+      (await records('tenant-events', b, 'range')).map((r) => r.key).sort(),
+      between('2026-02-20T00:00:00Z', new Date().toISOString()),
+    );
+    sent = server.requests.slice(seen).filter((r) => r.path.startsWith('/api/acme/events/'));
+    assert.equal(sent[0]!.path, '/api/acme/events/2026-02-20');
+    assert.ok(Number(sent.at(-1)!.query.get('end')) * 1000 > Date.now() - 60_000, 'up to the run');
+  });
+
   it("computed fields over the record, constants, the parent's fields in child records", async () => {
     const conn = uniqueId('p');
     await engine.addConnection('projects', conn);

@@ -9,7 +9,13 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { durationSeconds, formatFilter, stepOf } from '../../src/import/airbyte/datetime.js';
+import {
+  durationSeconds,
+  formatFilter,
+  isoFilterOf,
+  readableTime,
+  stepOf,
+} from '../../src/import/airbyte/datetime.js';
 import { accessPath, parseExpression, parseTemplate, show } from '../../src/import/airbyte/jinja.js';
 import { loadManifest, originOf, ManifestError } from '../../src/import/airbyte/manifest.js';
 import { importedFully, type ImportIssue } from '../../src/import/airbyte/report.js';
@@ -71,6 +77,25 @@ describe('import airbyte: time notations', () => {
     assert.equal(formatFilter('%Y-%m-%dT%H:%M:%S.%f%z'), 'yyyy-MM-ddTHH:mm:ss.SSS000+0000');
     assert.equal(formatFilter('%d %b %Y'), undefined, 'month names have no equivalent');
     assert.equal(formatFilter('day %d'), undefined, 'literal letters that would read as tokens');
+  });
+
+  it('formats whose values read back as times in order, and ISO forms of a precision', () => {
+    for (const f of [
+      '%s',
+      '%ms',
+      '%Y-%m-%d',
+      '%Y-%m-%dT%H:%M:%SZ',
+      '%Y-%m-%dT%H:%M:%S.%f%z',
+      '%Y-%m-%d %H:%M',
+      '%Y-%m-%dT%H:%M:%S.000Z',
+    ])
+      assert.equal(readableTime(f), true, f);
+    for (const f of ['%d/%m/%Y %H:%M', '%d-%m-%Y', '%m/%d/%Y', '%Y%m%d', '%b %d %Y'])
+      assert.equal(readableTime(f), false, f);
+    assert.equal(isoFilterOf('dd/MM/yyyy HH:mm'), 'yyyy-MM-ddTHH:mmZ');
+    assert.equal(isoFilterOf('dd-MM-yyyy'), 'date');
+    assert.equal(isoFilterOf('yyyy-MM-ddTHH:mm:ssZ'), 'yyyy-MM-ddTHH:mm:ssZ');
+    assert.equal(isoFilterOf('unix'), 'unix');
   });
 
   it('ISO 8601 durations become seconds and steps', () => {
@@ -156,6 +181,7 @@ describe('import airbyte: components', () => {
       lagSeconds: 0,
       clientSide: false,
       order: 'unsorted',
+      readsAll: false,
     });
     assert.deepEqual(
       projects.responseRules.map((r) => [r.when, r.action, r.message]),
@@ -307,7 +333,7 @@ spec:
     );
   });
 
-  it("start_datetime from config (plain or through format_datetime) is the connection's startDate; a relative one is reported", () => {
+  it("start_datetime from config (plain or through format_datetime) is the connection's startDate, with relative alternatives; a computed one is reported", () => {
     const stream = (start: string) => `
 streams:
   - type: DeclarativeStream
@@ -335,7 +361,18 @@ spec:
       assert.equal(spec.resources.s!.incremental!.startDate, '{config.start_date}', start);
       assert.equal(spec.connectionConfig.start_date!.type, 'string');
     }
-    for (const start of ["{{ config['days'] }}", "{{ day_delta(-30, format='%Y-%m-%dT%H:%M:%SZ') }}"]) {
+    {
+      const r = importAirbyteManifest(stream("{{ config.get('start_date') or day_delta(-30) }}"), {
+        id: 'x',
+      });
+      assert.deepEqual(r.issues, []);
+      assert.deepEqual(parseSpec(r.spec!, 'x').resources.s!.incremental!.startDate, [
+        '{config.start_date}',
+        '{now|minus:P30D}',
+      ]);
+    }
+    // A number where a strftime format reads text, and a computed maximum: reported.
+    for (const start of ["{{ config['days'] }}", "{{ max(day_delta(-30), config['start_date']) }}"]) {
       const r = importAirbyteManifest(stream(start), { id: 'x' });
       assert.equal(parseSpec(r.spec!, 'x').resources.s!.incremental!.startDate, undefined, start);
       assert.deepEqual(
@@ -481,6 +518,239 @@ streams:
       added.issues[0]!.message,
       /has no Syncwright equivalent/,
       'a concatenation is still refused',
+    );
+  });
+});
+
+describe('import airbyte: relative windows, cursors without a request, window filters', () => {
+  it('relative and computed start/end datetimes become startDate/endDate alternatives; no-request cursors readsAll; a window filter client-side', () => {
+    const { spec, issues } = imported('relative-windows');
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.effect]),
+      [['streams.1.incremental_sync', 'note']],
+      'nothing lost',
+    );
+    assert.deepEqual(spec.resources.logs!.incremental, {
+      cursorField: 'timestamp',
+      format: 'iso',
+      lookbackSeconds: 0,
+      lagSeconds: 0,
+      clientSide: false,
+      order: 'unsorted',
+      readsAll: false,
+      step: '7d',
+      startDate: ['{config.start_date}', '{now|minus:P30D|yyyy-MM-ddTHH:mm:ssZ}'],
+      endDate: ['{config.end_date}', '{now|minus:P1D|yyyy-MM-ddTHH:mm:ssZ}'],
+    });
+    assert.deepEqual(spec.resources.logs!.request.query, {
+      'filter[from]': '{window.start|yyyy-MM-ddTHH:mm:ssZ}',
+      'filter[to]': '{window.end|yyyy-MM-ddTHH:mm:ssZ}',
+    });
+    // Airbyte reads and emits every record on every sync when no request carries the cursor: readsAll
+    // (no start date, no windows: nothing is sent, nothing skipped).
+    assert.deepEqual(spec.resources.monitors!.incremental, {
+      cursorField: 'created',
+      format: 'iso',
+      lookbackSeconds: 0,
+      lagSeconds: 0,
+      clientSide: false,
+      order: 'unsorted',
+      readsAll: true,
+    });
+    assert.match(
+      issues[0]!.message,
+      /Airbyte reads and emits every record on every sync: incremental\.readsAll/,
+    );
+    // `record.modified >= stream_interval.start_time`: records before the run's start are skipped.
+    assert.equal(spec.resources.contacts!.filter, undefined);
+    assert.equal(spec.resources.contacts!.incremental!.clientSide, true);
+    assert.equal(spec.resources.contacts!.incremental!.startDate, '2020-01-01T00:00:00.000Z');
+    assert.deepEqual(spec.resources.contacts!.incremental!.endDate, ['{config.end_date}', '{now}']);
+    assert.deepEqual(spec.resources.contacts!.request.query, {
+      modified_since: '{since|yyyy-MM-ddTHH:mm:ssZ}',
+    });
+  });
+
+  it("a unix start from a number field, a window filter on another field, today's date as the end", () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: activity
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /activity }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: created_at
+      datetime_format: '%s'
+      start_datetime: { type: MinMaxDatetime, datetime: "{{ config['start_date'] }}", datetime_format: '%s' }
+      end_datetime: { type: MinMaxDatetime, datetime: "{{ now_utc().strftime('%s') }}", datetime_format: '%s' }
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: date_from }
+  - type: DeclarativeStream
+    name: other
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /other }
+      record_selector:
+        extractor: { field_path: [] }
+        record_filter: { condition: "{{ record['created'] >= stream_interval['start_time'] }}" }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: since }
+  - type: DeclarativeStream
+    name: feed
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /feed }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      end_datetime: { type: MinMaxDatetime, datetime: "{{ today_utc() }}", datetime_format: '%Y-%m-%d' }
+      is_client_side_incremental: true
+  - type: DeclarativeStream
+    name: daily
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /daily }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: updated
+      datetime_format: '%Y-%m-%d'
+      start_datetime: '2024-01-01'
+      end_datetime: "{{ now_utc().strftime('%Y-%m-%d') }}"
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: from }
+      end_time_option: { type: RequestOption, inject_into: request_parameter, field_name: to }
+  - type: DeclarativeStream
+    name: answers
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /answers }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: created_at
+      datetime_format: '%d/%m/%Y %H:%M'
+      start_datetime: { type: MinMaxDatetime, datetime: "{{ config['since'] }}", datetime_format: '%d/%m/%Y %H:%M' }
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: start }
+  - type: DeclarativeStream
+    name: minutes
+    primary_key: id
+    retriever:
+      requester: { url_base: "https://x.example.com", path: /minutes }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: at
+      datetime_format: '%d/%m/%Y %H:%M'
+      cursor_datetime_formats: ['%Y-%m-%dT%H:%M:%SZ']
+      start_datetime: { type: MinMaxDatetime, datetime: "{{ config['since'] }}", datetime_format: '%d/%m/%Y %H:%M' }
+      end_datetime: { type: MinMaxDatetime, datetime: "{{ now_utc().strftime('%d/%m/%Y %H:%M') }}", datetime_format: '%d/%m/%Y %H:%M' }
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: start }
+spec:
+  connection_specification:
+    properties: { start_date: { type: number }, end_date: { type: string }, since: { type: string } }
+`,
+      { id: 'x' },
+    );
+    const spec = parseSpec(r.spec!, 'x');
+    assert.equal(spec.resources.activity!.incremental!.startDate, '{config.start_date|iso}');
+    assert.equal(spec.resources.activity!.incremental!.endDate, undefined, 'now is the default end');
+    assert.equal(spec.connectionConfig.start_date!.type, 'number');
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect]),
+      [
+        ['streams.1.retriever.record_selector.record_filter.condition', 'incremental'],
+        // Records dated 15/03/2026 12:34 have no order Syncwright reads: full syncs only.
+        ['streams.4.incremental_sync.datetime_format', 'incremental'],
+        // A connection's 15/03/2026 12:34 is not a start date Syncwright reads.
+        ['streams.5.incremental_sync.start_datetime', 'differs'],
+      ],
+    );
+    assert.equal(spec.resources.answers!.incremental, undefined);
+    assert.equal(spec.resources.minutes!.incremental!.startDate, undefined);
+    // Sent as dd/MM/yyyy HH:mm, but read back to the minute as a time.
+    assert.equal(spec.resources.minutes!.incremental!.endDate, '{now|yyyy-MM-ddTHH:mmZ}');
+    assert.deepEqual(spec.resources.minutes!.request.query, { start: '{since|dd/MM/yyyy HH:mm}' });
+    assert.equal(spec.resources.other!.incremental!.clientSide, false);
+    // Today's date is midnight, not now: records of today wait for tomorrow's run, as in Airbyte.
+    assert.equal(spec.resources.feed!.incremental!.clientSide, true);
+    assert.equal(spec.resources.feed!.incremental!.endDate, '{now|date}');
+    assert.equal(spec.resources.daily!.incremental!.endDate, '{now|date}');
+  });
+});
+
+describe('import airbyte: incremental children', () => {
+  it('incremental_dependency: every parent is visited, each child from its own mark (reported as a difference)', () => {
+    const manifest = `
+definitions:
+  requester: { type: HttpRequester, url_base: "https://x.example.com" }
+  conversations:
+    type: DeclarativeStream
+    name: conversations
+    primary_key: id
+    retriever:
+      requester: { $ref: '#/definitions/requester', path: /conversations }
+      record_selector: { extractor: { field_path: [items] } }
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: modifiedAt
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      start_time_option: { type: RequestOption, inject_into: request_parameter, field_name: modifiedSince }
+streams:
+  - $ref: '#/definitions/conversations'
+  - type: DeclarativeStream
+    name: threads
+    primary_key: id
+    retriever:
+      requester: { $ref: '#/definitions/requester', path: "/conversations/{{ stream_partition['conversation_id'] }}/threads" }
+      record_selector: { extractor: { field_path: [threads] } }
+      partition_router:
+        type: SubstreamPartitionRouter
+        parent_stream_configs:
+          - type: ParentStreamConfig
+            parent_key: id
+            partition_field: conversation_id
+            stream: { $ref: '#/definitions/conversations' }
+            incremental_dependency: true
+    incremental_sync:
+      type: DatetimeBasedCursor
+      cursor_field: createdAt
+      datetime_format: '%Y-%m-%dT%H:%M:%SZ'
+      start_datetime: '2024-01-01T00:00:00Z'
+      is_data_feed: true
+`;
+    const r = importAirbyteManifest(manifest, { id: 'x' });
+    const spec = parseSpec(r.spec!, 'x');
+    assert.deepEqual(
+      r.issues.filter((i) => i.effect !== 'note').map((i) => [i.path, i.effect]),
+      [['streams.1.retriever.partition_router.parent_stream_configs.0.incremental_dependency', 'differs']],
+    );
+    assert.equal(importedFully(r.issues), false);
+    assert.deepEqual(spec.resources.threads!.parent, {
+      resource: 'conversations',
+      params: { conversation_id: 'id' },
+    });
+    assert.equal(spec.resources.threads!.incremental!.clientSide, true);
+    assert.equal(spec.resources.threads!.incremental!.order, 'descending');
+
+    // Without a cursor of its own, the child is read in full for every parent: incremental is lost.
+    const bare = importAirbyteManifest(manifest.replace(/ {4}incremental_sync:\n(?: {6}.*\n)+$/, ''), {
+      id: 'x',
+    });
+    assert.equal(parseSpec(bare.spec!, 'x').resources.threads!.incremental, undefined);
+    assert.deepEqual(
+      bare.issues.filter((i) => i.effect !== 'note').map((i) => [i.path, i.effect]),
+      [
+        [
+          'streams.1.retriever.partition_router.parent_stream_configs.0.incremental_dependency',
+          'incremental',
+        ],
+      ],
     );
   });
 });

@@ -150,6 +150,42 @@ describe('client-side incremental', () => {
   });
 });
 
+describe('incremental without a filter (readsAll)', () => {
+  it('validate: no param needed; nothing sent, skipped or ranged', () => {
+    const spec = (incremental: Record<string, unknown>, query: Record<string, string> = {}) => ({
+      id: 't',
+      baseUrl: 'https://api.example.com',
+      resources: { items: { request: { path: '/items', query }, primaryKey: 'id', incremental } },
+    });
+    assert.deepEqual(problems(spec({ cursorField: 'created', readsAll: true })), []);
+    assert.deepEqual(
+      problems(
+        spec({
+          cursorField: 'created',
+          readsAll: true,
+          clientSide: true,
+          param: 'since',
+          startDate: '2024-01-01',
+          step: '7d',
+        }),
+      ),
+      [
+        'resources.items.incremental.clientSide: readsAll reads every record on every run: clientSide does not apply',
+        'resources.items.incremental.param: readsAll reads every record on every run: param does not apply',
+        'resources.items.incremental.startDate: readsAll reads every record on every run: startDate does not apply',
+        'resources.items.incremental.step: a provider that cannot filter (clientSide) cannot be read in windows: remove step',
+        'resources.items.incremental.step: readsAll reads every record on every run: step does not apply',
+      ],
+    );
+    assert.deepEqual(problems(spec({ cursorField: 'created', readsAll: true }, { from: '{since}' })), [
+      'resources.items.incremental.readsAll: readsAll sends no high-water mark: a request template uses {since} or {window.*}',
+    ]);
+    assert.deepEqual(problems(spec({ cursorField: 'created' })), [
+      'resources.items.incremental.param: required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}, or clientSide: true or readsAll: true (the provider cannot filter)',
+    ]);
+  });
+});
+
 describe('append-only resources', () => {
   it('without a primaryKey the key is the sha256 of the mapped record, whatever its key order', () => {
     const a = mapRecord({ appendOnly: true } as never, { b: 1, a: 'x' });

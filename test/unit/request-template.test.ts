@@ -13,7 +13,7 @@ import {
 } from '../../src/http/request-template.js';
 import { integrationSpecSchema } from '../../src/spec/schema.js';
 import { formatIssues } from '../../src/spec/errors.js';
-import { firstWindow, nextWindow, sinceOf, type Window } from '../../src/sync/windows.js';
+import { firstWindow, isPastEnd, nextWindow, sinceOf, type Window } from '../../src/sync/windows.js';
 
 const vars =
   (values: Record<string, TemplateValue>) =>
@@ -258,5 +258,33 @@ describe('incremental windows', () => {
       windows.every((w) => w.until === '2026-01-19T23:59:00.000Z'),
       'one upper bound for the run',
     );
+  });
+
+  it('end at endDate instead of the run: before now, ahead of now (no lag), or capped by a lag', () => {
+    const ends = (c: typeof cfg & { endDate?: string }) => {
+      const out: string[] = [];
+      for (let w = firstWindow(c, sinceOf(c, null), now); w; w = nextWindow(c, w)) out.push(w.end);
+      return out;
+    };
+    assert.deepEqual(ends({ ...cfg, endDate: '2026-01-10T00:00:00.000Z' }), [
+      '2026-01-08T00:00:00.000Z',
+      '2026-01-10T00:00:00.000Z',
+    ]);
+    assert.deepEqual(
+      ends({ ...cfg, lagSeconds: 0, endDate: '2026-01-25T00:00:00.000Z' }).at(-1),
+      '2026-01-25T00:00:00.000Z',
+    );
+    assert.deepEqual(
+      ends({ ...cfg, endDate: '2026-01-25T00:00:00.000Z' }).at(-1),
+      '2026-01-19T23:59:00.000Z',
+    );
+  });
+
+  it('a start past the end is a window with nothing to read', () => {
+    const c = { ...cfg, endDate: '2026-01-05T00:00:00.000Z' };
+    const w = firstWindow(c, sinceOf(c, '2026-01-08T00:00:00Z'), now)!;
+    assert.equal(isPastEnd(w), true);
+    assert.equal(nextWindow(c, w), null);
+    assert.equal(isPastEnd(firstWindow(cfg, sinceOf(cfg, null), now)!), false);
   });
 });

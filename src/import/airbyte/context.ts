@@ -25,6 +25,14 @@ export interface StreamContext {
   /** The stream's own manifest path, for components without one of their own. */
   streamPath: string;
   request: RequestParts;
+  /**
+   * A record filter that keeps records whose field is at or after the incremental window's start
+   * (`record.updated >= stream_interval.start_time`): client-side incremental written by hand. The
+   * cursor translator takes it over when the field is the cursor; otherwise it is reported.
+   */
+  windowFilter?: { field: string; path: string; condition: string } | undefined;
+  /** The manifest path of a parent config's `incremental_dependency: true`, reported with the cursor. */
+  incrementalDependency?: string | undefined;
 }
 
 /** The manifest path of a component's field: where the component was written, else under the stream. */

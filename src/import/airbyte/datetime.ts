@@ -92,3 +92,32 @@ export function stepOf(text: string): string | number | undefined {
   if (seconds % 60 === 0) return `${seconds / 60}m`;
   return seconds;
 }
+
+/**
+ * Whether values written in a strftime format are times Syncwright reads back in order: unix seconds or
+ * milliseconds, or year-month-day first (ISO 8601 and its space-separated form), to any precision.
+ * `15/03/2026 12:34` is not: it neither parses as a date nor sorts as one.
+ */
+export function readableTime(format: string): boolean {
+  const f = format.trim();
+  return (
+    f === '%s' ||
+    f === '%ms' ||
+    /^%Y-%m-%d(?:[T ]%H(?::%M(?::%S(?:\.(?:%f|%_ms|\d{1,6}))?)?)?)?(?:%z|Z|\+00:?00)?$/.test(f)
+  );
+}
+
+/**
+ * The ISO form of a template filter's precision: `dd/MM/yyyy HH:mm` → `yyyy-MM-ddTHH:mm`, so a time
+ * formatted to that precision can still be read back as a time.
+ */
+export function isoFilterOf(filter: string): string {
+  if (['iso', 'unix', 'unix-ms', 'date'].includes(filter)) return filter;
+  if (filter.includes('SSS')) return 'iso';
+  if (filter.includes('ss')) return 'yyyy-MM-ddTHH:mm:ssZ';
+  if (filter.includes('mm')) return 'yyyy-MM-ddTHH:mmZ';
+  if (filter.includes('HH')) return 'yyyy-MM-ddTHH:00Z';
+  if (filter.includes('dd')) return 'date';
+  if (filter.includes('MM')) return 'yyyy-MM-01';
+  return 'yyyy-01-01';
+}

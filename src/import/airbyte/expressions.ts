@@ -196,8 +196,21 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
             : days.k === 'unary' && days.arg.k === 'lit'
               ? -Number(days.arg.value)
               : undefined;
+        // `day_delta(-1, format='%Y-%m-%d')` formats the time; without a format it is ISO.
+        const fmt = node.kwargs.format;
+        const formatted =
+          fmt === undefined
+            ? []
+            : fmt.k === 'lit' && typeof fmt.value === 'string'
+              ? [formatFilter(fmt.value)]
+              : [undefined];
+        if (formatted[0] === undefined && fmt !== undefined)
+          return fail(`day_delta's format "${show(fmt)}" has no equivalent`);
         if (typeof n === 'number' && Number.isInteger(n))
-          return { placeholder: 'now', filters: [`${n < 0 ? 'minus' : 'plus'}:P${Math.abs(n)}D`] };
+          return {
+            placeholder: 'now',
+            filters: [`${n < 0 ? 'minus' : 'plus'}:P${Math.abs(n)}D`, ...(formatted as string[])],
+          };
       }
       return fail(`${fn}() (the current time) has no equivalent in today's request templates`);
     }

@@ -6,28 +6,23 @@
  * cursor types) is reported.
  */
 import { inject, issue, literalName, pathOf, typeOf, type StreamContext } from './context.js';
-import { cursorFormat, durationSeconds, formatFilter, stepOf } from './datetime.js';
-import { accessPath, isInterpolated } from './jinja.js';
-import { isObject, type Component, type Json } from './manifest.js';
+import { cursorFormat, durationSeconds, formatFilter, readableTime, stepOf } from './datetime.js';
+import { datetimeText, translateBound } from './date-bounds.js';
+import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
+import type { Node } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface IncrementalOut {
   cursorField: string;
   format?: 'iso' | 'unix' | 'unix-ms';
   lookbackSeconds?: number;
-  startDate?: string;
+  startDate?: string | string[];
+  endDate?: string | string[];
   step?: string | number;
   clientSide?: boolean;
+  readsAll?: boolean;
   order?: 'descending';
-}
-
-/** The text of a MinMaxDatetime or a plain datetime value. */
-function datetimeText(value: Json | undefined): { text: string; component?: Component } | undefined {
-  if (typeof value === 'string') return { text: value };
-  if (isObject(value) && typeof value.datetime === 'string')
-    return { text: value.datetime, component: value };
-  return undefined;
 }
 
 /** Whether an end datetime is "now" (the default), which is what Syncwright's window ends at. */
@@ -35,10 +30,19 @@ function isNow(text: string): boolean {
   const node = soleExpression(text);
   if (!node) return false;
   let n = node;
-  if (n.k === 'call' && n.fn.k === 'attr' && (n.fn.name === 'strftime' || n.fn.name === 'isoformat'))
+  // A format that keeps the seconds is now; one that drops them (today's date) is an earlier end.
+  const keepsSeconds = (f: Node | undefined) =>
+    f?.k === 'lit' && typeof f.value === 'string' && /%S|^\s*%m?s\s*$/.test(f.value);
+  if (n.k === 'call' && n.fn.k === 'attr' && n.fn.name === 'isoformat') n = n.fn.obj;
+  else if (n.k === 'call' && n.fn.k === 'attr' && n.fn.name === 'strftime') {
+    if (!keepsSeconds(n.args[0])) return false;
     n = n.fn.obj;
-  if (n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'format_datetime' && n.args[0]) n = n.args[0];
-  return n.k === 'call' && n.fn.k === 'name' && ['now_utc', 'today_utc'].includes(n.fn.name);
+  }
+  if (n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'format_datetime' && n.args[0]) {
+    if (!keepsSeconds(n.args[1])) return false;
+    n = n.args[0];
+  }
+  return n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'now_utc';
 }
 
 /**
@@ -87,9 +91,25 @@ export function prepareIncremental(
     );
     return undefined;
   }
+  // The high-water mark is the greatest cursor value of the records: they must read as times, in order.
+  const recordFormats =
+    Array.isArray(cursor.cursor_datetime_formats) && cursor.cursor_datetime_formats.length > 0
+      ? cursor.cursor_datetime_formats.filter((f): f is string => typeof f === 'string')
+      : [datetimeFormat];
+  const unreadable = recordFormats.find((f) => !readableTime(f));
+  if (unreadable !== undefined) {
+    issue(
+      ctx,
+      `${at}.${Array.isArray(cursor.cursor_datetime_formats) ? 'cursor_datetime_formats' : 'datetime_format'}`,
+      'DatetimeBasedCursor',
+      'incremental',
+      `cursor values written as "${unreadable}" are not read as times in order (Syncwright reads ISO 8601 and unix times): the stream is imported for full syncs only`,
+    );
+    return undefined;
+  }
   const stepText = typeof cursor.step === 'string' ? cursor.step : undefined;
   const step = stepText ? stepOf(stepText) : undefined;
-  const end = datetimeText(cursor.end_datetime);
+  const endGiven = datetimeText(cursor.end_datetime);
   const endOption = isObject(cursor.end_time_option) ? cursor.end_time_option : undefined;
   // A range when the end is sent or the range is read in steps; otherwise an open-ended start.
   const startKeys = [
@@ -151,7 +171,14 @@ export function prepareIncremental(
         return undefined;
       }
     }
-    const clientSide = cursor.is_client_side_incremental === true || cursor.is_data_feed === true;
+    // A record filter `record.<cursor> >= stream_interval.start_time` is client-side incremental
+    // written by hand: records before the window's start are skipped (the stream's floor).
+    const byFilter =
+      ctx.windowFilter?.field === cursorField &&
+      stepText === undefined &&
+      (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).clientSide;
+    if (byFilter) ctx.windowFilter = undefined;
+    const clientSide = cursor.is_client_side_incremental === true || cursor.is_data_feed === true || byFilter;
     if (clientSide && (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).clientSide) {
       // Records at or below the high-water mark are skipped; a data feed is newest first.
       out.clientSide = true;
@@ -167,14 +194,26 @@ export function prepareIncremental(
       return undefined;
     }
     if (!placed && !out.clientSide) {
+      // Airbyte filters records on such a cursor only when it is declared client-side: every sync
+      // reads and emits every record, and only the state moves. `readsAll` is that.
+      if (!(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).readsAll) {
+        issue(
+          ctx,
+          at,
+          'DatetimeBasedCursor',
+          'incremental',
+          'no request carries the cursor (no start_time_option and no template): the stream is imported for full syncs only',
+        );
+        return undefined;
+      }
       issue(
         ctx,
         at,
         'DatetimeBasedCursor',
-        'incremental',
-        'no request carries the cursor (no start_time_option and no template): the stream is imported for full syncs only',
+        'note',
+        'no request carries the cursor and it is not client-side, so Airbyte reads and emits every record on every sync: incremental.readsAll',
       );
-      return undefined;
+      return { cursorField, ...(out.format ? { format: out.format } : {}), readsAll: true };
     }
     if (stepText && out.clientSide) {
       // A provider that cannot filter cannot be asked for windows: the step only sliced requests.
@@ -185,7 +224,7 @@ export function prepareIncremental(
           `${at}.step`,
           'step',
           'differs',
-          `the step "${stepText}" is not a whole number of seconds: the range is read in one window`,
+          `the step "${stepText}" is ${stepText.includes('{{') ? 'computed (from config), which a spec step cannot be' : 'not a whole number of seconds'}: the range is read in one window`,
         );
       else out.step = step;
     }
@@ -201,59 +240,39 @@ export function prepareIncremental(
       );
     if (lookback) out.lookbackSeconds = Math.round(lookback);
 
-    const start = datetimeText(cursor.start_datetime);
-    if (start) {
-      if (!isInterpolated(start.text)) {
-        const ms = Date.parse(start.text);
-        if (Number.isNaN(ms))
-          issue(
-            ctx,
-            `${at}.start_datetime`,
-            'start_datetime',
-            'differs',
-            `"${start.text}" is not a date: a first run reads from the beginning`,
-          );
-        else out.startDate = new Date(ms).toISOString();
-      } else {
-        let node = soleExpression(start.text);
-        // format_datetime(config.start_date, …) is the same instant: startDate reads any ISO form.
-        if (node?.k === 'call' && node.fn.k === 'name' && node.fn.name === 'format_datetime' && node.args[0])
-          node = node.args[0];
-        const access = node && accessPath(node);
-        const configDefault = access?.root === 'config' ? ctx.config.defaultOf(access.path) : undefined;
-        // A start date each connection gives: read from its config when a run starts.
-        const perConnection =
-          access?.root === 'config' &&
-          access.path.length > 0 &&
-          (ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).configStart &&
-          !ctx.config.isSecret(access.path) &&
-          ctx.config.isText(access.path);
-        if (perConnection) out.startDate = `{config.${ctx.config.use(access.path, 'value')}}`;
-        else
-          issue(
-            ctx,
-            `${at}.start_datetime`,
-            'start_datetime',
-            'differs',
-            `"${start.text}" is relative or computed, which Syncwright's startDate (a date or {config.<field>}) cannot say: a first run reads from the provider's beginning${typeof configDefault === 'string' ? ` (the manifest's default is ${configDefault})` : ''}`,
-          );
-      }
-      if (start.component && (start.component.min_datetime || start.component.max_datetime))
+    const bound = (which: 'start_datetime' | 'end_datetime') => {
+      const given = datetimeText(cursor[which]);
+      if (!given) return undefined;
+      const result = translateBound(given.text, given.format ?? datetimeFormat, ctx);
+      if (given.component && (given.component.min_datetime || given.component.max_datetime))
         issue(
           ctx,
-          `${at}.start_datetime`,
+          `${at}.${which}`,
           'MinMaxDatetime',
           'differs',
           'min_datetime/max_datetime bounds are not applied',
         );
-    }
-    if (end && !isNow(end.text))
+      return { given, result };
+    };
+    const start = bound('start_datetime');
+    if (start?.result.ok) out.startDate = start.result.bound;
+    else if (start && !start.result.ok)
+      issue(
+        ctx,
+        `${at}.start_datetime`,
+        'start_datetime',
+        'differs',
+        `"${start.given.text}": ${start.result.reason}: a first run reads from the provider's beginning`,
+      );
+    const end = endGiven && !isNow(endGiven.text) ? bound('end_datetime') : undefined;
+    if (end?.result.ok) out.endDate = end.result.bound;
+    else if (end && !end.result.ok)
       issue(
         ctx,
         `${at}.end_datetime`,
         'end_datetime',
         'differs',
-        `"${end.text}": Syncwright's windows end at the time of the run`,
+        `"${end.given.text}": ${end.result.reason}: the range ends at the time of the run`,
       );
     if (cursor.clamping)
       issue(ctx, `${at}.clamping`, 'clamping', 'differs', 'windows are not clamped to calendar periods');

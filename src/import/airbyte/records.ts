@@ -112,6 +112,16 @@ function condition(node: Node): Condition[] | undefined {
   return undefined;
 }
 
+/** `record.x >= stream_interval.start_time` (or stream_slice, `>`): the field `x`, else undefined. */
+function windowFloorField(node: Node): string | undefined {
+  if (node.k !== 'bin' || (node.op !== '>=' && node.op !== '>')) return undefined;
+  const left = accessPath(node.left);
+  const right = accessPath(node.right);
+  if (left?.root !== 'record' || left.path.length !== 1) return undefined;
+  if (right?.root !== 'stream_interval' && right?.root !== 'stream_slice') return undefined;
+  return right.path.length === 1 && right.path[0] === 'start_time' ? left.path[0] : undefined;
+}
+
 function recordFilter(selector: Json | undefined, ctx: StreamContext): Condition[] | undefined {
   if (!isObject(selector) || !isObject(selector.record_filter)) return undefined;
   const rf = selector.record_filter;
@@ -123,6 +133,12 @@ function recordFilter(selector: Json | undefined, ctx: StreamContext): Condition
   if (typeof rf.condition !== 'string' || rf.condition.trim() === '') return undefined;
   const node = soleExpression(rf.condition);
   const conds = node && condition(node);
+  const field = node && windowFloorField(node);
+  if (!conds && field !== undefined) {
+    // Decided with the cursor (incremental.ts): client-side incremental when it is the cursor field.
+    ctx.windowFilter = { field, path: `${at}.condition`, condition: rf.condition };
+    return undefined;
+  }
   if (!conds) {
     const mentionsWindow = /stream_(interval|slice|state)/.test(rf.condition);
     issue(

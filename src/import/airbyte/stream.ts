@@ -127,14 +127,8 @@ export function translateStream(
           message: why,
         };
     }
-    if (pc.incremental_dependency === true)
-      issue(
-        ctx,
-        `${pcAt}.incremental_dependency`,
-        'ParentStreamConfig',
-        'incremental',
-        'child resources are synced in full for every parent (incremental children are not built yet)',
-      );
+    // Reported once the child's own cursor is known (below).
+    if (pc.incremental_dependency === true) ctx.incrementalDependency = `${pcAt}.incremental_dependency`;
     if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
       issue(
         ctx,
@@ -335,6 +329,28 @@ export function translateStream(
     return leftOut(`${qAt}.http_method`, 'HttpRequester', 'a JSON body on a GET request');
 
   const incremental = finishIncremental?.(usesWindow(request));
+  if (ctx.incrementalDependency !== undefined)
+    // Airbyte reads the children of parents changed since the last sync only. Syncwright visits every
+    // parent: a child with its own cursor reads from its own high-water mark (more requests, the same
+    // records); one without is read in full for every parent.
+    issue(
+      ctx,
+      ctx.incrementalDependency,
+      'ParentStreamConfig',
+      incremental ? 'differs' : 'incremental',
+      incremental
+        ? 'every parent is visited on each run, not only those changed since the last one; each child reads from its own high-water mark: more requests, the same records'
+        : 'child resources are synced in full for every parent (the child has no cursor of its own to read from)',
+    );
+  if (ctx.windowFilter)
+    // A floor on a field other than the cursor, or on windows read in steps: no equivalent.
+    issue(
+      ctx,
+      ctx.windowFilter.path,
+      'RecordFilter',
+      'incremental',
+      `"${ctx.windowFilter.condition}" filters on the incremental window (client-side incremental), which has no equivalent here: records outside it are kept`,
+    );
   const errors = translateErrorHandler(requester.error_handler, ctx);
   const primaryKey = primaryKeyOf(stream.primary_key, ctx);
   // Without a key, records are kept by content when the grammar has append-only resources.

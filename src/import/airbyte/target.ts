@@ -22,6 +22,8 @@ export interface Constructs {
   configStart: boolean;
   /** `single: auto` on unpaginated JSON resources: an object at recordsPath is one record. */
   singleObject: boolean;
+  /** The date side: `incremental.readsAll`, and startDate/endDate as templates, lists and endDate. */
+  readsAll: boolean;
 }
 
 export const TODAY: Constructs = {
@@ -33,6 +35,7 @@ export const TODAY: Constructs = {
   timeFunctions: false,
   configStart: false,
   singleObject: false,
+  readsAll: false,
 };
 
 export const ISSUE_20: Constructs = {
@@ -44,6 +47,7 @@ export const ISSUE_20: Constructs = {
   timeFunctions: true,
   configStart: true,
   singleObject: true,
+  readsAll: true,
 };
 
 /** What the importer emits unless told otherwise: everything main's spec schema accepts. */
