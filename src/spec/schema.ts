@@ -336,7 +336,7 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
   if (auth.type === 'api-key') checkSecret(auth.value, ['auth', 'value']);
   if (auth.type === 'basic') {
     checkSecret(auth.username, ['auth', 'username']);
-    checkSecret(auth.password, ['auth', 'password']);
+    if (auth.password !== undefined) checkSecret(auth.password, ['auth', 'password']);
   }
   if (auth.type === 'oauth2-client-credentials' || auth.type === 'oauth2-refresh-token') {
     checkSecret(auth.clientId, ['auth', 'clientId']);

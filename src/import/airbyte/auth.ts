@@ -100,15 +100,17 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       const username = secretOf(auth.username, config);
       if (!username) return { ok: false, reason: 'username is not one config value' };
       const pw = auth.password;
-      if (pw === undefined || pw === null || !isInterpolated(pw)) {
-        // No password (an API key as the user name) or a fixed one: Syncwright's basic auth takes
-        // secrets only, so the connection supplies it as the "password" secret.
+      // No password (an API key as the user name): Syncwright's basic auth without one sends the
+      // same "user:" pair.
+      if (pw === undefined || pw === null || pw === '')
+        return { ok: true, auth: { type: 'basic', username } };
+      if (!isInterpolated(pw)) {
+        // A fixed password: Syncwright's basic auth takes secrets only, so the connection supplies it.
         config.use(['password'], 'secret');
-        const literal = typeof pw === 'string' ? pw : '';
         return {
           ok: true,
           auth: { type: 'basic', username, password: 'password' },
-          note: `the manifest's password is ${literal === '' ? 'empty' : `the fixed text "${literal}"`}: connections supply it as the "password" secret`,
+          note: `the manifest's password is the fixed text "${String(pw)}": connections supply it as the "password" secret`,
         };
       }
       const password = secretOf(pw, config);
