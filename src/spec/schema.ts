@@ -9,7 +9,13 @@ import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/ba
 import { decoderSchema } from '../http/decoders.js';
 import { timeZoneProblem } from '../http/request-template.js';
 import { responseRuleSchema } from '../http/response-rules.js';
-import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
+import {
+  fieldsSchema,
+  flattenSchema,
+  recordFilterSchema,
+  recordSchemaSchema,
+  removeFieldsSchema,
+} from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
@@ -141,6 +147,8 @@ export const resourceSchema = z.strictObject({
   deletedWhen: recordFilterSchema.optional(),
   /** Move the fields of nested objects to the top before mapping, e.g. HubSpot's `properties`. */
   flatten: flattenSchema.optional(),
+  /** Fields dropped from stored records, e.g. `content.html` or `items.*.secret` (after mapping). */
+  removeFields: removeFieldsSchema.optional(),
   schema: recordSchemaSchema.optional(),
   pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
   incremental: incrementalSchema.optional(),
@@ -522,6 +530,19 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         path: at('incremental', 'order'),
         message: 'order: descending stops at the first old record, which needs clientSide: true',
       });
+    // A removed key or cursor would leave every record without it.
+    resource.removeFields?.forEach((p, i) => {
+      const keys = resource.primaryKey === undefined ? [] : [resource.primaryKey].flat();
+      const hit = [...keys, ...(resource.incremental ? [resource.incremental.cursorField] : [])].find(
+        (k) => k === p || k.startsWith(`${p}.`),
+      );
+      if (hit !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('removeFields', i),
+          message: `removes "${hit}", which is this resource's ${keys.includes(hit) ? 'primaryKey' : 'incremental.cursorField'}`,
+        });
+    });
     if (
       resource.incremental &&
       resource.fields &&

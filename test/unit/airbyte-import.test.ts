@@ -265,6 +265,66 @@ streams:
     );
   });
 
+  it('RemoveFields: pointers become removeFields after the added fields; order, conditions, list items and globs are reported', () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever:
+      requester: { url_base: https://x.example.com, path: /s }
+      record_selector: { extractor: { field_path: [data] } }
+    transformations:
+      - type: AddFields
+        fields: [{ path: [created], value: "{{ record['attributes']['created'] }}" }]
+      - type: RemoveFields
+        field_pointers: [[attributes, created], [items, '*', secret], [tags, 0], [blob, '*'], [x, 'a*']]
+      - { type: RemoveFields, condition: "{{ property == '' }}", field_pointers: [[notes]] }
+      - type: AddFields
+        fields:
+          - { path: [items], value: "{{ record['items'] }}" }
+          - { path: [again], value: "{{ record['attributes']['created'] }}" }
+`,
+      { id: 'x' },
+    );
+    const spec = parseSpec(r.spec!, 'x');
+    const s = spec.resources.s!;
+    assert.deepEqual(s.removeFields, ['attributes.created', 'items.*.secret']);
+    assert.deepEqual(s.fields, { created: 'attributes.created', again: 'attributes.created' });
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect]),
+      [
+        ['streams.0.transformations.1.field_pointers.2', 'differs'],
+        ['streams.0.transformations.1.field_pointers.3', 'differs'],
+        ['streams.0.transformations.1.field_pointers.4', 'differs'],
+        ['streams.0.transformations.2.condition', 'differs'],
+        ['streams.0.transformations.3.fields.0.path', 'data'],
+        ['streams.0.transformations.3.fields.1.value', 'differs'],
+      ],
+    );
+    // The common shape (copy a nested field up, then remove it) imports fully.
+    const clean = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever: { requester: { url_base: https://x.example.com, path: /s } }
+    transformations:
+      - { type: AddFields, fields: [{ path: [createdAt], value: "{{ record['attributes']['createdAt'] }}" }] }
+      - { type: RemoveFields, field_pointers: [[attributes, createdAt]] }
+      - { type: RemoveFields, field_pointers: [[content, html]] }
+`,
+      { id: 'x' },
+    );
+    assert.deepEqual(clean.issues, []);
+    assert.deepEqual(parseSpec(clean.spec!, 'x').resources.s!.removeFields, [
+      'attributes.createdAt',
+      'content.html',
+    ]);
+  });
+
   it('OAuth refresh tokens, Link header and next URL (RequestPath), a header cursor, flattening', () => {
     const { spec, issues } = imported('oauth-links');
     assert.deepEqual(issues, []);

@@ -138,6 +138,29 @@ describe('spec schema', () => {
   });
 });
 
+describe('removeFields', () => {
+  it('accepts dot paths with * segments; refuses bad paths and removing the key or cursor, by path', () => {
+    const issues = (extra: Record<string, unknown>) => ({
+      ...minimal,
+      resources: { issues: { ...minimal.resources.issues, ...extra } },
+    });
+    const spec = parseSpec(issues({ removeFields: ['body.html', 'labels.*.url'] }), 'x');
+    assert.deepEqual(spec.resources.issues?.removeFields, ['body.html', 'labels.*.url']);
+    assert.deepEqual(problems(issues({ removeFields: ['a.*', 'id'] })), [
+      'resources.issues.removeFields[0]: the last segment names the field removed ("*" may only stand for a list item or object value before it)',
+      'resources.issues.removeFields[1]: removes "id", which is this resource\'s primaryKey',
+    ]);
+    assert.deepEqual(
+      problems(
+        issues({ removeFields: ['meta'], incremental: { cursorField: 'meta.updated', param: 'since' } }),
+      ),
+      [
+        'resources.issues.removeFields[0]: removes "meta.updated", which is this resource\'s incremental.cursorField',
+      ],
+    );
+  });
+});
+
 describe('spec loading', () => {
   async function dir(files: Record<string, string>): Promise<string> {
     const d = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-specs-'));

@@ -110,7 +110,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         return {
           ok: true,
           auth: { type: 'basic', username, password: 'password' },
-          note: `the manifest's password is the fixed text "${String(pw)}": connections supply it as the "password" secret`,
+          note: `the manifest's password is the fixed text ${JSON.stringify(pw)}: connections supply it as the "password" secret`,
         };
       }
       const password = secretOf(pw, config);

@@ -366,6 +366,7 @@ export function translateStream(
     ...(records.flatten
       ? { flatten: records.flatten.length === 1 ? records.flatten[0] : records.flatten }
       : {}),
+    ...(records.removeFields ? { removeFields: records.removeFields } : {}),
     ...(pagination.pagination.type !== 'none' ? { pagination: pagination.pagination } : {}),
     // Airbyte's extractor reads an object where the records would be as one record.
     ...(constructs.singleObject &&
