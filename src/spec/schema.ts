@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { authSchema } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
+import { hostPatternsSchema } from '../http/instance-url.js';
 import { decoderSchema } from '../http/decoders.js';
 import { timeZoneProblem } from '../http/request-template.js';
 import { responseRuleSchema } from '../http/response-rules.js';
@@ -32,6 +33,14 @@ const configFieldSchema = z.strictObject({
   /** A regular expression string values must match. */
   pattern: z.string().optional(),
   description: z.string().optional(),
+  /**
+   * `url`: the value is a whole http(s) URL that may start baseUrl or a token URL
+   * (`{config.endpoint}/api/v1`), checked when a connection is saved and before every use
+   * (src/http/base-url.ts).
+   */
+  format: z.literal('url').optional(),
+  /** With `format: url`: the hosts the URL may be on (`*.rocket.chat`, `127.0.0.1:*`). */
+  hosts: hostPatternsSchema.optional(),
 });
 
 const requestSchema = z.strictObject({
@@ -284,13 +293,29 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
   ];
   for (const [where, url] of urls) {
-    for (const { name, inHost } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
+    for (const { name, inHost, wholeUrl } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
       const field = spec.connectionConfig[name];
       if (!field) {
         ctx.addIssue({
           code: 'custom',
           path: where,
           message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+        });
+      } else if (
+        wholeUrl &&
+        (where[1] === 'authorizeUrl' || spec.auth.type === 'oauth2-authorization-code')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{config.${name}} cannot start the URLs of an authorization-code flow (only baseUrl and client-credentials or refresh-token tokenUrl)`,
+        });
+      } else if (wholeUrl && (field.format !== 'url' || field.type !== 'string')) {
+        // Only a field declared as a URL is checked as one (https, no user info, the spec's hosts).
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectionConfig', name, 'format'],
+          message: `required: {config.${name}} starts ${where.join('.')}, so it must be a string field with format: url`,
         });
       } else if (inHost && !field.pattern) {
         // Without a pattern a connection could aim the credentials at any host.
@@ -301,6 +326,20 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
+  }
+  for (const [name, field] of Object.entries(spec.connectionConfig)) {
+    if (field.format === 'url' && field.type !== 'string')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionConfig', name, 'type'],
+        message: 'a format: url field is a string',
+      });
+    if (field.hosts && field.format !== 'url')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionConfig', name, 'hosts'],
+        message: 'hosts constrain a format: url field: add format: url or remove hosts',
+      });
   }
   const instance = 'instanceUrl' in spec.auth ? spec.auth.instanceUrl : undefined;
   const wantsInstance = typeof spec.baseUrl === 'string' && usesInstanceUrl(spec.baseUrl);

@@ -10,6 +10,7 @@
  *     id: 'acme', config: { project: 'acme' }, secrets: { token: process.env.TRACKER_TOKEN! } });
  */
 import type { IntegrationSpec } from '../spec/schema.js';
+import { urlFieldValue } from '../http/base-url.js';
 import {
   connectionForAccount,
   deleteConnectionRows,
@@ -102,6 +103,10 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
       }
       if (re && !re.test(value))
         problems.push(`config.${name}: must match the pattern ${field.pattern} (the whole value)`);
+    }
+    if (field.format === 'url') {
+      const url = urlFieldValue(value, field);
+      if ('problem' in url) problems.push(`config.${name}: ${url.problem}`);
     }
     if (inPath.has(name) && ['', '.', '..'].includes(value))
       problems.push(

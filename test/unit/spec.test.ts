@@ -161,6 +161,44 @@ describe('removeFields', () => {
   });
 });
 
+describe('a whole base URL from connection config (format: url)', () => {
+  it('needs the field declared format: url (string), hosts only with it, and no authorization-code URL', () => {
+    const base = {
+      ...minimal,
+      baseUrl: '{config.endpoint}/api/v1',
+      connectionConfig: { endpoint: { format: 'url', hosts: ['*.rocket.chat', '127.0.0.1:*'] } },
+    };
+    const spec = parseSpec(base, 'x');
+    assert.equal(spec.connectionConfig.endpoint?.format, 'url');
+    parseSpec({ ...base, connectionConfig: { endpoint: { format: 'url' } } }, 'x');
+    assert.deepEqual(problems({ ...base, connectionConfig: { endpoint: {} } }), [
+      'connectionConfig.endpoint.format: required: {config.endpoint} starts baseUrl, so it must be a string field with format: url',
+    ]);
+    assert.deepEqual(
+      problems({ ...base, connectionConfig: { endpoint: { format: 'url' }, other: { hosts: ['a.com'] } } }),
+      ['connectionConfig.other.hosts: hosts constrain a format: url field: add format: url or remove hosts'],
+    );
+    assert.deepEqual(problems({ ...base, connectionConfig: { endpoint: { format: 'url', hosts: ['*'] } } }), [
+      'connectionConfig.endpoint.hosts[0]: a host pattern must name at least one label of its own, e.g. "*.my.salesforce.com"',
+    ]);
+    assert.match(problems({ ...base, baseUrl: '{config.endpoint}.evil.com' })[0]!, /comes a path/);
+    assert.match(
+      problems({
+        ...base,
+        baseUrl: 'https://api.example.com',
+        secrets: { id: 'client id' },
+        auth: {
+          type: 'oauth2-authorization-code',
+          authorizeUrl: '{config.endpoint}/authorize',
+          tokenUrl: 'https://api.example.com/token',
+          clientId: 'id',
+        },
+      })[0]!,
+      /cannot start the URLs of an authorization-code flow/,
+    );
+  });
+});
+
 describe('spec loading', () => {
   async function dir(files: Record<string, string>): Promise<string> {
     const d = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-specs-'));
