@@ -438,11 +438,11 @@ spec:
     assert.equal(before.issues[0]?.path, 'streams.0.incremental_sync.start_datetime');
   });
 
-  it('a config URL as the whole base, and two hosts: left out with the reason', () => {
+  it('a config value glued to a host, and two hosts: left out with the reason', () => {
     const r = importAirbyteManifest(
       `
 streams:
-  - { type: DeclarativeStream, name: a, primary_key: id, retriever: { requester: { url_base: "{{ config.base_url }}", path: /a } } }
+  - { type: DeclarativeStream, name: a, primary_key: id, retriever: { requester: { url_base: "{{ config.base_url }}.example.com", path: /a } } }
   - { type: DeclarativeStream, name: b, primary_key: id, retriever: { requester: { url_base: "https://one.example.com", path: /b } } }
   - { type: DeclarativeStream, name: c, primary_key: id, retriever: { requester: { url_base: "https://one.example.com", path: /c } } }
   - { type: DeclarativeStream, name: d, primary_key: id, retriever: { requester: { url_base: "https://two.example.com", path: /d } } }
@@ -450,11 +450,102 @@ streams:
       { id: 'x' },
     );
     assert.deepEqual(Object.keys(r.resources).sort(), ['b', 'c']);
-    assert.match(byPath(r.issues, 'streams.0.retriever.requester.url_base')[0]!.message, /literal scheme/);
+    assert.match(
+      byPath(r.issues, 'streams.0.retriever.requester.url_base')[0]!.message,
+      /neither an http\(s\) URL with a literal scheme nor a config value then a path/,
+    );
     assert.match(
       byPath(r.issues, 'streams.3.retriever.requester.url_base')[0]!.message,
       /differs from https:\/\/one/,
     );
+  });
+
+  it('a whole base URL and token URL from config: a format: url field; config in a token URL host: a host label', () => {
+    const r = importAirbyteManifest(
+      `
+definitions:
+  requester:
+    type: HttpRequester
+    url_base: "{{ config['endpoint'] }}/api/v1"
+    authenticator:
+      type: OAuthAuthenticator
+      client_id: "{{ config['client_id'] }}"
+      client_secret: "{{ config['client_secret'] }}"
+      refresh_token: "{{ config['refresh_token'] }}"
+      token_refresh_endpoint: "{{ config['endpoint'] }}/oauth/token"
+streams:
+  - type: DeclarativeStream
+    name: rooms
+    primary_key: id
+    retriever:
+      requester: { $ref: "#/definitions/requester", path: rooms.list }
+      record_selector: { extractor: { field_path: [rooms] } }
+spec:
+  connection_specification:
+    required: [endpoint]
+    properties:
+      endpoint: { type: string, title: Endpoint }
+      client_id: { type: string, airbyte_secret: true }
+      client_secret: { type: string, airbyte_secret: true }
+      refresh_token: { type: string, airbyte_secret: true }
+`,
+      { id: 'chat' },
+    );
+    assert.deepEqual(r.issues, []);
+    const spec = parseSpec(r.spec!, 'chat');
+    assert.equal(spec.baseUrl, '{config.endpoint}');
+    assert.equal(spec.resources.rooms!.request.path, '/api/v1/rooms.list');
+    assert.deepEqual(spec.connectionConfig.endpoint, {
+      type: 'string',
+      required: true,
+      description: 'Endpoint',
+      format: 'url',
+    });
+    assert.equal(
+      spec.auth.type === 'oauth2-refresh-token' && spec.auth.tokenUrl,
+      '{config.endpoint}/oauth/token',
+    );
+
+    const zoho = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: users
+    primary_key: id
+    retriever:
+      requester:
+        url_base: "https://analyticsapi.zoho.{{ config['data_center'] }}/restapi/v2"
+        path: /users
+        authenticator:
+          type: OAuthAuthenticator
+          client_id: "{{ config['client_id'] }}"
+          client_secret: "{{ config['client_secret'] }}"
+          refresh_token: "{{ config['refresh_token'] }}"
+          token_refresh_endpoint: "https://accounts.zoho.{{ config['data_center'] }}/oauth/v2/token"
+spec:
+  connection_specification:
+    properties:
+      data_center: { type: string, enum: [com, eu, com.au] }
+`,
+      { id: 'zoho' },
+    );
+    assert.deepEqual(zoho.issues, []);
+    const z = parseSpec(zoho.spec!, 'zoho');
+    assert.equal(
+      z.auth.type === 'oauth2-refresh-token' && z.auth.tokenUrl,
+      'https://accounts.zoho.{config.data_center}/oauth/v2/token',
+    );
+    assert.ok(z.connectionConfig.data_center!.pattern, 'a host label has a pattern');
+    // A secret config value is never taken as a URL; a partition value in a token URL is not config.
+    const secretBase = importAirbyteManifest(
+      `
+streams:
+  - { type: DeclarativeStream, name: a, primary_key: id, retriever: { requester: { url_base: "{{ config.url }}/v1", path: /a } } }
+spec: { connection_specification: { properties: { url: { type: string, airbyte_secret: true } } } }
+`,
+      { id: 'x' },
+    );
+    assert.equal(secretBase.spec, undefined);
   });
 
   it('cursor values and stop conditions: last record, conditional cursors, records-path emptiness, done flags', () => {

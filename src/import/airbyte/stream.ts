@@ -20,6 +20,7 @@ import { prepareIncremental } from './incremental.js';
 import { isObject, originOf, parametersOf, type Component, type Json } from './manifest.js';
 import { translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
+import { splitUrl } from './urls.js';
 import type { Report } from './report.js';
 import { DEFAULT_CONSTRUCTS, type Constructs } from './target.js';
 
@@ -213,14 +214,16 @@ export function translateStream(
   // url_base + path: the origin's placeholders are host labels, the rest path segments.
   const base = typeof requester.url_base === 'string' ? requester.url_base : '';
   const pathValue = typeof requester.path === 'string' ? requester.path : '';
-  const split = splitOrigin(joinUrl(base, pathValue));
+  const split = splitUrl(joinUrl(base, pathValue), scope);
   if (!split)
     return leftOut(
       `${qAt}.url_base`,
       'HttpRequester',
-      `"${base}" is not an http(s) URL with a literal scheme`,
+      `"${base}" is neither an http(s) URL with a literal scheme nor a config value then a path`,
     );
-  const originT = translateTemplate(split.origin, scope, 'host');
+  const originT = split.translated
+    ? { ok: true as const, text: split.origin }
+    : translateTemplate(split.origin, scope, 'host');
   if (!originT.ok) return leftOut(`${qAt}.url_base`, 'HttpRequester', originT.reason);
   scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
@@ -442,28 +445,6 @@ function placeSecrets(
     };
   }
   return { ...result, auth };
-}
-
-/**
- * Splits a URL template into its origin (`https://{{ config.sub }}.example.com`) and the rest; the
- * authority ends at the first "/" outside `{{ … }}`.
- */
-function splitOrigin(url: string): { origin: string; path: string } | undefined {
-  const m = /^https?:\/\//.exec(url.trim());
-  if (!m) return undefined;
-  const text = url.trim();
-  let i = m[0].length;
-  while (i < text.length) {
-    if (text.startsWith('{{', i)) {
-      const close = text.indexOf('}}', i);
-      if (close < 0) return undefined;
-      i = close + 2;
-      continue;
-    }
-    if (text[i] === '/' || text[i] === '?') break;
-    i++;
-  }
-  return { origin: text.slice(0, i), path: text.slice(i) };
 }
 
 function usesWindow(request: RequestParts): boolean {
