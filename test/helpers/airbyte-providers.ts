@@ -261,3 +261,64 @@ export async function startNotesApi(opts: { notes: number; audit: number }): Pro
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }
+
+/**
+ * Desk (basic-remove-config-url.yaml): a self-hosted help desk, so each connection names its URL.
+ * /api/v2/tickets with `page`/`per_page` needs HTTP basic with the API key as the user name and an
+ * empty password (401 otherwise); tickets carry `meta.created_at`, an HTML and a text body, and
+ * comments with their authors' emails. Any number can run at once (one per "instance").
+ */
+export interface DeskTicket {
+  id: number;
+  subject: string;
+  meta: { created_at: string; source: string };
+  body: { html: string; text: string };
+  comments: { id: number; author_email: string; text: string }[];
+}
+
+export interface DeskApi {
+  readonly url: string;
+  readonly tickets: DeskTicket[];
+  readonly requests: { url: string; authorization: string | undefined }[];
+  close(): Promise<void>;
+}
+
+export const DESK_KEY = 'desk-key-321';
+
+export async function startDeskApi(opts: { tickets: number; prefix: string }): Promise<DeskApi> {
+  const start = Date.parse('2025-02-01T00:00:00Z');
+  const tickets: DeskTicket[] = Array.from({ length: opts.tickets }, (_, i) => ({
+    id: i + 1,
+    subject: `${opts.prefix} ticket ${i + 1}`,
+    meta: { created_at: iso(start + i * 60_000), source: i % 2 === 0 ? 'email' : 'web' },
+    body: { html: `<p>Ticket ${i + 1}</p>`, text: `Ticket ${i + 1}` },
+    comments: Array.from({ length: i % 3 }, (_, j) => ({
+      id: j + 1,
+      author_email: `agent${j}@example.org`,
+      text: `reply ${j + 1}`,
+    })),
+  }));
+  const requests: DeskApi['requests'] = [];
+  const expected = `Basic ${Buffer.from(`${DESK_KEY}:`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    const send = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(payload));
+    };
+    if (req.headers.authorization !== expected) return send(401, { error: 'unauthorized' });
+    if (u.pathname !== '/api/v2/tickets') return send(404, { error: 'not_found' });
+    const page = Number(u.searchParams.get('page') ?? 1);
+    const size = Math.min(Number(u.searchParams.get('per_page') ?? 10), 25);
+    send(200, { tickets: tickets.slice((page - 1) * size, page * size) });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tickets,
+    requests,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
