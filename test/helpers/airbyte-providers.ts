@@ -266,7 +266,8 @@ export async function startNotesApi(opts: { notes: number; audit: number }): Pro
  * Desk (basic-remove-config-url.yaml): a self-hosted help desk, so each connection names its URL.
  * /api/v2/tickets with `page`/`per_page` needs HTTP basic with the API key as the user name and an
  * empty password (401 otherwise); tickets carry `meta.created_at`, an HTML and a text body, and
- * comments with their authors' emails. Any number can run at once (one per "instance").
+ * comments with their authors' emails. /api/v2/agents pages by its own size (10), offset by `start`,
+ * and refuses any other parameter. Any number can run at once (one per "instance").
  */
 export interface DeskTicket {
   id: number;
@@ -279,13 +280,21 @@ export interface DeskTicket {
 export interface DeskApi {
   readonly url: string;
   readonly tickets: DeskTicket[];
+  readonly agents: { id: number; name: string }[];
   readonly requests: { url: string; authorization: string | undefined }[];
   close(): Promise<void>;
 }
 
 export const DESK_KEY = 'desk-key-321';
 
-export async function startDeskApi(opts: { tickets: number; prefix: string }): Promise<DeskApi> {
+/** The agents endpoint's own page size (it takes no size parameter). */
+const AGENT_PAGE = 10;
+
+export async function startDeskApi(opts: {
+  tickets: number;
+  prefix: string;
+  agents?: number;
+}): Promise<DeskApi> {
   const start = Date.parse('2025-02-01T00:00:00Z');
   const tickets: DeskTicket[] = Array.from({ length: opts.tickets }, (_, i) => ({
     id: i + 1,
@@ -298,6 +307,7 @@ export async function startDeskApi(opts: { tickets: number; prefix: string }): P
       text: `reply ${j + 1}`,
     })),
   }));
+  const agents = Array.from({ length: opts.agents ?? 23 }, (_, i) => ({ id: i + 1, name: `agent ${i + 1}` }));
   const requests: DeskApi['requests'] = [];
   const expected = `Basic ${Buffer.from(`${DESK_KEY}:`).toString('base64')}`;
   const server = http.createServer((req, res) => {
@@ -308,6 +318,13 @@ export async function startDeskApi(opts: { tickets: number; prefix: string }): P
       res.end(JSON.stringify(payload));
     };
     if (req.headers.authorization !== expected) return send(401, { error: 'unauthorized' });
+    if (u.pathname === '/api/v2/agents') {
+      // Pages of its own fixed size: any other parameter than `start` is refused.
+      const other = [...u.searchParams.keys()].filter((k) => k !== 'start');
+      if (other.length) return send(400, { error: `unknown parameter ${other[0]}` });
+      const at = Number(u.searchParams.get('start') ?? 0);
+      return send(200, { agents: agents.slice(at, at + AGENT_PAGE) });
+    }
     if (u.pathname !== '/api/v2/tickets') return send(404, { error: 'not_found' });
     const page = Number(u.searchParams.get('page') ?? 1);
     const size = Math.min(Number(u.searchParams.get('per_page') ?? 10), 25);
@@ -318,6 +335,7 @@ export async function startDeskApi(opts: { tickets: number; prefix: string }): P
   return {
     url: `http://127.0.0.1:${port}`,
     tickets,
+    agents,
     requests,
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };

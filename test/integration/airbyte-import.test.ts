@@ -333,13 +333,23 @@ describe('import airbyte: imported manifests sync exactly', () => {
     );
     assert.equal(deskB.requests.length, 0, 'the other instance is never called');
 
+    // Offsets without a size parameter: the API's own pages of 10, until a short one.
+    const before = deskA.requests.length;
+    const agents = await (await engine.run(engine.input('desk', conn, 'agents'))).result();
+    assert.equal(agents.status, 'completed');
+    assert.equal(agents.inserted, deskA.agents.length);
+    assert.deepEqual(
+      deskA.requests.slice(before).map((r) => r.url),
+      ['/api/v2/agents?start=0', '/api/v2/agents?start=10', '/api/v2/agents?start=20'],
+    );
+
     // Another connection, another instance: its credentials go there only.
     const connB = uniqueId('desk');
     await engine.addConnection('desk', connB, { api_key: DESK_KEY }, { instance_url: deskB.url });
     const b = await (await engine.run(engine.input('desk', connB, 'tickets'))).result();
     assert.equal(b.status, 'completed');
     assert.equal(b.inserted, deskB.tickets.length);
-    assert.equal(deskA.requests.length, 3, 'instance A got nothing of connection B');
+    assert.equal(deskA.requests.length, before + 3, 'instance A got nothing of connection B');
 
     // Values that would aim the key elsewhere are refused when the connection is saved…
     for (const hostile of [

@@ -548,6 +548,38 @@ spec: { connection_specification: { properties: { url: { type: string, airbyte_s
     assert.equal(secretBase.spec, undefined);
   });
 
+  it('OffsetIncrement without a page_size_option sends no page size; with one, in its parameter', () => {
+    const manifest = (option: string) => `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever:
+      requester: { url_base: https://x.example.com, path: /s }
+      paginator:
+        type: DefaultPaginator
+        page_token_option: { type: RequestOption, inject_into: request_parameter, field_name: skip }
+        ${option}
+        pagination_strategy: { type: OffsetIncrement, page_size: 50 }
+`;
+    const quiet = importAirbyteManifest(manifest(''), { id: 'x' });
+    assert.deepEqual(quiet.issues, []);
+    assert.deepEqual(parseSpec(quiet.spec!, 'x').resources.s!.pagination, {
+      type: 'offset',
+      offsetParam: 'skip',
+      limitParam: false,
+      pageSize: 50,
+      stopOnEmptyPage: true,
+    });
+    const sized = importAirbyteManifest(
+      manifest('page_size_option: { type: RequestOption, inject_into: request_parameter, field_name: top }'),
+      { id: 'x' },
+    );
+    assert.deepEqual(sized.issues, []);
+    const p = parseSpec(sized.spec!, 'x').resources.s!.pagination;
+    assert.equal(p.type === 'offset' && p.limitParam, 'top');
+  });
+
   it('cursor values and stop conditions: last record, conditional cursors, records-path emptiness, done flags', () => {
     const stream = (cursor: string, stop: string) => `
 streams:
