@@ -22,6 +22,7 @@ import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
+import { parentParamsOf } from './parent.js';
 
 const slug = z
   .string()
@@ -167,12 +168,27 @@ export const resourceSchema = z.strictObject({
   responseRules: z.array(responseRuleSchema).default([]),
   /** Cost of one request to this resource in the integration's rate limits (default 1). */
   requestCost: z.number().int().positive().default(1),
+  /**
+   * Run once per record of another resource, or once per combination of listed values (the cartesian
+   * product: `values: { strategy: [desktop, mobile], locale: [en, de] }` is four runs); either way the
+   * values are `{parent.<name>}` in the templates and child records are keyed per parent.
+   */
   parent: z
-    .strictObject({
-      resource: z.string().min(1),
-      /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
-      params: z.record(z.string().min(1), z.string().min(1)),
-    })
+    .union([
+      z.strictObject({
+        resource: z.string().min(1),
+        /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
+        params: z.record(z.string().min(1), z.string().min(1)),
+      }),
+      z.strictObject({
+        values: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a placeholder name'),
+            z.array(z.union([z.string().min(1), z.number(), z.boolean()])).min(1, 'at least one value'),
+          )
+          .refine((v) => Object.keys(v).length > 0, 'at least one list of values'),
+      }),
+    ])
     .optional(),
 });
 
@@ -502,14 +518,23 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       if (rule.value === undefined) continue;
       const scope = {
         connectionConfig: spec.connectionConfig,
-        ...(resource.parent ? { parentParams: resource.parent.params } : {}),
+        ...(resource.parent ? { parentParams: parentParamsOf(resource.parent) } : {}),
         incremental: resource.incremental !== undefined,
         record: true,
       };
       for (const message of templateProblems(rule.value, scope))
         ctx.addIssue({ code: 'custom', path: at('fields', field, 'value'), message });
     }
-    if (resource.parent) {
+    if (resource.parent && 'values' in resource.parent) {
+      const runs = Object.values(resource.parent.values).reduce((n, l) => n * l.length, 1);
+      if (runs > 10_000)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('parent', 'values'),
+          message: `${runs} combinations: at most 10000 runs per sync`,
+        });
+    }
+    if (resource.parent && 'resource' in resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({
           code: 'custom',

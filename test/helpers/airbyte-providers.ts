@@ -267,7 +267,8 @@ export async function startNotesApi(opts: { notes: number; audit: number }): Pro
  * /api/v2/tickets with `page`/`per_page` needs HTTP basic with the API key as the user name and an
  * empty password (401 otherwise); tickets carry `meta.created_at`, an HTML and a text body, and
  * comments with their authors' emails. /api/v2/agents pages by its own size (10), offset by `start`,
- * and refuses any other parameter. Any number can run at once (one per "instance").
+ * and refuses any other parameter. /api/v2/reports/{daily|weekly}?region=… answers two rows per
+ * period and region. Any number can run at once (one per "instance").
  */
 export interface DeskTicket {
   id: number;
@@ -286,6 +287,11 @@ export interface DeskApi {
 }
 
 export const DESK_KEY = 'desk-key-321';
+
+/** A report's rows for one period and region: two, with ids unique across reports. */
+export function reportRows(period: string, region: string): { id: string; period: string; value: number }[] {
+  return [1, 2].map((i) => ({ id: `${period}-${region}-${i}`, period, value: i * region.length }));
+}
 
 /** The agents endpoint's own page size (it takes no size parameter). */
 const AGENT_PAGE = 10;
@@ -324,6 +330,12 @@ export async function startDeskApi(opts: {
       if (other.length) return send(400, { error: `unknown parameter ${other[0]}` });
       const at = Number(u.searchParams.get('start') ?? 0);
       return send(200, { agents: agents.slice(at, at + AGENT_PAGE) });
+    }
+    const report = /^\/api\/v2\/reports\/(daily|weekly)$/.exec(u.pathname);
+    if (report) {
+      const region = u.searchParams.get('region');
+      if (region === null) return send(400, { error: 'region is required' });
+      return send(200, { rows: reportRows(report[1]!, region) });
     }
     if (u.pathname !== '/api/v2/tickets') return send(404, { error: 'not_found' });
     const page = Number(u.searchParams.get('page') ?? 1);

@@ -23,6 +23,7 @@ import {
   EVENTS_TOKEN,
   NOTES_PASSWORD,
   NOTES_USER,
+  reportRows,
   startAirbyteApis,
   startDeskApi,
   startNotesApi,
@@ -332,6 +333,29 @@ describe('import airbyte: imported manifests sync exactly', () => {
       'under the instance URL, page numbers until a short page',
     );
     assert.equal(deskB.requests.length, 0, 'the other instance is never called');
+
+    // Two lists of partition values: one run per period and region, the region added to each row.
+    const beforeReports = deskA.requests.length;
+    const reports = await (await engine.run(engine.input('desk', conn, 'reports'))).result();
+    assert.equal(reports.status, 'completed');
+    const combos = ['daily', 'weekly'].flatMap((p) => ['eu', 'us', 'apac'].map((r) => [p, r] as const));
+    assert.equal(reports.inserted, combos.length * 2);
+    assert.deepEqual(
+      deskA.requests
+        .slice(beforeReports)
+        .map((r) => r.url)
+        .sort(),
+      combos.map(([p, r]) => `/api/v2/reports/${p}?region=${r}`).sort(),
+      'each combination requested once',
+    );
+    assert.deepEqual(
+      (await stored('desk', conn, 'reports'))
+        .map((r) => r.data)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      combos
+        .flatMap(([p, r]) => reportRows(p, r).map((row) => ({ ...row, region: r })))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
 
     // Offsets without a size parameter: the API's own pages of 10, until a short one.
     const before = deskA.requests.length;

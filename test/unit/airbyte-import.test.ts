@@ -353,7 +353,7 @@ streams:
       ['streams.2.primary_key', 'data', /without a primary key/],
       ['streams.3.retriever.requester.request_parameters.since', 'data', /now_utc/],
       ['streams.4.incremental_sync.is_client_side_incremental', 'incremental', /client-side/],
-      ['streams.5.retriever.partition_router', 'data', /list of partition values/],
+      ['streams.5.retriever.partition_router.values', 'data', /values from config/],
       ['definitions.requester.authenticator', 'differs', /only the "key" option/],
     ];
     for (const [p, effect, message] of expect) {
@@ -548,6 +548,50 @@ spec: { connection_specification: { properties: { url: { type: string, airbyte_s
     assert.equal(secretBase.spec, undefined);
   });
 
+  it('ListPartitionRouters with literal lists: one run per combination (parent.values); config lists and mixes with parents are reported', () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: runs
+    primary_key: id
+    retriever:
+      requester: { url_base: https://x.example.com, path: "/tests/{{ stream_partition.strategy }}" }
+      partition_router:
+        - { type: ListPartitionRouter, cursor_field: strategy, values: [desktop, mobile] }
+        - type: ListPartitionRouter
+          cursor_field: locale
+          values: [en, de]
+          request_option: { type: RequestOption, inject_into: request_parameter, field_name: hl }
+    transformations:
+      - { type: AddFields, fields: [{ path: [strategy], value: "{{ stream_partition.strategy }}" }] }
+  - type: DeclarativeStream
+    name: from_config
+    primary_key: id
+    retriever:
+      requester: { url_base: https://x.example.com, path: /c }
+      partition_router: { type: ListPartitionRouter, cursor_field: url, values: "{{ config['urls'] }}" }
+`,
+      { id: 'x' },
+    );
+    const spec = parseSpec(r.spec!, 'x');
+    const runs = spec.resources.runs!;
+    assert.deepEqual(runs.parent, { values: { strategy: ['desktop', 'mobile'], locale: ['en', 'de'] } });
+    assert.equal(runs.request.path, '/tests/{parent.strategy}');
+    assert.deepEqual(runs.request.query, { hl: '{parent.locale}' });
+    assert.deepEqual(runs.fields, { strategy: { value: '{parent.strategy}' } });
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect, i.message]),
+      [
+        [
+          'streams.1.retriever.partition_router.values',
+          'data',
+          'values from config (a list per connection) have no equivalent yet: the stream is left out',
+        ],
+      ],
+    );
+  });
+
   it('OffsetIncrement without a page_size_option sends no page size; with one, in its parameter', () => {
     const manifest = (option: string) => `
 streams:
@@ -640,7 +684,7 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
     assert.deepEqual(
       r.issues.map((i) => [i.path, i.effect]),
       [
-        ['streams.5.retriever.partition_router', 'data'],
+        ['streams.5.retriever.partition_router.values', 'data'],
         ['definitions.requester.authenticator', 'differs'],
       ],
     );
@@ -660,7 +704,7 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
       type: 'string',
       required: false,
     });
-    assert.equal(res.per_region, undefined, 'a list of partition values is still left out');
+    assert.equal(res.per_region, undefined, 'partition values from config are still left out');
     assert.deepEqual(r.spec!.auth, {
       type: 'session-token',
       login: { path: '/login', method: 'POST' },
@@ -729,7 +773,7 @@ describe('syncwright import airbyte (CLI)', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^# Imported from untranslatable\.yaml/);
     assert.match(r.stderr, /would lose data \(1\):/);
-    assert.match(r.stderr, /streams\.5\.retriever\.partition_router \(stream per_region\)/);
+    assert.match(r.stderr, /streams\.5\.retriever\.partition_router\.values \(stream per_region\)/);
     assert.match(r.stderr, /syncwright: 1 stream\(s\) would lose data or incremental behaviour/);
   });
 

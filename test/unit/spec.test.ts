@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { defineIntegration, parseSpec, withBaseUrl } from '../../src/spec/define.js';
 import { pointSpecsAt } from '../../src/testing/test-stack.js';
 import { SpecError } from '../../src/spec/errors.js';
+import { valueCombinations } from '../../src/spec/parent.js';
 import type { IntegrationSpecInput } from '../../src/spec/schema.js';
 import { loadSpec, loadSpecs } from '../../src/spec/load.js';
 
@@ -158,6 +159,42 @@ describe('removeFields', () => {
         'resources.issues.removeFields[0]: removes "meta.updated", which is this resource\'s incremental.cursorField',
       ],
     );
+  });
+});
+
+describe('parent: { values } (one run per combination of listed values)', () => {
+  it('accepts lists of scalars as {parent.x}; refuses empty lists, unknown placeholders and too many runs, by path', () => {
+    const withParent = (parent: unknown, path = '/reports/{parent.kind}') => ({
+      ...minimal,
+      resources: {
+        reports: { request: { path, query: { region: '{parent.region}' } }, primaryKey: 'id', parent },
+      },
+    });
+    const spec = parseSpec(
+      withParent({ values: { kind: ['daily', 'weekly'], region: ['eu', 7, true] } }),
+      'x',
+    );
+    assert.deepEqual(spec.resources.reports?.parent, {
+      values: { kind: ['daily', 'weekly'], region: ['eu', 7, true] },
+    });
+    assert.deepEqual(valueCombinations({ kind: ['daily', 'weekly'], region: ['eu', 7] }), [
+      { key: '["daily","eu"]', params: { kind: 'daily', region: 'eu' } },
+      { key: '["daily","7"]', params: { kind: 'daily', region: '7' } },
+      { key: '["weekly","eu"]', params: { kind: 'weekly', region: 'eu' } },
+      { key: '["weekly","7"]', params: { kind: 'weekly', region: '7' } },
+    ]);
+    assert.ok(
+      problems(withParent({ values: { kind: [], region: ['eu'] } })).some((p) =>
+        p.startsWith('resources.reports.parent'),
+      ),
+    );
+    assert.deepEqual(problems(withParent({ values: { region: ['eu'] } })), [
+      'resources.reports.request.path: {parent.kind} needs parent.params.kind',
+    ]);
+    const many = Array.from({ length: 101 }, (_, i) => `v${i}`);
+    assert.deepEqual(problems(withParent({ values: { kind: many, region: many } })), [
+      'resources.reports.parent.values: 10201 combinations: at most 10000 runs per sync',
+    ]);
   });
 });
 

@@ -18,6 +18,7 @@ import { translateErrorHandler, type RuleOut } from './error-rules.js';
 import { translateTemplate, translateValue, type Scope } from './expressions.js';
 import { prepareIncremental } from './incremental.js';
 import { isObject, originOf, parametersOf, type Component, type Json } from './manifest.js';
+import { isInterpolated } from './jinja.js';
 import { translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
 import { splitUrl } from './urls.js';
@@ -147,6 +148,58 @@ export function translateStream(
     return undefined;
   };
   let parent: StreamOut['parent'];
+  /** Listed partition values: one value is a constant; several are runs (`parent.values`). */
+  let listValues: Record<string, (string | number | boolean)[]> | undefined;
+  const listPartition = (
+    list: Component,
+    ri: number,
+  ): { path: string; component: string; message: string } | undefined => {
+    const at = pathOf(
+      ctx,
+      list,
+      routers.length > 1 ? `retriever.partition_router.${ri}` : 'retriever.partition_router',
+    );
+    const values = Array.isArray(list.values) ? list.values : undefined;
+    const field = literalName(list.cursor_field, ctx);
+    if (!values)
+      return {
+        path: `${at}.values`,
+        component: 'ListPartitionRouter',
+        message: 'values from config (a list per connection) have no equivalent yet',
+      };
+    if (!field || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(field))
+      return {
+        path: `${at}.cursor_field`,
+        component: 'ListPartitionRouter',
+        message: 'cursor_field is not a placeholder name',
+      };
+    if (
+      values.length === 0 ||
+      values.some(
+        (v) =>
+          !(
+            typeof v === 'number' ||
+            typeof v === 'boolean' ||
+            (typeof v === 'string' && v !== '' && !isInterpolated(v))
+          ),
+      )
+    )
+      return {
+        path: `${at}.values`,
+        component: 'ListPartitionRouter',
+        message: 'the values are not literal scalars',
+      };
+    const scalars = values as (string | number | boolean)[];
+    const one = scalars.length === 1 && routers.length === 1;
+    const template = one ? String(scalars[0]) : `{parent.${field}}`;
+    scope.partition[field] = one ? { literal: template } : { placeholder: `parent.${field}` };
+    if (!one) (listValues ??= {})[field] = scalars;
+    if (isObject(list.request_option)) {
+      const why = inject(list.request_option, template, ctx);
+      if (why) return { path: `${at}.request_option`, component: 'RequestOption', message: why };
+    }
+    return undefined;
+  };
 
   if (stream.type !== 'DeclarativeStream')
     return leftOut(streamPath, typeOf(stream), 'this stream type has no equivalent');
@@ -162,13 +215,19 @@ export function translateStream(
   // Partitions first: the requester's templates refer to them.
   const router = retriever.partition_router;
   const routers = mergeSameParent(Array.isArray(router) ? router : router ? [router] : []);
-  if (routers.length > 1)
+  const allLists = routers.every((r) => isObject(r) && r.type === 'ListPartitionRouter');
+  if (routers.length > 1 && !allLists)
     return leftOut(
       pathOf(ctx, router, 'retriever.partition_router'),
       'partition_router',
-      'several partition routers (a cartesian product) have no equivalent',
+      'several partition routers over parent streams (a cartesian product of parents) have no equivalent',
     );
-  const only = routers[0];
+  if (allLists)
+    for (const [ri, list] of routers.entries()) {
+      const why = listPartition(list as Component, ri);
+      if (why) return leftOut(why.path, why.component, why.message);
+    }
+  const only = allLists ? undefined : routers[0];
   if (only !== undefined) {
     const pAt = pathOf(ctx, only, 'retriever.partition_router');
     if (!isObject(only)) return leftOut(pAt, 'partition_router', 'not a component');
@@ -186,22 +245,6 @@ export function translateStream(
       for (const [ci, pc] of configs.entries()) {
         const why = parentConfig(pc, ci);
         if (why) return leftOut(why.path, why.component, why.message);
-      }
-    } else if (only.type === 'ListPartitionRouter') {
-      const values = Array.isArray(only.values) ? only.values : undefined;
-      const field = literalName(only.cursor_field, ctx);
-      const v = values?.[0];
-      if (!values || values.length !== 1 || !field || (typeof v !== 'string' && typeof v !== 'number'))
-        return leftOut(
-          pAt,
-          'ListPartitionRouter',
-          'a list of partition values (one request per value) has no equivalent yet',
-        );
-      // One value is a constant.
-      scope.partition[field] = { literal: String(v) };
-      if (isObject(only.request_option)) {
-        const why = inject(only.request_option, String(v), ctx);
-        if (why) return leftOut(pAt, 'RequestOption', why);
       }
     } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
   }
@@ -381,6 +424,7 @@ export function translateStream(
     ...(incremental ? { incremental } : {}),
     ...(errors.rules.length ? { responseRules: errors.rules satisfies RuleOut[] } : {}),
     ...(parent ? { parent: { resource: resourceName(parent.name), params: parentParams } } : {}),
+    ...(listValues ? { parent: { values: listValues } } : {}),
   };
   return {
     name,
