@@ -5,6 +5,7 @@ import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
 import { parentLabel, valueCombinations } from '../src/spec/parent.js';
+import { getConnectionConfig } from '../src/store/connections.js';
 import {
   noCounts,
   type ParentBatch,
@@ -171,8 +172,9 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         if (!resource.parent)
           throw new SpecError(input.integration, [`resources.${input.resource} has no parent`]);
         if ('values' in resource.parent) {
-          // Listed values: every combination, in key order so `after` pages through them.
-          const all = valueCombinations(resource.parent.values).sort((a, b) =>
+          // Listed values (or the connection's lists): every combination, in key order for `after`.
+          const config = await getConnectionConfig(db, input.integration, input.connection);
+          const all = valueCombinations(resource.parent.values, config ?? {}).sort((a, b) =>
             a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
           );
           const rest = input.after === null ? all : all.filter((c) => c.key > input.after!);

@@ -29,7 +29,8 @@ const slug = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "-" and "_", starting with a letter or digit');
 
 const configFieldSchema = z.strictObject({
-  type: z.enum(['string', 'number', 'boolean']).default('string'),
+  /** `list`: text values (comma-separated on the command line), e.g. the values a parent runs over. */
+  type: z.enum(['string', 'number', 'boolean', 'list']).default('string'),
   required: z.boolean().default(true),
   /** A regular expression string values must match. */
   pattern: z.string().optional(),
@@ -184,7 +185,10 @@ export const resourceSchema = z.strictObject({
         values: z
           .record(
             z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a placeholder name'),
-            z.array(z.union([z.string().min(1), z.number(), z.boolean()])).min(1, 'at least one value'),
+            z.union([
+              z.array(z.union([z.string().min(1), z.number(), z.boolean()])).min(1, 'at least one value'),
+              z.string().regex(CONFIG_START, 'a list of values, or {config.<field>} of a list field'),
+            ]),
           )
           .refine((v) => Object.keys(v).length > 0, 'at least one list of values'),
       }),
@@ -526,7 +530,19 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         ctx.addIssue({ code: 'custom', path: at('fields', field, 'value'), message });
     }
     if (resource.parent && 'values' in resource.parent) {
-      const runs = Object.values(resource.parent.values).reduce((n, l) => n * l.length, 1);
+      for (const [k, v] of Object.entries(resource.parent.values)) {
+        const field = typeof v === 'string' ? CONFIG_START.exec(v)?.[1] : undefined;
+        if (field !== undefined && spec.connectionConfig[field]?.type !== 'list')
+          ctx.addIssue({
+            code: 'custom',
+            path: at('parent', 'values', k),
+            message: `{config.${field}}: "${field}" must be a connectionConfig field of type list`,
+          });
+      }
+      const runs = Object.values(resource.parent.values).reduce(
+        (n, l) => n * (typeof l === 'string' ? 1 : l.length),
+        1,
+      );
       if (runs > 10_000)
         ctx.addIssue({
           code: 'custom',

@@ -83,6 +83,15 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
         problems.push(`config.${name}: expected a number, got ${JSON.stringify(value)}`);
       continue;
     }
+    if (field.type === 'list') {
+      const ok = (v: unknown) =>
+        (typeof v === 'string' && v !== '') || typeof v === 'number' || typeof v === 'boolean';
+      if (!Array.isArray(value) || !value.every(ok))
+        problems.push(
+          `config.${name}: expected a list of non-empty text values, got ${JSON.stringify(value)}`,
+        );
+      continue;
+    }
     if (field.type === 'boolean') {
       if (typeof value !== 'boolean')
         problems.push(`config.${name}: expected true or false, got ${JSON.stringify(value)}`);
@@ -143,6 +152,11 @@ export function configFromStrings(
     const type = spec.connectionConfig[name]?.type;
     if (type === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) out[name] = Number(value);
     else if (type === 'boolean' && (value === 'true' || value === 'false')) out[name] = value === 'true';
+    else if (type === 'list')
+      out[name] = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
     else out[name] = value;
   }
   return out;

@@ -303,7 +303,12 @@ describe('import airbyte: imported manifests sync exactly', () => {
   it('a whole URL per connection (format: url), basic auth without a password, fields removed after an added copy', async () => {
     const [deskA, deskB] = desks as [DeskApi, DeskApi];
     const conn = uniqueId('desk');
-    await engine.addConnection('desk', conn, { api_key: DESK_KEY }, { instance_url: `${deskA.url}/` });
+    await engine.addConnection(
+      'desk',
+      conn,
+      { api_key: DESK_KEY },
+      { instance_url: `${deskA.url}/`, regions: ['eu', 'us', 'apac'] },
+    );
     const full = await (await engine.run(engine.input('desk', conn, 'tickets'))).result();
     assert.equal(full.status, 'completed');
     assert.equal(full.inserted, deskA.tickets.length, 'every ticket once');
@@ -334,7 +339,7 @@ describe('import airbyte: imported manifests sync exactly', () => {
     );
     assert.equal(deskB.requests.length, 0, 'the other instance is never called');
 
-    // Two lists of partition values: one run per period and region, the region added to each row.
+    // Two lists of partition values, one from the connection: a run per period and region.
     const beforeReports = deskA.requests.length;
     const reports = await (await engine.run(engine.input('desk', conn, 'reports'))).result();
     assert.equal(reports.status, 'completed');

@@ -353,7 +353,7 @@ streams:
       ['streams.2.primary_key', 'data', /without a primary key/],
       ['streams.3.retriever.requester.request_parameters.since', 'data', /now_utc/],
       ['streams.4.incremental_sync.is_client_side_incremental', 'incremental', /client-side/],
-      ['streams.5.retriever.partition_router.values', 'data', /values from config/],
+      ['streams.5.retriever.partition_router.values', 'data', /neither a list nor one config value/],
       ['definitions.requester.authenticator', 'differs', /only the "key" option/],
     ];
     for (const [p, effect, message] of expect) {
@@ -548,7 +548,7 @@ spec: { connection_specification: { properties: { url: { type: string, airbyte_s
     assert.equal(secretBase.spec, undefined);
   });
 
-  it('ListPartitionRouters with literal lists: one run per combination (parent.values); config lists and mixes with parents are reported', () => {
+  it('ListPartitionRouters with literal or config lists: one run per combination (parent.values)', () => {
     const r = importAirbyteManifest(
       `
 streams:
@@ -570,7 +570,12 @@ streams:
     primary_key: id
     retriever:
       requester: { url_base: https://x.example.com, path: /c }
-      partition_router: { type: ListPartitionRouter, cursor_field: url, values: "{{ config['urls'] }}" }
+      partition_router:
+        type: ListPartitionRouter
+        cursor_field: url
+        values: "{{ config['urls'] }}"
+        request_option: { type: RequestOption, inject_into: request_parameter, field_name: url }
+spec: { connection_specification: { properties: { urls: { type: array, items: { type: string } } } } }
 `,
       { id: 'x' },
     );
@@ -580,16 +585,10 @@ streams:
     assert.equal(runs.request.path, '/tests/{parent.strategy}');
     assert.deepEqual(runs.request.query, { hl: '{parent.locale}' });
     assert.deepEqual(runs.fields, { strategy: { value: '{parent.strategy}' } });
-    assert.deepEqual(
-      r.issues.map((i) => [i.path, i.effect, i.message]),
-      [
-        [
-          'streams.1.retriever.partition_router.values',
-          'data',
-          'values from config (a list per connection) have no equivalent yet: the stream is left out',
-        ],
-      ],
-    );
+    assert.deepEqual(r.issues, []);
+    // A list from config: the connection's own values, a list field.
+    assert.deepEqual(spec.resources.from_config!.parent, { values: { url: '{config.urls}' } });
+    assert.equal(spec.connectionConfig.urls!.type, 'list');
   });
 
   it('OffsetIncrement without a page_size_option sends no page size; with one, in its parameter', () => {
@@ -704,7 +703,7 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
       type: 'string',
       required: false,
     });
-    assert.equal(res.per_region, undefined, 'partition values from config are still left out');
+    assert.equal(res.per_region, undefined, 'computed partition values are left out');
     assert.deepEqual(r.spec!.auth, {
       type: 'session-token',
       login: { path: '/login', method: 'POST' },

@@ -41,6 +41,29 @@ const spec = defineIntegration({
 const ok = { integration: 'tracker', id: 'acme', secrets: { token: 't', webhook_secret: 'w' } };
 
 describe('connection rules (every save: CLI, testing kit, TypeScript API)', () => {
+  it('a list field holds non-empty text values; on the command line, comma-separated', () => {
+    const listed = defineIntegration({
+      id: 'reports',
+      baseUrl: 'https://api.example.com',
+      connectionConfig: { regions: { type: 'list' } },
+      resources: {
+        r: { request: { path: '/r' }, primaryKey: 'id', parent: { values: { region: '{config.regions}' } } },
+      },
+    });
+    const check = (regions: unknown) =>
+      connectionProblems(listed, { integration: 'reports', id: 'c', secrets: {}, config: { regions } });
+    assert.deepEqual(check(['eu', 'us', 3]), []);
+    assert.deepEqual(check('eu,us'), [
+      'config.regions: expected a list of non-empty text values, got "eu,us"',
+    ]);
+    assert.deepEqual(check(['eu', '']), [
+      'config.regions: expected a list of non-empty text values, got ["eu",""]',
+    ]);
+    assert.deepEqual(configFromStrings(listed, { regions: 'eu, us,,apac' }), {
+      regions: ['eu', 'us', 'apac'],
+    });
+  });
+
   it("a format: url field holds an https URL (http on loopback) on the spec's hosts", () => {
     const site = defineIntegration({
       id: 'chat',

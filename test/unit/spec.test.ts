@@ -191,6 +191,26 @@ describe('parent: { values } (one run per combination of listed values)', () => 
     assert.deepEqual(problems(withParent({ values: { region: ['eu'] } })), [
       'resources.reports.request.path: {parent.kind} needs parent.params.kind',
     ]);
+    // A list from the connection: a list field, read per connection at run time.
+    const fromConfig = {
+      ...withParent({ values: { kind: '{config.kinds}', region: ['eu'] } }),
+      connectionConfig: { kinds: { type: 'list' } },
+    };
+    assert.deepEqual(parseSpec(fromConfig, 'x').resources.reports?.parent, {
+      values: { kind: '{config.kinds}', region: ['eu'] },
+    });
+    assert.deepEqual(
+      valueCombinations({ kind: '{config.kinds}', region: ['eu'] }, { kinds: ['a', '', 'b', { x: 1 }] }),
+      [
+        { key: '["a","eu"]', params: { kind: 'a', region: 'eu' } },
+        { key: '["b","eu"]', params: { kind: 'b', region: 'eu' } },
+      ],
+      'empty and non-scalar items give no runs',
+    );
+    assert.deepEqual(valueCombinations({ kind: '{config.kinds}' }, {}), [], 'no list: no runs');
+    assert.deepEqual(problems({ ...fromConfig, connectionConfig: { kinds: { type: 'string' } } }), [
+      'resources.reports.parent.values.kind: {config.kinds}: "kinds" must be a connectionConfig field of type list',
+    ]);
     const many = Array.from({ length: 101 }, (_, i) => `v${i}`);
     assert.deepEqual(problems(withParent({ values: { kind: many, region: many } })), [
       'resources.reports.parent.values: 10201 combinations: at most 10000 runs per sync',

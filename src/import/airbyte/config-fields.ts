@@ -7,7 +7,7 @@
 import { isObject, type Component, type Json } from './manifest.js';
 
 export interface ConfigFieldOut {
-  type: 'string' | 'number' | 'boolean';
+  type: 'string' | 'number' | 'boolean' | 'list';
   required: boolean;
   pattern?: string;
   description?: string;
@@ -16,9 +16,9 @@ export interface ConfigFieldOut {
 
 /**
  * How a config value is used: a plain value, a host label in the base URL, a whole URL that starts the
- * base URL, or a credential.
+ * base URL, a list of partition values, or a credential.
  */
-export type ConfigUse = 'value' | 'host' | 'url' | 'secret';
+export type ConfigUse = 'value' | 'host' | 'url' | 'list' | 'secret';
 
 /** Letters, digits and "-" in dot-separated labels: what a host placeholder may hold. */
 export const HOST_PATTERN = '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$';
@@ -131,6 +131,7 @@ export class ConfigFields {
       type === 'string'
     )
       field.pattern = schema.pattern;
+    if (use === 'list') field.type = 'list';
     if (use === 'url') {
       field.type = 'string';
       field.format = 'url';

@@ -18,8 +18,8 @@ import { translateErrorHandler, type RuleOut } from './error-rules.js';
 import { translateTemplate, translateValue, type Scope } from './expressions.js';
 import { prepareIncremental } from './incremental.js';
 import { isObject, originOf, parametersOf, type Component, type Json } from './manifest.js';
-import { isInterpolated } from './jinja.js';
-import { translatePaginator } from './pagination.js';
+import { accessPath, isInterpolated } from './jinja.js';
+import { soleExpression, translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
 import { splitUrl } from './urls.js';
 import type { Report } from './report.js';
@@ -149,7 +149,7 @@ export function translateStream(
   };
   let parent: StreamOut['parent'];
   /** Listed partition values: one value is a constant; several are runs (`parent.values`). */
-  let listValues: Record<string, (string | number | boolean)[]> | undefined;
+  let listValues: Record<string, (string | number | boolean)[] | string> | undefined;
   const listPartition = (
     list: Component,
     ri: number,
@@ -161,11 +161,14 @@ export function translateStream(
     );
     const values = Array.isArray(list.values) ? list.values : undefined;
     const field = literalName(list.cursor_field, ctx);
-    if (!values)
+    // `{{ config['urls'] }}`: the connection's own list (a list config field).
+    const fromConfig = typeof list.values === 'string' ? soleExpression(list.values) : undefined;
+    const access = fromConfig ? accessPath(fromConfig) : undefined;
+    if (!values && !(access?.root === 'config' && access.path.length > 0 && !config.isSecret(access.path)))
       return {
         path: `${at}.values`,
         component: 'ListPartitionRouter',
-        message: 'values from config (a list per connection) have no equivalent yet',
+        message: 'the values are neither a list nor one config value',
       };
     if (!field || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(field))
       return {
@@ -173,6 +176,15 @@ export function translateStream(
         component: 'ListPartitionRouter',
         message: 'cursor_field is not a placeholder name',
       };
+    if (!values) {
+      scope.partition[field] = { placeholder: `parent.${field}` };
+      (listValues ??= {})[field] = `{config.${config.use(access!.path, 'list')}}`;
+      if (isObject(list.request_option)) {
+        const why = inject(list.request_option, `{parent.${field}}`, ctx);
+        if (why) return { path: `${at}.request_option`, component: 'RequestOption', message: why };
+      }
+      return undefined;
+    }
     if (
       values.length === 0 ||
       values.some(
