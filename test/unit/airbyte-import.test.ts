@@ -591,6 +591,33 @@ spec: { connection_specification: { properties: { urls: { type: array, items: { 
     assert.equal(spec.connectionConfig.urls!.type, 'list');
   });
 
+  it('a CustomRecordExtractor (provider Python code) is left out, saying so', () => {
+    const r = importAirbyteManifest(
+      `
+streams:
+  - type: DeclarativeStream
+    name: s
+    primary_key: id
+    retriever:
+      requester: { url_base: https://x.example.com, path: /s }
+      record_selector:
+        extractor: { type: CustomRecordExtractor, class_name: source_x.components.RowsExtractor }
+`,
+      { id: 'x' },
+    );
+    assert.equal(r.spec, undefined);
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect, i.message]),
+      [
+        [
+          'streams.0.retriever.record_selector.extractor',
+          'data',
+          'custom Python code (source_x.components.RowsExtractor) cannot be translated, and Syncwright runs no provider code: the stream is left out',
+        ],
+      ],
+    );
+  });
+
   it('OffsetIncrement without a page_size_option sends no page size; with one, in its parameter', () => {
     const manifest = (option: string) => `
 streams:

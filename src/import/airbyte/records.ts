@@ -30,7 +30,16 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
   const at = pathOf(ctx, extractor, 'retriever.record_selector.extractor');
   if (!isObject(extractor)) return '';
   if (extractor.type !== 'DpathExtractor') {
-    issue(ctx, at, typeOf(extractor), 'data', 'this extractor has no equivalent: the stream is left out');
+    const custom = typeof extractor.class_name === 'string' ? extractor.class_name : undefined;
+    issue(
+      ctx,
+      at,
+      typeOf(extractor),
+      'data',
+      custom !== undefined
+        ? `custom Python code (${custom}) cannot be translated, and Syncwright runs no provider code: the stream is left out`
+        : 'this extractor has no equivalent: the stream is left out',
+    );
     return undefined;
   }
   const path = Array.isArray(extractor.field_path) ? extractor.field_path : [];
