@@ -4,6 +4,8 @@ import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-sour
 import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
+import { parentLabel, valueCombinations } from '../src/spec/parent.js';
+import { getConnectionConfig } from '../src/store/connections.js';
 import {
   noCounts,
   type ParentBatch,
@@ -79,7 +81,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
   async function startSyncRun(input: StartRunInput): Promise<RunSummary> {
     let childOf: string | null;
     try {
-      childOf = lookupResource(specs, input.integration, input.resource).resource.parent?.resource ?? null;
+      const parent = lookupResource(specs, input.integration, input.resource).resource.parent;
+      childOf = parent ? parentLabel(parent) : null;
     } catch (error) {
       throw toFailure(error);
     }
@@ -168,6 +171,20 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         const { resource } = lookupResource(specs, input.integration, input.resource);
         if (!resource.parent)
           throw new SpecError(input.integration, [`resources.${input.resource} has no parent`]);
+        if ('values' in resource.parent) {
+          // Listed values (or the connection's lists): every combination, in key order for `after`.
+          const config = await getConnectionConfig(db, input.integration, input.connection);
+          const all = valueCombinations(resource.parent.values, config ?? {}).sort((a, b) =>
+            a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+          );
+          const rest = input.after === null ? all : all.filter((c) => c.key > input.after!);
+          const page = rest.slice(0, input.limit);
+          return {
+            parents: page,
+            skipped: 0,
+            nextAfter: rest.length > input.limit ? (page.at(-1)?.key ?? null) : null,
+          };
+        }
         mapping = resource.parent.params;
         parentResource = resource.parent.resource;
       } catch (error) {

@@ -7,9 +7,55 @@
  *
  * `{instanceUrl}` may start a base URL: the origin comes from the OAuth token response
  * (instance-url.ts), and the rest is a path.
+ *
+ * `{config.name}` may start one too when the field is declared `format: url`: a self-hosted or
+ * regional provider whose whole URL each connection gives (`{config.endpoint}/api/v1`). Whoever
+ * creates the connection chooses that origin and supplies the credentials sent to it, so they go where
+ * their owner said; a provider's answers still cannot move them (the URL policy is built from the
+ * filled base). The value must be an https URL (plain http only on a loopback host: simulators, local
+ * providers) without user info, query or fragment, and on one of the field's `hosts` when the spec
+ * lists them — which a platform whose connection creators are not trusted operators should do.
  */
 import { pathSegment, PathValueError } from './path-template.js';
-import { INSTANCE_PLACEHOLDER } from './instance-url.js';
+import { hostMatches, INSTANCE_PLACEHOLDER, LOOPBACK } from './instance-url.js';
+
+/** What a base URL needs to know of a connection config field. */
+export interface UrlFieldSpec {
+  format?: 'url' | undefined;
+  hosts?: readonly string[] | undefined;
+}
+
+/** `{config.name}` as the start of a URL template: the whole origin from a `format: url` field. */
+const LEADING = /^\{config\.([A-Za-z_][A-Za-z0-9_]*)\}/;
+
+/** The config field a URL template starts with, if it starts with one. */
+export function leadingUrlField(template: string): string | undefined {
+  return LEADING.exec(template)?.[1];
+}
+
+/**
+ * A `format: url` config value as the base it stands for (origin and path, no trailing "/"), or why it
+ * cannot be one. Only the origin is ever quoted: the rest is the operator's, but stays out of errors.
+ */
+export function urlFieldValue(value: unknown, field: UrlFieldSpec): { url: string } | { problem: string } {
+  if (typeof value !== 'string' || value.trim() === '') return { problem: 'is not a URL' };
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return { problem: 'is not a URL' };
+  }
+  const host = url.hostname.toLowerCase();
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(host)))
+    return {
+      problem: `must be an https URL (plain http only on a loopback host), got ${url.protocol === 'http:' ? url.origin : `a ${url.protocol} URL`}`,
+    };
+  if (url.username || url.password) return { problem: 'must not carry user info' };
+  if (url.search || url.hash || /[?#]/.test(value)) return { problem: 'must not have a query or fragment' };
+  if (field.hosts && !field.hosts.some((p) => hostMatches(p, host, url.port)))
+    return { problem: `${url.origin} is not on a host the spec allows (${field.hosts.join(', ')})` };
+  return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
+}
 
 const PLACEHOLDER = /\{config\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const HOST_VALUE =
@@ -18,6 +64,8 @@ const HOST_VALUE =
 export interface BaseUrlPlaceholder {
   name: string;
   inHost: boolean;
+  /** `{config.name}` starting the template: the whole origin (a `format: url` field). */
+  wholeUrl?: true;
 }
 
 /** Where the authority ends: the host part is everything between "://" and the next "/", "?" or "#". */
@@ -28,6 +76,11 @@ function hostRange(template: string): [number, number] {
 }
 
 export function baseUrlPlaceholders(template: string): BaseUrlPlaceholder[] {
+  const leading = leadingUrlField(template);
+  if (leading !== undefined) {
+    const rest = template.replace(LEADING, 'https://leading.invalid');
+    return [{ name: leading, inHost: false, wholeUrl: true }, ...baseUrlPlaceholders(rest)];
+  }
   const [hs, he] = hostRange(template);
   return [...template.matchAll(PLACEHOLDER)].map((m) => ({
     name: m[1]!,
@@ -52,6 +105,12 @@ export function baseUrlProblem(template: string): string | undefined {
   }
   if (template.includes(INSTANCE_PLACEHOLDER))
     return `${INSTANCE_PLACEHOLDER} may only start baseUrl (it is the whole origin)`;
+  if (leadingUrlField(template) !== undefined) {
+    const rest = template.replace(LEADING, '');
+    if (rest !== '' && !rest.startsWith('/'))
+      return 'after a leading {config.name} (the whole URL) comes a path ("/api/v1") or nothing';
+    return baseUrlProblem(`https://leading.invalid${rest}`);
+  }
   const stripped = template.replace(PLACEHOLDER, 'x');
   if (/[{}]|%7[bd]/i.test(stripped))
     return 'only {config.name} placeholders may appear in baseUrl (in its host or path)';
@@ -81,11 +140,28 @@ export function fillBaseUrl(
   where: string,
   /** The connection's instance origin (checked against the spec's hosts), for `{instanceUrl}`. */
   instance?: string,
+  /** The spec's connectionConfig: a leading `{config.name}` needs its field's format and hosts. */
+  fields?: Readonly<Record<string, UrlFieldSpec>>,
 ): string {
   if (usesInstanceUrl(template)) {
     if (instance === undefined)
       throw new BaseUrlValueError(`${where}: baseUrl's ${INSTANCE_PLACEHOLDER} has no value yet`);
     return `${instance}${template.slice(INSTANCE_PLACEHOLDER.length)}`;
+  }
+  const leading = leadingUrlField(template);
+  if (leading !== undefined) {
+    const field = fields?.[leading];
+    if (field?.format !== 'url')
+      throw new BaseUrlValueError(
+        `${where}: {config.${leading}} starts a URL, which needs the spec's connectionConfig.${leading} with format: url`,
+      );
+    const v = config[leading];
+    if (v === undefined || v === null || v === '')
+      throw new BaseUrlValueError(`${where}: URL placeholder {config.${leading}} has no value`);
+    const base = urlFieldValue(v, field);
+    if ('problem' in base) throw new BaseUrlValueError(`${where}: {config.${leading}} ${base.problem}`);
+    const rest = fillBaseUrl(`https://leading.invalid${template.replace(LEADING, '')}`, config, where);
+    return `${base.url}${rest.slice('https://leading.invalid'.length)}`;
   }
   const [hs, he] = hostRange(template);
   return template.replace(PLACEHOLDER, (_whole, name: string, offset: number) => {

@@ -12,20 +12,23 @@ import { z } from 'zod';
 const HOST_PATTERN =
   /^(?:\*|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.(?:\*|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?))*(?::(?:\*|\d{1,5}))?$/;
 
+/** Hosts a URL may be on; at least one, and none that is only wildcards. */
+export const hostPatternsSchema = z
+  .array(
+    z
+      .string()
+      .regex(HOST_PATTERN, 'expected a host pattern such as "*.my.salesforce.com" (* is one label)')
+      .refine((h) => /[a-z0-9]/.test(h.replace(/:.*$/, '').replace(/\*/g, '')), {
+        message: 'a host pattern must name at least one label of its own, e.g. "*.my.salesforce.com"',
+      }),
+  )
+  .min(1);
+
 export const instanceUrlSchema = z.strictObject({
   /** The token response field holding the instance URL (default Salesforce's `instance_url`). */
   field: z.string().min(1).default('instance_url'),
-  /** Hosts an instance may be on; at least one, and none that is only wildcards. */
-  hosts: z
-    .array(
-      z
-        .string()
-        .regex(HOST_PATTERN, 'expected a host pattern such as "*.my.salesforce.com" (* is one label)')
-        .refine((h) => /[a-z0-9]/.test(h.replace(/:.*$/, '').replace(/\*/g, '')), {
-          message: 'a host pattern must name at least one label of its own, e.g. "*.my.salesforce.com"',
-        }),
-    )
-    .min(1),
+  /** Hosts an instance may be on. */
+  hosts: hostPatternsSchema,
 });
 export type InstanceUrlConfig = z.infer<typeof instanceUrlSchema>;
 
@@ -35,9 +38,11 @@ export class InstanceUrlError extends Error {
   override name = 'InstanceUrlError';
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Hosts plain http may go to: a simulator or a local provider on this machine. */
+export const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-function hostMatches(pattern: string, hostname: string, port: string): boolean {
+/** Whether a host and port match a pattern of `hostPatternSchema` (`*` is one DNS label, `:*` any port). */
+export function hostMatches(pattern: string, hostname: string, port: string): boolean {
   const [hostPart, portPart] = pattern.split(':') as [string, string | undefined];
   if (portPart === undefined ? port !== '' : portPart !== '*' && portPart !== port) return false;
   const want = hostPart.split('.');

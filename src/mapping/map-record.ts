@@ -4,6 +4,7 @@
  */
 import { valueAtPath } from '../json/path.js';
 import { coerce } from './coerce.js';
+import { removeFields } from './remove-fields.js';
 import { passes } from '../json/value-test.js';
 import { contentHash } from '../store/content-hash.js';
 import { fillTemplate, TemplateError, type FillOptions, type TemplateVars } from '../template/template.js';
@@ -18,6 +19,8 @@ export interface MappingConfig {
   primaryKey?: string | string[] | undefined;
   /** Nested objects whose fields move to the top before mapping. */
   flatten?: string | string[] | undefined;
+  /** Paths dropped from the mapped record (after `map`, before the key is read). */
+  removeFields?: readonly string[] | undefined;
 }
 
 function holds(c: RecordCondition, raw: unknown): boolean {
@@ -196,6 +199,7 @@ export function mapRecord(
       problems.push(`map(): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  if (config.removeFields) record = removeFields(record, config.removeFields);
   const pk =
     config.primaryKey === undefined ? { key: contentHash(record) } : primaryKeyOf(record, config.primaryKey);
   const key = 'key' in pk ? pk.key : null;

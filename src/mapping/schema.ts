@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { regexSchema, scalarSchema, testCount } from '../json/value-test.js';
+import { removePathProblem } from './remove-fields.js';
 
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean', 'timestamp', 'json'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -74,3 +75,16 @@ export const recordFilterSchema = z.array(recordConditionSchema).min(1);
  * a dot path or a list of them. A top-level field of the same name wins.
  */
 export const flattenSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/**
+ * Fields dropped from every stored record (after mapping): dot paths, `*` segments before the last
+ * one matching every list item or object value (`items.*.secret`).
+ */
+export const removeFieldsSchema = z
+  .array(
+    z.string().superRefine((p, ctx) => {
+      const problem = removePathProblem(p);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  )
+  .min(1);

@@ -55,7 +55,7 @@ export type NextStep =
 
 const RECENT = 8;
 
-function sizeQuery(param: string | undefined, size: number | undefined): Record<string, string> {
+function sizeQuery(param: string | false | undefined, size: number | undefined): Record<string, string> {
   return param && size !== undefined ? { [param]: String(size) } : {};
 }
 
@@ -69,7 +69,7 @@ export function firstState(config: PaginationConfig): PaginationState {
       };
       break;
     case 'offset':
-      query = { [config.offsetParam]: '0', [config.limitParam]: String(config.pageSize) };
+      query = { [config.offsetParam]: '0', ...sizeQuery(config.limitParam, config.pageSize) };
       break;
     case 'cursor':
       query = sizeQuery(config.limitParam, config.pageSize);
@@ -106,7 +106,7 @@ export function ownQuery(
 ): Record<string, string> {
   if (templated.size === 0) return query;
   const drop = new Set<string>();
-  const add = (name: string | undefined, v: string) => name && templated.has(v) && drop.add(name);
+  const add = (name: string | false | undefined, v: string) => name && templated.has(v) && drop.add(name);
   switch (config.type) {
     case 'page':
       add(config.pageParam, 'page');
@@ -219,7 +219,10 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
     case 'offset': {
       if (short(config.pageSize)) return stop('short page');
       const offset = after.records;
-      const query = { [config.offsetParam]: String(offset), [config.limitParam]: String(config.pageSize) };
+      const query = {
+        [config.offsetParam]: String(offset),
+        ...sizeQuery(config.limitParam, config.pageSize),
+      };
       return {
         done: false,
         label: `offset ${offset}`,

@@ -29,7 +29,8 @@ export const paginationSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('offset'),
     offsetParam: z.string().default('offset'),
-    limitParam: z.string().default('limit'),
+    /** Where the page size is sent; `false`: not sent (the provider's own page size is pageSize). */
+    limitParam: z.union([z.string().min(1), z.literal(false)]).default('limit'),
     pageSize: z.number().int().positive(),
     ...common,
   }),

@@ -6,27 +6,44 @@ import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { authSchema } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
+import { hostPatternsSchema } from '../http/instance-url.js';
 import { decoderSchema } from '../http/decoders.js';
 import { timeZoneProblem } from '../http/request-template.js';
 import { responseRuleSchema } from '../http/response-rules.js';
-import { fieldsSchema, flattenSchema, recordFilterSchema, recordSchemaSchema } from '../mapping/schema.js';
+import {
+  fieldsSchema,
+  flattenSchema,
+  recordFilterSchema,
+  recordSchemaSchema,
+  removeFieldsSchema,
+} from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
+import { parentParamsOf } from './parent.js';
 
 const slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "-" and "_", starting with a letter or digit');
 
 const configFieldSchema = z.strictObject({
-  type: z.enum(['string', 'number', 'boolean']).default('string'),
+  /** `list`: text values (comma-separated on the command line), e.g. the values a parent runs over. */
+  type: z.enum(['string', 'number', 'boolean', 'list']).default('string'),
   required: z.boolean().default(true),
   /** A regular expression string values must match. */
   pattern: z.string().optional(),
   description: z.string().optional(),
+  /**
+   * `url`: the value is a whole http(s) URL that may start baseUrl or a token URL
+   * (`{config.endpoint}/api/v1`), checked when a connection is saved and before every use
+   * (src/http/base-url.ts).
+   */
+  format: z.literal('url').optional(),
+  /** With `format: url`: the hosts the URL may be on (`*.rocket.chat`, `127.0.0.1:*`). */
+  hosts: hostPatternsSchema.optional(),
 });
 
 const requestSchema = z.strictObject({
@@ -148,6 +165,8 @@ export const resourceSchema = z.strictObject({
   deletedWhen: recordFilterSchema.optional(),
   /** Move the fields of nested objects to the top before mapping, e.g. HubSpot's `properties`. */
   flatten: flattenSchema.optional(),
+  /** Fields dropped from stored records, e.g. `content.html` or `items.*.secret` (after mapping). */
+  removeFields: removeFieldsSchema.optional(),
   schema: recordSchemaSchema.optional(),
   pagination: paginationSchema.default({ type: 'none', stopOnEmptyPage: true }),
   incremental: incrementalSchema.optional(),
@@ -157,12 +176,30 @@ export const resourceSchema = z.strictObject({
   responseRules: z.array(responseRuleSchema).default([]),
   /** Cost of one request to this resource in the integration's rate limits (default 1). */
   requestCost: z.number().int().positive().default(1),
+  /**
+   * Run once per record of another resource, or once per combination of listed values (the cartesian
+   * product: `values: { strategy: [desktop, mobile], locale: [en, de] }` is four runs); either way the
+   * values are `{parent.<name>}` in the templates and child records are keyed per parent.
+   */
   parent: z
-    .strictObject({
-      resource: z.string().min(1),
-      /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
-      params: z.record(z.string().min(1), z.string().min(1)),
-    })
+    .union([
+      z.strictObject({
+        resource: z.string().min(1),
+        /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
+        params: z.record(z.string().min(1), z.string().min(1)),
+      }),
+      z.strictObject({
+        values: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a placeholder name'),
+            z.union([
+              z.array(z.union([z.string().min(1), z.number(), z.boolean()])).min(1, 'at least one value'),
+              z.string().regex(CONFIG_START, 'a list of values, or {config.<field>} of a list field'),
+            ]),
+          )
+          .refine((v) => Object.keys(v).length > 0, 'at least one list of values'),
+      }),
+    ])
     .optional(),
 });
 
@@ -283,13 +320,29 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
   ];
   for (const [where, url] of urls) {
-    for (const { name, inHost } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
+    for (const { name, inHost, wholeUrl } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
       const field = spec.connectionConfig[name];
       if (!field) {
         ctx.addIssue({
           code: 'custom',
           path: where,
           message: `{config.${name}}: "${name}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
+        });
+      } else if (
+        wholeUrl &&
+        (where[1] === 'authorizeUrl' || spec.auth.type === 'oauth2-authorization-code')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{config.${name}} cannot start the URLs of an authorization-code flow (only baseUrl and client-credentials or refresh-token tokenUrl)`,
+        });
+      } else if (wholeUrl && (field.format !== 'url' || field.type !== 'string')) {
+        // Only a field declared as a URL is checked as one (https, no user info, the spec's hosts).
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectionConfig', name, 'format'],
+          message: `required: {config.${name}} starts ${where.join('.')}, so it must be a string field with format: url`,
         });
       } else if (inHost && !field.pattern) {
         // Without a pattern a connection could aim the credentials at any host.
@@ -300,6 +353,20 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
+  }
+  for (const [name, field] of Object.entries(spec.connectionConfig)) {
+    if (field.format === 'url' && field.type !== 'string')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionConfig', name, 'type'],
+        message: 'a format: url field is a string',
+      });
+    if (field.hosts && field.format !== 'url')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionConfig', name, 'hosts'],
+        message: 'hosts constrain a format: url field: add format: url or remove hosts',
+      });
   }
   const instance = 'instanceUrl' in spec.auth ? spec.auth.instanceUrl : undefined;
   const wantsInstance = typeof spec.baseUrl === 'string' && usesInstanceUrl(spec.baseUrl);
@@ -343,7 +410,7 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
   if (auth.type === 'api-key') checkSecret(auth.value, ['auth', 'value']);
   if (auth.type === 'basic') {
     checkSecret(auth.username, ['auth', 'username']);
-    checkSecret(auth.password, ['auth', 'password']);
+    if (auth.password !== undefined) checkSecret(auth.password, ['auth', 'password']);
   }
   if (auth.type === 'oauth2-client-credentials' || auth.type === 'oauth2-refresh-token') {
     checkSecret(auth.clientId, ['auth', 'clientId']);
@@ -462,14 +529,35 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       if (rule.value === undefined) continue;
       const scope = {
         connectionConfig: spec.connectionConfig,
-        ...(resource.parent ? { parentParams: resource.parent.params } : {}),
+        ...(resource.parent ? { parentParams: parentParamsOf(resource.parent) } : {}),
         incremental: resource.incremental !== undefined,
         record: true,
       };
       for (const message of templateProblems(rule.value, scope))
         ctx.addIssue({ code: 'custom', path: at('fields', field, 'value'), message });
     }
-    if (resource.parent) {
+    if (resource.parent && 'values' in resource.parent) {
+      for (const [k, v] of Object.entries(resource.parent.values)) {
+        const field = typeof v === 'string' ? CONFIG_START.exec(v)?.[1] : undefined;
+        if (field !== undefined && spec.connectionConfig[field]?.type !== 'list')
+          ctx.addIssue({
+            code: 'custom',
+            path: at('parent', 'values', k),
+            message: `{config.${field}}: "${field}" must be a connectionConfig field of type list`,
+          });
+      }
+      const runs = Object.values(resource.parent.values).reduce(
+        (n, l) => n * (typeof l === 'string' ? 1 : l.length),
+        1,
+      );
+      if (runs > 10_000)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('parent', 'values'),
+          message: `${runs} combinations: at most 10000 runs per sync`,
+        });
+    }
+    if (resource.parent && 'resource' in resource.parent) {
       if (resource.parent.resource === name) {
         ctx.addIssue({
           code: 'custom',
@@ -544,6 +632,19 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         path: at('incremental', 'order'),
         message: 'order: descending stops at the first old record, which needs clientSide: true',
       });
+    // A removed key or cursor would leave every record without it.
+    resource.removeFields?.forEach((p, i) => {
+      const keys = resource.primaryKey === undefined ? [] : [resource.primaryKey].flat();
+      const hit = [...keys, ...(resource.incremental ? [resource.incremental.cursorField] : [])].find(
+        (k) => k === p || k.startsWith(`${p}.`),
+      );
+      if (hit !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: at('removeFields', i),
+          message: `removes "${hit}", which is this resource's ${keys.includes(hit) ? 'primaryKey' : 'incremental.cursorField'}`,
+        });
+    });
     if (
       resource.incremental &&
       resource.fields &&

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { filterProblem, placeholdersIn, TIME_NAMES } from '../http/request-template.js';
 import type { PaginationConfig } from '../pagination/schema.js';
+import { parentParamsOf, type ParentConfig } from './parent.js';
 
 interface ResourceLike {
   request: {
@@ -17,7 +18,7 @@ interface ResourceLike {
   };
   pagination: PaginationConfig;
   incremental?: { param?: string | undefined; clientSide?: boolean; readsAll?: boolean } | undefined;
-  parent?: { params: Record<string, string> } | undefined;
+  parent?: ParentConfig | undefined;
 }
 
 const PAGING_NAME: Record<string, PaginationConfig['type'][]> = {
@@ -133,7 +134,7 @@ export function checkRequestTemplates(
     issue(['request', 'method'], 'a GraphQL request is a POST');
   const scope: TemplateScope = {
     connectionConfig: spec.connectionConfig,
-    parentParams: resource.parent?.params ?? {},
+    parentParams: resource.parent ? parentParamsOf(resource.parent) : {},
     incremental: resource.incremental !== undefined,
     pagination: resource.pagination.type,
   };

@@ -89,6 +89,21 @@ export async function listConnections(db: DbOrTx, integration?: string): Promise
   }));
 }
 
+/** A connection's plain config (no secrets), or undefined when there is no such connection. */
+export async function getConnectionConfig(
+  db: DbOrTx,
+  integration: string,
+  id: string,
+): Promise<Record<string, unknown> | undefined> {
+  const row = await db
+    .selectFrom('connections')
+    .select('config')
+    .where('integration', '=', integration)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.config;
+}
+
 /** The connection with its secrets decrypted, for activities only. */
 export async function getConnection(
   db: DbOrTx,

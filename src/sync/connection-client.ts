@@ -112,7 +112,7 @@ export function createConnectionClients(deps: EngineDeps) {
     const resolved: TokenAuthConfig =
       auth.type === 'session-token'
         ? { ...auth, tokenUrl: joinPath(baseUrl, auth.login.path) }
-        : withConnectionUrls(auth, inputs.config, inputs.where);
+        : withConnectionUrls(auth, inputs.config, inputs.where, spec.connectionConfig);
     const t = new OAuth2Tokens(deps.db, deps.secretBox, resolved, inputs, target, {
       generation,
       timeoutMs: spec.retry.timeoutMs,
@@ -155,7 +155,9 @@ export function createConnectionClients(deps: EngineDeps) {
       inputs,
       connection.generation,
       // A session token's login path is under the spec's base URL (instance URLs are OAuth2's).
-      spec.auth.type === 'session-token' ? fillBaseUrl(spec.baseUrl, connection.config, where) : '',
+      spec.auth.type === 'session-token'
+        ? fillBaseUrl(spec.baseUrl, connection.config, where, undefined, spec.connectionConfig)
+        : '',
     );
     // The header a token travels in: OAuth2's bearer, or where the spec puts a session token.
     const authorizationFor = (token: string): Record<string, string> =>
@@ -191,7 +193,7 @@ export function createConnectionClients(deps: EngineDeps) {
       instance = currentInstance();
       seenInstances.add(instance);
     }
-    let baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance);
+    let baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance, spec.connectionConfig);
     let urlPolicy = policyFor(spec, baseUrl);
     /** Takes up the instance of the token in use, if it changed. */
     const followInstance = () => {
@@ -200,7 +202,7 @@ export function createConnectionClients(deps: EngineDeps) {
       if (now === instance) return;
       instance = now;
       seenInstances.add(now);
-      baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance);
+      baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance, spec.connectionConfig);
       urlPolicy = policyFor(spec, baseUrl);
     };
     const rebase = (url: URL): URL => {

@@ -10,6 +10,7 @@
  *     id: 'acme', config: { project: 'acme' }, secrets: { token: process.env.TRACKER_TOKEN! } });
  */
 import type { IntegrationSpec } from '../spec/schema.js';
+import { urlFieldValue } from '../http/base-url.js';
 import {
   connectionForAccount,
   deleteConnectionRows,
@@ -83,6 +84,15 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
         problems.push(`config.${name}: expected a number, got ${JSON.stringify(value)}`);
       continue;
     }
+    if (field.type === 'list') {
+      const ok = (v: unknown) =>
+        (typeof v === 'string' && v !== '') || typeof v === 'number' || typeof v === 'boolean';
+      if (!Array.isArray(value) || !value.every(ok))
+        problems.push(
+          `config.${name}: expected a list of non-empty text values, got ${JSON.stringify(value)}`,
+        );
+      continue;
+    }
     if (field.type === 'boolean') {
       if (typeof value !== 'boolean')
         problems.push(`config.${name}: expected true or false, got ${JSON.stringify(value)}`);
@@ -103,6 +113,10 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
       }
       if (re && !re.test(value))
         problems.push(`config.${name}: must match the pattern ${field.pattern} (the whole value)`);
+    }
+    if (field.format === 'url') {
+      const url = urlFieldValue(value, field);
+      if ('problem' in url) problems.push(`config.${name}: ${url.problem}`);
     }
     if (inPath.has(name) && ['', '.', '..'].includes(value))
       problems.push(
@@ -139,6 +153,11 @@ export function configFromStrings(
     const type = spec.connectionConfig[name]?.type;
     if (type === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) out[name] = Number(value);
     else if (type === 'boolean' && (value === 'true' || value === 'false')) out[name] = value === 'true';
+    else if (type === 'list')
+      out[name] = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
     else out[name] = value;
   }
   return out;

@@ -8,6 +8,7 @@ import { UntrustedUrlError } from '../http/url-policy.js';
 import { isStreamingFormat } from '../http/record-stream.js';
 import type { StreamedRecords } from '../http/transport.js';
 import { PathValueError } from '../http/path-template.js';
+import { parentLabel } from '../spec/parent.js';
 import { keepRecord, mapRecord } from '../mapping/map-record.js';
 import {
   fillBody,
@@ -267,7 +268,7 @@ export function createSpecPageSources(
     const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
     if (resource.parent && !run.parentParams) {
       throw new SpecError(spec.id, [
-        `resources.${run.resource} is a child of "${resource.parent.resource}": it is synced once per parent record`,
+        `resources.${run.resource} is a child of "${parentLabel(resource.parent)}": it is synced once per parent`,
       ]);
     }
     const client = await openClient(run.integration, run.connection);

@@ -358,3 +358,94 @@ export async function startLogsApi(nowMs: number): Promise<LogsApi> {
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }
+
+/**
+ * Desk (basic-remove-config-url.yaml): a self-hosted help desk, so each connection names its URL.
+ * /api/v2/tickets with `page`/`per_page` needs HTTP basic with the API key as the user name and an
+ * empty password (401 otherwise); tickets carry `meta.created_at`, an HTML and a text body, and
+ * comments with their authors' emails. /api/v2/agents pages by its own size (10), offset by `start`,
+ * and refuses any other parameter. /api/v2/reports/{daily|weekly}?region=… answers two rows per
+ * period and region. Any number can run at once (one per "instance").
+ */
+export interface DeskTicket {
+  id: number;
+  subject: string;
+  meta: { created_at: string; source: string };
+  body: { html: string; text: string };
+  comments: { id: number; author_email: string; text: string }[];
+}
+
+export interface DeskApi {
+  readonly url: string;
+  readonly tickets: DeskTicket[];
+  readonly agents: { id: number; name: string }[];
+  readonly requests: { url: string; authorization: string | undefined }[];
+  close(): Promise<void>;
+}
+
+export const DESK_KEY = 'desk-key-321';
+
+/** A report's rows for one period and region: two, with ids unique across reports. */
+export function reportRows(period: string, region: string): { id: string; period: string; value: number }[] {
+  return [1, 2].map((i) => ({ id: `${period}-${region}-${i}`, period, value: i * region.length }));
+}
+
+/** The agents endpoint's own page size (it takes no size parameter). */
+const AGENT_PAGE = 10;
+
+export async function startDeskApi(opts: {
+  tickets: number;
+  prefix: string;
+  agents?: number;
+}): Promise<DeskApi> {
+  const start = Date.parse('2025-02-01T00:00:00Z');
+  const tickets: DeskTicket[] = Array.from({ length: opts.tickets }, (_, i) => ({
+    id: i + 1,
+    subject: `${opts.prefix} ticket ${i + 1}`,
+    meta: { created_at: iso(start + i * 60_000), source: i % 2 === 0 ? 'email' : 'web' },
+    body: { html: `<p>Ticket ${i + 1}</p>`, text: `Ticket ${i + 1}` },
+    comments: Array.from({ length: i % 3 }, (_, j) => ({
+      id: j + 1,
+      author_email: `agent${j}@example.org`,
+      text: `reply ${j + 1}`,
+    })),
+  }));
+  const agents = Array.from({ length: opts.agents ?? 23 }, (_, i) => ({ id: i + 1, name: `agent ${i + 1}` }));
+  const requests: DeskApi['requests'] = [];
+  const expected = `Basic ${Buffer.from(`${DESK_KEY}:`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    const send = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(payload));
+    };
+    if (req.headers.authorization !== expected) return send(401, { error: 'unauthorized' });
+    if (u.pathname === '/api/v2/agents') {
+      // Pages of its own fixed size: any other parameter than `start` is refused.
+      const other = [...u.searchParams.keys()].filter((k) => k !== 'start');
+      if (other.length) return send(400, { error: `unknown parameter ${other[0]}` });
+      const at = Number(u.searchParams.get('start') ?? 0);
+      return send(200, { agents: agents.slice(at, at + AGENT_PAGE) });
+    }
+    const report = /^\/api\/v2\/reports\/(daily|weekly)$/.exec(u.pathname);
+    if (report) {
+      const region = u.searchParams.get('region');
+      if (region === null) return send(400, { error: 'region is required' });
+      return send(200, { rows: reportRows(report[1]!, region) });
+    }
+    if (u.pathname !== '/api/v2/tickets') return send(404, { error: 'not_found' });
+    const page = Number(u.searchParams.get('page') ?? 1);
+    const size = Math.min(Number(u.searchParams.get('per_page') ?? 10), 25);
+    send(200, { tickets: tickets.slice((page - 1) * size, page * size) });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tickets,
+    agents,
+    requests,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

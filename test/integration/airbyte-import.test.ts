@@ -9,22 +9,28 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { BLOCKING } from '../../src/import/airbyte/report.js';
 import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
 import { loadSpec } from '../../src/spec/load.js';
 import type { IntegrationSpec } from '../../src/spec/schema.js';
 import { listRecords } from '../../src/store/records.js';
+import { addConnection, ConnectionConfigError } from '../../src/sync/connections.js';
 import {
   ACME_KEY,
+  DESK_KEY,
   EVENTS_TOKEN,
   LOGS_KEY,
   NOTES_PASSWORD,
   NOTES_USER,
+  reportRows,
   startAirbyteApis,
+  startDeskApi,
   startLogsApi,
   startNotesApi,
   type AirbyteApis,
+  type DeskApi,
   type LogsApi,
   type NotesApi,
 } from '../helpers/airbyte-providers.js';
@@ -62,6 +68,8 @@ describe('import airbyte: imported manifests sync exactly', () => {
   let logsApi: LogsApi;
   /** The moment the logs are anchored at: relative windows are measured from the run, just after it. */
   const t0 = Date.now();
+  let desks: DeskApi[] = [];
+  let deskSpec: IntegrationSpec;
   let dir: string;
 
   before(async () => {
@@ -98,7 +106,13 @@ describe('import airbyte: imported manifests sync exactly', () => {
       logsApi.url,
       /https:\/\/api\.logs\.test/g,
     );
-    engine = await startEngine(env, [acme, events, notes, logs]);
+    // Each connection names its own instance: the manifest is imported as it is.
+    desks = [
+      await startDeskApi({ tickets: 60, prefix: 'A' }),
+      await startDeskApi({ tickets: 7, prefix: 'B' }),
+    ];
+    deskSpec = await importFixture(dir, 'basic-remove-config-url', 'desk', '', /^(?!)/);
+    engine = await startEngine(env, [acme, events, notes, logs, deskSpec]);
   });
 
   after(async () => {
@@ -106,6 +120,7 @@ describe('import airbyte: imported manifests sync exactly', () => {
     await apis?.close();
     await notesApi?.close();
     await logsApi?.close();
+    for (const d of desks) await d.close();
     await env?.close();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -431,5 +446,125 @@ describe('import airbyte: imported manifests sync exactly', () => {
     assert.equal(inc.inserted, 1, 'one from before the start is new once it changes');
     assert.equal(inc.unchanged, 0, "the high-water mark's day is answered again, but skipped");
     assert.ok(inc.fetched > 3, `the API answered the whole day (${inc.fetched})`);
+  });
+
+  it('a whole URL per connection (format: url), basic auth without a password, fields removed after an added copy', async () => {
+    const [deskA, deskB] = desks as [DeskApi, DeskApi];
+    const conn = uniqueId('desk');
+    await engine.addConnection(
+      'desk',
+      conn,
+      { api_key: DESK_KEY },
+      { instance_url: `${deskA.url}/`, regions: ['eu', 'us', 'apac'] },
+    );
+    const full = await (await engine.run(engine.input('desk', conn, 'tickets'))).result();
+    assert.equal(full.status, 'completed');
+    assert.equal(full.inserted, deskA.tickets.length, 'every ticket once');
+    const rows = await stored('desk', conn, 'tickets');
+    assert.deepEqual(rows.map((r) => r.key).sort(), deskA.tickets.map((t) => String(t.id)).sort());
+    for (const r of rows) {
+      const t = deskA.tickets.find((x) => String(x.id) === r.key)!;
+      // Exactly what Airbyte emits: created_at copied up, then removed from meta; html and emails gone.
+      assert.deepEqual(r.data, {
+        id: t.id,
+        subject: t.subject,
+        created_at: t.meta.created_at,
+        meta: { source: t.meta.source },
+        body: { text: t.body.text },
+        comments: t.comments.map((c) => ({ id: c.id, text: c.text })),
+      });
+    }
+    assert.ok(
+      deskA.tickets.some((t) => t.comments.length > 0 && t.comments[0]!.author_email),
+      'the API kept them',
+    );
+    const basic = `Basic ${Buffer.from(`${DESK_KEY}:`).toString('base64')}`;
+    assert.ok(deskA.requests.length >= 3 && deskA.requests.every((r) => r.authorization === basic));
+    assert.deepEqual(
+      deskA.requests.map((r) => r.url),
+      [1, 2, 3].map((p) => `/api/v2/tickets?page=${p}&per_page=25`),
+      'under the instance URL, page numbers until a short page',
+    );
+    assert.equal(deskB.requests.length, 0, 'the other instance is never called');
+
+    // Two lists of partition values, one from the connection: a run per period and region.
+    const beforeReports = deskA.requests.length;
+    const reports = await (await engine.run(engine.input('desk', conn, 'reports'))).result();
+    assert.equal(reports.status, 'completed');
+    const combos = ['daily', 'weekly'].flatMap((p) => ['eu', 'us', 'apac'].map((r) => [p, r] as const));
+    assert.equal(reports.inserted, combos.length * 2);
+    assert.deepEqual(
+      deskA.requests
+        .slice(beforeReports)
+        .map((r) => r.url)
+        .sort(),
+      combos.map(([p, r]) => `/api/v2/reports/${p}?region=${r}`).sort(),
+      'each combination requested once',
+    );
+    assert.deepEqual(
+      (await stored('desk', conn, 'reports'))
+        .map((r) => r.data)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      combos
+        .flatMap(([p, r]) => reportRows(p, r).map((row) => ({ ...row, region: r })))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+
+    // Offsets without a size parameter: the API's own pages of 10, until a short one.
+    const before = deskA.requests.length;
+    const agents = await (await engine.run(engine.input('desk', conn, 'agents'))).result();
+    assert.equal(agents.status, 'completed');
+    assert.equal(agents.inserted, deskA.agents.length);
+    assert.deepEqual(
+      deskA.requests.slice(before).map((r) => r.url),
+      ['/api/v2/agents?start=0', '/api/v2/agents?start=10', '/api/v2/agents?start=20'],
+    );
+
+    // Another connection, another instance: its credentials go there only.
+    const connB = uniqueId('desk');
+    await engine.addConnection('desk', connB, { api_key: DESK_KEY }, { instance_url: deskB.url });
+    const b = await (await engine.run(engine.input('desk', connB, 'tickets'))).result();
+    assert.equal(b.status, 'completed');
+    assert.equal(b.inserted, deskB.tickets.length);
+    assert.equal(deskA.requests.length, before + 3, 'instance A got nothing of connection B');
+
+    // Values that would aim the key elsewhere are refused when the connection is saved…
+    for (const hostile of [
+      'http://help.example.org', // plain http off this machine
+      `${deskA.url.replace('http://', 'http://user@')}`, // user info
+      `${deskA.url}/?x=1`,
+      'file:///etc/passwd',
+      'help.example.org',
+    ])
+      await assert.rejects(
+        addConnection(env.db, engine.box, deskSpec, {
+          integration: 'desk',
+          id: uniqueId('desk'),
+          secrets: { api_key: DESK_KEY },
+          config: { instance_url: hostile },
+        }),
+        (e: unknown) => e instanceof ConnectionConfigError && /config\.instance_url: /.test(e.message),
+        hostile,
+      );
+    // …and a stored one that slipped past the rules fails the run before anything is sent.
+    const slipped = uniqueId('desk');
+    await engine.addConnection(
+      'desk',
+      slipped,
+      { api_key: DESK_KEY },
+      { instance_url: 'http://help.example.org' },
+    );
+    const sent = deskA.requests.length + deskB.requests.length;
+    await assert.rejects(
+      (await engine.run(engine.input('desk', slipped, 'tickets'))).result(),
+      (e: unknown) => {
+        assert.ok(e instanceof WorkflowFailedError);
+        assert.equal((e.cause as { type?: string }).type, 'ConfigurationError');
+        assert.match(e.cause?.message ?? '', /\{config\.instance_url\} must be an https URL/);
+        assert.doesNotMatch(JSON.stringify(e), new RegExp(DESK_KEY));
+        return true;
+      },
+    );
+    assert.equal(deskA.requests.length + deskB.requests.length, sent);
   });
 });

@@ -24,6 +24,10 @@ describe('applyAuth', () => {
     assert.deepEqual(apply({ type: 'basic', username: 'user', password: 'pass' }).headers, {
       authorization: `Basic ${Buffer.from('ada:p@ss').toString('base64')}`,
     });
+    // Without a password: the key as the user name and an empty password ("ada:").
+    assert.deepEqual(apply({ type: 'basic', username: 'user' }).headers, {
+      authorization: `Basic ${Buffer.from('ada:').toString('base64')}`,
+    });
     assert.deepEqual(
       apply({ type: 'api-key', in: 'header', name: 'X-Api-Key', value: 'token', prefix: 'Key ' }).headers,
       {

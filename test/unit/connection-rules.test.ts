@@ -41,6 +41,49 @@ const spec = defineIntegration({
 const ok = { integration: 'tracker', id: 'acme', secrets: { token: 't', webhook_secret: 'w' } };
 
 describe('connection rules (every save: CLI, testing kit, TypeScript API)', () => {
+  it('a list field holds non-empty text values; on the command line, comma-separated', () => {
+    const listed = defineIntegration({
+      id: 'reports',
+      baseUrl: 'https://api.example.com',
+      connectionConfig: { regions: { type: 'list' } },
+      resources: {
+        r: { request: { path: '/r' }, primaryKey: 'id', parent: { values: { region: '{config.regions}' } } },
+      },
+    });
+    const check = (regions: unknown) =>
+      connectionProblems(listed, { integration: 'reports', id: 'c', secrets: {}, config: { regions } });
+    assert.deepEqual(check(['eu', 'us', 3]), []);
+    assert.deepEqual(check('eu,us'), [
+      'config.regions: expected a list of non-empty text values, got "eu,us"',
+    ]);
+    assert.deepEqual(check(['eu', '']), [
+      'config.regions: expected a list of non-empty text values, got ["eu",""]',
+    ]);
+    assert.deepEqual(configFromStrings(listed, { regions: 'eu, us,,apac' }), {
+      regions: ['eu', 'us', 'apac'],
+    });
+  });
+
+  it("a format: url field holds an https URL (http on loopback) on the spec's hosts", () => {
+    const site = defineIntegration({
+      id: 'chat',
+      baseUrl: '{config.endpoint}/api/v1',
+      connectionConfig: { endpoint: { format: 'url', hosts: ['*.rocket.chat', '127.0.0.1:*'] } },
+      resources: { rooms: { request: { path: '/rooms' }, primaryKey: 'id' } },
+    });
+    const check = (endpoint: unknown) =>
+      connectionProblems(site, { integration: 'chat', id: 'c', secrets: {}, config: { endpoint } });
+    assert.deepEqual(check('https://acme.rocket.chat'), []);
+    assert.deepEqual(check('http://127.0.0.1:3000/'), []);
+    assert.deepEqual(check('http://acme.rocket.chat'), [
+      'config.endpoint: must be an https URL (plain http only on a loopback host), got http://acme.rocket.chat',
+    ]);
+    assert.deepEqual(check('https://evil.com'), [
+      'config.endpoint: https://evil.com is not on a host the spec allows (*.rocket.chat, 127.0.0.1:*)',
+    ]);
+    assert.deepEqual(check('https://x@acme.rocket.chat'), ['config.endpoint: must not carry user info']);
+  });
+
   it('accepts a connection that fits its spec; the second webhook secret is a rotation slot', () => {
     assert.deepEqual(
       connectionProblems(spec, { ...ok, config: { project: 'acme', limit: 5, archived: false } }),

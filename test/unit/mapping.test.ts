@@ -8,7 +8,13 @@ import {
   primaryKeyOf,
   validateRecord,
 } from '../../src/mapping/map-record.js';
-import { fieldsSchema, recordFilterSchema, recordSchemaSchema } from '../../src/mapping/schema.js';
+import { removeFields } from '../../src/mapping/remove-fields.js';
+import {
+  fieldsSchema,
+  recordFilterSchema,
+  recordSchemaSchema,
+  removeFieldsSchema,
+} from '../../src/mapping/schema.js';
 
 describe('coerce', () => {
   it('numbers and integers', () => {
@@ -182,5 +188,57 @@ describe('record filters and flattening', () => {
     );
     assert.ok(m.ok);
     assert.deepEqual(m.ok && m.record, { id: '1', firstname: 'Ada', archived: false });
+  });
+
+  it('removes fields by path after mapping, through lists and objects with *, without touching the record as sent', () => {
+    const raw = {
+      id: 7,
+      content: { html: '<p>x</p>', plain_text: 'x', subject: 'Hi' },
+      items: [{ sku: 'a', secret: 1 }, { sku: 'b' }, 'text', null],
+      meta: { a: { token: 't', keep: 1 }, b: { token: 'u' } },
+      attributes: { createdAt: '2025-01-01T00:00:00Z', name: 'n' },
+    };
+    const copy = structuredClone(raw);
+    const m = mapRecord(
+      {
+        primaryKey: 'id',
+        fields: { createdAt: 'attributes.createdAt' },
+        passthrough: true,
+        removeFields: [
+          'content.html',
+          'content.plain_text',
+          'items.*.secret',
+          'meta.*.token',
+          'attributes.createdAt',
+          'absent.x',
+          'items.9.sku',
+        ],
+      },
+      raw,
+    );
+    assert.ok(m.ok);
+    assert.deepEqual(m.ok && m.record, {
+      id: 7,
+      createdAt: '2025-01-01T00:00:00Z',
+      content: { subject: 'Hi' },
+      items: [{ sku: 'a' }, { sku: 'b' }, 'text', null],
+      meta: { a: { keep: 1 }, b: {} },
+      attributes: { name: 'n' },
+    });
+    assert.deepEqual(raw, copy, 'the record as sent is unchanged');
+    // An index segment reaches one list item; a path through a scalar removes nothing.
+    assert.deepEqual(removeFields({ l: [{ x: 1 }, { x: 2 }] }, ['l.1.x', 'l.0.x.y']), { l: [{ x: 1 }, {}] });
+    const same = { a: { b: 1 } };
+    assert.equal(removeFields(same, ['a.c', 'z.*.q']), same, 'nothing removed: the same object');
+    // The key is read after removal: removing it makes the record fail like a missing key.
+    const gone = mapRecord({ primaryKey: 'id', removeFields: ['id'] }, { id: 1 });
+    assert.equal(gone.ok, false);
+  });
+
+  it('remove paths: a field at the end, * only before it, no empty segments', () => {
+    assert.ok(removeFieldsSchema.safeParse(['a', 'a.b', 'a.*.b', '*.b']).success);
+    for (const bad of [['a.*'], ['*'], ['a..b'], ['a.b*.c'], ['**.x'], []]) {
+      assert.equal(removeFieldsSchema.safeParse(bad).success, false, JSON.stringify(bad));
+    }
   });
 });

@@ -68,6 +68,13 @@ describe('offset pagination', () => {
     assert.deepEqual(s2.request, { query: { offset: '6', limit: '3' } });
     assert.equal(stopped(nextPage(c, s2, res({}, 2))), 'short page');
   });
+  it('limitParam: false sends no page size (the provider pages by itself), and still stops on a short page', () => {
+    const quiet = cfg({ type: 'offset', pageSize: 3, offsetParam: 'start', limitParam: false });
+    assert.deepEqual(firstState(quiet).request, { query: { start: '0' } });
+    const s1 = cont(nextPage(quiet, firstState(quiet), res({}, 3)));
+    assert.deepEqual(s1.request, { query: { start: '3' } });
+    assert.equal(stopped(nextPage(quiet, s1, res({}, 1))), 'short page');
+  });
 });
 
 describe('cursor pagination', () => {

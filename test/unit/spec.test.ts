@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { defineIntegration, parseSpec, withBaseUrl } from '../../src/spec/define.js';
 import { pointSpecsAt } from '../../src/testing/test-stack.js';
 import { SpecError } from '../../src/spec/errors.js';
+import { valueCombinations } from '../../src/spec/parent.js';
 import type { IntegrationSpecInput } from '../../src/spec/schema.js';
 import { loadSpec, loadSpecs } from '../../src/spec/load.js';
 
@@ -134,6 +135,123 @@ describe('spec schema', () => {
       problems({ ...minimal, resources: { issues: { ...minimal.resources.issues, map: 'x => x' } } }).some(
         (p) => /map: must be a function/.test(p),
       ),
+    );
+  });
+});
+
+describe('removeFields', () => {
+  it('accepts dot paths with * segments; refuses bad paths and removing the key or cursor, by path', () => {
+    const issues = (extra: Record<string, unknown>) => ({
+      ...minimal,
+      resources: { issues: { ...minimal.resources.issues, ...extra } },
+    });
+    const spec = parseSpec(issues({ removeFields: ['body.html', 'labels.*.url'] }), 'x');
+    assert.deepEqual(spec.resources.issues?.removeFields, ['body.html', 'labels.*.url']);
+    assert.deepEqual(problems(issues({ removeFields: ['a.*', 'id'] })), [
+      'resources.issues.removeFields[0]: the last segment names the field removed ("*" may only stand for a list item or object value before it)',
+      'resources.issues.removeFields[1]: removes "id", which is this resource\'s primaryKey',
+    ]);
+    assert.deepEqual(
+      problems(
+        issues({ removeFields: ['meta'], incremental: { cursorField: 'meta.updated', param: 'since' } }),
+      ),
+      [
+        'resources.issues.removeFields[0]: removes "meta.updated", which is this resource\'s incremental.cursorField',
+      ],
+    );
+  });
+});
+
+describe('parent: { values } (one run per combination of listed values)', () => {
+  it('accepts lists of scalars as {parent.x}; refuses empty lists, unknown placeholders and too many runs, by path', () => {
+    const withParent = (parent: unknown, path = '/reports/{parent.kind}') => ({
+      ...minimal,
+      resources: {
+        reports: { request: { path, query: { region: '{parent.region}' } }, primaryKey: 'id', parent },
+      },
+    });
+    const spec = parseSpec(
+      withParent({ values: { kind: ['daily', 'weekly'], region: ['eu', 7, true] } }),
+      'x',
+    );
+    assert.deepEqual(spec.resources.reports?.parent, {
+      values: { kind: ['daily', 'weekly'], region: ['eu', 7, true] },
+    });
+    assert.deepEqual(valueCombinations({ kind: ['daily', 'weekly'], region: ['eu', 7] }), [
+      { key: '["daily","eu"]', params: { kind: 'daily', region: 'eu' } },
+      { key: '["daily","7"]', params: { kind: 'daily', region: '7' } },
+      { key: '["weekly","eu"]', params: { kind: 'weekly', region: 'eu' } },
+      { key: '["weekly","7"]', params: { kind: 'weekly', region: '7' } },
+    ]);
+    assert.ok(
+      problems(withParent({ values: { kind: [], region: ['eu'] } })).some((p) =>
+        p.startsWith('resources.reports.parent'),
+      ),
+    );
+    assert.deepEqual(problems(withParent({ values: { region: ['eu'] } })), [
+      'resources.reports.request.path: {parent.kind} needs parent.params.kind',
+    ]);
+    // A list from the connection: a list field, read per connection at run time.
+    const fromConfig = {
+      ...withParent({ values: { kind: '{config.kinds}', region: ['eu'] } }),
+      connectionConfig: { kinds: { type: 'list' } },
+    };
+    assert.deepEqual(parseSpec(fromConfig, 'x').resources.reports?.parent, {
+      values: { kind: '{config.kinds}', region: ['eu'] },
+    });
+    assert.deepEqual(
+      valueCombinations({ kind: '{config.kinds}', region: ['eu'] }, { kinds: ['a', '', 'b', { x: 1 }] }),
+      [
+        { key: '["a","eu"]', params: { kind: 'a', region: 'eu' } },
+        { key: '["b","eu"]', params: { kind: 'b', region: 'eu' } },
+      ],
+      'empty and non-scalar items give no runs',
+    );
+    assert.deepEqual(valueCombinations({ kind: '{config.kinds}' }, {}), [], 'no list: no runs');
+    assert.deepEqual(problems({ ...fromConfig, connectionConfig: { kinds: { type: 'string' } } }), [
+      'resources.reports.parent.values.kind: {config.kinds}: "kinds" must be a connectionConfig field of type list',
+    ]);
+    const many = Array.from({ length: 101 }, (_, i) => `v${i}`);
+    assert.deepEqual(problems(withParent({ values: { kind: many, region: many } })), [
+      'resources.reports.parent.values: 10201 combinations: at most 10000 runs per sync',
+    ]);
+  });
+});
+
+describe('a whole base URL from connection config (format: url)', () => {
+  it('needs the field declared format: url (string), hosts only with it, and no authorization-code URL', () => {
+    const base = {
+      ...minimal,
+      baseUrl: '{config.endpoint}/api/v1',
+      connectionConfig: { endpoint: { format: 'url', hosts: ['*.rocket.chat', '127.0.0.1:*'] } },
+    };
+    const spec = parseSpec(base, 'x');
+    assert.equal(spec.connectionConfig.endpoint?.format, 'url');
+    parseSpec({ ...base, connectionConfig: { endpoint: { format: 'url' } } }, 'x');
+    assert.deepEqual(problems({ ...base, connectionConfig: { endpoint: {} } }), [
+      'connectionConfig.endpoint.format: required: {config.endpoint} starts baseUrl, so it must be a string field with format: url',
+    ]);
+    assert.deepEqual(
+      problems({ ...base, connectionConfig: { endpoint: { format: 'url' }, other: { hosts: ['a.com'] } } }),
+      ['connectionConfig.other.hosts: hosts constrain a format: url field: add format: url or remove hosts'],
+    );
+    assert.deepEqual(problems({ ...base, connectionConfig: { endpoint: { format: 'url', hosts: ['*'] } } }), [
+      'connectionConfig.endpoint.hosts[0]: a host pattern must name at least one label of its own, e.g. "*.my.salesforce.com"',
+    ]);
+    assert.match(problems({ ...base, baseUrl: '{config.endpoint}.evil.com' })[0]!, /comes a path/);
+    assert.match(
+      problems({
+        ...base,
+        baseUrl: 'https://api.example.com',
+        secrets: { id: 'client id' },
+        auth: {
+          type: 'oauth2-authorization-code',
+          authorizeUrl: '{config.endpoint}/authorize',
+          tokenUrl: 'https://api.example.com/token',
+          clientId: 'id',
+        },
+      })[0]!,
+      /cannot start the URLs of an authorization-code flow/,
     );
   });
 });

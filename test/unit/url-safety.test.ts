@@ -248,4 +248,65 @@ describe('per-connection base URLs', () => {
       /connection a\/b: .*has no value/,
     );
   });
+
+  it('a leading {config.x} of format url: the whole URL, https (http on loopback only), no user info, query or fragment, on the hosts listed', () => {
+    const fields = { endpoint: { format: 'url' as const } };
+    const fill = (endpoint: unknown, f: Record<string, { format?: 'url'; hosts?: string[] }> = fields) =>
+      fillBaseUrl('{config.endpoint}/api/v1', { endpoint, team: 'a/b' }, 'connection c/d', undefined, f);
+    assert.equal(fill('https://chat.example.org'), 'https://chat.example.org/api/v1');
+    assert.equal(fill('https://chat.example.org/'), 'https://chat.example.org/api/v1');
+    assert.equal(fill('https://chat.example.org/base/'), 'https://chat.example.org/base/api/v1');
+    assert.equal(fill('HTTPS://Chat.Example.org:8443'), 'https://chat.example.org:8443/api/v1');
+    assert.equal(fill('http://127.0.0.1:4010'), 'http://127.0.0.1:4010/api/v1');
+    assert.equal(
+      fillBaseUrl(
+        '{config.endpoint}/t/{config.team}',
+        { endpoint: 'https://a.org', team: 'a/b' },
+        'c',
+        undefined,
+        fields,
+      ),
+      'https://a.org/t/a%2Fb',
+      'later placeholders keep the path rules',
+    );
+    for (const [hostile, why] of [
+      ['http://chat.example.org', /https URL/],
+      ['http://10.0.0.1', /https URL/],
+      ['ftp://chat.example.org', /a ftp: URL/],
+      ['javascript:alert(1)', /https URL|not a URL/],
+      ['file:///etc/passwd', /https URL/],
+      ['https://user:pw@chat.example.org', /user info/],
+      ['https://chat.example.org@evil.com', /user info/],
+      ['https://chat.example.org/?x=1', /query or fragment/],
+      ['https://chat.example.org/#', /query or fragment/],
+      ['chat.example.org', /not a URL/],
+      ['', /has no value/],
+      [42, /not a URL/],
+    ] as const) {
+      assert.throws(
+        () => fill(hostile),
+        (e: unknown) =>
+          e instanceof BaseUrlValueError && why.test(e.message) && /connection c\/d/.test(e.message),
+        String(hostile),
+      );
+    }
+    // Hosts listed: only those (a * is one label; a port only when the pattern says so).
+    const hosts = { endpoint: { format: 'url' as const, hosts: ['*.rocket.chat', '127.0.0.1:*'] } };
+    assert.equal(fill('https://acme.rocket.chat', hosts), 'https://acme.rocket.chat/api/v1');
+    assert.equal(fill('http://127.0.0.1:9', hosts), 'http://127.0.0.1:9/api/v1');
+    for (const hostile of [
+      'https://rocket.chat',
+      'https://a.b.rocket.chat',
+      'https://acme.rocket.chat.evil.com',
+      'https://acme.rocket.chat:444',
+      'https://evil.com/acme.rocket.chat',
+    ])
+      assert.throws(() => fill(hostile, hosts), /not on a host the spec allows/, hostile);
+    // Without the field's declaration the value is never used as a URL.
+    assert.throws(() => fill('https://chat.example.org', {}), /format: url/);
+    assert.throws(
+      () => fillBaseUrl('{config.endpoint}/v1', { endpoint: 'https://a.org' }, 'c'),
+      /needs the spec's connectionConfig\.endpoint with format: url/,
+    );
+  });
 });

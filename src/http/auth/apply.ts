@@ -74,7 +74,8 @@ export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
         secretParams: [],
       };
     case 'basic': {
-      const pair = `${resolveSecret(auth.username, inputs)}:${resolveSecret(auth.password, inputs)}`;
+      const password = auth.password === undefined ? '' : resolveSecret(auth.password, inputs);
+      const pair = `${resolveSecret(auth.username, inputs)}:${password}`;
       return {
         headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
         query: {},

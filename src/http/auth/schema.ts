@@ -33,7 +33,12 @@ export const authSchema = z.discriminatedUnion('type', [
     /** Header value prefix, e.g. "Token ". */
     prefix: z.string().optional(),
   }),
-  z.strictObject({ type: z.literal('basic'), username: secretRefSchema, password: secretRefSchema }),
+  z.strictObject({
+    type: z.literal('basic'),
+    username: secretRefSchema,
+    /** Left out: an empty password, for providers that take an API key as the user name (Close, Dropbox Sign). */
+    password: secretRefSchema.optional(),
+  }),
   z.strictObject({
     type: z.literal('oauth2-client-credentials'),
     tokenUrl: urlTemplateSchema,

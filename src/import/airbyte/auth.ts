@@ -10,6 +10,7 @@ import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { durationSeconds } from './datetime.js';
+import { translateUrl } from './urls.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export type AuthOut = Record<string, unknown> & { type: string };
@@ -40,8 +41,13 @@ function prefixedSecret(
   return m ? { prefix: m[1]!, secret: m[2]! } : undefined;
 }
 
-function tokenUrl(value: Json | undefined): string | undefined {
-  if (typeof value !== 'string' || isInterpolated(value)) return undefined;
+/** A token endpoint: a literal http(s) URL, or a template over config (host labels, path, whole URL). */
+function tokenUrl(value: Json | undefined, scope: Scope): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (isInterpolated(value)) {
+    const t = translateUrl(value, scope);
+    return t.ok ? t.url : undefined;
+  }
   try {
     const u = new URL(value);
     return /^https?:$/.test(u.protocol) ? value : undefined;
@@ -100,15 +106,17 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       const username = secretOf(auth.username, config);
       if (!username) return { ok: false, reason: 'username is not one config value' };
       const pw = auth.password;
-      if (pw === undefined || pw === null || !isInterpolated(pw)) {
-        // No password (an API key as the user name) or a fixed one: Syncwright's basic auth takes
-        // secrets only, so the connection supplies it as the "password" secret.
+      // No password (an API key as the user name): Syncwright's basic auth without one sends the
+      // same "user:" pair.
+      if (pw === undefined || pw === null || pw === '')
+        return { ok: true, auth: { type: 'basic', username } };
+      if (!isInterpolated(pw)) {
+        // A fixed password: Syncwright's basic auth takes secrets only, so the connection supplies it.
         config.use(['password'], 'secret');
-        const literal = typeof pw === 'string' ? pw : '';
         return {
           ok: true,
           auth: { type: 'basic', username, password: 'password' },
-          note: `the manifest's password is ${literal === '' ? 'empty' : `the fixed text "${literal}"`}: connections supply it as the "password" secret`,
+          note: `the manifest's password is the fixed text ${JSON.stringify(pw)}: connections supply it as the "password" secret`,
         };
       }
       const password = secretOf(pw, config);
@@ -117,8 +125,12 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         : { ok: false, reason: 'password is not one config value' };
     }
     case 'OAuthAuthenticator': {
-      const url = tokenUrl(auth.token_refresh_endpoint);
-      if (!url) return { ok: false, reason: 'token_refresh_endpoint is not a literal http(s) URL' };
+      const url = tokenUrl(auth.token_refresh_endpoint, scope);
+      if (!url)
+        return {
+          ok: false,
+          reason: 'token_refresh_endpoint is neither an http(s) URL nor one built from config values',
+        };
       const clientId = secretOf(auth.client_id, config);
       const clientSecret = secretOf(auth.client_secret, config);
       if (!clientId || !clientSecret)

@@ -7,14 +7,18 @@
 import { isObject, type Component, type Json } from './manifest.js';
 
 export interface ConfigFieldOut {
-  type: 'string' | 'number' | 'boolean';
+  type: 'string' | 'number' | 'boolean' | 'list';
   required: boolean;
   pattern?: string;
   description?: string;
+  format?: 'url';
 }
 
-/** How a config value is used: a plain value, a host label in the base URL, or a credential. */
-export type ConfigUse = 'value' | 'host' | 'secret';
+/**
+ * How a config value is used: a plain value, a host label in the base URL, a whole URL that starts the
+ * base URL, a list of partition values, or a credential.
+ */
+export type ConfigUse = 'value' | 'host' | 'url' | 'list' | 'secret';
 
 /** Letters, digits and "-" in dot-separated labels: what a host placeholder may hold. */
 export const HOST_PATTERN = '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$';
@@ -127,6 +131,11 @@ export class ConfigFields {
       type === 'string'
     )
       field.pattern = schema.pattern;
+    if (use === 'list') field.type = 'list';
+    if (use === 'url') {
+      field.type = 'string';
+      field.format = 'url';
+    }
     if (use === 'host') {
       field.type = 'string';
       // A host placeholder must be constrained (Syncwright refuses one without a pattern).

@@ -373,19 +373,12 @@ export function translatePaginator(
           pathOf(ctx, tokenOption, 'retriever.paginator.page_token_option'),
           token,
         );
-      if (!sizeParam && !(sizeOption && sizeOption.inject_into !== 'request_parameter'))
-        issue(
-          ctx,
-          sAt,
-          'OffsetIncrement',
-          'differs',
-          `the page size (${pageSize}) is also sent as the "limit" query parameter`,
-        );
       return {
         pagination: {
           type: 'offset',
           offsetParam: token.param ?? 'offset',
-          limitParam: sizeParam || 'limit',
+          // Without a page_size_option the size is only where the manifest places it (or nowhere).
+          limitParam: sizeParam || false,
           pageSize,
         },
         complete: true,

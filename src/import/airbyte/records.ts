@@ -20,6 +20,7 @@ export interface RecordsOut {
   filter?: Condition[];
   fields?: Record<string, unknown>;
   flatten?: string[];
+  removeFields?: string[];
 }
 
 /** The extractor's field_path as a dot path; undefined (reported) when it has no equivalent. */
@@ -29,7 +30,16 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
   const at = pathOf(ctx, extractor, 'retriever.record_selector.extractor');
   if (!isObject(extractor)) return '';
   if (extractor.type !== 'DpathExtractor') {
-    issue(ctx, at, typeOf(extractor), 'data', 'this extractor has no equivalent: the stream is left out');
+    const custom = typeof extractor.class_name === 'string' ? extractor.class_name : undefined;
+    issue(
+      ctx,
+      at,
+      typeOf(extractor),
+      'data',
+      custom !== undefined
+        ? `custom Python code (${custom}) cannot be translated, and Syncwright runs no provider code: the stream is left out`
+        : 'this extractor has no equivalent: the stream is left out',
+    );
     return undefined;
   }
   const path = Array.isArray(extractor.field_path) ? extractor.field_path : [];
@@ -180,10 +190,75 @@ function decoderOf(
   }
 }
 
+/** Whether a removed pointer (with `*` segments) reaches a dot path or something under it. */
+function reaches(pointer: readonly string[], path: readonly string[]): boolean {
+  return pointer.length <= path.length && pointer.every((seg, i) => seg === '*' || seg === path[i]);
+}
+
+/** The record paths an added field reads (its copy source, or `{record.x}` in its template). */
+function readsOf(rule: unknown): string[][] {
+  if (typeof rule === 'string') return [rule.split('.')];
+  if (!isObject(rule)) return [];
+  if (typeof rule.from === 'string') return [rule.from.split('.')];
+  if (typeof rule.value !== 'string') return [];
+  return [...rule.value.matchAll(/\{record\.([^}|]+)/g)].map((m) => m[1]!.split('.'));
+}
+
+type Transformed = Pick<RecordsOut, 'fields' | 'flatten' | 'removeFields'>;
+
+/**
+ * RemoveFields without a condition: its pointers as `removeFields` paths, applied to the stored record
+ * after the added fields. A pointer whose last segment is a list index or a glob keeps the field.
+ */
+function removal(
+  t: Record<string, Json>,
+  at: string,
+  ctx: StreamContext,
+  out: Transformed,
+  removed: string[][],
+) {
+  if (typeof t.condition === 'string' && t.condition.trim() !== '') {
+    issue(
+      ctx,
+      `${at}.condition`,
+      'RemoveFields',
+      'differs',
+      'conditional removal has no equivalent: the fields are kept',
+    );
+    return;
+  }
+  const pointers = Array.isArray(t.field_pointers) ? t.field_pointers : [];
+  pointers.forEach((p, j) => {
+    const segs = Array.isArray(p)
+      ? p.map((s) => (typeof s === 'number' ? String(s) : literalName(s, ctx)))
+      : [];
+    const last = segs.at(-1);
+    if (
+      segs.length === 0 ||
+      segs.some((s) => s === undefined || s === '' || s.includes('.') || (s !== '*' && /[*?[\]]/.test(s))) ||
+      last === '*' ||
+      /^\d+$/.test(last ?? '')
+    ) {
+      issue(
+        ctx,
+        `${at}.field_pointers.${j}`,
+        'RemoveFields',
+        'differs',
+        'this pointer (a list item, a glob or an interpolated segment) has no equivalent: the field is kept',
+      );
+      return;
+    }
+    (out.removeFields ??= []).push(segs.join('.'));
+    removed.push(segs as string[]);
+  });
+}
+
 /** AddFields, RemoveFields and flattening; fields map output name → rule. */
-function transformations(list: Json | undefined, ctx: StreamContext): Pick<RecordsOut, 'fields' | 'flatten'> {
-  const out: Pick<RecordsOut, 'fields' | 'flatten'> = {};
+function transformations(list: Json | undefined, ctx: StreamContext): Transformed {
+  const out: Transformed = {};
   if (!Array.isArray(list)) return out;
+  // Pointers removed so far: Syncwright removes after every added field, Airbyte in order.
+  const removed: string[][] = [];
   list.forEach((t, i) => {
     const at = pathOf(ctx, t, `transformations.${i}`);
     if (!isObject(t)) return;
@@ -234,15 +309,42 @@ function transformations(list: Json | undefined, ctx: StreamContext): Pick<Recor
             );
             return;
           }
+          const field = type ? { ...rule, type } : 'from' in rule && !type ? rule.from : rule;
+          if (removed.some((r) => r[0] === '*' || r[0] === path[0])) {
+            issue(
+              ctx,
+              `${fAt}.path`,
+              'AddedFieldDefinition',
+              'data',
+              `"${path[0]}" is added after a RemoveFields that would remove it here (removal comes after every added field): the field is not added`,
+            );
+            return;
+          }
+          if (readsOf(field).some((r) => removed.some((p) => reaches(p, r))))
+            issue(
+              ctx,
+              `${fAt}.value`,
+              'AddedFieldDefinition',
+              'differs',
+              `"${path[0]}" reads a field an earlier RemoveFields removed: Syncwright reads the record as sent`,
+            );
           out.fields ??= {};
-          out.fields[path[0]] = type ? { ...rule, type } : 'from' in rule && !type ? rule.from : rule;
+          out.fields[path[0]] = field;
         });
         return;
       }
       case 'RemoveFields':
-        issue(ctx, at, 'RemoveFields', 'differs', 'removing fields has no equivalent: the fields are kept');
+        removal(t, at, ctx, out, removed);
         return;
       case 'DpathFlattenFields': {
+        if (removed.length > 0)
+          issue(
+            ctx,
+            at,
+            'DpathFlattenFields',
+            'differs',
+            'flattening after a RemoveFields: Syncwright flattens the record as sent, before any removal',
+          );
         const path = Array.isArray(t.field_path) ? t.field_path.map((p) => literalName(p, ctx)) : [];
         if (path.length === 0 || path.some((p) => p === undefined || p === '*')) {
           issue(

@@ -18,8 +18,10 @@ import { translateErrorHandler, type RuleOut } from './error-rules.js';
 import { translateTemplate, translateValue, type Scope } from './expressions.js';
 import { prepareIncremental } from './incremental.js';
 import { isObject, originOf, parametersOf, type Component, type Json } from './manifest.js';
-import { translatePaginator } from './pagination.js';
+import { accessPath, isInterpolated } from './jinja.js';
+import { soleExpression, translatePaginator } from './pagination.js';
 import { primaryKeyOf, translateRecords } from './records.js';
+import { splitUrl } from './urls.js';
 import type { Report } from './report.js';
 import { DEFAULT_CONSTRUCTS, type Constructs } from './target.js';
 
@@ -140,6 +142,70 @@ export function translateStream(
     return undefined;
   };
   let parent: StreamOut['parent'];
+  /** Listed partition values: one value is a constant; several are runs (`parent.values`). */
+  let listValues: Record<string, (string | number | boolean)[] | string> | undefined;
+  const listPartition = (
+    list: Component,
+    ri: number,
+  ): { path: string; component: string; message: string } | undefined => {
+    const at = pathOf(
+      ctx,
+      list,
+      routers.length > 1 ? `retriever.partition_router.${ri}` : 'retriever.partition_router',
+    );
+    const values = Array.isArray(list.values) ? list.values : undefined;
+    const field = literalName(list.cursor_field, ctx);
+    // `{{ config['urls'] }}`: the connection's own list (a list config field).
+    const fromConfig = typeof list.values === 'string' ? soleExpression(list.values) : undefined;
+    const access = fromConfig ? accessPath(fromConfig) : undefined;
+    if (!values && !(access?.root === 'config' && access.path.length > 0 && !config.isSecret(access.path)))
+      return {
+        path: `${at}.values`,
+        component: 'ListPartitionRouter',
+        message: 'the values are neither a list nor one config value',
+      };
+    if (!field || !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(field))
+      return {
+        path: `${at}.cursor_field`,
+        component: 'ListPartitionRouter',
+        message: 'cursor_field is not a placeholder name',
+      };
+    if (!values) {
+      scope.partition[field] = { placeholder: `parent.${field}` };
+      (listValues ??= {})[field] = `{config.${config.use(access!.path, 'list')}}`;
+      if (isObject(list.request_option)) {
+        const why = inject(list.request_option, `{parent.${field}}`, ctx);
+        if (why) return { path: `${at}.request_option`, component: 'RequestOption', message: why };
+      }
+      return undefined;
+    }
+    if (
+      values.length === 0 ||
+      values.some(
+        (v) =>
+          !(
+            typeof v === 'number' ||
+            typeof v === 'boolean' ||
+            (typeof v === 'string' && v !== '' && !isInterpolated(v))
+          ),
+      )
+    )
+      return {
+        path: `${at}.values`,
+        component: 'ListPartitionRouter',
+        message: 'the values are not literal scalars',
+      };
+    const scalars = values as (string | number | boolean)[];
+    const one = scalars.length === 1 && routers.length === 1;
+    const template = one ? String(scalars[0]) : `{parent.${field}}`;
+    scope.partition[field] = one ? { literal: template } : { placeholder: `parent.${field}` };
+    if (!one) (listValues ??= {})[field] = scalars;
+    if (isObject(list.request_option)) {
+      const why = inject(list.request_option, template, ctx);
+      if (why) return { path: `${at}.request_option`, component: 'RequestOption', message: why };
+    }
+    return undefined;
+  };
 
   if (stream.type !== 'DeclarativeStream')
     return leftOut(streamPath, typeOf(stream), 'this stream type has no equivalent');
@@ -155,13 +221,19 @@ export function translateStream(
   // Partitions first: the requester's templates refer to them.
   const router = retriever.partition_router;
   const routers = mergeSameParent(Array.isArray(router) ? router : router ? [router] : []);
-  if (routers.length > 1)
+  const allLists = routers.every((r) => isObject(r) && r.type === 'ListPartitionRouter');
+  if (routers.length > 1 && !allLists)
     return leftOut(
       pathOf(ctx, router, 'retriever.partition_router'),
       'partition_router',
-      'several partition routers (a cartesian product) have no equivalent',
+      'several partition routers over parent streams (a cartesian product of parents) have no equivalent',
     );
-  const only = routers[0];
+  if (allLists)
+    for (const [ri, list] of routers.entries()) {
+      const why = listPartition(list as Component, ri);
+      if (why) return leftOut(why.path, why.component, why.message);
+    }
+  const only = allLists ? undefined : routers[0];
   if (only !== undefined) {
     const pAt = pathOf(ctx, only, 'retriever.partition_router');
     if (!isObject(only)) return leftOut(pAt, 'partition_router', 'not a component');
@@ -180,22 +252,6 @@ export function translateStream(
         const why = parentConfig(pc, ci);
         if (why) return leftOut(why.path, why.component, why.message);
       }
-    } else if (only.type === 'ListPartitionRouter') {
-      const values = Array.isArray(only.values) ? only.values : undefined;
-      const field = literalName(only.cursor_field, ctx);
-      const v = values?.[0];
-      if (!values || values.length !== 1 || !field || (typeof v !== 'string' && typeof v !== 'number'))
-        return leftOut(
-          pAt,
-          'ListPartitionRouter',
-          'a list of partition values (one request per value) has no equivalent yet',
-        );
-      // One value is a constant.
-      scope.partition[field] = { literal: String(v) };
-      if (isObject(only.request_option)) {
-        const why = inject(only.request_option, String(v), ctx);
-        if (why) return leftOut(pAt, 'RequestOption', why);
-      }
     } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
   }
 
@@ -207,14 +263,16 @@ export function translateStream(
   // url_base + path: the origin's placeholders are host labels, the rest path segments.
   const base = typeof requester.url_base === 'string' ? requester.url_base : '';
   const pathValue = typeof requester.path === 'string' ? requester.path : '';
-  const split = splitOrigin(joinUrl(base, pathValue));
+  const split = splitUrl(joinUrl(base, pathValue), scope);
   if (!split)
     return leftOut(
       `${qAt}.url_base`,
       'HttpRequester',
-      `"${base}" is not an http(s) URL with a literal scheme`,
+      `"${base}" is neither an http(s) URL with a literal scheme nor a config value then a path`,
     );
-  const originT = translateTemplate(split.origin, scope, 'host');
+  const originT = split.translated
+    ? { ok: true as const, text: split.origin }
+    : translateTemplate(split.origin, scope, 'host');
   if (!originT.ok) return leftOut(`${qAt}.url_base`, 'HttpRequester', originT.reason);
   scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
@@ -382,6 +440,7 @@ export function translateStream(
     ...(records.flatten
       ? { flatten: records.flatten.length === 1 ? records.flatten[0] : records.flatten }
       : {}),
+    ...(records.removeFields ? { removeFields: records.removeFields } : {}),
     ...(pagination.pagination.type !== 'none' ? { pagination: pagination.pagination } : {}),
     // Airbyte's extractor reads an object where the records would be as one record.
     ...(constructs.singleObject &&
@@ -393,6 +452,7 @@ export function translateStream(
     ...(incremental ? { incremental } : {}),
     ...(errors.rules.length ? { responseRules: errors.rules satisfies RuleOut[] } : {}),
     ...(parent ? { parent: { resource: resourceName(parent.name), params: parentParams } } : {}),
+    ...(listValues ? { parent: { values: listValues } } : {}),
   };
   return {
     name,
@@ -457,28 +517,6 @@ function placeSecrets(
     };
   }
   return { ...result, auth };
-}
-
-/**
- * Splits a URL template into its origin (`https://{{ config.sub }}.example.com`) and the rest; the
- * authority ends at the first "/" outside `{{ … }}`.
- */
-function splitOrigin(url: string): { origin: string; path: string } | undefined {
-  const m = /^https?:\/\//.exec(url.trim());
-  if (!m) return undefined;
-  const text = url.trim();
-  let i = m[0].length;
-  while (i < text.length) {
-    if (text.startsWith('{{', i)) {
-      const close = text.indexOf('}}', i);
-      if (close < 0) return undefined;
-      i = close + 2;
-      continue;
-    }
-    if (text[i] === '/' || text[i] === '?') break;
-    i++;
-  }
-  return { origin: text.slice(0, i), path: text.slice(i) };
 }
 
 function usesWindow(request: RequestParts): boolean {

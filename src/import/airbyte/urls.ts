@@ -1,0 +1,84 @@
+/**
+ * URL templates of a manifest (url_base + path, token_refresh_endpoint) split into their origin and the
+ * rest. The origin is a literal scheme and host whose config values are host labels
+ * (`https://{{ config.region }}.api.example.com`), or one config value that is the whole URL
+ * (`{{ config['endpoint'] }}/api/v1`): a `format: url` field in Syncwright, whose values are checked
+ * as URLs (https, no user info) when a connection is saved and before each use.
+ */
+import { translateTemplate, type Scope } from './expressions.js';
+import { accessPath, parseTemplate } from './jinja.js';
+
+export interface SplitUrl {
+  /** The origin as written in the manifest, or its Syncwright template when `translated`. */
+  origin: string;
+  path: string;
+  translated: boolean;
+}
+
+/**
+ * Splits a URL template into its origin (`https://{{ config.sub }}.example.com`) and the rest; the
+ * authority ends at the first "/" outside `{{ … }}`.
+ */
+function literalOrigin(url: string): SplitUrl | undefined {
+  const m = /^https?:\/\//.exec(url.trim());
+  if (!m) return undefined;
+  const text = url.trim();
+  let i = m[0].length;
+  while (i < text.length) {
+    if (text.startsWith('{{', i)) {
+      const close = text.indexOf('}}', i);
+      if (close < 0) return undefined;
+      i = close + 2;
+      continue;
+    }
+    if (text[i] === '/' || text[i] === '?') break;
+    i++;
+  }
+  return { origin: text.slice(0, i), path: text.slice(i), translated: false };
+}
+
+/** `{{ config['endpoint'] }}/rest`: the config field as a whole URL, then a path (or nothing). */
+function configOrigin(url: string, scope: Scope): SplitUrl | undefined {
+  let parts;
+  try {
+    parts = parseTemplate(url.trim());
+  } catch {
+    return undefined;
+  }
+  const first = parts[0];
+  if (!first || !('expr' in first)) return undefined;
+  const access = accessPath(first.expr);
+  if (access?.root !== 'config' || access.path.length === 0) return undefined;
+  if (scope.config.isSecret(access.path)) return undefined;
+  const close = url.trim().indexOf('}}') + 2;
+  const rest = url.trim().slice(close);
+  if (rest !== '' && !rest.startsWith('/') && !rest.startsWith('?')) return undefined;
+  return { origin: `{config.${scope.config.use(access.path, 'url')}}`, path: rest, translated: true };
+}
+
+export function splitUrl(url: string, scope: Scope): SplitUrl | undefined {
+  return literalOrigin(url) ?? configOrigin(url, scope);
+}
+
+/**
+ * A whole URL template (a token endpoint) as a Syncwright URL template: config in the host as host
+ * labels, in the path as segments, or the whole URL from one config field; a reason otherwise.
+ */
+export function translateUrl(
+  url: string,
+  scope: Scope,
+): { ok: true; url: string } | { ok: false; reason: string } {
+  const split = splitUrl(url, scope);
+  if (!split)
+    return { ok: false, reason: 'it is neither an http(s) URL with a literal scheme nor a config URL' };
+  const origin = split.translated
+    ? { ok: true as const, text: split.origin }
+    : translateTemplate(split.origin, scope, 'host');
+  if (!origin.ok) return { ok: false, reason: origin.reason };
+  const path = translateTemplate(split.path, scope);
+  if (!path.ok) return { ok: false, reason: path.reason };
+  const text = `${origin.text}${path.text}`;
+  const other = /\{(?!config\.)[^{}]*\}/.exec(text);
+  if (other) return { ok: false, reason: `${other[0]} is not a connection config value` };
+  return { ok: true, url: text };
+}
