@@ -185,6 +185,20 @@ export async function commitPage(
   // `=` / `is null` rather than `is not distinct from`, which no index can serve.
   const parentMatch =
     scope.parentKey == null ? sql`r.parent_key is null` : sql`r.parent_key = ${scope.parentKey}`;
+  // Only a page that names deleted keys has this statement: with no statistics yet (a table loaded by
+  // this very run) the planner reads `record_key = any('{}')` through records_live_parent_idx, which
+  // scans the whole scope on every page, a sync quadratic in its size.
+  const deletions =
+    deletedKeys.length === 0
+      ? sql`select 1 where false`
+      : sql`
+      update records as r set deleted_at = now(), updated_at = now()
+      where r.integration = ${scope.integration} and r.connection = ${scope.connection}
+        and r.resource = ${scope.resource} and r.deleted_at is null and ${parentMatch}
+        and r.record_key = any(${deletedKeys}::text[])
+        and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
+        and exists (select 1 from run)
+      returning 1`;
   const result = await sql<CommitRow>`
     with args as (select ${keys}::text[] as keys),
     run as materialized (
@@ -219,15 +233,7 @@ export async function commitPage(
     ),
     -- The record says it is deleted (Zendesk's status: deleted, Salesforce's IsDeleted): evidence as good
     -- as a webhook's. A newer write (a webhook after this page was fetched) is left alone.
-    del as (
-      update records as r set deleted_at = now(), updated_at = now()
-      where r.integration = ${scope.integration} and r.connection = ${scope.connection}
-        and r.resource = ${scope.resource} and r.deleted_at is null and ${parentMatch}
-        and r.record_key = any(${deletedKeys}::text[])
-        and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
-        and exists (select 1 from run)
-      returning 1
-    ),
+    del as (${deletions}),
     counts as (
       select (count(*) filter (where inserted))::int as ins, (count(*) filter (where not inserted))::int as upd,
              (select count(*) from del)::int as del
