@@ -29,6 +29,8 @@ function write(value: unknown): string | undefined {
         return `${out}]`;
       }
       const o = v as Record<string, unknown>;
+      const flat = flatJson(o);
+      if (flat !== undefined) return flat;
       let out = '{';
       let first = true;
       for (const k of sortedKeys(o)) {
@@ -48,6 +50,26 @@ function write(value: unknown): string | undefined {
       // bigint: JSON.stringify throws its own TypeError.
       return JSON.stringify(v);
   }
+}
+
+/**
+ * An object whose values are all strings, finite numbers, booleans or null (a mapped record, most often):
+ * a copy with its keys in canonical order, written by JSON.stringify in one native call — the same text
+ * as the general path, several times faster. Undefined for anything else.
+ */
+function flatJson(o: Record<string, unknown>): string | undefined {
+  const keys = sortedKeys(o);
+  const copy: Record<string, unknown> = {};
+  for (const k of keys) {
+    // Assigned, it would set the copy's prototype rather than a property (JSON.parse makes it an own one).
+    if (k === '__proto__') return undefined;
+    const x = o[k];
+    const t = typeof x;
+    if (!(t === 'string' || t === 'boolean' || x === null || (t === 'number' && Number.isFinite(x))))
+      return undefined;
+    copy[k] = x;
+  }
+  return JSON.stringify(copy);
 }
 
 const isIndex = (k: string) => /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1;

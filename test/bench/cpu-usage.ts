@@ -10,8 +10,10 @@ import type pg from 'pg';
 export interface CpuSnapshot {
   /** This process (user + system), ms. */
   self: number;
-  /** Per pid: descendants of this process and the database's Postgres backends, ms. */
-  others: Map<number, number>;
+  /** Per pid, ms: descendants of this process (the Temporal dev server when the bench started it). */
+  children: Map<number, number>;
+  /** Per pid, ms: the database's Postgres backends. */
+  backends: Map<number, number>;
 }
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux.
@@ -31,7 +33,9 @@ function procStat(pid: number): { cpu: number; ppid: number } | undefined {
 function descendants(root: number): number[] {
   let pids: number[];
   try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return [];
   }
@@ -62,21 +66,38 @@ export async function cpuSnapshot(pool: pg.Pool, databases: string[]): Promise<C
     'select pid from pg_stat_activity where datname = any($1::text[])',
     [databases],
   );
-  const others = new Map<number, number>();
-  for (const pid of [...descendants(process.pid), ...backends.rows.map((r) => r.pid)]) {
-    const s = procStat(pid);
-    if (s) others.set(pid, s.cpu);
-  }
+  const read = (pids: number[]) => {
+    const out = new Map<number, number>();
+    for (const pid of pids) {
+      const s = procStat(pid);
+      if (s) out.set(pid, s.cpu);
+    }
+    return out;
+  };
   const u = process.cpuUsage();
-  return { self: (u.user + u.system) / 1000, others };
+  return {
+    self: (u.user + u.system) / 1000,
+    children: read(descendants(process.pid)),
+    backends: read(backends.rows.map((r) => r.pid)),
+  };
 }
 
 /**
- * CPU ms between two snapshots: this process and the others (a process that appeared meanwhile counts
+ * CPU ms between two snapshots: this process, its descendants and the Postgres backends (a process that appeared meanwhile counts
  * from zero; one that ended meanwhile is lost, which pools that keep their connections avoid).
  */
-export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { self: number; others: number } {
-  let others = 0;
-  for (const [pid, ms] of b.others) others += ms - (a.others.get(pid) ?? 0);
-  return { self: b.self - a.self, others };
+export function cpuBetween(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+): { self: number; children: number; postgres: number } {
+  const sum = (x: Map<number, number>, y: Map<number, number>) => {
+    let total = 0;
+    for (const [pid, ms] of y) total += ms - (x.get(pid) ?? 0);
+    return total;
+  };
+  return {
+    self: b.self - a.self,
+    children: sum(a.children, b.children),
+    postgres: sum(a.backends, b.backends),
+  };
 }

@@ -69,13 +69,19 @@ const median = (xs: number[]) => {
 type Variant = 'engine' | 'pipelined' | 'sequential';
 const VARIANTS: Variant[] = ['engine', 'pipelined', 'sequential'];
 
+interface CpuPerRecord {
+  self: number;
+  postgres: number;
+  temporal: number;
+}
+
 interface CaseResult {
   name: string;
   pageSize: number;
   /** Records/s per variant, one per round. */
   rates: Record<Variant, number[]>;
-  /** CPU µs per record per variant, one per round: this process, and Postgres + Temporal server. */
-  cpu: Record<Variant, { self: number; others: number }[]>;
+  /** CPU µs per record per variant, one per round: this process, Postgres backends, Temporal server. */
+  cpu: Record<Variant, CpuPerRecord[]>;
 }
 
 export async function syncBenchmark(records: number, rounds = Number(process.env.BENCH_ROUNDS ?? 5)) {
@@ -112,7 +118,13 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
     const out = await fn();
     const seconds = (performance.now() - start) / 1000;
     const c = cpuBetween(cpuBefore, await cpuSnapshot(pool, [databaseName]));
-    return { seconds, out, used: { self: (c.self * 1000) / records, others: (c.others * 1000) / records } };
+    const perRecord = (ms: number) => (ms * 1000) / records;
+    const used: CpuPerRecord = {
+      self: perRecord(c.self),
+      postgres: perRecord(c.postgres),
+      temporal: perRecord(c.children),
+    };
+    return { seconds, out, used };
   };
   const check = (what: string, got: number, want: number) => {
     if (got !== want) throw new Error(`${what}: ${got}, expected ${want}`);
@@ -190,9 +202,12 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
         `${cpuOf('engine')}  ${cpuOf('pipelined')}`,
     );
     function cpuOf(v: Variant) {
-      const self = median(r.cpu[v].map((c) => c.self));
-      const others = median(r.cpu[v].map((c) => c.others));
-      return `${self.toFixed(0).padStart(4)} + ${others.toFixed(0).padStart(4)} µs`.padStart(16);
+      const m = (k: keyof CpuPerRecord) => median(r.cpu[v].map((c) => c[k])).toFixed(0);
+      const text =
+        v === 'engine'
+          ? `${m('self')} + ${m('postgres')} + ${m('temporal')}`
+          : `${m('self')} + ${m('postgres')}`;
+      return text.padStart(v === 'engine' ? 14 : 17);
     }
   };
   console.log(
@@ -204,7 +219,8 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
       '  CPU/rec engine  CPU/rec pipelined',
   );
   console.log(
-    '  (CPU per record: this process (engine or loop, and the simulator) + Postgres backends and the Temporal server)',
+    '  (CPU µs per record: this process (the engine or the loop, and the simulator) + Postgres backends' +
+      ' [+ the Temporal dev server])',
   );
   try {
     // BENCH_PAGES=1000 runs the cases of one page size only.
