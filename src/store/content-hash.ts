@@ -79,11 +79,25 @@ const isIndex = (k: string) => /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 2 *
  * form wrote): integer-like keys first, ascending — Object.keys already lists them so — then the others
  * sorted.
  */
-function sortedKeys(o: object): string[] {
+function sortedKeys(o: object): readonly string[] {
   const keys = Object.keys(o);
+  // The records of a page share their keys, listed in the same order: their sorted order is the last one.
+  if (sameKeys(keys, lastKeys)) return lastSorted;
   let i = 0;
   while (i < keys.length && isIndex(keys[i]!)) i++;
-  return i === 0 ? keys.sort() : keys.slice(0, i).concat(keys.slice(i).sort());
+  const sorted = i === 0 ? [...keys].sort() : keys.slice(0, i).concat(keys.slice(i).sort());
+  lastKeys = keys;
+  lastSorted = sorted;
+  return sorted;
+}
+
+let lastKeys: readonly string[] = [];
+let lastSorted: readonly string[] = [];
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** sha256 (hex) of the canonical JSON of a record. */

@@ -172,13 +172,17 @@ export async function commitPage(
 ): Promise<PageCommitResult> {
   const rows = dedupeByKey(page.records);
   const keys = rows.map((r) => r.key);
-  const data: string[] = [];
+  // The records travel as ONE JSON array text rather than a jsonb[]: the driver writes an array literal by
+  // quoting and escaping every element (two copies of each record's JSON, most of a page's garbage), and
+  // Postgres unescapes them again.
+  let data = '[';
   const hashes: string[] = [];
-  for (const r of rows) {
-    const json = canonicalJson(r.data);
-    data.push(json);
+  for (let i = 0; i < rows.length; i++) {
+    const json = canonicalJson(rows[i]!.data);
+    data += i === 0 ? json : `,${json}`;
     hashes.push(hashOfCanonical(json));
   }
+  data += ']';
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const deletedKeys = [...new Set(page.deletedKeys ?? [])];
@@ -209,7 +213,11 @@ export async function commitPage(
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
       select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
-      from args, unnest(args.keys, ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
+      from args, unnest(
+        args.keys,
+        array(select e from jsonb_array_elements(${data}::jsonb) with ordinality as x(e, i) order by i),
+        ${hashes}::text[]
+      ) as u(k, d, h)
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
         set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
