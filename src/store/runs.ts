@@ -3,8 +3,9 @@
  * checkpoint commit in ONE transaction, fenced by the run's page number, so a retried, resumed or
  * duplicated page attempt never double-counts and never loses records.
  */
-import { sql, type Selectable } from 'kysely';
-import type { DbOrTx } from './db.js';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
+import type pg from 'pg';
+import { poolOf, type DbOrTx } from './db.js';
 import { canonicalJson, hashOfCanonical } from './content-hash.js';
 import {
   dedupeByKey,
@@ -203,7 +204,7 @@ export async function commitPage(
         and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
         and exists (select 1 from run)
       returning 1`;
-  const result = await sql<CommitRow>`
+  const statement = sql<CommitRow>`
     with args as (select ${keys}::text[] as keys),
     run as materialized (
       select id from sync_runs
@@ -262,8 +263,8 @@ export async function commitPage(
     from counts
     where sync_runs.id = (select id from run)
     returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
-              clock_timestamp() as committed_at`.execute(db);
-  const row = result.rows[0];
+              clock_timestamp() as committed_at`;
+  const row = (await runPrepared(db, statement)).rows[0];
   if (!row) {
     const current = await db
       .selectFrom('sync_runs')
@@ -282,6 +283,28 @@ export async function commitPage(
     run: toRun(run),
     committedAt,
   };
+}
+
+/** Statement names by text: the commit has a few forms (parent or none, deleted keys or none). */
+const preparedNames = new Map<string, string>();
+
+/**
+ * Runs a statement as a named prepared statement when `db` is a pool made by createDb: planning the
+ * commit's CTEs cost more Postgres time than upserting a page of 100 records. In a transaction (or a
+ * foreign Kysely) it runs as usual.
+ */
+async function runPrepared<R>(db: DbOrTx, statement: RawBuilder<R>): Promise<{ rows: R[] }> {
+  const pool = poolOf(db);
+  if (!pool) return statement.execute(db);
+  const compiled = statement.compile(db);
+  let name = preparedNames.get(compiled.sql);
+  if (name === undefined) {
+    // Every value is a parameter, so the forms are few; more would mean a value in the text.
+    if (preparedNames.size >= 16) return statement.execute(db);
+    name = `syncwright-commit-page-${preparedNames.size + 1}`;
+    preparedNames.set(compiled.sql, name);
+  }
+  return pool.query<R & pg.QueryResultRow>({ name, text: compiled.sql, values: [...compiled.parameters] });
 }
 
 export interface FinishRun {
