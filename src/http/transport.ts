@@ -14,6 +14,13 @@ import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
 import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
 
+/**
+ * Request ids (sent as x-request-id, logged with the request): a random prefix per process and a
+ * counter — unique without asking the system for random bytes on every page.
+ */
+const REQUEST_ID_PREFIX = randomBytes(4).toString('hex');
+let requestCount = 0;
+const nextRequestId = () => `${REQUEST_ID_PREFIX}-${(++requestCount).toString(36)}`;
 export interface TransportOptions {
   /** Each request is logged at debug (failures at info) with its request id; never headers or bodies. */
   log?: Logger;
@@ -152,7 +159,7 @@ export class HttpTransport {
   /** Sends the request and decodes a JSON answer; any failure is a ProviderError. */
   async requestJson(req: JsonRequest): Promise<JsonResponse> {
     const method = req.method ?? 'GET';
-    const requestId = randomBytes(6).toString('hex');
+    const requestId = nextRequestId();
     const context: RequestContext = {
       ...req.context,
       method,
