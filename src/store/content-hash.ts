@@ -29,6 +29,8 @@ function write(value: unknown): string | undefined {
         return `${out}]`;
       }
       const o = v as Record<string, unknown>;
+      const flat = flatJson(o);
+      if (flat !== undefined) return flat;
       let out = '{';
       let first = true;
       for (const k of sortedKeys(o)) {
@@ -50,6 +52,26 @@ function write(value: unknown): string | undefined {
   }
 }
 
+/**
+ * An object whose values are all strings, finite numbers, booleans or null (a mapped record, most often):
+ * a copy with its keys in canonical order, written by JSON.stringify in one native call — the same text
+ * as the general path, several times faster. Undefined for anything else.
+ */
+function flatJson(o: Record<string, unknown>): string | undefined {
+  const keys = sortedKeys(o);
+  const copy: Record<string, unknown> = {};
+  for (const k of keys) {
+    // Assigned, it would set the copy's prototype rather than a property (JSON.parse makes it an own one).
+    if (k === '__proto__') return undefined;
+    const x = o[k];
+    const t = typeof x;
+    if (!(t === 'string' || t === 'boolean' || x === null || (t === 'number' && Number.isFinite(x))))
+      return undefined;
+    copy[k] = x;
+  }
+  return JSON.stringify(copy);
+}
+
 const isIndex = (k: string) => /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1;
 
 /**
@@ -57,11 +79,25 @@ const isIndex = (k: string) => /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 2 *
  * form wrote): integer-like keys first, ascending — Object.keys already lists them so — then the others
  * sorted.
  */
-function sortedKeys(o: object): string[] {
+function sortedKeys(o: object): readonly string[] {
   const keys = Object.keys(o);
+  // The records of a page share their keys, listed in the same order: their sorted order is the last one.
+  if (sameKeys(keys, lastKeys)) return lastSorted;
   let i = 0;
   while (i < keys.length && isIndex(keys[i]!)) i++;
-  return i === 0 ? keys.sort() : keys.slice(0, i).concat(keys.slice(i).sort());
+  const sorted = i === 0 ? [...keys].sort() : keys.slice(0, i).concat(keys.slice(i).sort());
+  lastKeys = keys;
+  lastSorted = sorted;
+  return sorted;
+}
+
+let lastKeys: readonly string[] = [];
+let lastSorted: readonly string[] = [];
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** sha256 (hex) of the canonical JSON of a record. */

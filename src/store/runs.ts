@@ -3,8 +3,9 @@
  * checkpoint commit in ONE transaction, fenced by the run's page number, so a retried, resumed or
  * duplicated page attempt never double-counts and never loses records.
  */
-import { sql, type Selectable } from 'kysely';
-import type { DbOrTx } from './db.js';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
+import type pg from 'pg';
+import { poolOf, type DbOrTx } from './db.js';
 import { canonicalJson, hashOfCanonical } from './content-hash.js';
 import {
   dedupeByKey,
@@ -172,20 +173,38 @@ export async function commitPage(
 ): Promise<PageCommitResult> {
   const rows = dedupeByKey(page.records);
   const keys = rows.map((r) => r.key);
-  const data: string[] = [];
+  // The records travel as ONE JSON array text rather than a jsonb[]: the driver writes an array literal by
+  // quoting and escaping every element (two copies of each record's JSON, most of a page's garbage), and
+  // Postgres unescapes them again.
+  let data = '[';
   const hashes: string[] = [];
-  for (const r of rows) {
-    const json = canonicalJson(r.data);
-    data.push(json);
+  for (let i = 0; i < rows.length; i++) {
+    const json = canonicalJson(rows[i]!.data);
+    data += i === 0 ? json : `,${json}`;
     hashes.push(hashOfCanonical(json));
   }
+  data += ']';
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const deletedKeys = [...new Set(page.deletedKeys ?? [])];
   // `=` / `is null` rather than `is not distinct from`, which no index can serve.
   const parentMatch =
     scope.parentKey == null ? sql`r.parent_key is null` : sql`r.parent_key = ${scope.parentKey}`;
-  const result = await sql<CommitRow>`
+  // Only a page that names deleted keys has this statement: with no statistics yet (a table loaded by
+  // this very run) the planner reads `record_key = any('{}')` through records_live_parent_idx, which
+  // scans the whole scope on every page, a sync quadratic in its size.
+  const deletions =
+    deletedKeys.length === 0
+      ? sql`select 1 where false`
+      : sql`
+      update records as r set deleted_at = now(), updated_at = now()
+      where r.integration = ${scope.integration} and r.connection = ${scope.connection}
+        and r.resource = ${scope.resource} and r.deleted_at is null and ${parentMatch}
+        and r.record_key = any(${deletedKeys}::text[])
+        and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
+        and exists (select 1 from run)
+      returning 1`;
+  const statement = sql<CommitRow>`
     with args as (select ${keys}::text[] as keys),
     run as materialized (
       select id from sync_runs
@@ -195,7 +214,11 @@ export async function commitPage(
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
       select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
-      from args, unnest(args.keys, ${data}::jsonb[], ${hashes}::text[]) as u(k, d, h)
+      from args, unnest(
+        args.keys,
+        array(select e from jsonb_array_elements(${data}::jsonb) with ordinality as x(e, i) order by i),
+        ${hashes}::text[]
+      ) as u(k, d, h)
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
         set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
@@ -219,15 +242,7 @@ export async function commitPage(
     ),
     -- The record says it is deleted (Zendesk's status: deleted, Salesforce's IsDeleted): evidence as good
     -- as a webhook's. A newer write (a webhook after this page was fetched) is left alone.
-    del as (
-      update records as r set deleted_at = now(), updated_at = now()
-      where r.integration = ${scope.integration} and r.connection = ${scope.connection}
-        and r.resource = ${scope.resource} and r.deleted_at is null and ${parentMatch}
-        and r.record_key = any(${deletedKeys}::text[])
-        and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
-        and exists (select 1 from run)
-      returning 1
-    ),
+    del as (${deletions}),
     counts as (
       select (count(*) filter (where inserted))::int as ins, (count(*) filter (where not inserted))::int as upd,
              (select count(*) from del)::int as del
@@ -248,8 +263,8 @@ export async function commitPage(
     from counts
     where sync_runs.id = (select id from run)
     returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
-              clock_timestamp() as committed_at`.execute(db);
-  const row = result.rows[0];
+              clock_timestamp() as committed_at`;
+  const row = (await runPrepared(db, statement)).rows[0];
   if (!row) {
     const current = await db
       .selectFrom('sync_runs')
@@ -268,6 +283,28 @@ export async function commitPage(
     run: toRun(run),
     committedAt,
   };
+}
+
+/** Statement names by text: the commit has a few forms (parent or none, deleted keys or none). */
+const preparedNames = new Map<string, string>();
+
+/**
+ * Runs a statement as a named prepared statement when `db` is a pool made by createDb: planning the
+ * commit's CTEs cost more Postgres time than upserting a page of 100 records. In a transaction (or a
+ * foreign Kysely) it runs as usual.
+ */
+async function runPrepared<R>(db: DbOrTx, statement: RawBuilder<R>): Promise<{ rows: R[] }> {
+  const pool = poolOf(db);
+  if (!pool) return statement.execute(db);
+  const compiled = statement.compile(db);
+  let name = preparedNames.get(compiled.sql);
+  if (name === undefined) {
+    // Every value is a parameter, so the forms are few; more would mean a value in the text.
+    if (preparedNames.size >= 16) return statement.execute(db);
+    name = `syncwright-commit-page-${preparedNames.size + 1}`;
+    preparedNames.set(compiled.sql, name);
+  }
+  return pool.query<R & pg.QueryResultRow>({ name, text: compiled.sql, values: [...compiled.parameters] });
 }
 
 export interface FinishRun {

@@ -12,6 +12,7 @@ import {
   bundleWorkflowCode,
   NativeConnection,
   Worker,
+  type WorkflowBundleOption,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
@@ -72,7 +73,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: Activities;
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A bundle built in this process, or the path of a prebuilt one. */
+  workflowBundle?: WorkflowBundleOption;
   /** Default DEFAULT_ACTIVITY_CONCURRENCY; size the activities' pool with workerPoolSize() of it. */
   maxConcurrentActivityTaskExecutions?: number;
   /**

@@ -5,7 +5,7 @@
  *   npm run bench                 sync (50,000 records), rate ledger and webhooks, each in its own process
  *   npm run bench -- sync 20000   only the sync benchmark, on 20,000 records (BENCH_ROUNDS=n rounds, default 5;
  *                                 BENCH_PAGES=100 or 1000 for one page size)
- *   npm run bench -- sync-memory  the engine's RSS through a 1,000,000-record sync (not part of `all`)
+ *   npm run bench -- sync-memory  a worker's RSS (its own process) through a 1,000,000-record sync (not part of `all`)
  *   npm run bench -- ledger       only the ledger benchmark
  *   npm run bench -- webhooks N   only the webhook benchmark, N events per round (default 10,000)
  *   npm run bench -- fanout N     only the fan-out benchmark, N one-page syncs at once (default 200)

@@ -7,7 +7,8 @@
  * where nothing changed; a full re-sync where 10% of the records changed. Each case runs in rounds; a
  * round runs the engine and both loops once each, in an order that rotates from round to round, and
  * yields the round's ratios. The figures printed are the medians over the rounds, which a noisy shared
- * machine moves far less than any single time.
+ * machine moves far less than any single time. Each variant's CPU time per record is printed too (this
+ * process, the database's Postgres backends and, for the engine, the Temporal dev server, from /proc).
  */
 import pg from 'pg';
 import { defineIntegration } from '../../src/spec/define.js';
@@ -15,6 +16,7 @@ import type { RunSummary } from '../../src/sync/types.js';
 import { createTestStack } from '../../src/testing/test-stack.js';
 import { generateRecords, startProviderSimulator, type SimRecord } from '../../src/testing/simulator.js';
 import { createBaselineTables, pipelinedLoop, sequentialLoop, type BaselineTarget } from './sync-baseline.js';
+import { cpuBetween, cpuSnapshot } from './cpu-usage.js';
 
 const TOKEN = 'bench-token';
 const PAGE_SIZES = [100, 1000] as const;
@@ -68,11 +70,19 @@ const median = (xs: number[]) => {
 type Variant = 'engine' | 'pipelined' | 'sequential';
 const VARIANTS: Variant[] = ['engine', 'pipelined', 'sequential'];
 
+interface CpuPerRecord {
+  self: number;
+  postgres: number;
+  temporal: number;
+}
+
 interface CaseResult {
   name: string;
   pageSize: number;
   /** Records/s per variant, one per round. */
   rates: Record<Variant, number[]>;
+  /** CPU µs per record per variant, one per round: this process, Postgres backends, Temporal server. */
+  cpu: Record<Variant, CpuPerRecord[]>;
 }
 
 export async function syncBenchmark(records: number, rounds = Number(process.env.BENCH_ROUNDS ?? 5)) {
@@ -83,6 +93,7 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
   const spec = benchSpec(sim.url);
   const stack = await createTestStack({ specs: [spec] });
   const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+  const databaseName = new URL(stack.databaseUrl).pathname.slice(1);
   const target = (pageSize: number, variant: Variant): BaselineTarget => ({
     url: `${sim.url}/issues`,
     token: TOKEN,
@@ -101,10 +112,20 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
   };
   const engineSync = (connection: string, pageSize: number): Promise<RunSummary> =>
     stack.sync('bench', `issues_${pageSize}`, { connection });
-  const timed = async <T>(fn: () => Promise<T>): Promise<{ seconds: number; out: T }> => {
+  /** Wall time, and CPU µs per record (this process; Postgres backends and the Temporal server). */
+  const timed = async <T>(fn: () => Promise<T>) => {
+    const cpuBefore = await cpuSnapshot(pool, [databaseName]);
     const start = performance.now();
     const out = await fn();
-    return { seconds: (performance.now() - start) / 1000, out };
+    const seconds = (performance.now() - start) / 1000;
+    const c = cpuBetween(cpuBefore, await cpuSnapshot(pool, [databaseName]));
+    const perRecord = (ms: number) => (ms * 1000) / records;
+    const used: CpuPerRecord = {
+      self: perRecord(c.self),
+      postgres: perRecord(c.postgres),
+      temporal: perRecord(c.children),
+    };
+    return { seconds, out, used };
   };
   const check = (what: string, got: number, want: number) => {
     if (got !== want) throw new Error(`${what}: ${got}, expected ${want}`);
@@ -143,6 +164,7 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
     },
   ): Promise<CaseResult> => {
     const rates: CaseResult['rates'] = { engine: [], pipelined: [], sequential: [] };
+    const cpu: CaseResult['cpu'] = { engine: [], pipelined: [], sequential: [] };
     for (let round = 0; round < rounds; round++) {
       await hooks.prepare?.(round);
       const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
@@ -150,21 +172,23 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
         global.gc?.();
         if (v === 'engine') {
           const connection = await hooks.engineConnection();
-          const { seconds, out } = await timed(() => engineSync(connection, pageSize));
+          const { seconds, out, used } = await timed(() => engineSync(connection, pageSize));
           hooks.verify(out);
           rates.engine.push(records / seconds);
+          cpu.engine.push(used);
           await hooks.afterEngine?.(connection);
         } else {
           const t = target(pageSize, v);
           await hooks.beforeLoop?.(t.table);
           const loop = v === 'pipelined' ? pipelinedLoop : sequentialLoop;
-          const { seconds, out } = await timed(() => loop(pool, t));
+          const { seconds, out, used } = await timed(() => loop(pool, t));
           check(`${v} loop records`, out, records);
           rates[v].push(records / seconds);
+          cpu[v].push(used);
         }
       }
     }
-    return { name, pageSize, rates };
+    return { name, pageSize, rates, cpu };
   };
 
   let worst = Infinity;
@@ -175,15 +199,29 @@ export async function syncBenchmark(records: number, rounds = Number(process.env
     console.log(
       `  ${r.name.padEnd(27)} ${String(r.pageSize).padStart(5)}  ${median(r.rates.engine).toFixed(0).padStart(12)}  ` +
         `${median(r.rates.pipelined).toFixed(0).padStart(15)}  ${median(r.rates.sequential).toFixed(0).padStart(16)}  ` +
-        `${vsPipe.toFixed(2).padStart(15)}x  ${ratio('sequential').toFixed(2).padStart(16)}x`,
+        `${vsPipe.toFixed(2).padStart(15)}x  ${ratio('sequential').toFixed(2).padStart(16)}x  ` +
+        `${cpuOf('engine')}  ${cpuOf('pipelined')}`,
     );
+    function cpuOf(v: Variant) {
+      const m = (k: keyof CpuPerRecord) => median(r.cpu[v].map((c) => c[k])).toFixed(0);
+      const text =
+        v === 'engine'
+          ? `${m('self')} + ${m('postgres')} + ${m('temporal')}`
+          : `${m('self')} + ${m('postgres')}`;
+      return text.padStart(v === 'engine' ? 14 : 17);
+    }
   };
   console.log(
     `sync: ${records.toLocaleString('en')} records, engine (testing kit stack) against hand-written loops; ` +
       `medians of ${rounds} rounds`,
   );
   console.log(
-    '  case                        page   engine rec/s  pipelined rec/s  sequential rec/s  engine/pipelined  engine/sequential',
+    '  case                        page   engine rec/s  pipelined rec/s  sequential rec/s  engine/pipelined  engine/sequential' +
+      '  CPU/rec engine  CPU/rec pipelined',
+  );
+  console.log(
+    '  (CPU µs per record: this process (the engine or the loop, and the simulator) + Postgres backends' +
+      ' [+ the Temporal dev server])',
   );
   try {
     // BENCH_PAGES=1000 runs the cases of one page size only.

@@ -41,11 +41,25 @@ describe('contentHash', () => {
         '4294967294': 9,
       },
       { toJSON: () => ({ b: 1, a: 2 }) },
+      // Flat objects (primitive values only) take a faster path that must write the same text.
+      { title: 'x', id: 2, done: false, none: null, n: 1.5, neg: -0 },
+      { b: 1, a: NaN },
+      { b: 1, a: undefined },
+      { '2': 'x', '1': true, z: 'y', a: null },
       'text',
       42,
       null,
     ];
     for (const v of values) assert.equal(canonicalJson(v), reference(v));
+    // An own "__proto__" key (JSON.parse makes one) is kept, on the flat path as on the general one.
+    assert.equal(
+      canonicalJson(JSON.parse('{"b": 1, "__proto__": "p", "a": 2}')),
+      '{"__proto__":"p","a":2,"b":1}',
+    );
+    assert.equal(
+      canonicalJson(JSON.parse('{"o": {"b": 1, "__proto__": "p"}}')),
+      '{"o":{"__proto__":"p","b":1}}',
+    );
   });
   it('is hex sha256', () => {
     assert.match(contentHash({}), /^[0-9a-f]{64}$/);
