@@ -25,6 +25,9 @@ import {
   type NextStep,
   type PaginationState,
 } from '../pagination/paginate.js';
+import { sinceParam, templateVars } from './request-vars.js';
+import { openStreamCache } from './open-streams.js';
+import { exportPageSource, type OpenExportFile } from './export-source.js';
 import { cursorMs, firstWindow, nextWindow, sinceOf, usesWindows, type Window } from './windows.js';
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
@@ -66,34 +69,6 @@ interface OpenStream {
   last: unknown;
   url: URL;
   header(name: string): string | null;
-}
-
-/** How long an open download waits for its run's next chunk before it is closed. */
-const OPEN_STREAM_IDLE_MS = 60_000;
-
-/**
- * Downloads kept open between chunks, one per run. `take` hands one over exclusively (a concurrent
- * attempt of the same run cannot share it); an unclaimed one is closed after a minute.
- */
-function openStreamCache() {
-  const open = new Map<string, { stream: OpenStream; timer: NodeJS.Timeout }>();
-  return {
-    take(runId: string): OpenStream | undefined {
-      const entry = open.get(runId);
-      if (!entry) return undefined;
-      open.delete(runId);
-      clearTimeout(entry.timer);
-      return entry.stream;
-    },
-    keep(runId: string, stream: OpenStream): void {
-      const timer = setTimeout(() => {
-        if (open.get(runId)?.stream === stream) open.delete(runId);
-        stream.records.close();
-      }, OPEN_STREAM_IDLE_MS);
-      timer.unref();
-      open.set(runId, { stream, timer });
-    },
-  };
 }
 
 /**
@@ -146,6 +121,20 @@ function timeZoneOf(
   return value as string;
 }
 
+/** The zone of a resource's date patterns for a run's connection (export steps fill templates too). */
+export function timeZoneFor(
+  spec: { timeZone?: string | undefined },
+  resource: { timeZone?: string | undefined },
+  config: Readonly<Record<string, unknown>>,
+  run: { integration: string; connection: string },
+): string | undefined {
+  return timeZoneOf(
+    resource.timeZone ?? spec.timeZone,
+    config,
+    `connection ${run.integration}/${run.connection}`,
+  );
+}
+
 /** A connection config value that cannot be used as a start date: a person must fix the connection. */
 export class StartDateValueError extends PathValueError {
   override name = 'StartDateValueError';
@@ -189,58 +178,16 @@ export function recordsOf(found: unknown, resource: Pick<ResourceSpec, 'recordsP
     : found;
 }
 
-/** A high-water mark as the incremental `param` expects it. */
-function sinceParam(iso: string, format: 'iso' | 'unix' | 'unix-ms'): string {
-  const ms = Date.parse(iso);
-  if (format === 'unix') return String(Math.floor(ms / 1000));
-  if (format === 'unix-ms') return String(ms);
-  return iso;
-}
-
 function windowLabel(w: Window): string {
   return `window ${w.start} … ${w.end}`;
-}
-
-/** What request templates can use for this page. */
-function templateVars(
-  state: PaginationState,
-  window: Window | null,
-  since: string | null,
-  config: Readonly<Record<string, unknown>>,
-  parent: Readonly<Record<string, string>>,
-): TemplateVars {
-  const paging = state.vars ?? {};
-  return (name) => {
-    switch (name) {
-      case 'cursor':
-        return paging.cursor;
-      case 'page':
-        return paging.page;
-      case 'offset':
-        return paging.offset;
-      case 'limit':
-        return paging.limit;
-      case 'since':
-        return window ? window.start : (since ?? undefined);
-      case 'window.start':
-        return window?.start;
-      case 'window.end':
-        return window?.end;
-    }
-    if (name.startsWith('config.')) {
-      const v = config[name.slice('config.'.length)];
-      return v === undefined || v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : v;
-    }
-    if (name.startsWith('parent.')) return parent[name.slice('parent.'.length)];
-    return undefined;
-  };
 }
 
 export function createSpecPageSources(
   deps: EngineDeps,
   openClient: OpenConnectionClient = createConnectionClients(deps),
 ): OpenPageSource {
-  const openStreams = openStreamCache();
+  const openStreams = openStreamCache<OpenStream>();
+  const exportStreams = openStreamCache<OpenExportFile>();
   return async (run: SyncRun): Promise<PageSource> => {
     const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
     if (resource.parent && !run.parentParams) {
@@ -287,6 +234,13 @@ export function createSpecPageSources(
       const ms = cursorMs(scalarText(v), inc!.format);
       return Number.isNaN(ms) || ms > floorMs;
     };
+
+    if (resource.export)
+      return exportPageSource({
+        job: { run, spec, resource, exp: resource.export, client, fill },
+        mapAll,
+        streams: exportStreams,
+      });
 
     const streaming = isStreamingFormat(resource.decoder);
     const chunkRecords = resource.decoder?.chunkRecords ?? 0;
