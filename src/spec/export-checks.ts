@@ -47,7 +47,6 @@ export function checkExport(
   const times = { used: false };
   const checkRequest = (path: (string | number)[], req: ExportRequest, job: boolean) => {
     if (req.graphql && req.body !== undefined) issue([...path, 'graphql'], 'give body or graphql, not both');
-    if (req.graphql && req.method !== 'POST') issue([...path, 'method'], 'a GraphQL request is a POST');
     const s = scope(job);
     for (const p of templateProblems(req.path, { ...s, bareIsConfig: true }, times))
       issue([...path, 'path'], p);

@@ -89,9 +89,10 @@ export function exportPageSource(opts: {
         response = await download(page.url, page.method, page.headers, req.signal);
       } catch (error) {
         if (!(error instanceof ProviderError && expired(error.details.status))) throw error;
-        const st = await steps.status(e.jobId, cp.window, req.signal);
+        // The job itself may be gone too (deleted past its retention): either way it is submitted again.
+        const st = await steps.status(e.jobId, cp.window, req.signal).catch(() => undefined);
         throw new ExportExpiredError(
-          `${where}: the results of export job ${e.jobId} are gone (${error.details.status}; the job is ${st.poll.providerState})`,
+          `${where}: the results of export job ${e.jobId} are gone (${error.details.status}; the job is ${st ? st.poll.providerState : 'gone too'})`,
         );
       }
     } else {

@@ -15,7 +15,6 @@ import {
   placeholdersIn,
   TemplateError,
   timeZoneProblem,
-  type TemplateVars,
 } from '../http/request-template.js';
 import {
   firstState,
