@@ -5,7 +5,13 @@ import type { TestEnv } from './stack.js';
 
 export function startWorkerProcess(
   env: TestEnv,
-  options: { taskQueue: string; simulatorUrl: string; ratePerSecond?: number },
+  options: {
+    taskQueue: string;
+    simulatorUrl: string;
+    ratePerSecond?: number;
+    /** More environment for the fixture, e.g. BULK_SPEC (test/fixtures/worker-process.ts). */
+    env?: Record<string, string>;
+  },
 ): Promise<ChildProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
     env: {
@@ -16,6 +22,7 @@ export function startWorkerProcess(
       SIM_URL: options.simulatorUrl,
       ENC_KEY: TEST_KEY,
       ...(options.ratePerSecond ? { RATE_PER_SECOND: String(options.ratePerSecond) } : {}),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
