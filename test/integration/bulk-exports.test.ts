@@ -7,6 +7,8 @@
  * failed job fails with the provider's message; cancelling the run cancels the provider's job.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import {
@@ -58,8 +60,22 @@ describe('bulk exports', { timeout: 600_000 }, () => {
     return conn;
   };
   const resourceOf = (integration: string) => (integration === 'salesforce-bulk' ? 'accounts' : 'products');
-  const sync = async (integration: string, conn: string, kind: 'full' | 'incremental' = 'full') =>
-    (await engine.run(engine.input(integration, conn, resourceOf(integration), kind))).result();
+  /** Histories for the replay test (test/fixtures/histories), when SYNCWRIGHT_RECORD_HISTORIES names a folder. */
+  const record = async (handle: WorkflowHandle, name: string | undefined) => {
+    const dir = process.env.SYNCWRIGHT_RECORD_HISTORIES;
+    if (dir && name) writeFileSync(`${dir}/${name}.json`, historyToJSON(await handle.fetchHistory()));
+  };
+  const sync = async (
+    integration: string,
+    conn: string,
+    kind: 'full' | 'incremental' = 'full',
+    history?: string,
+  ) => {
+    const handle = await engine.run(engine.input(integration, conn, resourceOf(integration), kind));
+    const r = await handle.result();
+    await record(handle, history);
+    return r;
+  };
   const failure = async (integration: string, conn: string, kind: 'full' | 'incremental' = 'full') => {
     const handle = await engine.run(engine.input(integration, conn, resourceOf(integration), kind));
     try {
@@ -111,7 +127,7 @@ describe('bulk exports', { timeout: 600_000 }, () => {
     const conn = await connect('salesforce-bulk');
     sf.faults({ slowPolls: 3 });
     const before = sf.requests.length;
-    const r = await sync('salesforce-bulk', conn);
+    const r = await sync('salesforce-bulk', conn, 'full', 'sync-resource-export');
     assert.equal(r.status, 'completed');
     assert.equal(r.inserted, RECORDS);
     assert.equal(r.fetched, RECORDS);
@@ -153,6 +169,27 @@ describe('bulk exports', { timeout: 600_000 }, () => {
     assert.ok(inc.fetched <= 3, `read only the changes (${inc.fetched})`);
     assert.equal(sf.jobs.size, jobsBefore + 1);
     assert.match([...sf.jobs.values()].at(-1)!.set.rows!.length.toString(), /^[23]$/);
+  });
+
+  it('continue-as-new mid-download carries the job: the next execution downloads on, nothing resubmitted', async () => {
+    const conn = await connect('salesforce-bulk');
+    sf.faults({});
+    const jobs = sf.jobs.size;
+    const handle = await engine.run(
+      engine.input('salesforce-bulk', conn, 'accounts', 'full', {
+        pagesPerActivity: 2,
+        pagesPerExecution: 3,
+      }),
+    );
+    const r = await handle.result();
+    assert.equal(r.status, 'completed');
+    assert.equal(r.inserted, RECORDS);
+    assert.equal(r.fetched, RECORDS);
+    assert.equal(sf.jobs.size - jobs, 1, 'one job');
+    const first = await env.client.workflow
+      .getHandle(handle.workflowId, handle.firstExecutionRunId)
+      .describe();
+    assert.equal(first.status.name, 'CONTINUED_AS_NEW');
   });
 
   it('Shopify: bulkOperationRunQuery, node() polls, one gzip JSON Lines file from the storage host', async () => {
@@ -244,7 +281,7 @@ describe('bulk exports', { timeout: 600_000 }, () => {
 
       sim().faults({ expireJobs: 1 });
       before = jobs();
-      r = await sync(integration, conn);
+      r = await sync(integration, conn, 'full', `sync-resource-export-resubmitted-${integration}`);
       assert.equal(r.status, 'completed');
       assert.equal(r.unchanged, RECORDS, 'the new job brought every record back');
       assert.equal(jobs() - before, 2, 'submitted again once');
@@ -280,6 +317,7 @@ describe('bulk exports', { timeout: 600_000 }, () => {
           ? [...sf.jobs.values()].at(-1)!.state
           : [...shop.operations.values()].at(-1)!.status;
       assert.match(job, /^(Aborted|CANCELING|CANCELED)$/);
+      await record(handle, `sync-resource-export-cancelled-${integration}`);
       const runId = (await handle.describe()).runId;
       assert.equal((await getRun(env.db, runId))?.status, 'cancelled');
     });
