@@ -36,7 +36,7 @@ async function startSimulator(
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    proc.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
     proc.once('exit', (code) => reject(new Error(`bulk simulator exited (${code})`)));
   });
   return { ...(JSON.parse(line) as { url: string; storageUrl: string }), proc };
