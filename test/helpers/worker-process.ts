@@ -13,11 +13,16 @@ export function startWorkerProcess(
     env?: Record<string, string>;
     /** Node flags for the worker process, e.g. --max-old-space-size=128. */
     nodeArgs?: string[];
+    /** A JavaScript build of the fixture to run instead of the TypeScript through tsx. */
+    script?: string;
   },
 ): Promise<ChildProcess> {
   const proc = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', 'test/fixtures/worker-process.ts'],
+    [
+      ...(options.nodeArgs ?? []),
+      ...(options.script ? [options.script] : ['--import', 'tsx', 'test/fixtures/worker-process.ts']),
+    ],
     {
       env: {
         ...process.env,
