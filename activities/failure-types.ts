@@ -1,9 +1,10 @@
 /**
  * Every Temporal failure `type` our activities raise, and which of them retrying cannot help. Workflows
  * import this module for their retry policies' `nonRetryableErrorTypes`, so it imports nothing but
- * src/http/errors.ts, itself import-free (no Node built-ins reach the workflow sandbox).
+ * src/http/errors.ts and src/sync/export-poll.ts, themselves import-free (no Node built-ins reach the workflow sandbox).
  */
 import { ERROR_KINDS, FAILURE_TYPE, RETRYABLE } from '../src/http/errors.js';
+import { EXPORT_FAILURE } from '../src/sync/export-poll.js';
 
 /** Failures raised by the activities themselves rather than by a provider call. */
 export const ACTIVITY_FAILURE = {
@@ -22,4 +23,5 @@ export const ACTIVITY_FAILURE = {
 export const NON_RETRYABLE_TYPES: readonly string[] = [
   ...ERROR_KINDS.filter((kind) => !RETRYABLE[kind]).map((kind) => FAILURE_TYPE[kind]),
   ...Object.values(ACTIVITY_FAILURE),
+  ...Object.values(EXPORT_FAILURE),
 ];

@@ -6,6 +6,7 @@ import { PathValueError } from '../src/http/path-template.js';
 import { OrderKindMismatchError } from '../src/order/order-key.js';
 import { PaginationError } from '../src/pagination/paginate.js';
 import { SpecError } from '../src/spec/errors.js';
+import { ExportError } from '../src/sync/export-errors.js';
 import { ConnectionNotFoundError } from '../src/store/connections.js';
 import { EncryptionKeyError } from '../src/store/secret-box.js';
 
@@ -22,6 +23,9 @@ export function toFailure(error: unknown): unknown {
       nonRetryable: !error.retryable,
       ...(error.details.retryAfterMs !== undefined ? { nextRetryDelay: error.details.retryAfterMs } : {}),
     });
+  }
+  if (error instanceof ExportError) {
+    return ApplicationFailure.create({ type: error.failureType, message: error.message, nonRetryable: true });
   }
   if (error instanceof SpecError) {
     return ApplicationFailure.create({ type: FAILURE_TYPE.spec, message: error.message, nonRetryable: true });

@@ -7,6 +7,7 @@ import type { OpenPageSource } from '../src/sync/page-source.js';
 import { createConnectionClients } from '../src/sync/connection-client.js';
 import { createSpecPageSources } from '../src/sync/spec-page-source.js';
 import { createSyncActivities } from './sync.js';
+import { createExportActivities } from './export.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createWebhookActivities } from './webhooks.js';
 import { createNotifyActivities } from './notify.js';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
   const openPageSource = deps.openPageSource ?? createSpecPageSources(deps, openClient);
   return {
     ...createSyncActivities({ db: deps.db, specs: deps.specs, openPageSource, notify: Boolean(deps.notify) }),
+    ...createExportActivities({ db: deps.db, specs: deps.specs, openClient }),
     ...createNotifyActivities(deps.notify),
     ...createWebhookActivities({ db: deps.db, specs: deps.specs, openClient }),
     ...createSubscriptionActivities({

@@ -80,9 +80,11 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
   /** Creates the run row (idempotent) and returns its starting summary. */
   async function startSyncRun(input: StartRunInput): Promise<RunSummary> {
     let childOf: string | null;
+    let isExport: boolean;
     try {
-      const parent = lookupResource(specs, input.integration, input.resource).resource.parent;
-      childOf = parent ? parentLabel(parent) : null;
+      const { resource } = lookupResource(specs, input.integration, input.resource);
+      childOf = resource.parent ? parentLabel(resource.parent) : null;
+      isExport = resource.export !== undefined;
     } catch (error) {
       throw toFailure(error);
     }
@@ -96,7 +98,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       parentKey: input.parent?.key ?? null,
       parentParams: input.parent?.params ?? null,
     });
-    return runSummary(run, null, input.parent ? null : childOf);
+    const summary = runSummary(run, null, input.parent ? null : childOf);
+    return isExport ? { ...summary, export: true } : summary;
   }
 
   /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
@@ -339,8 +342,9 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
     async syncPages(input: SyncPagesInput): Promise<RunSummary> {
       if (input.start) {
         const started = await startSyncRun(input.start);
-        // A child resource's run is coordinated by its own workflow: nothing to page here.
-        if (started.childOf !== null) return started;
+        // A child resource's run is coordinated by its own workflow, an export's job is submitted and
+        // polled first: nothing to page here.
+        if (started.childOf !== null || started.export) return started;
       }
       const summary = await activities.syncPages(input);
       return input.finish && summary.done && summary.status === 'running'

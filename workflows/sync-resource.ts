@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { RunSummary, SyncWorkflowInput } from '../src/sync/types.js';
 import { coordinateChildren, type syncChildren } from './sync-children.js';
+import { exportRun } from './export-run.js';
 import { SyncRun, syncActivities } from './sync-run.js';
 
 /**
@@ -65,6 +66,9 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
         : await startSyncRun.executeWithOptions({ summary: `start ${input.kind} run` }, [startInput]);
     const childOf = input.carry ? (input.carry.childOf ?? null) : (run.summary?.childOf ?? null);
     if (childOf !== null) return await coordinate(run, childOf);
+    // Export resources: a job to submit and poll before anything is downloaded (export-run.ts).
+    if (input.carry?.export) return await exportRun(run, input.carry.export);
+    if (run.summary?.export) return await exportRun(run, undefined);
     run.report();
     // Without a page count from the caller, a call runs for a time instead: a workflow task and an
     // activity per ten pages cost more than the pages themselves on a fast provider.
@@ -105,6 +109,7 @@ export async function syncResource(input: SyncWorkflowInput): Promise<RunSummary
       if (start) {
         start = false;
         if (run.summary.childOf !== null) return await coordinate(run, run.summary.childOf);
+        if (run.summary.export) return await exportRun(run, undefined);
       }
       pagesThisExecution += byTime ? run.summary.pages - pagesBefore : perCall;
       run.clearWaiting();

@@ -73,6 +73,8 @@ export class SyncRun {
   totals: RunCounts | undefined;
   /** What the run's activity says it waits on (a rate budget, a slot, Retry-After), if anything. */
   waiting: WaitingNotice | null = null;
+  /** A line about what the run is doing beyond its pages (an export job's state), for current details. */
+  note: string | undefined;
   /** The SyncWaiting values last upserted, to skip upserts that change nothing. */
   private shownWaiting = '';
   private readonly finishSyncRun: ReturnType<typeof syncActivities>['finishSyncRun'];
@@ -127,7 +129,8 @@ export class SyncRun {
       : this.waiting
         ? waitingLine(this.waiting, Date.now())
         : undefined;
-    setCurrentDetails(progressDetails(this.input, this.progress(), waiting));
+    const extra = [this.note, waiting].filter(Boolean).join('\n\n');
+    setCurrentDetails(progressDetails(this.input, this.progress(), extra || undefined));
   }
 
   /** Closes the run row, even while the workflow itself is being cancelled. */

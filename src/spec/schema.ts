@@ -20,6 +20,8 @@ import {
 import { paginationSchema } from '../pagination/schema.js';
 import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
+import { exportSchema, withExportRequest } from './export-schema.js';
+import { checkExport } from './export-checks.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
@@ -201,7 +203,21 @@ export const resourceSchema = z.strictObject({
       }),
     ])
     .optional(),
+  /**
+   * An asynchronous bulk export (submit a job, poll it, download its files) instead of paged requests;
+   * `request` may then be left out (export-schema.ts).
+   */
+  export: exportSchema.optional(),
 });
+
+/** What a spec author writes for a resource: an export resource may leave `request` out. */
+type ResourceInput = Omit<z.input<typeof resourceSchema>, 'request'> & {
+  request?: z.input<typeof requestSchema>;
+};
+const resourceEntrySchema = z.preprocess(withExportRequest, resourceSchema) as unknown as z.ZodType<
+  z.infer<typeof resourceSchema>,
+  ResourceInput
+>;
 
 const PER_MS = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
@@ -282,7 +298,9 @@ const integrationSpecObject = z.strictObject({
   /** Names of the secrets each connection must supply, with what they are. */
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
   auth: authSchema.default({ type: 'none' }),
-  resources: z.record(slug, resourceSchema).refine((r) => Object.keys(r).length > 0, 'at least one resource'),
+  resources: z
+    .record(slug, resourceEntrySchema)
+    .refine((r) => Object.keys(r).length > 0, 'at least one resource'),
   retry: retrySchema.default(retrySchema.parse({})),
   rateLimits: z.array(rateLimitSchema).default([]),
   /** What answers mean beyond their status (e.g. Slack's 200 with "ok": false), for every resource. */
@@ -474,7 +492,8 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
-    checkRequestTemplates(spec, name, resource, ctx);
+    if (resource.export) checkExport(spec, name, resource, resource.export, ctx);
+    else checkRequestTemplates(spec, name, resource, ctx);
     if (resource.single && resource.pagination.type !== 'none')
       ctx.addIssue({
         code: 'custom',

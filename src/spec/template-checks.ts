@@ -43,6 +43,8 @@ export interface TemplateScope {
   secrets?: ReadonlySet<string>;
   /** A bare `{name}` is a config field (request paths). */
   bareIsConfig?: boolean;
+  /** `{job.id}`: the steps of an export after its submit. */
+  job?: boolean;
 }
 
 function available(scope: TemplateScope): string {
@@ -54,6 +56,7 @@ function available(scope: TemplateScope): string {
     ...(scope.parentParams !== undefined ? ['parent.<param>'] : []),
     ...(scope.record ? ['record.<path>'] : []),
     ...(scope.secrets ? ['secrets.<name>'] : []),
+    ...(scope.job ? ['job.id'] : []),
   ].join(', ');
 }
 
@@ -100,6 +103,8 @@ export function templateProblems(
     } else if (TIME_NAMES.has(key) && scope.incremental !== undefined) {
       times.used = true;
       if (!scope.incremental) problems.push(`${where} needs an incremental section`);
+    } else if (key === 'job.id' && scope.job) {
+      // The submitted export job's id.
     } else if (key === 'now') {
       // The time the template is filled.
     } else if (key in PAGING_NAME && scope.pagination) {

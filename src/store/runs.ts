@@ -111,6 +111,28 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
 }
 
 /** The database's clock (the one every stored timestamp uses). */
+/**
+ * Replaces a running run's checkpoint outside a page commit (an export job submitted, or found complete),
+ * only if it still holds `expected` (compared as JSON): of two attempts racing, one wins. Returns whether
+ * it was written.
+ */
+export async function setRunCheckpoint(
+  db: DbOrTx,
+  runId: string,
+  expected: unknown,
+  checkpoint: unknown,
+  total?: number | null,
+): Promise<boolean> {
+  const result = await sql`
+    update sync_runs set checkpoint = ${JSON.stringify(checkpoint)}::jsonb
+      ${total !== undefined ? sql`, total = ${total}::int` : sql``}
+    where id = ${runId} and status = 'running'
+      and checkpoint is not distinct from ${expected === null ? null : JSON.stringify(expected)}::jsonb`.execute(
+    db,
+  );
+  return Number(result.numAffectedRows ?? 0) > 0;
+}
+
 export async function databaseNow(db: DbOrTx): Promise<Date> {
   const r = await sql<{ now: Date }>`select clock_timestamp() as now`.execute(db);
   return r.rows[0]!.now;

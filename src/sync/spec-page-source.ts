@@ -16,7 +16,6 @@ import {
   placeholdersIn,
   TemplateError,
   timeZoneProblem,
-  type TemplateVars,
 } from '../http/request-template.js';
 import {
   firstState,
@@ -26,6 +25,10 @@ import {
   type NextStep,
   type PaginationState,
 } from '../pagination/paginate.js';
+import { sinceParam, templateVars } from './request-vars.js';
+import { withConnectionStart } from './run-bounds.js';
+import { openStreamCache } from './open-streams.js';
+import { exportPageSource, type OpenExportFile } from './export-source.js';
 import {
   cursorMs,
   firstWindow,
@@ -38,7 +41,6 @@ import {
 import { SpecError } from '../spec/errors.js';
 import { lookupResource } from '../spec/registry.js';
 import type { ResourceSpec } from '../spec/schema.js';
-import { BoundValueError, resolveBound, type DateBound } from '../spec/date-bound.js';
 import type { QuarantinedRecord, SyncRun } from '../store/runs.js';
 import type { KeyedRecord } from '../store/records.js';
 import {
@@ -76,34 +78,6 @@ interface OpenStream {
   last: unknown;
   url: URL;
   header(name: string): string | null;
-}
-
-/** How long an open download waits for its run's next chunk before it is closed. */
-const OPEN_STREAM_IDLE_MS = 60_000;
-
-/**
- * Downloads kept open between chunks, one per run. `take` hands one over exclusively (a concurrent
- * attempt of the same run cannot share it); an unclaimed one is closed after a minute.
- */
-function openStreamCache() {
-  const open = new Map<string, { stream: OpenStream; timer: NodeJS.Timeout }>();
-  return {
-    take(runId: string): OpenStream | undefined {
-      const entry = open.get(runId);
-      if (!entry) return undefined;
-      open.delete(runId);
-      clearTimeout(entry.timer);
-      return entry.stream;
-    },
-    keep(runId: string, stream: OpenStream): void {
-      const timer = setTimeout(() => {
-        if (open.get(runId)?.stream === stream) open.delete(runId);
-        stream.records.close();
-      }, OPEN_STREAM_IDLE_MS);
-      timer.unref();
-      open.set(runId, { stream, timer });
-    },
-  };
 }
 
 /**
@@ -156,43 +130,21 @@ function timeZoneOf(
   return value as string;
 }
 
-/** A connection config value that cannot be used as a start date: a person must fix the connection. */
-export class StartDateValueError extends PathValueError {
-  override name = 'StartDateValueError';
+/** The zone of a resource's date patterns for a run's connection (export steps fill templates too). */
+export function timeZoneFor(
+  spec: { timeZone?: string | undefined },
+  resource: { timeZone?: string | undefined },
+  config: Readonly<Record<string, unknown>>,
+  run: { integration: string; connection: string },
+): string | undefined {
+  return timeZoneOf(
+    resource.timeZone ?? spec.timeZone,
+    config,
+    `connection ${run.integration}/${run.connection}`,
+  );
 }
 
-/**
- * The incremental section with its startDate and endDate resolved for one run: templates filled from the
- * connection's config and the run's start time (`{now}`), a list's first alternative with a value taken;
- * a bound without a value is left out (no startDate reads from the provider's beginning, no endDate
- * ends at the run).
- */
-export function withConnectionStart<
-  T extends { startDate?: DateBound | undefined; endDate?: DateBound | undefined },
->(
-  inc: T | undefined,
-  config: Readonly<Record<string, unknown>>,
-  where: string,
-  nowMs: number = Date.now(),
-): (Omit<T, 'startDate' | 'endDate'> & { startDate?: string; endDate?: string }) | undefined {
-  if (inc === undefined) return undefined;
-  const { startDate, endDate, ...rest } = inc;
-  const resolved = (bound: DateBound | undefined, name: string) => {
-    try {
-      return resolveBound(bound, config, nowMs, `${where}: incremental.${name}`);
-    } catch (error) {
-      if (error instanceof BoundValueError) throw new StartDateValueError(error.message);
-      throw error;
-    }
-  };
-  const start = resolved(startDate, 'startDate');
-  const end = resolved(endDate, 'endDate');
-  return {
-    ...rest,
-    ...(start !== undefined ? { startDate: start } : {}),
-    ...(end !== undefined ? { endDate: end } : {}),
-  };
-}
+export { StartDateValueError, withConnectionStart } from './run-bounds.js';
 
 /**
  * The records of an answer, from the value at recordsPath: a list; with a wildcard (`data.*.attributes`,
@@ -212,58 +164,16 @@ export function recordsOf(found: unknown, resource: Pick<ResourceSpec, 'recordsP
     : found;
 }
 
-/** A high-water mark as the incremental `param` expects it. */
-function sinceParam(iso: string, format: 'iso' | 'unix' | 'unix-ms'): string {
-  const ms = Date.parse(iso);
-  if (format === 'unix') return String(Math.floor(ms / 1000));
-  if (format === 'unix-ms') return String(ms);
-  return iso;
-}
-
 function windowLabel(w: Window): string {
   return `window ${w.start} … ${w.end}`;
-}
-
-/** What request templates can use for this page. */
-function templateVars(
-  state: PaginationState,
-  window: Window | null,
-  since: string | null,
-  config: Readonly<Record<string, unknown>>,
-  parent: Readonly<Record<string, string>>,
-): TemplateVars {
-  const paging = state.vars ?? {};
-  return (name) => {
-    switch (name) {
-      case 'cursor':
-        return paging.cursor;
-      case 'page':
-        return paging.page;
-      case 'offset':
-        return paging.offset;
-      case 'limit':
-        return paging.limit;
-      case 'since':
-        return window ? window.start : (since ?? undefined);
-      case 'window.start':
-        return window?.start;
-      case 'window.end':
-        return window?.end;
-    }
-    if (name.startsWith('config.')) {
-      const v = config[name.slice('config.'.length)];
-      return v === undefined || v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : v;
-    }
-    if (name.startsWith('parent.')) return parent[name.slice('parent.'.length)];
-    return undefined;
-  };
 }
 
 export function createSpecPageSources(
   deps: EngineDeps,
   openClient: OpenConnectionClient = createConnectionClients(deps),
 ): OpenPageSource {
-  const openStreams = openStreamCache();
+  const openStreams = openStreamCache<OpenStream>();
+  const exportStreams = openStreamCache<OpenExportFile>();
   return async (run: SyncRun): Promise<PageSource> => {
     const { spec, resource } = lookupResource(deps.specs, run.integration, run.resource);
     if (resource.parent && !run.parentParams) {
@@ -320,6 +230,12 @@ export function createSpecPageSources(
       const ms = cursorMs(scalarText(v), inc!.format);
       return !Number.isNaN(ms) && ms > ceilingMs;
     };
+    if (resource.export)
+      return exportPageSource({
+        job: { run, spec, resource, exp: resource.export, client, fill },
+        mapAll,
+        streams: exportStreams,
+      });
 
     const streaming = isStreamingFormat(resource.decoder);
     const chunkRecords = resource.decoder?.chunkRecords ?? 0;

@@ -4,6 +4,7 @@
  */
 
 import type { RunCounts, RunStatus, SyncKind } from '../store/run-types.js';
+import type { ExportCarry } from './export-poll.js';
 
 export type { RunCounts, RunStatus, SyncKind } from '../store/run-types.js';
 export { noCounts } from '../store/run-types.js';
@@ -47,6 +48,8 @@ export interface SyncWorkflowInput extends SyncTarget {
     childOf?: string | null;
     parentAfter?: string | null;
     totals?: RunCounts;
+    /** Export runs: the job and where the workflow was with it. */
+    export?: ExportCarry;
   };
 }
 
@@ -82,6 +85,8 @@ export interface RunSummary extends RunCounts {
   error: string | null;
   /** Set when the resource is a child of another and this run coordinates one child run per parent record. */
   childOf: string | null;
+  /** Set when the resource is an export (spec `export`): the run submits a job, polls it, downloads it. */
+  export?: true;
 }
 
 export interface SyncPagesInput {

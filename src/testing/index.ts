@@ -45,6 +45,17 @@ export {
   type CatalogItem,
   type CatalogSimulator,
   type CatalogSimulatorOptions,
+  startSalesforceBulkSimulator,
+  SALESFORCE_BULK_TOKEN,
+  SALESFORCE_BULK_VERSION,
+  startShopifyBulkSimulator,
+  SHOPIFY_BULK_TOKEN,
+  SHOPIFY_BULK_VERSION,
+  type SalesforceBulkSimulator,
+  type SalesforceBulkOptions,
+  type ShopifyBulkSimulator,
+  type ShopifyBulkOptions,
+  type BulkFaults,
 } from './providers/index.js';
 export { defineIntegration } from '../spec/define.js';
 export { loadSpec, loadSpecs } from '../spec/load.js';

@@ -13,11 +13,15 @@
  *   npm run bench -- exports N    streamed JSONL/CSV exports (gzip too), N records (default 1,000,000 ≈ 200 MB;
  *                                 not part of `all`)
  *   npm run bench -- exports N jsonl,csvgz   only those files (jsonl, jsonlgz, csv, csvgz)
+ *   npm run bench -- export-job N [heapMiB]  a bulk export job (Shopify-style, N records, default
+ *                                 1,000,000) by a worker in its own process (RSS sampled), against a
+ *                                 hand-written download → decode → COPY loop; heapMiB caps the worker's heap
  */
 import { spawnSync } from 'node:child_process';
 import { closeTestEnv } from '../helpers/stack.js';
 import { cliBenchmark } from './cli.bench.js';
 import { exportBenchmark } from './export.bench.js';
+import { exportJobBenchmark } from './export-job.bench.js';
 import { fanoutBenchmark } from './fanout.bench.js';
 import { ledgerBenchmark } from './ledger.bench.js';
 import { syncBenchmark } from './sync.bench.js';
@@ -36,6 +40,8 @@ const BENCHMARKS = {
 const ON_REQUEST = {
   'sync-memory': (n?: string) => syncMemoryBenchmark(Number(n ?? 1_000_000)),
   exports: (n?: string, files?: string) => exportBenchmark(Number(n ?? 1_000_000), files?.split(',')),
+  'export-job': (n?: string, heap?: string) =>
+    exportJobBenchmark(Number(n ?? 1_000_000), heap ? Number(heap) : undefined),
 };
 
 const [which = 'all', n, extra] = process.argv.slice(2);

@@ -173,7 +173,13 @@ class Stubs {
 
   activities(): Activities {
     /* eslint-disable @typescript-eslint/require-await -- stubs answer at once, yet are async like the real ones */
+    const noExport = async (): Promise<never> => {
+      throw ApplicationFailure.nonRetryable('these stubs sync no export resource', 'NotStubbed');
+    };
     return {
+      exportSubmit: noExport,
+      exportPoll: noExport,
+      exportCancel: noExport,
       startSyncRun: async (input: StartRunInput) => this.start(input),
       syncPages: async ({ runId, maxPages, start, finish }) => {
         // The real activity's contract: `start` creates the run first (a child resource's run is only

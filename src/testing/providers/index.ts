@@ -19,3 +19,18 @@ export { startZendeskSimulator } from './zendesk.js';
 export { startJiraSimulator, JIRA_PROJECT } from './jira.js';
 export { startSlackSimulator, SLACK_CHANNEL, slackTs } from './slack.js';
 export { startSalesforceSimulator, SALESFORCE_CLIENT, SALESFORCE_VERSION } from './salesforce.js';
+export {
+  startSalesforceBulkSimulator,
+  SALESFORCE_BULK_TOKEN,
+  SALESFORCE_BULK_VERSION,
+  type SalesforceBulkSimulator,
+  type SalesforceBulkOptions,
+} from './salesforce-bulk.js';
+export {
+  startShopifyBulkSimulator,
+  SHOPIFY_BULK_TOKEN,
+  SHOPIFY_BULK_VERSION,
+  type ShopifyBulkSimulator,
+  type ShopifyBulkOptions,
+} from './shopify-bulk.js';
+export type { BulkFaults } from './bulk-kit.js';
