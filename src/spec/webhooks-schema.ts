@@ -222,6 +222,26 @@ export const sequenceSchema = z.strictObject({
 });
 export type SequenceConfig = z.infer<typeof sequenceSchema>;
 
+/**
+ * Notifications about the subscription itself rather than a record (Microsoft Graph's lifecycle
+ * notifications: `missed`, `reauthorizationRequired`, `subscriptionRemoved`). A delivery (or batch
+ * item) whose `event` value is listed is not stored as an event: its action is handed to Temporal.
+ */
+export const lifecycleSchema = z.strictObject({
+  /** The lifecycle event of a delivery or item: { header }, { path } or a template. */
+  event: valueSpecSchema,
+  /**
+   * Lifecycle event → action: `reconcile` (notifications were dropped: start the `reconcile` syncs),
+   * `renew` (renew the subscription now), `resubscribe` (the provider removed it: subscribe again,
+   * then reconcile).
+   */
+  actions: z
+    .record(z.string().min(1), z.enum(['reconcile', 'renew', 'resubscribe']))
+    .refine((a) => Object.keys(a).length > 0, 'list at least one lifecycle event'),
+});
+export type LifecycleConfig = z.infer<typeof lifecycleSchema>;
+export type LifecycleAction = LifecycleConfig['actions'][string];
+
 export const webhooksSchema = z
   .strictObject({
     /**
@@ -270,6 +290,8 @@ export const webhooksSchema = z
     batch: z.strictObject({ items: z.string().min(1) }).optional(),
     /** Deliveries numbered in sequence: a skipped number starts the `reconcile` syncs. */
     sequence: sequenceSchema.optional(),
+    /** Subscription lifecycle notifications: reconcile, renew or resubscribe. */
+    lifecycle: lifecycleSchema.optional(),
     /** Event type → what to do; "*" matches types not listed. Unlisted types are stored and ignored. */
     events: z.record(z.string().min(1), eventActionSchema),
   })
@@ -284,6 +306,8 @@ function checkTemplates(
     order?: ValueSpec | undefined;
     route?: { account: ValueSpec } | undefined;
     sequence?: SequenceConfig | undefined;
+    lifecycle?: LifecycleConfig | undefined;
+    subscription?: { renew?: unknown } | undefined;
     reconcile: string[];
     signature: { secrets: unknown[] };
   },
@@ -295,6 +319,7 @@ function checkTemplates(
     [['order'], w.order],
     [['route', 'account'], w.route?.account],
     [['sequence', 'value'], w.sequence?.value],
+    [['lifecycle', 'event'], w.lifecycle?.event],
     [['sequence', 'last'], w.sequence?.last],
     [
       ['sequence', 'scope'],
@@ -319,6 +344,23 @@ function checkTemplates(
       message:
         'a skipped sequence number is caught up by the webhooks.reconcile syncs: list at least one resource there',
     });
+  for (const [event, action] of Object.entries(w.lifecycle?.actions ?? {})) {
+    const path = ['lifecycle', 'actions', event];
+    if (action !== 'renew' && w.reconcile.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${action} catches up with the webhooks.reconcile syncs: list at least one resource there`,
+      });
+    if (action !== 'reconcile' && !w.subscription)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${action} acts on the subscription: declare webhooks.subscription`,
+      });
+    if (action === 'renew' && w.subscription && !w.subscription.renew)
+      ctx.addIssue({ code: 'custom', path, message: 'renew needs webhooks.subscription.renew' });
+  }
   // Routed by account, the connection is known only after the signature is checked: the secret is the
   // app's, the same for every tenant.
   if (w.route)
