@@ -287,7 +287,22 @@ export const webhooksSchema = z
      * array at `items` is an event of its own. eventId, eventType, order, route.account and the event
      * actions read the item (`{body.…}` / `path`); headers and query are the request's.
      */
-    batch: z.strictObject({ items: z.string().min(1) }).optional(),
+    batch: z
+      .strictObject({
+        items: z.string().min(1),
+        /**
+         * An authentic body whose array is empty is answered 200 and stores nothing (Xero's
+         * intent-to-receive check sends `"events": []`); otherwise it is a 400.
+         */
+        acceptEmpty: z.boolean().default(false),
+      })
+      .optional(),
+    /**
+     * How successful deliveries are answered: the default is 202 (200 for a duplicate) with a JSON
+     * body; `{ status: 200, body: none }` answers every 2xx as a bare 200 with no body, and errors
+     * with no body either (Xero requires both).
+     */
+    respond: z.strictObject({ status: z.literal(200), body: z.literal('none') }).optional(),
     /** Deliveries numbered in sequence: a skipped number starts the `reconcile` syncs. */
     sequence: sequenceSchema.optional(),
     /** Subscription lifecycle notifications: reconcile, renew or resubscribe. */

@@ -166,6 +166,9 @@ type ItemOfRequest = EventOfRequest | LifecycleItem | 'refused';
 const isEvent = (i: ItemOfRequest): i is EventOfRequest => i !== 'refused' && 'event' in i;
 const isLifecycle = (i: ItemOfRequest): i is LifecycleItem => i !== 'refused' && 'lifecycle' in i;
 
+/** An authentic body with nothing in it (batch.acceptEmpty): answered, nothing stored. */
+const ACKNOWLEDGED = { status: 200, body: { status: 'acknowledged' } };
+
 const lifecycleResult = (i: LifecycleItem) => ({
   lifecycleEvent: i.lifecycle.event,
   action: i.lifecycle.action,
@@ -272,7 +275,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   /** `seen` learns the route's integration and connection, for the delivery metrics. */
   async function accept(
     req: IncomingMessage,
-    seen: { integration: string; connection: string },
+    seen: { integration: string; connection: string; bare: boolean },
   ): Promise<{ status: number; body: unknown } | HandshakeAnswer> {
     // The usual origin-form target ("/path?query") is cut by hand; anything else goes through URL.
     const target = req.url ?? '/';
@@ -283,7 +286,11 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         ? target
         : target.slice(0, end);
     const routed = accountRoutes.size > 0 ? accountRoutes.get(pathname) : undefined;
-    if (routed) return acceptByAccount(req, routed, target, end);
+    // The integration's `respond`: answers without a body once the route names it.
+    if (routed) {
+      seen.bare = routed.webhooks!.respond !== undefined;
+      return acceptByAccount(req, routed, target, end);
+    }
     const cut = pathname.lastIndexOf('/');
     const spec = routes.get(pathname.slice(0, cut));
     if (!spec) throw new HttpError(404, `no webhook route ${pathname}`);
@@ -295,6 +302,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     }
     if (!CONNECTION_ID.test(connection)) throw new HttpError(404, 'connection id is not valid');
     seen.integration = spec.id;
+    seen.bare = spec.webhooks!.respond !== undefined;
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
     const webhooks = spec.webhooks!;
     // A validation token in the query (Microsoft Graph) is answered before anything else: it has no body.
@@ -354,6 +362,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         throw new HttpError(400, error.message);
       throw error;
     }
+    if (all.length === 0) return ACKNOWLEDGED;
     const events = all.filter(isEvent);
     const lifecycle = all.filter(isLifecycle);
     if (lifecycle.length > 0) await handOver(spec, connection, lifecycle);
@@ -453,6 +462,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       ];
     const at = webhooks.batch.items;
     const items = valueAtPath(parsed.fields, at);
+    if (Array.isArray(items) && items.length === 0 && webhooks.batch.acceptEmpty) return [];
     if (!Array.isArray(items) || items.length === 0)
       throw new WebhookBodyError(`no events at body path "${at}": expected a non-empty array`);
     if (items.length > MAX_BATCH_ITEMS)
@@ -643,6 +653,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       }
       const query = queryOf(target, end);
       const items = batchOf(spec, header, parsed, query, secrets);
+      if (items.length === 0) return ACKNOWLEDGED;
       // Each event's own account: a batch's items may be for different tenants.
       const accountOf = (fields: Record<string, unknown>, i: number) => {
         const found = readValue(webhooks.route!.account, { header, body: fields, query });
@@ -775,11 +786,13 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       return;
     }
     // Unknown routes and connections are counted without their made-up names (bounded labels).
-    const seen = { integration: 'unknown', connection: '' };
+    const seen = { integration: 'unknown', connection: '', bare: false };
+    const bare = () => seen.bare;
     inSpan('webhook POST', {}, () => accept(req, seen)).then(
       (r) => {
         recordDelivery(seen.integration, seen.connection, r.status);
-        if ('contentType' in r) sendText(res, r);
+        if (bare()) sendBare(res, r.status >= 200 && r.status < 300 ? 200 : r.status);
+        else if ('contentType' in r) sendText(res, r);
         else send(res, r.status, r.body);
       },
       (error: unknown) => {
@@ -797,7 +810,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
             },
             'webhook rejected',
           );
-        send(res, status, { error: message });
+        if (bare()) sendBare(res, status);
+        else send(res, status, { error: message });
         // Stop reading what is left of an oversized body.
         if (status === 413) req.resume();
       },
@@ -838,6 +852,13 @@ function sendText(res: ServerResponse, answer: HandshakeAnswer): void {
     'x-content-type-options': 'nosniff',
   });
   res.end(answer.body);
+}
+
+/** `respond: { status: 200, body: none }`: the status alone (Xero wants no body, no cookies). */
+function sendBare(res: ServerResponse, status: number): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-length': 0 });
+  res.end();
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -194,6 +194,8 @@ describe('lifecycle notifications at the receiver', { timeout: 60_000 }, () => {
     const r = await post(receiver, '/webhooks/graphlife/contoso', [lifecycle('subscriptionRemoved')]);
     assert.equal(r.status, 503);
     assert.match(String(r.body.error), /lifecycle notifications cannot be handled here/);
+    // An empty collection carries no clientState to authenticate it.
+    assert.equal((await post(receiver, '/webhooks/graphlife/contoso', [])).status, 401);
     // A forged one is refused before that.
     const forged = await post(receiver, '/webhooks/graphlife/contoso', [
       lifecycle('subscriptionRemoved', TENANT_A, 'forged'),
