@@ -1,6 +1,6 @@
 /**
  * The catalog's webhook examples (integrations/github-app.yaml, stripe-connect.yaml, slack-events.yaml,
- * xero.yaml),
+ * xero.yaml, microsoft-graph.yaml),
  * loaded from their YAML files and driven through the receiver on a real Postgres with deliveries
  * signed by the providers' own libraries (@octokit/webhooks-methods, stripe-node) or, for Slack, by its
  * documented v0 HMAC: handshakes answered, every tenant's event routed to its own connection.
@@ -14,7 +14,12 @@ import { loadSpec } from '../../src/spec/load.js';
 import type { IntegrationSpec } from '../../src/spec/schema.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { addConnection } from '../../src/sync/connections.js';
-import { startWebhookReceiver, type RunningReceiver } from '../../src/webhooks/receiver.js';
+import {
+  startWebhookReceiver,
+  type LifecycleHandOver,
+  type RunningReceiver,
+} from '../../src/webhooks/receiver.js';
+import { saveSubscription } from '../../src/webhooks/subscriptions.js';
 import { reconcileTargets } from '../../src/temporal/webhook-reconcile.js';
 import { listConnections } from '../../src/store/connections.js';
 import { handOverSequenceGaps, sweepSequences } from '../../src/webhooks/sequence-store.js';
@@ -34,10 +39,11 @@ describe('catalog webhook examples', { timeout: 120_000 }, () => {
   let env: DbEnv;
   let receiver: RunningReceiver;
   const specs = new Map<string, IntegrationSpec>();
+  const handedLifecycle: LifecycleHandOver[] = [];
 
   before(async () => {
     env = await testDb();
-    for (const f of ['github-app', 'stripe-connect', 'slack-events', 'xero']) {
+    for (const f of ['github-app', 'stripe-connect', 'slack-events', 'xero', 'microsoft-graph']) {
       const spec = await loadSpec(`integrations/${f}.yaml`);
       specs.set(spec.id, spec);
     }
@@ -47,7 +53,17 @@ describe('catalog webhook examples', { timeout: 120_000 }, () => {
       ...xero,
       webhooks: { ...xero.webhooks!, sequence: { ...xero.webhooks!.sequence!, reorderSeconds: 1 } },
     });
-    receiver = await startWebhookReceiver({ db: env.db, specs, secretBox: box, env: SECRETS });
+    receiver = await startWebhookReceiver({
+      db: env.db,
+      specs,
+      secretBox: box,
+      env: SECRETS,
+      // What the webhook service would hand to Temporal (webhook-lifecycle.test.ts runs that).
+      onLifecycle: (r) => {
+        handedLifecycle.push(r);
+        return Promise.resolve();
+      },
+    });
   });
   after(async () => {
     await receiver?.close();
@@ -361,5 +377,92 @@ describe('catalog webhook examples', { timeout: 120_000 }, () => {
     assert.deepEqual(handed, [
       { connection: '*', ranges: ['3-4'], targets: ['acme:invoices+contacts', 'globex:invoices+contacts'] },
     ]);
+  });
+
+  it('Microsoft Graph: validationToken, a notification batch checked by clientState, lifecycle handed over', async () => {
+    const spec = specs.get('microsoft-graph')!;
+    await addConnection(env.db, box, spec, {
+      integration: spec.id,
+      id: 'contoso',
+      config: {
+        user_id: 'a1b2c3d4-0000-4000-8000-000000000001',
+        notification_url: 'https://hooks.example/webhooks/microsoft-graph/contoso',
+      },
+      secrets: { token: 'graph-token' },
+    });
+    // What the subscribe activity stores from Graph's answer: the id and the clientState it made up.
+    const clientState = 'c0ntos0-cl1ent-state-8f2e91';
+    const subscriptionId = '7f105c7d-2dc5-4530-97cd-4e7ae6534c07';
+    await saveSubscription(env.db, box, {
+      integration: spec.id,
+      connection: 'contoso',
+      subscriptionId,
+      expiresAt: '2026-12-10T11:00:00.000Z',
+      secret: clientState,
+    });
+    const url = `${receiver.url}/webhooks/microsoft-graph/contoso`;
+    const validation = await fetch(`${url}?validationToken=Validation%3A%20Testing%20client%20application`, {
+      method: 'POST',
+    });
+    assert.equal(validation.status, 200);
+    assert.equal(await validation.text(), 'Validation: Testing client application');
+
+    const message = (id: string, changeType: string, state = clientState) => ({
+      id,
+      subscriptionId,
+      subscriptionExpirationDateTime: '2026-12-10T11:00:00.0000000Z',
+      clientState: state,
+      changeType,
+      resource: `Users/a1b2c3d4-0000-4000-8000-000000000001/Messages/${id}-msg`,
+      tenantId: '84c31ca0-ac3b-4eae-ad11-519d80233e6f',
+      resourceData: {
+        '@odata.type': '#Microsoft.Graph.Message',
+        '@odata.id': `Users/a1b2c3d4-0000-4000-8000-000000000001/Messages/${id}-msg`,
+        id: `${id}-msg`,
+      },
+    });
+    const missed = {
+      subscriptionId,
+      subscriptionExpirationDateTime: '2026-12-10T11:00:00.0000000Z',
+      tenantId: '84c31ca0-ac3b-4eae-ad11-519d80233e6f',
+      clientState,
+      lifecycleEvent: 'missed',
+    };
+    const r = await post(
+      '/webhooks/microsoft-graph/contoso',
+      JSON.stringify({ value: [message('n-1', 'created'), message('n-2', 'deleted'), missed] }),
+      {},
+    );
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    assert.deepEqual(
+      (r.body as { events: Record<string, unknown>[] }).events.map((e) => e.eventId ?? e.lifecycleEvent),
+      ['n-1', 'n-2', 'missed'],
+    );
+    assert.deepEqual(await events('microsoft-graph'), [
+      {
+        connection: 'contoso',
+        event_type: 'created',
+        action: 'refetch',
+        entity_key: 'n-1-msg',
+        status: 'received',
+      },
+      {
+        connection: 'contoso',
+        event_type: 'deleted',
+        action: 'delete',
+        entity_key: 'n-2-msg',
+        status: 'received',
+      },
+    ]);
+    assert.deepEqual(handedLifecycle, [
+      { integration: 'microsoft-graph', connection: 'contoso', action: 'reconcile', events: ['missed'] },
+    ]);
+    // A notification with another clientState is not Graph's.
+    const forged = await post(
+      '/webhooks/microsoft-graph/contoso',
+      JSON.stringify({ value: [message('n-3', 'updated', 'guessed')] }),
+      {},
+    );
+    assert.equal(forged.status, 401);
   });
 });
