@@ -63,3 +63,12 @@ export const subscriptionQuery = defineQuery<SubscriptionView>('subscription');
 export const removeSubscriptionSignal = defineSignal('removeSubscription');
 /** Start the reconciling syncs now (e.g. after the receiver was down). */
 export const reconcileSignal = defineSignal<[reason?: string]>('reconcile');
+/**
+ * A subscription lifecycle notification (`webhooks.lifecycle`): renew the subscription now, or
+ * subscribe again (the provider removed it) and reconcile. `reason` names the notification.
+ */
+export interface LifecycleRequest {
+  action: 'renew' | 'resubscribe';
+  reason: string;
+}
+export const lifecycleSignal = defineSignal<[LifecycleRequest]>('lifecycle');

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -22,9 +23,11 @@ import {
   SyncResource,
 } from '../src/temporal/search-attributes.js';
 import {
+  lifecycleSignal,
   reconcileSignal,
   removeSubscriptionSignal,
   subscriptionQuery,
+  type LifecycleRequest,
   type SubscriptionView,
 } from './definitions.js';
 import type { syncResource } from './sync-resource.js';
@@ -52,6 +55,12 @@ const { subscribeWebhook, renewWebhookSubscription, unsubscribeWebhook } = proxy
   },
 });
 
+/**
+ * The `lifecycle` signal. A history recorded before it existed may hold one its code ignored; the patch
+ * keeps such a history replaying as it ran.
+ */
+const LIFECYCLE_PATCH = 'subscription-lifecycle-signal';
+
 /** Renewals per execution before continuing as new (the history stays small). */
 const RENEWALS_PER_EXECUTION = 100;
 
@@ -68,6 +77,7 @@ export async function webhookSubscription(
   const target = { integration: input.integration, connection: input.connection };
   let removing = false;
   let reconcileAsked: string | null = null;
+  let lifecycleAsked: LifecycleRequest | null = null;
   const view: SubscriptionView = {
     subscriptionId: input.state?.subscriptionId ?? null,
     expiresAt: input.state?.expiresAt ?? null,
@@ -83,6 +93,11 @@ export async function webhookSubscription(
   });
   setHandler(reconcileSignal, (reason) => {
     reconcileAsked = reason ?? 'asked';
+  });
+  setHandler(lifecycleSignal, (request) => {
+    if (!patched(LIFECYCLE_PATCH)) return;
+    // A resubscription asked for covers a renewal asked for as well.
+    if (lifecycleAsked?.action !== 'resubscribe') lifecycleAsked = request;
   });
 
   const adopt = (s: SubscriptionState) => {
@@ -124,7 +139,7 @@ export async function webhookSubscription(
     const expiresMs = view.expiresAt === null ? null : Date.parse(view.expiresAt);
     const renewMs = expiresMs === null ? null : expiresMs - input.renewBeforeSeconds * 1000;
     view.renewAt = renewMs === null ? null : new Date(renewMs).toISOString();
-    const interrupted = () => removing || reconcileAsked !== null;
+    const interrupted = () => removing || reconcileAsked !== null || lifecycleAsked !== null;
     if (renewMs === null) await condition(interrupted);
     else if (renewMs > Date.now()) await condition(interrupted, renewMs - Date.now());
 
@@ -138,6 +153,16 @@ export async function webhookSubscription(
       await reconcile(reason);
       continue;
     }
+    // Set by the signal handler while waiting (the compiler cannot see that).
+    const asked = lifecycleAsked as LifecycleRequest | null;
+    lifecycleAsked = null;
+    if (asked?.action === 'resubscribe') {
+      // The provider removed it: events since then were never sent.
+      adopt(await subscribeWebhook(target));
+      await reconcile(asked.reason);
+      continue;
+    }
+    // Otherwise the timer is due, or `renew` was asked: renew now.
     if (expiresMs !== null && Date.now() >= expiresMs) {
       // Renewing too late: events since the expiry were never sent.
       adopt(await subscribeWebhook(target));

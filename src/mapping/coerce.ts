@@ -75,6 +75,8 @@ function isCanonicalIso(s: string): boolean {
   return day <= days;
 }
 
+const MS_JSON_DATE = /^\/Date\((-?\d{1,15})(?:[+-]\d{4})?\)\/$/;
+
 function coerceTimestamp(value: unknown, format?: 'iso' | 'unix' | 'unix-ms'): Coerced {
   if (typeof value === 'string' && isCanonicalIso(value)) return ok(value);
   let ms: number;
@@ -88,7 +90,9 @@ function coerceTimestamp(value: unknown, format?: 'iso' | 'unix' | 'unix-ms'): C
     ms = unit === 's' ? n * 1000 : n;
   } else if (typeof value === 'string') {
     if (value.trim() === '') return ok(null);
-    ms = Date.parse(value);
+    // Microsoft JSON dates (Xero): "/Date(<ms since the epoch>+hhmm)/"; the offset only tells the zone.
+    const msJson = MS_JSON_DATE.exec(value);
+    ms = msJson ? Number(msJson[1]) : Date.parse(value);
   } else {
     return fail(`expected a timestamp, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   }

@@ -222,6 +222,26 @@ export const sequenceSchema = z.strictObject({
 });
 export type SequenceConfig = z.infer<typeof sequenceSchema>;
 
+/**
+ * Notifications about the subscription itself rather than a record (Microsoft Graph's lifecycle
+ * notifications: `missed`, `reauthorizationRequired`, `subscriptionRemoved`). A delivery (or batch
+ * item) whose `event` value is listed is not stored as an event: its action is handed to Temporal.
+ */
+export const lifecycleSchema = z.strictObject({
+  /** The lifecycle event of a delivery or item: { header }, { path } or a template. */
+  event: valueSpecSchema,
+  /**
+   * Lifecycle event → action: `reconcile` (notifications were dropped: start the `reconcile` syncs),
+   * `renew` (renew the subscription now), `resubscribe` (the provider removed it: subscribe again,
+   * then reconcile).
+   */
+  actions: z
+    .record(z.string().min(1), z.enum(['reconcile', 'renew', 'resubscribe']))
+    .refine((a) => Object.keys(a).length > 0, 'list at least one lifecycle event'),
+});
+export type LifecycleConfig = z.infer<typeof lifecycleSchema>;
+export type LifecycleAction = LifecycleConfig['actions'][string];
+
 export const webhooksSchema = z
   .strictObject({
     /**
@@ -267,9 +287,26 @@ export const webhooksSchema = z
      * array at `items` is an event of its own. eventId, eventType, order, route.account and the event
      * actions read the item (`{body.…}` / `path`); headers and query are the request's.
      */
-    batch: z.strictObject({ items: z.string().min(1) }).optional(),
+    batch: z
+      .strictObject({
+        items: z.string().min(1),
+        /**
+         * An authentic body whose array is empty is answered 200 and stores nothing (Xero's
+         * intent-to-receive check sends `"events": []`); otherwise it is a 400.
+         */
+        acceptEmpty: z.boolean().default(false),
+      })
+      .optional(),
+    /**
+     * How successful deliveries are answered: the default is 202 (200 for a duplicate) with a JSON
+     * body; `{ status: 200, body: none }` answers every 2xx as a bare 200 with no body, and errors
+     * with no body either (Xero requires both).
+     */
+    respond: z.strictObject({ status: z.literal(200), body: z.literal('none') }).optional(),
     /** Deliveries numbered in sequence: a skipped number starts the `reconcile` syncs. */
     sequence: sequenceSchema.optional(),
+    /** Subscription lifecycle notifications: reconcile, renew or resubscribe. */
+    lifecycle: lifecycleSchema.optional(),
     /** Event type → what to do; "*" matches types not listed. Unlisted types are stored and ignored. */
     events: z.record(z.string().min(1), eventActionSchema),
   })
@@ -284,6 +321,8 @@ function checkTemplates(
     order?: ValueSpec | undefined;
     route?: { account: ValueSpec } | undefined;
     sequence?: SequenceConfig | undefined;
+    lifecycle?: LifecycleConfig | undefined;
+    subscription?: { renew?: unknown } | undefined;
     reconcile: string[];
     signature: { secrets: unknown[] };
   },
@@ -295,6 +334,7 @@ function checkTemplates(
     [['order'], w.order],
     [['route', 'account'], w.route?.account],
     [['sequence', 'value'], w.sequence?.value],
+    [['lifecycle', 'event'], w.lifecycle?.event],
     [['sequence', 'last'], w.sequence?.last],
     [
       ['sequence', 'scope'],
@@ -319,6 +359,23 @@ function checkTemplates(
       message:
         'a skipped sequence number is caught up by the webhooks.reconcile syncs: list at least one resource there',
     });
+  for (const [event, action] of Object.entries(w.lifecycle?.actions ?? {})) {
+    const path = ['lifecycle', 'actions', event];
+    if (action !== 'renew' && w.reconcile.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${action} catches up with the webhooks.reconcile syncs: list at least one resource there`,
+      });
+    if (action !== 'reconcile' && !w.subscription)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${action} acts on the subscription: declare webhooks.subscription`,
+      });
+    if (action === 'renew' && w.subscription && !w.subscription.renew)
+      ctx.addIssue({ code: 'custom', path, message: 'renew needs webhooks.subscription.renew' });
+  }
   // Routed by account, the connection is known only after the signature is checked: the secret is the
   // app's, the same for every tenant.
   if (w.route)

@@ -6,9 +6,11 @@ import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@t
 import type { IntegrationSpec } from '../spec/schema.js';
 import type { webhookSubscription } from '../../workflows/webhook-subscription.js';
 import {
+  lifecycleSignal,
   reconcileSignal,
   removeSubscriptionSignal,
   subscriptionQuery,
+  type LifecycleRequest,
   type SubscriptionView,
 } from '../../workflows/definitions.js';
 import { SyncConnection, SyncIntegration } from './search-attributes.js';
@@ -79,6 +81,18 @@ export async function reconcileWebhooks(
   await client.workflow
     .getHandle(subscriptionWorkflowId(integration, connection))
     .signal(reconcileSignal, reason);
+}
+
+/** Renews the subscription now, or subscribes again and reconciles (a lifecycle notification). */
+export async function signalLifecycle(
+  client: Client,
+  integration: string,
+  connection: string,
+  request: LifecycleRequest,
+) {
+  await client.workflow
+    .getHandle(subscriptionWorkflowId(integration, connection))
+    .signal(lifecycleSignal, request);
 }
 
 export async function subscriptionState(

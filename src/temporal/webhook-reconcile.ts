@@ -11,7 +11,8 @@ import { listConnections } from '../store/connections.js';
 import type { Db, DbOrTx } from '../store/db.js';
 import { INTEGRATION_SCOPE } from '../webhooks/inbox-writer.js';
 import { handOverSequenceGaps, type SequenceGap } from '../webhooks/sequence-store.js';
-import { reconcileWebhooks } from './subscription-client.js';
+import type { LifecycleHandOver } from '../webhooks/receiver.js';
+import { reconcileWebhooks, signalLifecycle, startWebhookSubscription } from './subscription-client.js';
 import { startSync } from './sync-client.js';
 
 export interface ReconcileTarget {
@@ -118,4 +119,37 @@ export async function reconcileSequenceGaps(
       await reconcileConnection(client, target, taskQueue, sequenceGapReason(gaps));
     if (targets.length > 0) await onReconciled?.(integration, connection, gaps);
   });
+}
+
+/**
+ * Carries out a lifecycle notification (`webhooks.lifecycle`): `reconcile` like a sequence gap;
+ * `renew` and `resubscribe` through the connection's subscription workflow. Without a running one
+ * (say it failed for good), it is started: a new subscription, and reconciled after a removal.
+ */
+export async function handOverLifecycle(
+  client: Client,
+  specs: ReadonlyMap<string, IntegrationSpec>,
+  taskQueue: string,
+  request: LifecycleHandOver,
+): Promise<void> {
+  const spec = specs.get(request.integration);
+  if (!spec?.webhooks) return;
+  const reason = `lifecycle notification ${request.events.map((e) => JSON.stringify(e)).join(', ')}`;
+  const target: ReconcileTarget = {
+    integration: request.integration,
+    connection: request.connection,
+    resources: [...spec.webhooks.reconcile],
+    viaSubscription: spec.webhooks.subscription !== undefined,
+  };
+  if (request.action === 'reconcile') return reconcileConnection(client, target, taskQueue, reason);
+  try {
+    await signalLifecycle(client, request.integration, request.connection, {
+      action: request.action,
+      reason,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    await startWebhookSubscription(client, spec, request.connection, { taskQueue });
+    if (request.action === 'resubscribe') await reconcileConnection(client, target, taskQueue, reason);
+  }
 }

@@ -5,7 +5,7 @@ import type { EngineDeps } from '../sync/deps.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { startWebhookReceiver, webhookPath, type RunningReceiver } from '../webhooks/receiver.js';
 import { clearGap, markAlive, markStart } from '../webhooks/liveness.js';
-import { reconcileSequenceGaps, startReconciliations } from './webhook-reconcile.js';
+import { handOverLifecycle, reconcileSequenceGaps, startReconciliations } from './webhook-reconcile.js';
 import { listSequenceGaps, sweepSequences } from '../webhooks/sequence-store.js';
 import { startNotification } from '../../activities/notify.js';
 import { sequenceSkippedEvent } from '../sync/notifications.js';
@@ -155,6 +155,8 @@ export async function startWebhookService(options: WebhookServiceOptions): Promi
       env: options.env,
       log: options.log,
       onAccepted: () => dispatcher.nudge(),
+      onLifecycle: async (request) =>
+        handOverLifecycle(await options.connect(), options.specs, options.taskQueue, request),
       ...(options.host ? { host: options.host } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
     });

@@ -34,6 +34,16 @@ import { storeUnrouted } from './unrouted.js';
 import { readSequence, type SequenceMark } from './sequence.js';
 import { recordSequence } from './sequence-store.js';
 import type { EngineDeps } from '../sync/deps.js';
+import type { LifecycleAction } from '../spec/webhooks-schema.js';
+
+/** What a lifecycle notification asks (`webhooks.lifecycle`), for one connection. */
+export interface LifecycleHandOver {
+  integration: string;
+  connection: string;
+  action: LifecycleAction;
+  /** The notifications' lifecycle events, e.g. "missed". */
+  events: string[];
+}
 
 export interface ReceiverDeps extends EngineDeps {
   /** Called after an event is committed (the dispatcher's nudge). */
@@ -42,6 +52,11 @@ export interface ReceiverDeps extends EngineDeps {
   nowSeconds?: () => number;
   /** How long resolved connection secrets are reused (ms). */
   secretsTtlMs?: number;
+  /**
+   * Hands a lifecycle notification's action to Temporal (the webhook service's). The sender is answered
+   * 202 only after it returns; without it, or when it throws, 503 (the provider delivers again).
+   */
+  onLifecycle?: ((request: LifecycleHandOver) => Promise<void>) | undefined;
 }
 
 class HttpError extends Error {
@@ -141,6 +156,23 @@ const SECRET_CACHE_ENTRIES = 10_000;
 
 /** Events in one batch body at most (Graph sends far fewer; a body is at most maxBodyBytes anyway). */
 const MAX_BATCH_ITEMS = 1000;
+
+/** A lifecycle notification of a request (the body, or one item of a batch): handed over, not stored. */
+interface LifecycleItem {
+  lifecycle: { event: string; action: LifecycleAction };
+  fields: Record<string, unknown>;
+}
+type ItemOfRequest = EventOfRequest | LifecycleItem | 'refused';
+const isEvent = (i: ItemOfRequest): i is EventOfRequest => i !== 'refused' && 'event' in i;
+const isLifecycle = (i: ItemOfRequest): i is LifecycleItem => i !== 'refused' && 'lifecycle' in i;
+
+/** An authentic body with nothing in it (batch.acceptEmpty): answered, nothing stored. */
+const ACKNOWLEDGED = { status: 200, body: { status: 'acknowledged' } };
+
+const lifecycleResult = (i: LifecycleItem) => ({
+  lifecycleEvent: i.lifecycle.event,
+  action: i.lifecycle.action,
+});
 
 /** An event of a request: the body's, or one item of a batch. */
 interface EventOfRequest {
@@ -243,7 +275,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
   /** `seen` learns the route's integration and connection, for the delivery metrics. */
   async function accept(
     req: IncomingMessage,
-    seen: { integration: string; connection: string },
+    seen: { integration: string; connection: string; bare: boolean },
   ): Promise<{ status: number; body: unknown } | HandshakeAnswer> {
     // The usual origin-form target ("/path?query") is cut by hand; anything else goes through URL.
     const target = req.url ?? '/';
@@ -254,7 +286,11 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         ? target
         : target.slice(0, end);
     const routed = accountRoutes.size > 0 ? accountRoutes.get(pathname) : undefined;
-    if (routed) return acceptByAccount(req, routed, target, end);
+    // The integration's `respond`: answers without a body once the route names it.
+    if (routed) {
+      seen.bare = routed.webhooks!.respond !== undefined;
+      return acceptByAccount(req, routed, target, end);
+    }
     const cut = pathname.lastIndexOf('/');
     const spec = routes.get(pathname.slice(0, cut));
     if (!spec) throw new HttpError(404, `no webhook route ${pathname}`);
@@ -266,6 +302,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     }
     if (!CONNECTION_ID.test(connection)) throw new HttpError(404, 'connection id is not valid');
     seen.integration = spec.id;
+    seen.bare = spec.webhooks!.respond !== undefined;
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
     const webhooks = spec.webhooks!;
     // A validation token in the query (Microsoft Graph) is answered before anything else: it has no body.
@@ -307,7 +344,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       throw new HttpError(401, verdict.reason);
     }
 
-    let all: (EventOfRequest | 'refused')[];
+    let all: ItemOfRequest[];
     let sequence: SequenceMark | undefined;
     try {
       const parsed = parseBody(webhooks.format, body);
@@ -325,9 +362,15 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         throw new HttpError(400, error.message);
       throw error;
     }
-    const events = all.filter((e): e is EventOfRequest => e !== 'refused');
-    if (!webhooks.batch) return store(spec, connection, events[0]!.event, events[0]!.payloadJson, sequence);
-    const refused = all.length - events.length;
+    if (all.length === 0) return ACKNOWLEDGED;
+    const events = all.filter(isEvent);
+    const lifecycle = all.filter(isLifecycle);
+    if (lifecycle.length > 0) await handOver(spec, connection, lifecycle);
+    if (!webhooks.batch)
+      return lifecycle[0]
+        ? { status: 202, body: { status: 'accepted', lifecycle: lifecycleResult(lifecycle[0]) } }
+        : store(spec, connection, events[0]!.event, events[0]!.payloadJson, sequence);
+    const refused = all.filter((i) => i === 'refused').length;
     if (refused > 0) {
       recordSignatureFailure(spec.id, connection);
       deps.log?.warn(
@@ -335,40 +378,83 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         'webhook batch items without a matching client state were dropped',
       );
     }
-    return storeBatch(
+    const answer = await storeBatch(
       spec,
       events.map((e) => ({ ...e, connection })),
       sequence && { connection, mark: sequence },
     );
+    return lifecycle.length === 0 ? answer : withLifecycle(all, answer);
   }
 
   /**
-   * The events of an authentic request: the body itself, or with `batch` each item of its array (an
-   * item whose client state does not match is marked refused, not described).
+   * Hands each action of a connection's lifecycle notifications to Temporal once (a batch may repeat
+   * one); a failure is a 503, so the provider delivers them again.
    */
-  function eventsOf(
-    spec: IntegrationSpec,
-    header: (name: string) => string | undefined,
-    parsed: ParsedBody,
-    query: (name: string) => string | undefined,
-    secrets: readonly string[],
-  ): EventOfRequest[] {
-    const events = batchOf(spec, header, parsed, query, secrets);
-    return events.filter((e): e is EventOfRequest => e !== 'refused');
+  async function handOver(spec: IntegrationSpec, connection: string, items: LifecycleItem[]): Promise<void> {
+    const byAction = new Map<LifecycleAction, string[]>();
+    for (const { lifecycle } of items) {
+      const events = byAction.get(lifecycle.action) ?? [];
+      if (!events.includes(lifecycle.event)) events.push(lifecycle.event);
+      byAction.set(lifecycle.action, events);
+    }
+    for (const [action, events] of byAction) {
+      if (!deps.onLifecycle) {
+        deps.log?.error(
+          { integration: spec.id, connection, action },
+          'no hand-over for lifecycle notifications',
+        );
+        throw new HttpError(503, 'lifecycle notifications cannot be handled here; deliver them again');
+      }
+      try {
+        await deps.onLifecycle({ integration: spec.id, connection, action, events });
+      } catch (error) {
+        deps.log?.error(
+          { err: error, integration: spec.id, connection, action },
+          'lifecycle notification not handed over',
+        );
+        throw new HttpError(503, 'the lifecycle notification could not be handled; deliver it again');
+      }
+      deps.log?.info({ integration: spec.id, connection, action, events }, 'webhook lifecycle notification');
+    }
   }
 
-  /** The events of the request in order; 'refused' for an item whose client state does not match. */
+  /** A batch's answer with its lifecycle items in their places. */
+  function withLifecycle(
+    all: ItemOfRequest[],
+    answer: { status: number; body: unknown },
+  ): { status: number; body: unknown } {
+    const stored = (answer.body as { events: unknown[] }).events;
+    const results: unknown[] = [];
+    let r = 0;
+    for (const item of all) {
+      if (item === 'refused') continue;
+      results.push(isLifecycle(item) ? lifecycleResult(item) : stored[r++]);
+    }
+    // A lifecycle notification handed over is news, as a stored event is.
+    return { status: 202, body: { status: 'accepted', events: results } };
+  }
+
+  /**
+   * The events of the request in order; 'refused' for an item whose client state does not match, a
+   * lifecycle item for a notification `webhooks.lifecycle` lists.
+   */
   function batchOf(
     spec: IntegrationSpec,
     header: (name: string) => string | undefined,
     parsed: ParsedBody,
     query: (name: string) => string | undefined,
     secrets: readonly string[],
-  ): (EventOfRequest | 'refused')[] {
+  ): ItemOfRequest[] {
     const webhooks = spec.webhooks!;
+    const lifecycleOf = (fields: Record<string, unknown>): LifecycleItem | undefined => {
+      if (!webhooks.lifecycle) return undefined;
+      const found = readValue(webhooks.lifecycle.event, { header, body: fields, query });
+      const action = found.ok ? webhooks.lifecycle.actions[found.value] : undefined;
+      return action && found.ok ? { lifecycle: { event: found.value, action }, fields } : undefined;
+    };
     if (!webhooks.batch)
       return [
-        {
+        lifecycleOf(parsed.fields) ?? {
           event: describeEvent(spec, header, parsed.fields, query),
           payloadJson: parsed.json,
           fields: parsed.fields,
@@ -376,6 +462,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       ];
     const at = webhooks.batch.items;
     const items = valueAtPath(parsed.fields, at);
+    if (Array.isArray(items) && items.length === 0 && webhooks.batch.acceptEmpty) return [];
     if (!Array.isArray(items) || items.length === 0)
       throw new WebhookBodyError(`no events at body path "${at}": expected a non-empty array`);
     if (items.length > MAX_BATCH_ITEMS)
@@ -386,6 +473,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         throw new WebhookBodyError(`item ${i} at body path "${at}" is not an object`);
       const fields = item as Record<string, unknown>;
       if (sig.scheme === 'client-state' && !clientStateMatches(sig, fields, secrets)) return 'refused';
+      const lifecycle = lifecycleOf(fields);
+      if (lifecycle) return lifecycle;
       try {
         return {
           event: describeEvent(spec, header, fields, query),
@@ -552,6 +641,7 @@ export function createWebhookHandler(deps: ReceiverDeps) {
     if (!verdict.ok) throw new HttpError(401, verdict.reason);
     let events: EventOfRequest[];
     let accounts: string[];
+    let lifecycle: { item: LifecycleItem; account: string }[];
     let sequence: SequenceMark | undefined;
     try {
       const parsed = parseBody(webhooks.format, body);
@@ -562,15 +652,25 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         return answer;
       }
       const query = queryOf(target, end);
-      events = eventsOf(spec, header, parsed, query, secrets);
+      const items = batchOf(spec, header, parsed, query, secrets);
+      if (items.length === 0) return ACKNOWLEDGED;
       // Each event's own account: a batch's items may be for different tenants.
-      accounts = events.map((e, i) => {
-        const found = readValue(webhooks.route!.account, { header, body: e.fields, query });
+      const accountOf = (fields: Record<string, unknown>, i: number) => {
+        const found = readValue(webhooks.route!.account, { header, body: fields, query });
         const where = webhooks.batch ? `item ${i} at body path "${webhooks.batch.items}": ` : '';
         if (!found.ok) throw new WebhookBodyError(`${where}no account at ${found.missing}`);
         if (found.value.length > 500)
           throw new WebhookBodyError(`${where}account is longer than 500 characters`);
         return found.value;
+      };
+      events = [];
+      accounts = [];
+      lifecycle = [];
+      items.forEach((item, i) => {
+        if (isEvent(item)) {
+          events.push(item);
+          accounts.push(accountOf(item.fields, i));
+        } else if (isLifecycle(item)) lifecycle.push({ item, account: accountOf(item.fields, i) });
       });
       sequence = sequenceOf(spec, { header, body: parsed.fields, query });
     } catch (error) {
@@ -578,6 +678,29 @@ export function createWebhookHandler(deps: ReceiverDeps) {
         throw new HttpError(400, error.message);
       throw error;
     }
+    for (const { item, account } of lifecycle) {
+      let connection: string | undefined;
+      try {
+        connection = await router.connectionFor(spec.id, account);
+      } catch (error) {
+        deps.log?.error({ err: error, integration: spec.id, account }, 'webhook routing failed');
+        throw new HttpError(503, 'the lifecycle notification could not be routed; deliver it again');
+      }
+      // No connection has the account: it has no subscription to act on.
+      if (connection === undefined)
+        deps.log?.warn(
+          { integration: spec.id, account, event: item.lifecycle.event },
+          'lifecycle notification for an account no connection has: ignored',
+        );
+      else await handOver(spec, connection, [item]);
+    }
+    if (events.length === 0)
+      return {
+        status: 202,
+        body: webhooks.batch
+          ? { status: 'accepted', events: lifecycle.map((l) => lifecycleResult(l.item)) }
+          : { status: 'accepted', lifecycle: lifecycleResult(lifecycle[0]!.item) },
+      };
     if (!webhooks.batch) {
       const { event, payloadJson } = events[0]!;
       const routed = await routeEvent(spec, accounts[0]!, event, payloadJson);
@@ -663,11 +786,13 @@ export function createWebhookHandler(deps: ReceiverDeps) {
       return;
     }
     // Unknown routes and connections are counted without their made-up names (bounded labels).
-    const seen = { integration: 'unknown', connection: '' };
+    const seen = { integration: 'unknown', connection: '', bare: false };
+    const bare = () => seen.bare;
     inSpan('webhook POST', {}, () => accept(req, seen)).then(
       (r) => {
         recordDelivery(seen.integration, seen.connection, r.status);
-        if ('contentType' in r) sendText(res, r);
+        if (bare()) sendBare(res, r.status >= 200 && r.status < 300 ? 200 : r.status);
+        else if ('contentType' in r) sendText(res, r);
         else send(res, r.status, r.body);
       },
       (error: unknown) => {
@@ -685,7 +810,8 @@ export function createWebhookHandler(deps: ReceiverDeps) {
             },
             'webhook rejected',
           );
-        send(res, status, { error: message });
+        if (bare()) sendBare(res, status);
+        else send(res, status, { error: message });
         // Stop reading what is left of an oversized body.
         if (status === 413) req.resume();
       },
@@ -726,6 +852,13 @@ function sendText(res: ServerResponse, answer: HandshakeAnswer): void {
     'x-content-type-options': 'nosniff',
   });
   res.end(answer.body);
+}
+
+/** `respond: { status: 200, body: none }`: the status alone (Xero wants no body, no cookies). */
+function sendBare(res: ServerResponse, status: number): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-length': 0 });
+  res.end();
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -48,6 +48,16 @@ describe('coerce', () => {
       value: '2023-11-14T22:13:20.000Z',
     });
     assert.deepEqual(coerce(5, 'timestamp', 'unix-ms'), { ok: true, value: '1970-01-01T00:00:00.005Z' });
+    // Microsoft JSON dates, as Xero sends them: milliseconds since the epoch, the zone ignored.
+    assert.deepEqual(coerce('/Date(1573755038314+0000)/', 'timestamp'), {
+      ok: true,
+      value: '2019-11-14T18:10:38.314Z',
+    });
+    assert.deepEqual(coerce('/Date(1573755038314)/', 'timestamp'), {
+      ok: true,
+      value: '2019-11-14T18:10:38.314Z',
+    });
+    assert.equal(coerce('/Date(soon)/', 'timestamp').ok, false);
     assert.equal(coerce('2026-13-45', 'timestamp').ok, false);
     // Strings already in toISOString's form are kept as they are: exactly what parsing and rewriting gives.
     for (const s of [
