@@ -154,7 +154,9 @@ export function baseUrlProblem(template: string): string | undefined {
   const [hs, he] = hostRange(template);
   const authority = template.slice(hs, he);
   if (/[@]/.test(authority)) return 'must not carry user info';
-  if (/\{config\./.test(authority.replace(/^[^:]*/, ''))) return 'a placeholder cannot be the port';
+  // A choice's texts are separated by ":": take choices out before looking for a port.
+  const bareAuthority = authority.replace(PLACEHOLDER, (m) => (m.includes('|') ? 'x' : m));
+  if (/\{config\./.test(bareAuthority.replace(/^[^:]*/, ''))) return 'a placeholder cannot be the port';
   return undefined;
 }
 

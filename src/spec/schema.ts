@@ -320,7 +320,9 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
   ];
   for (const [where, url] of urls) {
-    for (const { name, inHost, wholeUrl, choice } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
+    for (const { name, inHost, wholeUrl, choice } of typeof url === 'string'
+      ? baseUrlPlaceholders(url)
+      : []) {
       const field = spec.connectionConfig[name];
       if (!field) {
         ctx.addIssue({

@@ -27,7 +27,8 @@ describe('choice filters (if, eq)', () => {
   const fill = (t: string, vars: Record<string, unknown>) => fillTemplate(t, (n) => vars[n]);
 
   it('if reads a value as a condition does: set gives the first text, unset or missing the second', () => {
-    for (const v of [true, 1, 'yes', 'false', ['a'], { a: 1 }]) assert.equal(fill('{x|if:a:b}', { x: v }), 'a');
+    for (const v of [true, 1, 'yes', 'false', ['a'], { a: 1 }])
+      assert.equal(fill('{x|if:a:b}', { x: v }), 'a');
     for (const v of [false, 0, '', null, undefined, [], {}]) assert.equal(fill('{x|if:a:b}', { x: v }), 'b');
   });
 
@@ -52,18 +53,27 @@ describe('baseUrl chosen by a config value', () => {
     assert.equal(fillBaseUrl(t, { environment: 'production' }, 'c'), 'https://rest.coins.example/v1');
     assert.equal(fillBaseUrl(t, { environment: 'sandbox' }, 'c'), 'https://rest-sandbox.coins.example/v1');
     // A value that would be a host elsewhere still only chooses.
-    assert.equal(fillBaseUrl(t, { environment: 'evil.example/x' }, 'c'), 'https://rest-sandbox.coins.example/v1');
+    assert.equal(
+      fillBaseUrl(t, { environment: 'evil.example/x' }, 'c'),
+      'https://rest-sandbox.coins.example/v1',
+    );
     const s = 'https://connect.{config.sandbox|if:squareupsandbox:squareup}.com/v2';
     assert.equal(fillBaseUrl(s, { sandbox: true }, 'c'), 'https://connect.squareupsandbox.com/v2');
     assert.equal(fillBaseUrl(s, { sandbox: false }, 'c'), 'https://connect.squareup.com/v2');
-    assert.equal(fillBaseUrl('https://a.example/{config.v|if:Beta:v1}', { v: 1 }, 'c'), 'https://a.example/Beta');
+    assert.equal(
+      fillBaseUrl('https://a.example/{config.v|if:Beta:v1}', { v: 1 }, 'c'),
+      'https://a.example/Beta',
+    );
   });
 
   it('rejects choices whose texts are not host names in the host or segments in the path', () => {
     assert.match(baseUrlProblem('https://{config.e|if:a.example:b.example@x}/v1') ?? '', /not a host name/);
     assert.match(baseUrlProblem('https://a.example/{config.e|if:v1:v2/x}') ?? '', /not a path segment/);
     assert.match(baseUrlProblem('https://{config.e|if:a}.example') ?? '', /if takes two texts/);
-    assert.match(baseUrlProblem('https://{config.e|upper}.example') ?? '', /only \{config\.name\} placeholders/);
+    assert.match(
+      baseUrlProblem('https://{config.e|upper}.example') ?? '',
+      /only \{config\.name\} placeholders/,
+    );
   });
 
   it('a spec needs no pattern for a field that only chooses the host, and names the field when it is undeclared', () => {
@@ -78,9 +88,11 @@ describe('baseUrl chosen by a config value', () => {
       ),
     );
     assert.ok(
-      problems({ ...minimal, baseUrl: 'https://{config.e|if:a:b:c}.x.example', connectionConfig: { e: {} } }).some(
-        (p) => p.startsWith('baseUrl: {config.e|if:a:b:c}: if takes two texts'),
-      ),
+      problems({
+        ...minimal,
+        baseUrl: 'https://{config.e|if:a:b:c}.x.example',
+        connectionConfig: { e: {} },
+      }).some((p) => p.startsWith('baseUrl: {config.e|if:a:b:c}: if takes two texts')),
     );
   });
 });
