@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { TODAY } from '../../src/import/airbyte/target.js';
 import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
 import { parseSpec } from '../../src/spec/define.js';
 
@@ -90,5 +91,15 @@ describe('import airbyte: a url_base chosen by a config value', () => {
         `${base}: ${JSON.stringify(r.issues)}`,
       );
     }
+  });
+
+  it('the grammar before choices (--constructs today) keeps it reported', () => {
+    const r = importAirbyteManifest(
+      manifest("{{ 'https://a.example' if config['env'] == 'live' else 'https://b.example' }}", {
+        env: { type: 'string' },
+      }),
+      { id: 'x', constructs: TODAY },
+    );
+    assert.ok(r.issues.some((i) => i.effect === 'data' && /url_base/.test(i.path)));
   });
 });

@@ -7,6 +7,7 @@
  */
 import { translateTemplate, type Scope } from './expressions.js';
 import { accessPath, parseTemplate, type Node } from './jinja.js';
+import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface SplitUrl {
   /** The origin as written in the manifest, or its Syncwright template when `translated`. */
@@ -89,6 +90,7 @@ function choiceOn(
  * manifest names.
  */
 function chosenOrigin(url: string, scope: Scope): SplitUrl | undefined {
+  if (!(scope.constructs ?? DEFAULT_CONSTRUCTS).hostChoice) return undefined;
   let parts;
   try {
     parts = parseTemplate(url.trim());
