@@ -5,6 +5,10 @@
  * and aim its credentials elsewhere; the spec must also constrain it with a `pattern` (checked by the
  * spec schema). A path value is exactly one segment, as in request paths.
  *
+ * A placeholder may instead choose between literal texts by a config value
+ * (`https://{config.env|eq:live:api:api-sandbox}.example.com`, `{config.sandbox|if:a:b}`): every host
+ * the credentials can go to is then written in the spec, so such a field needs no pattern.
+ *
  * `{instanceUrl}` may start a base URL: the origin comes from the OAuth token response
  * (instance-url.ts), and the rest is a path.
  *
@@ -18,6 +22,7 @@
  */
 import { pathSegment, PathValueError } from './path-template.js';
 import { hostMatches, INSTANCE_PLACEHOLDER, LOOPBACK } from './instance-url.js';
+import { applyFilter, filterProblem, parseFilter } from '../template/functions.js';
 
 /** What a base URL needs to know of a connection config field. */
 export interface UrlFieldSpec {
@@ -57,7 +62,7 @@ export function urlFieldValue(value: unknown, field: UrlFieldSpec): { url: strin
   return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
 }
 
-const PLACEHOLDER = /\{config\.([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const PLACEHOLDER = /\{config\.([A-Za-z_][A-Za-z0-9_]*)(?:\|((?:if|eq):[^{}|]*))?\}/g;
 const HOST_VALUE =
   /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
@@ -66,6 +71,18 @@ export interface BaseUrlPlaceholder {
   inHost: boolean;
   /** `{config.name}` starting the template: the whole origin (a `format: url` field). */
   wholeUrl?: true;
+  /** `{config.name|eq:…}` / `{config.name|if:…}`: the filter choosing between literal texts. */
+  choice?: string;
+}
+
+/** The literal texts a choice filter may give, or a problem with it. */
+function choiceTexts(filter: string): string[] | { problem: string } {
+  const problem = filterProblem(filter);
+  if (problem) return { problem };
+  const f = parseFilter(filter);
+  if (f.op === 'if') return [f.then, f.otherwise];
+  if (f.op === 'eq') return [f.then, f.otherwise];
+  return { problem: `${filter} is not a choice` };
 }
 
 /** Where the authority ends: the host part is everything between "://" and the next "/", "?" or "#". */
@@ -85,6 +102,7 @@ export function baseUrlPlaceholders(template: string): BaseUrlPlaceholder[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => ({
     name: m[1]!,
     inHost: m.index >= hs && m.index < he,
+    ...(m[2] !== undefined ? { choice: m[2] } : {}),
   }));
 }
 
@@ -113,7 +131,18 @@ export function baseUrlProblem(template: string): string | undefined {
   }
   const stripped = template.replace(PLACEHOLDER, 'x');
   if (/[{}]|%7[bd]/i.test(stripped))
-    return 'only {config.name} placeholders may appear in baseUrl (in its host or path)';
+    return 'only {config.name} placeholders (or choices {config.name|eq:<value>:<a>:<b>}, {config.name|if:<a>:<b>}) may appear in baseUrl (in its host or path)';
+  const [chs, che] = hostRange(template);
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    if (m[2] === undefined) continue;
+    const texts = choiceTexts(m[2]);
+    if (!Array.isArray(texts)) return `{config.${m[1]}|${m[2]}}: ${texts.problem}`;
+    const inHost = m.index >= chs && m.index < che;
+    for (const t of texts) {
+      if (inHost ? !HOST_VALUE.test(t) : !/^[A-Za-z0-9._~-]+$/.test(t))
+        return `{config.${m[1]}|${m[2]}}: ${JSON.stringify(t)} is not ${inHost ? 'a host name (letters, digits, "-", ".")' : 'a path segment (letters, digits, "-", ".", "_", "~")'}`;
+    }
+  }
   let url: URL;
   try {
     url = new URL(stripped);
@@ -125,7 +154,9 @@ export function baseUrlProblem(template: string): string | undefined {
   const [hs, he] = hostRange(template);
   const authority = template.slice(hs, he);
   if (/[@]/.test(authority)) return 'must not carry user info';
-  if (/\{config\./.test(authority.replace(/^[^:]*/, ''))) return 'a placeholder cannot be the port';
+  // A choice's texts are separated by ":": take choices out before looking for a port.
+  const bareAuthority = authority.replace(PLACEHOLDER, (m) => (m.includes('|') ? 'x' : m));
+  if (/\{config\./.test(bareAuthority.replace(/^[^:]*/, ''))) return 'a placeholder cannot be the port';
   return undefined;
 }
 
@@ -164,7 +195,12 @@ export function fillBaseUrl(
     return `${base.url}${rest.slice('https://leading.invalid'.length)}`;
   }
   const [hs, he] = hostRange(template);
-  return template.replace(PLACEHOLDER, (_whole, name: string, offset: number) => {
+  return template.replace(PLACEHOLDER, (_whole, name: string, choice: string | undefined, offset: number) => {
+    // A choice gives one of its literal texts (checked with the spec), whatever the value.
+    if (choice !== undefined) {
+      const text = String(applyFilter(parseFilter(choice), config[name]));
+      return offset >= hs && offset < he ? text.toLowerCase() : text;
+    }
     const v = config[name];
     if (v === undefined || v === null || v === '')
       throw new BaseUrlValueError(`${where}: baseUrl placeholder {config.${name}} has no value`);

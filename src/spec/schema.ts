@@ -338,7 +338,9 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
   ];
   for (const [where, url] of urls) {
-    for (const { name, inHost, wholeUrl } of typeof url === 'string' ? baseUrlPlaceholders(url) : []) {
+    for (const { name, inHost, wholeUrl, choice } of typeof url === 'string'
+      ? baseUrlPlaceholders(url)
+      : []) {
       const field = spec.connectionConfig[name];
       if (!field) {
         ctx.addIssue({
@@ -362,8 +364,8 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           path: ['connectionConfig', name, 'format'],
           message: `required: {config.${name}} starts ${where.join('.')}, so it must be a string field with format: url`,
         });
-      } else if (inHost && !field.pattern) {
-        // Without a pattern a connection could aim the credentials at any host.
+      } else if (inHost && !field.pattern && choice === undefined) {
+        // Without a pattern (or a choice between hosts written here) a connection could aim the credentials at any host.
         ctx.addIssue({
           code: 'custom',
           path: ['connectionConfig', name, 'pattern'],

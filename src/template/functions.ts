@@ -11,6 +11,10 @@
  *   join:<separator>                  a list's items as text (`{record.tags|join:,}`)
  *   dq, sq                            the value inside a double- or single-quoted query-language string
  *                                     (JQL, SOQL): `\` and the quote are escaped, so it cannot end the string
+ *   if:<a>:<b>                        a choice between two literal texts: <a> when the value is set (true,
+ *                                     a non-zero number, non-empty text or list), <b> otherwise (also missing)
+ *   eq:<text>:<a>:<b>                 <a> when the value, as text, is <text>; <b> otherwise (also missing)
+ *                                     (a sandbox host: `https://{config.env|eq:live:api:sandbox}.x.com`)
  *
  * Times are read from ISO 8601 text, or from numbers as unix seconds (or milliseconds when larger
  * than 10^11). A missing value stays missing through every filter except `default`.
@@ -22,6 +26,8 @@ export type Filter =
   | { op: 'default'; text: string }
   | { op: 'join'; separator: string }
   | { op: 'tz'; zone: string }
+  | { op: 'if'; then: string; otherwise: string }
+  | { op: 'eq'; equals: string; then: string; otherwise: string }
   | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' };
 
 export interface Duration {
@@ -33,13 +39,15 @@ const FORMAT_WORDS = new Set(['iso', 'unix', 'unix-ms', 'date']);
 const DATE_TOKEN = /yyyy|MM|dd|HH|mm|ss|SSS/g;
 const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq']);
 const WITH_ARG = /^(plus|minus|default|join|tz):([\s\S]*)$/;
+/** The choices: literal texts separated by ":" (so no ":" inside them). */
+const CHOICE = /^(if|eq):([\s\S]*)$/;
 const ISO_DURATION =
   /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq or sq';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq, sq, if:<a>:<b> or eq:<text>:<a>:<b>';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
@@ -66,6 +74,16 @@ export function parseDuration(text: string): Duration | undefined {
 
 /** Why a filter is not valid, or undefined; for spec validation (and at fill time). */
 export function filterProblem(filter: string): string | undefined {
+  const choice = CHOICE.exec(filter);
+  if (choice) {
+    const want = choice[1] === 'if' ? 2 : 3;
+    const args = choice[2]!.split(':');
+    if (args.length !== want)
+      return choice[1] === 'if'
+        ? `if takes two texts, "if:<when set>:<otherwise>" (no ":" inside them), got ${args.length}`
+        : `eq takes three texts, "eq:<value>:<when equal>:<otherwise>" (no ":" inside them), got ${args.length}`;
+    return undefined;
+  }
   const arg = WITH_ARG.exec(filter);
   if (arg) {
     if ((arg[1] === 'plus' || arg[1] === 'minus') && !parseDuration(arg[2]!))
@@ -80,6 +98,12 @@ export function filterProblem(filter: string): string | undefined {
 
 /** A filter as written, parsed; call filterProblem first. */
 export function parseFilter(text: string): Filter {
+  const choice = CHOICE.exec(text);
+  if (choice) {
+    const args = choice[2]!.split(':');
+    if (choice[1] === 'if') return { op: 'if', then: args[0]!, otherwise: args[1]! };
+    return { op: 'eq', equals: args[0]!, then: args[1]!, otherwise: args[2]! };
+  }
   const arg = WITH_ARG.exec(text);
   if (arg) {
     const [, op, value = ''] = arg;
@@ -181,6 +205,14 @@ function asText(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
+/** Whether a value counts as set for `if` (as a condition reads it in Jinja or Python). */
+function isSet(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
 /** The state a filter chain carries: the zone patterns are formatted in (`tz:` changes it). */
 export interface FilterState {
   zone?: string | undefined;
@@ -193,6 +225,9 @@ export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unk
     return v;
   }
   if (f.op === 'default') return v === undefined || v === null || v === '' ? f.text : v;
+  // Choices answer for a missing value too: it is not set, and equals nothing.
+  if (f.op === 'if') return isSet(v) ? f.then : f.otherwise;
+  if (f.op === 'eq') return v !== undefined && v !== null && asText(v) === f.equals ? f.then : f.otherwise;
   if (v === undefined || v === null) return v;
   switch (f.op) {
     case 'format':

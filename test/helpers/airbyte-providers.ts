@@ -449,3 +449,69 @@ export async function startDeskApi(opts: {
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
 }
+
+/** A production and a sandbox host of one API (chosen-host.yaml): the same port, two loopback addresses. */
+export interface CoinsApis {
+  production: string;
+  sandbox: string;
+  /** Every request either host got: which host, the path, the key sent. */
+  requests: { host: 'production' | 'sandbox'; url: string; key: string | undefined }[];
+  close(): Promise<void>;
+}
+
+export const COINS_KEY = 'coins-key-555';
+
+/** Records tagged with the host that served them, so a sync shows where it read from. */
+export function coinRows(
+  host: 'production' | 'sandbox',
+  kind: 'assets' | 'quotes',
+): { id: string; host: string }[] {
+  return Array.from({ length: kind === 'assets' ? 4 : 3 }, (_, i) => ({ id: `${kind}-${i + 1}`, host }));
+}
+
+export async function startCoinsApis(): Promise<CoinsApis> {
+  const requests: CoinsApis['requests'] = [];
+  const serve = (host: 'production' | 'sandbox') =>
+    http.createServer((req, res) => {
+      const key = req.headers['x-coins-key'];
+      requests.push({ host, url: req.url ?? '', key: typeof key === 'string' ? key : undefined });
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (key !== COINS_KEY) return send(401, { error: 'unauthorized' });
+      const m = /^\/v1\/(assets|quotes)$/.exec(req.url ?? '');
+      if (!m) return send(404, { error: 'not_found' });
+      send(200, { data: coinRows(host, m[1] as 'assets' | 'quotes') });
+    });
+  const listen = (server: http.Server, port: number, address: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => resolve());
+    });
+  const close = (server: http.Server) =>
+    new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+  // Both hosts on one port, as the manifest's two URLs differ only in the host; retry a taken port.
+  for (let attempt = 0; ; attempt++) {
+    const production = serve('production');
+    await listen(production, 0, '127.0.0.1');
+    const { port } = production.address() as AddressInfo;
+    const sandbox = serve('sandbox');
+    try {
+      await listen(sandbox, port, '127.0.0.2');
+    } catch (error) {
+      await close(production);
+      if (attempt < 5) continue;
+      throw error;
+    }
+    return {
+      production: `http://127.0.0.1:${port}`,
+      sandbox: `http://127.0.0.2:${port}`,
+      requests,
+      close: async () => {
+        await close(production);
+        await close(sandbox);
+      },
+    };
+  }
+}

@@ -19,6 +19,10 @@ import { listRecords } from '../../src/store/records.js';
 import { addConnection, ConnectionConfigError } from '../../src/sync/connections.js';
 import {
   ACME_KEY,
+  COINS_KEY,
+  coinRows,
+  startCoinsApis,
+  type CoinsApis,
   DESK_KEY,
   EVENTS_TOKEN,
   LOGS_KEY,
@@ -566,5 +570,69 @@ describe('import airbyte: imported manifests sync exactly', () => {
       },
     );
     assert.equal(deskA.requests.length + deskB.requests.length, sent);
+  });
+
+  // Its own engine over the same environment (the file's after() closes that).
+  describe('a url_base chosen by a config value', () => {
+    let engine: EngineHarness;
+    let coins: CoinsApis;
+    let coinsDir: string;
+
+    before(async () => {
+      coins = await startCoinsApis();
+      coinsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-airbyte-'));
+      // The manifest's two hosts become the simulator's two addresses (the path /v1 stays).
+      const text = readFileSync('test/fixtures/airbyte/chosen-host.yaml', 'utf8')
+        .replace(/https:\/\/rest\.coins\.test/g, coins.production)
+        .replace(/https:\/\/rest-sandbox\.coins\.test/g, coins.sandbox);
+      const result = importAirbyteManifest(text, { id: 'coins' });
+      assert.deepEqual(result.issues, [], 'imported fully, nothing differs');
+      const file = path.join(coinsDir, 'coins.yaml');
+      await fs.writeFile(file, stringify(result.spec));
+      const spec = await loadSpec(file);
+      assert.equal(
+        spec.resources.assets?.request.path,
+        '/v1/assets',
+        'the common path of both URLs stays in the request',
+      );
+      engine = await startEngine(env, [spec]);
+    });
+
+    after(async () => {
+      await engine?.close();
+      await coins?.close();
+      if (coinsDir) await fs.rm(coinsDir, { recursive: true, force: true });
+    });
+
+    it('each connection reads from the host its config chooses, and its key goes nowhere else', async () => {
+      const cases = [
+        { config: { environment: 'production' }, host: 'production' },
+        { config: { environment: 'sandbox' }, host: 'sandbox' },
+        // Anything but 'production' is the sandbox (the else branch), even text that looks like a host.
+        { config: { environment: 'evil.example' }, host: 'sandbox' },
+      ] as const;
+      for (const c of cases) {
+        const conn = uniqueId('coins');
+        await engine.addConnection('coins', conn, { api_key: COINS_KEY }, { ...c.config });
+        for (const resource of ['assets', 'quotes'] as const) {
+          const before = coins.requests.length;
+          const run = await (await engine.run(engine.input('coins', conn, resource))).result();
+          assert.equal(run.status, 'completed');
+          const want = coinRows(c.host, resource);
+          assert.equal(run.inserted, want.length, `${c.config.environment} ${resource}`);
+          const rows = await listRecords(env.db, { integration: 'coins', connection: conn, resource });
+          assert.deepEqual(
+            rows.map((r) => r.data).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+            want,
+            `${c.config.environment} ${resource}: the chosen host's records`,
+          );
+          assert.deepEqual(
+            coins.requests.slice(before),
+            [{ host: c.host, url: `/v1/${resource}`, key: COINS_KEY }],
+            `${c.config.environment} ${resource}: one request, to the chosen host only`,
+          );
+        }
+      }
+    });
   });
 });

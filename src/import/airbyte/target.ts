@@ -24,6 +24,8 @@ export interface Constructs {
   singleObject: boolean;
   /** The date side: `incremental.readsAll`, and startDate/endDate as templates, lists and endDate. */
   readsAll: boolean;
+  /** A baseUrl host chosen between literal hosts by a config value (`{config.x|eq:v:a:b}`). */
+  hostChoice: boolean;
 }
 
 export const TODAY: Constructs = {
@@ -36,6 +38,7 @@ export const TODAY: Constructs = {
   configStart: false,
   singleObject: false,
   readsAll: false,
+  hostChoice: false,
 };
 
 export const ISSUE_20: Constructs = {
@@ -48,6 +51,7 @@ export const ISSUE_20: Constructs = {
   configStart: true,
   singleObject: true,
   readsAll: true,
+  hostChoice: true,
 };
 
 /** What the importer emits unless told otherwise: everything main's spec schema accepts. */

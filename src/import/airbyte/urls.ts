@@ -6,7 +6,8 @@
  * as URLs (https, no user info) when a connection is saved and before each use.
  */
 import { translateTemplate, type Scope } from './expressions.js';
-import { accessPath, parseTemplate } from './jinja.js';
+import { accessPath, parseTemplate, type Node } from './jinja.js';
+import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface SplitUrl {
   /** The origin as written in the manifest, or its Syncwright template when `translated`. */
@@ -56,8 +57,80 @@ function configOrigin(url: string, scope: Scope): SplitUrl | undefined {
   return { origin: `{config.${scope.config.use(access.path, 'url')}}`, path: rest, translated: true };
 }
 
+/** Text a choice filter can carry as one of its literal texts. */
+const CHOICE_TEXT = /^[^:|{}]+$/;
+
+/** A condition on one config value as a choice filter's head (`eq:<value>` or `if`), then-first. */
+function choiceOn(
+  test: Node,
+  scope: Scope,
+): { field: string[]; filter: (a: string, b: string) => string } | undefined {
+  const configPath = (n: Node) => {
+    const a = accessPath(n);
+    return a?.root === 'config' && a.path.length > 0 && !scope.config.isSecret(a.path) ? a.path : undefined;
+  };
+  const plain = configPath(test);
+  if (plain) return { field: plain, filter: (a, b) => `if:${a}:${b}` };
+  if (test.k !== 'bin' || (test.op !== '==' && test.op !== '!=')) return undefined;
+  const [side, lit] = test.left.k === 'lit' ? [test.right, test.left] : [test.left, test.right];
+  const field = configPath(side);
+  if (!field || lit.k !== 'lit' || lit.value === null) return undefined;
+  const value = String(lit.value);
+  if (!CHOICE_TEXT.test(value)) return undefined;
+  return {
+    field,
+    filter: test.op === '==' ? (a, b) => `eq:${value}:${a}:${b}` : (a, b) => `eq:${value}:${b}:${a}`,
+  };
+}
+
+/**
+ * `{{ 'https://api.x.com/v1' if config['env'] == 'live' else 'https://sandbox.x.com/v1' }}/path`: two
+ * bases written out with the same scheme and path, the config value choosing the host
+ * (`https://{config.env|eq:live:api.x.com:sandbox.x.com}`): credentials still go only to hosts the
+ * manifest names.
+ */
+function chosenOrigin(url: string, scope: Scope): SplitUrl | undefined {
+  if (!(scope.constructs ?? DEFAULT_CONSTRUCTS).hostChoice) return undefined;
+  let parts;
+  try {
+    parts = parseTemplate(url.trim());
+  } catch {
+    return undefined;
+  }
+  const first = parts[0];
+  if (!first || !('expr' in first) || first.expr.k !== 'cond') return undefined;
+  const { test, then, else: otherwise } = first.expr;
+  if (then.k !== 'lit' || otherwise?.k !== 'lit') return undefined;
+  const urls: URL[] = [];
+  for (const v of [then.value, otherwise.value]) {
+    if (typeof v !== 'string') return undefined;
+    try {
+      urls.push(new URL(v.trim()));
+    } catch {
+      return undefined;
+    }
+  }
+  const [a, b] = urls as [URL, URL];
+  const bare = (u: URL) => !u.username && !u.password && !u.search && !u.hash;
+  if (a.protocol !== b.protocol || !/^https?:$/.test(a.protocol) || !bare(a) || !bare(b)) return undefined;
+  if (a.port !== b.port) return undefined;
+  const pathOf = (u: URL) => u.pathname.replace(/\/+$/, '');
+  if (pathOf(a) !== pathOf(b) || a.hostname === b.hostname) return undefined;
+  const choice = choiceOn(test, scope);
+  if (!choice) return undefined;
+  const close = url.trim().indexOf('}}') + 2;
+  const rest = url.trim().slice(close);
+  if (rest !== '' && !rest.startsWith('/') && !rest.startsWith('?')) return undefined;
+  const name = scope.config.use(choice.field, 'value');
+  return {
+    origin: `${a.protocol}//{config.${name}|${choice.filter(a.hostname, b.hostname)}}${a.port ? `:${a.port}` : ''}`,
+    path: `${pathOf(a)}${rest}`,
+    translated: true,
+  };
+}
+
 export function splitUrl(url: string, scope: Scope): SplitUrl | undefined {
-  return literalOrigin(url) ?? configOrigin(url, scope);
+  return literalOrigin(url) ?? configOrigin(url, scope) ?? chosenOrigin(url, scope);
 }
 
 /**
