@@ -8,7 +8,7 @@
  * A database that cannot take the event answers 503, so the provider delivers again.
  */
 import { recordDelivery, recordSignatureFailure } from '../metrics/metrics.js';
-import { currentTraceparent, inSpan } from '../tracing/spans.js';
+import { currentTraceparent, inSpan, tracingOff } from '../tracing/spans.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolveSecret, type AuthInputs } from '../http/auth/apply.js';
@@ -900,6 +900,8 @@ export async function startWebhookReceiver(
 
 /** The row with the receiver's trace, when tracing is on, for the dispatcher to continue. */
 function traced(row: InboxRow): InboxRow {
+  // Without a tracer the receiver starts no span: there is no trace to hand on.
+  if (tracingOff()) return row;
   const traceparent = currentTraceparent();
   if (traceparent) row.trace_context = traceparent;
   return row;
