@@ -94,7 +94,10 @@ describe('syncwright CLI', () => {
     const r = cli(['validate', file]);
     assert.equal(r.code, 1);
     assert.doesNotMatch(r.stdout, /Invalid input/);
-    assert.match(r.stdout, /baseUrl: only \{config\.name\} placeholders \(or choices [^)]*\) may appear in baseUrl/);
+    assert.match(
+      r.stdout,
+      /baseUrl: only \{config\.name\} placeholders \(or choices [^)]*\) may appear in baseUrl/,
+    );
     assert.match(r.stdout, /resources\.a\.primaryKey: expected a field name or a list of field names/);
     assert.match(r.stdout, /auth\.token: secret "token" is not declared in secrets/);
     assert.match(r.stdout, /resources\.a\.request\.path: \{project\} is not a connectionConfig field/);
