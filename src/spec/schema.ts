@@ -23,7 +23,7 @@ import { webhooksSchema } from './webhooks-schema.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
-import { parentParamsOf } from './parent.js';
+import { parentParamsOf, type ParentConfig } from './parent.js';
 
 const slug = z
   .string()
@@ -570,12 +570,22 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           path: at('parent', 'resource'),
           message: `no resource "${resource.parent.resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
         });
-      } else if (spec.resources[resource.parent.resource]?.parent) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('parent', 'resource'),
-          message: 'parents of parents are not supported yet',
-        });
+      } else {
+        // A parent may itself be a child (its records are keyed per its own parent); a chain that comes
+        // back to the resource would never have records to start from.
+        const chain = [name];
+        let next: string | undefined = resource.parent.resource;
+        while (next !== undefined && next in spec.resources && !chain.includes(next)) {
+          chain.push(next);
+          const p: ParentConfig | undefined = spec.resources[next]?.parent;
+          next = p && 'resource' in p ? p.resource : undefined;
+        }
+        if (next === name)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('parent', 'resource'),
+            message: `parents form a cycle (${[...chain, name].join(' → ')})`,
+          });
       }
     }
     if (resource.primaryKey === undefined && !resource.appendOnly)

@@ -435,3 +435,41 @@ describe('spec messages', () => {
     );
   });
 });
+
+describe('parents of parents', () => {
+  const res = (path: string, parent?: unknown) => ({
+    request: { path },
+    primaryKey: 'id',
+    ...(parent ? { parent } : {}),
+  });
+  it('accepts a child of a child; refuses a cycle of parents, by path', () => {
+    const spec = parseSpec(
+      {
+        ...minimal,
+        resources: {
+          groups: res('/groups'),
+          links: res('/groups/{parent.g}/links', { resource: 'groups', params: { g: 'guid' } }),
+          clicks: res('/links/{parent.link}/clicks', { resource: 'links', params: { link: 'id' } }),
+        },
+      },
+      'x',
+    );
+    assert.deepEqual(spec.resources.clicks?.parent, { resource: 'links', params: { link: 'id' } });
+    assert.deepEqual(
+      problems({
+        ...minimal,
+        resources: {
+          a: res('/a/{parent.x}', { resource: 'c', params: { x: 'id' } }),
+          b: res('/b/{parent.x}', { resource: 'a', params: { x: 'id' } }),
+          c: res('/c/{parent.x}', { resource: 'b', params: { x: 'id' } }),
+          d: res('/d/{parent.x}', { resource: 'c', params: { x: 'id' } }),
+        },
+      }).sort(),
+      [
+        'resources.a.parent.resource: parents form a cycle (a → c → b → a)',
+        'resources.b.parent.resource: parents form a cycle (b → a → c → b)',
+        'resources.c.parent.resource: parents form a cycle (c → b → a → c)',
+      ],
+    );
+  });
+});

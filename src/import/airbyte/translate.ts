@@ -139,12 +139,16 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
     if (out) outs.set(out.name, out);
     else failed.add(name);
   });
-  // Parents that are not listed streams are imported too: children need them.
-  for (const out of [...outs.values()]) {
-    if (!out.parent || outs.has(out.parent.name) || failed.has(out.parent.name)) continue;
-    const p = translate(out.parent.stream, -1);
-    if (p) outs.set(p.name, p);
-    else failed.add(out.parent.name);
+  // Parents that are not listed streams are imported too (and theirs): children need them.
+  for (let added = true; added;) {
+    added = false;
+    for (const out of [...outs.values()]) {
+      if (!out.parent || outs.has(out.parent.name) || failed.has(out.parent.name)) continue;
+      const p = translate(out.parent.stream, -1);
+      if (p) outs.set(p.name, p);
+      else failed.add(out.parent.name);
+      added = true;
+    }
   }
 
   const drop = (name: string, path: string, component: string, message: string) => {
@@ -179,7 +183,7 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
   // The auth's own difference is said once, for the spec.
   if (chosen?.auth.ok && chosen.auth.note)
     report.add(chosen.authPath, auth.type, 'differs', chosen.auth.note);
-  // Children of left-out parents, and grandchildren (parents of parents are not supported).
+  // Children of left-out parents (and theirs).
   for (let changed = true; changed;) {
     changed = false;
     for (const o of kept()) {
@@ -191,14 +195,6 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
           `${originOf(o.parent.stream) ?? o.parent.name}`,
           'ParentStreamConfig',
           `its parent stream "${o.parent.name}" is not imported`,
-        );
-        changed = true;
-      } else if (parent.parent) {
-        drop(
-          o.name,
-          `${originOf(o.parent.stream) ?? o.parent.name}`,
-          'ParentStreamConfig',
-          'parents of parents are not supported yet',
         );
         changed = true;
       }
