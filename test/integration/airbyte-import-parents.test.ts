@@ -57,7 +57,14 @@ describe('import airbyte: parents of parents', () => {
       shortly.url,
       /https:\/\/api\.shortly\.test/g,
     );
-    engine = await startEngine(env, [spec]);
+    const product = await importFixture(
+      dir,
+      'parent-product',
+      'shortly-product',
+      shortly.url,
+      /https:\/\/api\.shortly\.test/g,
+    );
+    engine = await startEngine(env, [spec, product]);
   });
 
   after(async () => {
@@ -126,5 +133,48 @@ describe('import airbyte: parents of parents', () => {
     assert.equal(again.inserted, clickRows('g-alpha', 9).length, "only the new link's rows are new");
     const after = new Set((await stored(conn, 'clicks')).map((r) => r.key));
     for (const e of expected(shortly.links)) assert.ok(after.has(e.key), e.key);
+  });
+  it('a product of two parents: every group with every link, as Airbyte pairs them; 404s ignored', async () => {
+    const conn = uniqueId('shortly');
+    const id = 'shortly-product';
+    await engine.addConnection(id, conn, { token: SHORTLY_TOKEN });
+    const sync = async (resource: string) => {
+      const s = await (
+        await engine.run(engine.input(id, conn, resource, 'full', { childConcurrency: 3 }))
+      ).result();
+      assert.equal(s.status, 'completed', resource);
+      return s;
+    };
+    await sync('groups');
+    await sync('links');
+    const seen = shortly.requests.length;
+    const clicks = await sync('clicks');
+    const pairs = shortly.groups.flatMap((g) => shortly.links.map((l) => [g.guid, l] as const));
+    assert.deepEqual(
+      shortly.requests
+        .slice(seen)
+        .filter((u) => u.endsWith('/clicks'))
+        .sort(),
+      pairs.map(([g, l]) => `/v1/groups/${g}/links/${l.id}/clicks`).sort(),
+      'one request per group and link',
+    );
+    const linkKey = (l: ShortLink) => JSON.stringify([l.group_guid, String(l.id)]);
+    // Link ids repeat across groups: a pair answers when its group has a link of that id (Airbyte pairs
+    // them all the same), with that group's rows; any other pair is a 404.
+    const expected = pairs
+      .filter(([g, l]) => shortly.links.some((x) => x.group_guid === g && x.id === l.id))
+      .flatMap(([g, l]) =>
+        clickRows(g, l.id).map((c) => ({
+          key: JSON.stringify([JSON.stringify([g, linkKey(l)]), c.day]),
+          data: { ...c, group: g },
+        })),
+      )
+      .sort((a, b) => a.key.localeCompare(b.key));
+    assert.ok(expected.length < pairs.length * 3, 'some pairs answer 404');
+    const rows = (await listRecords(env.db, { integration: id, connection: conn, resource: 'clicks' }))
+      .map((r) => ({ key: r.key, data: r.data }))
+      .sort((a, b) => a.key.localeCompare(b.key));
+    assert.deepEqual(rows, expected, 'the rows of every pair that answers, keyed per pair');
+    assert.equal(clicks.inserted, expected.length);
   });
 });
