@@ -1097,3 +1097,16 @@ describe('import airbyte: parents of parents', () => {
     );
   });
 });
+
+describe('import airbyte: a product of parents', () => {
+  it("routers over different parent streams are parent: { product }, in the routers' order", () => {
+    const { spec, issues } = imported('parent-product');
+    assert.deepEqual(issues, []);
+    assert.deepEqual(spec.resources.clicks?.parent, {
+      product: [
+        { resource: 'groups', params: { group_guid: 'guid' } },
+        { resource: 'links', params: { link_id: 'id' } },
+      ],
+    });
+  });
+});
