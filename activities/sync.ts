@@ -4,7 +4,7 @@ import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-sour
 import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
-import { parentLabel, valueCombinations } from '../src/spec/parent.js';
+import { combine, parentLabel, valueCombinations } from '../src/spec/parent.js';
 import { getConnectionConfig } from '../src/store/connections.js';
 import {
   noCounts,
@@ -160,6 +160,35 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
     return runSummary(run, cursorLabelOf(run.checkpoint));
   }
 
+  /** The stored records of a parent resource (of a product) that have every param, as parents. */
+  async function parentRecords(
+    target: SyncTarget,
+    resource: string,
+    mapping: Record<string, string>,
+  ): Promise<ParentRef[]> {
+    const rows = await db
+      .selectFrom('records')
+      .select(['record_key', 'data'])
+      .where('integration', '=', target.integration)
+      .where('connection', '=', target.connection)
+      .where('resource', '=', resource)
+      .where('deleted_at', 'is', null)
+      .orderBy('record_key')
+      .execute();
+    const out: ParentRef[] = [];
+    for (const row of rows) {
+      const params: Record<string, string> = {};
+      for (const [name, field] of Object.entries(mapping)) {
+        const v = valueAtPath(row.data, field);
+        if (v === undefined || v === null || v === '') break;
+        params[name] = scalarText(v);
+      }
+      if (Object.keys(params).length === Object.keys(mapping).length)
+        out.push({ key: row.record_key, params });
+    }
+    return out;
+  }
+
   const activities = {
     startSyncRun,
 
@@ -180,6 +209,30 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           const all = valueCombinations(resource.parent.values, config ?? {}).sort((a, b) =>
             a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
           );
+          const rest = input.after === null ? all : all.filter((c) => c.key > input.after!);
+          const page = rest.slice(0, input.limit);
+          return {
+            parents: page,
+            skipped: 0,
+            nextAfter: rest.length > input.limit ? (page.at(-1)?.key ?? null) : null,
+          };
+        }
+        if ('product' in resource.parent) {
+          // One of each parent: every combination, in key order for `after` (at most 10000).
+          const config = (await getConnectionConfig(db, input.integration, input.connection)) ?? {};
+          const lists: ParentRef[][] = [];
+          for (const item of resource.parent.product)
+            lists.push(
+              'values' in item
+                ? valueCombinations(item.values, config)
+                : await parentRecords(input, item.resource, item.params),
+            );
+          const count = lists.reduce((n, l) => n * l.length, 1);
+          if (count > 10_000)
+            throw new SpecError(input.integration, [
+              `resources.${input.resource}.parent.product: ${count} combinations of parents: at most 10000 runs per sync`,
+            ]);
+          const all = combine(lists).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
           const rest = input.after === null ? all : all.filter((c) => c.key > input.after!);
           const page = rest.slice(0, input.limit);
           return {

@@ -6,19 +6,33 @@
  */
 
 type Scalar = string | number | boolean;
-export type ParentConfig =
+export type ParentItem =
   { resource: string; params: Record<string, string> } | { values: Record<string, Scalar[] | string> };
+/** One parent, or a product of several (every combination of one of each). */
+export type ParentConfig = ParentItem | { product: ParentItem[] };
 
-/** The label runs and summaries show for the parent: its resource, or `values`. */
+const itemsOf = (parent: ParentConfig): ParentItem[] => ('product' in parent ? parent.product : [parent]);
+
+/** The label runs and summaries show for the parent: its resource, or `values`; a product joins them. */
 export function parentLabel(parent: ParentConfig): string {
-  return 'resource' in parent ? parent.resource : 'values';
+  return itemsOf(parent)
+    .map((p) => ('resource' in p ? p.resource : 'values'))
+    .join(' × ');
+}
+
+/** The resources whose records the runs are made of. */
+export function parentResources(parent: ParentConfig): string[] {
+  return itemsOf(parent).flatMap((p) => ('resource' in p ? [p.resource] : []));
 }
 
 /** Placeholder name → parent field: what `{parent.<name>}` may name. */
 export function parentParamsOf(parent: ParentConfig): Record<string, string> {
-  return 'resource' in parent
-    ? parent.params
-    : Object.fromEntries(Object.keys(parent.values).map((k) => [k, k]));
+  return Object.assign(
+    {},
+    ...itemsOf(parent).map((p) =>
+      'resource' in p ? p.params : Object.fromEntries(Object.keys(p.values).map((k) => [k, k])),
+    ),
+  ) as Record<string, string>;
 }
 
 /**
@@ -41,4 +55,19 @@ export function valueCombinations(
     combos = combos.flatMap((c) => list.map((v) => ({ ...c, [name]: String(v) })));
   }
   return combos.map((params) => ({ key: JSON.stringify(Object.values(params)), params }));
+}
+
+/**
+ * Every combination of one entry of each list (in the order given), its params merged and its key the
+ * entries' keys as a JSON array: the runs of a `product` parent.
+ */
+export function combine(
+  lists: { key: string; params: Record<string, string> }[][],
+): { key: string; params: Record<string, string> }[] {
+  let combos: { keys: string[]; params: Record<string, string> }[] = [{ keys: [], params: {} }];
+  for (const list of lists)
+    combos = combos.flatMap((c) =>
+      list.map((e) => ({ keys: [...c.keys, e.key], params: { ...c.params, ...e.params } })),
+    );
+  return combos.map((c) => ({ key: JSON.stringify(c.keys), params: c.params }));
 }

@@ -25,7 +25,7 @@ import { checkExport } from './export-checks.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
-import { parentParamsOf } from './parent.js';
+import { parentParamsOf, parentResources } from './parent.js';
 
 const slug = z
   .string()
@@ -132,6 +132,24 @@ const mapFunction = z.custom<(record: Record<string, unknown>) => Record<string,
   'must be a function (only in TypeScript specs)',
 );
 
+const parentResourceSchema = z.strictObject({
+  resource: z.string().min(1),
+  /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
+  params: z.record(z.string().min(1), z.string().min(1)),
+});
+
+const parentValuesSchema = z.strictObject({
+  values: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a placeholder name'),
+      z.union([
+        z.array(z.union([z.string().min(1), z.number(), z.boolean()])).min(1, 'at least one value'),
+        z.string().regex(CONFIG_START, 'a list of values, or {config.<field>} of a list field'),
+      ]),
+    )
+    .refine((v) => Object.keys(v).length > 0, 'at least one list of values'),
+});
+
 export const resourceSchema = z.strictObject({
   description: z.string().optional(),
   request: requestSchema,
@@ -185,21 +203,17 @@ export const resourceSchema = z.strictObject({
    */
   parent: z
     .union([
+      parentResourceSchema,
+      parentValuesSchema,
       z.strictObject({
-        resource: z.string().min(1),
-        /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
-        params: z.record(z.string().min(1), z.string().min(1)),
-      }),
-      z.strictObject({
-        values: z
-          .record(
-            z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a placeholder name'),
-            z.union([
-              z.array(z.union([z.string().min(1), z.number(), z.boolean()])).min(1, 'at least one value'),
-              z.string().regex(CONFIG_START, 'a list of values, or {config.<field>} of a list field'),
-            ]),
-          )
-          .refine((v) => Object.keys(v).length > 0, 'at least one list of values'),
+        /**
+         * Every combination of one record of each parent resource (and one value of each list), as
+         * Airbyte's several SubstreamPartitionRouters give: `[{ resource: accounts, params: { account: id } },
+         * { resource: inboxes, params: { inbox: id } }]` runs once per account and inbox.
+         */
+        product: z
+          .array(z.union([parentResourceSchema, parentValuesSchema]))
+          .min(2, 'at least two parents to combine'),
       }),
     ])
     .optional(),
@@ -557,47 +571,87 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       for (const message of templateProblems(rule.value, scope))
         ctx.addIssue({ code: 'custom', path: at('fields', field, 'value'), message });
     }
-    if (resource.parent && 'values' in resource.parent) {
-      for (const [k, v] of Object.entries(resource.parent.values)) {
-        const field = typeof v === 'string' ? CONFIG_START.exec(v)?.[1] : undefined;
-        if (field !== undefined && spec.connectionConfig[field]?.type !== 'list')
+    /** One parent (or one of a product): its resource exists and leads nowhere back; its lists fit. */
+    const checkParentItem = (
+      item: z.infer<typeof parentResourceSchema> | z.infer<typeof parentValuesSchema>,
+      where: (...rest: string[]) => (string | number)[],
+    ) => {
+      if ('values' in item) {
+        for (const [k, v] of Object.entries(item.values)) {
+          const field = typeof v === 'string' ? CONFIG_START.exec(v)?.[1] : undefined;
+          if (field !== undefined && spec.connectionConfig[field]?.type !== 'list')
+            ctx.addIssue({
+              code: 'custom',
+              path: where('values', k),
+              message: `{config.${field}}: "${field}" must be a connectionConfig field of type list`,
+            });
+        }
+        const runs = Object.values(item.values).reduce(
+          (n, l) => n * (typeof l === 'string' ? 1 : l.length),
+          1,
+        );
+        if (runs > 10_000)
           ctx.addIssue({
             code: 'custom',
-            path: at('parent', 'values', k),
-            message: `{config.${field}}: "${field}" must be a connectionConfig field of type list`,
+            path: where('values'),
+            message: `${runs} combinations: at most 10000 runs per sync`,
           });
+        return;
       }
-      const runs = Object.values(resource.parent.values).reduce(
-        (n, l) => n * (typeof l === 'string' ? 1 : l.length),
-        1,
-      );
-      if (runs > 10_000)
+      if (item.resource === name) {
         ctx.addIssue({
           code: 'custom',
-          path: at('parent', 'values'),
-          message: `${runs} combinations: at most 10000 runs per sync`,
-        });
-    }
-    if (resource.parent && 'resource' in resource.parent) {
-      if (resource.parent.resource === name) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('parent', 'resource'),
+          path: where('resource'),
           message: 'a resource cannot be its own parent',
         });
-      } else if (!(resource.parent.resource in spec.resources)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('parent', 'resource'),
-          message: `no resource "${resource.parent.resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
-        });
-      } else if (spec.resources[resource.parent.resource]?.parent) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('parent', 'resource'),
-          message: 'parents of parents are not supported yet',
-        });
+        return;
       }
+      if (!(item.resource in spec.resources)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: where('resource'),
+          message: `no resource "${item.resource}" (resources: ${Object.keys(spec.resources).join(', ')})`,
+        });
+        return;
+      }
+      // A parent may itself be a child (its records are keyed per its own parent); a chain that comes
+      // back to the resource would never have records to start from.
+      const cycle = pathBack([name, item.resource]);
+      if (cycle)
+        ctx.addIssue({
+          code: 'custom',
+          path: where('resource'),
+          message: `parents form a cycle (${cycle.join(' → ')})`,
+        });
+    };
+    /** Depth first through the parents of the chain's last resource, to the chain's first. */
+    const pathBack = (chain: string[]): string[] | undefined => {
+      const last = spec.resources[chain.at(-1)!]?.parent;
+      for (const next of last ? parentResources(last) : []) {
+        if (next === chain[0]) return [...chain, next];
+        if (chain.includes(next) || !(next in spec.resources)) continue;
+        const found = pathBack([...chain, next]);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    if (resource.parent) {
+      const items = 'product' in resource.parent ? resource.parent.product : [resource.parent];
+      const prefix = (i: number) =>
+        'product' in resource.parent! ? ['parent', 'product', String(i)] : ['parent'];
+      const seen = new Map<string, number>();
+      items.forEach((item, i) => {
+        for (const p of Object.keys('resource' in item ? item.params : item.values)) {
+          if (seen.has(p))
+            ctx.addIssue({
+              code: 'custom',
+              path: at(...prefix(i), 'resource' in item ? 'params' : 'values', p),
+              message: `{parent.${p}} is given by parent ${seen.get(p)} too`,
+            });
+          else seen.set(p, i);
+        }
+        checkParentItem(item, (...rest) => at(...prefix(i), ...rest));
+      });
     }
     if (resource.primaryKey === undefined && !resource.appendOnly)
       ctx.addIssue({

@@ -515,3 +515,70 @@ export async function startCoinsApis(): Promise<CoinsApis> {
     };
   }
 }
+
+/**
+ * Shortly (grandchildren.yaml): bearer token; /v1/groups; /v1/groups/{guid}/links (link ids count from 1
+ * in each group, so only the group tells two links apart); /v1/groups/{guid}/links/{id}/clicks, one row
+ * per day (days repeat across links). Unknown groups and links are 404.
+ */
+export interface ShortLink {
+  id: number;
+  group_guid: string;
+  url: string;
+}
+export interface ShortlyApi {
+  readonly url: string;
+  readonly groups: { guid: string; name: string }[];
+  /** Mutable: a test may add or remove links between runs. */
+  readonly links: ShortLink[];
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+export const SHORTLY_TOKEN = 'shortly-token-654';
+
+/** A link's click rows: one to three days, the counts telling links apart. */
+export function clickRows(group: string, link: number): { day: string; count: number }[] {
+  return Array.from({ length: (link % 3) + 1 }, (_, i) => ({
+    day: `2025-03-0${i + 1}`,
+    count: link * 10 + i + group.length,
+  }));
+}
+
+export async function startShortlyApi(): Promise<ShortlyApi> {
+  const groups = ['g-alpha', 'g-beta', 'g-gamma', 'g-empty'].map((guid) => ({ guid, name: guid.slice(2) }));
+  const links: ShortLink[] = groups.flatMap((g, gi) =>
+    Array.from({ length: gi === 3 ? 0 : gi + 2 }, (_, i) => ({
+      id: i + 1,
+      group_guid: g.guid,
+      url: `https://sho.rt/${g.guid}/${i + 1}`,
+    })),
+  );
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    requests.push(req.url ?? '');
+    const send = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(payload));
+    };
+    if (req.headers.authorization !== `Bearer ${SHORTLY_TOKEN}`) return send(401, { error: 'unauthorized' });
+    if (u.pathname === '/v1/groups') return send(200, { data: groups });
+    const m = /^\/v1\/groups\/([^/]+)\/links(?:\/(\d+)\/clicks)?$/.exec(u.pathname);
+    const group = m && groups.find((g) => g.guid === decodeURIComponent(m[1]!));
+    if (!m || !group) return send(404, { error: 'not_found' });
+    const mine = links.filter((l) => l.group_guid === group.guid);
+    if (m[2] === undefined) return send(200, { data: mine });
+    if (!mine.some((l) => l.id === Number(m[2]))) return send(404, { error: 'not_found' });
+    send(200, { data: clickRows(group.guid, Number(m[2])) });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    groups,
+    links,
+    requests,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

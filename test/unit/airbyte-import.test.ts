@@ -1079,3 +1079,34 @@ describe('syncwright import airbyte (CLI)', () => {
     assert.match(r.stderr, /syncwright: package\.json: streams: expected a list of streams/);
   });
 });
+
+describe('import airbyte: parents of parents', () => {
+  it('a stream whose parent is a substream is a child of a child; the unlisted grandparent is imported too', () => {
+    const { spec, issues } = imported('grandchildren');
+    assert.deepEqual(issues, []);
+    assert.deepEqual(Object.keys(spec.resources).sort(), ['clicks', 'groups', 'links']);
+    assert.deepEqual(spec.resources.links?.parent, { resource: 'groups', params: { group_guid: 'guid' } });
+    assert.deepEqual(spec.resources.clicks?.parent, {
+      resource: 'links',
+      params: { link_id: 'id', group_guid: 'group_guid' },
+    });
+    assert.equal(spec.resources.groups?.parent, undefined);
+    assert.equal(
+      spec.resources.clicks?.request.path,
+      '/v1/groups/{parent.group_guid}/links/{parent.link_id}/clicks',
+    );
+  });
+});
+
+describe('import airbyte: a product of parents', () => {
+  it("routers over different parent streams are parent: { product }, in the routers' order", () => {
+    const { spec, issues } = imported('parent-product');
+    assert.deepEqual(issues, []);
+    assert.deepEqual(spec.resources.clicks?.parent, {
+      product: [
+        { resource: 'groups', params: { group_guid: 'guid' } },
+        { resource: 'links', params: { link_id: 'id' } },
+      ],
+    });
+  });
+});

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { defineIntegration, parseSpec, withBaseUrl } from '../../src/spec/define.js';
 import { pointSpecsAt } from '../../src/testing/test-stack.js';
 import { SpecError } from '../../src/spec/errors.js';
-import { valueCombinations } from '../../src/spec/parent.js';
+import { combine, parentLabel, valueCombinations } from '../../src/spec/parent.js';
 import type { IntegrationSpecInput } from '../../src/spec/schema.js';
 import { loadSpec, loadSpecs } from '../../src/spec/load.js';
 
@@ -433,5 +433,115 @@ describe('spec messages', () => {
           'auth.token: required: the name of a declared secret, or { env: NAME } for an environment variable',
         ),
     );
+  });
+});
+
+describe('parents of parents', () => {
+  const res = (path: string, parent?: unknown) => ({
+    request: { path },
+    primaryKey: 'id',
+    ...(parent ? { parent } : {}),
+  });
+  it('accepts a child of a child; refuses a cycle of parents, by path', () => {
+    const spec = parseSpec(
+      {
+        ...minimal,
+        resources: {
+          groups: res('/groups'),
+          links: res('/groups/{parent.g}/links', { resource: 'groups', params: { g: 'guid' } }),
+          clicks: res('/links/{parent.link}/clicks', { resource: 'links', params: { link: 'id' } }),
+        },
+      },
+      'x',
+    );
+    assert.deepEqual(spec.resources.clicks?.parent, { resource: 'links', params: { link: 'id' } });
+    assert.deepEqual(
+      problems({
+        ...minimal,
+        resources: {
+          a: res('/a/{parent.x}', { resource: 'c', params: { x: 'id' } }),
+          b: res('/b/{parent.x}', { resource: 'a', params: { x: 'id' } }),
+          c: res('/c/{parent.x}', { resource: 'b', params: { x: 'id' } }),
+          d: res('/d/{parent.x}', { resource: 'c', params: { x: 'id' } }),
+        },
+      }).sort(),
+      [
+        'resources.a.parent.resource: parents form a cycle (a → c → b → a)',
+        'resources.b.parent.resource: parents form a cycle (b → a → c → b)',
+        'resources.c.parent.resource: parents form a cycle (c → b → a → c)',
+      ],
+    );
+  });
+});
+
+describe('parent: { product } (one run per combination of parents)', () => {
+  const res = (path: string, parent?: unknown) => ({
+    request: { path },
+    primaryKey: 'id',
+    ...(parent ? { parent } : {}),
+  });
+  const withProduct = (product: unknown) => ({
+    ...minimal,
+    connectionConfig: { regions: { type: 'list' }, name: {} },
+    resources: {
+      accounts: res('/accounts'),
+      inboxes: res('/accounts/{parent.a}/inboxes', { resource: 'accounts', params: { a: 'id' } }),
+      messages: res('/accounts/{parent.account}/inboxes/{parent.inbox}/messages', { product }),
+    },
+  });
+  it('accepts records of several resources and lists; refuses clashing names, unknown parents, cycles, by path', () => {
+    const product = [
+      { resource: 'accounts', params: { account: 'id' } },
+      { resource: 'inboxes', params: { inbox: 'id' } },
+      { values: { region: '{config.regions}' } },
+    ];
+    const spec = parseSpec(withProduct(product), 'x');
+    assert.deepEqual(spec.resources.messages?.parent, { product });
+    assert.equal(parentLabel(spec.resources.messages.parent), 'accounts × inboxes × values');
+    assert.deepEqual(
+      problems(
+        withProduct([
+          { resource: 'accounts', params: { account: 'id' } },
+          { resource: 'nope', params: { inbox: 'id' } },
+          { resource: 'messages', params: { x: 'id' } },
+          { values: { account: [1, 2], more: '{config.name}' } },
+        ]),
+      ).sort(),
+      [
+        'resources.messages.parent.product.1.resource: no resource "nope" (resources: accounts, inboxes, messages)',
+        'resources.messages.parent.product.2.resource: a resource cannot be its own parent',
+        'resources.messages.parent.product.3.values.account: {parent.account} is given by parent 0 too',
+        'resources.messages.parent.product.3.values.more: {config.name}: "name" must be a connectionConfig field of type list',
+      ],
+    );
+    assert.deepEqual(problems(withProduct([{ resource: 'accounts', params: { account: 'id' } }])), [
+      'resources.messages.parent.product: at least two parents to combine',
+      'resources.messages.request.path: {parent.inbox} needs parent.params.inbox',
+    ]);
+    const cyclic = withProduct(product);
+    cyclic.resources.accounts = res('/accounts/{parent.m}', { resource: 'messages', params: { m: 'id' } });
+    assert.ok(
+      problems(cyclic).includes(
+        'resources.messages.parent.product.0.resource: parents form a cycle (messages → accounts → messages)',
+      ),
+    );
+  });
+
+  it('combine: every combination in order, params merged, keyed by the keys of each', () => {
+    const accounts = [
+      { key: '1', params: { account: '1' } },
+      { key: '2', params: { account: '2' } },
+    ];
+    const inboxes = [
+      { key: '["1","7"]', params: { inbox: '7' } },
+      { key: '["2","8"]', params: { inbox: '8' } },
+    ];
+    assert.deepEqual(combine([accounts, inboxes]), [
+      { key: '["1","[\\"1\\",\\"7\\"]"]', params: { account: '1', inbox: '7' } },
+      { key: '["1","[\\"2\\",\\"8\\"]"]', params: { account: '1', inbox: '8' } },
+      { key: '["2","[\\"1\\",\\"7\\"]"]', params: { account: '2', inbox: '7' } },
+      { key: '["2","[\\"2\\",\\"8\\"]"]', params: { account: '2', inbox: '8' } },
+    ]);
+    assert.deepEqual(combine([accounts, []]), [], 'a parent without records: no runs');
   });
 });

@@ -50,6 +50,8 @@ export interface StreamOut {
   authPath: string;
   /** The parent stream component, when the resource is a child. */
   parent?: { stream: Component; name: string } | undefined;
+  /** Every parent stream of a product of parents (`parent.product`), in the order of its resource items. */
+  parents?: { stream: Component; name: string }[] | undefined;
   maxAttempts?: number | undefined;
   initialIntervalMs?: number | undefined;
 }
@@ -222,18 +224,49 @@ export function translateStream(
   const router = retriever.partition_router;
   const routers = mergeSameParent(Array.isArray(router) ? router : router ? [router] : []);
   const allLists = routers.every((r) => isObject(r) && r.type === 'ListPartitionRouter');
-  if (routers.length > 1 && !allLists)
-    return leftOut(
-      pathOf(ctx, router, 'retriever.partition_router'),
-      'partition_router',
-      'several partition routers over parent streams (a cartesian product of parents) have no equivalent',
-    );
+  // Several routers over different parents (and lists): Airbyte's cartesian product of their partitions.
+  let product: Record<string, unknown>[] | undefined;
+  const parents: { stream: Component; name: string }[] = [];
+  if (routers.length > 1 && !allLists) {
+    product = [];
+    for (const [ri, r] of routers.entries()) {
+      const rAt = pathOf(ctx, r, `retriever.partition_router.${ri}`);
+      if (!isObject(r)) return leftOut(rAt, 'partition_router', 'not a component');
+      if (r.type === 'ListPartitionRouter') {
+        const why = listPartition(r, ri);
+        if (why) return leftOut(why.path, why.component, why.message);
+        product.push({ values: listValues });
+        listValues = undefined;
+        continue;
+      }
+      if (r.type !== 'SubstreamPartitionRouter')
+        return leftOut(rAt, typeOf(r), 'this partition router has no equivalent');
+      const configs = Array.isArray(r.parent_stream_configs) ? r.parent_stream_configs : [];
+      const names = new Set(
+        configs.map((c) => (isObject(c) && isObject(c.stream) ? streamName(c.stream, -1) : '')),
+      );
+      if (configs.length === 0 || names.size !== 1)
+        return leftOut(
+          `${rAt}.parent_stream_configs`,
+          'SubstreamPartitionRouter',
+          'only one parent stream is supported',
+        );
+      parentParams = {};
+      for (const [ci, pc] of configs.entries()) {
+        const why = parentConfig(pc, ci);
+        if (why) return leftOut(why.path, why.component, why.message);
+      }
+      parents.push(parent!);
+      product.push({ resource: resourceName(parent!.name), params: parentParams });
+      parent = undefined;
+    }
+  }
   if (allLists)
     for (const [ri, list] of routers.entries()) {
       const why = listPartition(list as Component, ri);
       if (why) return leftOut(why.path, why.component, why.message);
     }
-  const only = allLists ? undefined : routers[0];
+  const only = allLists || product ? undefined : routers[0];
   if (only !== undefined) {
     const pAt = pathOf(ctx, only, 'retriever.partition_router');
     if (!isObject(only)) return leftOut(pAt, 'partition_router', 'not a component');
@@ -453,6 +486,7 @@ export function translateStream(
     ...(errors.rules.length ? { responseRules: errors.rules satisfies RuleOut[] } : {}),
     ...(parent ? { parent: { resource: resourceName(parent.name), params: parentParams } } : {}),
     ...(listValues ? { parent: { values: listValues } } : {}),
+    ...(product ? { parent: { product } } : {}),
   };
   return {
     name,
@@ -462,6 +496,7 @@ export function translateStream(
     auth,
     authPath: pathOf(ctx, requester.authenticator, 'retriever.requester.authenticator'),
     parent,
+    ...(product ? { parents } : {}),
     maxAttempts: errors.maxAttempts,
     initialIntervalMs: errors.initialIntervalMs,
   };

@@ -139,12 +139,17 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
     if (out) outs.set(out.name, out);
     else failed.add(name);
   });
-  // Parents that are not listed streams are imported too: children need them.
-  for (const out of [...outs.values()]) {
-    if (!out.parent || outs.has(out.parent.name) || failed.has(out.parent.name)) continue;
-    const p = translate(out.parent.stream, -1);
-    if (p) outs.set(p.name, p);
-    else failed.add(out.parent.name);
+  // Parents that are not listed streams are imported too (and theirs): children need them.
+  for (let added = true; added;) {
+    added = false;
+    for (const out of [...outs.values()])
+      for (const parent of parentStreams(out)) {
+        if (outs.has(parent.name) || failed.has(parent.name)) continue;
+        const p = translate(parent.stream, -1);
+        if (p) outs.set(p.name, p);
+        else failed.add(parent.name);
+        added = true;
+      }
   }
 
   const drop = (name: string, path: string, component: string, message: string) => {
@@ -179,26 +184,17 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
   // The auth's own difference is said once, for the spec.
   if (chosen?.auth.ok && chosen.auth.note)
     report.add(chosen.authPath, auth.type, 'differs', chosen.auth.note);
-  // Children of left-out parents, and grandchildren (parents of parents are not supported).
+  // Children of left-out parents (and theirs).
   for (let changed = true; changed;) {
     changed = false;
     for (const o of kept()) {
-      if (!o.parent) continue;
-      const parent = outs.get(o.parent.name);
-      if (!parent) {
+      const missing = parentStreams(o).find((p) => !outs.has(p.name));
+      if (missing) {
         drop(
           o.name,
-          `${originOf(o.parent.stream) ?? o.parent.name}`,
+          `${originOf(missing.stream) ?? missing.name}`,
           'ParentStreamConfig',
-          `its parent stream "${o.parent.name}" is not imported`,
-        );
-        changed = true;
-      } else if (parent.parent) {
-        drop(
-          o.name,
-          `${originOf(o.parent.stream) ?? o.parent.name}`,
-          'ParentStreamConfig',
-          'parents of parents are not supported yet',
+          `its parent stream "${missing.name}" is not imported`,
         );
         changed = true;
       }
@@ -218,6 +214,16 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
   for (const o of kept()) {
     const r = { ...o.resource } as Record<string, unknown>;
     if (o.parent) r.parent = { ...(r.parent as object), resource: names.get(o.parent.name) };
+    if (o.parents) {
+      // A product's resource items, in order, are the parent streams'.
+      const streams = [...o.parents];
+      const items = (r.parent as { product: Record<string, unknown>[] }).product;
+      r.parent = {
+        product: items.map((i) =>
+          'resource' in i ? { ...i, resource: names.get(streams.shift()!.name) } : i,
+        ),
+      };
+    }
     resources[names.get(o.name)!] = r;
   }
 
@@ -282,4 +288,9 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
     resources = remaining;
   }
   throw new Error('import airbyte: the spec did not settle');
+}
+
+/** The parent streams of an imported stream: its parent, or each of a product. */
+function parentStreams(o: StreamOut): { stream: Component; name: string }[] {
+  return o.parents ?? (o.parent ? [o.parent] : []);
 }
