@@ -19,6 +19,14 @@ export function isStreamingFormat(config: DecoderConfig | undefined): boolean {
   return config?.format === 'jsonl' || config?.format === 'csv';
 }
 
+/** A chunk as a Buffer, without copying its bytes (Buffer.from of a Buffer copies it). */
+const asBuffer = (v: Buffer | Uint8Array | string): Buffer =>
+  typeof v === 'string'
+    ? Buffer.from(v)
+    : Buffer.isBuffer(v)
+      ? v
+      : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
 /** The bytes of `source`, with any file-level compression undone (gzip recognised by its magic bytes). */
 async function decompressed(
   source: AsyncIterable<Buffer | string>,
@@ -26,7 +34,7 @@ async function decompressed(
 ): Promise<AsyncIterable<Buffer>> {
   const it = source[Symbol.asyncIterator]();
   const first = await it.next();
-  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  const head = first.done ? Buffer.alloc(0) : asBuffer(first.value);
   const mode =
     config.compression === 'auto'
       ? head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b
@@ -38,7 +46,7 @@ async function decompressed(
     for (;;) {
       const next = await it.next();
       if (next.done) return;
-      yield Buffer.from(next.value);
+      yield asBuffer(next.value);
     }
   })();
   if (mode === 'none') return all;

@@ -358,8 +358,14 @@ export class HttpTransport {
     let closed = false;
     let idle = false;
     let count = 0;
+    // One idle timer re-armed per record (a timer made and cleared per record was a million timers for
+    // a million-record file). It counts only while a record is awaited: expiring while the consumer is
+    // busy elsewhere (a commit) it just lapses, and the next record arms a new one.
+    let timer: NodeJS.Timeout | undefined;
+    let awaiting = false;
     const close = () => {
       closed = true;
+      clearTimeout(timer);
       abort();
     };
     return {
@@ -370,13 +376,22 @@ export class HttpTransport {
       records: {
         close,
         next: async () => {
-          const timer = setTimeout(() => {
-            idle = true;
-            abort();
-          }, this.timeoutMs);
+          awaiting = true;
+          if (timer) timer.refresh();
+          else
+            timer = setTimeout(() => {
+              timer = undefined;
+              if (!awaiting) return;
+              idle = true;
+              abort();
+            }, this.timeoutMs).unref();
           try {
             const r = await records.next();
             if (!r.done) count++;
+            else {
+              clearTimeout(timer);
+              timer = undefined;
+            }
             return r;
           } catch (error) {
             close();
@@ -408,7 +423,7 @@ export class HttpTransport {
               { cause: error },
             );
           } finally {
-            clearTimeout(timer);
+            awaiting = false;
           }
         },
       },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { decoderSchema } from '../../src/http/decoders.js';
 import { kindForStatus, ProviderError } from '../../src/http/errors.js';
 import { HttpTransport, redactedPath } from '../../src/http/transport.js';
 
@@ -44,6 +45,16 @@ describe('HttpTransport against a local server', () => {
       if (url === '/notjson') return res.end('<html>Bad gateway</html>');
       if (url === '/big') return res.end(JSON.stringify({ s: 'x'.repeat(20_000) }));
       if (url === '/slow') return void setTimeout(() => res.end('{}'), 1000);
+      // Two records at once, a third after 1.5 s (more than the streamed test's 1 s timeout).
+      if (url === '/lines-then-pause') {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write('{"n":1}\n{"n":2}\n');
+        return void setTimeout(() => res.end('{"n":3}\n'), 1500);
+      }
+      if (url === '/lines-then-stall') {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        return void res.write('{"n":1}\n');
+      }
       res.writeHead(404);
       res.end('{"message":"Not Found"}');
     });
@@ -116,6 +127,31 @@ describe('HttpTransport against a local server', () => {
     const e = await failure('/slow');
     assert.equal(e.kind, 'timeout');
     assert.equal(e.retryable, true);
+  });
+
+  const jsonl = decoderSchema.parse({ format: 'jsonl' });
+  const streaming = new HttpTransport({ timeoutMs: 1000, maxResponseBytes: 10_000 });
+  after(() => streaming.close());
+  const streamed = (path: string) =>
+    streaming.requestJson({ url: `${base}${path}`, stream: true, decoder: jsonl });
+
+  it('times a streamed download out per record, not while the consumer is busy', async () => {
+    const a = await streamed('/lines-then-pause');
+    assert.deepEqual(await a.records!.next(), { done: false, value: { n: 1 } });
+    // The consumer takes longer than the timeout between records: the download has not stalled.
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.deepEqual(await a.records!.next(), { done: false, value: { n: 2 } });
+    // The third record comes 1.5 s after the first: 300 ms after this call, within the 1 s timeout.
+    assert.deepEqual(await a.records!.next(), { done: false, value: { n: 3 } });
+    assert.equal((await a.records!.next()).done, true);
+    const b = await streamed('/lines-then-stall');
+    assert.deepEqual(await b.records!.next(), { done: false, value: { n: 1 } });
+    await assert.rejects(b.records!.next(), (e: unknown) => {
+      assert.ok(e instanceof ProviderError, String(e));
+      assert.equal(e.kind, 'timeout');
+      assert.match(e.message, /the download stalled: no record within 1000 ms \(after record 1\)/);
+      return true;
+    });
   });
 
   it('reports a refused connection as a retryable network error', async () => {
