@@ -4,14 +4,10 @@
  * (Temporal dev server, Postgres) against a real HTTP server answering as the manifest's API.
  */
 import assert from 'node:assert/strict';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { BLOCKING } from '../../src/import/airbyte/report.js';
-import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
-import { loadSpec } from '../../src/spec/load.js';
 import { listRecords } from '../../src/store/records.js';
 import {
   clickRows,
@@ -20,25 +16,9 @@ import {
   type ShortLink,
   type ShortlyApi,
 } from '../helpers/airbyte-providers.js';
+import { importFixture } from '../helpers/airbyte-import.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
-
-/** Imports a fixture with every url_base pointed at the simulator; nothing may be lost. */
-async function importFixture(dir: string, name: string, id: string, base: string, urlBase: RegExp) {
-  const text = readFileSync(path.join('test/fixtures/airbyte', `${name}.yaml`), 'utf8').replace(
-    urlBase,
-    base,
-  );
-  const result = importAirbyteManifest(text, { id });
-  assert.deepEqual(
-    result.issues.filter((i) => BLOCKING.has(i.effect)),
-    [],
-    `${name}: nothing lost`,
-  );
-  const file = path.join(dir, `${id}.yaml`);
-  await fs.writeFile(file, stringify(result.spec));
-  return loadSpec(file);
-}
 
 describe('import airbyte: parents of parents', () => {
   let env: TestEnv;

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { stringify } from 'yaml';
-import { BLOCKING } from '../../src/import/airbyte/report.js';
 import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
 import { loadSpec } from '../../src/spec/load.js';
 import type { IntegrationSpec } from '../../src/spec/schema.js';
@@ -38,31 +37,9 @@ import {
   type LogsApi,
   type NotesApi,
 } from '../helpers/airbyte-providers.js';
+import { importFixture } from '../helpers/airbyte-import.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
-
-/** Imports a fixture with its url_base pointed at the simulator; the spec goes through a YAML file. */
-async function importFixture(
-  dir: string,
-  name: string,
-  id: string,
-  base: string,
-  urlBase: RegExp,
-): Promise<IntegrationSpec> {
-  const text = readFileSync(path.join('test/fixtures/airbyte', `${name}.yaml`), 'utf8').replace(
-    urlBase,
-    base,
-  );
-  const result = importAirbyteManifest(text, { id });
-  assert.deepEqual(
-    result.issues.filter((i) => BLOCKING.has(i.effect)),
-    [],
-    `${name}: nothing lost`,
-  );
-  const file = path.join(dir, `${id}.yaml`);
-  await fs.writeFile(file, stringify(result.spec));
-  return loadSpec(file);
-}
 
 describe('import airbyte: imported manifests sync exactly', () => {
   let env: TestEnv;
