@@ -5,7 +5,7 @@
  */
 import { valueAtPath } from '../json/path.js';
 import { linkWithRel } from './link-header.js';
-import type { PaginationConfig } from './schema.js';
+import type { PaginationConfig, StopRule } from './schema.js';
 
 export class PaginationError extends Error {
   override name = 'PaginationError';
@@ -144,6 +144,66 @@ export function totalOf(
   return Number.isFinite(v) && v >= 0 ? v : null;
 }
 
+/** JSON values compared as a provider sends them: scalars exactly, objects and lists by their text. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Why a stop rule ends the sync on this answer, or undefined when it does not. */
+export function stopReason(
+  rule: StopRule,
+  response: Pick<PageResponse, 'body' | 'header'>,
+): string | undefined {
+  const where = rule.header !== undefined ? `header ${rule.header}` : `"${rule.path}"`;
+  const value: unknown =
+    rule.header !== undefined
+      ? (response.header(rule.header) ?? undefined)
+      : valueAtPath(response.body, rule.path ?? '');
+  if ('equals' in rule && rule.equals !== undefined) {
+    return sameValue(value, rule.equals) ? `${where} is ${JSON.stringify(rule.equals)}` : undefined;
+  }
+  if (rule.equalsPath !== undefined)
+    return sameValue(value, valueAtPath(response.body, rule.equalsPath))
+      ? `${where} equals "${rule.equalsPath}"`
+      : undefined;
+  if (rule.absent) return value === undefined ? `${where} is absent` : undefined;
+  if (rule.lacks !== undefined) {
+    const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : undefined;
+    return text !== undefined && !text.includes(rule.lacks)
+      ? `${where} lacks ${JSON.stringify(rule.lacks)}`
+      : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The cursor a found value gives: the capture of `cursorPattern` in its text, then plus `cursorAdd`.
+ * Undefined when the pattern does not match (the end of the pages).
+ */
+export function cursorOf(
+  config: { cursorPattern?: string | undefined; cursorAdd?: number | undefined },
+  raw: string | number,
+  where: string,
+): string | undefined {
+  let value = String(raw);
+  if (config.cursorPattern !== undefined) {
+    const m = new RegExp(config.cursorPattern).exec(value);
+    if (!m || m[1] === undefined || m[1] === '') return undefined;
+    value = m[1];
+  }
+  if (config.cursorAdd !== undefined) {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isSafeInteger(n))
+      throw new PaginationError(
+        `the cursor at ${where} is not a whole number, so ${config.cursorAdd} cannot be added`,
+      );
+    value = String(n + config.cursorAdd);
+  }
+  return value;
+}
+
 function truncated(value: string): string {
   return value.length > 60 ? `${value.slice(0, 60)}…` : value;
 }
@@ -176,6 +236,13 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
 
   if (config.type === 'none') return stop('single page');
   if (response.recordCount === 0 && config.stopOnEmptyPage) return stop('empty page');
+  // Without a page size an offset only moves by the records read: an empty page would be asked for again.
+  if (response.recordCount === 0 && config.type === 'offset' && config.pageSize === undefined)
+    return stop('empty page');
+  for (const rule of config.stopWhen ?? []) {
+    const reason = stopReason(rule, response);
+    if (reason !== undefined) return stop(reason);
+  }
   // What the provider says about the rest: true (more), false (the end) or undefined (it does not say).
   let saysMore: boolean | undefined;
   if (config.hasMorePath !== undefined) {
@@ -246,7 +313,8 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
       if (typeof raw !== 'string' && typeof raw !== 'number') {
         throw new PaginationError(`the cursor at ${where} is not a string or number`);
       }
-      const cursor = String(raw);
+      const cursor = cursorOf(config, raw, where);
+      if (cursor === undefined) return stop(`no cursor matches the pattern at ${where}`);
       const recent = guardRepeat(state, cursor, 'cursor');
       const query = { [config.param]: cursor, ...sizeQuery(config.limitParam, config.pageSize) };
       return {
@@ -263,9 +331,17 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
       return { done: false, label: urlLabel(after, url), state: { ...after, recent, request: { url } } };
     }
     case 'next-url': {
-      const raw = valueAtPath(response.body, config.nextUrlPath);
+      const fromRecord = config.nextUrlRecordPath !== undefined;
+      const where = fromRecord
+        ? `"${config.nextUrlRecordPath}" of the last record`
+        : `"${config.nextUrlPath}"`;
+      const raw = fromRecord
+        ? response.recordCount === 0
+          ? undefined
+          : valueAtPath(response.lastRecord, config.nextUrlRecordPath ?? '')
+        : valueAtPath(response.body, config.nextUrlPath ?? '');
       if (raw === null || raw === undefined || raw === '') return stop('no next URL');
-      if (typeof raw !== 'string') throw new PaginationError(`"${config.nextUrlPath}" is not a URL string`);
+      if (typeof raw !== 'string') throw new PaginationError(`${where} is not a URL string`);
       const resolved = new URL(raw, response.requestUrl).toString();
       const url = response.acceptUrl ? response.acceptUrl(resolved) : resolved;
       const recent = guardRepeat(state, url, 'next URL');

@@ -1,7 +1,24 @@
 import { z } from 'zod';
 
+/**
+ * A test of the answer that ends the sync when true: a body value (`path`) or a header (`header`) checked
+ * by one of `equals` (the exact JSON value, `null` included), `equalsPath` (another body value), `absent`
+ * (the key is not there) or `lacks` (the text does not contain it; an absent value lacks everything).
+ */
+export const stopRuleSchema = z.strictObject({
+  path: z.string().min(1).optional(),
+  header: z.string().min(1).optional(),
+  equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+  equalsPath: z.string().min(1).optional(),
+  absent: z.literal(true).optional(),
+  lacks: z.string().min(1).optional(),
+});
+export type StopRule = z.infer<typeof stopRuleSchema>;
+
 /** Stop settings every pagination style shares. */
 const common = {
+  /** Tests of each answer; the first that holds ends the sync (Airbyte stop conditions). */
+  stopWhen: z.array(stopRuleSchema).optional(),
   /** An empty page ends the sync (default true). */
   stopOnEmptyPage: z.boolean().default(true),
   /** Dot path of a "has more" flag in the body; false ends the sync (Stripe `has_more`). */
@@ -31,7 +48,8 @@ export const paginationSchema = z.discriminatedUnion('type', [
     offsetParam: z.string().default('offset'),
     /** Where the page size is sent; `false`: not sent (the provider's own page size is pageSize). */
     limitParam: z.union([z.string().min(1), z.literal(false)]).default('limit'),
-    pageSize: z.number().int().positive(),
+    /** Without a page size the offset still advances by the records read, and an empty page ends the sync. */
+    pageSize: z.number().int().positive().optional(),
     ...common,
   }),
   z.strictObject({
@@ -43,6 +61,13 @@ export const paginationSchema = z.discriminatedUnion('type', [
     cursorPath: z.string().optional(),
     cursorHeader: z.string().optional(),
     lastRecordPath: z.string().optional(),
+    /**
+     * A regular expression with one capture group: the cursor is what it captures in the value found
+     * (a token inside a next URL, `[?&]page=(\d+)`); no match ends the sync.
+     */
+    cursorPattern: z.string().min(1).optional(),
+    /** A number added to the (integer) value found: the next page is the answer's current page + 1. */
+    cursorAdd: z.number().int().optional(),
     /** Query parameter the cursor is sent in. */
     param: z.string().default('cursor'),
     limitParam: z.string().optional(),
@@ -57,8 +82,10 @@ export const paginationSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('next-url'),
-    /** Dot path of the absolute (or relative) URL of the next page in the body. */
-    nextUrlPath: z.string(),
+    /** Dot path of the absolute (or relative) URL of the next page in the body… */
+    nextUrlPath: z.string().optional(),
+    /** …or in the page's last record. */
+    nextUrlRecordPath: z.string().optional(),
     ...common,
   }),
 ]);

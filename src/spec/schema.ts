@@ -18,6 +18,7 @@ import {
   removeFieldsSchema,
 } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
+import { checkPagination } from '../pagination/checks.js';
 import { hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { exportSchema, withExportRequest } from './export-schema.js';
@@ -508,6 +509,9 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       }
     }
+    checkPagination(p, (rest, message) =>
+      ctx.addIssue({ code: 'custom', path: at('pagination', ...rest), message }),
+    );
     if (resource.export) checkExport(spec, name, resource, resource.export, ctx);
     else checkRequestTemplates(spec, name, resource, ctx);
     if (resource.single && resource.pagination.type !== 'none')
@@ -537,6 +541,14 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           path: at('recordsPath'),
           message: `${format} answer is the records themselves: leave recordsPath out`,
         });
+      (p.stopWhen ?? []).forEach((rule, i) => {
+        if (rule.path !== undefined || rule.equalsPath !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('pagination', 'stopWhen', i, rule.path !== undefined ? 'path' : 'equalsPath'),
+            message: `${format} answer has no JSON body to test: test a header instead`,
+          });
+      });
       const bodyPaths = [
         'cursorPath',
         'hasMorePath',
