@@ -80,7 +80,7 @@ describe('stopWhen', () => {
     });
     const link = { link: '<https://api.x/items?p=2>; rel="next"' };
     const more = { meta: { more: null }, paging: { count_pages: 3, current_page: 1 } };
-    const s = (body: unknown, headers = link) =>
+    const s = (body: unknown, headers: Record<string, string> = link) =>
       nextPage(c, firstState(c), res(body, 1, headers, { id: 'a' }));
     assert.equal(
       stopped(s({ ...more, paging: { count_pages: 3, current_page: 3 } })),

@@ -29,6 +29,22 @@ export class JinjaSyntaxError extends Error {
 type Token =
   { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'id'; v: string } | { t: 'op'; v: string };
 
+/** The escapes of a Jinja (Python) string literal; any other backslash stays. */
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  a: '\x07',
+  '0': '\0',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '\n': '',
+};
+
 const OPS = [
   '==',
   '!=',
@@ -67,7 +83,8 @@ function tokenize(src: string): Token[] {
       while (j < src.length && src[j] !== c) {
         if (src[j] === '\\' && j + 1 < src.length) {
           const e = src[j + 1]!;
-          v += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+          // Python keeps an unknown escape as written: `'page=(\d+)'` is a regular expression's `\d`.
+          v += Object.hasOwn(ESCAPES, e) ? ESCAPES[e]! : `\\${e}`;
           j += 2;
         } else v += src[j++];
       }

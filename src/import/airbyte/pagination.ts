@@ -4,7 +4,7 @@
  * `pagination` (cursor, next-url, link-header, offset, page) plus the request templates that place the
  * token where the manifest puts it.
  */
-import type { PaginationConfig } from '../../pagination/schema.js';
+import type { PaginationConfig, StopRule } from '../../pagination/schema.js';
 import { inject, issue, pathOf, typeOf, type StreamContext } from './context.js';
 import { accessPath, isInterpolated, parseTemplate, type Node } from './jinja.js';
 import { isObject, type Json } from './manifest.js';
@@ -24,13 +24,72 @@ export function soleExpression(value: Json | undefined): Node | undefined {
 }
 
 /** Where a cursor comes from: a body path, a header, the Link header's next URL, or the last record. */
-type CursorSource =
+type CursorSource = (
   | { kind: 'body'; path: string }
   | { kind: 'header'; name: string }
   | { kind: 'link' }
-  | { kind: 'record'; path: string };
+  | { kind: 'record'; path: string }
+) & {
+  /** `| regex_search('…')`: the cursor is the first group of the pattern in the value. */
+  pattern?: string;
+  /** `x + 1`, `x | int + 1`: a page number read from the answer, moved on. */
+  add?: number;
+};
+
+/** A dot path of keys, or undefined when a key has a dot of its own (a dot path cannot name it). */
+function dotted(path: string[]): string | undefined {
+  return path.every((k) => k !== '' && !k.includes('.')) ? path.join('.') : undefined;
+}
+
+/**
+ * A Python regular expression that means the same in JavaScript: groups, classes and quantifiers, no
+ * inline flags, named groups or anchors only Python has.
+ */
+function portablePattern(pattern: string): boolean {
+  const escapes = new Set([...'\\dDwWsSbB.^$|?*+()[]{}/&=~#-ntrfv123456789']);
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      if (!escapes.has(pattern[i + 1] ?? '')) return false;
+      i++;
+    } else if (c === '(' && pattern[i + 1] === '?' && !':=!'.includes(pattern[i + 2] ?? '')) return false;
+    else if (c === '[' && pattern[i + 1] === '[' && pattern[i + 2] === ':') return false;
+  }
+  try {
+    return new RegExp(`${pattern}|`).exec('')!.length > 1;
+  } catch {
+    return false;
+  }
+}
 
 function cursorSource(node: Node, recordsPath: string): CursorSource | undefined {
+  let n = node;
+  // `x + 1`: a page number from the answer, plus one (`| int` reads it as a number first).
+  if (n.k === 'bin' && n.op === '+' && n.right.k === 'lit' && typeof n.right.value === 'number') {
+    if (!Number.isInteger(n.right.value)) return undefined;
+    const add = n.right.value;
+    const inner =
+      n.left.k === 'filter' && n.left.name === 'int' && n.left.args.length === 0 ? n.left.value : n.left;
+    const base = plainSource(inner, recordsPath);
+    return base && base.kind !== 'link' && base.pattern === undefined ? { ...base, add } : undefined;
+  }
+  // `x | regex_search('…')`: what the pattern's first group captures in x.
+  if (n.k === 'filter' && n.name === 'regex_search') {
+    const arg = n.args[0];
+    if (
+      n.args.length !== 1 ||
+      arg?.k !== 'lit' ||
+      typeof arg.value !== 'string' ||
+      !portablePattern(arg.value)
+    )
+      return undefined;
+    const base = plainSource(n.value, recordsPath);
+    return base && base.kind !== 'link' ? { ...base, pattern: arg.value } : undefined;
+  }
+  return plainSource(n, recordsPath);
+}
+
+function plainSource(node: Node, recordsPath: string): CursorSource | undefined {
   let n = node;
   // `x if last_record else None`, `x if response.y else None`: a missing x ends paging either way.
   if (
@@ -41,11 +100,25 @@ function cursorSource(node: Node, recordsPath: string): CursorSource | undefined
   // `response.<records>[-1].id`: a field of the page's last record.
   const last = lastRecordField(n, recordsPath);
   if (last) return { kind: 'record', path: last };
-  while (n.k === 'filter' && ['string', 'trim', 'urlencode'].includes(n.name)) n = n.value;
+  // `| default(None)`: a missing value is none, which ends paging just as a missing cursor does.
+  while (
+    n.k === 'filter' &&
+    (['string', 'trim', 'urlencode'].includes(n.name) ||
+      (n.name === 'default' &&
+        (n.args.length === 0 ||
+          (n.args.length === 1 &&
+            n.args[0]!.k === 'lit' &&
+            (n.args[0].value === null || n.args[0].value === '')))))
+  )
+    n = n.value;
   const access = accessPath(n);
   if (!access) return undefined;
-  const { root, path } = access;
-  if (root === 'response' && path.length > 0) return { kind: 'body', path: path.join('.') };
+  const { root } = access;
+  const path = access.path;
+  if (root === 'response' && path.length > 0) {
+    const dot = dotted(path);
+    return dot === undefined ? undefined : { kind: 'body', path: dot };
+  }
   if (
     root === 'headers' &&
     path.length === 3 &&
@@ -55,7 +128,10 @@ function cursorSource(node: Node, recordsPath: string): CursorSource | undefined
   )
     return { kind: 'link' };
   if (root === 'headers' && path.length === 1) return { kind: 'header', name: path[0]! };
-  if (root === 'last_record' && path.length > 0) return { kind: 'record', path: path.join('.') };
+  if (root === 'last_record' && path.length > 0) {
+    const dot = dotted(path);
+    return dot === undefined ? undefined : { kind: 'record', path: dot };
+  }
   return undefined;
 }
 
@@ -87,6 +163,70 @@ function lastRecordField(node: Node, recordsPath: string): string | undefined {
 interface StopRules {
   hasMorePath?: string;
   donePath?: string;
+  stopWhen?: StopRule[];
+}
+
+/** A body path the expression reads, and whether a missing key reads as none (`.get('x')`). */
+function bodyValue(n: Node): { path: string; noneWhenMissing: boolean } | undefined {
+  const p = accessPath(n);
+  const path = p?.root === 'response' && p.path.length > 0 ? dotted(p.path) : undefined;
+  if (path === undefined) return undefined;
+  const noneWhenMissing =
+    n.k === 'call' && (n.args.length === 1 || (n.args[1]?.k === 'lit' && n.args[1].value === null));
+  return { path, noneWhenMissing };
+}
+
+/** A header the expression reads (`headers.get('Link', {})`, `headers['X-Next']`). */
+function headerName(n: Node): string | undefined {
+  const p = accessPath(n);
+  return p?.root === 'headers' && p.path.length === 1 ? p.path[0] : undefined;
+}
+
+/** One test of the answer as stop rules; undefined when it is no such test. */
+function stopTest(n: Node): StopRules | undefined {
+  const rules = (...stopWhen: StopRule[]): StopRules => ({ stopWhen });
+  // `x is not defined`: a key that is not there; `.get('x')` gives none instead, so it never holds.
+  if (n.k === 'test' && n.name === 'defined' && n.negated) {
+    if (n.value.k === 'call') return accessPath(n.value)?.root === 'response' ? {} : undefined;
+    const v = bodyValue(n.value);
+    return v && rules({ path: v.path, absent: true });
+  }
+  const isNone = (x: Node) => x.k === 'lit' && x.value === null;
+  // `x is none`, `x == none`, `x == 'inf'`, `x == 0`, `x == y`.
+  const compared =
+    n.k === 'test' && n.name === 'none' && !n.negated
+      ? { left: n.value, right: { k: 'lit', value: null } as Node }
+      : n.k === 'bin' && (n.op === '==' || (n.op === 'is' && isNone(n.right)))
+        ? { left: n.left, right: n.right }
+        : undefined;
+  // A comparison with true or false is a has-more or done flag (below).
+  if (compared && !(compared.right.k === 'lit' && typeof compared.right.value === 'boolean')) {
+    const v = bodyValue(compared.left);
+    if (!v) return undefined;
+    const { right } = compared;
+    if (right.k === 'lit') {
+      const equals = rules({ path: v.path, equals: right.value });
+      return right.value === null && v.noneWhenMissing
+        ? rules({ path: v.path, equals: null }, { path: v.path, absent: true })
+        : equals;
+    }
+    const w = bodyValue(right);
+    return w && !v.noneWhenMissing && !w.noneWhenMissing
+      ? rules({ path: v.path, equalsPath: w.path })
+      : undefined;
+  }
+  // `'next' not in headers.get('Link', {})`, `not 'next' in headers['Link']`.
+  const inHeader =
+    n.k === 'bin' && n.op === 'not in'
+      ? n
+      : n.k === 'unary' && n.op === 'not' && n.arg.k === 'bin' && n.arg.op === 'in'
+        ? n.arg
+        : undefined;
+  if (inHeader?.left.k === 'lit' && typeof inHeader.left.value === 'string' && inHeader.left.value !== '') {
+    const header = headerName(inHeader.right);
+    return header === undefined ? undefined : rules({ header, lacks: inHeader.left.value });
+  }
+  return undefined;
 }
 
 function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopRules | undefined {
@@ -95,7 +235,8 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
     const b = stopRules(node.right, cursor, recordsPath);
     if (!a || !b) return undefined;
     if ((a.hasMorePath && b.hasMorePath) || (a.donePath && b.donePath)) return undefined;
-    return { ...a, ...b };
+    const stopWhen = [...(a.stopWhen ?? []), ...(b.stopWhen ?? [])];
+    return { ...a, ...b, ...(stopWhen.length ? { stopWhen } : {}) };
   }
   // The cursor's own path, or an object on the way to it (`response.next` for `response.next.page`).
   const onCursorPath = (root: string, path: string[]) => {
@@ -126,6 +267,8 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
   const absent = (n: Node): boolean => {
     if (n.k === 'unary' && n.op === 'not') return isCursor(accessPath(n.arg)) || lengthOf(n.arg);
     if (n.k === 'test' && n.name === 'none' && !n.negated) return isCursor(accessPath(n.value));
+    // `x is not defined` of the cursor: a missing cursor ends paging anyway.
+    if (n.k === 'test' && n.name === 'defined' && n.negated) return isCursor(accessPath(n.value));
     if (
       n.k === 'bin' &&
       (n.op === '==' || n.op === 'is') &&
@@ -135,7 +278,7 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
       return isCursor(accessPath(n.left));
     if (n.k === 'bin' && n.op === 'not in' && n.right.k !== 'lit') {
       const p = accessPath(n.right);
-      if (p?.root === 'headers' && p.path[0]?.toLowerCase() === 'link') return true;
+      if (cursor.kind === 'link' && p?.root === 'headers' && p.path[0]?.toLowerCase() === 'link') return true;
       // `'next_token' not in response['meta']`: the cursor's key is absent.
       return (
         p !== undefined &&
@@ -160,6 +303,8 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
       accessPath(n.value)?.root === 'response' &&
       accessPath(n.value)?.path.join('.') === recordsPath);
   if (absent(node)) return {};
+  const tested = stopTest(node);
+  if (tested) return tested;
   // A flag in the body: `not response.has_more`, `response.has_more == false` → has-more; `response.done` → done.
   const flag = (n: Node, negated: boolean): StopRules | undefined => {
     const p = accessPath(n);
@@ -308,7 +453,7 @@ export function translatePaginator(
           return broken(
             'CursorPagination',
             `${sAt}.stop_condition`,
-            `the stop condition ${JSON.stringify(strategy.stop_condition)} has no equivalent (Syncwright stops on a missing cursor, an empty page, a has-more or a done flag)`,
+            `the stop condition ${JSON.stringify(strategy.stop_condition)} has no equivalent (Syncwright stops on a missing cursor, an empty page, a has-more or a done flag, or a body value or header tested by stopWhen)`,
           );
         stop = rules;
       }
@@ -321,14 +466,22 @@ export function translatePaginator(
             pagination: { type: 'link-header', ...size, ...(sizeParam ? { sizeParam } : {}), ...stop },
             complete: true,
           };
-        if (source.kind !== 'body')
+        if (
+          (source.kind !== 'body' && source.kind !== 'record') ||
+          source.pattern !== undefined ||
+          source.add !== undefined
+        )
           return broken(
             'RequestPath',
             `${sAt}.cursor_value`,
-            'a next URL taken from a header other than Link or from a record',
+            source.kind === 'header'
+              ? 'a next URL taken from a header other than Link'
+              : 'a next URL made from a part of a value',
           );
         if (sizeParam && pageSize !== undefined) ctx.request.query[sizeParam] = pageSize;
-        return { pagination: { type: 'next-url', nextUrlPath: source.path, ...stop }, complete: true };
+        const from =
+          source.kind === 'body' ? { nextUrlPath: source.path } : { nextUrlRecordPath: source.path };
+        return { pagination: { type: 'next-url', ...from, ...stop }, complete: true };
       }
       if (typeof token === 'string')
         return broken(
@@ -350,6 +503,8 @@ export function translatePaginator(
         pagination: {
           type: 'cursor',
           ...from,
+          ...(source.pattern !== undefined ? { cursorPattern: source.pattern } : {}),
+          ...(source.add !== undefined ? { cursorAdd: source.add } : {}),
           param: token.param ?? '_cursor',
           ...size,
           ...(sizeParam ? { limitParam: sizeParam } : {}),
@@ -359,12 +514,7 @@ export function translatePaginator(
       };
     }
     case 'OffsetIncrement': {
-      if (pageSize === undefined)
-        return broken(
-          'OffsetIncrement',
-          `${sAt}.page_size`,
-          "without a page size: Syncwright's offset style needs one",
-        );
+      // Without a page size the offset moves by the records of each page and an empty page ends it.
       ctx.scope.pageToken = 'offset';
       const token = placeToken('offset');
       if (typeof token === 'string')
@@ -379,7 +529,7 @@ export function translatePaginator(
           offsetParam: token.param ?? 'offset',
           // Without a page_size_option the size is only where the manifest places it (or nowhere).
           limitParam: sizeParam || false,
-          pageSize,
+          ...(pageSize !== undefined ? { pageSize } : {}),
         },
         complete: true,
       };
