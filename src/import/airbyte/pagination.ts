@@ -215,6 +215,11 @@ function stopTest(n: Node): StopRules | undefined {
       ? rules({ path: v.path, equalsPath: w.path })
       : undefined;
   }
+  // `not headers.get('Link', {})`: a header that is missing or empty.
+  if (n.k === 'unary' && n.op === 'not') {
+    const header = headerName(n.arg);
+    if (header !== undefined) return rules({ header, absent: true }, { header, equals: '' });
+  }
   // `'next' not in headers.get('Link', {})`, `not 'next' in headers['Link']`.
   const inHeader =
     n.k === 'bin' && n.op === 'not in'
