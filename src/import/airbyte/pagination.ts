@@ -63,7 +63,7 @@ function portablePattern(pattern: string): boolean {
 }
 
 function cursorSource(node: Node, recordsPath: string): CursorSource | undefined {
-  let n = node;
+  const n = node;
   // `x + 1`: a page number from the answer, plus one (`| int` reads it as a number first).
   if (n.k === 'bin' && n.op === '+' && n.right.k === 'lit' && typeof n.right.value === 'number') {
     if (!Number.isInteger(n.right.value)) return undefined;
