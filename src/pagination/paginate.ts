@@ -4,7 +4,7 @@
  * for exactly the page after the last one it stored.
  */
 import { valueAtPath } from '../json/path.js';
-import { linkWithRel } from './link-header.js';
+import { linkWithRel, parseLinkHeader } from './link-header.js';
 import type { PaginationConfig, StopRule } from './schema.js';
 
 export class PaginationError extends Error {
@@ -324,8 +324,10 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
       };
     }
     case 'link-header': {
-      const link = linkWithRel(response.header('link'), 'next', response.requestUrl);
-      if (!link) return stop('no rel="next" link');
+      const link = config.firstLink
+        ? parseLinkHeader(response.header('link'), response.requestUrl)[0]?.url
+        : linkWithRel(response.header('link'), 'next', response.requestUrl);
+      if (!link) return stop(config.firstLink ? 'no link' : 'no rel="next" link');
       const url = response.acceptUrl ? response.acceptUrl(link) : link;
       const recent = guardRepeat(state, url, 'next link');
       return { done: false, label: urlLabel(after, url), state: { ...after, recent, request: { url } } };

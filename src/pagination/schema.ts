@@ -76,6 +76,8 @@ export const paginationSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('link-header'),
+    /** Follow the header's first link whatever its rel (an API whose Link holds only the next page). */
+    firstLink: z.boolean().optional(),
     sizeParam: z.string().optional(),
     pageSize: z.number().int().positive().optional(),
     ...common,

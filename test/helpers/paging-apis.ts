@@ -17,6 +17,7 @@ export const PAGING_STREAMS = [
   'sessions',
   'activities',
   'calendars',
+  'errors',
 ] as const;
 export type PagingStream = (typeof PAGING_STREAMS)[number];
 
@@ -112,6 +113,14 @@ export async function startPagingApi(count: number): Promise<PagingApi> {
         const token = q.get('next');
         const { page, more } = token === 'inf' ? { page: [ghost(stream)], more: false } : after(token, 4);
         return send(200, { data: page, next: more ? page.at(-1)!.id : 'inf' });
+      }
+      case 'errors': {
+        // The last page links back to the first only: following the first link there would loop.
+        const { page, more } = after(q.get('after'), size('per_page'));
+        const link = more
+          ? `<${base}/v1/errors?after=${page.at(-1)!.id}&per_page=${size('per_page')}>; rel="next", <${base}/v1/errors>; rel="first"`
+          : `<${base}/v1/errors>; rel="first"`;
+        return send(200, page, { link });
       }
       case 'calendars': {
         const { page, more } = after(q.get('pageToken'), 9);

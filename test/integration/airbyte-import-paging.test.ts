@@ -66,6 +66,7 @@ describe('import airbyte: stop conditions, computed cursors, offsets without a p
         sessions: 5,
         activities: 6,
         calendars: 3,
+        errors: 5,
       };
       assert.equal(sent.length, expectedPages[stream], `${stream}: pages asked for`);
     }

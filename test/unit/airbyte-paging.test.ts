@@ -102,6 +102,18 @@ describe('import airbyte: pagination constructs (fixture paging-stops)', () => {
       stopWhen: [{ path: 'next', equals: 'inf' }],
       ...base,
     });
+    assert.deepEqual(p('errors'), {
+      type: 'link-header',
+      firstLink: true,
+      pageSize: 5,
+      sizeParam: 'per_page',
+      stopWhen: [
+        { header: 'Link', absent: true },
+        { header: 'Link', equals: '' },
+        { header: 'Link', lacks: 'rel="next"' },
+      ],
+      ...base,
+    });
     assert.deepEqual(p('calendars'), {
       type: 'cursor',
       cursorPath: 'nextPageToken',

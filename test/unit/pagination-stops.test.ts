@@ -138,6 +138,19 @@ describe('offset without a page size', () => {
   });
 });
 
+describe('link-header with firstLink', () => {
+  it('follows the first link whatever its rel', () => {
+    const c = cfg({ type: 'link-header', firstLink: true });
+    const h = { link: '<https://api.x/items?after=9>; rel="forward", <https://api.x/items>; rel="first"' };
+    assert.deepEqual(cont(nextPage(c, firstState(c), res({}, 2, h))).request, {
+      url: 'https://api.x/items?after=9',
+    });
+    assert.equal(stopped(nextPage(c, firstState(c), res({}, 2))), 'no link');
+    const plain = cfg({ type: 'link-header' });
+    assert.equal(stopped(nextPage(plain, firstState(plain), res({}, 2, h))), 'no rel="next" link');
+  });
+});
+
 describe('next URL from the last record', () => {
   const c = cfg({ type: 'next-url', nextUrlRecordPath: 'next_page' });
   it("follows the last record's URL and stops without one or on an empty page", () => {

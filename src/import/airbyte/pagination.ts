@@ -28,6 +28,7 @@ type CursorSource = (
   | { kind: 'body'; path: string }
   | { kind: 'header'; name: string }
   | { kind: 'link' }
+  | { kind: 'first-link' }
   | { kind: 'record'; path: string }
 ) & {
   /** `| regex_search('…')`: the cursor is the first group of the pattern in the value. */
@@ -60,6 +61,19 @@ function portablePattern(pattern: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `headers.get('Link', {}).split(';')[0][1:-1]`: the URL of the Link header's first link, written as
+ * text slicing (which the expression parser does not read), so matched as written.
+ */
+function firstLinkUrl(value: Json | undefined): boolean {
+  return (
+    typeof value === 'string' &&
+    /^\{\{\s*headers(?:\.get\(\s*(["'])link\1\s*(?:,\s*\{\}\s*)?\)|\[\s*(["'])link\2\s*\])\.split\(\s*(["']);\3\s*\)\[0\]\[1:-1\]\s*\}\}$/i.test(
+      value.trim(),
+    )
+  );
 }
 
 function cursorSource(node: Node, recordsPath: string): CursorSource | undefined {
@@ -439,7 +453,9 @@ export function translatePaginator(
   switch (strategy.type) {
     case 'CursorPagination': {
       const valueNode = soleExpression(strategy.cursor_value);
-      const source = valueNode && cursorSource(valueNode, recordsPath);
+      const source = firstLinkUrl(strategy.cursor_value)
+        ? ({ kind: 'first-link' } as const)
+        : valueNode && cursorSource(valueNode, recordsPath);
       if (!source)
         return broken(
           'CursorPagination',
@@ -466,9 +482,15 @@ export function translatePaginator(
       const size = { ...(pageSize !== undefined ? { pageSize } : {}) };
       const token = placeToken('cursor');
       if (token === 'RequestPath') {
-        if (source.kind === 'link')
+        if (source.kind === 'link' || source.kind === 'first-link')
           return {
-            pagination: { type: 'link-header', ...size, ...(sizeParam ? { sizeParam } : {}), ...stop },
+            pagination: {
+              type: 'link-header',
+              ...(source.kind === 'first-link' ? { firstLink: true } : {}),
+              ...size,
+              ...(sizeParam ? { sizeParam } : {}),
+              ...stop,
+            },
             complete: true,
           };
         if (
@@ -494,7 +516,7 @@ export function translatePaginator(
           pathOf(ctx, tokenOption, 'retriever.paginator.page_token_option'),
           token,
         );
-      if (source.kind === 'link') {
+      if (source.kind === 'link' || source.kind === 'first-link') {
         // The next URL's own query would be lost if only its text were sent as a parameter.
         return broken('CursorPagination', `${sAt}.cursor_value`, 'the Link header URL sent as a parameter');
       }
