@@ -157,6 +157,11 @@ describe('import airbyte: stop conditions', () => {
       { path: 'next', equals: null },
       { path: 'next', absent: true },
     ]);
+    assert.deepEqual(stopWhen("{{ response.get('count', 0) == 0 }}"), [
+      { path: 'count', equals: 0 },
+      { path: 'count', absent: true },
+    ]);
+    assert.deepEqual(stopWhen("{{ response.get('count', {}) == 0 }}"), [{ path: 'count', equals: 0 }]);
     assert.deepEqual(stopWhen('{{ response.meta.next is not defined }}'), [
       { path: 'meta.next', absent: true },
     ]);

@@ -180,14 +180,20 @@ interface StopRules {
   stopWhen?: StopRule[];
 }
 
-/** A body path the expression reads, and whether a missing key reads as none (`.get('x')`). */
-function bodyValue(n: Node): { path: string; noneWhenMissing: boolean } | undefined {
+/**
+ * A body path the expression reads, and what a missing key reads as: undefined for `response.x` (which
+ * equals nothing), none for `.get('x')`, the default of `.get('x', 0)`, or 'other' for `.get('x', {})`.
+ */
+function bodyValue(
+  n: Node,
+): { path: string; missing: { value: string | number | boolean | null } | undefined | 'other' } | undefined {
   const p = accessPath(n);
   const path = p?.root === 'response' && p.path.length > 0 ? dotted(p.path) : undefined;
   if (path === undefined) return undefined;
-  const noneWhenMissing =
-    n.k === 'call' && (n.args.length === 1 || (n.args[1]?.k === 'lit' && n.args[1].value === null));
-  return { path, noneWhenMissing };
+  if (n.k !== 'call') return { path, missing: undefined };
+  const d = n.args[1];
+  if (d === undefined) return { path, missing: { value: null } };
+  return { path, missing: d.k === 'lit' ? { value: d.value } : 'other' };
 }
 
 /** A header the expression reads (`headers.get('Link', {})`, `headers['X-Next']`). */
@@ -219,13 +225,15 @@ function stopTest(n: Node): StopRules | undefined {
     if (!v) return undefined;
     const { right } = compared;
     if (right.k === 'lit') {
-      const equals = rules({ path: v.path, equals: right.value });
-      return right.value === null && v.noneWhenMissing
-        ? rules({ path: v.path, equals: null }, { path: v.path, absent: true })
-        : equals;
+      const equals: StopRule = { path: v.path, equals: right.value };
+      // `.get('x') == none`, `.get('x', 0) == 0`: a missing key holds too.
+      return typeof v.missing === 'object' && v.missing.value === right.value
+        ? rules(equals, { path: v.path, absent: true })
+        : rules(equals);
     }
+    // Two missing keys are equal (as Jinja's undefined values are); a `.get` default would not be.
     const w = bodyValue(right);
-    return w && !v.noneWhenMissing && !w.noneWhenMissing
+    return w && v.missing === undefined && w.missing === undefined
       ? rules({ path: v.path, equalsPath: w.path })
       : undefined;
   }
