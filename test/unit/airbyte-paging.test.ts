@@ -236,6 +236,8 @@ describe('import airbyte: cursor values', () => {
       '{{ response.get("@odata.nextLink") }}',
     ])
       assert.deepEqual(refused(cursor(value)), [at, 'data'], value);
+    const dotted = importAirbyteManifest(cursor('{{ response.get("@odata.nextLink") }}'), { id: 'x' });
+    assert.match(dotted.issues[0]!.message, /reads the key "@odata\.nextLink", which a dot path cannot name/);
     assert.deepEqual(refused(cursor("{{ response.next | regex_search('c=(\\w+)') }}", undefined, 'path')), [
       at,
       'data',

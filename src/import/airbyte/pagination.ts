@@ -42,6 +42,13 @@ function dotted(path: string[]): string | undefined {
   return path.every((k) => k !== '' && !k.includes('.')) ? path.join('.') : undefined;
 }
 
+/** A key with a dot of its own in the expression's access path (`response.get('@odata.nextLink')`). */
+function dottedKey(node: Node | undefined): string | undefined {
+  let n = node;
+  while (n?.k === 'filter') n = n.value;
+  return n && accessPath(n)?.path.find((k) => k.includes('.'));
+}
+
 /**
  * A Python regular expression that means the same in JavaScript: groups, classes and quantifiers, no
  * inline flags, named groups or anchors only Python has.
@@ -468,7 +475,9 @@ export function translatePaginator(
         return broken(
           'CursorPagination',
           `${sAt}.cursor_value`,
-          `the cursor value ${JSON.stringify(strategy.cursor_value)} is not a value of the answer, a header or the last record`,
+          dottedKey(valueNode)
+            ? `the cursor value ${JSON.stringify(strategy.cursor_value)} reads the key "${dottedKey(valueNode)}", which a dot path cannot name`
+            : `the cursor value ${JSON.stringify(strategy.cursor_value)} is not a value of the answer, a header or the last record`,
         );
       let stop: StopRules = {};
       if (
