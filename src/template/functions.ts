@@ -23,6 +23,8 @@
  *                                     missing when there is no such piece
  *   slice:<start>:<end>               characters start..end of the text (Python slices: either may be empty
  *                                     or negative): `{config.day|slice:0:4}` is the year of 20250131
+ *   nonempty                          missing when the value is empty text or an empty list (a parameter
+ *                                     that joins an empty list is then left out, as Airbyte leaves it out)
  *   hash:<md5|sha1|sha256|sha512>     the hex digest of the value as text (pseudonymised e-mail addresses)
  *
  * Times are read from ISO 8601 text, or from numbers as unix seconds (or milliseconds when larger
@@ -43,7 +45,7 @@ export type Filter =
   | { op: 'split'; separator: string; index: number }
   | { op: 'slice'; start: number | undefined; end: number | undefined }
   | { op: 'hash'; algorithm: HashAlgorithm }
-  | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' };
+  | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' | 'nonempty' };
 
 export type HashAlgorithm = 'md5' | 'sha1' | 'sha256' | 'sha512';
 const HASHES = new Set<string>(['md5', 'sha1', 'sha256', 'sha512']);
@@ -57,7 +59,7 @@ export interface Duration {
 
 const FORMAT_WORDS = new Set(['iso', 'unix', 'unix-ms', 'date']);
 const DATE_TOKEN = /yyyy|MM|dd|HH|mm|ss|SSS/g;
-const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq']);
+const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq', 'nonempty']);
 const WITH_ARG = /^(plus|minus|default|join|tz):([\s\S]*)$/;
 /** The choices: literal texts separated by ":" (so no ":" inside them). */
 const CHOICE = /^(if|eq):([\s\S]*)$/;
@@ -72,7 +74,7 @@ const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
@@ -322,6 +324,8 @@ export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unk
       return asText(v).replace(/[\\"]/g, (c) => `\\${c}`);
     case 'sq':
       return asText(v).replace(/[\\']/g, (c) => `\\${c}`);
+    case 'nonempty':
+      return v === '' || (Array.isArray(v) && v.length === 0) ? undefined : v;
     case 'split': {
       const pieces = asText(v).split(f.separator);
       const at = pythonIndex(f.index, pieces.length);

@@ -35,6 +35,17 @@ const withQuery = (query: Record<string, string>, extra: Record<string, unknown>
   },
 });
 
+describe('nonempty filter', () => {
+  it('makes empty text or an empty list missing, and keeps every other value', () => {
+    assert.equal(fill('{x|join:,|nonempty}', { x: [] }), undefined);
+    assert.equal(fill('{x|join:,|nonempty}', { x: ['a', 'b'] }), 'a,b');
+    assert.equal(fill('{x|nonempty}', { x: '' }), undefined);
+    assert.deepEqual(fill('{x|nonempty}', { x: [] }), undefined);
+    for (const kept of [0, false, ' ', 'a']) assert.equal(fill('{x|nonempty}', { x: kept }), kept);
+    assert.equal(fill('q={x|nonempty}', { x: '' }), 'q=');
+  });
+});
+
 describe('split filter', () => {
   it('gives the piece at the index, negative from the end, missing when there is none', () => {
     assert.equal(fill('{d|split:-:0}', { d: '2025-01-31' }), '2025');
