@@ -242,7 +242,8 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
   ) {
     const inner = expressionValue(node.left, scope, use);
     if ('placeholder' in inner && inner.filters.at(-1) === 'unix')
-      return { placeholder: inner.placeholder, filters: [...inner.filters.slice(0, -1), 'unix-ms'] };
+      // Whole seconds (timestamp() is an int), then read back as milliseconds.
+      return { placeholder: inner.placeholder, filters: [...inner.filters, 'unix-ms'] };
   }
   // `now_utc() - duration('P30D')`: time arithmetic.
   if (

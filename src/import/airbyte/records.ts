@@ -309,6 +309,14 @@ function transformations(list: Json | undefined, ctx: StreamContext): Transforme
             );
             return;
           }
+          if ('value' in rule && /\|hash:/.test(rule.value))
+            issue(
+              ctx,
+              `${fAt}.value`,
+              'AddedFieldDefinition',
+              'differs',
+              `a record without the hashed value gets null in "${path[0]}", where Airbyte stores the hash of the text "None" (null) or "" (absent)`,
+            );
           const field = type ? { ...rule, type } : 'from' in rule && !type ? rule.from : rule;
           if (removed.some((r) => r[0] === '*' || r[0] === path[0])) {
             issue(

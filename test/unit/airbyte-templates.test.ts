@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { TODAY } from '../../src/import/airbyte/target.js';
+import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
+import { parseSpec } from '../../src/spec/define.js';
+
+/** A one-stream manifest with these request parameters, added fields and $parameters. */
+function manifest(
+  params: Record<string, string>,
+  fields: Record<string, string> = {},
+  parameters: Record<string, string> = {},
+): string {
+  return stringify({
+    version: '6.0.0',
+    type: 'DeclarativeSource',
+    check: { type: 'CheckStream', stream_names: ['items'] },
+    streams: [
+      {
+        type: 'DeclarativeStream',
+        name: 'items',
+        primary_key: 'id',
+        $parameters: parameters,
+        retriever: {
+          type: 'SimpleRetriever',
+          requester: {
+            type: 'HttpRequester',
+            url_base: 'https://api.items.test',
+            path: '/items',
+            http_method: 'GET',
+            request_parameters: params,
+          },
+          record_selector: {
+            type: 'RecordSelector',
+            extractor: { type: 'DpathExtractor', field_path: ['data'] },
+          },
+        },
+        ...(Object.keys(fields).length > 0
+          ? {
+              transformations: [
+                {
+                  type: 'AddFields',
+                  fields: Object.entries(fields).map(([k, v]) => ({ path: [k], value: v })),
+                },
+              ],
+            }
+          : {}),
+      },
+    ],
+    spec: {
+      type: 'Spec',
+      connection_specification: {
+        type: 'object',
+        properties: {
+          tags: { type: 'array', items: { type: 'string' } },
+          day: { type: 'string' },
+          kind: { type: 'string' },
+          fallback: { type: 'string' },
+          token: { type: 'string', airbyte_secret: true },
+        },
+      },
+    },
+  });
+}
+
+function query(params: Record<string, string>, parameters: Record<string, string> = {}) {
+  const r = importAirbyteManifest(manifest(params, {}, parameters), { id: 'items' });
+  const spec = r.spec ? parseSpec(r.spec, 'items') : undefined;
+  return { issues: r.issues, query: spec?.resources.items?.request.query, spec };
+}
+
+describe('import airbyte: the text expressions of a manifest as template filters', () => {
+  it('the fixture: every expression has its filter and the spec is valid', () => {
+    const r = importAirbyteManifest(readFileSync('test/fixtures/airbyte/text-expressions.yaml', 'utf8'), {
+      id: 'press',
+    });
+    assert.deepEqual(
+      r.issues.map((i) => [i.path, i.effect]),
+      [['streams.0.transformations.0.fields.0.value', 'differs']],
+      'only the hash of a missing value differs',
+    );
+    const spec = parseSpec(r.spec!, 'press');
+    const articles = spec.resources.articles!;
+    assert.deepEqual(articles.request.query, {
+      symbols: '{config.symbols|join:,|nonempty}',
+      created_after: '{config.start_date|unix|unix-ms}',
+      q: '{config.query_articles}',
+      order: '{config.sort|eq:oldest:asc:desc}',
+      archived: '{config.include_archived|if:yes:no}',
+    });
+    assert.deepEqual(articles.fields, {
+      email_hash: { value: '{record.email|hash:md5}' },
+      day: { value: '{record.published|split:T:0}' },
+      section: { value: '{record.key|split::::1}' },
+    });
+    assert.equal(spec.connectionConfig.symbols?.type, 'list');
+    assert.equal(
+      spec.resources.team_stats?.request.path,
+      '/v1/teams/{config.team_id|or:parent.team_id}/stats',
+    );
+  });
+
+  it('join: any literal separator, a config list declared as a list; `.get(x, [])` the same', () => {
+    const r = query({ a: "{{ '|'.join(config.tags) }}", b: "{{ ', '.join(config.get('tags', [])) }}" });
+    assert.match(
+      r.issues[0]?.message ?? '',
+      /join\(\) has no equivalent here/,
+      'a "|" cannot be a filter argument',
+    );
+    const ok = query({ b: "{{ ', '.join(config.get('tags', [])) }}" });
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.query, { b: '{config.tags|join:, |nonempty}' });
+    assert.equal(ok.spec?.connectionConfig.tags?.type, 'list');
+  });
+
+  it('split: a literal separator and index (negative too); anything else is refused', () => {
+    assert.deepEqual(
+      query({ y: "{{ config.day.split('-')[0] }}", d: "{{ config.day.split('-')[-1] }}" }).query,
+      {
+        y: '{config.day|split:-:0}',
+        d: '{config.day|split:-:-1}',
+      },
+    );
+    for (const bad of [
+      '{{ config.day.split(config.kind)[0] }}',
+      "{{ config.day.split('-')[config.kind] }}",
+      '{{ config.day.split()[0] }}',
+    ])
+      assert.match(query({ x: bad }).issues[0]?.message ?? '', /only a split at a literal separator/, bad);
+  });
+
+  it('timestamp(): unix seconds; times 1000 whole seconds as milliseconds', () => {
+    assert.deepEqual(
+      query({ s: '{{ timestamp(config.day) }}', ms: '{{ timestamp(config.day) * 1000 }}' }).query,
+      {
+        s: '{config.day|unix}',
+        ms: '{config.day|unix|unix-ms}',
+      },
+    );
+    assert.match(
+      query({ x: '{{ timestamp(config.day) * 60 }}' }).issues[0]?.message ?? '',
+      /has no Syncwright equivalent/,
+    );
+  });
+
+  it('or between values is a fallback; a default after it stays a default', () => {
+    assert.deepEqual(query({ v: "{{ config.kind or config.fallback or 'latest' }}" }).query, {
+      v: '{config.kind|or:config.fallback|default:latest}',
+    });
+    // The fallback is placed as it is: one with conversions has no filter to name it.
+    assert.match(
+      query({ v: '{{ config.kind or config.day.split("-")[0] }}' }).issues[0]?.message ?? '',
+      /the fallback must be one value without conversions/,
+    );
+  });
+
+  it('a condition on one config value between literal texts is a choice; texts with ":" are refused', () => {
+    assert.deepEqual(
+      query({
+        a: "{{ 'x' if config.kind == 'k' else 'y' }}",
+        b: "{{ 'x' if config.kind != 'k' else 'y' }}",
+        c: "{{ 'x' if not config.kind else 'y' }}",
+        d: "{{ 'x' if config.kind }}",
+      }).query,
+      {
+        a: '{config.kind|eq:k:x:y}',
+        b: '{config.kind|eq:k:y:x}',
+        c: '{config.kind|if:y:x}',
+        d: '{config.kind|if:x:}',
+      },
+    );
+    assert.ok(query({ a: "{{ 'a:b' if config.kind else 'y' }}" }).issues.length > 0);
+    // A secret's presence is not read into plain config.
+    assert.match(
+      query({ a: "{{ 'pro' if config.token else 'free' }}" }).issues[0]?.message ?? '',
+      /secret/,
+    );
+  });
+
+  it('a test on manifest parameters is decided at import; literal texts written in pieces are one', () => {
+    const r = query(
+      {
+        c: "{{ config.kind if parameters.name == 'web' else config.day }}",
+        q: "{{ config['fall' + 'back'] }}",
+      },
+      { name: 'web' },
+    );
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.query, { c: '{config.kind}', q: '{config.fallback}' });
+    assert.deepEqual(
+      query({ c: "{{ config.kind if parameters.name != 'web' else 'none' }}" }, { name: 'web' }).query,
+      { c: 'none' },
+    );
+    // Without the parameter the test is not decided here.
+    assert.ok(
+      query({ c: "{{ config.kind if parameters.name == 'web' else config.day }}" }).issues.length > 0,
+    );
+  });
+
+  it('hash: md5 by default or a named algorithm; a salt is refused', () => {
+    const r = importAirbyteManifest(
+      manifest(
+        {},
+        {
+          a: '{{ record.email | hash }}',
+          b: "{{ record.email | hash('sha256') }}",
+          c: "{{ record.email | hash('md5', 'salt') }}",
+        },
+      ),
+      { id: 'items' },
+    );
+    assert.deepEqual(parseSpec(r.spec!, 'items').resources.items?.fields, {
+      a: { value: '{record.email|hash:md5}' },
+      b: { value: '{record.email|hash:sha256}' },
+    });
+    assert.deepEqual(
+      r.issues.map((i) => [i.effect, i.path.replace(/^streams\.0\.transformations\.0\.fields\./, '')]),
+      [
+        ['differs', '0.value'],
+        ['differs', '1.value'],
+        ['data', '2.value'],
+      ],
+    );
+  });
+
+  it('without the time functions (an older grammar) nothing of this is emitted', () => {
+    const r = importAirbyteManifest(manifest({ a: "{{ ','.join(config.tags) }}" }), {
+      id: 'items',
+      constructs: TODAY,
+    });
+    assert.equal(r.issues.length, 1);
+    assert.equal(r.issues[0]!.effect, 'data');
+  });
+});
