@@ -172,10 +172,7 @@ describe('import airbyte: the text expressions of a manifest as template filters
     );
     assert.ok(query({ a: "{{ 'a:b' if config.kind else 'y' }}" }).issues.length > 0);
     // A secret's presence is not read into plain config.
-    assert.match(
-      query({ a: "{{ 'pro' if config.token else 'free' }}" }).issues[0]?.message ?? '',
-      /secret/,
-    );
+    assert.match(query({ a: "{{ 'pro' if config.token else 'free' }}" }).issues[0]?.message ?? '', /secret/);
   });
 
   it('a test on manifest parameters is decided at import; literal texts written in pieces are one', () => {
@@ -231,5 +228,107 @@ describe('import airbyte: the text expressions of a manifest as template filters
     });
     assert.equal(r.issues.length, 1);
     assert.equal(r.issues[0]!.effect, 'data');
+  });
+});
+
+/** A child stream of `users` (partition field user_id) adding fields from its slice. */
+function childManifest(fields: Record<string, string>, primaryKey: string, incremental = false): string {
+  const users = {
+    type: 'DeclarativeStream',
+    name: 'users',
+    primary_key: 'id',
+    retriever: {
+      type: 'SimpleRetriever',
+      requester: {
+        type: 'HttpRequester',
+        url_base: 'https://api.items.test',
+        path: '/users',
+        http_method: 'GET',
+      },
+      record_selector: {
+        type: 'RecordSelector',
+        extractor: { type: 'DpathExtractor', field_path: ['data'] },
+      },
+    },
+  };
+  return stringify({
+    version: '6.0.0',
+    type: 'DeclarativeSource',
+    check: { type: 'CheckStream', stream_names: ['users'] },
+    streams: [
+      users,
+      {
+        type: 'DeclarativeStream',
+        name: 'teams',
+        primary_key: primaryKey,
+        retriever: {
+          type: 'SimpleRetriever',
+          requester: {
+            type: 'HttpRequester',
+            url_base: 'https://api.items.test',
+            path: "/users/{{ stream_partition['user_id'] }}/teams",
+            http_method: 'GET',
+          },
+          record_selector: {
+            type: 'RecordSelector',
+            extractor: { type: 'DpathExtractor', field_path: ['data'] },
+          },
+          partition_router: {
+            type: 'SubstreamPartitionRouter',
+            parent_stream_configs: [
+              { type: 'ParentStreamConfig', parent_key: 'id', partition_field: 'user_id', stream: users },
+            ],
+          },
+        },
+        ...(incremental
+          ? {
+              incremental_sync: {
+                type: 'DatetimeBasedCursor',
+                cursor_field: 'updated',
+                datetime_format: '%Y-%m-%dT%H:%M:%SZ',
+                start_datetime: '2025-01-01T00:00:00Z',
+              },
+            }
+          : {}),
+        transformations: [
+          { type: 'AddFields', fields: Object.entries(fields).map(([k, v]) => ({ path: [k], value: v })) },
+        ],
+      },
+    ],
+    spec: { type: 'Spec', connection_specification: { type: 'object', properties: {} } },
+  });
+}
+
+describe('import airbyte: slice keys in added fields', () => {
+  it("a key the stream's slices never set is null, as Airbyte adds it (reported as a note)", () => {
+    const r = importAirbyteManifest(
+      childManifest(
+        { user: "{{ stream_partition['user_id'] }}", owner: "{{ stream_partition['id'] }}" },
+        'id',
+      ),
+      { id: 'items' },
+    );
+    assert.deepEqual(
+      r.issues.map((i) => [i.effect, i.path]),
+      [['note', 'streams.1.transformations.0.fields.1.value']],
+    );
+    assert.deepEqual(parseSpec(r.spec!, 'items').resources.teams?.fields, {
+      user: { value: '{parent.user_id}' },
+      owner: { const: null },
+    });
+  });
+
+  it('not when a cursor adds keys to the slices, nor for a primary key field', () => {
+    const windowed = importAirbyteManifest(
+      childManifest({ owner: "{{ stream_partition['id'] }}" }, 'id', true),
+      { id: 'items' },
+    );
+    assert.ok(windowed.issues.some((i) => i.effect === 'data' && i.path.endsWith('fields.0.value')));
+    const keyed = importAirbyteManifest(childManifest({ owner: "{{ stream_partition['id'] }}" }, 'owner'), {
+      id: 'items',
+    });
+    const issue = keyed.issues.find((i) => i.path.endsWith('fields.0.value'));
+    assert.equal(issue?.effect, 'data');
+    assert.match(issue?.message ?? '', /part of the primary key/);
   });
 });

@@ -288,6 +288,11 @@ export function translateStream(
     } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
   }
 
+  ctx.sliceKeysKnown = stream.incremental_sync === undefined || stream.incremental_sync === null;
+  const pk = stream.primary_key;
+  ctx.primaryKeyRoots = (Array.isArray(pk) ? pk : [pk]).flatMap((k) =>
+    typeof k === 'string' ? [k] : Array.isArray(k) && typeof k[0] === 'string' ? [k[0]] : [],
+  );
   const records = translateRecords(retriever, ctx, stream.transformations);
   if (!records) return undefined;
   const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
