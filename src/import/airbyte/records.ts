@@ -311,7 +311,7 @@ function transformations(list: Json | undefined, ctx: StreamContext): Transforme
             return;
           }
           if ('unset' in found && found.unset !== undefined) {
-            if (ctx.primaryKeyRoots?.includes(path[0]!)) {
+            if (ctx.primaryKeyRoots?.includes(path[0])) {
               issue(
                 ctx,
                 `${fAt}.value`,
