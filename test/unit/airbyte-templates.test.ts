@@ -332,3 +332,78 @@ describe('import airbyte: slice keys in added fields', () => {
     assert.match(issue?.message ?? '', /part of the primary key/);
   });
 });
+
+describe('import airbyte: window bounds in added fields', () => {
+  const windowed = (fields: Record<string, string>, extractor: Record<string, unknown>) =>
+    stringify({
+      version: '6.0.0',
+      type: 'DeclarativeSource',
+      check: { type: 'CheckStream', stream_names: ['perf'] },
+      streams: [
+        {
+          type: 'DeclarativeStream',
+          name: 'perf',
+          retriever: {
+            type: 'SimpleRetriever',
+            requester: {
+              type: 'HttpRequester',
+              url_base: 'https://api.items.test',
+              path: '/perf',
+              http_method: 'GET',
+            },
+            record_selector: { type: 'RecordSelector', extractor },
+          },
+          incremental_sync: {
+            type: 'DatetimeBasedCursor',
+            cursor_field: 'ends',
+            datetime_format: '%s',
+            start_datetime: '2025-01-01T00:00:00Z',
+            start_time_option: {
+              type: 'RequestOption',
+              field_name: 'from',
+              inject_into: 'request_parameter',
+            },
+            end_time_option: { type: 'RequestOption', field_name: 'to', inject_into: 'request_parameter' },
+          },
+          transformations: [
+            { type: 'AddFields', fields: Object.entries(fields).map(([k, v]) => ({ path: [k], value: v })) },
+          ],
+        },
+      ],
+      spec: { type: 'Spec', connection_specification: { type: 'object', properties: {} } },
+    });
+
+  it("stream_interval.end_time is the window's end, in the cursor's format", () => {
+    const r = importAirbyteManifest(
+      windowed(
+        { ends: '{{ stream_interval.end_time }}', starts: '{{ stream_slice.start_time }}' },
+        {
+          type: 'DpathExtractor',
+          field_path: ['data'],
+        },
+      ),
+      { id: 'perf' },
+    );
+    assert.deepEqual(r.issues, []);
+    const perf = parseSpec(r.spec!, 'perf').resources.perf!;
+    assert.deepEqual(perf.fields, {
+      ends: { value: '{window.end|unix}' },
+      starts: { value: '{window.start|unix}' },
+    });
+    assert.deepEqual(perf.request.query, { from: '{window.start|unix}', to: '{window.end|unix}' });
+  });
+
+  it('a stream left out for its records reports nothing about its cursor', () => {
+    const r = importAirbyteManifest(
+      windowed(
+        { ends: '{{ stream_interval.end_time }}' },
+        { type: 'CustomRecordExtractor', class_name: 'x.Y' },
+      ),
+      { id: 'perf' },
+    );
+    assert.deepEqual(
+      r.issues.map((i) => i.effect),
+      ['data'],
+    );
+  });
+});
