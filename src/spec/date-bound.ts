@@ -9,7 +9,7 @@
  * Pure: validation by spec path here, resolution for a run (given its config and clock) too.
  */
 import { z } from 'zod';
-import { filterProblem, toDate } from '../template/functions.js';
+import { filterProblem, namesReadBy, toDate } from '../template/functions.js';
 import { fillTemplate, placeholdersOf, wholePlaceholder } from '../template/template.js';
 
 /** A start or end bound as written in a spec. */
@@ -40,6 +40,8 @@ export function boundProblem(text: string, config: ConfigFieldTypes): string | u
     for (const f of p.filters) {
       const problem = filterProblem(f);
       if (problem) return `${text}: ${problem}`;
+      if (namesReadBy(f).length > 0)
+        return `${text}: ${f} is not available in a bound: list the values to try as alternatives`;
     }
     if (p.name === 'now') continue;
     const field = /^config\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(p.name)?.[1];

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { filterProblem, placeholdersIn, TIME_NAMES } from '../http/request-template.js';
+import { namesOf } from '../template/template.js';
 import type { PaginationConfig } from '../pagination/schema.js';
 import { parentParamsOf, type ParentConfig } from './parent.js';
 
@@ -71,12 +72,16 @@ export function templateProblems(
 ): string[] {
   const problems: string[] = [];
   const declared = () => Object.keys(scope.connectionConfig).join(', ') || 'none';
-  for (const { name: written, filters } of placeholdersIn(value)) {
-    const where = `{${[written, ...filters].join('|')}}`;
+  const places = placeholdersIn(value).flatMap(({ name, filters }) => {
+    const where = `{${[name, ...filters].join('|')}}`;
     for (const f of filters) {
       const problem = filterProblem(f);
       if (problem) problems.push(`${where}: ${problem}`);
     }
+    // An `or:<name>` fallback must name something that exists here too.
+    return namesOf({ name, filters }).map((written) => ({ written, where }));
+  });
+  for (const { written, where } of places) {
     const bare =
       scope.bareIsConfig && !written.includes('.') && !(written in PAGING_NAME) && !TIME_NAMES.has(written);
     const key = bare && written !== 'now' ? `config.${written}` : written;

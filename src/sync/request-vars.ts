@@ -45,7 +45,9 @@ export function templateVars(
     }
     if (name.startsWith('config.')) {
       const v = config[name.slice('config.'.length)];
-      return v === undefined || v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : v;
+      // A list stays a list, for `join:`; it is placed as JSON text like any object.
+      if (v === undefined || v === null) return undefined;
+      return typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : v;
     }
     if (name.startsWith('parent.')) return parent[name.slice('parent.'.length)];
     return undefined;

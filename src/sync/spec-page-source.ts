@@ -4,6 +4,7 @@
  * Invalid records become quarantine entries.
  */
 import { ProviderError } from '../http/errors.js';
+import { namesOf } from '../template/template.js';
 import { UntrustedUrlError } from '../http/url-policy.js';
 import { isStreamingFormat } from '../http/record-stream.js';
 import type { StreamedRecords } from '../http/transport.js';
@@ -195,7 +196,7 @@ export function createSpecPageSources(
     // Names the templates place themselves: pagination does not add its own parameter for these.
     const templated = new Set(
       [request.path, request.query, request.headers, bodyTemplate].flatMap((t) =>
-        placeholdersIn(t).map((p) => p.name),
+        placeholdersIn(t).flatMap(namesOf),
       ),
     );
     const fill = {

@@ -15,10 +15,23 @@
  *                                     a non-zero number, non-empty text or list), <b> otherwise (also missing)
  *   eq:<text>:<a>:<b>                 <a> when the value, as text, is <text>; <b> otherwise (also missing)
  *                                     (a sandbox host: `https://{config.env|eq:live:api:sandbox}.x.com`)
+ *   or:<name>                         the value of another template name when this one is not set (as
+ *                                     `if` reads it): `{config.team|or:parent.team}`; the only filter that
+ *                                     reads a value other than its input, and only a name, never code
+ *   split:<sep>:<index>               the index-th piece (0-based; negative counts from the end) of the text
+ *                                     split at <sep> (which may hold ":"; the index is after the last one);
+ *                                     missing when there is no such piece
+ *   slice:<start>:<end>               characters start..end of the text (Python slices: either may be empty
+ *                                     or negative): `{config.day|slice:0:4}` is the year of 20250131
+ *   nonempty                          missing when the value is empty text or an empty list (a parameter
+ *                                     that joins an empty list is then left out, as Airbyte leaves it out)
+ *   hash:<md5|sha1|sha256|sha512>     the hex digest of the value as text (pseudonymised e-mail addresses)
  *
  * Times are read from ISO 8601 text, or from numbers as unix seconds (or milliseconds when larger
  * than 10^11). A missing value stays missing through every filter except `default`.
  */
+
+import { createHash } from 'node:crypto';
 
 export type Filter =
   | { op: 'format'; pattern: string }
@@ -28,7 +41,16 @@ export type Filter =
   | { op: 'tz'; zone: string }
   | { op: 'if'; then: string; otherwise: string }
   | { op: 'eq'; equals: string; then: string; otherwise: string }
-  | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' };
+  | { op: 'or'; name: string }
+  | { op: 'split'; separator: string; index: number }
+  | { op: 'slice'; start: number | undefined; end: number | undefined }
+  | { op: 'hash'; algorithm: HashAlgorithm }
+  | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' | 'nonempty' };
+
+export type HashAlgorithm = 'md5' | 'sha1' | 'sha256' | 'sha512';
+const HASHES = new Set<string>(['md5', 'sha1', 'sha256', 'sha512']);
+/** A template name, as a placeholder writes it (`or:` reads one). */
+const NAME = /^[a-zA-Z_][\w.*-]*$/;
 
 export interface Duration {
   months: number;
@@ -37,17 +59,22 @@ export interface Duration {
 
 const FORMAT_WORDS = new Set(['iso', 'unix', 'unix-ms', 'date']);
 const DATE_TOKEN = /yyyy|MM|dd|HH|mm|ss|SSS/g;
-const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq']);
+const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq', 'nonempty']);
 const WITH_ARG = /^(plus|minus|default|join|tz):([\s\S]*)$/;
 /** The choices: literal texts separated by ":" (so no ":" inside them). */
 const CHOICE = /^(if|eq):([\s\S]*)$/;
+/** Filters over text whose arguments are parsed by themselves (an integer or two after a separator). */
+const SPLIT = /^split:([\s\S]+):(-?\d+)$/;
+const SLICE = /^slice:(-?\d*):(-?\d*)$/;
+const OR = /^or:([\s\S]*)$/;
+const HASH = /^hash:([\s\S]*)$/;
 const ISO_DURATION =
   /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq, sq, if:<a>:<b> or eq:<text>:<a>:<b>';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
@@ -74,6 +101,19 @@ export function parseDuration(text: string): Duration | undefined {
 
 /** Why a filter is not valid, or undefined; for spec validation (and at fill time). */
 export function filterProblem(filter: string): string | undefined {
+  const or = OR.exec(filter);
+  if (or)
+    return NAME.test(or[1]!)
+      ? undefined
+      : `or takes a template name such as config.team or parent.id, got "${or[1]}"`;
+  if (filter.startsWith('split:') && !SPLIT.test(filter))
+    return 'split takes a separator and an index, "split:<separator>:<index>" (split:-:0)';
+  if (filter.startsWith('slice:') && !SLICE.test(filter))
+    return 'slice takes a start and an end, each an integer or empty, "slice:<start>:<end>" (slice:0:4)';
+  const hash = HASH.exec(filter);
+  if (hash)
+    return HASHES.has(hash[1]!) ? undefined : `hash takes md5, sha1, sha256 or sha512, got "${hash[1]}"`;
+  if (SPLIT.test(filter) || SLICE.test(filter)) return undefined;
   const choice = CHOICE.exec(filter);
   if (choice) {
     const want = choice[1] === 'if' ? 2 : 3;
@@ -98,6 +138,17 @@ export function filterProblem(filter: string): string | undefined {
 
 /** A filter as written, parsed; call filterProblem first. */
 export function parseFilter(text: string): Filter {
+  const or = OR.exec(text);
+  if (or) return { op: 'or', name: or[1]! };
+  const split = SPLIT.exec(text);
+  if (split) return { op: 'split', separator: split[1]!, index: Number(split[2]) };
+  const slice = SLICE.exec(text);
+  if (slice) {
+    const n = (t: string) => (t === '' ? undefined : Number(t));
+    return { op: 'slice', start: n(slice[1]!), end: n(slice[2]!) };
+  }
+  const hash = HASH.exec(text);
+  if (hash) return { op: 'hash', algorithm: hash[1] as HashAlgorithm };
   const choice = CHOICE.exec(text);
   if (choice) {
     const args = choice[2]!.split(':');
@@ -216,6 +267,26 @@ function isSet(v: unknown): boolean {
 /** The state a filter chain carries: the zone patterns are formatted in (`tz:` changes it). */
 export interface FilterState {
   zone?: string | undefined;
+  /** The template's names, for `or:`; without them `or:` fails (the place has no other values). */
+  vars?: ((name: string) => unknown) | undefined;
+}
+
+/** The template names a filter reads besides its input (`or:<name>`), for spec checks. */
+export function namesReadBy(filter: string): string[] {
+  const or = OR.exec(filter);
+  return or && NAME.test(or[1]!) ? [or[1]!] : [];
+}
+
+/** Python's index into a sequence of this length (negative from the end), or undefined when outside. */
+function pythonIndex(i: number, length: number): number | undefined {
+  const at = i < 0 ? length + i : i;
+  return at >= 0 && at < length ? at : undefined;
+}
+
+/** Python's slice bound: negative from the end, clamped to the text. */
+function sliceBound(i: number | undefined, length: number, fallback: number): number {
+  if (i === undefined) return fallback;
+  return Math.min(Math.max(i < 0 ? length + i : i, 0), length);
 }
 
 /** One filter applied to a value; a missing value stays missing (except for `default`). */
@@ -228,6 +299,11 @@ export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unk
   // Choices answer for a missing value too: it is not set, and equals nothing.
   if (f.op === 'if') return isSet(v) ? f.then : f.otherwise;
   if (f.op === 'eq') return v !== undefined && v !== null && asText(v) === f.equals ? f.then : f.otherwise;
+  if (f.op === 'or') {
+    if (isSet(v)) return v;
+    if (!state.vars) throw new Error(`or:${f.name} cannot read other values here`);
+    return state.vars(f.name);
+  }
   if (v === undefined || v === null) return v;
   switch (f.op) {
     case 'format':
@@ -248,5 +324,21 @@ export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unk
       return asText(v).replace(/[\\"]/g, (c) => `\\${c}`);
     case 'sq':
       return asText(v).replace(/[\\']/g, (c) => `\\${c}`);
+    case 'nonempty':
+      return v === '' || (Array.isArray(v) && v.length === 0) ? undefined : v;
+    case 'split': {
+      const pieces = asText(v).split(f.separator);
+      const at = pythonIndex(f.index, pieces.length);
+      return at === undefined ? undefined : pieces[at];
+    }
+    case 'slice': {
+      // By code points, as Python slices text.
+      const chars = [...asText(v)];
+      return chars
+        .slice(sliceBound(f.start, chars.length, 0), sliceBound(f.end, chars.length, chars.length))
+        .join('');
+    }
+    case 'hash':
+      return createHash(f.algorithm).update(asText(v), 'utf8').digest('hex');
   }
 }

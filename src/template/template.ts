@@ -3,13 +3,14 @@
  * request paths, query values, headers and bodies, token and login requests, and computed fields.
  *
  * Names are looked up by the caller (what exists depends on where the template is); `now` is built in.
- * Filters run left to right, each a pure function of the value (functions.ts). There are no
- * expressions, no operators and no code: a template can only place values, transformed by filters.
+ * Filters run left to right, each a pure function of the value (functions.ts); `or:<name>` falls back to
+ * another name's value. There are no expressions, no operators and no code: a template can only place
+ * values, transformed by filters.
  *
  * A value that does not exist (no cursor on the first page, an absent record field) stays "missing"
  * through every filter except `default:…`, so the place it lands can leave it out.
  */
-import { applyFilter, filterProblem, parseFilter, type Filter } from './functions.js';
+import { applyFilter, filterProblem, namesReadBy, parseFilter, type Filter } from './functions.js';
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -36,7 +37,7 @@ function splitFilters(text: string | undefined): string[] {
       .split('|')
       .slice(1)
       // `{since | date}` reads well; an argument keeps its spaces (`join:, `).
-      .map((f) => (/^\s*(plus|minus|default|join):/.test(f) ? f.trimStart() : f.trim()))
+      .map((f) => (/^\s*(plus|minus|default|join|split):/.test(f) ? f.trimStart() : f.trim()))
   );
 }
 
@@ -59,7 +60,12 @@ export function wholePlaceholder(text: string): Placeholder | undefined {
   return m ? { name: m[1]!, filters: splitFilters(m[2]) } : undefined;
 }
 
-export { filterProblem };
+export { filterProblem, namesReadBy };
+
+/** Every name a placeholder reads: its own and those of `or:` fallbacks. */
+export function namesOf(p: Placeholder): string[] {
+  return [p.name, ...p.filters.flatMap(namesReadBy)];
+}
 
 /** How a template is filled: the zone date patterns are wall-clock times in, and the clock for {now}. */
 export interface FillOptions {
@@ -85,7 +91,7 @@ function filterOf(text: string, name: string): Filter {
 export function resolve(p: Placeholder, vars: TemplateVars, options: FillOptions = {}): unknown {
   let v: unknown = vars(p.name);
   if (v === undefined && p.name === 'now') v = new Date(options.nowMs ?? Date.now()).toISOString();
-  const state = { zone: options.timeZone };
+  const state = { zone: options.timeZone, vars };
   for (const text of p.filters) {
     try {
       v = applyFilter(filterOf(text, p.name), v, state);

@@ -31,6 +31,13 @@ export interface StreamContext {
    * cursor translator takes it over when the field is the cursor; otherwise it is reported.
    */
   windowFilter?: { field: string; path: string; condition: string } | undefined;
+  /**
+   * Every key of the stream's slices is known (its partitions; no cursor adds window keys): a slice
+   * key outside them is never set, and Airbyte adds null for it.
+   */
+  sliceKeysKnown?: boolean | undefined;
+  /** The first segment of each primary key path, as written (a null there would lose the record). */
+  primaryKeyRoots?: string[] | undefined;
   /** The manifest path of a parent config's `incremental_dependency: true`, reported with the cursor. */
   incrementalDependency?: string | undefined;
 }

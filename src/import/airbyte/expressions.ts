@@ -156,6 +156,7 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
   if (node.k === 'filter') {
     if (node.name === 'default' || node.name === 'd')
       return withDefault(expressionValue(node.value, scope, use), node.args[0], scope, true);
+    if (node.name === 'hash') return hashValue(node, scope, use);
     if (!TRANSPARENT_FILTERS.has(node.name)) return fail(`the "${node.name}" filter has no equivalent`);
     return expressionValue(node.value, scope, use);
   }
@@ -173,6 +174,14 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
       // The value is already a time: its own format filter is replaced by the requested one.
       const kept = inner.filters.filter((f) => /^(plus|minus|default):/.test(f));
       return { placeholder: inner.placeholder, filters: [...kept, filter] };
+    }
+    if (fn === 'join' && node.fn.k === 'attr' && node.fn.obj.k === 'lit') return joinValue(node, scope);
+    if (fn === 'timestamp' && node.args.length === 1 && textFilters(scope)) {
+      // `timestamp(config.start_date)`: unix seconds of a time.
+      const inner = expressionValue(node.args[0]!, scope, use);
+      return 'placeholder' in inner
+        ? { placeholder: inner.placeholder, filters: [...inner.filters, 'unix'] }
+        : inner;
     }
     if (fn === 'str' || fn === 'int') {
       const arg = node.args[0];
@@ -216,7 +225,26 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
     }
     return fail(`the function ${fn || show(node.fn)}() has no equivalent`);
   }
+  if (node.k === 'index') {
+    const piece = splitPiece(node, scope, use);
+    if (piece) return piece;
+  }
   if (node.k === 'name' || node.k === 'attr' || node.k === 'index') return accessValue(node, scope, use);
+  // `timestamp(config.start_date) * 1000`: unix milliseconds.
+  if (
+    node.k === 'bin' &&
+    node.op === '*' &&
+    node.right.k === 'lit' &&
+    node.right.value === 1000 &&
+    node.left.k === 'call' &&
+    node.left.fn.k === 'name' &&
+    node.left.fn.name === 'timestamp'
+  ) {
+    const inner = expressionValue(node.left, scope, use);
+    if ('placeholder' in inner && inner.filters.at(-1) === 'unix')
+      // Whole seconds (timestamp() is an int), then read back as milliseconds.
+      return { placeholder: inner.placeholder, filters: [...inner.filters, 'unix-ms'] };
+  }
   // `now_utc() - duration('P30D')`: time arithmetic.
   if (
     node.k === 'bin' &&
@@ -239,6 +267,21 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
         };
     }
   }
+  // `config.team_id or stream_partition.team_id`: a fallback to another value (Python's `or`).
+  if (node.k === 'bin' && node.op === 'or' && node.right.k !== 'lit' && textFilters(scope)) {
+    const left = expressionValue(node.left, scope, use);
+    const right = expressionValue(node.right, scope, use);
+    if ('placeholder' in left && 'placeholder' in right && right.filters.length === 0)
+      return { placeholder: left.placeholder, filters: [...left.filters, `or:${right.placeholder}`] };
+    if ('fail' in left) return left;
+    if ('fail' in right) return right;
+    return fail(`"${show(node)}": the fallback must be one value without conversions`);
+  }
+  // `'a' if config.x == 'live' else 'b'`, or a test on a manifest parameter decided here.
+  if (node.k === 'cond') {
+    const chosen = conditionValue(node, scope, use);
+    if (chosen) return chosen;
+  }
   // `config.x or 'DAY'`: a default.
   if (
     node.k === 'bin' &&
@@ -260,6 +303,139 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
   )
     return expressionValue(node.then, scope, use);
   return fail(`"${show(node)}" has no Syncwright equivalent`);
+}
+
+/** Whether the grammar has the text filters (split, or, hash, join…): they came with the time functions. */
+function textFilters(scope: Scope): boolean {
+  return (scope.constructs ?? DEFAULT_CONSTRUCTS).timeFunctions;
+}
+
+/** A literal fit to be a filter argument: no placeholder or filter syntax inside. */
+const ARG_TEXT = /^[^|{}]*$/;
+/** A literal fit to be a choice of `if:`/`eq:` (which separate their texts with ":"). */
+const CHOICE_TEXT = /^[^|{}:]*$/;
+
+/** `','.join(config.symbols)`: the list's items joined; an empty list leaves the value out, as Airbyte does. */
+function joinValue(node: Extract<Node, { k: 'call' }>, scope: Scope): Value {
+  const sep = node.fn.k === 'attr' && node.fn.obj.k === 'lit' ? node.fn.obj.value : undefined;
+  const arg = node.args[0];
+  if (typeof sep !== 'string' || !ARG_TEXT.test(sep) || !arg || node.args.length !== 1 || !textFilters(scope))
+    return fail(`"${show(node)}": join() has no equivalent here`);
+  const inner = expressionValue(arg, scope, accessPath(arg)?.root === 'config' ? 'list' : 'value');
+  if (!('placeholder' in inner)) return 'fail' in inner ? inner : fail(`"${show(node)}" joins a literal`);
+  return { placeholder: inner.placeholder, filters: [...inner.filters, `join:${sep}`, 'nonempty'] };
+}
+
+/** `x.split('::')[1]`: one piece of a text; undefined when the node is no such expression. */
+function splitPiece(node: Extract<Node, { k: 'index' }>, scope: Scope, use: ConfigUse): Value | undefined {
+  const call = node.obj;
+  if (call.k !== 'call' || call.fn.k !== 'attr' || call.fn.name !== 'split') return undefined;
+  const sep = call.args[0];
+  const index =
+    node.index.k === 'lit'
+      ? node.index.value
+      : node.index.k === 'unary' && node.index.op === '-' && node.index.arg.k === 'lit'
+        ? -Number(node.index.arg.value)
+        : undefined;
+  if (
+    sep?.k !== 'lit' ||
+    typeof sep.value !== 'string' ||
+    sep.value === '' ||
+    !ARG_TEXT.test(sep.value) ||
+    call.args.length !== 1 ||
+    typeof index !== 'number' ||
+    !Number.isInteger(index) ||
+    !textFilters(scope)
+  )
+    return fail(
+      `"${show(node)}": only a split at a literal separator, then a literal index, has an equivalent`,
+    );
+  const inner = expressionValue(call.fn.obj, scope, use);
+  if (!('placeholder' in inner)) return 'fail' in inner ? inner : fail(`"${show(node)}" splits a literal`);
+  return { placeholder: inner.placeholder, filters: [...inner.filters, `split:${sep.value}:${index}`] };
+}
+
+/** `record.email | hash('md5')`: the hex digest (a salt has no equivalent). */
+function hashValue(node: Extract<Node, { k: 'filter' }>, scope: Scope, use: ConfigUse): Value {
+  const algorithm =
+    node.args[0] === undefined ? 'md5' : node.args[0].k === 'lit' ? node.args[0].value : undefined;
+  if (
+    node.args.length > 1 ||
+    typeof algorithm !== 'string' ||
+    !['md5', 'sha1', 'sha256', 'sha512'].includes(algorithm) ||
+    !textFilters(scope)
+  )
+    return fail(`"${show(node)}": only hash with md5, sha1, sha256 or sha512 and no salt has an equivalent`);
+  const inner = expressionValue(node.value, scope, use);
+  if (!('placeholder' in inner)) return 'fail' in inner ? inner : fail(`"${show(node)}" hashes a literal`);
+  return { placeholder: inner.placeholder, filters: [...inner.filters, `hash:${algorithm}`] };
+}
+
+/** A test decided by the manifest alone (`parameters.name == 'web'`): true or false; undefined otherwise. */
+function staticTest(test: Node, scope: Scope): boolean | undefined {
+  if (test.k === 'unary' && test.op === 'not') {
+    const inner = staticTest(test.arg, scope);
+    return inner === undefined ? undefined : !inner;
+  }
+  if (test.k !== 'bin' || (test.op !== '==' && test.op !== '!=')) return undefined;
+  const known = (n: Node): { v: Json } | undefined => {
+    if (n.k === 'lit') return { v: n.value };
+    const p = accessPath(n);
+    if (p?.root !== 'parameters' || p.path.length === 0) return undefined;
+    let v: Json | undefined = scope.parameters;
+    for (const k of p.path) v = isObject(v) ? v[k] : undefined;
+    return v === undefined ? undefined : { v };
+  };
+  const a = known(test.left);
+  const b = known(test.right);
+  if (!a || !b || (test.left.k === 'lit' && test.right.k === 'lit')) return undefined;
+  const equal = JSON.stringify(a.v) === JSON.stringify(b.v);
+  return test.op === '==' ? equal : !equal;
+}
+
+/**
+ * `a if test else b`: a test on manifest parameters picks its branch here; a test on one config value
+ * between two literal texts is an `if:`/`eq:` choice. Undefined when the condition is neither.
+ */
+function conditionValue(node: Extract<Node, { k: 'cond' }>, scope: Scope, use: ConfigUse): Value | undefined {
+  const decided = staticTest(node.test, scope);
+  if (decided !== undefined) {
+    const branch = decided ? node.then : node.else;
+    return branch ? expressionValue(branch, scope, use) : { literal: '' };
+  }
+  const otherwise = node.else ?? { k: 'lit' as const, value: '' };
+  // Host choices are whole bases (urls.ts): a piece of a host name is not one.
+  if (node.then.k !== 'lit' || otherwise.k !== 'lit' || use === 'host' || !textFilters(scope))
+    return undefined;
+  const texts = [literalText(node.then.value) ?? '', literalText(otherwise.value) ?? ''];
+  if (!texts.every((t) => CHOICE_TEXT.test(t))) return undefined;
+  let test = node.test;
+  let [a, b] = texts as [string, string];
+  if (test.k === 'unary' && test.op === 'not') {
+    test = test.arg;
+    [a, b] = [b, a];
+  }
+  const configOf = (n: Node) => {
+    const p = accessPath(n);
+    return p?.root === 'config' && p.path.length > 0 ? p.path : undefined;
+  };
+  const plain = configOf(test);
+  if (plain) {
+    const v = configValue(plain, scope, use);
+    return 'placeholder' in v ? { placeholder: v.placeholder, filters: [`if:${a}:${b}`] } : v;
+  }
+  if (test.k !== 'bin' || (test.op !== '==' && test.op !== '!=')) return undefined;
+  const [side, lit] = test.left.k === 'lit' ? [test.right, test.left] : [test.left, test.right];
+  const field = configOf(side);
+  if (!field || lit.k !== 'lit' || lit.value === null) return undefined;
+  const value = String(lit.value);
+  if (!CHOICE_TEXT.test(value)) return undefined;
+  const v = configValue(field, scope, use);
+  if (!('placeholder' in v)) return v;
+  return {
+    placeholder: v.placeholder,
+    filters: [test.op === '==' ? `eq:${value}:${a}:${b}` : `eq:${value}:${b}:${a}`],
+  };
 }
 
 function placeholderText(v: { placeholder: string; filters: string[] }): string {

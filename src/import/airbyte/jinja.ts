@@ -201,7 +201,16 @@ export function parseExpression(src: string): Node {
     while (isOp('+') || isOp('-') || isOp('~')) {
       const op = (peek() as { v: string }).v;
       pos++;
-      left = { k: 'bin', op, left, right: multiplicative() };
+      const right = multiplicative();
+      // `'query_' + 'media'`: two literal texts are one (a config key written in pieces).
+      left =
+        (op === '+' || op === '~') &&
+        left.k === 'lit' &&
+        right.k === 'lit' &&
+        typeof left.value === 'string' &&
+        typeof right.value === 'string'
+          ? { k: 'lit', value: left.value + right.value }
+          : { k: 'bin', op, left, right };
     }
     return left;
   }

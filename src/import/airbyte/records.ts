@@ -298,7 +298,8 @@ function transformations(list: Json | undefined, ctx: StreamContext): Transforme
                   >
                 )[f.value_type]
               : undefined;
-          const rule = addedField(f.value, ctx);
+          const found = addedField(f.value, ctx);
+          const rule = 'unset' in found ? { const: found.const } : found;
           if ('fail' in rule) {
             issue(
               ctx,
@@ -309,6 +310,33 @@ function transformations(list: Json | undefined, ctx: StreamContext): Transforme
             );
             return;
           }
+          if ('unset' in found && found.unset !== undefined) {
+            if (ctx.primaryKeyRoots?.includes(path[0])) {
+              issue(
+                ctx,
+                `${fAt}.value`,
+                'AddedFieldDefinition',
+                'data',
+                `${found.unset} is never set in this stream's slices, so "${path[0]}" is null, and it is part of the primary key: the field is not added`,
+              );
+              return;
+            }
+            issue(
+              ctx,
+              `${fAt}.value`,
+              'AddedFieldDefinition',
+              'note',
+              `${found.unset} is never set in this stream's slices: "${path[0]}" is null, as Airbyte adds it`,
+            );
+          }
+          if ('value' in rule && /\|hash:/.test(rule.value))
+            issue(
+              ctx,
+              `${fAt}.value`,
+              'AddedFieldDefinition',
+              'differs',
+              `a record without the hashed value gets null in "${path[0]}", where Airbyte stores the hash of the text "None" (null) or "" (absent)`,
+            );
           const field = type ? { ...rule, type } : 'from' in rule && !type ? rule.from : rule;
           if (removed.some((r) => r[0] === '*' || r[0] === path[0])) {
             issue(
@@ -386,7 +414,7 @@ function transformations(list: Json | undefined, ctx: StreamContext): Transforme
 function addedField(
   value: Json | undefined,
   ctx: StreamContext,
-): { const: Json } | { from: string } | { value: string } | { fail: string } {
+): { const: Json; unset?: string } | { from: string } | { value: string } | { fail: string } {
   const simple = simpleAddedField(value, ctx);
   if (
     !('fail' in simple) ||
@@ -399,10 +427,24 @@ function addedField(
   return t.ok ? { value: t.text } : { fail: t.reason };
 }
 
+const SLICE_ROOTS = new Set(['stream_partition', 'stream_slice', 'stream_interval']);
+
+/** A slice key no router or cursor of the stream sets (`stream_partition.id` where the field is `user_id`). */
+function neverSet(path: string[], ctx: StreamContext): boolean {
+  const key = path[0];
+  return (
+    ctx.sliceKeysKnown === true &&
+    key !== undefined &&
+    key !== 'parent_slice' &&
+    key !== 'extra_fields' &&
+    !(key in ctx.scope.partition)
+  );
+}
+
 function simpleAddedField(
   value: Json | undefined,
   ctx: StreamContext,
-): { const: Json } | { from: string } | { fail: string } {
+): { const: Json; unset?: string } | { from: string } | { fail: string } {
   if (!isInterpolated(value)) return { const: value ?? null };
   const node = soleExpression(value);
   if (!node) return { fail: `${JSON.stringify(value)} has no equivalent` };
@@ -416,6 +458,7 @@ function simpleAddedField(
     for (const k of p.path) v = isObject(v) ? v[k] : undefined;
     if (v !== undefined) return { const: v };
   }
+  if (p && SLICE_ROOTS.has(p.root) && neverSet(p.path, ctx)) return { const: null, unset: show(node) };
   if (p && ['stream_partition', 'stream_slice'].includes(p.root))
     return { fail: `"${show(node)}" is a parent or partition value, which has no equivalent in fields yet` };
   if (p && ['stream_interval'].includes(p.root))

@@ -288,10 +288,20 @@ export function translateStream(
     } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
   }
 
+  ctx.sliceKeysKnown = stream.incremental_sync === undefined || stream.incremental_sync === null;
+  const pk = stream.primary_key;
+  ctx.primaryKeyRoots = (Array.isArray(pk) ? pk : [pk]).flatMap((k) =>
+    typeof k === 'string' ? [k] : Array.isArray(k) && typeof k[0] === 'string' ? [k[0]] : [],
+  );
+  // The window's names first: added fields may place them too (`{{ stream_interval.end_time }}`). Its
+  // issues are reported after the records' and the paginator's, and not for a stream left out.
+  const mark = report.issues.length;
+  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx, JSON.stringify(requester));
+  const incrementalIssues = report.issues.splice(mark);
   const records = translateRecords(retriever, ctx, stream.transformations);
   if (!records) return undefined;
   const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
-  const finishIncremental = prepareIncremental(stream.incremental_sync, ctx, JSON.stringify(requester));
+  for (const i of incrementalIssues) report.add(i.path, i.component, i.effect, i.message, i.stream);
 
   // url_base + path: the origin's placeholders are host labels, the rest path segments.
   const base = typeof requester.url_base === 'string' ? requester.url_base : '';
