@@ -1,5 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
+import {
+  commitPage,
+  databaseNow,
+  finishRun,
+  getRun,
+  startRun,
+  type PageCommit,
+  type SyncRun,
+} from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-source.js';
 import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
@@ -336,8 +344,11 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         };
         pending = read(run);
         for (let i = 0; pending; i++) {
-          const { page, fetchedAt } = await pending;
+          // The page's records go to the commit alone (which encodes them at once): nothing here holds
+          // them while the commit's round trip runs, so V8 collects them young.
+          const { page: arrived, fetchedAt } = await pending;
           pending = undefined;
+          const { records, quarantined, deletedKeys, ...page } = arrived;
           waits.wentOn();
           const more =
             !page.done &&
@@ -347,22 +358,25 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           const spanAttrs = { 'syncwright.run': run.id, 'syncwright.page': run.pages + 1 };
           const expectedPages = run.pages;
           const highWater = maxCursor(run.highWater, page.highWater);
-          const committed = await inSpan('page commit', spanAttrs, () =>
-            commitPage(db, scope, {
-              runId: run.id,
-              expectedPages,
-              checkpoint: page.checkpoint,
-              done: page.done,
-              total: page.total,
-              highWater,
-              fetched: page.fetched,
-              records: page.records,
-              quarantined: page.quarantined,
-              ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
-              trackSeen: run.kind === 'full',
-              fetchedAt,
-            }),
-          );
+          let commit: PageCommit | undefined = {
+            runId: run.id,
+            expectedPages,
+            checkpoint: page.checkpoint,
+            done: page.done,
+            total: page.total,
+            highWater,
+            fetched: page.fetched,
+            records,
+            quarantined,
+            ...(deletedKeys?.length ? { deletedKeys } : {}),
+            trackSeen: run.kind === 'full',
+            fetchedAt,
+          };
+          const committed = await inSpan('page commit', spanAttrs, () => {
+            const c = commit!;
+            commit = undefined;
+            return commitPage(db, scope, c);
+          });
           if (!committed.committed) {
             // Cancelled meanwhile, or committed by an attempt that raced us: the stored run says where
             // things stand, and the page read ahead belongs to no one.
