@@ -344,11 +344,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         };
         pending = read(run);
         for (let i = 0; pending; i++) {
-          // The page's records go to the commit alone (which encodes them at once): nothing here holds
-          // them while the commit's round trip runs, so V8 collects them young.
-          const { page: arrived, fetchedAt } = await pending;
+          const { page, fetchedAt } = await pending;
           pending = undefined;
-          const { records, quarantined, deletedKeys, ...page } = arrived;
           waits.wentOn();
           const more =
             !page.done &&
@@ -357,21 +354,20 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           if (more) pending = read({ checkpoint: page.checkpoint, pages: run.pages + 1, since: run.since });
           const spanAttrs = { 'syncwright.run': run.id, 'syncwright.page': run.pages + 1 };
           const expectedPages = run.pages;
-          const highWater = maxCursor(run.highWater, page.highWater);
-          let commit: PageCommit | undefined = {
+          // The page's records move to the commit, which the span's callback takes and commitPage encodes
+          // at once: nothing of this loop holds them while the commit's round trip runs (an async
+          // function's locals outlive their last use), so V8 collects them young.
+          let commit: PageCommit | undefined = detachRecords(page, {
             runId: run.id,
             expectedPages,
             checkpoint: page.checkpoint,
             done: page.done,
             total: page.total,
-            highWater,
+            highWater: maxCursor(run.highWater, page.highWater),
             fetched: page.fetched,
-            records,
-            quarantined,
-            ...(deletedKeys?.length ? { deletedKeys } : {}),
             trackSeen: run.kind === 'full',
             fetchedAt,
-          };
+          });
           const committed = await inSpan('page commit', spanAttrs, () => {
             const c = commit!;
             commit = undefined;
@@ -419,4 +415,21 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         : summary;
     },
   };
+}
+
+/** The page's records, quarantined records and deleted keys, moved off the page into its commit. */
+function detachRecords(
+  page: Page,
+  commit: Omit<PageCommit, 'records' | 'quarantined' | 'deletedKeys'>,
+): PageCommit {
+  const moved: PageCommit = {
+    ...commit,
+    records: page.records,
+    quarantined: page.quarantined,
+    ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
+  };
+  page.records = [];
+  page.quarantined = [];
+  delete page.deletedKeys;
+  return moved;
 }

@@ -5,10 +5,17 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 
 const file = process.env.MEMORY_PROBE;
 if (file) {
+  // Collections so far by kind (PerformanceObserver's gc entries: minor, major, incremental, weakcb).
+  const gcs = {};
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      gcs[e.detail?.kind ?? e.kind] = (gcs[e.detail?.kind ?? e.kind] ?? 0) + 1;
+  }).observe({ entryTypes: ['gc'] });
   const mib = (n) => Math.round((n / 1048576) * 10) / 10;
   const started = Date.now();
   const timer = setInterval(() => {
@@ -32,6 +39,7 @@ if (file) {
         external: mib(m.external),
         arrayBuffers: mib(m.arrayBuffers),
         spaces,
+        gcs,
       })}\n`,
     );
   }, 1000);
@@ -56,7 +64,7 @@ if (profile && (await import('node:worker_threads')).isMainThread) {
   await post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: false,
+    includeObjectsCollectedByMinorGC: process.env.MEMORY_PROBE_ALL === "1",
   });
   setTimeout(
     async () => {
