@@ -6,6 +6,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { setInterval, setTimeout } from 'node:timers';
 import { threadId } from 'node:worker_threads';
 
 const file = process.env.MEMORY_PROBE;
@@ -64,7 +65,7 @@ if (profile && (await import('node:worker_threads')).isMainThread) {
   await post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: process.env.MEMORY_PROBE_ALL === "1",
+    includeObjectsCollectedByMinorGC: process.env.MEMORY_PROBE_ALL === '1',
   });
   setTimeout(
     async () => {
