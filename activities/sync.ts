@@ -1,5 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { commitPage, databaseNow, finishRun, getRun, startRun, type SyncRun } from '../src/store/runs.js';
+import {
+  commitPage,
+  databaseNow,
+  finishRun,
+  getRun,
+  startRun,
+  type PageCommit,
+  type SyncRun,
+} from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-source.js';
 import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
@@ -346,23 +354,25 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           if (more) pending = read({ checkpoint: page.checkpoint, pages: run.pages + 1, since: run.since });
           const spanAttrs = { 'syncwright.run': run.id, 'syncwright.page': run.pages + 1 };
           const expectedPages = run.pages;
-          const highWater = maxCursor(run.highWater, page.highWater);
-          const committed = await inSpan('page commit', spanAttrs, () =>
-            commitPage(db, scope, {
-              runId: run.id,
-              expectedPages,
-              checkpoint: page.checkpoint,
-              done: page.done,
-              total: page.total,
-              highWater,
-              fetched: page.fetched,
-              records: page.records,
-              quarantined: page.quarantined,
-              ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
-              trackSeen: run.kind === 'full',
-              fetchedAt,
-            }),
-          );
+          // The page's records move to the commit, which the span's callback takes and commitPage encodes
+          // at once: nothing of this loop holds them while the commit's round trip runs (an async
+          // function's locals outlive their last use), so V8 collects them young.
+          let commit: PageCommit | undefined = detachRecords(page, {
+            runId: run.id,
+            expectedPages,
+            checkpoint: page.checkpoint,
+            done: page.done,
+            total: page.total,
+            highWater: maxCursor(run.highWater, page.highWater),
+            fetched: page.fetched,
+            trackSeen: run.kind === 'full',
+            fetchedAt,
+          });
+          const committed = await inSpan('page commit', spanAttrs, () => {
+            const c = commit!;
+            commit = undefined;
+            return commitPage(db, scope, c);
+          });
           if (!committed.committed) {
             // Cancelled meanwhile, or committed by an attempt that raced us: the stored run says where
             // things stand, and the page read ahead belongs to no one.
@@ -405,4 +415,21 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         : summary;
     },
   };
+}
+
+/** The page's records, quarantined records and deleted keys, moved off the page into its commit. */
+function detachRecords(
+  page: Page,
+  commit: Omit<PageCommit, 'records' | 'quarantined' | 'deletedKeys'>,
+): PageCommit {
+  const moved: PageCommit = {
+    ...commit,
+    records: page.records,
+    quarantined: page.quarantined,
+    ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
+  };
+  page.records = [];
+  page.quarantined = [];
+  delete page.deletedKeys;
+  return moved;
 }

@@ -188,11 +188,33 @@ type CommitRow = RunRow & { page_inserted: number; page_updated: number; committ
  * second attempt at the same page (which waits on that lock, then sees the page count moved) writes
  * nothing.
  */
-export async function commitPage(
-  db: DbOrTx,
-  scope: RecordScope,
-  page: PageCommit,
-): Promise<PageCommitResult> {
+export function commitPage(db: DbOrTx, scope: RecordScope, page: PageCommit): Promise<PageCommitResult> {
+  // Encoded now, before anything is awaited: from here on nothing of this function holds the page's
+  // records, so the caller's letting go of them lets V8 collect them young (see OnceParam).
+  const { statement, rows } = commitStatement(scope, page);
+  return runCommit(db, statement, { runId: page.runId, rows, quarantined: page.quarantined.length });
+}
+
+/**
+ * A parameter the driver reads once, when it writes the statement to the socket; this side then holds
+ * nothing of it. A page's JSON text (hundreds of KB) and its key and hash arrays would otherwise live
+ * through the commit's round trip, outlive V8's young generation and sit in the old one as garbage
+ * until a full collection: most of what grew a worker's heap during a large export.
+ */
+class OnceParam {
+  constructor(private value: unknown) {}
+
+  toPostgres(): unknown {
+    if (this.value === OnceParam.taken) throw new Error('a page commit parameter was read twice');
+    const v = this.value;
+    this.value = OnceParam.taken;
+    return v;
+  }
+
+  private static readonly taken = Symbol('taken');
+}
+
+function commitStatement(scope: RecordScope, page: PageCommit) {
   const rows = dedupeByKey(page.records);
   const keys = rows.map((r) => r.key);
   // The records travel as ONE JSON array text rather than a jsonb[]: the driver writes an array literal by
@@ -226,8 +248,9 @@ export async function commitPage(
         and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
         and exists (select 1 from run)
       returning 1`;
+  const keysParam = new OnceParam(keys);
   const statement = sql<CommitRow>`
-    with args as (select ${keys}::text[] as keys),
+    with args as (select ${keysParam}::text[] as keys),
     run as materialized (
       select id from sync_runs
       where id = ${page.runId} and pages = ${page.expectedPages} and status = 'running'
@@ -238,8 +261,8 @@ export async function commitPage(
       select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
       from args, unnest(
         args.keys,
-        array(select e from jsonb_array_elements(${data}::jsonb) with ordinality as x(e, i) order by i),
-        ${hashes}::text[]
+        array(select e from jsonb_array_elements(${new OnceParam(data)}::jsonb) with ordinality as x(e, i) order by i),
+        ${new OnceParam(hashes)}::text[]
       ) as u(k, d, h)
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
@@ -286,12 +309,20 @@ export async function commitPage(
     where sync_runs.id = (select id from run)
     returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
               clock_timestamp() as committed_at`;
+  return { statement, rows: rows.length };
+}
+
+async function runCommit(
+  db: DbOrTx,
+  statement: RawBuilder<CommitRow>,
+  { runId, rows, quarantined }: { runId: string; rows: number; quarantined: number },
+): Promise<PageCommitResult> {
   const row = (await runPrepared(db, statement)).rows[0];
   if (!row) {
     const current = await db
       .selectFrom('sync_runs')
       .select(['status'])
-      .where('id', '=', page.runId)
+      .where('id', '=', runId)
       .executeTakeFirst();
     return {
       committed: false,
@@ -301,7 +332,7 @@ export async function commitPage(
   const { page_inserted: inserted, page_updated: updated, committed_at: committedAt, ...run } = row;
   return {
     committed: true,
-    counts: { inserted, updated, unchanged: rows.length - inserted - updated, quarantined: q.length },
+    counts: { inserted, updated, unchanged: rows - inserted - updated, quarantined },
     run: toRun(run),
     committedAt,
   };

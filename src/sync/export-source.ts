@@ -19,9 +19,12 @@ import {
   type ExportJobContext,
   type ExportSteps,
 } from './export-steps.js';
-import type { Page, PageRequest, PageSource } from './page-source.js';
+import { maxCursor, type Page, type PageRequest, type PageSource } from './page-source.js';
 import type { openStreamCache } from './open-streams.js';
 import type { Window } from './windows.js';
+
+/** Records mapped at a time while a chunk is read (see readChunk). */
+const MAP_BATCH = 64;
 
 /** A result file being read, kept open between the chunks of a run. */
 export interface OpenExportFile {
@@ -142,6 +145,45 @@ export function exportPageSource(opts: {
     return open;
   }
 
+  /**
+   * Reads up to a chunk of records, mapping them MAP_BATCH at a time as they arrive: a decoded record
+   * is garbage moments after it was parsed instead of living (and outliving V8's young generation)
+   * until the whole chunk is read, which kept the worker's old generation filling with them.
+   */
+  async function readChunk(records: StreamedRecords, at: Parameters<MapAll>[1]) {
+    const mapped: ReturnType<MapAll> = {
+      records: [],
+      quarantined: [],
+      highWater: null,
+      deletedKeys: [],
+      older: 0,
+    };
+    const batch: unknown[] = [];
+    const flush = () => {
+      const m = mapAll(batch, at);
+      batch.length = 0;
+      for (const r of m.records) mapped.records.push(r);
+      for (const q of m.quarantined) mapped.quarantined.push(q);
+      for (const k of m.deletedKeys) mapped.deletedKeys.push(k);
+      mapped.highWater = maxCursor(mapped.highWater, m.highWater);
+      mapped.older += m.older;
+    };
+    let read = 0;
+    let ended = false;
+    while (read < exp.download.chunkRecords) {
+      const r = await records.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      batch.push(r.value);
+      read++;
+      if (batch.length >= MAP_BATCH) flush();
+    }
+    flush();
+    return { mapped, read, ended };
+  }
+
   function checkCount(e: ExportCheckpoint['export'], parsed: number): void {
     if (e.expected !== null && parsed !== e.expected)
       throw new ExportIncompleteError(
@@ -182,23 +224,13 @@ export function exportPageSource(opts: {
             checkpoint: { ...cp, label: null, export: { ...e, phase: 'done' } } satisfies ExportCheckpoint,
           };
         }
-        const raws: unknown[] = [];
-        let ended = false;
-        while (raws.length < exp.download.chunkRecords) {
-          const r = await open.records.next();
-          if (r.done) {
-            ended = true;
-            break;
-          }
-          raws.push(r.value);
-        }
-        open.consumed += raws.length;
-        const mapped = mapAll(raws, at);
-        const parsed = e.parsed + raws.length;
+        const { mapped, read, ended } = await readChunk(open.records, at);
+        open.consumed += read;
+        const parsed = e.parsed + read;
         const page = (checkpoint: ExportCheckpoint, done: boolean): Page => ({
           records: mapped.records,
           quarantined: mapped.quarantined,
-          fetched: raws.length,
+          fetched: read,
           total: e.expected,
           highWater: mapped.highWater,
           done,

@@ -170,7 +170,11 @@ export async function exportJobBenchmark(records: number, heapMiB?: number): Pro
       CHUNK_RECORDS: String(CHUNK),
       WORKFLOW_BUNDLE: bundlePath,
     },
-    ...(heapMiB ? { nodeArgs: [`--max-old-space-size=${heapMiB}`] } : {}),
+    nodeArgs: [
+      ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
+      // BENCH_WORKER_NODE_ARGS: more flags for the worker, e.g. `--import ./test/bench/memory-probe.mjs`.
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     script,
   });
   try {
