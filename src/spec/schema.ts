@@ -57,6 +57,11 @@ const requestSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   body: z.unknown().optional(),
   /**
+   * How the body is sent: JSON (the default), or `form`, an HTML form (application/x-www-form-urlencoded)
+   * of the body's fields. A GET may have a body too. A GET or a form whose fields all have no value sends no body.
+   */
+  bodyFormat: z.enum(['json', 'form']).optional(),
+  /**
    * A GraphQL request: POSTed as `{ query, variables }`. The query text is sent as written; the
    * variables are templates (`after: "{cursor}"`).
    */

@@ -36,6 +36,8 @@ export interface ConnectionRequest {
   method: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Send the body as an HTML form (transport.ts `form`). */
+  form?: boolean;
   /** Cost in the integration's rate limits. */
   cost: number;
   /** For errors and logs. */
@@ -251,6 +253,7 @@ export function createConnectionClients(deps: EngineDeps) {
               ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
             },
             ...(req.body !== undefined ? { body: req.body } : {}),
+            ...(req.form ? { form: true } : {}),
             context,
             signal: req.signal,
             secretParams: auth.secretParams,
