@@ -65,6 +65,8 @@ export interface JsonRequest {
   urlPolicy?: UrlPolicy;
   /** Header names (lower case) that carry credentials. */
   credentialHeaders?: readonly string[];
+  /** Fields of a form body that carry credentials: left out of it on a redirect to an anonymous origin. */
+  credentialFields?: readonly string[];
   /** What answers mean beyond their status (response-rules.ts); the first match decides. */
   rules?: readonly ResponseRule[];
   /** How a successful answer is decoded (decoders.ts); JSON without one. */
@@ -511,6 +513,13 @@ export class HttpTransport {
           Object.entries(headers).filter(([k]) => !req.credentialHeaders?.includes(k.toLowerCase())),
         );
         for (const name of req.secretParams ?? []) next.searchParams.delete(name);
+        if (req.credentialFields?.length && body !== undefined && req.form) {
+          const rest = Object.entries(req.body as Record<string, unknown>).filter(
+            ([k]) => !req.credentialFields!.includes(k),
+          );
+          body = rest.length ? formBody(Object.fromEntries(rest)) : undefined;
+          if (body === undefined) delete headers['content-type'];
+        }
       }
       // A GET's body goes no further than a POST's would (Python's requests drops both).
       if (

@@ -515,6 +515,18 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     }
     if (resource.export) checkExport(spec, name, resource, resource.export, ctx);
     else checkRequestTemplates(spec, name, resource, ctx);
+    const req = resource.request;
+    if (
+      spec.auth.type === 'api-key' &&
+      spec.auth.in === 'form' &&
+      (req.graphql || (req.body !== undefined && req.bodyFormat !== 'form'))
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: at('request', 'bodyFormat'),
+        message:
+          'the API key is a form field (auth.in: form): this body must be a form too (bodyFormat: form)',
+      });
     if (resource.single && resource.pagination.type !== 'none')
       ctx.addIssue({
         code: 'custom',

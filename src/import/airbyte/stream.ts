@@ -481,6 +481,9 @@ export function translateStream(
   // A login request goes under the spec's base URL.
   if (auth.ok && auth.loginOrigin !== undefined && auth.loginOrigin !== urlBase)
     auth = { ok: false, reason: `the login request goes to ${auth.loginOrigin}, not ${urlBase}` };
+  // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
+  if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')
+    auth = { ok: false, reason: 'an API key in a form body (body_data) next to a JSON body' };
   const resource: ResourceOut = {
     request: {
       ...(method !== 'GET' ? { method } : {}),
