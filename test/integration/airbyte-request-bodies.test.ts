@@ -3,7 +3,7 @@
  * request-bodies.yaml), synced by the real engine (Temporal dev server, Postgres) against a real HTTP
  * server that answers only when the body is what Airbyte would send: a GET with a JSON body that holds
  * the page, a GET with a form body that holds the page size (paged by next URLs), and a POST form with
- * the cursor. Every record lands exactly once.
+ * the cursor; and (api-key-form.yaml) an API key sent as a form field. Every record lands exactly once.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -32,6 +32,7 @@ async function startBodiesApi() {
   const contacts = Array.from({ length: 60 }, (_, i) => ({ id: `c${i + 1}`, name: `Contact ${i + 1}` }));
   const books = Array.from({ length: 23 }, (_, i) => ({ id: i + 1, title: `Book ${i + 1}` }));
   const companies = Array.from({ length: 45 }, (_, i) => ({ id: `co${i + 1}`, name: `Company ${i + 1}` }));
+  const boards = Array.from({ length: 25 }, (_, i) => ({ id: `b${i + 1}`, name: `Board ${i + 1}` }));
   const requests: Seen[] = [];
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -51,6 +52,14 @@ async function startBodiesApi() {
         res.end(JSON.stringify(value));
       };
       const refuse = (why: string) => answer(400, { error: why });
+      if (url.pathname === '/api/v1/boards/list') {
+        if (req.method !== 'POST' || contentType !== 'application/x-www-form-urlencoded')
+          return refuse('a POST form');
+        if (raw !== `apiKey=${KEY}`) return answer(401, { error: 'the key is the form' });
+        const skip = Number(url.searchParams.get('skip'));
+        if (url.searchParams.get('limit') !== '10') return refuse('limit=10');
+        return answer(200, { boards: boards.slice(skip, skip + 10) });
+      }
       if (req.headers['x-api-key'] !== KEY) return answer(401, { error: 'key' });
       if (url.pathname === '/v1/contacts') {
         if (req.method !== 'GET' || contentType !== 'application/json') return refuse('a GET with JSON');
@@ -95,6 +104,7 @@ async function startBodiesApi() {
     contacts,
     books,
     companies,
+    boards,
     requests,
     close: async () => {
       server.closeAllConnections();
@@ -114,7 +124,8 @@ describe('import airbyte: request bodies (a GET with a body, forms) sync exactly
     api = await startBodiesApi();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-bodies-'));
     const spec = await importFixture(dir, 'request-bodies', 'bodies', api.url, /https:\/\/api\.bodies\.test/);
-    engine = await startEngine(env, [spec]);
+    const forms = await importFixture(dir, 'api-key-form', 'forms', api.url, /https:\/\/api\.forms\.test/);
+    engine = await startEngine(env, [spec, forms]);
   });
 
   after(async () => {
@@ -165,5 +176,21 @@ describe('import airbyte: request bodies (a GET with a body, forms) sync exactly
           'the cursor travels in the form; none on the first page',
         );
     }
+  });
+
+  it('an API key as a form field: a form of the key alone on each POST, offsets in the query', async () => {
+    const c = uniqueId('forms');
+    await engine.addConnection('forms', c, { api_key: KEY });
+    const seen = api.requests.length;
+    const result = await (await engine.run(engine.input('forms', c, 'boards'))).result();
+    assert.equal(result.status, 'completed');
+    assert.equal(result.inserted, api.boards.length, 'every board once');
+    const stored = await listRecords(env.db, { integration: 'forms', connection: c, resource: 'boards' });
+    assert.deepEqual(stored.map((r) => r.key).sort(), api.boards.map((b) => b.id).sort());
+    const sent = api.requests.slice(seen);
+    assert.deepEqual(
+      sent.map((r) => `${r.method} ${r.query} ${r.body}`),
+      [0, 10, 20].map((skip) => `POST ?skip=${skip}&limit=10 apiKey=${KEY}`),
+    );
   });
 });
