@@ -116,4 +116,33 @@ describe('import airbyte: request bodies', () => {
       'streams.0.retriever.requester.request_body_data: a text body (not form fields) has no equivalent: the stream is left out',
     ]);
   });
+
+  it('an API key injected into body_data is api-key in: form; next to a JSON body it is reported', () => {
+    const keyed = (requester: Record<string, unknown>) =>
+      manifest({
+        http_method: 'POST',
+        authenticator: {
+          type: 'ApiKeyAuthenticator',
+          api_token: "{{ config['api_key'] }}",
+          inject_into: { type: 'RequestOption', inject_into: 'body_data', field_name: 'apiKey' },
+        },
+        ...requester,
+      }).replace(
+        'q: { type: string }',
+        'q: { type: string }, api_key: { type: string, airbyte_secret: true }',
+      );
+    const r = importAirbyteManifest(keyed({}), { id: 'x' });
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(parseSpec(r.spec!, 'x').auth, {
+      type: 'api-key',
+      in: 'form',
+      name: 'apiKey',
+      value: 'api_key',
+    });
+    const j = importAirbyteManifest(keyed({ request_body_json: { a: 1 } }), { id: 'x' });
+    assert.deepEqual(
+      j.issues.map((i) => `${i.effect}: ${i.message}`),
+      ['data: an API key in a form body (body_data) next to a JSON body: the stream is left out'],
+    );
+  });
 });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { ProviderError } from '../../src/http/errors.js';
+import { applyAuth } from '../../src/http/auth/apply.js';
 import { formBody } from '../../src/http/request-template.js';
 import { HttpTransport } from '../../src/http/transport.js';
 import { createUrlPolicy } from '../../src/http/url-policy.js';
@@ -183,6 +184,39 @@ describe('HttpTransport: a GET with a body, and form bodies', () => {
     assert.equal(seenByOther.at(-1)!.headers.authorization, undefined);
     assert.equal(seenByOther.at(-1)!.body, '{"page":3}');
   });
+
+  it('leaves credential form fields out when a redirect leads to an origin without credentials', async () => {
+    const r = await transport.requestJson({
+      url: `${base}/away`,
+      method: 'POST',
+      body: { apiKey: 'SECRET', page: 2 },
+      form: true,
+      credentialFields: ['apiKey'],
+      urlPolicy: createUrlPolicy(base, [{ origin: otherBase, credentials: false }]),
+    });
+    assert.deepEqual(r.body, { at: 'other' });
+    assert.equal(seen.at(-1)!.body, 'apiKey=SECRET&page=2', 'the provider itself got the key');
+    assert.equal(seenByOther.at(-1)!.body, 'page=2', 'the other origin did not');
+    await transport.requestJson({
+      url: `${base}/away`,
+      body: { apiKey: 'SECRET' },
+      form: true,
+      credentialFields: ['apiKey'],
+      urlPolicy: createUrlPolicy(base, [{ origin: otherBase, credentials: false }]),
+    });
+    assert.equal(seenByOther.at(-1)!.body, '');
+    assert.equal(seenByOther.at(-1)!.headers['content-type'], undefined);
+  });
+});
+
+describe('an API key in a form body', () => {
+  it('is a form field of the applied auth, never a header or query parameter', () => {
+    const applied = applyAuth(
+      { type: 'api-key', in: 'form', name: 'apiKey', value: 'key' },
+      { secrets: { key: 'K1' }, config: {}, env: {}, where: 'test' },
+    );
+    assert.deepEqual(applied, { headers: {}, query: {}, secretParams: [], form: { apiKey: 'K1' } });
+  });
 });
 
 describe('formBody', () => {
@@ -219,5 +253,21 @@ describe('spec: request.bodyFormat', () => {
       'resources.items.request.body: a form body is an object of fields',
     ]);
     assert.deepEqual(problems({ bodyFormat: 'xml', body: {} }).length, 1);
+  });
+
+  it('with the API key in the form, a resource body must be a form', () => {
+    const withKey = (request: Record<string, unknown>) => {
+      const r = integrationSpecSchema.safeParse({
+        ...spec(request),
+        secrets: { key: 'key' },
+        auth: { type: 'api-key', in: 'form', name: 'apiKey', value: 'key' },
+      });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    assert.deepEqual(withKey({ method: 'POST' }), []);
+    assert.deepEqual(withKey({ method: 'POST', bodyFormat: 'form', body: { a: 'x' } }), []);
+    assert.deepEqual(withKey({ method: 'POST', body: { a: 'x' } }), [
+      'resources.items.request.bodyFormat: the API key is a form field (auth.in: form): this body must be a form too (bodyFormat: form)',
+    ]);
   });
 });
