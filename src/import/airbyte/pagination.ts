@@ -419,7 +419,7 @@ function fixLimit(ctx: StreamContext, pageSize: number): void {
   const walk = (node: Record<string, Json>) => {
     for (const [k, v] of Object.entries(node)) {
       if (v === '{limit}') node[k] = pageSize;
-      else if (isObject(v)) walk(v as Record<string, Json>);
+      else if (isObject(v)) walk(v);
     }
   };
   if (ctx.request.body) walk(ctx.request.body);
