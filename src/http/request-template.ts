@@ -111,6 +111,18 @@ function fillTracked(
   return template;
 }
 
+/**
+ * An HTML form (application/x-www-form-urlencoded) of a filled body's fields: text as it is, any other
+ * value as JSON (`32`, `true`). Fields are sent in the order written.
+ */
+export function formBody(fields: unknown): string {
+  const pairs = Object.entries(fields as Record<string, unknown>).map(([k, v]): [string, string] => [
+    k,
+    typeof v === 'string' ? v : JSON.stringify(v),
+  ]);
+  return new URLSearchParams(pairs).toString();
+}
+
 /** Query values or headers filled; entries without a value are left out. */
 export function fillRecord(
   template: Readonly<Record<string, string | number | boolean>>,

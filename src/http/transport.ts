@@ -13,6 +13,8 @@ import { decodeRecordStream, isStreamingFormat } from './record-stream.js';
 import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
 import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
+import { bodyNeedsRawPath, sendRaw } from './get-with-body.js';
+import { formBody } from './request-template.js';
 
 /**
  * Request ids (sent as x-request-id, logged with the request): 12 random hex digits, cut from random
@@ -44,6 +46,11 @@ export interface JsonRequest {
   method?: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /**
+   * Send `body` (an object) as an HTML form (application/x-www-form-urlencoded) instead of JSON. A GET
+   * with a body is sent too (get-with-body.ts), as Python's requests does.
+   */
+  form?: boolean;
   /** Where this call belongs, for error messages; `method` and `path` are filled in from the request. */
   context?: Omit<RequestContext, 'method' | 'path'>;
   /** Cancels the request (activity cancellation). */
@@ -58,6 +65,8 @@ export interface JsonRequest {
   urlPolicy?: UrlPolicy;
   /** Header names (lower case) that carry credentials. */
   credentialHeaders?: readonly string[];
+  /** Fields of a form body that carry credentials: left out of it on a redirect to an anonymous origin. */
+  credentialFields?: readonly string[];
   /** What answers mean beyond their status (response-rules.ts); the first match decides. */
   rules?: readonly ResponseRule[];
   /** How a successful answer is decoded (decoders.ts); JSON without one. */
@@ -432,8 +441,8 @@ export class HttpTransport {
 
   /**
    * Sends the request, following redirects by hand: node-fetch's own following would carry custom auth
-   * headers to any host. Each hop is checked against the URL policy; 303 (and 301/302 after a POST)
-   * continue as a GET without a body, as browsers do.
+   * headers to any host. Each hop is checked against the URL policy; 303 (and 301/302 after a POST or
+   * a GET with a body) continue as a GET without a body, as browsers and Python's requests do.
    */
   private async fetchFollowing(
     req: JsonRequest,
@@ -442,24 +451,37 @@ export class HttpTransport {
   ): Promise<Response> {
     let url = new URL(req.url);
     let method = context.method;
-    let body = req.body !== undefined ? JSON.stringify(req.body) : undefined;
+    let body = req.body === undefined ? undefined : req.form ? formBody(req.body) : JSON.stringify(req.body);
     let headers: Record<string, string> = {
       accept: 'application/json',
       'x-request-id': context.requestId ?? '',
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(body !== undefined
+        ? { 'content-type': req.form ? 'application/x-www-form-urlencoded' : 'application/json' }
+        : {}),
       ...req.headers,
     };
+    // A streamed answer is bounded per record (record-stream.ts), not as a whole.
+    const size = req.stream ? 0 : this.maxBytes;
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url.toString(), {
-        method,
-        headers,
-        body,
-        redirect: 'manual',
-        agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
-        signal,
-        // A streamed answer is bounded per record (record-stream.ts), not as a whole.
-        size: req.stream ? 0 : this.maxBytes,
-      });
+      const response = bodyNeedsRawPath(method, body)
+        ? await sendRaw({
+            url,
+            method,
+            headers,
+            body: body!,
+            agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+            signal,
+            size,
+          })
+        : await fetch(url.toString(), {
+            method,
+            headers,
+            body,
+            redirect: 'manual',
+            agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
+            signal,
+            size,
+          });
       const location = response.headers.get('location');
       if (!REDIRECTS.has(response.status) || location === null) return response;
       // Free the socket: a redirect's body is never read.
@@ -491,10 +513,18 @@ export class HttpTransport {
           Object.entries(headers).filter(([k]) => !req.credentialHeaders?.includes(k.toLowerCase())),
         );
         for (const name of req.secretParams ?? []) next.searchParams.delete(name);
+        if (req.credentialFields?.length && body !== undefined && req.form) {
+          const rest = Object.entries(req.body as Record<string, unknown>).filter(
+            ([k]) => !req.credentialFields!.includes(k),
+          );
+          body = rest.length ? formBody(Object.fromEntries(rest)) : undefined;
+          if (body === undefined) delete headers['content-type'];
+        }
       }
+      // A GET's body goes no further than a POST's would (Python's requests drops both).
       if (
         response.status === 303 ||
-        ((response.status === 301 || response.status === 302) && method === 'POST')
+        ((response.status === 301 || response.status === 302) && (method === 'POST' || method === 'GET'))
       ) {
         method = 'GET';
         body = undefined;

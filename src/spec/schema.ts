@@ -58,6 +58,11 @@ const requestSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   body: z.unknown().optional(),
   /**
+   * How the body is sent: JSON (the default), or `form`, an HTML form (application/x-www-form-urlencoded)
+   * of the body's fields. A GET may have a body too. A GET or a form whose fields all have no value sends no body.
+   */
+  bodyFormat: z.enum(['json', 'form']).optional(),
+  /**
    * A GraphQL request: POSTed as `{ query, variables }`. The query text is sent as written; the
    * variables are templates (`after: "{cursor}"`).
    */
@@ -514,6 +519,18 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     );
     if (resource.export) checkExport(spec, name, resource, resource.export, ctx);
     else checkRequestTemplates(spec, name, resource, ctx);
+    const req = resource.request;
+    if (
+      spec.auth.type === 'api-key' &&
+      spec.auth.in === 'form' &&
+      (req.graphql || (req.body !== undefined && req.bodyFormat !== 'form'))
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: at('request', 'bodyFormat'),
+        message:
+          'the API key is a form field (auth.in: form): this body must be a form too (bodyFormat: form)',
+      });
     if (resource.single && resource.pagination.type !== 'none')
       ctx.addIssue({
         code: 'custom',

@@ -16,6 +16,7 @@ interface ResourceLike {
     body?: unknown;
     graphql?: { variables: Record<string, unknown> } | undefined;
     method: string;
+    bodyFormat?: 'json' | 'form' | undefined;
   };
   pagination: PaginationConfig;
   incremental?: { param?: string | undefined; clientSide?: boolean; readsAll?: boolean } | undefined;
@@ -142,6 +143,7 @@ export function checkRequestTemplates(
   if (req.graphql && req.body !== undefined) issue(['request', 'graphql'], 'give body or graphql, not both');
   if (req.graphql && req.method !== 'POST' && req.method !== 'GET')
     issue(['request', 'method'], 'a GraphQL request is a POST');
+  if (req.bodyFormat === 'form') formProblems(req, issue);
   const scope: TemplateScope = {
     connectionConfig: spec.connectionConfig,
     parentParams: resource.parent ? parentParamsOf(resource.parent) : {},
@@ -163,4 +165,20 @@ export function checkRequestTemplates(
       ['incremental', 'param'],
       'required: the query parameter of the high-water mark, unless a request template uses {since} or {window.start}, or clientSide: true or readsAll: true (the provider cannot filter)',
     );
+}
+
+/** A form body is one level of fields whose values are text, numbers or booleans. */
+function formProblems(req: ResourceLike['request'], issue: (path: string[], message: string) => void): void {
+  if (req.graphql) issue(['request', 'bodyFormat'], 'a GraphQL request is sent as JSON, not as a form');
+  if (req.body === undefined) {
+    issue(['request', 'bodyFormat'], 'a form needs a body: its fields');
+    return;
+  }
+  if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    issue(['request', 'body'], 'a form body is an object of fields');
+    return;
+  }
+  for (const [k, v] of Object.entries(req.body))
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      issue(['request', 'body', k], 'a form field is text, a number or a boolean');
 }

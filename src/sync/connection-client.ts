@@ -20,6 +20,7 @@ import { createUrlPolicy, UntrustedUrlError, type UrlPolicy } from '../http/url-
 import { parseRateHeaders } from '../http/rate-headers.js';
 import { acquire, blockConnection } from '../ratelimit/ledger.js';
 import { lease, releaseLease } from '../ratelimit/leases.js';
+import { SpecError } from '../spec/errors.js';
 import { lookupSpec } from '../spec/registry.js';
 import type { IntegrationSpec } from '../spec/schema.js';
 import { getConnection } from '../store/connections.js';
@@ -36,6 +37,8 @@ export interface ConnectionRequest {
   method: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Send the body as an HTML form (transport.ts `form`). */
+  form?: boolean;
   /** Cost in the integration's rate limits. */
   cost: number;
   /** For errors and logs. */
@@ -240,6 +243,15 @@ export function createConnectionClients(deps: EngineDeps) {
         if (withCredentials) for (const [k, v] of Object.entries(auth.query)) url.searchParams.set(k, v);
       };
       aim();
+      // An API key sent as a form field joins the form; a JSON body has no place for it.
+      const keyFields = withCredentials && auth.form ? auth.form : undefined;
+      if (keyFields && req.body !== undefined && !req.form)
+        throw new SpecError(spec.id, [
+          `resources.${req.resource}: the API key is a form field (auth.in: form), but this request's body is JSON: send it as a form (request.bodyFormat: form)`,
+        ]);
+      const body = keyFields
+        ? { ...(req.body as Record<string, unknown> | undefined), ...keyFields }
+        : req.body;
       const send = (authorization: Record<string, string>) =>
         measured.request(() =>
           http.requestJson({
@@ -250,7 +262,9 @@ export function createConnectionClients(deps: EngineDeps) {
               ...req.headers,
               ...(withCredentials ? { ...auth.headers, ...authorization } : {}),
             },
-            ...(req.body !== undefined ? { body: req.body } : {}),
+            ...(body !== undefined ? { body } : {}),
+            ...(req.form || keyFields ? { form: true } : {}),
+            ...(keyFields ? { credentialFields: Object.keys(keyFields) } : {}),
             context,
             signal: req.signal,
             secretParams: auth.secretParams,

@@ -193,6 +193,7 @@ export function createSpecPageSources(
       ? { query: request.graphql.query, variables: request.graphql.variables }
       : request.body;
     const method = request.graphql ? 'POST' : request.method;
+    const form = request.bodyFormat === 'form';
     // Names the templates place themselves: pagination does not add its own parameter for these.
     const templated = new Set(
       [request.path, request.query, request.headers, bodyTemplate].flatMap((t) =>
@@ -266,6 +267,8 @@ export function createSpecPageSources(
       try {
         headers = fillRecord(request.headers, vars, 'header', fill);
         body = bodyTemplate === undefined ? undefined : fillBody(bodyTemplate, vars, fill);
+        // A GET or a form with no field left sends no body at all (`{}` would be a body).
+        if ((method === 'GET' || form) && isEmptyObject(body)) body = undefined;
       } catch (error) {
         if (error instanceof TemplateError)
           throw new SpecError(spec.id, [`resources.${run.resource}.request: ${error.message}`]);
@@ -276,6 +279,7 @@ export function createSpecPageSources(
         method,
         headers,
         body,
+        ...(form ? { form } : {}),
         cost: resource.requestCost,
         resource: run.resource,
         signal: req.signal,
@@ -568,4 +572,10 @@ export function createSpecPageSources(
       };
     }
   };
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
+  );
 }

@@ -7,6 +7,8 @@ export interface AppliedAuth {
   query: Record<string, string>;
   /** Query parameters holding secrets, redacted from every error and log. */
   secretParams: string[];
+  /** Fields of a form body (api-key `in: form`); bodies are never logged. */
+  form?: Record<string, string>;
 }
 
 export class MissingSecretError extends Error {
@@ -84,6 +86,8 @@ export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
     }
     case 'api-key': {
       const value = `${auth.prefix ?? ''}${resolveSecret(auth.value, inputs)}`;
+      if (auth.in === 'form')
+        return { headers: {}, query: {}, secretParams: [], form: { [auth.name]: value } };
       return auth.in === 'header'
         ? { headers: { [auth.name.toLowerCase()]: value }, query: {}, secretParams: [] }
         : { headers: {}, query: { [auth.name]: value }, secretParams: [auth.name] };

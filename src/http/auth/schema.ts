@@ -27,7 +27,11 @@ export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('bearer'), token: secretRefSchema }),
   z.strictObject({
     type: z.literal('api-key'),
-    in: z.enum(['header', 'query']),
+    /**
+     * `form`: a field of the request's HTML form body (Canny's `apiKey`); a request without a body sends
+     * a form of the key alone. Resources with a body must send it as a form.
+     */
+    in: z.enum(['header', 'query', 'form']),
     name: z.string().min(1),
     value: secretRefSchema,
     /** Header value prefix, e.g. "Token ". */

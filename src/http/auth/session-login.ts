@@ -6,7 +6,7 @@
  *
  * The login answer is never quoted in errors or logs (it holds the token); only its status is.
  */
-import { fillBody, fillRecord } from '../request-template.js';
+import { fillBody, fillRecord, formBody } from '../request-template.js';
 import { valueAtPath } from '../../json/path.js';
 import { ProviderError } from '../errors.js';
 import { authVars, type AuthInputs } from './apply.js';
@@ -42,12 +42,7 @@ export async function sessionLogin(
     const filled = fillBody(auth.login.body, vars) as Record<string, unknown>;
     if (auth.login.bodyFormat === 'form') {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(
-        Object.entries(filled).map(([k, v]): [string, string] => [
-          k,
-          typeof v === 'string' ? v : JSON.stringify(v),
-        ]),
-      ).toString();
+      body = formBody(filled);
     } else {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(filled);

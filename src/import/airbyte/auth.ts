@@ -100,6 +100,17 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         if (value.prefix) return { ok: false, reason: 'a prefixed key in a query parameter' };
         return { ok: true, auth: { type: 'api-key', in: 'query', name, value: value.secret } };
       }
+      if (place === 'body_data')
+        return {
+          ok: true,
+          auth: {
+            type: 'api-key',
+            in: 'form',
+            name,
+            value: value.secret,
+            ...(value.prefix ? { prefix: value.prefix } : {}),
+          },
+        };
       return { ok: false, reason: `an API key injected into ${JSON.stringify(place)}` };
     }
     case 'BasicHttpAuthenticator': {

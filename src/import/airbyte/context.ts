@@ -14,6 +14,8 @@ export interface RequestParts {
   query: Record<string, string | number | boolean>;
   headers: Record<string, string>;
   body?: Record<string, Json> | undefined;
+  /** Where the body's fields came from: JSON (body_json) or an HTML form (body_data); never both. */
+  bodyFormat?: 'json' | 'form' | undefined;
 }
 
 export interface StreamContext {
@@ -73,8 +75,8 @@ export function literalName(value: Json | undefined, ctx: StreamContext): string
 }
 
 /**
- * Places a template where a RequestOption says: a query parameter, a header or a JSON body field
- * (`field_path` makes a nested one). Returns why it cannot, or undefined when placed.
+ * Places a template where a RequestOption says: a query parameter, a header, a JSON body field
+ * (`field_path` makes a nested one) or a form field. Returns why it cannot, or undefined when placed.
  */
 export function inject(option: Component, template: string, ctx: StreamContext): string | undefined {
   const into = option.inject_into;
@@ -94,6 +96,8 @@ export function inject(option: Component, template: string, ctx: StreamContext):
     return undefined;
   }
   if (into === 'body_json') {
+    if (ctx.request.bodyFormat === 'form') return 'a JSON body field next to form fields (body_data)';
+    ctx.request.bodyFormat = 'json';
     ctx.request.body ??= {};
     let node: Record<string, Json> = ctx.request.body;
     for (const k of names.slice(0, -1)) {
@@ -104,7 +108,12 @@ export function inject(option: Component, template: string, ctx: StreamContext):
     node[names.at(-1)!] = template;
     return undefined;
   }
-  if (into === 'body_data')
-    return 'form-encoded bodies (body_data) are not supported: Syncwright sends JSON bodies';
+  if (into === 'body_data') {
+    if (names.length !== 1) return 'a nested field_path in a form body';
+    if (ctx.request.bodyFormat === 'json') return 'a form field (body_data) next to JSON body fields';
+    ctx.request.bodyFormat = 'form';
+    (ctx.request.body ??= {})[names[0]!] = template;
+    return undefined;
+  }
   return `inject_into ${JSON.stringify(into)} is not known`;
 }

@@ -525,6 +525,8 @@ export function translatePaginator(
         if (sizeParam && pageSize !== undefined) ctx.request.query[sizeParam] = pageSize;
         const from =
           source.kind === 'body' ? { nextUrlPath: source.path } : { nextUrlRecordPath: source.path };
+        // A next URL has no {limit}: the page size placed in a header or the body is sent as written.
+        if (pageSize !== undefined) fixLimit(ctx, pageSize);
         return { pagination: { type: 'next-url', ...from, ...stop }, complete: true };
       }
       if (typeof token === 'string')
@@ -602,4 +604,17 @@ export function translatePaginator(
     default:
       return broken(typeOf(strategy), sAt, 'this pagination strategy has no equivalent');
   }
+}
+
+/** `{limit}` in the headers or body replaced by the page size itself. */
+function fixLimit(ctx: StreamContext, pageSize: number): void {
+  for (const [k, v] of Object.entries(ctx.request.headers))
+    if (v === '{limit}') ctx.request.headers[k] = String(pageSize);
+  const walk = (node: Record<string, Json>) => {
+    for (const [k, v] of Object.entries(node)) {
+      if (v === '{limit}') node[k] = pageSize;
+      else if (isObject(v)) walk(v);
+    }
+  };
+  if (ctx.request.body) walk(ctx.request.body);
 }

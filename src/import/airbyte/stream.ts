@@ -32,6 +32,7 @@ export interface ResourceOut {
     query?: Record<string, unknown>;
     headers?: Record<string, string>;
     body?: Json;
+    bodyFormat?: 'form';
   };
   recordsPath: string;
   primaryKey?: string | string[];
@@ -406,28 +407,51 @@ export function translateStream(
         'HttpRequester',
         'an interpolated body (one string) has no equivalent',
       );
+    if (request.bodyFormat === 'form')
+      return leftOut(
+        `${qAt}.request_body_json`,
+        'HttpRequester',
+        'a JSON body next to form fields (body_data)',
+      );
     const t = translateValue(bodyJson, scope);
     if (!t.ok) return leftOut(`${qAt}.request_body_json.${t.at}`, 'HttpRequester', t.reason);
     request.body = { ...(t.value as Record<string, Json>), ...(request.body ?? {}) };
+    request.bodyFormat = 'json';
   }
+  const bodyType = isObject(requester.request_body) ? requester.request_body.type : undefined;
   const data =
     requester.request_body_data ??
-    (isObject(requester.request_body) && requester.request_body.type !== 'RequestBodyJsonObject'
-      ? requester.request_body
-      : undefined);
+    (bodyType === 'RequestBodyUrlEncodedForm' && isObject(requester.request_body)
+      ? requester.request_body.value
+      : bodyType !== undefined && bodyType !== 'RequestBodyJsonObject'
+        ? requester.request_body
+        : undefined);
+  const dataAt = requester.request_body_data !== undefined ? 'request_body_data' : 'request_body';
   if (
     data !== undefined &&
     data !== null &&
     data !== '' &&
     !(isObject(data) && Object.keys(data).length === 0)
-  )
-    return leftOut(
-      `${qAt}.request_body_data`,
-      'HttpRequester',
-      'form or text bodies have no equivalent (Syncwright sends JSON bodies)',
-    );
-  if (request.body !== undefined && method === 'GET')
-    return leftOut(`${qAt}.http_method`, 'HttpRequester', 'a JSON body on a GET request');
+  ) {
+    if (!isObject(data) || (bodyType !== undefined && bodyType !== 'RequestBodyUrlEncodedForm'))
+      return leftOut(`${qAt}.${dataAt}`, 'HttpRequester', 'a text body (not form fields) has no equivalent');
+    if (request.bodyFormat === 'json')
+      return leftOut(`${qAt}.${dataAt}`, 'HttpRequester', 'form fields next to a JSON body');
+    const fields: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(data)) {
+      // Python's requests sends a value as str() gives it: True, not true.
+      if (typeof v === 'boolean') fields[k] = v ? 'True' : 'False';
+      else if (typeof v === 'number') fields[k] = v;
+      else if (typeof v === 'string') {
+        const t = translateTemplate(v, scope);
+        if (!t.ok) return leftOut(`${qAt}.${dataAt}.${k}`, 'HttpRequester', t.reason);
+        fields[k] = t.text;
+      } else if (v !== null)
+        return leftOut(`${qAt}.${dataAt}.${k}`, 'HttpRequester', 'a form field that is not text or a number');
+    }
+    request.body = { ...fields, ...(request.body ?? {}) };
+    request.bodyFormat = 'form';
+  }
 
   const incremental = finishIncremental?.(usesWindow(request));
   if (ctx.incrementalDependency !== undefined)
@@ -467,6 +491,9 @@ export function translateStream(
   // A login request goes under the spec's base URL.
   if (auth.ok && auth.loginOrigin !== undefined && auth.loginOrigin !== urlBase)
     auth = { ok: false, reason: `the login request goes to ${auth.loginOrigin}, not ${urlBase}` };
+  // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
+  if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')
+    auth = { ok: false, reason: 'an API key in a form body (body_data) next to a JSON body' };
   const resource: ResourceOut = {
     request: {
       ...(method !== 'GET' ? { method } : {}),
@@ -474,6 +501,7 @@ export function translateStream(
       ...(Object.keys(request.query).length ? { query: request.query } : {}),
       ...(Object.keys(request.headers).length ? { headers: request.headers } : {}),
       ...(request.body !== undefined ? { body: request.body } : {}),
+      ...(request.body !== undefined && request.bodyFormat === 'form' ? { bodyFormat: 'form' as const } : {}),
     },
     recordsPath: records.recordsPath,
     ...(records.decoder ? { decoder: records.decoder } : {}),
