@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
+import { checkAuthExtras } from '../http/auth/extra-checks.js';
 import { authSchema } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
 import { hostPatternsSchema } from '../http/instance-url.js';
@@ -452,6 +453,10 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
   }
   checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
+  checkAuthExtras(auth, ctx, {
+    problems: (value) =>
+      templateProblems(value, { connectionConfig: spec.connectionConfig, secrets: secretNames }),
+  });
   if (auth.type === 'custom-headers') {
     for (const [header, template] of Object.entries(auth.headers))
       for (const message of templateProblems(template, {

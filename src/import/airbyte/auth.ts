@@ -12,11 +12,13 @@ import { soleExpression } from './pagination.js';
 import { durationSeconds } from './datetime.js';
 import { translateUrl } from './urls.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
+import { RESERVED_TOKEN_PARAMS } from '../../http/auth/schema.js';
 
 export type AuthOut = Record<string, unknown> & { type: string };
 
 export type AuthResult =
-  { ok: true; auth: AuthOut; note?: string; loginOrigin?: string } | { ok: false; reason: string };
+  | { ok: true; auth: AuthOut; note?: string; loginOrigin?: string; loginUrl?: string }
+  | { ok: false; reason: string };
 
 /** A value that must be one secret: `{{ config['api_key'] }}` → the secret's name. */
 function secretOf(value: Json | undefined, config: ConfigFields): string | undefined {
@@ -103,26 +105,21 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       return { ok: false, reason: `an API key injected into ${JSON.stringify(place)}` };
     }
     case 'BasicHttpAuthenticator': {
-      const username = secretOf(auth.username, config);
-      if (!username) return { ok: false, reason: 'username is not one config value' };
+      // A part written as plain text is the provider's fixed text (BambooHR's password "x", Mailgun's
+      // user name "api"): written into the spec, not asked of connections.
+      const part = (v: Json | undefined): string | { value: string } | undefined =>
+        typeof v === 'string' && !isInterpolated(v) ? { value: v } : secretOf(v, config);
+      const username = part(auth.username);
+      if (!username) return { ok: false, reason: 'username is neither one config value nor fixed text' };
       const pw = auth.password;
       // No password (an API key as the user name): Syncwright's basic auth without one sends the
       // same "user:" pair.
       if (pw === undefined || pw === null || pw === '')
         return { ok: true, auth: { type: 'basic', username } };
-      if (!isInterpolated(pw)) {
-        // A fixed password: Syncwright's basic auth takes secrets only, so the connection supplies it.
-        config.use(['password'], 'secret');
-        return {
-          ok: true,
-          auth: { type: 'basic', username, password: 'password' },
-          note: `the manifest's password is the fixed text ${JSON.stringify(pw)}: connections supply it as the "password" secret`,
-        };
-      }
-      const password = secretOf(pw, config);
+      const password = part(pw);
       return password
         ? { ok: true, auth: { type: 'basic', username, password } }
-        : { ok: false, reason: 'password is not one config value' };
+        : { ok: false, reason: 'password is neither one config value nor fixed text' };
     }
     case 'OAuthAuthenticator': {
       const url = tokenUrl(auth.token_refresh_endpoint, scope);
@@ -138,13 +135,11 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       const scopes = Array.isArray(auth.scopes)
         ? auth.scopes.filter((s): s is string => typeof s === 'string')
         : [];
-      if (
-        auth.refresh_request_body &&
-        isObject(auth.refresh_request_body) &&
-        Object.keys(auth.refresh_request_body).length > 0
-      )
-        return { ok: false, reason: 'refresh_request_body (extra token request fields) has no equivalent' };
-      if (auth.grant_type === 'client_credentials')
+      const clientCredentials = auth.grant_type === 'client_credentials';
+      const params = tokenParams(auth.refresh_request_body, scope, clientCredentials, scopes.length > 0);
+      if (typeof params === 'string') return { ok: false, reason: params };
+      const more = Object.keys(params).length ? { tokenParams: params } : {};
+      if (clientCredentials)
         return {
           ok: true,
           auth: {
@@ -154,6 +149,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
             clientSecret,
             scopes,
             clientAuth: 'post',
+            ...more,
           },
         };
       const refreshToken = secretOf(auth.refresh_token, config);
@@ -167,6 +163,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
           clientSecret,
           refreshToken,
           clientAuth: 'post',
+          ...more,
         },
       };
     }
@@ -192,6 +189,37 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
     default:
       return { ok: false, reason: `${JSON.stringify(auth.type)} has no equivalent yet` };
   }
+}
+
+/**
+ * `refresh_request_body`: more token request fields. Airbyte keeps its own fields over these (grant
+ * type, client id and secret, the refresh token, scopes), so those keys are dropped as it drops them;
+ * the rest become `tokenParams`, config values as {config.x} (or {secrets.x} when marked secret).
+ */
+function tokenParams(
+  body: Json | undefined,
+  scope: Scope,
+  clientCredentials: boolean,
+  hasScopes: boolean,
+): Record<string, string> | string {
+  if (body === undefined || body === null) return {};
+  if (!isObject(body)) return 'refresh_request_body is not a mapping';
+  const own = ['grant_type', 'client_id', 'client_secret', ...(clientCredentials ? [] : ['refresh_token'])];
+  if (hasScopes) own.push('scopes');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (own.includes(k)) continue;
+    if ((RESERVED_TOKEN_PARAMS as readonly string[]).includes(k))
+      return `refresh_request_body.${k} is a field of another grant`;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      return `refresh_request_body.${k} is not a scalar`;
+    const text = String(v);
+    let t = translateTemplate(text, scope);
+    if (!t.ok) t = translateTemplate(text, scope, 'secret');
+    if (!t.ok) return `refresh_request_body.${k}: ${t.reason}`;
+    out[k] = t.text;
+  }
+  return out;
 }
 
 /** Auth as a comparable key, to tell whether two streams authenticate alike. */
@@ -226,9 +254,14 @@ function sessionToken(auth: Component, scope: Scope): AuthResult {
     return { ok: false, reason: 'an authenticated login request has no equivalent' };
   const loginPath = typeof login.path === 'string' ? login.path : '';
   if (isInterpolated(loginPath)) return { ok: false, reason: 'the login path is not literal' };
+  // An empty path is the url_base itself (Docker Hub's carries its query).
+  const loginUrl =
+    loginPath === ''
+      ? login.url_base.trim()
+      : `${login.url_base.trim().replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`;
   let url: URL;
   try {
-    url = new URL(`${login.url_base.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`);
+    url = new URL(loginUrl);
   } catch {
     return { ok: false, reason: 'the login URL is not a URL' };
   }
@@ -256,6 +289,7 @@ function sessionToken(auth: Component, scope: Scope): AuthResult {
   return {
     ok: true,
     loginOrigin: url.origin,
+    loginUrl,
     auth: {
       type: 'session-token',
       login: {
