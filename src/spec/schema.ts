@@ -475,6 +475,17 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     for (const [part, value] of login)
       for (const message of templateProblems(value, scope))
         ctx.addIssue({ code: 'custom', path: ['auth', 'login', part], message });
+    const basic = auth.login.basic;
+    if (basic) {
+      checkSecret(basic.username, ['auth', 'login', 'basic', 'username']);
+      if (basic.password !== undefined) checkSecret(basic.password, ['auth', 'login', 'basic', 'password']);
+      if (Object.keys(auth.login.headers).some((h) => h.toLowerCase() === 'authorization'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'login', 'headers'],
+          message: 'give the login an authorization header or basic, not both',
+        });
+    }
     if ((auth.tokenPath === undefined) === (auth.tokenHeader === undefined))
       ctx.addIssue({
         code: 'custom',

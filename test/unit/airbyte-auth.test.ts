@@ -132,4 +132,64 @@ describe('import airbyte: auth (issue 20)', () => {
       [`the secret sent in "Authorization" would replace the bearer auth's own: the stream is left out`],
     );
   });
+
+  it('a login under a config URL, authenticated with basic: a path under baseUrl and login.basic', () => {
+    const { r, spec } = imported(fixture('session-basic-config'), 'pim');
+    assert.deepEqual(r.issues, []);
+    assert.equal(spec!.baseUrl, '{config.host}');
+    assert.deepEqual(spec!.auth, {
+      type: 'session-token',
+      login: {
+        path: '/api/oauth/v1/token',
+        method: 'POST',
+        headers: {},
+        body: { username: '{secrets.api_username}', password: '{secrets.password}', grant_type: 'password' },
+        bodyFormat: 'json',
+        basic: { username: 'client_id', password: 'secret' },
+      },
+      tokenPath: 'access_token',
+      lifetimeSeconds: 3600,
+      header: 'authorization',
+      value: 'Bearer {token}',
+    });
+  });
+
+  it('a login authenticated by an API key header sends it as a login header', () => {
+    const { r, spec } = imported(
+      manifest(`
+          type: SessionTokenAuthenticator
+          login_requester:
+            url_base: https://api.x.test/auth
+            path: token
+            http_method: GET
+            authenticator: { type: ApiKeyAuthenticator, api_token: "{{ config.key }}", inject_into: { type: RequestOption, inject_into: header, field_name: x-api-key } }
+          session_token_path: [access_token]
+          request_authentication: { type: Bearer }`),
+    );
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual((spec!.auth as { login: unknown }).login, {
+      path: '/auth/token',
+      method: 'GET',
+      headers: { 'x-api-key': '{secrets.key}' },
+      bodyFormat: 'json',
+    });
+  });
+
+  it('a login whose host a connection chooses, other than the base URL’s, is refused', () => {
+    const { r } = imported(
+      manifest(`
+          type: SessionTokenAuthenticator
+          login_requester:
+            url_base: "https://{{ config.domain }}/oauth2"
+            path: token
+          session_token_path: [access_token]
+          request_authentication: { type: Bearer }`),
+    );
+    assert.deepEqual(
+      r.issues.map((i) => i.message),
+      [
+        'the login URL https://{config.domain}: it goes to https://{config.domain}, not https://api.x.test, and is built from config: the stream is left out',
+      ],
+    );
+  });
 });

@@ -251,3 +251,21 @@ describe('auth: session login url', () => {
     ]);
   });
 });
+
+describe('auth: an authenticated login', () => {
+  it('login.basic names declared secrets or fixed text, and is not given beside an authorization header', () => {
+    const login = (more: Record<string, unknown>) => ({
+      type: 'session-token',
+      login: { path: '/token', ...more },
+      tokenPath: 'access_token',
+    });
+    parseSpec({ ...base, auth: login({ basic: { username: 'key', password: { value: 'x' } } }) }, 'x');
+    assert.deepEqual(problems(login({ basic: { username: 'nope' } })), [
+      'auth.login.basic.username: secret "nope" is not declared in secrets (declared: key, account, site)',
+    ]);
+    assert.deepEqual(
+      problems(login({ basic: { username: 'key' }, headers: { Authorization: 'Bearer {secrets.site}' } })),
+      ['auth.login.headers: give the login an authorization header or basic, not both'],
+    );
+  });
+});

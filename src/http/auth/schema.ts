@@ -168,6 +168,8 @@ export const authSchema = z.discriminatedUnion('type', [
       body: z.record(z.string(), z.unknown()).optional(),
       /** How the body is sent: JSON or an HTML form (application/x-www-form-urlencoded). */
       bodyFormat: z.enum(['json', 'form']).default('json'),
+      /** The login request itself authenticated with HTTP basic (Akeneo's client id and secret). */
+      basic: z.strictObject({ username: credentialSchema, password: credentialSchema.optional() }).optional(),
     }),
     /** Where the token is in the login answer: a body path (`session.token`) or a header. */
     tokenPath: z.string().min(1).optional(),

@@ -10,7 +10,7 @@ import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { durationSeconds } from './datetime.js';
-import { translateUrl } from './urls.js';
+import { splitUrl, translateUrl } from './urls.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 import { RESERVED_TOKEN_PARAMS } from '../../http/auth/schema.js';
 
@@ -241,33 +241,77 @@ function loginValues(value: Json | undefined, scope: Scope): Record<string, stri
   return out;
 }
 
+/**
+ * Where a login goes: a literal URL (its origin, path and the whole URL, for a login host of its own),
+ * or a URL built from config (`{{ config.host }}/api/oauth/v1`, host labels), whose origin must then be
+ * the base URL's: credentials never go to a host a connection names unless the base URL goes there too.
+ */
+function loginPlace(
+  base: string,
+  loginPath: string,
+  scope: Scope,
+): { origin: string; path: string; url?: string } | string {
+  if (isInterpolated(base)) {
+    const split = splitUrl(base, scope);
+    if (!split || isInterpolated(split.path) || split.path.includes('?'))
+      return 'the login url_base is neither a literal URL nor a config URL then a literal path';
+    const origin = split.translated
+      ? { ok: true as const, text: split.origin }
+      : translateTemplate(split.origin, scope, 'host');
+    if (!origin.ok) return `the login url_base: ${origin.reason}`;
+    const path = `${split.path.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`;
+    return { origin: origin.text, path: path.startsWith('/') ? path : `/${path}` };
+  }
+  // An empty path is the url_base itself (Docker Hub's carries its query).
+  const url = loginPath === '' ? base : `${base.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`;
+  try {
+    const u = new URL(url);
+    return { origin: u.origin, path: u.pathname, url };
+  } catch {
+    return 'the login URL is not a URL';
+  }
+}
+
+/** The login request's own authenticator: basic, or a key or bearer token in its headers. */
+function loginAuthentication(
+  authenticator: Json | undefined,
+  scope: Scope,
+): { headers: Record<string, string>; basic?: Record<string, unknown> } | string {
+  if (authenticator === undefined || authenticator === null) return { headers: {} };
+  const r = translateAuth(authenticator, scope);
+  if (!r.ok) return `the login request's authenticator: ${r.reason}`;
+  const a = r.auth;
+  if (a.type === 'none') return { headers: {} };
+  if (a.type === 'basic')
+    return {
+      headers: {},
+      basic: { username: a.username, ...(a.password !== undefined ? { password: a.password } : {}) },
+    };
+  if (a.type === 'bearer') return { headers: { Authorization: `Bearer {secrets.${String(a.token)}}` } };
+  if (a.type === 'api-key' && a.in === 'header' && typeof a.name === 'string')
+    return {
+      headers: {
+        [a.name]: `${typeof a.prefix === 'string' ? a.prefix : ''}{secrets.${String(a.value)}}`,
+      },
+    };
+  return `the login request's ${a.type} authenticator has no equivalent on a login`;
+}
+
 /** SessionTokenAuthenticator: a login request whose answer holds a token for a header. */
 function sessionToken(auth: Component, scope: Scope): AuthResult {
   const login = auth.login_requester;
-  if (!isObject(login) || typeof login.url_base !== 'string' || isInterpolated(login.url_base))
-    return { ok: false, reason: 'the login url_base is not a literal URL' };
-  if (
-    login.authenticator !== undefined &&
-    login.authenticator !== null &&
-    !(isObject(login.authenticator) && login.authenticator.type === 'NoAuth')
-  )
-    return { ok: false, reason: 'an authenticated login request has no equivalent' };
+  if (!isObject(login) || typeof login.url_base !== 'string')
+    return { ok: false, reason: 'the login url_base is not a URL' };
+  const loginAuth = loginAuthentication(login.authenticator, scope);
+  if (typeof loginAuth === 'string') return { ok: false, reason: loginAuth };
   const loginPath = typeof login.path === 'string' ? login.path : '';
   if (isInterpolated(loginPath)) return { ok: false, reason: 'the login path is not literal' };
-  // An empty path is the url_base itself (Docker Hub's carries its query).
-  const loginUrl =
-    loginPath === ''
-      ? login.url_base.trim()
-      : `${login.url_base.trim().replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`;
-  let url: URL;
-  try {
-    url = new URL(loginUrl);
-  } catch {
-    return { ok: false, reason: 'the login URL is not a URL' };
-  }
+  const where = loginPlace(login.url_base.trim(), loginPath, scope);
+  if (typeof where === 'string') return { ok: false, reason: where };
   const form = login.request_body_data !== undefined && login.request_body_data !== null;
   const body = loginValues(form ? login.request_body_data : login.request_body_json, scope);
-  const headers = loginValues(login.request_headers, scope);
+  const given = loginValues(login.request_headers, scope);
+  const headers = typeof given === 'string' ? given : { ...given, ...loginAuth.headers };
   if (typeof body === 'string') return { ok: false, reason: `login body ${body}` };
   if (typeof headers === 'string') return { ok: false, reason: `login headers ${headers}` };
   const tokenPath = Array.isArray(auth.session_token_path) ? auth.session_token_path : [];
@@ -288,16 +332,17 @@ function sessionToken(auth: Component, scope: Scope): AuthResult {
     typeof auth.expiration_duration === 'string' ? durationSeconds(auth.expiration_duration) : undefined;
   return {
     ok: true,
-    loginOrigin: url.origin,
-    loginUrl,
+    loginOrigin: where.origin,
+    ...(where.url !== undefined ? { loginUrl: where.url } : {}),
     auth: {
       type: 'session-token',
       login: {
-        path: url.pathname,
+        path: where.path,
         method: typeof login.http_method === 'string' ? login.http_method.toUpperCase() : 'POST',
         ...(Object.keys(headers).length ? { headers } : {}),
         ...(Object.keys(body).length ? { body } : {}),
         ...(form ? { bodyFormat: 'form' } : {}),
+        ...(loginAuth.basic ? { basic: loginAuth.basic } : {}),
       },
       tokenPath: (tokenPath as string[]).join('.'),
       ...(lifetime ? { lifetimeSeconds: Math.round(lifetime) } : {}),

@@ -457,8 +457,16 @@ export function translateStream(
   let auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
   // A login request under the spec's base URL keeps its path; one to a host of its own is written out
   // as a literal login URL, so only that host (never one a connection names) gets the login secrets.
-  if (auth.ok && auth.loginOrigin !== undefined && auth.loginOrigin !== urlBase) {
-    const problem = auth.loginUrl === undefined ? 'no URL' : loginUrlProblem(auth.loginUrl);
+  // (A login URL with a query keeps it: written out too.)
+  if (
+    auth.ok &&
+    auth.loginOrigin !== undefined &&
+    (auth.loginOrigin !== urlBase || auth.loginUrl?.includes('?'))
+  ) {
+    const problem =
+      auth.loginUrl === undefined
+        ? `it goes to ${auth.loginOrigin}, not ${urlBase}, and is built from config`
+        : loginUrlProblem(auth.loginUrl);
     if (problem) auth = { ok: false, reason: `the login URL ${auth.loginOrigin}: ${problem}` };
     else {
       const { path: _path, ...login } = auth.auth.login as Record<string, unknown>;
