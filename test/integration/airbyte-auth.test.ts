@@ -32,6 +32,9 @@ const SESSION = 'sess-shift-1';
 const entries = pagedRecords(100, 'e');
 const invoices = pagedRecords(120, 'v');
 const shifts = pagedRecords(70, 's');
+const products = pagedRecords(60, 'p');
+const PIM_SECRET = 'pim-secret-3c9d';
+const PIM_TOKEN = 'pim-token-1';
 
 describe('import airbyte: auth constructs synced against real servers', () => {
   let env: TestEnv;
@@ -42,6 +45,8 @@ describe('import airbyte: auth constructs synced against real servers', () => {
   let booksAuth: RecordingServer;
   let shiftsApi: RecordingServer;
   let shiftsLogin: RecordingServer;
+  let pim: RecordingServer;
+  let otherPim: RecordingServer;
 
   /** Imports a fixture with its hosts pointed at the servers; nothing may be lost. */
   async function importWith(name: string, id: string, hosts: [string, string][]): Promise<IntegrationSpec> {
@@ -102,7 +107,32 @@ describe('import airbyte: auth constructs synced against real servers', () => {
       if (req.path !== '/2/shifts') return answer(404, { error: 'not found' });
       answer(200, { shifts: shifts.page(req.query) });
     });
+    // One instance per connection (config.host): login and API on it, the login authenticated by basic.
+    const pimHandler: Parameters<typeof startRecordingServer>[0] = (req, answer) => {
+      if (req.path === '/api/oauth/v1/token') {
+        const basic = `Basic ${Buffer.from(`pim-client:${PIM_SECRET}`).toString('base64')}`;
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(req.body) as Record<string, unknown>;
+        } catch {
+          // refused below
+        }
+        const ok =
+          req.method === 'POST' &&
+          req.headers.authorization === basic &&
+          body.username === 'ada' &&
+          body.password === PASSWORD &&
+          body.grant_type === 'password';
+        return ok ? answer(200, { access_token: PIM_TOKEN }) : answer(401, { error: 'bad client' });
+      }
+      if (req.headers.authorization !== `Bearer ${PIM_TOKEN}`) return answer(401, { error: 'unauthorized' });
+      if (req.path !== '/api/rest/v1/products') return answer(404, { error: 'not found' });
+      answer(200, { items: products.page(req.query) });
+    };
+    pim = await startRecordingServer(pimHandler);
+    otherPim = await startRecordingServer(pimHandler);
     const specs = [
+      await importWith('session-basic-config', 'pim', []),
       await importWith('basic-fixed-extra', 'ledger', [['https://api.ledger.test', ledger.url]]),
       await importWith('oauth-token-params', 'books', [
         ['https://api.books.test', booksApi.url],
@@ -118,7 +148,7 @@ describe('import airbyte: auth constructs synced against real servers', () => {
 
   after(async () => {
     await engine?.close();
-    for (const s of [ledger, booksApi, booksAuth, shiftsApi, shiftsLogin]) await s?.close();
+    for (const s of [ledger, booksApi, booksAuth, shiftsApi, shiftsLogin, pim, otherPim]) await s?.close();
     await env?.close();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -232,5 +262,36 @@ describe('import airbyte: auth constructs synced against real servers', () => {
     const failed = await failing('shifts', bad, 'shifts');
     assert.match(failed.message, /the login request was refused \(401\)/);
     for (const text of [failed.message, failed.history]) assert.ok(!text.includes('pw-wrong-22'));
+  });
+
+  it('a login under each connection’s own instance, authenticated with basic: each instance gets only its own', async () => {
+    const secrets = { client_id: 'pim-client', secret: PIM_SECRET, api_username: 'ada', password: PASSWORD };
+    const a = uniqueId('p');
+    const b = uniqueId('p');
+    await engine.addConnection('pim', a, secrets, { host: pim.url });
+    await engine.addConnection('pim', b, secrets, { host: otherPim.url });
+    const handle = await engine.run(engine.input('pim', a, 'products'));
+    const result = await handle.result();
+    assert.deepEqual([result.status, result.inserted], ['completed', 60]);
+    assert.deepEqual(
+      await keys('pim', a, 'products'),
+      products.all.map((e) => e.id),
+    );
+    assert.equal(otherPim.requests.length, 0, 'the other instance saw nothing of connection a');
+    const logins = pim.requests.filter((r) => r.path === '/api/oauth/v1/token');
+    const reads = pim.requests.filter((r) => r.path === '/api/rest/v1/products');
+    assert.equal(logins.length, 1);
+    assert.equal(reads.length, 3);
+    for (const r of reads) {
+      assert.equal(r.headers.authorization, `Bearer ${PIM_TOKEN}`);
+      assert.ok(!JSON.stringify(r).includes(PASSWORD), 'the API requests carry no login secret');
+    }
+    const history = JSON.stringify(await handle.fetchHistory());
+    for (const secret of [PIM_SECRET, PASSWORD, PIM_TOKEN]) assert.ok(!history.includes(secret));
+    // Connection b logs in at its own instance only.
+    const second = await (await engine.run(engine.input('pim', b, 'products'))).result();
+    assert.deepEqual([second.status, second.inserted], ['completed', 60]);
+    assert.equal(otherPim.requests.filter((r) => r.path === '/api/oauth/v1/token').length, 1);
+    assert.equal(pim.requests.length, 4, 'instance a got nothing of connection b');
   });
 });
