@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
+import { checkAuthExtras } from '../http/auth/extra-checks.js';
 import { authSchema } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
 import { hostPatternsSchema } from '../http/instance-url.js';
@@ -458,6 +459,10 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
   }
   checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
+  checkAuthExtras(auth, ctx, {
+    problems: (value) =>
+      templateProblems(value, { connectionConfig: spec.connectionConfig, secrets: secretNames }),
+  });
   if (auth.type === 'custom-headers') {
     for (const [header, template] of Object.entries(auth.headers))
       for (const message of templateProblems(template, {
@@ -476,6 +481,17 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     for (const [part, value] of login)
       for (const message of templateProblems(value, scope))
         ctx.addIssue({ code: 'custom', path: ['auth', 'login', part], message });
+    const basic = auth.login.basic;
+    if (basic) {
+      checkSecret(basic.username, ['auth', 'login', 'basic', 'username']);
+      if (basic.password !== undefined) checkSecret(basic.password, ['auth', 'login', 'basic', 'password']);
+      if (Object.keys(auth.login.headers).some((h) => h.toLowerCase() === 'authorization'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'login', 'headers'],
+          message: 'give the login an authorization header or basic, not both',
+        });
+    }
     if ((auth.tokenPath === undefined) === (auth.tokenHeader === undefined))
       ctx.addIssue({
         code: 'custom',

@@ -111,10 +111,11 @@ export function createConnectionClients(deps: EngineDeps) {
     const key = JSON.stringify([target.integration, target.connection]);
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
-    // A session token's "token URL" is its login path under the connection's base URL.
+    // A session token's "token URL" is its login path under the connection's base URL, or the login
+    // URL the spec writes out (a literal: the spec's author, not a connection, chose that host).
     const resolved: TokenAuthConfig =
       auth.type === 'session-token'
-        ? { ...auth, tokenUrl: joinPath(baseUrl, auth.login.path) }
+        ? { ...auth, tokenUrl: auth.login.url ?? joinPath(baseUrl, auth.login.path ?? '/') }
         : withConnectionUrls(auth, inputs.config, inputs.where, spec.connectionConfig);
     const t = new OAuth2Tokens(deps.db, deps.secretBox, resolved, inputs, target, {
       generation,

@@ -262,7 +262,7 @@ describe('import airbyte: components', () => {
     assert.equal(spec.retry.initialIntervalMs, 2000);
   });
 
-  it('Basic with a fixed password: the connection supplies it as a secret, reported as a difference', () => {
+  it('Basic with a fixed password: the fixed text is written into the spec, nothing lost', () => {
     const r = importAirbyteManifest(
       `
 streams:
@@ -278,17 +278,9 @@ streams:
       { id: 'x' },
     );
     const spec = parseSpec(r.spec!, 'x');
-    assert.deepEqual(spec.auth, { type: 'basic', username: 'api_key', password: 'password' });
-    assert.deepEqual(
-      r.issues.map((i) => [i.path, i.effect, i.message]),
-      [
-        [
-          'streams.0.retriever.requester.authenticator',
-          'differs',
-          'the manifest\'s password is the fixed text "x": connections supply it as the "password" secret',
-        ],
-      ],
-    );
+    assert.deepEqual(spec.auth, { type: 'basic', username: 'api_key', password: { value: 'x' } });
+    assert.deepEqual(Object.keys(spec.secrets), ['api_key'], 'connections supply only the key');
+    assert.deepEqual(r.issues, []);
   });
 
   it('RemoveFields: pointers become removeFields after the added fields; order, conditions, list items and globs are reported', () => {

@@ -1,6 +1,6 @@
 /** Turns an auth config and a connection's secrets into what a request carries. */
 import { fillTemplate, textOf, type TemplateVars } from '../../template/template.js';
-import type { AuthConfig, SecretRef } from './schema.js';
+import type { AuthConfig, AuthExtra, Credential, SecretRef } from './schema.js';
 
 export interface AppliedAuth {
   headers: Record<string, string>;
@@ -40,6 +40,11 @@ export function resolveSecret(ref: SecretRef, inputs: AuthInputs): string {
   return value;
 }
 
+/** A basic-auth part: a secret, or the fixed text the spec writes (`{ value: 'x' }`). */
+export function resolveCredential(ref: Credential, inputs: AuthInputs): string {
+  return typeof ref === 'object' && 'value' in ref ? ref.value : resolveSecret(ref, inputs);
+}
+
 /** Names auth templates may use: `{secrets.name}` and `{config.name}` (and `{now}`), with filters. */
 export function authVars(inputs: AuthInputs): TemplateVars {
   return (name) => {
@@ -58,8 +63,26 @@ function fillAuthTemplate(template: string, inputs: AuthInputs): string {
   return textOf(fillTemplate(template, authVars(inputs)));
 }
 
-/** Static credentials; OAuth2 and session tokens get their headers from an OAuth2Tokens instance instead. */
+/**
+ * Static credentials and the auth's `extra` ones; OAuth2 and session tokens get their header from an
+ * OAuth2Tokens instance instead. An extra never replaces what the auth itself sends.
+ */
 export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
+  const own = ownAuth(auth, inputs);
+  const more = 'extra' in auth ? auth.extra : undefined;
+  return more ? withExtra(own, more, inputs) : own;
+}
+
+function withExtra(own: AppliedAuth, more: AuthExtra, inputs: AuthInputs): AppliedAuth {
+  const headers = { ...own.headers };
+  for (const [k, t] of Object.entries(more.headers)) headers[k.toLowerCase()] ??= fillAuthTemplate(t, inputs);
+  const query = { ...own.query };
+  for (const [k, t] of Object.entries(more.query)) query[k] ??= fillAuthTemplate(t, inputs);
+  const secretParams = [...new Set([...own.secretParams, ...Object.keys(more.query)])];
+  return { headers, query, secretParams };
+}
+
+function ownAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
   switch (auth.type) {
     case 'oauth2-client-credentials':
     case 'oauth2-refresh-token':
@@ -76,8 +99,8 @@ export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
         secretParams: [],
       };
     case 'basic': {
-      const password = auth.password === undefined ? '' : resolveSecret(auth.password, inputs);
-      const pair = `${resolveSecret(auth.username, inputs)}:${password}`;
+      const password = auth.password === undefined ? '' : resolveCredential(auth.password, inputs);
+      const pair = `${resolveCredential(auth.username, inputs)}:${password}`;
       return {
         headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
         query: {},

@@ -22,7 +22,8 @@ import { sql } from 'kysely';
 import type { Db } from '../../store/db.js';
 import { EncryptionKeyError, type SealContext, type SecretBox } from '../../store/secret-box.js';
 import { ProviderError } from '../errors.js';
-import { resolveSecret, type AuthInputs } from './apply.js';
+import { authVars, resolveSecret, type AuthInputs } from './apply.js';
+import { fillTemplate, textOf } from '../../template/template.js';
 import { buildAssertion, JwtKeyError, privateKeyFor } from './jwt.js';
 import { sessionLogin } from './session-login.js';
 import { clientAuthOf, type OAuthAuthConfig as OAuthConfig, type TokenAuthConfig } from './schema.js';
@@ -356,8 +357,9 @@ export class OAuth2Tokens {
         return await oauth.processGenericTokenEndpointResponse(as, client, response);
       }
       const { client, clientAuth } = tokenClient(c, this.inputs);
+      const more = 'tokenParams' in c ? this.tokenParams(c.tokenParams) : {};
       if (c.type === 'oauth2-client-credentials') {
-        const params: Record<string, string> = {};
+        const params: Record<string, string> = { ...more };
         if (c.scopes.length) params.scope = c.scopes.join(' ');
         if (c.audience) params.audience = c.audience;
         const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, params, options);
@@ -366,11 +368,20 @@ export class OAuth2Tokens {
       const refreshToken =
         storedRefresh ??
         (c.type === 'oauth2-refresh-token' ? resolveSecret(c.refreshToken, this.inputs) : '');
-      const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, options);
+      const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, {
+        ...options,
+        ...(Object.keys(more).length ? { additionalParameters: more } : {}),
+      });
       return await oauth.processRefreshTokenResponse(as, client, response);
     } catch (error) {
       return Promise.reject(tokenRequestError(error, where, this.timeoutMs, c.type));
     }
+  }
+
+  /** The spec's extra token request fields, filled from the connection's secrets and config. */
+  private tokenParams(params: Readonly<Record<string, string>>): Record<string, string> {
+    const vars = authVars(this.inputs);
+    return Object.fromEntries(Object.entries(params).map(([k, t]) => [k, textOf(fillTemplate(t, vars))]));
   }
 
   /** A fresh signed assertion; a key that does not parse or fit the algorithm is an AuthError. */

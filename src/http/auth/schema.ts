@@ -12,6 +12,46 @@ export const secretRefSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
+/**
+ * A basic-auth part: a secret, or `{ value: 'x' }` for text the provider fixes for everyone (BambooHR's
+ * password "x", Mailgun's user name "api"), which is no secret and which connections need not supply.
+ */
+export const credentialSchema = z.union([secretRefSchema, z.strictObject({ value: z.string() })]);
+export type Credential = z.infer<typeof credentialSchema>;
+
+/**
+ * More credentials sent with every authenticated request, next to the auth's own: header or query
+ * parameter name → template over {secrets.name} and {config.name} (Harvest's Harvest-Account-Id next
+ * to its bearer token). They go exactly where the auth's own credentials go, never elsewhere; query
+ * values are redacted wherever a URL is reported.
+ */
+export const authExtraSchema = z.strictObject({
+  headers: z.record(z.string().min(1), z.string()).default({}),
+  query: z.record(z.string().min(1), z.string()).default({}),
+});
+export type AuthExtra = z.infer<typeof authExtraSchema>;
+const extra = { extra: authExtraSchema.optional() };
+
+/**
+ * More form fields of a token request (name → template over {secrets.name} and {config.name}), e.g.
+ * Box's box_subject_type; fields the grant sets itself cannot be given (spec-checks.ts).
+ */
+const tokenParamsSchema = z.record(z.string().min(1), z.string()).default({});
+
+/**
+ * Token request fields the grants set themselves: tokenParams may not override them, so a connection's
+ * config can never turn a refresh into another grant or replace its credentials.
+ */
+export const RESERVED_TOKEN_PARAMS = [
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'refresh_token',
+  'assertion',
+  'client_assertion',
+  'client_assertion_type',
+] as const;
+
 /** Authorize URL parameters the flow sets itself; a spec's authorizeParams may not override them. */
 export const RESERVED_AUTHORIZE_PARAMS = [
   'response_type',
@@ -24,7 +64,7 @@ export const RESERVED_AUTHORIZE_PARAMS = [
 
 export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
-  z.strictObject({ type: z.literal('bearer'), token: secretRefSchema }),
+  z.strictObject({ type: z.literal('bearer'), token: secretRefSchema, ...extra }),
   z.strictObject({
     type: z.literal('api-key'),
     /**
@@ -36,12 +76,14 @@ export const authSchema = z.discriminatedUnion('type', [
     value: secretRefSchema,
     /** Header value prefix, e.g. "Token ". */
     prefix: z.string().optional(),
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('basic'),
-    username: secretRefSchema,
+    username: credentialSchema,
     /** Left out: an empty password, for providers that take an API key as the user name (Close, Dropbox Sign). */
-    password: secretRefSchema.optional(),
+    password: credentialSchema.optional(),
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('oauth2-client-credentials'),
@@ -54,6 +96,8 @@ export const authSchema = z.discriminatedUnion('type', [
     clientAuth: z.enum(['basic', 'post']).default('basic'),
     /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
     instanceUrl: instanceUrlSchema.optional(),
+    tokenParams: tokenParamsSchema,
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('oauth2-refresh-token'),
@@ -65,6 +109,8 @@ export const authSchema = z.discriminatedUnion('type', [
     clientAuth: z.enum(['basic', 'post']).default('basic'),
     /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
     instanceUrl: instanceUrlSchema.optional(),
+    tokenParams: tokenParamsSchema,
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('oauth2-authorization-code'),
@@ -86,6 +132,7 @@ export const authSchema = z.discriminatedUnion('type', [
     tokenResponseFields: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
     instanceUrl: instanceUrlSchema.optional(),
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('oauth2-jwt-bearer'),
@@ -108,17 +155,25 @@ export const authSchema = z.discriminatedUnion('type', [
     lifetimeSeconds: z.number().int().min(30).max(86_400).default(3600),
     /** The connection's API host comes with the token (baseUrl "{instanceUrl}/…"): instance-url.ts. */
     instanceUrl: instanceUrlSchema.optional(),
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('session-token'),
-    /** The login request: its path under baseUrl, and templates over {secrets.name} and {config.name}. */
+    /**
+     * The login request: its path under baseUrl, or a whole `url` written in the spec (a login host of
+     * its own, such as Docker Hub's auth.docker.io): a literal, so no connection can send the login
+     * secrets anywhere else. Headers and body are templates over {secrets.name} and {config.name}.
+     */
     login: z.strictObject({
-      path: z.string().startsWith('/', 'must start with "/" (a path under baseUrl)'),
+      path: z.string().startsWith('/', 'must start with "/" (a path under baseUrl)').optional(),
+      url: z.string().min(1).optional(),
       method: z.enum(['POST', 'GET', 'PUT']).default('POST'),
       headers: z.record(z.string(), z.string()).default({}),
       body: z.record(z.string(), z.unknown()).optional(),
       /** How the body is sent: JSON or an HTML form (application/x-www-form-urlencoded). */
       bodyFormat: z.enum(['json', 'form']).default('json'),
+      /** The login request itself authenticated with HTTP basic (Akeneo's client id and secret). */
+      basic: z.strictObject({ username: credentialSchema, password: credentialSchema.optional() }).optional(),
     }),
     /** Where the token is in the login answer: a body path (`session.token`) or a header. */
     tokenPath: z.string().min(1).optional(),
@@ -129,11 +184,13 @@ export const authSchema = z.discriminatedUnion('type', [
     /** The header that carries the token, and its value as a template of {token}. */
     header: z.string().min(1).default('authorization'),
     value: z.string().default('Bearer {token}'),
+    ...extra,
   }),
   z.strictObject({
     type: z.literal('custom-headers'),
     /** Header name → template with {secrets.name} and {config.name}. */
     headers: z.record(z.string().min(1), z.string()),
+    ...extra,
   }),
 ]);
 export type AuthConfig = z.infer<typeof authSchema>;

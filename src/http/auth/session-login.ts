@@ -9,7 +9,7 @@
 import { fillBody, fillRecord, formBody } from '../request-template.js';
 import { valueAtPath } from '../../json/path.js';
 import { ProviderError } from '../errors.js';
-import { authVars, type AuthInputs } from './apply.js';
+import { authVars, resolveCredential, type AuthInputs } from './apply.js';
 import type { SessionTokenAuthConfig } from './schema.js';
 
 export interface LoginResult {
@@ -23,7 +23,7 @@ export function sessionHeader(auth: SessionTokenAuthConfig, token: string): Reco
   return { [auth.header.toLowerCase()]: auth.value.split('{token}').join(token) };
 }
 
-/** Performs the login at `url` (the connection's baseUrl + login.path) and reads the token. */
+/** Performs the login at `url` (login.url, or the connection's baseUrl + login.path) and reads the token. */
 export async function sessionLogin(
   auth: SessionTokenAuthConfig,
   url: string,
@@ -37,6 +37,11 @@ export async function sessionLogin(
     accept: 'application/json',
     ...fillRecord(auth.login.headers, vars, 'header'),
   };
+  const basic = auth.login.basic;
+  if (basic) {
+    const pair = `${resolveCredential(basic.username, inputs)}:${basic.password === undefined ? '' : resolveCredential(basic.password, inputs)}`;
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+  }
   let body: string | undefined;
   if (auth.login.body !== undefined) {
     const filled = fillBody(auth.login.body, vars) as Record<string, unknown>;

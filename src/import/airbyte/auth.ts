@@ -10,13 +10,15 @@ import { accessPath, isInterpolated } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { durationSeconds } from './datetime.js';
-import { translateUrl } from './urls.js';
+import { splitUrl, translateUrl } from './urls.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
+import { RESERVED_TOKEN_PARAMS } from '../../http/auth/schema.js';
 
 export type AuthOut = Record<string, unknown> & { type: string };
 
 export type AuthResult =
-  { ok: true; auth: AuthOut; note?: string; loginOrigin?: string } | { ok: false; reason: string };
+  | { ok: true; auth: AuthOut; note?: string; loginOrigin?: string; loginUrl?: string }
+  | { ok: false; reason: string };
 
 /** A value that must be one secret: `{{ config['api_key'] }}` → the secret's name. */
 function secretOf(value: Json | undefined, config: ConfigFields): string | undefined {
@@ -114,26 +116,21 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       return { ok: false, reason: `an API key injected into ${JSON.stringify(place)}` };
     }
     case 'BasicHttpAuthenticator': {
-      const username = secretOf(auth.username, config);
-      if (!username) return { ok: false, reason: 'username is not one config value' };
+      // A part written as plain text is the provider's fixed text (BambooHR's password "x", Mailgun's
+      // user name "api"): written into the spec, not asked of connections.
+      const part = (v: Json | undefined): string | { value: string } | undefined =>
+        typeof v === 'string' && !isInterpolated(v) ? { value: v } : secretOf(v, config);
+      const username = part(auth.username);
+      if (!username) return { ok: false, reason: 'username is neither one config value nor fixed text' };
       const pw = auth.password;
       // No password (an API key as the user name): Syncwright's basic auth without one sends the
       // same "user:" pair.
       if (pw === undefined || pw === null || pw === '')
         return { ok: true, auth: { type: 'basic', username } };
-      if (!isInterpolated(pw)) {
-        // A fixed password: Syncwright's basic auth takes secrets only, so the connection supplies it.
-        config.use(['password'], 'secret');
-        return {
-          ok: true,
-          auth: { type: 'basic', username, password: 'password' },
-          note: `the manifest's password is the fixed text ${JSON.stringify(pw)}: connections supply it as the "password" secret`,
-        };
-      }
-      const password = secretOf(pw, config);
+      const password = part(pw);
       return password
         ? { ok: true, auth: { type: 'basic', username, password } }
-        : { ok: false, reason: 'password is not one config value' };
+        : { ok: false, reason: 'password is neither one config value nor fixed text' };
     }
     case 'OAuthAuthenticator': {
       const url = tokenUrl(auth.token_refresh_endpoint, scope);
@@ -149,13 +146,11 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       const scopes = Array.isArray(auth.scopes)
         ? auth.scopes.filter((s): s is string => typeof s === 'string')
         : [];
-      if (
-        auth.refresh_request_body &&
-        isObject(auth.refresh_request_body) &&
-        Object.keys(auth.refresh_request_body).length > 0
-      )
-        return { ok: false, reason: 'refresh_request_body (extra token request fields) has no equivalent' };
-      if (auth.grant_type === 'client_credentials')
+      const clientCredentials = auth.grant_type === 'client_credentials';
+      const params = tokenParams(auth.refresh_request_body, scope, clientCredentials, scopes.length > 0);
+      if (typeof params === 'string') return { ok: false, reason: params };
+      const more = Object.keys(params).length ? { tokenParams: params } : {};
+      if (clientCredentials)
         return {
           ok: true,
           auth: {
@@ -165,6 +160,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
             clientSecret,
             scopes,
             clientAuth: 'post',
+            ...more,
           },
         };
       const refreshToken = secretOf(auth.refresh_token, config);
@@ -178,6 +174,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
           clientSecret,
           refreshToken,
           clientAuth: 'post',
+          ...more,
         },
       };
     }
@@ -205,6 +202,37 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
   }
 }
 
+/**
+ * `refresh_request_body`: more token request fields. Airbyte keeps its own fields over these (grant
+ * type, client id and secret, the refresh token, scopes), so those keys are dropped as it drops them;
+ * the rest become `tokenParams`, config values as {config.x} (or {secrets.x} when marked secret).
+ */
+function tokenParams(
+  body: Json | undefined,
+  scope: Scope,
+  clientCredentials: boolean,
+  hasScopes: boolean,
+): Record<string, string> | string {
+  if (body === undefined || body === null) return {};
+  if (!isObject(body)) return 'refresh_request_body is not a mapping';
+  const own = ['grant_type', 'client_id', 'client_secret', ...(clientCredentials ? [] : ['refresh_token'])];
+  if (hasScopes) own.push('scopes');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (own.includes(k)) continue;
+    if ((RESERVED_TOKEN_PARAMS as readonly string[]).includes(k))
+      return `refresh_request_body.${k} is a field of another grant`;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      return `refresh_request_body.${k} is not a scalar`;
+    const text = String(v);
+    let t = translateTemplate(text, scope);
+    if (!t.ok) t = translateTemplate(text, scope, 'secret');
+    if (!t.ok) return `refresh_request_body.${k}: ${t.reason}`;
+    out[k] = t.text;
+  }
+  return out;
+}
+
 /** Auth as a comparable key, to tell whether two streams authenticate alike. */
 export function authKey(auth: AuthOut): string {
   return JSON.stringify(auth);
@@ -224,28 +252,77 @@ function loginValues(value: Json | undefined, scope: Scope): Record<string, stri
   return out;
 }
 
+/**
+ * Where a login goes: a literal URL (its origin, path and the whole URL, for a login host of its own),
+ * or a URL built from config (`{{ config.host }}/api/oauth/v1`, host labels), whose origin must then be
+ * the base URL's: credentials never go to a host a connection names unless the base URL goes there too.
+ */
+function loginPlace(
+  base: string,
+  loginPath: string,
+  scope: Scope,
+): { origin: string; path: string; url?: string } | string {
+  if (isInterpolated(base)) {
+    const split = splitUrl(base, scope);
+    if (!split || isInterpolated(split.path) || split.path.includes('?'))
+      return 'the login url_base is neither a literal URL nor a config URL then a literal path';
+    const origin = split.translated
+      ? { ok: true as const, text: split.origin }
+      : translateTemplate(split.origin, scope, 'host');
+    if (!origin.ok) return `the login url_base: ${origin.reason}`;
+    const path = `${split.path.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`;
+    return { origin: origin.text, path: path.startsWith('/') ? path : `/${path}` };
+  }
+  // An empty path is the url_base itself (Docker Hub's carries its query).
+  const url = loginPath === '' ? base : `${base.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`;
+  try {
+    const u = new URL(url);
+    return { origin: u.origin, path: u.pathname, url };
+  } catch {
+    return 'the login URL is not a URL';
+  }
+}
+
+/** The login request's own authenticator: basic, or a key or bearer token in its headers. */
+function loginAuthentication(
+  authenticator: Json | undefined,
+  scope: Scope,
+): { headers: Record<string, string>; basic?: Record<string, unknown> } | string {
+  if (authenticator === undefined || authenticator === null) return { headers: {} };
+  const r = translateAuth(authenticator, scope);
+  if (!r.ok) return `the login request's authenticator: ${r.reason}`;
+  const a = r.auth;
+  if (a.type === 'none') return { headers: {} };
+  if (a.type === 'basic')
+    return {
+      headers: {},
+      basic: { username: a.username, ...(a.password !== undefined ? { password: a.password } : {}) },
+    };
+  if (a.type === 'bearer') return { headers: { Authorization: `Bearer {secrets.${String(a.token)}}` } };
+  if (a.type === 'api-key' && a.in === 'header' && typeof a.name === 'string')
+    return {
+      headers: {
+        [a.name]: `${typeof a.prefix === 'string' ? a.prefix : ''}{secrets.${String(a.value)}}`,
+      },
+    };
+  return `the login request's ${a.type} authenticator has no equivalent on a login`;
+}
+
 /** SessionTokenAuthenticator: a login request whose answer holds a token for a header. */
 function sessionToken(auth: Component, scope: Scope): AuthResult {
   const login = auth.login_requester;
-  if (!isObject(login) || typeof login.url_base !== 'string' || isInterpolated(login.url_base))
-    return { ok: false, reason: 'the login url_base is not a literal URL' };
-  if (
-    login.authenticator !== undefined &&
-    login.authenticator !== null &&
-    !(isObject(login.authenticator) && login.authenticator.type === 'NoAuth')
-  )
-    return { ok: false, reason: 'an authenticated login request has no equivalent' };
+  if (!isObject(login) || typeof login.url_base !== 'string')
+    return { ok: false, reason: 'the login url_base is not a URL' };
+  const loginAuth = loginAuthentication(login.authenticator, scope);
+  if (typeof loginAuth === 'string') return { ok: false, reason: loginAuth };
   const loginPath = typeof login.path === 'string' ? login.path : '';
   if (isInterpolated(loginPath)) return { ok: false, reason: 'the login path is not literal' };
-  let url: URL;
-  try {
-    url = new URL(`${login.url_base.replace(/\/+$/, '')}/${loginPath.replace(/^\/+/, '')}`);
-  } catch {
-    return { ok: false, reason: 'the login URL is not a URL' };
-  }
+  const where = loginPlace(login.url_base.trim(), loginPath, scope);
+  if (typeof where === 'string') return { ok: false, reason: where };
   const form = login.request_body_data !== undefined && login.request_body_data !== null;
   const body = loginValues(form ? login.request_body_data : login.request_body_json, scope);
-  const headers = loginValues(login.request_headers, scope);
+  const given = loginValues(login.request_headers, scope);
+  const headers = typeof given === 'string' ? given : { ...given, ...loginAuth.headers };
   if (typeof body === 'string') return { ok: false, reason: `login body ${body}` };
   if (typeof headers === 'string') return { ok: false, reason: `login headers ${headers}` };
   const tokenPath = Array.isArray(auth.session_token_path) ? auth.session_token_path : [];
@@ -266,15 +343,17 @@ function sessionToken(auth: Component, scope: Scope): AuthResult {
     typeof auth.expiration_duration === 'string' ? durationSeconds(auth.expiration_duration) : undefined;
   return {
     ok: true,
-    loginOrigin: url.origin,
+    loginOrigin: where.origin,
+    ...(where.url !== undefined ? { loginUrl: where.url } : {}),
     auth: {
       type: 'session-token',
       login: {
-        path: url.pathname,
+        path: where.path,
         method: typeof login.http_method === 'string' ? login.http_method.toUpperCase() : 'POST',
         ...(Object.keys(headers).length ? { headers } : {}),
         ...(Object.keys(body).length ? { body } : {}),
         ...(form ? { bodyFormat: 'form' } : {}),
+        ...(loginAuth.basic ? { basic: loginAuth.basic } : {}),
       },
       tokenPath: (tokenPath as string[]).join('.'),
       ...(lifetime ? { lifetimeSeconds: Math.round(lifetime) } : {}),

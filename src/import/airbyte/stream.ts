@@ -4,6 +4,7 @@
  * one-value list), incremental cursor, transformations, error handler and primary key.
  */
 import { translateAuth, type AuthOut, type AuthResult } from './auth.js';
+import { loginUrlProblem } from '../../http/auth/extra-checks.js';
 import type { ConfigFields } from './config-fields.js';
 import {
   inject,
@@ -488,9 +489,24 @@ export function translateStream(
     );
 
   let auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
-  // A login request goes under the spec's base URL.
-  if (auth.ok && auth.loginOrigin !== undefined && auth.loginOrigin !== urlBase)
-    auth = { ok: false, reason: `the login request goes to ${auth.loginOrigin}, not ${urlBase}` };
+  // A login request under the spec's base URL keeps its path; one to a host of its own is written out
+  // as a literal login URL, so only that host (never one a connection names) gets the login secrets.
+  // (A login URL with a query keeps it: written out too.)
+  if (
+    auth.ok &&
+    auth.loginOrigin !== undefined &&
+    (auth.loginOrigin !== urlBase || auth.loginUrl?.includes('?'))
+  ) {
+    const problem =
+      auth.loginUrl === undefined
+        ? `it goes to ${auth.loginOrigin}, not ${urlBase}, and is built from config`
+        : loginUrlProblem(auth.loginUrl);
+    if (problem) auth = { ok: false, reason: `the login URL ${auth.loginOrigin}: ${problem}` };
+    else {
+      const { path: _path, ...login } = auth.auth.login as Record<string, unknown>;
+      auth = { ...auth, auth: { ...auth.auth, login: { url: auth.loginUrl, ...login } } };
+    }
+  }
   // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
   if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')
     auth = { ok: false, reason: 'an API key in a form body (body_data) next to a JSON body' };
@@ -584,12 +600,34 @@ function placeSecrets(
       auth = { type: 'custom-headers', headers: { ...headers, [p.name]: p.template } };
       continue;
     }
-    return {
-      ok: false,
-      reason: `the secret sent in "${p.name}" cannot be placed next to the ${auth.type} auth`,
-    };
+    // Next to any other auth (Harvest's account id beside its bearer token): the auth's extra
+    // credentials, sent exactly where its own go.
+    const extra = (auth.extra ?? {}) as { headers?: Record<string, string>; query?: Record<string, string> };
+    const part = p.in === 'header' ? 'headers' : 'query';
+    const taken = Object.keys(extra[part] ?? {}).some((k) =>
+      part === 'headers' ? k.toLowerCase() === p.name.toLowerCase() : k === p.name,
+    );
+    if (taken || ownsName(auth, p.in, p.name))
+      return {
+        ok: false,
+        reason: `the secret sent in "${p.name}" would replace the ${auth.type} auth's own`,
+      };
+    auth = { ...auth, extra: { ...extra, [part]: { ...(extra[part] ?? {}), [p.name]: p.template } } };
   }
   return { ...result, auth };
+}
+
+/** Whether the auth itself sends a header or parameter of that name. */
+function ownsName(auth: AuthOut, place: 'query' | 'header', name: string): boolean {
+  if (auth.type === 'api-key')
+    return (
+      auth.in === place &&
+      (place === 'header' ? String(auth.name).toLowerCase() === name.toLowerCase() : auth.name === name)
+    );
+  if (place === 'query') return false;
+  const header =
+    auth.type === 'session-token' && typeof auth.header === 'string' ? auth.header : 'authorization';
+  return header.toLowerCase() === name.toLowerCase();
 }
 
 function usesWindow(request: RequestParts): boolean {
