@@ -24,6 +24,7 @@ import { exportSchema, withExportRequest } from './export-schema.js';
 import { checkExport } from './export-checks.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
+import { timePatternProblem } from '../template/parse-time.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
 import { parentParamsOf, parentResources } from './parent.js';
 
@@ -77,6 +78,19 @@ const incrementalSchema = z.strictObject({
    */
   param: z.string().min(1).optional(),
   format: z.enum(['iso', 'unix', 'unix-ms']).default('iso'),
+  /**
+   * How records write cursorField when it is neither ISO 8601 nor a unix number: a date pattern
+   * (`yyyyMMdd`, `dd/MM/yyyy HH:mm`; tokens yyyy MM dd HH mm ss SSS, the wall clock read as UTC).
+   * Values are read by it, so they compare as times; the high-water mark is kept as ISO text.
+   */
+  cursorFormat: z
+    .string()
+    .min(1)
+    .superRefine((pattern, ctx) => {
+      const problem = timePatternProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** Re-read this much before the high-water mark, for providers whose clocks or indexes lag. */
   lookbackSeconds: z.number().int().min(0).default(0),
   /**
@@ -689,6 +703,12 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
             path: at('incremental', key),
             message: `readsAll reads every record on every run: ${key} does not apply`,
           });
+    if (inc?.cursorFormat !== undefined && inc.format !== 'iso')
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'cursorFormat'),
+        message: `cursor values are unix numbers (format: ${inc.format}) or written in cursorFormat, not both`,
+      });
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

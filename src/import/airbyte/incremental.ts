@@ -6,7 +6,7 @@
  * cursor types) is reported.
  */
 import { inject, issue, literalName, pathOf, typeOf, type StreamContext } from './context.js';
-import { cursorFormat, durationSeconds, formatFilter, readableTime, stepOf } from './datetime.js';
+import { cursorFormat, durationSeconds, formatFilter, patternOf, readableTime, stepOf } from './datetime.js';
 import { datetimeText, translateBound } from './date-bounds.js';
 import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
@@ -16,6 +16,7 @@ import { DEFAULT_CONSTRUCTS } from './target.js';
 export interface IncrementalOut {
   cursorField: string;
   format?: 'iso' | 'unix' | 'unix-ms';
+  cursorFormat?: string;
   lookbackSeconds?: number;
   startDate?: string | string[];
   endDate?: string | string[];
@@ -97,7 +98,9 @@ export function prepareIncremental(
       ? cursor.cursor_datetime_formats.filter((f): f is string => typeof f === 'string')
       : [datetimeFormat];
   const unreadable = recordFormats.find((f) => !readableTime(f));
-  if (unreadable !== undefined) {
+  // One other format, written in fields the pattern language reads back, is read by that pattern.
+  const readBy = unreadable !== undefined && recordFormats.length === 1 ? patternOf(unreadable) : undefined;
+  if (unreadable !== undefined && readBy === undefined) {
     issue(
       ctx,
       `${at}.${Array.isArray(cursor.cursor_datetime_formats) ? 'cursor_datetime_formats' : 'datetime_format'}`,
@@ -133,7 +136,7 @@ export function prepareIncremental(
   };
 
   return (placedByRequest) => {
-    const out: IncrementalOut = { cursorField };
+    const out: IncrementalOut = { cursorField, ...(readBy ? { cursorFormat: readBy } : {}) };
     const fmt = cursorFormat(
       Array.isArray(cursor.cursor_datetime_formats) && typeof cursor.cursor_datetime_formats[0] === 'string'
         ? cursor.cursor_datetime_formats[0]
@@ -213,7 +216,12 @@ export function prepareIncremental(
         'note',
         'no request carries the cursor and it is not client-side, so Airbyte reads and emits every record on every sync: incremental.readsAll',
       );
-      return { cursorField, ...(out.format ? { format: out.format } : {}), readsAll: true };
+      return {
+        cursorField,
+        ...(out.format ? { format: out.format } : {}),
+        ...(readBy ? { cursorFormat: readBy } : {}),
+        readsAll: true,
+      };
     }
     if (stepText && out.clientSide) {
       // A provider that cannot filter cannot be asked for windows: the step only sliced requests.
