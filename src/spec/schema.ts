@@ -25,6 +25,7 @@ import { checkExport } from './export-checks.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
 import { timePatternProblem } from '../template/parse-time.js';
+import { CONFIG_STEP, STEP_TEXT } from './step.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
 import { parentParamsOf, parentResources } from './parent.js';
 
@@ -106,11 +107,20 @@ const incrementalSchema = z.strictObject({
    * clientSide, records after it are skipped.
    */
   endDate: dateBoundSchema.optional(),
-  /** Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. */
+  /**
+   * Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. The
+   * number may come from the connection's config, with a default for when it has none:
+   * `{config.batch_days|default:31}d`.
+   */
   step: z
     .union([
       z.number().int().positive(),
-      z.string().regex(/^\d+[smhd]$/, 'expected a length such as "7d", "12h", "30m" or seconds'),
+      z
+        .string()
+        .regex(
+          STEP_TEXT,
+          'expected a length such as "7d", "12h", "30m" or seconds, or {config.<field>|default:<n>}d',
+        ),
     ])
     .optional(),
   /** The range ends this long before now, for providers whose latest data is still settling. */
@@ -709,6 +719,19 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         path: at('incremental', 'cursorFormat'),
         message: `cursor values are unix numbers (format: ${inc.format}) or written in cursorFormat, not both`,
       });
+    const stepField = typeof inc?.step === 'string' ? CONFIG_STEP.exec(inc.step)?.[1] : undefined;
+    if (stepField !== undefined) {
+      const declared = spec.connectionConfig[stepField];
+      if (declared === undefined || declared.type !== 'number')
+        ctx.addIssue({
+          code: 'custom',
+          path: at('incremental', 'step'),
+          message:
+            declared === undefined
+              ? `"${stepField}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`
+              : `"${stepField}" is a ${declared.type} field: a step's length is a number field`,
+        });
+    }
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

@@ -10,7 +10,7 @@ import { cursorFormat, durationSeconds, formatFilter, patternOf, readableTime, s
 import { datetimeText, translateBound } from './date-bounds.js';
 import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
-import type { Node } from './jinja.js';
+import { accessPath, type Node } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface IncrementalOut {
@@ -44,6 +44,30 @@ function isNow(text: string): boolean {
     n = n.args[0];
   }
   return n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'now_utc';
+}
+
+/**
+ * A step whose number of days (or hours, minutes, seconds) is a config value, `P{{ config.days }}D` or
+ * `P{{ config.get('days', 30) }}D`, as `{config.days|default:30}d`; the default is the `get`'s, else
+ * the config schema's (what a connection set up from the schema holds). Only a number field, and only
+ * a whole positive default, or undefined.
+ */
+export function configStep(text: string, ctx: StreamContext): string | undefined {
+  const m = /^P(T?)(\{\{[^{}]*\}\})([DHMS])$/.exec(text.trim());
+  if (!m || (m[1] === 'T') !== (m[3] !== 'D')) return undefined;
+  const unit = ({ D: 'd', H: 'h', M: 'm', S: 's' } as const)[m[3] as 'D'];
+  const node = soleExpression(m[2]);
+  const access = node && accessPath(node);
+  if (!node || access?.root !== 'config' || access.path.length === 0) return undefined;
+  const types = [ctx.config.typeOf(access.path)].flat();
+  if (!types.includes('integer') && !types.includes('number')) return undefined;
+  if (ctx.config.isSecret(access.path)) return undefined;
+  const second = node.k === 'call' ? node.args[1] : undefined;
+  const given = second ? (second.k === 'lit' ? second.value : null) : ctx.config.defaultOf(access.path);
+  if (given !== undefined && !(typeof given === 'number' && Number.isInteger(given) && given > 0))
+    return undefined;
+  const name = ctx.config.use(access.path, 'value');
+  return `{config.${name}${given === undefined ? '' : `|default:${given}`}}${unit}`;
 }
 
 /**
@@ -111,7 +135,7 @@ export function prepareIncremental(
     return undefined;
   }
   const stepText = typeof cursor.step === 'string' ? cursor.step : undefined;
-  const step = stepText ? stepOf(stepText) : undefined;
+  const step = stepText ? (stepOf(stepText) ?? configStep(stepText, ctx)) : undefined;
   const endGiven = datetimeText(cursor.end_datetime);
   const endOption = isObject(cursor.end_time_option) ? cursor.end_time_option : undefined;
   // A range when the end is sent or the range is read in steps; otherwise an open-ended start.
