@@ -193,6 +193,21 @@ describe('import airbyte: cursor formats and config steps', () => {
       required: false,
       description: 'Days per request',
     });
+    // A response filter without a condition matches nothing in Airbyte: no rule, a note.
+    assert.equal((visits as Record<string, unknown>).responseRules, undefined);
+    assert.ok(
+      result.issues.some(
+        (i) =>
+          i.effect === 'note' &&
+          i.path === 'definitions.requester.error_handler.error_handlers.0.response_filters.0' &&
+          /matches no answer in Airbyte/.test(i.message),
+      ),
+    );
+    assert.deepEqual(
+      result.issues.filter((i) => i.effect !== 'note'),
+      [],
+      'imported fully',
+    );
     // And it validates.
     parseSpec(result.spec, 'visits');
   });
