@@ -19,6 +19,22 @@ const statusSchema = z.union([
   z.string().regex(/^[1-5]xx$/, 'expected a status such as 404 or a class such as "5xx"'),
 ]);
 
+/** One more test of a body value or header, all of which must pass too (`when.and`). */
+const extraTestSchema = z
+  .strictObject({
+    path: z.string().optional(),
+    header: z.string().min(1).optional(),
+    equals: scalarSchema.optional(),
+    matches: regexSchema.optional(),
+    exists: z.boolean().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.path === undefined) === (t.header === undefined))
+      ctx.addIssue({ code: 'custom', path: [], message: 'give a path or a header (one of them)' });
+    if (testCount(t) !== 1)
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of equals, matches or exists' });
+  });
+
 export const responseRuleSchema = z.strictObject({
   when: z
     .strictObject({
@@ -34,6 +50,11 @@ export const responseRuleSchema = z.strictObject({
       matches: regexSchema.optional(),
       /** The tested value is present (true) or absent (false); an empty list counts as absent. */
       exists: z.boolean().optional(),
+      /**
+       * More tests, each of a body path or a header, that must all pass as well
+       * (`and: [{ path: code, equals: no_active_subscription }]`).
+       */
+      and: z.array(extraTestSchema).min(1).optional(),
     })
     .superRefine((w, ctx) => {
       const tests = testCount(w);
@@ -118,6 +139,13 @@ export function matchResponseRules(
       if (!ok) continue;
       tested = ` (${w.header !== undefined ? `header ${w.header}` : w.path || 'body'} = ${short(value)})`;
     }
+    const more = (w.and ?? []).map((t) => ({
+      t,
+      value: t.header !== undefined ? input.header(t.header) : valueAtPath(input.body(), t.path ?? ''),
+    }));
+    if (!more.every(({ t, value }) => passes(value, t))) continue;
+    for (const { t, value } of more)
+      tested += ` (${t.header !== undefined ? `header ${t.header}` : t.path || 'body'} = ${short(value)})`;
     const message = rule.message
       ? fillMessage(rule.message, input.body)
       : `response rule ${i + 1} (${rule.action}) matched status ${input.status}${tested}`;

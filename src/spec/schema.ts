@@ -26,6 +26,8 @@ import { exportSchema, withExportRequest } from './export-schema.js';
 import { checkExport } from './export-checks.js';
 import { checkRequestTemplates, templateProblems } from './template-checks.js';
 import { placeholdersOf } from '../template/template.js';
+import { timePatternProblem } from '../template/parse-time.js';
+import { CONFIG_STEP, STEP_TEXT } from './step.js';
 import { alternativesOf, boundProblem, CONFIG_START, dateBoundSchema } from './date-bound.js';
 import { parentParamsOf, parentResources } from './parent.js';
 
@@ -84,6 +86,19 @@ const incrementalSchema = z.strictObject({
    */
   param: z.string().min(1).optional(),
   format: z.enum(['iso', 'unix', 'unix-ms']).default('iso'),
+  /**
+   * How records write cursorField when it is neither ISO 8601 nor a unix number: a date pattern
+   * (`yyyyMMdd`, `dd/MM/yyyy HH:mm`; tokens yyyy MM dd HH mm ss SSS, the wall clock read as UTC).
+   * Values are read by it, so they compare as times; the high-water mark is kept as ISO text.
+   */
+  cursorFormat: z
+    .string()
+    .min(1)
+    .superRefine((pattern, ctx) => {
+      const problem = timePatternProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** Re-read this much before the high-water mark, for providers whose clocks or indexes lag. */
   lookbackSeconds: z.number().int().min(0).default(0),
   /**
@@ -99,11 +114,20 @@ const incrementalSchema = z.strictObject({
    * clientSide, records after it are skipped.
    */
   endDate: dateBoundSchema.optional(),
-  /** Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. */
+  /**
+   * Slice the range into windows of this length ("7d", "12h", "30m" or seconds); each commits. The
+   * number may come from the connection's config, with a default for when it has none:
+   * `{config.batch_days|default:31}d`.
+   */
   step: z
     .union([
       z.number().int().positive(),
-      z.string().regex(/^\d+[smhd]$/, 'expected a length such as "7d", "12h", "30m" or seconds'),
+      z
+        .string()
+        .regex(
+          STEP_TEXT,
+          'expected a length such as "7d", "12h", "30m" or seconds, or {config.<field>|default:<n>}d',
+        ),
     ])
     .optional(),
   /** The range ends this long before now, for providers whose latest data is still settling. */
@@ -734,6 +758,25 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
             path: at('incremental', key),
             message: `readsAll reads every record on every run: ${key} does not apply`,
           });
+    if (inc?.cursorFormat !== undefined && inc.format !== 'iso')
+      ctx.addIssue({
+        code: 'custom',
+        path: at('incremental', 'cursorFormat'),
+        message: `cursor values are unix numbers (format: ${inc.format}) or written in cursorFormat, not both`,
+      });
+    const stepField = typeof inc?.step === 'string' ? CONFIG_STEP.exec(inc.step)?.[1] : undefined;
+    if (stepField !== undefined) {
+      const declared = spec.connectionConfig[stepField];
+      if (declared === undefined || declared.type !== 'number')
+        ctx.addIssue({
+          code: 'custom',
+          path: at('incremental', 'step'),
+          message:
+            declared === undefined
+              ? `"${stepField}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`
+              : `"${stepField}" is a ${declared.type} field: a step's length is a number field`,
+        });
+    }
     if (inc?.clientSide && inc.step !== undefined)
       ctx.addIssue({
         code: 'custom',

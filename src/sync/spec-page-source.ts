@@ -31,7 +31,8 @@ import { withConnectionStart } from './run-bounds.js';
 import { openStreamCache } from './open-streams.js';
 import { exportPageSource, type OpenExportFile } from './export-source.js';
 import {
-  cursorMs,
+  highWaterOf,
+  recordCursorMs,
   firstWindow,
   isPastEnd,
   nextWindow,
@@ -221,7 +222,7 @@ export function createSpecPageSources(
     const newerThan = (record: Record<string, unknown>, floorMs: number): boolean => {
       const v = record[inc!.cursorField];
       if (v === null || v === undefined) return true;
-      const ms = cursorMs(scalarText(v), inc!.format);
+      const ms = recordCursorMs(scalarText(v), inc!);
       return Number.isNaN(ms) || ms > floorMs;
     };
 
@@ -229,7 +230,7 @@ export function createSpecPageSources(
     const afterCeiling = (record: Record<string, unknown>, ceilingMs: number): boolean => {
       const v = record[inc!.cursorField];
       if (v === null || v === undefined) return false;
-      const ms = cursorMs(scalarText(v), inc!.format);
+      const ms = recordCursorMs(scalarText(v), inc!);
       return !Number.isNaN(ms) && ms > ceilingMs;
     };
     if (resource.export)
@@ -337,7 +338,9 @@ export function createSpecPageSources(
         records.push({ key, data: mapped.record });
         if (resource.incremental) {
           const v = mapped.record[resource.incremental.cursorField];
-          if (v !== null && v !== undefined) highWater = maxCursor(highWater, scalarText(v));
+          const mark =
+            v === null || v === undefined ? null : highWaterOf(scalarText(v), resource.incremental);
+          if (mark !== null) highWater = maxCursor(highWater, mark);
         }
       }
       return { records, quarantined, highWater, deletedKeys, older };

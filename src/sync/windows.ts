@@ -4,6 +4,7 @@
  * commit their own checkpoint.
  * Pure: the caller passes now. Bounds are ISO UTC strings so they checkpoint as they are shown.
  */
+import { parsePatternTime } from '../template/parse-time.js';
 
 export interface Window {
   start: string;
@@ -36,6 +37,28 @@ export function cursorMs(value: string, format: WindowConfig['format']): number 
   if (!Number.isNaN(parsed) && !/^\d+(\.\d+)?$/.test(value.trim())) return parsed;
   const n = Number(value);
   return format === 'unix' ? n * 1000 : format === 'unix-ms' ? n : n > 1e11 ? n : n * 1000;
+}
+
+/** A record's cursor value as milliseconds: read by cursorFormat when there is one (NaN when it does not match). */
+export function recordCursorMs(
+  value: string,
+  inc: { format: WindowConfig['format']; cursorFormat?: string | undefined },
+): number {
+  if (inc.cursorFormat === undefined) return cursorMs(value, inc.format);
+  return parsePatternTime(value, inc.cursorFormat) ?? Number.NaN;
+}
+
+/**
+ * The high-water mark a record's cursor value stands for: the value itself, or with a cursorFormat its
+ * time as ISO text (so marks compare as times); null when it does not match the pattern.
+ */
+export function highWaterOf(
+  value: string,
+  inc: { format: WindowConfig['format']; cursorFormat?: string | undefined },
+): string | null {
+  if (inc.cursorFormat === undefined) return value;
+  const ms = parsePatternTime(value, inc.cursorFormat);
+  return ms === undefined ? null : new Date(ms).toISOString();
 }
 
 /** Where a run starts reading: the high-water mark less lookback, else startDate, else nothing. */

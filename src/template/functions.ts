@@ -3,6 +3,8 @@
  *
  *   iso, unix, unix-ms, date, or a pattern (yyyy MM dd HH mm ss SSS)   a time, formatted (patterns in
  *                                     the fill's time zone, UTC by default; iso is always UTC)
+ *   parse:<pattern>                   a text written in a date pattern (`parse:dd/MM/yyyy HH:mm`), read as
+ *                                     a UTC time (ISO text), for values that are not ISO 8601
  *   tz:<zone>                         later patterns in the chain are wall-clock times in that IANA zone
  *   plus:<duration>, minus:<duration>                                    time arithmetic (ISO 8601
  *                                     durations: P30D, PT12H, P1M, P1Y2M3DT4H5M6S, P2W; or 30d, 12h, 30m, 45s)
@@ -32,6 +34,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { parsePatternTime, timePatternProblem } from './parse-time.js';
 
 export type Filter =
   | { op: 'format'; pattern: string }
@@ -39,6 +42,7 @@ export type Filter =
   | { op: 'default'; text: string }
   | { op: 'join'; separator: string }
   | { op: 'tz'; zone: string }
+  | { op: 'parse'; pattern: string }
   | { op: 'if'; then: string; otherwise: string }
   | { op: 'eq'; equals: string; then: string; otherwise: string }
   | { op: 'or'; name: string }
@@ -60,7 +64,7 @@ export interface Duration {
 const FORMAT_WORDS = new Set(['iso', 'unix', 'unix-ms', 'date']);
 const DATE_TOKEN = /yyyy|MM|dd|HH|mm|ss|SSS/g;
 const SIMPLE = new Set(['upper', 'lower', 'trim', 'dq', 'sq', 'nonempty']);
-const WITH_ARG = /^(plus|minus|default|join|tz):([\s\S]*)$/;
+const WITH_ARG = /^(plus|minus|default|join|tz|parse):([\s\S]*)$/;
 /** The choices: literal texts separated by ":" (so no ":" inside them). */
 const CHOICE = /^(if|eq):([\s\S]*)$/;
 /** Filters over text whose arguments are parsed by themselves (an integer or two after a separator). */
@@ -74,7 +78,7 @@ const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
@@ -129,6 +133,7 @@ export function filterProblem(filter: string): string | undefined {
     if ((arg[1] === 'plus' || arg[1] === 'minus') && !parseDuration(arg[2]!))
       return `"${arg[2]}" is not a duration: use ISO 8601 (P30D, PT12H, P1M) or 30d, 12h, 30m, 45s`;
     if (arg[1] === 'tz') return timeZoneProblem(arg[2]!);
+    if (arg[1] === 'parse') return timePatternProblem(arg[2]!);
     return undefined;
   }
   if (SIMPLE.has(filter) || FORMAT_WORDS.has(filter)) return undefined;
@@ -161,6 +166,7 @@ export function parseFilter(text: string): Filter {
     if (op === 'plus' || op === 'minus') return { op, duration: parseDuration(value)! };
     if (op === 'default') return { op, text: value };
     if (op === 'tz') return { op, zone: value };
+    if (op === 'parse') return { op, pattern: value };
     return { op: 'join', separator: value };
   }
   if (SIMPLE.has(text)) return { op: text as 'upper' };
@@ -308,6 +314,11 @@ export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unk
   switch (f.op) {
     case 'format':
       return formatTime(v, f.pattern, state.zone);
+    case 'parse': {
+      const ms = parsePatternTime(asText(v), f.pattern);
+      if (ms === undefined) throw new Error(`the value is not a time written as ${f.pattern}`);
+      return new Date(ms).toISOString();
+    }
     case 'plus':
       return shiftTime(v, f.duration, 1);
     case 'minus':

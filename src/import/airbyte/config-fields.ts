@@ -81,6 +81,11 @@ export class ConfigFields {
     return t === undefined || t === 'string' || (Array.isArray(t) && t.includes('string'));
   }
 
+  /** The schema's type of a field (a name or a list of names), if it says. */
+  typeOf(path: readonly string[]): Json | undefined {
+    return this.find(path).schema?.type;
+  }
+
   /** Whether the schema declares a field at all. */
   declared(path: readonly string[]): boolean {
     return this.find(path).schema !== undefined;

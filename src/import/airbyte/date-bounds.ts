@@ -6,7 +6,7 @@
  * value wins, which is what Jinja's `or` does with an empty or missing config value.
  */
 import type { StreamContext } from './context.js';
-import { isoFilterOf, readableTime } from './datetime.js';
+import { isoFilterOf, patternOf, readableTime } from './datetime.js';
 import { expressionValue } from './expressions.js';
 import { accessPath, isInterpolated, show, type Node } from './jinja.js';
 import { isObject, type Component, type Json } from './manifest.js';
@@ -82,7 +82,12 @@ export function translateBound(text: string, parseFormat: string, ctx: StreamCon
         return { ok: false, reason: `"${show(leaf)}" is not a plain config value` };
       if (!(ctx.scope.constructs ?? DEFAULT_CONSTRUCTS).configStart)
         return { ok: false, reason: 'a start date per connection has no equivalent' };
-      // Config text is read as ISO 8601: a value written otherwise (`15/03/2026`) is not a date here.
+      // Config text written otherwise than ISO 8601 (`15/03/2026 12:34`) is read by its pattern.
+      const pattern = leaf === alt && !readableTime(parseFormat) ? patternOf(parseFormat) : undefined;
+      if (pattern !== undefined && ctx.config.isText(access.path)) {
+        out.push(`{config.${ctx.config.use(access.path, 'value')}|parse:${pattern}}`);
+        continue;
+      }
       if (!readableTime(parseFormat))
         return {
           ok: false,

@@ -3,6 +3,7 @@
  * (`yyyy-MM-ddTHH:mm:ssZ`, `unix`, `date`), and ISO 8601 durations (`P1D`, `PT12H`) as seconds or step
  * lengths. Times are UTC on both sides, so `%z` is `+0000`.
  */
+import { timePatternProblem } from '../../template/parse-time.js';
 
 const STRFTIME: Record<string, string> = {
   Y: 'yyyy',
@@ -120,4 +121,16 @@ export function isoFilterOf(filter: string): string {
   if (filter.includes('dd')) return 'date';
   if (filter.includes('MM')) return 'yyyy-MM-01';
   return 'yyyy-01-01';
+}
+
+/**
+ * The cursorFormat pattern that reads values written in a strftime format Syncwright does not read
+ * as times itself (`%Y%m%d`, `%d/%m/%Y %H:%M`), or undefined. Zones and fractions are left out:
+ * strptime reads any offset for `%z` and six digits for `%f`, which a fixed pattern does not.
+ */
+export function patternOf(format: string): string | undefined {
+  if (/%[zZf]|%_ms/.test(format)) return undefined;
+  const filter = formatFilter(format);
+  if (filter === undefined || ['unix', 'unix-ms', 'date'].includes(filter)) return undefined;
+  return timePatternProblem(filter) === undefined ? filter : undefined;
 }

@@ -61,6 +61,19 @@ function predicateTest(node: Node): Record<string, unknown> | undefined {
   return undefined;
 }
 
+/** The operands of `a and b and c`, in order. */
+function operands(node: Node): Node[] {
+  return node.k === 'bin' && node.op === 'and' ? [...operands(node.left), ...operands(node.right)] : [node];
+}
+
+/** A predicate of one test, or of tests joined by `and` (the first as the rule's, the rest as `and`). */
+function conjunction(node: Node): Record<string, unknown> | undefined {
+  const tests = operands(node).map(predicateTest);
+  if (tests.some((t) => t === undefined)) return undefined;
+  const [first, ...rest] = tests as Record<string, unknown>[];
+  return rest.length === 0 ? first : { ...first, and: rest };
+}
+
 /** An error message: literal text with `{body.path}` for values of the answer. */
 function messageOf(value: Json | undefined): string | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
@@ -141,26 +154,28 @@ function defaultHandler(handler: Json, ctx: StreamContext, at: string, out: Erro
       Object.assign(when, { path: '', matches: escapeRegex(f.error_message_contains) });
     if (typeof f.predicate === 'string' && f.predicate.trim() !== '') {
       const node = soleExpression(f.predicate);
-      const test = node && predicateTest(node);
+      const test = node && conjunction(node);
       if (!test || when.path !== undefined) {
         issue(
           ctx,
           `${fAt}.predicate`,
           'HttpResponseFilter',
           action === 'ignore' ? 'data' : 'differs',
-          `"${f.predicate}" has no equivalent (a test of one body value or header)`,
+          `"${f.predicate}" has no equivalent (tests of body values or headers, joined by and)`,
         );
         return;
       }
       Object.assign(when, test);
     }
     if (Object.keys(when).length === 0) {
+      // Airbyte builds such a filter with no codes, an empty predicate and no text to look for, so it
+      // matches no answer: the handler's defaults decide, as Syncwright's do.
       issue(
         ctx,
         fAt,
         'HttpResponseFilter',
-        'differs',
-        'a filter without http_codes, error_message_contains or predicate',
+        'note',
+        'a filter without http_codes, error_message_contains or predicate matches no answer in Airbyte: left out',
       );
       return;
     }

@@ -6,16 +6,17 @@
  * cursor types) is reported.
  */
 import { inject, issue, literalName, pathOf, typeOf, type StreamContext } from './context.js';
-import { cursorFormat, durationSeconds, formatFilter, readableTime, stepOf } from './datetime.js';
+import { cursorFormat, durationSeconds, formatFilter, patternOf, readableTime, stepOf } from './datetime.js';
 import { datetimeText, translateBound } from './date-bounds.js';
 import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
-import type { Node } from './jinja.js';
+import { accessPath, type Node } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface IncrementalOut {
   cursorField: string;
   format?: 'iso' | 'unix' | 'unix-ms';
+  cursorFormat?: string;
   lookbackSeconds?: number;
   startDate?: string | string[];
   endDate?: string | string[];
@@ -43,6 +44,30 @@ function isNow(text: string): boolean {
     n = n.args[0];
   }
   return n.k === 'call' && n.fn.k === 'name' && n.fn.name === 'now_utc';
+}
+
+/**
+ * A step whose number of days (or hours, minutes, seconds) is a config value, `P{{ config.days }}D` or
+ * `P{{ config.get('days', 30) }}D`, as `{config.days|default:30}d`; the default is the `get`'s, else
+ * the config schema's (what a connection set up from the schema holds). Only a number field, and only
+ * a whole positive default, or undefined.
+ */
+export function configStep(text: string, ctx: StreamContext): string | undefined {
+  const m = /^P(T?)(\{\{[^{}]*\}\})([DHMS])$/.exec(text.trim());
+  if (!m || (m[1] === 'T') !== (m[3] !== 'D')) return undefined;
+  const unit = ({ D: 'd', H: 'h', M: 'm', S: 's' } as const)[m[3] as 'D'];
+  const node = soleExpression(m[2]);
+  const access = node && accessPath(node);
+  if (!node || access?.root !== 'config' || access.path.length === 0) return undefined;
+  const types = [ctx.config.typeOf(access.path)].flat();
+  if (!types.includes('integer') && !types.includes('number')) return undefined;
+  if (ctx.config.isSecret(access.path)) return undefined;
+  const second = node.k === 'call' ? node.args[1] : undefined;
+  const given = second ? (second.k === 'lit' ? second.value : null) : ctx.config.defaultOf(access.path);
+  if (given !== undefined && !(typeof given === 'number' && Number.isInteger(given) && given > 0))
+    return undefined;
+  const name = ctx.config.use(access.path, 'value');
+  return `{config.${name}${given === undefined ? '' : `|default:${given}`}}${unit}`;
 }
 
 /**
@@ -97,7 +122,9 @@ export function prepareIncremental(
       ? cursor.cursor_datetime_formats.filter((f): f is string => typeof f === 'string')
       : [datetimeFormat];
   const unreadable = recordFormats.find((f) => !readableTime(f));
-  if (unreadable !== undefined) {
+  // One other format, written in fields the pattern language reads back, is read by that pattern.
+  const readBy = unreadable !== undefined && recordFormats.length === 1 ? patternOf(unreadable) : undefined;
+  if (unreadable !== undefined && readBy === undefined) {
     issue(
       ctx,
       `${at}.${Array.isArray(cursor.cursor_datetime_formats) ? 'cursor_datetime_formats' : 'datetime_format'}`,
@@ -108,7 +135,7 @@ export function prepareIncremental(
     return undefined;
   }
   const stepText = typeof cursor.step === 'string' ? cursor.step : undefined;
-  const step = stepText ? stepOf(stepText) : undefined;
+  const step = stepText ? (stepOf(stepText) ?? configStep(stepText, ctx)) : undefined;
   const endGiven = datetimeText(cursor.end_datetime);
   const endOption = isObject(cursor.end_time_option) ? cursor.end_time_option : undefined;
   // A range when the end is sent or the range is read in steps; otherwise an open-ended start.
@@ -133,7 +160,7 @@ export function prepareIncremental(
   };
 
   return (placedByRequest) => {
-    const out: IncrementalOut = { cursorField };
+    const out: IncrementalOut = { cursorField, ...(readBy ? { cursorFormat: readBy } : {}) };
     const fmt = cursorFormat(
       Array.isArray(cursor.cursor_datetime_formats) && typeof cursor.cursor_datetime_formats[0] === 'string'
         ? cursor.cursor_datetime_formats[0]
@@ -213,7 +240,12 @@ export function prepareIncremental(
         'note',
         'no request carries the cursor and it is not client-side, so Airbyte reads and emits every record on every sync: incremental.readsAll',
       );
-      return { cursorField, ...(out.format ? { format: out.format } : {}), readsAll: true };
+      return {
+        cursorField,
+        ...(out.format ? { format: out.format } : {}),
+        ...(readBy ? { cursorFormat: readBy } : {}),
+        readsAll: true,
+      };
     }
     if (stepText && out.clientSide) {
       // A provider that cannot filter cannot be asked for windows: the step only sliced requests.
