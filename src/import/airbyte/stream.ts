@@ -600,6 +600,12 @@ function placeSecrets(
       auth = { type: 'custom-headers', headers: { ...headers, [p.name]: p.template } };
       continue;
     }
+    // A query value built from a secret, with no auth to carry it: nothing can send it sealed.
+    if (auth.type === 'none')
+      return {
+        ok: false,
+        reason: `the secret in "${p.name}" is part of a computed value, which no auth can send`,
+      };
     // Next to any other auth (Harvest's account id beside its bearer token): the auth's extra
     // credentials, sent exactly where its own go.
     const extra = (auth.extra ?? {}) as { headers?: Record<string, string>; query?: Record<string, string> };
