@@ -48,13 +48,13 @@ export function checkPagination(p: PaginationConfig, report: Report): void {
     else if (groups < 1) report(['cursorPattern'], 'needs a capture group: the cursor is what it captures');
   }
   if (p.type === 'next-url') {
-    const given = [p.nextUrlPath, p.nextUrlRecordPath].filter((v) => v !== undefined).length;
+    const given = [p.nextUrlPath, p.nextUrlRecordPath, p.nextUrlHeader].filter((v) => v !== undefined).length;
     if (given !== 1)
       report(
         ['nextUrlPath'],
         given === 0
-          ? 'required when type is "next-url" (or give nextUrlRecordPath)'
-          : 'give one of nextUrlPath or nextUrlRecordPath',
+          ? 'required when type is "next-url" (or give nextUrlRecordPath or nextUrlHeader)'
+          : 'give one of nextUrlPath, nextUrlRecordPath or nextUrlHeader',
       );
   }
 }

@@ -334,14 +334,18 @@ export function nextPage(config: PaginationConfig, state: PaginationState, respo
     }
     case 'next-url': {
       const fromRecord = config.nextUrlRecordPath !== undefined;
-      const where = fromRecord
-        ? `"${config.nextUrlRecordPath}" of the last record`
-        : `"${config.nextUrlPath}"`;
-      const raw = fromRecord
-        ? response.recordCount === 0
-          ? undefined
-          : valueAtPath(response.lastRecord, config.nextUrlRecordPath ?? '')
-        : valueAtPath(response.body, config.nextUrlPath ?? '');
+      const where = config.nextUrlHeader
+        ? `header ${config.nextUrlHeader}`
+        : fromRecord
+          ? `"${config.nextUrlRecordPath}" of the last record`
+          : `"${config.nextUrlPath}"`;
+      const raw = config.nextUrlHeader
+        ? response.header(config.nextUrlHeader)
+        : fromRecord
+          ? response.recordCount === 0
+            ? undefined
+            : valueAtPath(response.lastRecord, config.nextUrlRecordPath ?? '')
+          : valueAtPath(response.body, config.nextUrlPath ?? '');
       if (raw === null || raw === undefined || raw === '') return stop('no next URL');
       if (typeof raw !== 'string') throw new PaginationError(`${where} is not a URL string`);
       const resolved = new URL(raw, response.requestUrl).toString();

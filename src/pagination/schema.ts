@@ -86,8 +86,9 @@ export const paginationSchema = z.discriminatedUnion('type', [
     type: z.literal('next-url'),
     /** Dot path of the absolute (or relative) URL of the next page in the body… */
     nextUrlPath: z.string().optional(),
-    /** …or in the page's last record. */
+    /** …or in the page's last record, or in a response header. */
     nextUrlRecordPath: z.string().optional(),
+    nextUrlHeader: z.string().min(1).optional(),
     ...common,
   }),
 ]);

@@ -18,6 +18,7 @@ export const PAGING_STREAMS = [
   'activities',
   'calendars',
   'errors',
+  'notes',
 ] as const;
 export type PagingStream = (typeof PAGING_STREAMS)[number];
 
@@ -121,6 +122,13 @@ export async function startPagingApi(count: number): Promise<PagingApi> {
           ? `<${base}/v1/errors?after=${page.at(-1)!.id}&per_page=${size('per_page')}>; rel="next", <${base}/v1/errors>; rel="first"`
           : `<${base}/v1/errors>; rel="first"`;
         return send(200, page, { link });
+      }
+      case 'notes': {
+        const { page, more } = after(q.get('after'), 8);
+        const headers: Record<string, string> = more
+          ? { 'x-next-page': `/v1/notes?after=${page.at(-1)!.id}` }
+          : {};
+        return send(200, { data: page }, headers);
       }
       case 'calendars': {
         const { page, more } = after(q.get('pageToken'), 9);

@@ -67,6 +67,7 @@ describe('import airbyte: stop conditions, computed cursors, offsets without a p
         activities: 6,
         calendars: 3,
         errors: 5,
+        notes: 3,
       };
       assert.equal(sent.length, expectedPages[stream], `${stream}: pages asked for`);
     }

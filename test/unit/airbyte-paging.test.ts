@@ -114,6 +114,7 @@ describe('import airbyte: pagination constructs (fixture paging-stops)', () => {
       ],
       ...base,
     });
+    assert.deepEqual(p('notes'), { type: 'next-url', nextUrlHeader: 'X-Next-Page', ...base });
     assert.deepEqual(p('calendars'), {
       type: 'cursor',
       cursorPath: 'nextPageToken',
@@ -257,6 +258,15 @@ pagination_strategy: { type: OffsetIncrement, inject_on_first_request: true }
       ),
       { type: 'offset', offsetParam: 'offset', limitParam: false, ...base },
     );
+    assert.deepEqual(pagination(cursor("{{ headers['X-Next-Page'] }}", undefined, 'path')), {
+      type: 'next-url',
+      nextUrlHeader: 'X-Next-Page',
+      ...base,
+    });
+    assert.deepEqual(refused(cursor('{{ headers.link }}', undefined, 'path')), [
+      'streams.0.retriever.paginator.pagination_strategy.cursor_value',
+      'data',
+    ]);
     assert.deepEqual(pagination(cursor("{{ last_record['next_page'] }}", undefined, 'path')), {
       type: 'next-url',
       nextUrlRecordPath: 'next_page',

@@ -138,6 +138,15 @@ describe('offset without a page size', () => {
   });
 });
 
+describe('next URL from a header', () => {
+  it('follows the header and stops without it', () => {
+    const c = cfg({ type: 'next-url', nextUrlHeader: 'X-Next-Page' });
+    const s1 = cont(nextPage(c, firstState(c), res({}, 2, { 'x-next-page': '/items?page=2' })));
+    assert.deepEqual(s1.request, { url: 'https://api.x/items?page=2' });
+    assert.equal(stopped(nextPage(c, firstState(c), res({}, 2))), 'no next URL');
+  });
+});
+
 describe('link-header with firstLink', () => {
   it('follows the first link whatever its rel', () => {
     const c = cfg({ type: 'link-header', firstLink: true });
@@ -208,10 +217,10 @@ describe('spec checks of the new pagination settings', () => {
       /^resources\.issues\.pagination\.cursorPattern: not a regular expression/,
     );
     assert.deepEqual(problems({ type: 'next-url' }), [
-      `${p}.nextUrlPath: required when type is "next-url" (or give nextUrlRecordPath)`,
+      `${p}.nextUrlPath: required when type is "next-url" (or give nextUrlRecordPath or nextUrlHeader)`,
     ]);
     assert.deepEqual(problems({ type: 'next-url', nextUrlPath: 'a', nextUrlRecordPath: 'b' }), [
-      `${p}.nextUrlPath: give one of nextUrlPath or nextUrlRecordPath`,
+      `${p}.nextUrlPath: give one of nextUrlPath, nextUrlRecordPath or nextUrlHeader`,
     ]);
     assert.deepEqual(
       problems({

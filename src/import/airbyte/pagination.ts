@@ -510,21 +510,18 @@ export function translatePaginator(
             },
             complete: true,
           };
-        if (
-          (source.kind !== 'body' && source.kind !== 'record') ||
-          source.pattern !== undefined ||
-          source.add !== undefined
-        )
-          return broken(
-            'RequestPath',
-            `${sAt}.cursor_value`,
-            source.kind === 'header'
-              ? 'a next URL taken from a header other than Link'
-              : 'a next URL made from a part of a value',
-          );
+        if (source.pattern !== undefined || source.add !== undefined)
+          return broken('RequestPath', `${sAt}.cursor_value`, 'a next URL made from a part of a value');
+        // The Link header's whole text is no URL (its next URL is `headers.link.next.url`).
+        if (source.kind === 'header' && source.name.toLowerCase() === 'link')
+          return broken('RequestPath', `${sAt}.cursor_value`, 'the whole Link header taken as a URL');
         if (sizeParam && pageSize !== undefined) ctx.request.query[sizeParam] = pageSize;
         const from =
-          source.kind === 'body' ? { nextUrlPath: source.path } : { nextUrlRecordPath: source.path };
+          source.kind === 'body'
+            ? { nextUrlPath: source.path }
+            : source.kind === 'record'
+              ? { nextUrlRecordPath: source.path }
+              : { nextUrlHeader: source.name };
         // A next URL has no {limit}: the page size placed in a header or the body is sent as written.
         if (pageSize !== undefined) fixLimit(ctx, pageSize);
         return { pagination: { type: 'next-url', ...from, ...stop }, complete: true };
