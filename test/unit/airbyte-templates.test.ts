@@ -99,6 +99,13 @@ describe('import airbyte: the text expressions of a manifest as template filters
       spec.resources.team_stats?.request.path,
       '/v1/teams/{config.team_id|or:parent.team_id}/stats',
     );
+    // Fields inside the parent's value are params of their own, read at that path of the parent record.
+    assert.equal(spec.resources.leads?.request.path, '/v1/leads/{parent.team.uuid}');
+    assert.deepEqual(spec.resources.leads?.parent, {
+      resource: 'teams',
+      params: { team: 'lead', 'team.uuid': 'lead.uuid', 'team.name': 'lead.name' },
+    });
+    assert.deepEqual(spec.resources.leads?.fields, { lead_name: { value: '{parent.team.name}' } });
   });
 
   it('join: any literal separator, a config list declared as a list; `.get(x, [])` the same', () => {

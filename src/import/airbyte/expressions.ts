@@ -18,7 +18,12 @@ export interface Scope {
   /** The Syncwright name `next_page_token` stands for with this stream's pagination. */
   pageToken?: 'cursor' | 'page' | 'offset' | undefined;
   /** Partition field → its value: a placeholder (`parent.project_id`) or a constant (a one-value list). */
-  partition: Record<string, { placeholder: string } | { literal: string }>;
+  partition: Record<string, { placeholder: string; parentKey?: string } | { literal: string }>;
+  /**
+   * Parent fields read below a partition value (`stream_partition.respondent.uuid`): param name →
+   * parent path, added to the parent's params. Only for a stream with one parent.
+   */
+  nestedParams?: Record<string, string> | undefined;
   /** The constructs the target grammar has (default: today's). */
   constructs?: Constructs | undefined;
   /** Computed fields may read the record (`{record.x}`). */
@@ -101,6 +106,13 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
     case 'stream_slice':
     case 'stream_interval': {
       const key = path[0];
+      const nested = root !== 'stream_interval' && key !== undefined ? scope.partition[key] : undefined;
+      if (path.length > 1 && nested && 'parentKey' in nested && nested.parentKey && scope.nestedParams) {
+        // A field inside the parent's value: one more param, read at that path of the parent record.
+        const name = path.join('.');
+        scope.nestedParams[name] = [nested.parentKey, ...path.slice(1)].join('.');
+        return { placeholder: `parent.${name}`, filters: [] };
+      }
       if (key === undefined || path.length > 2) return fail(`"${show(node)}" is not a partition value`);
       const part = root !== 'stream_interval' && path.length === 1 ? scope.partition[key] : undefined;
       if (part) return 'literal' in part ? part : { placeholder: part.placeholder, filters: [] };
