@@ -179,7 +179,12 @@ describe('import airbyte: the text expressions of a manifest as template filters
     );
     assert.ok(query({ a: "{{ 'a:b' if config.kind else 'y' }}" }).issues.length > 0);
     // A secret's presence is not read into plain config.
-    assert.match(query({ a: "{{ 'pro' if config.token else 'free' }}" }).issues[0]?.message ?? '', /secret/);
+    const secret = query({ a: "{{ 'pro' if config.token else 'free' }}" });
+    assert.equal(secret.query, undefined);
+    assert.deepEqual(
+      secret.issues.map((i) => [i.effect, i.path]),
+      [['data', 'streams.0.retriever.requester.request_parameters.a']],
+    );
   });
 
   it('a test on manifest parameters is decided at import; literal texts written in pieces are one', () => {
