@@ -25,7 +25,11 @@ const articles = [
   { id: 2, email: 'grace@example.com', published: '2025-01-03T00:00:00Z', key: 'news::tech' },
   { id: 3, email: null, published: '2025-01-04T10:00:00Z', key: 'flat' },
 ];
-const teams = [{ id: 't1' }, { id: 't2' }];
+const teams = [
+  { id: 't1', lead: { uuid: 'u-1', name: 'Ada' } },
+  { id: 't2', lead: { uuid: 'u-2', name: 'Grace' } },
+];
+const leads = (uuid: string) => [{ id: `${uuid}-profile`, uuid }];
 const stats = (team: string) => [
   { id: `${team}-a`, team, score: 1 },
   { id: `${team}-b`, team, score: 2 },
@@ -37,7 +41,7 @@ interface PressApi {
   close(): Promise<void>;
 }
 
-/** The press API: bearer token; /v1/articles, /v1/teams, /v1/teams/{id}/stats (any id). */
+/** The press API: bearer token; /v1/articles, /v1/teams, /v1/teams/{id}/stats, /v1/leads/{uuid} (any). */
 async function startPressApi(): Promise<PressApi> {
   const requests: PressApi['requests'] = [];
   const server = http.createServer((req, res) => {
@@ -50,6 +54,8 @@ async function startPressApi(): Promise<PressApi> {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'unauthorized' });
     if (url.pathname === '/v1/articles') return send(200, { data: articles });
     if (url.pathname === '/v1/teams') return send(200, { data: teams });
+    const lead = /^\/v1\/leads\/([^/]+)$/.exec(url.pathname);
+    if (lead) return send(200, { data: leads(decodeURIComponent(lead[1]!)) });
     const m = /^\/v1\/teams\/([^/]+)\/stats$/.exec(url.pathname);
     if (m) return send(200, { data: stats(decodeURIComponent(m[1]!)) });
     send(404, { error: 'not_found' });
@@ -151,6 +157,23 @@ describe('import airbyte: text expressions sync exactly', () => {
         path: '/v1/articles',
         query: { created_after: String(Date.UTC(2024, 11, 31)), q: 'go', order: 'desc', archived: 'no' },
       },
+    ]);
+  });
+
+  it("a path and a field read inside the parent's value", async () => {
+    const conn = uniqueId('press');
+    await engine.addConnection(
+      'press',
+      conn,
+      { api_token: TOKEN },
+      { start_date: '2025-01-01', query_articles: 'x' },
+    );
+    await sync(conn, 'teams');
+    const reqs = await sync(conn, 'leads');
+    assert.deepEqual(reqs.map((r) => r.path).sort(), ['/v1/leads/u-1', '/v1/leads/u-2']);
+    assert.deepEqual(await stored(conn, 'leads'), [
+      { ...leads('u-1')[0], lead_name: 'Ada' },
+      { ...leads('u-2')[0], lead_name: 'Grace' },
     ]);
   });
 

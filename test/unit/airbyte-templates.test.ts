@@ -99,6 +99,13 @@ describe('import airbyte: the text expressions of a manifest as template filters
       spec.resources.team_stats?.request.path,
       '/v1/teams/{config.team_id|or:parent.team_id}/stats',
     );
+    // Fields inside the parent's value are params of their own, read at that path of the parent record.
+    assert.equal(spec.resources.leads?.request.path, '/v1/leads/{parent.team.uuid}');
+    assert.deepEqual(spec.resources.leads?.parent, {
+      resource: 'teams',
+      params: { team: 'lead', 'team.uuid': 'lead.uuid', 'team.name': 'lead.name' },
+    });
+    assert.deepEqual(spec.resources.leads?.fields, { lead_name: { value: '{parent.team.name}' } });
   });
 
   it('join: any literal separator, a config list declared as a list; `.get(x, [])` the same', () => {
@@ -172,7 +179,12 @@ describe('import airbyte: the text expressions of a manifest as template filters
     );
     assert.ok(query({ a: "{{ 'a:b' if config.kind else 'y' }}" }).issues.length > 0);
     // A secret's presence is not read into plain config.
-    assert.match(query({ a: "{{ 'pro' if config.token else 'free' }}" }).issues[0]?.message ?? '', /secret/);
+    const secret = query({ a: "{{ 'pro' if config.token else 'free' }}" });
+    assert.equal(secret.query, undefined);
+    assert.deepEqual(
+      secret.issues.map((i) => [i.effect, i.path]),
+      [['data', 'streams.0.retriever.requester.request_parameters.a']],
+    );
   });
 
   it('a test on manifest parameters is decided at import; literal texts written in pieces are one', () => {

@@ -18,7 +18,12 @@ export interface Scope {
   /** The Syncwright name `next_page_token` stands for with this stream's pagination. */
   pageToken?: 'cursor' | 'page' | 'offset' | undefined;
   /** Partition field → its value: a placeholder (`parent.project_id`) or a constant (a one-value list). */
-  partition: Record<string, { placeholder: string } | { literal: string }>;
+  partition: Record<string, { placeholder: string; parentKey?: string } | { literal: string }>;
+  /**
+   * Parent fields read below a partition value (`stream_partition.respondent.uuid`): param name →
+   * parent path, added to the parent's params. Only for a stream with one parent.
+   */
+  nestedParams?: Record<string, string> | undefined;
   /** The constructs the target grammar has (default: today's). */
   constructs?: Constructs | undefined;
   /** Computed fields may read the record (`{record.x}`). */
@@ -101,6 +106,13 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
     case 'stream_slice':
     case 'stream_interval': {
       const key = path[0];
+      const nested = root !== 'stream_interval' && key !== undefined ? scope.partition[key] : undefined;
+      if (path.length > 1 && nested && 'parentKey' in nested && nested.parentKey && scope.nestedParams) {
+        // A field inside the parent's value: one more param, read at that path of the parent record.
+        const name = path.join('.');
+        scope.nestedParams[name] = [nested.parentKey, ...path.slice(1)].join('.');
+        return { placeholder: `parent.${name}`, filters: [] };
+      }
       if (key === undefined || path.length > 2) return fail(`"${show(node)}" is not a partition value`);
       const part = root !== 'stream_interval' && path.length === 1 ? scope.partition[key] : undefined;
       if (part) return 'literal' in part ? part : { placeholder: part.placeholder, filters: [] };
@@ -409,32 +421,40 @@ function conditionValue(node: Extract<Node, { k: 'cond' }>, scope: Scope, use: C
     return undefined;
   const texts = [literalText(node.then.value) ?? '', literalText(otherwise.value) ?? ''];
   if (!texts.every((t) => CHOICE_TEXT.test(t))) return undefined;
-  let test = node.test;
-  let [a, b] = texts as [string, string];
-  if (test.k === 'unary' && test.op === 'not') {
-    test = test.arg;
-    [a, b] = [b, a];
-  }
-  const configOf = (n: Node) => {
-    const p = accessPath(n);
-    return p?.root === 'config' && p.path.length > 0 ? p.path : undefined;
+  // `'x' if not config.flag else 'y'`: the texts the other way round.
+  const negated = node.test.k === 'unary' && node.test.op === 'not';
+  const choice = choiceOn(
+    node.test.k === 'unary' && node.test.op === 'not' ? node.test.arg : node.test,
+    scope,
+  );
+  if (!choice) return undefined;
+  const [a, b] = (negated ? [texts[1], texts[0]] : texts) as [string, string];
+  return { placeholder: `config.${scope.config.use(choice.field, use)}`, filters: [choice.filter(a, b)] };
+}
+
+/** Text a choice filter can carry as one of its literal texts. */
+const COMPARED_TEXT = /^[^:|{}]+$/;
+
+/** A condition on one config value as a choice filter's head (`eq:<value>` or `if`), then-first. */
+export function choiceOn(
+  test: Node,
+  scope: Scope,
+): { field: string[]; filter: (a: string, b: string) => string } | undefined {
+  const configPath = (n: Node) => {
+    const a = accessPath(n);
+    return a?.root === 'config' && a.path.length > 0 && !scope.config.isSecret(a.path) ? a.path : undefined;
   };
-  const plain = configOf(test);
-  if (plain) {
-    const v = configValue(plain, scope, use);
-    return 'placeholder' in v ? { placeholder: v.placeholder, filters: [`if:${a}:${b}`] } : v;
-  }
+  const plain = configPath(test);
+  if (plain) return { field: plain, filter: (a, b) => `if:${a}:${b}` };
   if (test.k !== 'bin' || (test.op !== '==' && test.op !== '!=')) return undefined;
   const [side, lit] = test.left.k === 'lit' ? [test.right, test.left] : [test.left, test.right];
-  const field = configOf(side);
+  const field = configPath(side);
   if (!field || lit.k !== 'lit' || lit.value === null) return undefined;
   const value = String(lit.value);
-  if (!CHOICE_TEXT.test(value)) return undefined;
-  const v = configValue(field, scope, use);
-  if (!('placeholder' in v)) return v;
+  if (!COMPARED_TEXT.test(value)) return undefined;
   return {
-    placeholder: v.placeholder,
-    filters: [test.op === '==' ? `eq:${value}:${a}:${b}` : `eq:${value}:${b}:${a}`],
+    field,
+    filter: test.op === '==' ? (a, b) => `eq:${value}:${a}:${b}` : (a, b) => `eq:${value}:${b}:${a}`,
   };
 }
 

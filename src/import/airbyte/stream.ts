@@ -121,7 +121,7 @@ export function translateStream(
         component: 'ParentStreamConfig',
         message: `"${field}" cannot be a placeholder name`,
       };
-    scope.partition[field] = { placeholder: `parent.${field}` };
+    scope.partition[field] = { placeholder: `parent.${field}`, parentKey };
     parent = { stream: pc.stream, name: streamName(pc.stream, -1) };
     parentParams = { ...parentParams, [field]: parentKey };
     if (isObject(pc.request_option)) {
@@ -287,6 +287,7 @@ export function translateStream(
         const why = parentConfig(pc, ci);
         if (why) return leftOut(why.path, why.component, why.message);
       }
+      scope.nestedParams = {};
     } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
   }
 
@@ -538,7 +539,14 @@ export function translateStream(
       : {}),
     ...(incremental ? { incremental } : {}),
     ...(errors.rules.length ? { responseRules: errors.rules satisfies RuleOut[] } : {}),
-    ...(parent ? { parent: { resource: resourceName(parent.name), params: parentParams } } : {}),
+    ...(parent
+      ? {
+          parent: {
+            resource: resourceName(parent.name),
+            params: { ...parentParams, ...scope.nestedParams },
+          },
+        }
+      : {}),
     ...(listValues ? { parent: { values: listValues } } : {}),
     ...(product ? { parent: { product } } : {}),
   };

@@ -5,8 +5,8 @@
  * (`{{ config['endpoint'] }}/api/v1`): a `format: url` field in Syncwright, whose values are checked
  * as URLs (https, no user info) when a connection is saved and before each use.
  */
-import { translateTemplate, type Scope } from './expressions.js';
-import { accessPath, parseTemplate, type Node } from './jinja.js';
+import { choiceOn, translateTemplate, type Scope } from './expressions.js';
+import { accessPath, parseTemplate } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface SplitUrl {
@@ -55,32 +55,6 @@ function configOrigin(url: string, scope: Scope): SplitUrl | undefined {
   const rest = url.trim().slice(close);
   if (rest !== '' && !rest.startsWith('/') && !rest.startsWith('?')) return undefined;
   return { origin: `{config.${scope.config.use(access.path, 'url')}}`, path: rest, translated: true };
-}
-
-/** Text a choice filter can carry as one of its literal texts. */
-const CHOICE_TEXT = /^[^:|{}]+$/;
-
-/** A condition on one config value as a choice filter's head (`eq:<value>` or `if`), then-first. */
-function choiceOn(
-  test: Node,
-  scope: Scope,
-): { field: string[]; filter: (a: string, b: string) => string } | undefined {
-  const configPath = (n: Node) => {
-    const a = accessPath(n);
-    return a?.root === 'config' && a.path.length > 0 && !scope.config.isSecret(a.path) ? a.path : undefined;
-  };
-  const plain = configPath(test);
-  if (plain) return { field: plain, filter: (a, b) => `if:${a}:${b}` };
-  if (test.k !== 'bin' || (test.op !== '==' && test.op !== '!=')) return undefined;
-  const [side, lit] = test.left.k === 'lit' ? [test.right, test.left] : [test.left, test.right];
-  const field = configPath(side);
-  if (!field || lit.k !== 'lit' || lit.value === null) return undefined;
-  const value = String(lit.value);
-  if (!CHOICE_TEXT.test(value)) return undefined;
-  return {
-    field,
-    filter: test.op === '==' ? (a, b) => `eq:${value}:${a}:${b}` : (a, b) => `eq:${value}:${b}:${a}`,
-  };
 }
 
 /**
