@@ -122,7 +122,13 @@ function plainUtc(s: string): boolean {
   const n = s.length;
   // Years before 1000 left to Date.UTC, which reads 0–99 as 1900–1999.
   if (n < 20 || code(s, n - 1) !== 90 /* Z */ || code(s, 0) === 48) return false;
-  if (code(s, 4) !== 45 || code(s, 7) !== 45 || code(s, 10) !== 84 || code(s, 13) !== 58 || code(s, 16) !== 58)
+  if (
+    code(s, 4) !== 45 ||
+    code(s, 7) !== 45 ||
+    code(s, 10) !== 84 ||
+    code(s, 13) !== 58 ||
+    code(s, 16) !== 58
+  )
     return false;
   if (!digits(s, 0, 4) || !digits(s, 5, 7) || !digits(s, 8, 10) || !digits(s, 11, 13)) return false;
   if (!digits(s, 14, 16) || !digits(s, 17, 19)) return false;
