@@ -60,6 +60,11 @@ export const configSchema = z.object({
   SYNCWRIGHT_NOTIFY_STALE_AFTER: optionalString,
   /** OpenTelemetry traces to this OTLP/HTTP URL (e.g. http://collector:4318/v1/traces): off unless set. */
   SYNCWRIGHT_TRACING_URL: optionalString.pipe(z.url({ message: 'expected an http(s) URL' }).optional()),
+  /**
+   * The worker process's V8 heap growth (percent the old generation may grow before a full collection);
+   * 0 leaves V8's own. See src/temporal/worker-heap.ts.
+   */
+  SYNCWRIGHT_WORKER_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(400).default(50),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -88,6 +93,7 @@ export interface Config {
     readonly host: string;
     readonly connectionLabel: boolean;
   };
+  readonly workerHeapGrowingPercent: number;
   readonly homeDir: string;
   readonly encryptionKey: string | undefined;
   readonly encryptionKeysOld: readonly string[];
@@ -136,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       connectionLabel:
         raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === '1' || raw.SYNCWRIGHT_METRICS_CONNECTION_LABEL === 'true',
     }),
+    workerHeapGrowingPercent: raw.SYNCWRIGHT_WORKER_HEAP_GROWING_PERCENT,
     homeDir: path.resolve(cwd, raw.SYNCWRIGHT_HOME),
     encryptionKey: raw.SYNCWRIGHT_ENCRYPTION_KEY,
     encryptionKeysOld: Object.freeze(

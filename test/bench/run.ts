@@ -16,6 +16,8 @@
  *   npm run bench -- export-job N [heapMiB]  a bulk export job (Shopify-style, N records, default
  *                                 1,000,000) by a worker in its own process (RSS sampled), against a
  *                                 hand-written download → decode → COPY loop; heapMiB caps the worker's heap
+ *                                 (BENCH_WORKER_NODE_ARGS: more flags for the worker, e.g. the memory probe's
+ *                                 `--import ./test/bench/memory-probe.mjs` with MEMORY_PROBE=<file>)
  */
 import { spawnSync } from 'node:child_process';
 import { closeTestEnv } from '../helpers/stack.js';

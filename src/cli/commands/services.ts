@@ -6,6 +6,7 @@ import type { Db } from '../../store/db.js';
 import type { SecretBox } from '../../store/secret-box.js';
 import { connectClient } from '../../temporal/client.js';
 import { startWorker } from '../../temporal/worker.js';
+import { applyWorkerHeapGrowth } from '../../temporal/worker-heap.js';
 import {
   startWebhookService,
   type WebhookService,
@@ -27,6 +28,7 @@ export function runWorker(
 ) {
   const notify = notifyTarget(ctx);
   const staleAfter = ctx.config.notify.staleAfter;
+  applyWorkerHeapGrowth(ctx.config.workerHeapGrowingPercent);
   return startWorker({
     address,
     namespace: ctx.config.temporal.namespace,
