@@ -87,12 +87,13 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         }
         return { ok: false, reason: 'api_token is not one config value (with an optional prefix)' };
       }
-      if (place === 'header')
+      // A header, or a field of the form body (body_data), may take a prefixed key.
+      if (place === 'header' || place === 'body_data')
         return {
           ok: true,
           auth: {
             type: 'api-key',
-            in: 'header',
+            in: place === 'header' ? 'header' : 'form',
             name,
             value: value.secret,
             ...(value.prefix ? { prefix: value.prefix } : {}),
@@ -102,17 +103,6 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         if (value.prefix) return { ok: false, reason: 'a prefixed key in a query parameter' };
         return { ok: true, auth: { type: 'api-key', in: 'query', name, value: value.secret } };
       }
-      if (place === 'body_data')
-        return {
-          ok: true,
-          auth: {
-            type: 'api-key',
-            in: 'form',
-            name,
-            value: value.secret,
-            ...(value.prefix ? { prefix: value.prefix } : {}),
-          },
-        };
       return { ok: false, reason: `an API key injected into ${JSON.stringify(place)}` };
     }
     case 'BasicHttpAuthenticator': {
