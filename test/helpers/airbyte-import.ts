@@ -19,10 +19,19 @@ export async function importFixture(
   base: string,
   urlBase: RegExp,
 ): Promise<IntegrationSpec> {
-  const text = readFileSync(path.join('test/fixtures/airbyte', `${name}.yaml`), 'utf8').replace(
-    urlBase,
-    base,
-  );
+  return importFixtureHosts(dir, name, id, [[urlBase, base]]);
+}
+
+/** importFixture with several hosts pointed at servers (a login or token host beside the API's). */
+export async function importFixtureHosts(
+  dir: string,
+  name: string,
+  id: string,
+  hosts: [RegExp | string, string][],
+): Promise<IntegrationSpec> {
+  let text = readFileSync(path.join('test/fixtures/airbyte', `${name}.yaml`), 'utf8');
+  for (const [from, to] of hosts)
+    text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
   const result = importAirbyteManifest(text, { id });
   assert.deepEqual(
     result.issues.filter((i) => BLOCKING.has(i.effect)),

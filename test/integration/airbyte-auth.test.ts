@@ -5,17 +5,13 @@
  * failure or in the workflow history.
  */
 import assert from 'node:assert/strict';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { stringify } from 'yaml';
-import { BLOCKING } from '../../src/import/airbyte/report.js';
-import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
-import { loadSpec } from '../../src/spec/load.js';
-import type { IntegrationSpec } from '../../src/spec/schema.js';
 import { listRecords } from '../../src/store/records.js';
+import { importFixtureHosts } from '../helpers/airbyte-import.js';
 import { pagedRecords, startRecordingServer, type RecordingServer } from '../helpers/auth-providers.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
@@ -48,20 +44,8 @@ describe('import airbyte: auth constructs synced against real servers', () => {
   let pim: RecordingServer;
   let otherPim: RecordingServer;
 
-  /** Imports a fixture with its hosts pointed at the servers; nothing may be lost. */
-  async function importWith(name: string, id: string, hosts: [string, string][]): Promise<IntegrationSpec> {
-    let text = readFileSync(`test/fixtures/airbyte/${name}.yaml`, 'utf8');
-    for (const [from, to] of hosts) text = text.split(from).join(to);
-    const result = importAirbyteManifest(text, { id });
-    assert.deepEqual(
-      result.issues.filter((i) => BLOCKING.has(i.effect)),
-      [],
-      `${name}: nothing lost`,
-    );
-    const file = path.join(dir, `${id}.yaml`);
-    await fs.writeFile(file, stringify(result.spec));
-    return loadSpec(file);
-  }
+  const importWith = (name: string, id: string, hosts: [string, string][]) =>
+    importFixtureHosts(dir, name, id, hosts);
 
   before(async () => {
     env = await testEnv();

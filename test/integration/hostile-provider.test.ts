@@ -92,6 +92,12 @@ describe('a hostile provider gets no credentials and no requests outside the tem
       'api-key-header': { type: 'api-key', in: 'header', name: 'X-Api-Key', value: 'token' },
       'api-key-query': { type: 'api-key', in: 'query', name: 'api_key', value: 'token' },
       'custom-headers': { type: 'custom-headers', headers: { 'X-Auth': 'Token {secrets.token}' } },
+      // Extra credentials beside the auth's own go exactly where it goes: never to the attacker.
+      'bearer-extra': {
+        type: 'bearer',
+        token: 'token',
+        extra: { headers: { 'X-Account': '{secrets.password}' }, query: { acct: '{secrets.user}' } },
+      },
       'oauth-cc': {
         type: 'oauth2-client-credentials',
         tokenUrl: cc.tokenUrl,
@@ -128,6 +134,7 @@ describe('a hostile provider gets no credentials and no requests outside the tem
     specs.push(
       allow('allow-anon-bearer', false, authKinds.bearer),
       allow('allow-anon-query', false, authKinds['api-key-query']),
+      allow('allow-anon-extra', false, authKinds['bearer-extra']),
       allow('allow-creds-bearer', true, authKinds.bearer),
       defineIntegration({
         // A per-connection base URL: each connection's credentials stay under its own tenant path.
@@ -210,6 +217,7 @@ describe('a hostile provider gets no credentials and no requests outside the tem
     'api-key-header',
     'api-key-query',
     'custom-headers',
+    'bearer-extra',
     'oauth-cc',
     'oauth-rt',
   ]) {
@@ -234,7 +242,7 @@ describe('a hostile provider gets no credentials and no requests outside the tem
   }
 
   it('an allowed origin gets the request without credentials (link and redirect), and the sync goes on', async () => {
-    for (const integration of ['allow-anon-bearer', 'allow-anon-query']) {
+    for (const integration of ['allow-anon-bearer', 'allow-anon-query', 'allow-anon-extra']) {
       for (const resource of ['link-header', 'redirect-302']) {
         const conn = uniqueId('a');
         await engine.addConnection(integration, conn, SECRETS);
