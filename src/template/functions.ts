@@ -52,7 +52,7 @@ const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq, sq, if:<a>:<b> or eq:<text>:<a>:<b>';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, dq, sq, if:<a>:<b> or eq:<text>:<a>:<b>';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
