@@ -934,16 +934,23 @@ spec:
     assert.equal(spec.connectionConfig.start_date!.type, 'number');
     assert.deepEqual(
       r.issues.map((i) => [i.path, i.effect]),
-      [
-        ['streams.1.retriever.record_selector.record_filter.condition', 'incremental'],
-        // Records dated 15/03/2026 12:34 have no order Syncwright reads: full syncs only.
-        ['streams.4.incremental_sync.datetime_format', 'incremental'],
-        // A connection's 15/03/2026 12:34 is not a start date Syncwright reads.
-        ['streams.5.incremental_sync.start_datetime', 'differs'],
-      ],
+      [['streams.1.retriever.record_selector.record_filter.condition', 'incremental']],
     );
-    assert.equal(spec.resources.answers!.incremental, undefined);
-    assert.equal(spec.resources.minutes!.incremental!.startDate, undefined);
+    // Records dated 15/03/2026 12:34 are read by that pattern (cursorFormat), and so is the
+    // connection's start date (the parse: filter).
+    assert.deepEqual(spec.resources.answers!.incremental, {
+      cursorField: 'created_at',
+      cursorFormat: 'dd/MM/yyyy HH:mm',
+      startDate: '{config.since|parse:dd/MM/yyyy HH:mm}',
+      format: 'iso',
+      lookbackSeconds: 0,
+      lagSeconds: 0,
+      clientSide: false,
+      readsAll: false,
+      order: 'unsorted',
+    });
+    assert.equal(spec.resources.minutes!.incremental!.startDate, '{config.since|parse:dd/MM/yyyy HH:mm}');
+    assert.equal(spec.resources.minutes!.incremental!.cursorFormat, undefined, 'its records are ISO');
     // Sent as dd/MM/yyyy HH:mm, but read back to the minute as a time.
     assert.equal(spec.resources.minutes!.incremental!.endDate, '{now|yyyy-MM-ddTHH:mmZ}');
     assert.deepEqual(spec.resources.minutes!.request.query, { start: '{since|dd/MM/yyyy HH:mm}' });

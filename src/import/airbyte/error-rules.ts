@@ -175,7 +175,7 @@ function defaultHandler(handler: Json, ctx: StreamContext, at: string, out: Erro
         fAt,
         'HttpResponseFilter',
         'note',
-        'a filter without http_codes, error_message_contains or predicate matches no answer in Airbyte: left out',
+        'a filter without http_codes, error_message_contains or predicate matches no answer in Airbyte: no rule',
       );
       return;
     }
