@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { checkAuthExtras } from '../http/auth/extra-checks.js';
-import { authSchema } from '../http/auth/schema.js';
+import { authSchema, resourceAuthSchema, type AuthConfig } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
 import { hostPatternsSchema } from '../http/instance-url.js';
 import { decoderSchema } from '../http/decoders.js';
@@ -225,6 +225,11 @@ export const resourceSchema = z.strictObject({
   timeZone: timeZoneSchema.optional(),
   /** What answers mean beyond their status; checked before the integration's rules. */
   responseRules: z.array(responseRuleSchema).default([]),
+  /**
+   * This resource's requests authenticate with this instead of the spec's auth (static types only),
+   * with secrets declared in the spec's `secrets`.
+   */
+  auth: resourceAuthSchema.optional(),
   /** Cost of one request to this resource in the integration's rate limits (default 1). */
   requestCost: z.number().int().positive().default(1),
   /**
@@ -470,31 +475,42 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
       });
     }
   };
-  const auth = spec.auth;
-  if (auth.type === 'bearer') checkSecret(auth.token, ['auth', 'token']);
-  if (auth.type === 'api-key') checkSecret(auth.value, ['auth', 'value']);
-  if (auth.type === 'basic') {
-    checkSecret(auth.username, ['auth', 'username']);
-    if (auth.password !== undefined) checkSecret(auth.password, ['auth', 'password']);
+  /** The secrets and templates of a static auth (the spec's, or a resource's own at `at`). */
+  function checkStaticAuth(auth: AuthConfig, at: (string | number)[]): void {
+    if (auth.type === 'bearer') checkSecret(auth.token, [...at, 'token']);
+    if (auth.type === 'api-key') checkSecret(auth.value, [...at, 'value']);
+    if (auth.type === 'basic') {
+      checkSecret(auth.username, [...at, 'username']);
+      if (auth.password !== undefined) checkSecret(auth.password, [...at, 'password']);
+    }
+    checkAuthExtras(
+      auth,
+      ctx,
+      {
+        problems: (value) =>
+          templateProblems(value, { connectionConfig: spec.connectionConfig, secrets: secretNames }),
+      },
+      at,
+    );
+    if (auth.type === 'custom-headers') {
+      for (const [header, template] of Object.entries(auth.headers))
+        for (const message of templateProblems(template, {
+          connectionConfig: spec.connectionConfig,
+          secrets: secretNames,
+        }))
+          ctx.addIssue({ code: 'custom', path: [...at, 'headers', header], message });
+    }
   }
+  const auth = spec.auth;
+  checkStaticAuth(auth, ['auth']);
   if (auth.type === 'oauth2-client-credentials' || auth.type === 'oauth2-refresh-token') {
     checkSecret(auth.clientId, ['auth', 'clientId']);
     checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
     if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
   }
   checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
-  checkAuthExtras(auth, ctx, {
-    problems: (value) =>
-      templateProblems(value, { connectionConfig: spec.connectionConfig, secrets: secretNames }),
-  });
-  if (auth.type === 'custom-headers') {
-    for (const [header, template] of Object.entries(auth.headers))
-      for (const message of templateProblems(template, {
-        connectionConfig: spec.connectionConfig,
-        secrets: secretNames,
-      }))
-        ctx.addIssue({ code: 'custom', path: ['auth', 'headers', header], message });
-  }
+  for (const [name, resource] of Object.entries(spec.resources ?? {}))
+    if (resource?.auth) tolerant(() => checkStaticAuth(resource.auth!, ['resources', name, 'auth']));
 
   if (auth.type === 'session-token') {
     const scope = { connectionConfig: spec.connectionConfig, secrets: secretNames };
@@ -560,9 +576,10 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     if (resource.export) checkExport(spec, name, resource, resource.export, ctx);
     else checkRequestTemplates(spec, name, resource, ctx);
     const req = resource.request;
+    const auth = resource.auth ?? spec.auth;
     if (
-      spec.auth.type === 'api-key' &&
-      spec.auth.in === 'form' &&
+      auth.type === 'api-key' &&
+      auth.in === 'form' &&
       (req.graphql || (req.body !== undefined && req.bodyFormat !== 'form'))
     )
       ctx.addIssue({

@@ -3,7 +3,7 @@
  * retry on 401), the shared rate budget (one ledger acquisition per try; provider feedback tightens
  * it), and the integration's HTTP transport. Used by the page source (syncs) and by webhook refetches.
  */
-import { applyAuth, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
+import { applyAuth, querySecretNames, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { isOAuthAuth, usesTokens, type TokenAuthConfig } from '../http/auth/schema.js';
 import { sessionHeader } from '../http/auth/session-login.js';
@@ -150,7 +150,23 @@ export function createConnectionClients(deps: EngineDeps) {
       env: deps.env,
       where: `connection ${integration}/${connectionId}`,
     };
-    const auth: AppliedAuth = applyAuth(spec.auth, inputs);
+    const specAuth: AppliedAuth = applyAuth(spec.auth, inputs);
+    // A resource with its own (static) auth sends only that; applied on its first request, so a
+    // connection syncing other resources need not hold its secrets.
+    const ownAuths = new Map<string, AppliedAuth>();
+    const ownAuthOf = (resource: string): AppliedAuth | undefined => {
+      const given = spec.resources[resource]?.auth;
+      if (!given) return undefined;
+      let applied = ownAuths.get(resource);
+      if (!applied) ownAuths.set(resource, (applied = applyAuth(given, inputs)));
+      return applied;
+    };
+    const allSecretParams = [
+      ...new Set([
+        ...specAuth.secretParams,
+        ...Object.values(spec.resources).flatMap((r) => (r.auth ? querySecretNames(r.auth) : [])),
+      ]),
+    ];
     const rateKey = rateKeyOf(integration, connectionId);
     const where = `connection ${integration}/${connectionId}`;
     const tokens = oauthTokens(
@@ -220,6 +236,8 @@ export function createConnectionClients(deps: EngineDeps) {
 
     const request = async (req: ConnectionRequest): Promise<JsonResponse> => {
       const context = { integration, connection: connectionId, resource: req.resource };
+      const own = ownAuthOf(req.resource);
+      const auth = own ?? specAuth;
       if (instanceConfig && tokens) {
         await tokens.token();
         followInstance();
@@ -353,7 +371,7 @@ export function createConnectionClients(deps: EngineDeps) {
           throw error;
         }
       };
-      if (!tokens || !withCredentials) return rated({});
+      if (!tokens || own || !withCredentials) return rated({});
       const token = await tokens.token();
       try {
         return await rated(authorizationFor(token));
@@ -401,7 +419,7 @@ export function createConnectionClients(deps: EngineDeps) {
           return urlPolicy.baseOrigin;
         },
       },
-      secretParams: auth.secretParams,
+      secretParams: allSecretParams,
       config: connection.config,
     };
   };

@@ -73,6 +73,13 @@ export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
   return more ? withExtra(own, more, inputs) : own;
 }
 
+/** The query parameters an auth puts secrets in, known without its secrets (for redaction). */
+export function querySecretNames(auth: AuthConfig): string[] {
+  const own = auth.type === 'api-key' && auth.in === 'query' ? [auth.name] : [];
+  const more = 'extra' in auth && auth.extra ? Object.keys(auth.extra.query) : [];
+  return [...new Set([...own, ...more])];
+}
+
 function withExtra(own: AppliedAuth, more: AuthExtra, inputs: AuthInputs): AppliedAuth {
   const headers = { ...own.headers };
   for (const [k, t] of Object.entries(more.headers)) headers[k.toLowerCase()] ??= fillAuthTemplate(t, inputs);

@@ -48,9 +48,15 @@ function ownNames(auth: AuthConfig): { headers: string[]; query: string[] } {
   }
 }
 
-export function checkAuthExtras(auth: AuthConfig, ctx: z.RefinementCtx, scope: ExtraCheckScope): void {
+/** `at`: where the auth is (a resource's own auth is at resources.<name>.auth). */
+export function checkAuthExtras(
+  auth: AuthConfig,
+  ctx: z.RefinementCtx,
+  scope: ExtraCheckScope,
+  at: (string | number)[] = ['auth'],
+): void {
   const issue = (path: (string | number)[], message: string) =>
-    ctx.addIssue({ code: 'custom', path: ['auth', ...path], message });
+    ctx.addIssue({ code: 'custom', path: [...at, ...path], message });
   const extra = 'extra' in auth ? auth.extra : undefined;
   if (extra) {
     const own = ownNames(auth);

@@ -62,29 +62,39 @@ export const RESERVED_AUTHORIZE_PARAMS = [
   'code_challenge_method',
 ] as const;
 
+const bearerAuthSchema = z.strictObject({ type: z.literal('bearer'), token: secretRefSchema, ...extra });
+const apiKeyAuthSchema = z.strictObject({
+  type: z.literal('api-key'),
+  /**
+   * `form`: a field of the request's HTML form body (Canny's `apiKey`); a request without a body sends
+   * a form of the key alone. Resources with a body must send it as a form.
+   */
+  in: z.enum(['header', 'query', 'form']),
+  name: z.string().min(1),
+  value: secretRefSchema,
+  /** Header value prefix, e.g. "Token ". */
+  prefix: z.string().optional(),
+  ...extra,
+});
+const basicAuthSchema = z.strictObject({
+  type: z.literal('basic'),
+  username: credentialSchema,
+  /** Left out: an empty password, for providers that take an API key as the user name (Close, Dropbox Sign). */
+  password: credentialSchema.optional(),
+  ...extra,
+});
+const customHeadersAuthSchema = z.strictObject({
+  type: z.literal('custom-headers'),
+  /** Header name → template with {secrets.name} and {config.name}. */
+  headers: z.record(z.string().min(1), z.string()),
+  ...extra,
+});
+
 export const authSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
-  z.strictObject({ type: z.literal('bearer'), token: secretRefSchema, ...extra }),
-  z.strictObject({
-    type: z.literal('api-key'),
-    /**
-     * `form`: a field of the request's HTML form body (Canny's `apiKey`); a request without a body sends
-     * a form of the key alone. Resources with a body must send it as a form.
-     */
-    in: z.enum(['header', 'query', 'form']),
-    name: z.string().min(1),
-    value: secretRefSchema,
-    /** Header value prefix, e.g. "Token ". */
-    prefix: z.string().optional(),
-    ...extra,
-  }),
-  z.strictObject({
-    type: z.literal('basic'),
-    username: credentialSchema,
-    /** Left out: an empty password, for providers that take an API key as the user name (Close, Dropbox Sign). */
-    password: credentialSchema.optional(),
-    ...extra,
-  }),
+  bearerAuthSchema,
+  apiKeyAuthSchema,
+  basicAuthSchema,
   z.strictObject({
     type: z.literal('oauth2-client-credentials'),
     tokenUrl: urlTemplateSchema,
@@ -186,14 +196,21 @@ export const authSchema = z.discriminatedUnion('type', [
     value: z.string().default('Bearer {token}'),
     ...extra,
   }),
-  z.strictObject({
-    type: z.literal('custom-headers'),
-    /** Header name → template with {secrets.name} and {config.name}. */
-    headers: z.record(z.string().min(1), z.string()),
-    ...extra,
-  }),
+  customHeadersAuthSchema,
 ]);
 export type AuthConfig = z.infer<typeof authSchema>;
+
+/**
+ * A resource's own auth, in place of the spec's for that resource's requests (Rollbar's project token
+ * next to its account token): static credentials only, so token caches and refreshes stay per spec.
+ */
+export const resourceAuthSchema = z.discriminatedUnion('type', [
+  bearerAuthSchema,
+  apiKeyAuthSchema,
+  basicAuthSchema,
+  customHeadersAuthSchema,
+]);
+export type ResourceAuthConfig = z.infer<typeof resourceAuthSchema>;
 
 /** Auth types whose requests carry an OAuth2 access token from an OAuth2Tokens instance. */
 export type OAuthAuthConfig = Extract<

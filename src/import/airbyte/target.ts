@@ -26,6 +26,8 @@ export interface Constructs {
   readsAll: boolean;
   /** A baseUrl host chosen between literal hosts by a config value (`{config.x|eq:v:a:b}`). */
   hostChoice: boolean;
+  /** A resource's own static `auth` (a stream that authenticates unlike the others). */
+  resourceAuth: boolean;
 }
 
 export const TODAY: Constructs = {
@@ -39,6 +41,7 @@ export const TODAY: Constructs = {
   singleObject: false,
   readsAll: false,
   hostChoice: false,
+  resourceAuth: false,
 };
 
 export const ISSUE_20: Constructs = {
@@ -52,6 +55,7 @@ export const ISSUE_20: Constructs = {
   singleObject: true,
   readsAll: true,
   hostChoice: true,
+  resourceAuth: true,
 };
 
 /** What the importer emits unless told otherwise: everything main's spec schema accepts. */

@@ -12,7 +12,7 @@ import { ConfigFields } from './config-fields.js';
 import { isObject, loadManifest, originOf, type Component } from './manifest.js';
 import { Report, type ImportIssue } from './report.js';
 import { resourceName, translateStream, type StreamOut } from './stream.js';
-import type { Constructs } from './target.js';
+import { DEFAULT_CONSTRUCTS, type Constructs } from './target.js';
 
 export interface ImportOptions {
   /** The integration id (a lower-case slug). */
@@ -102,6 +102,9 @@ function rateLimitsOf(budget: unknown, report: Report): Record<string, unknown>[
   return out;
 }
 
+/** The auth types a resource may give as its own (spec schema: resourceAuthSchema). */
+const RESOURCE_AUTH_TYPES = new Set(['bearer', 'api-key', 'basic', 'custom-headers']);
+
 /** Translates a manifest's text. Throws ManifestError when the text is not a readable manifest. */
 export function importAirbyteManifest(text: string, options: ImportOptions): ImportResult {
   const manifest = loadManifest(text);
@@ -173,14 +176,27 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
   const authOf = (o: StreamOut): AuthOut => (o.auth.ok ? o.auth.auth : { type: 'none' });
   const chosen = mostCommon(kept(), (o) => authKey(authOf(o)));
   const auth = chosen ? authOf(chosen) : ({ type: 'none' } as AuthOut);
-  for (const o of kept())
-    if (authKey(authOf(o)) !== authKey(auth))
-      drop(
-        o.name,
-        o.authPath,
-        'authenticator',
-        'it authenticates differently from the other streams (one auth per spec)',
-      );
+  // A stream authenticating unlike the rest keeps its own auth when a resource may give it (static
+  // credentials only: a second token flow would need a token cache of its own).
+  const ownAuths = new Map<string, AuthOut>();
+  const resourceAuth = (options.constructs ?? DEFAULT_CONSTRUCTS).resourceAuth;
+  for (const o of kept()) {
+    const own = authOf(o);
+    if (authKey(own) === authKey(auth)) continue;
+    if (resourceAuth && RESOURCE_AUTH_TYPES.has(own.type)) {
+      ownAuths.set(o.name, own);
+      if (o.auth.ok && o.auth.note) report.add(o.authPath, own.type, 'differs', o.auth.note, o.name);
+      continue;
+    }
+    drop(
+      o.name,
+      o.authPath,
+      'authenticator',
+      resourceAuth
+        ? `it authenticates differently from the other streams, with a ${own.type} auth a resource cannot give as its own (only ${[...RESOURCE_AUTH_TYPES].join(', ')})`
+        : 'it authenticates differently from the other streams (one auth per spec)',
+    );
+  }
   // The auth's own difference is said once, for the spec.
   if (chosen?.auth.ok && chosen.auth.note)
     report.add(chosen.authPath, auth.type, 'differs', chosen.auth.note);
@@ -213,6 +229,8 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
   let resources: Record<string, Record<string, unknown>> = {};
   for (const o of kept()) {
     const r = { ...o.resource } as Record<string, unknown>;
+    const own = ownAuths.get(o.name);
+    if (own) r.auth = own;
     if (o.parent) r.parent = { ...(r.parent as object), resource: names.get(o.parent.name) };
     if (o.parents) {
       // A product's resource items, in order, are the parent streams'.
