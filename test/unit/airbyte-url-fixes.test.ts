@@ -1,0 +1,50 @@
+/**
+ * Importer fixes of issue 20 around URLs and where config values go: a token URL's query, and
+ * problems outside the resources reported rather than thrown. Fixtures under test/fixtures/airbyte
+ * are written in Airbyte's format for these tests.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { importAirbyteManifest } from '../../src/import/airbyte/translate.js';
+import { ISSUE_20 } from '../../src/import/airbyte/target.js';
+import { parseSpec } from '../../src/spec/define.js';
+
+const fixture = (name: string) => readFileSync(`test/fixtures/airbyte/${name}.yaml`, 'utf8');
+
+function imported(text: string, id = 'x') {
+  const r = importAirbyteManifest(text, { id, constructs: ISSUE_20 });
+  return { r, spec: r.spec ? parseSpec(r.spec, id) : undefined };
+}
+
+describe('import airbyte: URL fixes (issue 20)', () => {
+  it("a token URL's query goes to the token request's fields, reported as a difference", () => {
+    const { r, spec } = imported(fixture('token-url-query'), 'ads');
+    assert.deepEqual(r.issues, [
+      {
+        path: 'streams.0.retriever.requester.authenticator',
+        component: 'oauth2-client-credentials',
+        effect: 'differs',
+        message: "the token URL's query (grant_type, scope) is sent as token request form fields",
+      },
+    ]);
+    assert.deepEqual(spec!.auth, {
+      type: 'oauth2-client-credentials',
+      tokenUrl: 'https://id.example.com/oauth2/token',
+      clientId: 'client_id',
+      clientSecret: 'client_secret',
+      scopes: [],
+      clientAuth: 'post',
+      tokenParams: { scope: 'adsorg' },
+    });
+  });
+
+  it('a token URL query that sets another grant type is reported, not imported', () => {
+    const text = fixture('token-url-query').replace('grant_type=client_credentials&', 'grant_type=password&');
+    const { r, spec } = imported(text, 'ads');
+    assert.equal(spec, undefined);
+    const auth = r.issues.find((i) => i.path === 'streams.0.retriever.requester.authenticator');
+    assert.equal(auth?.effect, 'data');
+    assert.match(auth.message, /query sets grant_type, which the token request sets itself/);
+  });
+});
