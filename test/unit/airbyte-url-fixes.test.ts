@@ -47,4 +47,34 @@ describe('import airbyte: URL fixes (issue 20)', () => {
     assert.equal(auth?.effect, 'data');
     assert.match(auth.message, /query sets grant_type, which the token request sets itself/);
   });
+
+  it("a secret written into the path's query is sent as the auth's extra credentials", () => {
+    const { r, spec } = imported(fixture('secret-in-path-query'), 'fonts');
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(spec!.auth, {
+      type: 'api-key',
+      in: 'header',
+      name: 'apikey',
+      value: 'api_key',
+      extra: { headers: {}, query: { key: '{secrets.api_key}' } },
+    });
+    assert.deepEqual(spec!.resources.fonts!.request.query, { sort: '{config.sort}' });
+    assert.deepEqual(Object.keys(spec!.connectionConfig), ['sort']);
+  });
+
+  it('a secret also in the path proper stays plain config there and in the query: reported', () => {
+    const text = fixture('secret-in-path-query').replace(
+      '/fonts?key=',
+      "/fonts/{{ config['api_key'] }}?key=",
+    );
+    const { r } = imported(text, 'fonts');
+    assert.deepEqual(
+      r.issues.map((i) => [i.effect, i.path]),
+      [
+        ['differs', 'streams.0.retriever.requester.path'],
+        ['data', 'streams.0'],
+        ['data', 'streams.0'],
+      ],
+    );
+  });
 });

@@ -327,7 +327,13 @@ export function translateStream(
         .map((m) => m[1]!)
         .filter((n) => config.isSecret([n]))
     : [];
-  for (const n of secretInPath)
+  // A secret written into the path's query is sent like a secret request parameter: by the auth,
+  // sealed. Only one in the path proper stays plain config.
+  const [rawPathOnly = ''] = split.path.split('?', 1);
+  const secretInQuery = new Set(
+    secretInPath.filter((n) => !new RegExp(`config(\\.|\\[['"])${n}\\b`).test(rawPathOnly)),
+  );
+  for (const n of secretInPath.filter((x) => !secretInQuery.has(x)))
     issue(
       ctx,
       `${qAt}.path`,
@@ -341,7 +347,14 @@ export function translateStream(
   const [pathOnly = '', queryText] = pathT.text.split('?', 2);
   const path = `/${pathOnly.replace(/^\/+/, '')}`;
   // A query written into the path becomes query templates.
-  for (const [k, v] of new URLSearchParams(queryText ?? '')) request.query[k] = v;
+  for (const [k, v] of new URLSearchParams(queryText ?? '')) {
+    const secret = [...secretInQuery].find((n) => v === `{config.${config.nameOf([n])}}`);
+    if (secret === undefined) {
+      request.query[k] = v;
+      continue;
+    }
+    secretPlacements.push({ in: 'query', name: k, template: `{secrets.${config.use([secret], 'secret')}}` });
+  }
   if (/\{(cursor|page|offset|limit|since|window\.[a-z]+)(\|[^}]*)?\}/.test(path))
     return leftOut(
       `${qAt}.path`,
