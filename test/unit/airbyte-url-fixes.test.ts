@@ -91,4 +91,19 @@ describe('import airbyte: URL fixes (issue 20)', () => {
     assert.deepEqual(spec!.resources.units!.request.headers, {});
     assert.deepEqual(spec!.connectionConfig, {});
   });
+
+  it('a strategy with no equivalent reads its first page with the page size written out', () => {
+    const { r, spec } = imported(fixture('custom-paging-size'), 'news');
+    assert.deepEqual(
+      r.issues.map((i) => [i.effect, i.path, i.message]),
+      [
+        [
+          'data',
+          'streams.0.retriever.paginator.pagination_strategy',
+          'this pagination strategy has no equivalent: only the first page would be read',
+        ],
+      ],
+    );
+    assert.deepEqual(spec!.resources.articles!.request.headers, { 'x-page-size': '10' });
+  });
 });
