@@ -58,6 +58,46 @@ function tokenUrl(value: Json | undefined, scope: Scope): string | undefined {
   }
 }
 
+/**
+ * A literal token URL's query (`…/token?grant_type=client_credentials&scope=x`): Syncwright's token URL
+ * has none, so its parameters go with the token request's form fields instead (the URL without them).
+ */
+function splitTokenQuery(url: string): { url: string; query: [string, string][] } | string {
+  if (!url.includes('?') && !url.includes('#')) return { url, query: [] };
+  if (isInterpolated(url)) return 'token_refresh_endpoint built from config has a query';
+  const u = new URL(url);
+  if (u.hash) return 'token_refresh_endpoint has a fragment';
+  const query = [...u.searchParams.entries()];
+  u.search = '';
+  return { url: u.toString(), query };
+}
+
+/** Folds a token URL's query into the token params; a parameter the grant sets itself must agree. */
+function tokenQueryParams(
+  query: [string, string][],
+  params: Record<string, string>,
+  grant: Record<string, string | undefined>,
+  hasScopes: boolean,
+): Record<string, string> | string {
+  const out = { ...params };
+  for (const [k, v] of query) {
+    if (k in grant) {
+      if (grant[k] !== v)
+        return `token_refresh_endpoint's query sets ${k}, which the token request sets itself`;
+      continue;
+    }
+    if ((RESERVED_TOKEN_PARAMS as readonly string[]).includes(k))
+      return `token_refresh_endpoint's query sets ${k}, a field of another grant`;
+    if (k === 'scope' && hasScopes) return "token_refresh_endpoint's query sets scope next to scopes";
+    if (k in out && out[k] !== v)
+      return `token_refresh_endpoint's query and refresh_request_body both set ${k}`;
+    // Literal text: braces would read as placeholders.
+    if (/[{}]/.test(v)) return `token_refresh_endpoint's query value of ${k} has braces`;
+    out[k] = v;
+  }
+  return out;
+}
+
 export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult {
   const config = scope.config;
   if (auth === undefined || auth === null) return { ok: true, auth: { type: 'none' } };
@@ -123,12 +163,15 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         : { ok: false, reason: 'password is neither one config value nor fixed text' };
     }
     case 'OAuthAuthenticator': {
-      const url = tokenUrl(auth.token_refresh_endpoint, scope);
-      if (!url)
+      const rawUrl = tokenUrl(auth.token_refresh_endpoint, scope);
+      if (!rawUrl)
         return {
           ok: false,
           reason: 'token_refresh_endpoint is neither an http(s) URL nor one built from config values',
         };
+      const split = splitTokenQuery(rawUrl);
+      if (typeof split === 'string') return { ok: false, reason: split };
+      const url = split.url;
       const clientId = secretOf(auth.client_id, config);
       const clientSecret = secretOf(auth.client_secret, config);
       if (!clientId || !clientSecret)
@@ -137,8 +180,16 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         ? auth.scopes.filter((s): s is string => typeof s === 'string')
         : [];
       const clientCredentials = auth.grant_type === 'client_credentials';
-      const params = tokenParams(auth.refresh_request_body, scope, clientCredentials, scopes.length > 0);
+      const bodyParams = tokenParams(auth.refresh_request_body, scope, clientCredentials, scopes.length > 0);
+      if (typeof bodyParams === 'string') return { ok: false, reason: bodyParams };
+      const grant = { grant_type: clientCredentials ? 'client_credentials' : 'refresh_token' };
+      const params = tokenQueryParams(split.query, bodyParams, grant, scopes.length > 0);
       if (typeof params === 'string') return { ok: false, reason: params };
+      const moved = split.query.length
+        ? {
+            note: `the token URL's query (${split.query.map(([k]) => k).join(', ')}) is sent as token request form fields`,
+          }
+        : {};
       const more = Object.keys(params).length ? { tokenParams: params } : {};
       if (clientCredentials)
         return {
@@ -152,6 +203,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
             clientAuth: 'post',
             ...more,
           },
+          ...moved,
         };
       const refreshToken = secretOf(auth.refresh_token, config);
       if (!refreshToken) return { ok: false, reason: 'refresh_token is not one config value' };
@@ -166,6 +218,7 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
           clientAuth: 'post',
           ...more,
         },
+        ...moved,
       };
     }
     case 'SessionTokenAuthenticator':

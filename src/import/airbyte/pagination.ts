@@ -422,6 +422,8 @@ export function translatePaginator(
   const pageSize = pageSizeOf(strategy.page_size, ctx, `${sAt}.page_size`);
   const broken = (component: string, path: string, message: string): PaginationResult => {
     issue(ctx, path, component, 'data', `${message}: only the first page would be read`);
+    // That first page is asked for with the page size, as the first request of the manifest is.
+    if (pageSize !== undefined) fixLimit(ctx, pageSize);
     return { pagination: { type: 'none' }, complete: false };
   };
 

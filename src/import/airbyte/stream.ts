@@ -328,7 +328,13 @@ export function translateStream(
         .map((m) => m[1]!)
         .filter((n) => config.isSecret([n]))
     : [];
-  for (const n of secretInPath)
+  // A secret written into the path's query is sent like a secret request parameter: by the auth,
+  // sealed. Only one in the path proper stays plain config.
+  const [rawPathOnly = ''] = split.path.split('?', 1);
+  const secretInQuery = new Set(
+    secretInPath.filter((n) => !new RegExp(`config(\\.|\\[['"])${n}\\b`).test(rawPathOnly)),
+  );
+  for (const n of secretInPath.filter((x) => !secretInQuery.has(x)))
     issue(
       ctx,
       `${qAt}.path`,
@@ -342,7 +348,14 @@ export function translateStream(
   const [pathOnly = '', queryText] = pathT.text.split('?', 2);
   const path = `/${pathOnly.replace(/^\/+/, '')}`;
   // A query written into the path becomes query templates.
-  for (const [k, v] of new URLSearchParams(queryText ?? '')) request.query[k] = v;
+  for (const [k, v] of new URLSearchParams(queryText ?? '')) {
+    const secret = [...secretInQuery].find((n) => v === `{config.${config.nameOf([n])}}`);
+    if (secret === undefined) {
+      request.query[k] = v;
+      continue;
+    }
+    secretPlacements.push({ in: 'query', name: k, template: `{secrets.${config.use([secret], 'secret')}}` });
+  }
   if (/\{(cursor|page|offset|limit|since|window\.[a-z]+)(\|[^}]*)?\}/.test(path))
     return leftOut(
       `${qAt}.path`,
@@ -489,7 +502,24 @@ export function translateStream(
       'a stream without a primary key has no equivalent yet (append-only resources are not built yet)',
     );
 
-  let auth = placeSecrets(translateAuth(requester.authenticator, scope), secretPlacements);
+  const authResult = translateAuth(requester.authenticator, scope);
+  // A plain header or parameter that is exactly a config value some auth keeps as a secret (Trustpilot's
+  // key in its own header too): a secret, as those are never plain connection config.
+  const secretNames = config.secrets();
+  for (const part of ['query', 'headers'] as const) {
+    const values = request[part] as Record<string, unknown>;
+    for (const [k, v] of Object.entries(values)) {
+      const m = typeof v === 'string' ? /^\{config\.([A-Za-z0-9_]+)\}$/.exec(v) : null;
+      if (!m || !(m[1]! in secretNames)) continue;
+      delete values[k];
+      secretPlacements.push({
+        in: part === 'query' ? 'query' : 'header',
+        name: k,
+        template: `{secrets.${m[1]!}}`,
+      });
+    }
+  }
+  let auth = placeSecrets(authResult, secretPlacements);
   // A login request under the spec's base URL keeps its path; one to a host of its own is written out
   // as a literal login URL, so only that host (never one a connection names) gets the login secrets.
   // (A login URL with a query keeps it: written out too.)
@@ -589,6 +619,15 @@ function placeSecrets(
   let auth: AuthOut = result.auth;
   for (const p of placements) {
     const single = /^\{secrets\.([A-Za-z0-9_]+)\}$/.exec(p.template);
+    // What the auth sends itself already (the key header written out again): nothing to add.
+    if (
+      single &&
+      auth.type === 'api-key' &&
+      !auth.prefix &&
+      auth.value === single[1] &&
+      ownsName(auth, p.in, p.name)
+    )
+      continue;
     if (auth.type === 'none' && single) {
       auth = { type: 'api-key', in: p.in, name: p.name, value: single[1]! };
       continue;

@@ -297,7 +297,18 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
           stream,
         );
     }
-    if (bad.size === 0) throw new Error(`import airbyte produced an invalid spec: ${general.join('; ')}`);
+    // A problem outside the resources (the auth, the base URL) leaves nothing to import: reported, with
+    // the spec path, rather than thrown.
+    if (bad.size === 0) {
+      for (const g of general)
+        report.add(
+          'spec',
+          'spec',
+          'data',
+          `the translation is refused by the spec schema (${g}): nothing is imported`,
+        );
+      return { spec: undefined, issues: report.issues, resources: {} };
+    }
     const remaining: Record<string, Record<string, unknown>> = {};
     for (const [k, v] of Object.entries(resources)) {
       const parentName = isObject(v.parent) ? v.parent.resource : undefined;
