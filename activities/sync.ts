@@ -185,14 +185,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       .execute();
     const out: ParentRef[] = [];
     for (const row of rows) {
-      const params: Record<string, string> = {};
-      for (const [name, field] of Object.entries(mapping)) {
-        const v = valueAtPath(row.data, field);
-        if (v === undefined || v === null || v === '') break;
-        params[name] = scalarText(v);
-      }
-      if (Object.keys(params).length === Object.keys(mapping).length)
-        out.push({ key: row.record_key, params });
+      const params = parentParams(row.data, mapping);
+      if (params) out.push({ key: row.record_key, params });
     }
     return out;
   }
@@ -269,14 +263,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       const parents: ParentRef[] = [];
       let skipped = 0;
       for (const row of page) {
-        const params: Record<string, string> = {};
-        for (const [name, field] of Object.entries(mapping)) {
-          const v = valueAtPath(row.data, field);
-          if (v === undefined || v === null || v === '') break;
-          params[name] = scalarText(v);
-        }
-        if (Object.keys(params).length === Object.keys(mapping).length)
-          parents.push({ key: row.record_key, params });
+        const params = parentParams(row.data, mapping);
+        if (params) parents.push({ key: row.record_key, params });
         else skipped++;
       }
       return {
@@ -432,4 +420,15 @@ function detachRecords(
   page.quarantined = [];
   delete page.deletedKeys;
   return moved;
+}
+
+/** A parent record's path params by the child's mapping, or undefined when any is missing or empty. */
+function parentParams(data: unknown, mapping: Record<string, string>): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (const [name, field] of Object.entries(mapping)) {
+    const v = valueAtPath(data, field);
+    if (v === undefined || v === null || v === '') return undefined;
+    params[name] = scalarText(v);
+  }
+  return params;
 }
