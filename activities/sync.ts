@@ -28,7 +28,7 @@ import {
 import { ACTIVITY_FAILURE } from './failure-types.js';
 import type { EngineDeps } from '../src/sync/deps.js';
 import { toFailure } from './failures.js';
-import { whileBeating } from './heartbeat.js';
+import { throttledHeartbeat, whileBeating } from './heartbeat.js';
 import { waitReporter } from './waiting.js';
 import { inSpan } from '../src/tracing/spans.js';
 import { startNotification } from './notify.js';
@@ -305,10 +305,11 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         // The latest database time known before a request is sent: records written after it are newer
         // than what the request brings back, and are kept.
         let dbTime = await databaseNow(db);
+        const pageBeat = throttledHeartbeat(ctx);
         const read = (from: { checkpoint: unknown; pages: number; since: string | null }) => {
           const fetchedAt = dbTime;
           const beat = { pages: from.pages, cursor: cursorLabelOf(from.checkpoint) };
-          ctx.heartbeat(beat);
+          pageBeat(beat);
           // A request may take up to the spec's timeout, which may be longer than the heartbeat timeout:
           // beat while it is in flight, so a slow provider is not mistaken for a dead worker.
           const p = whileBeating(ctx, beat, () =>
