@@ -259,10 +259,11 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
       select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
-      from args, unnest(
-        args.keys,
-        array(select e from jsonb_array_elements(${new OnceParam(data)}::jsonb) with ordinality as x(e, i) order by i),
-        ${new OnceParam(hashes)}::text[]
+      -- ROWS FROM zips the three lists in order (same length by construction), with no array built and sorted.
+      from args, rows from (
+        unnest(args.keys),
+        jsonb_array_elements(${new OnceParam(data)}::jsonb),
+        unnest(${new OnceParam(hashes)}::text[])
       ) as u(k, d, h)
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
