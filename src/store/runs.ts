@@ -380,23 +380,30 @@ interface SweepScope {
 }
 
 /**
- * The keys a completed full run did not see: the live keys of its scope (its parent's, for a child run),
- * read through records_live_parent_idx, except the keys it saw (a row of them per page, and the per-key
- * rows of runs that began before pages held them). A set difference: hashed or sorted, linear whatever
- * the planner believes about the tables' sizes — an anti-join leaves the join method to row estimates,
- * and a nested loop over a freshly loaded table is quadratic.
+ * The keys a completed full run did not see and may mark deleted: the live keys of its scope (its
+ * parent's, for a child run) written before the run started (deletionSweep marks no others), read through
+ * records_live_parent_idx, except the keys it saw (a row of them per page, and the per-key rows of runs
+ * that began before pages held them). A set difference: hashed or sorted, linear whatever the planner
+ * believes about the tables' sizes — an anti-join leaves the join method to row estimates, and a nested
+ * loop over a freshly loaded table is quadratic. When no live key predates the run (a first sync: every
+ * record was written by it) the seen keys are not read at all.
  */
 export function unseenKeys(scope: SweepScope) {
   // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
   const parent = scope.parentKey === null ? sql`parent_key is null` : sql`parent_key = ${scope.parentKey}`;
   return sql<{ record_key: string }>`
-    select record_key from records
-    where integration = ${scope.integration} and connection = ${scope.connection}
-      and resource = ${scope.resource} and deleted_at is null and ${parent}
+    with candidates as materialized (
+      select record_key from records
+      where integration = ${scope.integration} and connection = ${scope.connection}
+        and resource = ${scope.resource} and deleted_at is null and ${parent}
+        and updated_at < (select started_at from sync_runs where id = ${scope.runId})
+    )
+    select record_key from candidates
     except
-    select s.k from sync_run_seen_pages p cross join unnest(p.keys) as s(k) where p.run_id = ${scope.runId}
+    select s.k from sync_run_seen_pages p cross join unnest(p.keys) as s(k)
+    where p.run_id = ${scope.runId} and exists (select 1 from candidates)
     except
-    select record_key from sync_run_seen where run_id = ${scope.runId}`;
+    select record_key from sync_run_seen where run_id = ${scope.runId} and exists (select 1 from candidates)`;
 }
 
 /**
