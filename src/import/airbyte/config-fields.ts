@@ -150,6 +150,19 @@ export class ConfigFields {
     return name;
   }
 
+  /**
+   * A field that chooses between options (a SelectiveAuthenticator's): required, with the choices in
+   * its description, as Airbyte fails a config without it.
+   */
+  requireChoice(name: string, choices: readonly string[]): void {
+    const field = this.config.get(name);
+    if (!field) return;
+    field.required = true;
+    const said = `auth option: ${choices.join(' or ')}`;
+    if (!field.description?.startsWith(said))
+      field.description = `${said}${field.description ? ` (${field.description})` : ''}`;
+  }
+
   /** Whether a name is declared as a plain config field (and would be stored unsealed). */
   hasValue(name: string): boolean {
     return this.config.has(name);
