@@ -134,7 +134,8 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
   if (spec.auth.type === 'select') {
     const chosen = selectedOption(spec.auth, c.config);
     if ('problem' in chosen) problems.push(chosen.problem);
-    else otherOptions = secretsOfOtherOptions(spec, chosen.option);
+    // No option chosen: the choice is the problem, not the secrets of options it might become.
+    otherOptions = secretsOfOtherOptions(spec, 'option' in chosen ? chosen.option : undefined);
   }
   // Webhook secrets after the first are rotation slots: usually empty.
   const rotation = new Set(spec.webhooks?.signature.secrets.slice(1).filter((s) => typeof s === 'string'));
@@ -153,14 +154,15 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
 }
 
 /**
- * The secrets only auth options other than `option` use: a connection using `option` need not supply
- * them. A secret its own option, a resource's auth, the webhooks or a template elsewhere uses stays required.
+ * The secrets only auth options other than `option` (or than none) use: a connection using `option`
+ * need not supply them. A secret its own option, a resource's auth, the webhooks or a template
+ * elsewhere uses stays required.
  */
-export function secretsOfOtherOptions(spec: IntegrationSpec, option: string): Set<string> {
+export function secretsOfOtherOptions(spec: IntegrationSpec, option: string | undefined): Set<string> {
   if (spec.auth.type !== 'select') return new Set();
   const { options } = spec.auth;
   const used = new Set([
-    ...authSecretNames(options[option]!),
+    ...(option === undefined ? [] : authSecretNames(options[option]!)),
     ...Object.values(spec.resources).flatMap((r) => (r.auth ? authSecretNames(r.auth) : [])),
     ...(spec.webhooks?.signature.secrets.filter((s) => typeof s === 'string') ?? []),
     ...secretPlaceholders({ ...spec, auth: null }),
