@@ -143,6 +143,29 @@ describe('import airbyte: SelectiveAuthenticator', () => {
     );
   });
 
+  it('a choice within a choice is left out as an option', () => {
+    const { r, spec } = imported(
+      manifest(`${BEARER}
+            nested:
+              type: SelectiveAuthenticator
+              authenticator_selection_path: [credentials, inner]
+              authenticators:
+                a:
+                  type: BearerAuthenticator
+                  api_token: "{{ config['credentials']['other'] }}"`),
+    );
+    assert.deepEqual(Object.keys((spec!.auth as { options: object }).options), ['pat']);
+    // What the left-out option would have asked of connections is not declared.
+    assert.deepEqual(Object.keys(spec!.connectionConfig), ['credentials_auth_type']);
+    assert.deepEqual(Object.keys(spec!.secrets), ['credentials_token']);
+    assert.deepEqual(
+      r.issues.map((i) => i.message),
+      [
+        'the "nested" option is left out (nested: a SelectiveAuthenticator inside another): connections choose "pat"',
+      ],
+    );
+  });
+
   it('a selection path that is not a list of config keys is refused', () => {
     const { r } = imported(manifest(BEARER, '', "'credentials.auth_type'"));
     assert.deepEqual(
@@ -172,6 +195,41 @@ describe('import airbyte: SelectiveAuthenticator', () => {
     const auth = spec!.auth as { options: Record<string, Record<string, unknown>> };
     assert.deepEqual(auth.options.key, { type: 'api-key', in: 'header', name: 'apikey', value: 'api_key' });
     assert.deepEqual(auth.options.oauth!.extra, { headers: { apikey: '{secrets.api_key}' }, query: {} });
+  });
+
+  it('streams whose options differ from one another keep their first option, as before options', () => {
+    const requester = (name: string, headers: string) => `
+  - type: DeclarativeStream
+    name: ${name}
+    primary_key: id
+    retriever:
+      requester:
+        url_base: https://api.x.test
+        path: /${name}
+${headers}
+        authenticator:
+          type: SelectiveAuthenticator
+          authenticator_selection_path: [credentials, auth_type]
+          authenticators:
+            key: { type: ApiKeyAuthenticator, header: apikey, api_token: "{{ config['api_key'] }}" }
+            pat: { type: BearerAuthenticator, api_token: "{{ config['credentials']['token'] }}" }`;
+    const { r, spec } = imported(
+      `streams:${requester('a', `        request_headers:\n          apikey: "{{ config['api_key'] }}"`)}${requester('b', '')}`,
+    );
+    // With the token, stream a sends the key too and stream b does not: one spec's choice cannot say so.
+    assert.deepEqual(spec!.auth, { type: 'api-key', in: 'header', name: 'apikey', value: 'api_key' });
+    assert.deepEqual(Object.keys(spec!.resources).sort(), ['a', 'b']);
+    // The choosing field is no longer required of connections.
+    assert.equal(spec!.connectionConfig.credentials_auth_type?.required ?? false, false);
+    assert.deepEqual(
+      r.issues.map((i) => [i.effect, i.message]),
+      [
+        [
+          'differs',
+          'only the "key" option of 2 is imported (the streams send different credentials with the others): connections must use it',
+        ],
+      ],
+    );
   });
 
   it('a session login on a host of its own is written out for its option', () => {

@@ -26,6 +26,11 @@ export type AuthResult =
       loginUrl?: string;
       /** A SelectiveAuthenticator's options as translated, each finished on its own (finishAuth). */
       choice?: Choice;
+      /**
+       * Of a choice: its first option alone, for streams whose options differ from one another (a stream
+       * sending more credentials with one of them), which one spec's auth cannot say.
+       */
+      fallback?: AuthResult;
     }
   | { ok: false; reason: string };
 
@@ -62,11 +67,18 @@ function selectOf(by: string, options: [string, AuthResult][]): AuthResult {
     notes.unshift(
       `the ${failed.map(([n]) => JSON.stringify(n)).join(', ')} option${failed.length > 1 ? 's are' : ' is'} left out (${reasons.join('; ')}): connections choose ${ok.map(([n]) => JSON.stringify(n)).join(' or ')}`,
     );
+  const [firstName, first] = ok[0]!;
   return {
     ok: true,
     auth: { type: 'select', by, options: Object.fromEntries(ok.map(([name, r]) => [name, r.auth])) },
     ...(notes.length ? { note: notes.join('; ') } : {}),
     choice: { by, options },
+    fallback: {
+      ...first,
+      note:
+        `only the "${firstName}" option of ${options.length} is imported (the streams send different credentials with the others): connections must use it` +
+        (first.note ? `; ${first.note}` : ''),
+    },
   };
 }
 
@@ -289,7 +301,16 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
         );
         return selectOf(
           by,
-          options.map(([name, option]) => [name, translateAuth(option, scope)]),
+          options.map(([name, option]): [string, AuthResult] => {
+            const undo = config.checkpoint();
+            let r = translateAuth(option, scope);
+            // Options are single auths: a choice within a choice has no equivalent.
+            if (r.ok && r.auth.type === 'select')
+              r = { ok: false, reason: 'a SelectiveAuthenticator inside another' };
+            // An option left out asks nothing of connections: its config fields and secrets go with it.
+            if (!r.ok) undo();
+            return [name, r];
+          }),
         );
       }
       const reasons: string[] = [];
