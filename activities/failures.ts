@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPE, ProviderError } from '../src/http/errors.js';
 import { ACTIVITY_FAILURE } from './failure-types.js';
 import { MissingSecretError } from '../src/http/auth/apply.js';
+import { AuthOptionError } from '../src/http/auth/select.js';
 import { PathValueError } from '../src/http/path-template.js';
 import { OrderKindMismatchError } from '../src/order/order-key.js';
 import { PaginationError } from '../src/pagination/paginate.js';
@@ -48,6 +49,7 @@ export function toFailure(error: unknown): unknown {
   // Fixing these takes a person (add the connection, set the secret or key): retrying cannot help.
   if (
     error instanceof MissingSecretError ||
+    error instanceof AuthOptionError ||
     error instanceof PathValueError ||
     error instanceof ConnectionNotFoundError ||
     error instanceof EncryptionKeyError

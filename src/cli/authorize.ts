@@ -1,6 +1,6 @@
 /**
  * `syncwright connection authorize <integration> --id <conn>`: the OAuth2 authorization-code flow with
- * PKCE for a spec whose auth is `oauth2-authorization-code`. A callback server listens on
+ * PKCE for a spec whose auth is `oauth2-authorization-code` (or has such an option: `type: select`). A callback server listens on
  * http://127.0.0.1:<port>/callback (the redirect URI to register with the provider), the authorize URL is
  * printed (and opened in a browser when this machine has one), and the answer's code is exchanged. The
  * connection is then saved through the same checked `addConnection`, and its tokens are stored sealed in
@@ -18,6 +18,8 @@ import {
 } from '../http/auth/authorization-code.js';
 import { storeTokens } from '../http/auth/oauth2.js';
 import { ProviderError } from '../http/errors.js';
+import { AuthOptionError, chosenAuth } from '../http/auth/select.js';
+import type { IntegrationSpec } from '../spec/schema.js';
 import { addConnection, configFromStrings, connectionProblems } from '../sync/connections.js';
 import { integrationSpec, pairs, specsFor } from './commands/shared.js';
 import { openDatabase, UsageError, type CliContext } from './context.js';
@@ -125,6 +127,53 @@ function withTimeout<T>(p: Promise<T>, seconds: number, signal: AbortSignal): Pr
   });
 }
 
+/**
+ * The authorization-code auth a connection authorizes: the spec's, or of a spec with auth options, the
+ * one `--config <by>=<option>` names, else its only authorization-code option (then written into the
+ * connection's config, so its syncs use it too).
+ */
+export function authorizationCodeAuth(
+  spec: IntegrationSpec,
+  integration: string,
+  config: Record<string, unknown>,
+): AuthorizationCodeAuth {
+  const add = 'add its connections with `syncwright connection add`';
+  if (spec.auth.type !== 'select') {
+    if (spec.auth.type !== 'oauth2-authorization-code')
+      throw new UsageError(
+        `${integration} uses auth "${spec.auth.type}", not oauth2-authorization-code: ${add}`,
+      );
+    return spec.auth;
+  }
+  const select = spec.auth;
+  const flows = Object.keys(select.options).filter(
+    (o) => select.options[o]!.type === 'oauth2-authorization-code',
+  );
+  const given = config[select.by];
+  if (given === undefined || given === null || given === '') {
+    if (flows.length !== 1)
+      throw new UsageError(
+        flows.length === 0
+          ? `${integration} has no oauth2-authorization-code auth option (options: ${Object.keys(select.options).join(', ')}): ${add}`
+          : `${integration} has several oauth2-authorization-code auth options: choose one with --config ${select.by}=<${flows.join('|')}>`,
+      );
+    config[select.by] = flows[0]!;
+  }
+  let chosen;
+  try {
+    chosen = chosenAuth(select, config, `connection ${integration}`).auth;
+  } catch (error) {
+    if (error instanceof AuthOptionError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (chosen.type !== 'oauth2-authorization-code')
+    throw new UsageError(
+      `config.${select.by}: the "${String(config[select.by])}" auth option of ${integration} is ${chosen.type}, not oauth2-authorization-code: ${add}` +
+        (flows.length ? ` (or authorize with --config ${select.by}=<${flows.join('|')}>)` : ''),
+    );
+  return chosen;
+}
+
 export async function connectionAuthorizeCommand(
   ctx: CliContext,
   integration: string,
@@ -132,12 +181,8 @@ export async function connectionAuthorizeCommand(
 ): Promise<void> {
   const specs = await specsFor(ctx, opts.specs);
   const spec = integrationSpec(specs, integration);
-  if (spec.auth.type !== 'oauth2-authorization-code')
-    throw new UsageError(
-      `${integration} uses auth "${spec.auth.type}", not oauth2-authorization-code: add its connections with \`syncwright connection add\``,
-    );
-  const auth: AuthorizationCodeAuth = spec.auth;
   const config = configFromStrings(spec, pairs(opts.config, 'config'));
+  const auth = authorizationCodeAuth(spec, integration, config);
   const secrets = pairs(opts.secret, 'secret');
   const where = `${integration}/${opts.id}`;
   // Checked before the browser: fields the token response fills may still be missing.

@@ -5,7 +5,14 @@
 import { z } from 'zod';
 import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { checkAuthExtras } from '../http/auth/extra-checks.js';
-import { authSchema, resourceAuthSchema, type AuthConfig } from '../http/auth/schema.js';
+import {
+  resourceAuthSchema,
+  specAuthSchema,
+  type AuthConfig,
+  type SelectAuthConfig as SelectAuth,
+  type SessionTokenAuthConfig,
+} from '../http/auth/schema.js';
+import { authChoices, type AuthChoice } from '../http/auth/select.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
 import { hostPatternsSchema } from '../http/instance-url.js';
 import { decoderSchema } from '../http/decoders.js';
@@ -347,7 +354,7 @@ const integrationSpecObject = z.strictObject({
   connectionConfig: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), configFieldSchema).default({}),
   /** Names of the secrets each connection must supply, with what they are. */
   secrets: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
-  auth: authSchema.default({ type: 'none' }),
+  auth: specAuthSchema.default({ type: 'none' }),
   resources: z
     .record(slug, resourceEntrySchema)
     .refine((r) => Object.keys(r).length > 0, 'at least one resource'),
@@ -381,13 +388,19 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /** Cross-field rules a schema per field cannot express; each problem names its path. */
 function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.RefinementCtx): void {
+  // Every auth a connection may use: the spec's, or each of its options (`type: select`).
+  const choices: AuthChoice[] = (tolerantValue(() => authChoices(spec.auth)) ?? []).filter(
+    (c) => c.auth !== null && typeof c.auth === 'object',
+  );
   // baseUrl and the auth URLs: {config.name} placeholders, a pattern for those in a host.
-  const urls: [(string | number)[], unknown][] = [
-    [['baseUrl'], spec.baseUrl],
-    [['auth', 'tokenUrl'], (spec.auth as { tokenUrl?: unknown }).tokenUrl],
-    [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
+  const urls: [(string | number)[], unknown, AuthConfig | undefined][] = [
+    [['baseUrl'], spec.baseUrl, undefined],
+    ...choices.flatMap(({ auth, at }): [(string | number)[], unknown, AuthConfig][] => [
+      [[...at, 'tokenUrl'], (auth as { tokenUrl?: unknown }).tokenUrl, auth],
+      [[...at, 'authorizeUrl'], (auth as { authorizeUrl?: unknown }).authorizeUrl, auth],
+    ]),
   ];
-  for (const [where, url] of urls) {
+  for (const [where, url, urlAuth] of urls) {
     for (const { name, inHost, wholeUrl, choice } of typeof url === 'string'
       ? baseUrlPlaceholders(url)
       : []) {
@@ -400,7 +413,7 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         });
       } else if (
         wholeUrl &&
-        (where[1] === 'authorizeUrl' || spec.auth.type === 'oauth2-authorization-code')
+        (where.at(-1) === 'authorizeUrl' || urlAuth?.type === 'oauth2-authorization-code')
       ) {
         ctx.addIssue({
           code: 'custom',
@@ -438,21 +451,49 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         message: 'hosts constrain a format: url field: add format: url or remove hosts',
       });
   }
-  const instance = 'instanceUrl' in spec.auth ? spec.auth.instanceUrl : undefined;
   const wantsInstance = typeof spec.baseUrl === 'string' && usesInstanceUrl(spec.baseUrl);
-  if (wantsInstance && !instance)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['baseUrl'],
-      message:
-        '{instanceUrl} comes from the OAuth token response: give an OAuth2 auth with instanceUrl: { field, hosts }',
-    });
-  if (instance && !wantsInstance)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['auth', 'instanceUrl'],
-      message: 'baseUrl must start with {instanceUrl} for the token response to name the host',
-    });
+  for (const { auth, at, option } of choices) {
+    const instance = 'instanceUrl' in auth ? auth.instanceUrl : undefined;
+    if (wantsInstance && !instance)
+      ctx.addIssue({
+        code: 'custom',
+        path: option === undefined ? ['baseUrl'] : at,
+        message:
+          option === undefined
+            ? '{instanceUrl} comes from the OAuth token response: give an OAuth2 auth with instanceUrl: { field, hosts }'
+            : 'baseUrl starts with {instanceUrl}, which comes from the OAuth token response: every option must be an OAuth2 auth with instanceUrl: { field, hosts }',
+      });
+    if (instance && !wantsInstance)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...at, 'instanceUrl'],
+        message: 'baseUrl must start with {instanceUrl} for the token response to name the host',
+      });
+  }
+  if (spec.auth?.type === 'select') tolerant(() => checkSelect(spec.auth as SelectAuth));
+  /** The option-choosing config field is a string field; the default is an option. */
+  function checkSelect(select: SelectAuth): void {
+    const field = spec.connectionConfig[select.by];
+    const options = Object.keys(select.options);
+    if (!field)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'by'],
+        message: `"${select.by}" is not a connectionConfig field (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'}): declare it, type string, to hold the option each connection uses`,
+      });
+    else if (field.type !== 'string')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionConfig', select.by, 'type'],
+        message: `auth.by chooses the auth option by this field's value: it must be a string field, not ${field.type}`,
+      });
+    if (select.default !== undefined && !options.includes(select.default))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'default'],
+        message: `"${select.default}" is not an option (options: ${options.join(', ')})`,
+      });
+  }
   const checkZone = (zone: string | undefined, path: string[]) => {
     const field = zone?.match(/^\{config\.(.+)\}$/)?.[1];
     if (field !== undefined && !(field in spec.connectionConfig))
@@ -501,18 +542,22 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           ctx.addIssue({ code: 'custom', path: [...at, 'headers', header], message });
     }
   }
-  const auth = spec.auth;
-  checkStaticAuth(auth, ['auth']);
-  if (auth.type === 'oauth2-client-credentials' || auth.type === 'oauth2-refresh-token') {
-    checkSecret(auth.clientId, ['auth', 'clientId']);
-    checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
-    if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, ['auth', 'refreshToken']);
+  for (const { auth, at } of choices) tolerant(() => checkSpecAuth(auth, at));
+  /** The spec's auth, or one of its options at `at`. */
+  function checkSpecAuth(auth: AuthConfig, at: (string | number)[]): void {
+    checkStaticAuth(auth, at);
+    if (auth.type === 'oauth2-client-credentials' || auth.type === 'oauth2-refresh-token') {
+      checkSecret(auth.clientId, [...at, 'clientId']);
+      checkSecret(auth.clientSecret, [...at, 'clientSecret']);
+      if (auth.type === 'oauth2-refresh-token') checkSecret(auth.refreshToken, [...at, 'refreshToken']);
+    }
+    checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret, at);
+    if (auth.type === 'session-token') checkSessionToken(auth, at);
   }
-  checkOAuthFlowAuth(auth, spec.connectionConfig, ctx, checkSecret);
   for (const [name, resource] of Object.entries(spec.resources ?? {}))
     if (resource?.auth) tolerant(() => checkStaticAuth(resource.auth!, ['resources', name, 'auth']));
 
-  if (auth.type === 'session-token') {
+  function checkSessionToken(auth: SessionTokenAuthConfig, at: (string | number)[]): void {
     const scope = { connectionConfig: spec.connectionConfig, secrets: secretNames };
     const login: [string, unknown][] = [
       ['headers', auth.login.headers],
@@ -520,31 +565,31 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     ];
     for (const [part, value] of login)
       for (const message of templateProblems(value, scope))
-        ctx.addIssue({ code: 'custom', path: ['auth', 'login', part], message });
+        ctx.addIssue({ code: 'custom', path: [...at, 'login', part], message });
     const basic = auth.login.basic;
     if (basic) {
-      checkSecret(basic.username, ['auth', 'login', 'basic', 'username']);
-      if (basic.password !== undefined) checkSecret(basic.password, ['auth', 'login', 'basic', 'password']);
+      checkSecret(basic.username, [...at, 'login', 'basic', 'username']);
+      if (basic.password !== undefined) checkSecret(basic.password, [...at, 'login', 'basic', 'password']);
       if (Object.keys(auth.login.headers).some((h) => h.toLowerCase() === 'authorization'))
         ctx.addIssue({
           code: 'custom',
-          path: ['auth', 'login', 'headers'],
+          path: [...at, 'login', 'headers'],
           message: 'give the login an authorization header or basic, not both',
         });
     }
     if ((auth.tokenPath === undefined) === (auth.tokenHeader === undefined))
       ctx.addIssue({
         code: 'custom',
-        path: ['auth', 'tokenPath'],
+        path: [...at, 'tokenPath'],
         message: 'give one of tokenPath (a path in the login answer) or tokenHeader',
       });
     if (!auth.value.includes('{token}'))
-      ctx.addIssue({ code: 'custom', path: ['auth', 'value'], message: 'must place the token: {token}' });
+      ctx.addIssue({ code: 'custom', path: [...at, 'value'], message: 'must place the token: {token}' });
     for (const { name } of placeholdersOf(auth.value))
       if (name !== 'token')
         ctx.addIssue({
           code: 'custom',
-          path: ['auth', 'value'],
+          path: [...at, 'value'],
           message: `{${name}}: only {token} is available here`,
         });
   }
@@ -576,10 +621,9 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     if (resource.export) checkExport(spec, name, resource, resource.export, ctx);
     else checkRequestTemplates(spec, name, resource, ctx);
     const req = resource.request;
-    const auth = resource.auth ?? spec.auth;
+    const auths = resource.auth ? [resource.auth] : choices.map((c) => c.auth);
     if (
-      auth.type === 'api-key' &&
-      auth.in === 'form' &&
+      auths.some((auth) => auth.type === 'api-key' && auth.in === 'form') &&
       (req.graphql || (req.body !== undefined && req.bodyFormat !== 'form'))
     )
       ctx.addIssue({
@@ -837,6 +881,16 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
         message: `"${resource.incremental.cursorField}" is not a mapped field`,
       });
     }
+  }
+}
+
+/** A value computed from data that may be malformed (its problems reported elsewhere), else undefined. */
+function tolerantValue<T>(compute: () => T): T | undefined {
+  try {
+    return compute();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return undefined;
   }
 }
 

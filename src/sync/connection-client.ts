@@ -5,7 +5,8 @@
  */
 import { applyAuth, querySecretNames, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
-import { isOAuthAuth, usesTokens, type TokenAuthConfig } from '../http/auth/schema.js';
+import { isOAuthAuth, usesTokens, type AuthConfig, type TokenAuthConfig } from '../http/auth/schema.js';
+import { chosenAuth } from '../http/auth/select.js';
 import { sessionHeader } from '../http/auth/session-login.js';
 import { withConnectionUrls } from '../http/auth/urls.js';
 import { ProviderError } from '../http/errors.js';
@@ -101,13 +102,15 @@ export function createConnectionClients(deps: EngineDeps) {
   const tokenCaches = new Map<string, OAuth2Tokens>();
   const oauthTokens = (
     spec: IntegrationSpec,
+    /** The connection's auth: the spec's, or the option its config selects. */
+    auth: AuthConfig,
     target: { integration: string; connection: string },
     inputs: AuthInputs,
     generation: string,
     baseUrl: string,
   ): OAuth2Tokens | undefined => {
-    const auth = spec.auth;
     if (!usesTokens(auth)) return undefined;
+    // A connection switches auth option only by being saved again: a new generation, so a new cache.
     const key = JSON.stringify([target.integration, target.connection]);
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
@@ -150,7 +153,10 @@ export function createConnectionClients(deps: EngineDeps) {
       env: deps.env,
       where: `connection ${integration}/${connectionId}`,
     };
-    const specAuth: AppliedAuth = applyAuth(spec.auth, inputs);
+    // The connection's own auth: the spec's, or the option its config selects (AuthOptionError, naming
+    // the config field and the options, when it selects none). From here on it is the only auth.
+    const chosen = chosenAuth(spec.auth, connection.config, inputs.where).auth;
+    const specAuth: AppliedAuth = applyAuth(chosen, inputs);
     // A resource with its own (static) auth sends only that; applied on its first request, so a
     // connection syncing other resources need not hold its secrets.
     const ownAuths = new Map<string, AppliedAuth>();
@@ -171,19 +177,18 @@ export function createConnectionClients(deps: EngineDeps) {
     const where = `connection ${integration}/${connectionId}`;
     const tokens = oauthTokens(
       spec,
+      chosen,
       { integration, connection: connectionId },
       inputs,
       connection.generation,
       // A session token's login path is under the spec's base URL (instance URLs are OAuth2's).
-      spec.auth.type === 'session-token'
+      chosen.type === 'session-token'
         ? fillBaseUrl(spec.baseUrl, connection.config, where, undefined, spec.connectionConfig)
         : '',
     );
     // The header a token travels in: OAuth2's bearer, or where the spec puts a session token.
     const authorizationFor = (token: string): Record<string, string> =>
-      spec.auth.type === 'session-token'
-        ? sessionHeader(spec.auth, token)
-        : { authorization: `Bearer ${token}` };
+      chosen.type === 'session-token' ? sessionHeader(chosen, token) : { authorization: `Bearer ${token}` };
     const http = transportFor(spec);
     const measured = providerRequestMetrics(integration, connectionId);
 
@@ -191,7 +196,7 @@ export function createConnectionClients(deps: EngineDeps) {
     // names (checked against the spec's hosts before anything is sent there). An instance that changes
     // on a refresh moves the connection: URLs of an instance it was on before (a checkpointed next
     // link) are sent to the current one, never to the old host.
-    const instanceConfig = isOAuthAuth(spec.auth) ? spec.auth.instanceUrl : undefined;
+    const instanceConfig = isOAuthAuth(chosen) ? chosen.instanceUrl : undefined;
     const seenInstances = new Set<string>();
     let instance: string | undefined;
     const currentInstance = (): string => {
@@ -199,7 +204,7 @@ export function createConnectionClients(deps: EngineDeps) {
         return instanceOrigin(tokens?.instanceUrl() ?? null, instanceConfig!);
       } catch (error) {
         if (!(error instanceof InstanceUrlError)) throw error;
-        const tokenUrl = isOAuthAuth(spec.auth) ? new URL(spec.auth.tokenUrl).pathname : '';
+        const tokenUrl = isOAuthAuth(chosen) ? new URL(chosen.tokenUrl).pathname : '';
         throw new ProviderError('untrusted-url', `${where}: ${error.message}`, {
           integration,
           connection: connectionId,

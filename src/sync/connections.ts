@@ -11,6 +11,7 @@
  */
 import type { IntegrationSpec } from '../spec/schema.js';
 import { urlFieldValue } from '../http/base-url.js';
+import { authSecretNames, secretPlaceholders, selectedOption } from '../http/auth/select.js';
 import {
   connectionForAccount,
   deleteConnectionRows,
@@ -128,12 +129,21 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
       problems.push(
         `config.${name}: not a config field of ${spec.id} (declared: ${Object.keys(spec.connectionConfig).join(', ') || 'none'})`,
       );
+  // An auth with options: the config names one the spec has; the others' secrets are not needed.
+  let otherOptions = new Set<string>();
+  if (spec.auth.type === 'select') {
+    const chosen = selectedOption(spec.auth, c.config);
+    if ('problem' in chosen) problems.push(chosen.problem);
+    // No option chosen: the choice is the problem, not the secrets of options it might become.
+    otherOptions = secretsOfOtherOptions(spec, 'option' in chosen ? chosen.option : undefined);
+  }
   // Webhook secrets after the first are rotation slots: usually empty.
   const rotation = new Set(spec.webhooks?.signature.secrets.slice(1).filter((s) => typeof s === 'string'));
   for (const [name, what] of Object.entries(spec.secrets)) {
     const value = c.secrets[name];
     if (value !== undefined && typeof value !== 'string') problems.push(`secrets.${name}: expected a string`);
-    else if (!value && !rotation.has(name)) problems.push(`secrets.${name}: required (${what})`);
+    else if (!value && !rotation.has(name) && !otherOptions.has(name))
+      problems.push(`secrets.${name}: required (${what})`);
   }
   for (const name of Object.keys(c.secrets))
     if (!(name in spec.secrets))
@@ -141,6 +151,28 @@ export function connectionProblems(spec: IntegrationSpec, c: ConnectionInput): s
         `secrets.${name}: not a secret of ${spec.id} (declared: ${Object.keys(spec.secrets).join(', ') || 'none'})`,
       );
   return problems;
+}
+
+/**
+ * The secrets only auth options other than `option` (or than none) use: a connection using `option`
+ * need not supply them. A secret its own option, a resource's auth, the webhooks or a template
+ * elsewhere uses stays required.
+ */
+export function secretsOfOtherOptions(spec: IntegrationSpec, option: string | undefined): Set<string> {
+  if (spec.auth.type !== 'select') return new Set();
+  const { options } = spec.auth;
+  const used = new Set([
+    ...(option === undefined ? [] : authSecretNames(options[option]!)),
+    ...Object.values(spec.resources).flatMap((r) => (r.auth ? authSecretNames(r.auth) : [])),
+    ...(spec.webhooks?.signature.secrets.filter((s) => typeof s === 'string') ?? []),
+    ...secretPlaceholders({ ...spec, auth: null }),
+  ]);
+  return new Set(
+    Object.entries(options)
+      .filter(([name]) => name !== option)
+      .flatMap(([, auth]) => authSecretNames(auth))
+      .filter((name) => !used.has(name)),
+  );
 }
 
 /** Typed config from `name=value` strings (the CLI): numbers and booleans as their spec field says. */

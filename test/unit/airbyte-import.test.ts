@@ -738,10 +738,8 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
     ]);
     assert.deepEqual(
       r.issues.map((i) => [i.path, i.effect]),
-      [
-        ['streams.5.retriever.partition_router.values', 'data'],
-        ['definitions.requester.authenticator', 'differs'],
-      ],
+      // Both options of the SelectiveAuthenticator are imported (auth.type: select): nothing differs.
+      [['streams.5.retriever.partition_router.values', 'data']],
     );
     const res = r.spec!.resources as Record<string, Record<string, unknown>>;
     assert.equal(res.wildcard!.recordsPath, 'data.*.attributes');
@@ -761,11 +759,18 @@ describe('import airbyte: the constructs of issue 20 (the default)', () => {
     });
     assert.equal(res.per_region, undefined, 'computed partition values are left out');
     assert.deepEqual(r.spec!.auth, {
-      type: 'session-token',
-      login: { path: '/login', method: 'POST' },
-      tokenPath: 'token',
-      header: 'authorization',
-      value: 'Bearer {token}',
+      type: 'select',
+      by: 'credentials_auth_type',
+      options: {
+        session: {
+          type: 'session-token',
+          login: { path: '/login', method: 'POST' },
+          tokenPath: 'token',
+          header: 'authorization',
+          value: 'Bearer {token}',
+        },
+        key: { type: 'api-key', in: 'header', name: 'X-Key', value: 'credentials_api_key' },
+      },
     });
     const added = importAirbyteManifest(
       `

@@ -1,6 +1,7 @@
 /** Turns an auth config and a connection's secrets into what a request carries. */
 import { fillTemplate, textOf, type TemplateVars } from '../../template/template.js';
-import type { AuthConfig, AuthExtra, Credential, SecretRef } from './schema.js';
+import type { AuthConfig, AuthExtra, Credential, SecretRef, SpecAuthConfig } from './schema.js';
+import { authChoices, chosenAuth } from './select.js';
 
 export interface AppliedAuth {
   headers: Record<string, string>;
@@ -65,16 +66,24 @@ function fillAuthTemplate(template: string, inputs: AuthInputs): string {
 
 /**
  * Static credentials and the auth's `extra` ones; OAuth2 and session tokens get their header from an
- * OAuth2Tokens instance instead. An extra never replaces what the auth itself sends.
+ * OAuth2Tokens instance instead. An extra never replaces what the auth itself sends. A spec's auth with
+ * options (`type: select`) applies the option the connection's config selects (AuthOptionError if none).
  */
-export function applyAuth(auth: AuthConfig, inputs: AuthInputs): AppliedAuth {
+export function applyAuth(given: SpecAuthConfig, inputs: AuthInputs): AppliedAuth {
+  const auth = chosenAuth(given, inputs.config, inputs.where).auth;
   const own = ownAuth(auth, inputs);
   const more = 'extra' in auth ? auth.extra : undefined;
   return more ? withExtra(own, more, inputs) : own;
 }
 
-/** The query parameters an auth puts secrets in, known without its secrets (for redaction). */
-export function querySecretNames(auth: AuthConfig): string[] {
+/**
+ * The query parameters an auth puts secrets in, known without its secrets (for redaction); of every
+ * option, for a spec's auth with options.
+ */
+export function querySecretNames(given: SpecAuthConfig): string[] {
+  if (given.type === 'select')
+    return [...new Set(authChoices(given).flatMap((c) => querySecretNames(c.auth)))];
+  const auth = given;
   const own = auth.type === 'api-key' && auth.in === 'query' ? [auth.name] : [];
   const more = 'extra' in auth && auth.extra ? Object.keys(auth.extra.query) : [];
   return [...new Set([...own, ...more])];

@@ -201,6 +201,28 @@ export const authSchema = z.discriminatedUnion('type', [
 export type AuthConfig = z.infer<typeof authSchema>;
 
 /**
+ * Several ways to authenticate, of which each connection uses one (Airbyte's SelectiveAuthenticator:
+ * an OAuth2 refresh token or a personal access token). The connection's config field `by` names the
+ * option; `default` is the option of a connection whose config has no value there. Options are auths of
+ * every other type; each connection needs the secrets of its own option only (select.ts).
+ */
+export const selectAuthSchema = z.strictObject({
+  type: z.literal('select'),
+  /** The connectionConfig field (a string) whose value is the name of the option a connection uses. */
+  by: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a connectionConfig field name'),
+  options: z
+    .record(z.string().min(1), authSchema)
+    .refine((o) => Object.keys(o).length > 0, 'at least one option'),
+  /** The option of a connection whose config leaves `by` out. */
+  default: z.string().min(1).optional(),
+});
+export type SelectAuthConfig = z.infer<typeof selectAuthSchema>;
+
+/** A spec's `auth`: one auth, or a choice between several (`type: select`). */
+export const specAuthSchema = z.discriminatedUnion('type', [...authSchema.options, selectAuthSchema]);
+export type SpecAuthConfig = z.infer<typeof specAuthSchema>;
+
+/**
  * A resource's own auth, in place of the spec's for that resource's requests (Rollbar's project token
  * next to its account token): static credentials only, so token caches and refreshes stay per spec.
  */

@@ -17,9 +17,11 @@ export function checkOAuthFlowAuth(
   connectionConfig: Readonly<Record<string, unknown>>,
   ctx: z.RefinementCtx,
   checkSecret: CheckSecret,
+  /** Where the auth is: `['auth']`, or an option's `['auth', 'options', name]`. */
+  at: (string | number)[] = ['auth'],
 ): void {
   try {
-    check(auth, connectionConfig, ctx, checkSecret);
+    check(auth, connectionConfig, ctx, checkSecret, at);
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
   }
@@ -30,18 +32,19 @@ function check(
   connectionConfig: Readonly<Record<string, unknown>>,
   ctx: z.RefinementCtx,
   checkSecret: CheckSecret,
+  at: (string | number)[],
 ): void {
   const issue = (path: string[], message: string) =>
-    ctx.addIssue({ code: 'custom', path: ['auth', ...path], message });
+    ctx.addIssue({ code: 'custom', path: [...at, ...path], message });
   if (auth.type === 'oauth2-jwt-bearer') {
-    checkSecret(auth.privateKey, ['auth', 'privateKey']);
-    checkSecret(auth.issuer, ['auth', 'issuer']);
-    if (auth.subject !== undefined) checkSecret(auth.subject, ['auth', 'subject']);
-    if (auth.keyId !== undefined) checkSecret(auth.keyId, ['auth', 'keyId']);
+    checkSecret(auth.privateKey, [...at, 'privateKey']);
+    checkSecret(auth.issuer, [...at, 'issuer']);
+    if (auth.subject !== undefined) checkSecret(auth.subject, [...at, 'subject']);
+    if (auth.keyId !== undefined) checkSecret(auth.keyId, [...at, 'keyId']);
   }
   if (auth.type !== 'oauth2-authorization-code') return;
-  checkSecret(auth.clientId, ['auth', 'clientId']);
-  if (auth.clientSecret !== undefined) checkSecret(auth.clientSecret, ['auth', 'clientSecret']);
+  checkSecret(auth.clientId, [...at, 'clientId']);
+  if (auth.clientSecret !== undefined) checkSecret(auth.clientSecret, [...at, 'clientSecret']);
   if (auth.clientAuth === 'none' && auth.clientSecret !== undefined)
     issue(
       ['clientSecret'],

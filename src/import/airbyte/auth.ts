@@ -1,8 +1,9 @@
 /**
  * Authenticators: ApiKeyAuthenticator, BearerAuthenticator, BasicHttpAuthenticator, OAuthAuthenticator
- * (refresh token or client credentials), NoAuth and SelectiveAuthenticator (its first option that
- * translates) as Syncwright `auth`. Every config value an authenticator uses becomes a connection
- * secret. Pure: returns the auth, or undefined with the reason reported.
+ * (refresh token or client credentials), NoAuth and SelectiveAuthenticator (`auth.type: select`, each
+ * option that translates, chosen by the config value at authenticator_selection_path) as Syncwright
+ * `auth`. Every config value an authenticator uses becomes a connection secret. Pure: returns the auth,
+ * or undefined with the reason reported.
  */
 import type { ConfigFields } from './config-fields.js';
 import { translateTemplate, type Scope } from './expressions.js';
@@ -17,8 +18,69 @@ import { RESERVED_TOKEN_PARAMS } from '../../http/auth/schema.js';
 export type AuthOut = Record<string, unknown> & { type: string };
 
 export type AuthResult =
-  | { ok: true; auth: AuthOut; note?: string; loginOrigin?: string; loginUrl?: string }
+  | {
+      ok: true;
+      auth: AuthOut;
+      note?: string;
+      loginOrigin?: string;
+      loginUrl?: string;
+      /** A SelectiveAuthenticator's options as translated, each finished on its own (finishAuth). */
+      choice?: Choice;
+      /**
+       * Of a choice: its first option alone, for streams whose options differ from one another (a stream
+       * sending more credentials with one of them), which one spec's auth cannot say.
+       */
+      fallback?: AuthResult;
+    }
   | { ok: false; reason: string };
+
+/** The options of a SelectiveAuthenticator: the config field choosing one, and each option's result. */
+interface Choice {
+  by: string;
+  options: [string, AuthResult][];
+}
+
+/**
+ * Applies what a stream adds to its auth (secrets it sends, where its login goes) to the auth, or to
+ * each option of a choice, which is then built again from the options that still translate.
+ */
+export function finishAuth(result: AuthResult, finish: (r: AuthResult) => AuthResult): AuthResult {
+  if (!result.ok || !result.choice) return finish(result);
+  const { by, options } = result.choice;
+  return selectOf(
+    by,
+    options.map(([name, r]) => [name, r.ok ? finish(r) : r]),
+  );
+}
+
+/**
+ * `auth.type: select` of the options that translate; an option left out is said in the note (a
+ * connection choosing it is refused, naming the options it may choose). None translating: a failure.
+ */
+function selectOf(by: string, options: [string, AuthResult][]): AuthResult {
+  const ok = options.filter((o): o is [string, Extract<AuthResult, { ok: true }>] => o[1].ok);
+  const failed = options.filter((o) => !o[1].ok);
+  const reasons = failed.map(([name, r]) => `${name}: ${r.ok ? '' : r.reason}`);
+  if (ok.length === 0) return { ok: false, reason: `no option translates (${reasons.join('; ')})` };
+  const notes = ok.flatMap(([name, r]) => (r.note ? [`${name}: ${r.note}`] : []));
+  if (failed.length)
+    notes.unshift(
+      `the ${failed.map(([n]) => JSON.stringify(n)).join(', ')} option${failed.length > 1 ? 's are' : ' is'} left out (${reasons.join('; ')}): connections choose ${ok.map(([n]) => JSON.stringify(n)).join(' or ')}`,
+    );
+  const [firstName, first] = ok[0]!;
+  return {
+    ok: true,
+    auth: { type: 'select', by, options: Object.fromEntries(ok.map(([name, r]) => [name, r.auth])) },
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+    choice: { by, options },
+    fallback: {
+      ...first,
+      note:
+        `only the "${firstName}" option of ${options.length} is imported (the streams send different credentials with the others): connections must use it` +
+        (first.note ? `; ${first.note}` : ''),
+    },
+  };
+}
 
 /** A value that must be one secret: `{{ config['api_key'] }}` → the secret's name. */
 function secretOf(value: Json | undefined, config: ConfigFields): string | undefined {
@@ -227,6 +289,30 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       return sessionToken(auth, scope);
     case 'SelectiveAuthenticator': {
       const options = isObject(auth.authenticators) ? Object.entries(auth.authenticators) : [];
+      if ((scope.constructs ?? DEFAULT_CONSTRUCTS).selectAuth) {
+        const path = auth.authenticator_selection_path;
+        if (!Array.isArray(path) || path.length === 0 || !path.every((p) => typeof p === 'string'))
+          return { ok: false, reason: 'authenticator_selection_path is not a list of config keys' };
+        if (options.length === 0) return { ok: false, reason: 'authenticators has no options' };
+        const by = config.use(path, 'value');
+        config.requireChoice(
+          by,
+          options.map(([name]) => name),
+        );
+        return selectOf(
+          by,
+          options.map(([name, option]): [string, AuthResult] => {
+            const undo = config.checkpoint();
+            let r = translateAuth(option, scope);
+            // Options are single auths: a choice within a choice has no equivalent.
+            if (r.ok && r.auth.type === 'select')
+              r = { ok: false, reason: 'a SelectiveAuthenticator inside another' };
+            // An option left out asks nothing of connections: its config fields and secrets go with it.
+            if (!r.ok) undo();
+            return [name, r];
+          }),
+        );
+      }
       const reasons: string[] = [];
       for (const [name, option] of options) {
         const r = translateAuth(option, scope);

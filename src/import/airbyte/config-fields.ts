@@ -40,6 +40,8 @@ interface SchemaHit {
 export class ConfigFields {
   private readonly config = new Map<string, ConfigFieldOut>();
   private readonly secretNames = new Map<string, string>();
+  /** Fields that choose an auth option, as they were before they were made to (releaseChoice). */
+  private readonly choices = new Map<string, ConfigFieldOut>();
 
   constructor(private readonly schema: Component | undefined) {}
 
@@ -148,6 +150,42 @@ export class ConfigFields {
     }
     this.config.set(name, field);
     return name;
+  }
+
+  /**
+   * What is declared now; the function it returns forgets whatever was declared since (an auth option
+   * that does not translate declares nothing a connection would then have to supply).
+   */
+  checkpoint(): () => void {
+    const config = new Map([...this.config].map(([k, v]) => [k, { ...v }]));
+    const secretNames = new Map(this.secretNames);
+    return () => {
+      this.config.clear();
+      for (const [k, v] of config) this.config.set(k, v);
+      this.secretNames.clear();
+      for (const [k, v] of secretNames) this.secretNames.set(k, v);
+    };
+  }
+
+  /**
+   * A field that chooses between options (a SelectiveAuthenticator's): required, with the choices in
+   * its description, as Airbyte fails a config without it.
+   */
+  requireChoice(name: string, choices: readonly string[]): void {
+    const field = this.config.get(name);
+    if (!field) return;
+    if (!this.choices.has(name)) this.choices.set(name, { ...field });
+    field.required = true;
+    const said = `auth option: ${choices.join(' or ')}`;
+    if (!field.description?.startsWith(said))
+      field.description = `${said}${field.description ? ` (${field.description})` : ''}`;
+  }
+
+  /** A choosing field whose choice is not imported after all: as it was before requireChoice. */
+  releaseChoice(name: string): void {
+    const before = this.choices.get(name);
+    if (before) this.config.set(name, before);
+    this.choices.delete(name);
   }
 
   /** Whether a name is declared as a plain config field (and would be stored unsealed). */

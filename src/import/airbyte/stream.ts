@@ -3,7 +3,7 @@
  * parameters, headers, JSON body), paginator, record selector, partition router (a parent stream, or a
  * one-value list), incremental cursor, transformations, error handler and primary key.
  */
-import { translateAuth, type AuthOut, type AuthResult } from './auth.js';
+import { finishAuth, translateAuth, type AuthOut, type AuthResult } from './auth.js';
 import { loginUrlProblem } from '../../http/auth/extra-checks.js';
 import type { ConfigFields } from './config-fields.js';
 import {
@@ -519,28 +519,33 @@ export function translateStream(
       });
     }
   }
-  let auth = placeSecrets(authResult, secretPlacements);
-  // A login request under the spec's base URL keeps its path; one to a host of its own is written out
-  // as a literal login URL, so only that host (never one a connection names) gets the login secrets.
-  // (A login URL with a query keeps it: written out too.)
-  if (
-    auth.ok &&
-    auth.loginOrigin !== undefined &&
-    (auth.loginOrigin !== urlBase || auth.loginUrl?.includes('?'))
-  ) {
-    const problem =
-      auth.loginUrl === undefined
-        ? `it goes to ${auth.loginOrigin}, not ${urlBase}, and is built from config`
-        : loginUrlProblem(auth.loginUrl);
-    if (problem) auth = { ok: false, reason: `the login URL ${auth.loginOrigin}: ${problem}` };
-    else {
-      const { path: _path, ...login } = auth.auth.login as Record<string, unknown>;
-      auth = { ...auth, auth: { ...auth.auth, login: { url: auth.loginUrl, ...login } } };
+  // The same for the auth and, of a SelectiveAuthenticator, for each of its options.
+  const finish = (given: AuthResult): AuthResult => {
+    let auth = placeSecrets(given, secretPlacements);
+    // A login request under the spec's base URL keeps its path; one to a host of its own is written out
+    // as a literal login URL, so only that host (never one a connection names) gets the login secrets.
+    // (A login URL with a query keeps it: written out too.)
+    if (
+      auth.ok &&
+      auth.loginOrigin !== undefined &&
+      (auth.loginOrigin !== urlBase || auth.loginUrl?.includes('?'))
+    ) {
+      const problem =
+        auth.loginUrl === undefined
+          ? `it goes to ${auth.loginOrigin}, not ${urlBase}, and is built from config`
+          : loginUrlProblem(auth.loginUrl);
+      if (problem) auth = { ok: false, reason: `the login URL ${auth.loginOrigin}: ${problem}` };
+      else {
+        const { path: _path, ...login } = auth.auth.login as Record<string, unknown>;
+        auth = { ...auth, auth: { ...auth.auth, login: { url: auth.loginUrl, ...login } } };
+      }
     }
-  }
-  // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
-  if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')
-    auth = { ok: false, reason: 'an API key in a form body (body_data) next to a JSON body' };
+    // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
+    if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')
+      auth = { ok: false, reason: 'an API key in a form body (body_data) next to a JSON body' };
+    return auth;
+  };
+  const auth = finishAuth(authResult, finish);
   const resource: ResourceOut = {
     request: {
       ...(method !== 'GET' ? { method } : {}),

@@ -28,6 +28,8 @@ export interface Constructs {
   hostChoice: boolean;
   /** A resource's own static `auth` (a stream that authenticates unlike the others). */
   resourceAuth: boolean;
+  /** `auth.type: select`: every option of a SelectiveAuthenticator (before it, only its first). */
+  selectAuth: boolean;
 }
 
 export const TODAY: Constructs = {
@@ -42,6 +44,7 @@ export const TODAY: Constructs = {
   readsAll: false,
   hostChoice: false,
   resourceAuth: false,
+  selectAuth: false,
 };
 
 export const ISSUE_20: Constructs = {
@@ -56,6 +59,7 @@ export const ISSUE_20: Constructs = {
   readsAll: true,
   hostChoice: true,
   resourceAuth: true,
+  selectAuth: true,
 };
 
 /** What the importer emits unless told otherwise: everything main's spec schema accepts. */

@@ -173,6 +173,17 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
         `its host ${o.urlBase} differs from ${origin ?? ''} (one base URL per spec)`,
       );
   for (const o of kept()) if (!o.auth.ok) drop(o.name, o.authPath, 'authenticator', o.auth.reason);
+  // Streams whose auth options differ from one another (one sends an extra credential with an option,
+  // another does not) cannot share one spec's choice: each keeps its first option, as before options.
+  const choices = new Set(
+    kept().flatMap((o) => (o.auth.ok && o.auth.auth.type === 'select' ? [authKey(o.auth.auth)] : [])),
+  );
+  if (choices.size > 1)
+    for (const o of kept())
+      if (o.auth.ok && o.auth.fallback) {
+        config.releaseChoice(String(o.auth.auth.by));
+        o.auth = o.auth.fallback;
+      }
   const authOf = (o: StreamOut): AuthOut => (o.auth.ok ? o.auth.auth : { type: 'none' });
   const chosen = mostCommon(kept(), (o) => authKey(authOf(o)));
   const auth = chosen ? authOf(chosen) : ({ type: 'none' } as AuthOut);
