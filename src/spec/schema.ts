@@ -742,7 +742,7 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           else seen.set(p, i);
         }
         checkParentItem(item, (...rest) => at(...prefix(i), ...rest));
-        if ('product' in resource.parent! && 'resource' in item && item.changedOnly !== undefined)
+        if ('product' in resource.parent! && 'resource' in item && item.changedOnly === true)
           ctx.addIssue({
             code: 'custom',
             path: at(...prefix(i), 'changedOnly'),
