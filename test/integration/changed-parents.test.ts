@@ -4,76 +4,23 @@
  * of its API and counts them.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { defineIntegration } from '../../src/spec/define.js';
 import { listRecords } from '../../src/store/records.js';
+import { BOARDS_TOKEN, startBoardsApi, type BoardsApi } from '../helpers/boards-api.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 
-const TOKEN = 'boards-token-5521';
-
-interface Project {
-  id: string;
-  name: string;
-}
-interface Task {
-  id: string;
-  title: string;
-}
-
-/**
- * The boards API: `GET /projects` lists the projects, `GET /projects/{id}/tasks` a project's tasks,
- * both with the bearer token and no query; anything else is refused.
- */
-async function startBoardsApi() {
-  const projects: Project[] = [];
-  const tasks = new Map<string, Task[]>();
-  const counts = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const send = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const u = new URL(req.url ?? '/', 'http://x');
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'unauthorized' });
-      if (req.method !== 'GET' || u.search !== '') return send(400, { error: 'bad request' });
-      counts.set(u.pathname, (counts.get(u.pathname) ?? 0) + 1);
-      if (u.pathname === '/projects') return send(200, { data: projects });
-      const m = /^\/projects\/([a-z0-9]+)\/tasks$/.exec(u.pathname);
-      const list = m ? tasks.get(m[1]!) : undefined;
-      if (list) return send(200, { data: list });
-      send(404, { error: 'not found' });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    projects,
-    tasks,
-    /** Requests per path since the last call. */
-    take(): Record<string, number> {
-      const out = Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
-      counts.clear();
-      return out;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('parent.changedOnly: an incremental child run visits only the changed parents', () => {
   let env: TestEnv;
-  let api: Awaited<ReturnType<typeof startBoardsApi>>;
+  let api: BoardsApi;
   let engine: EngineHarness;
 
   before(async () => {
     env = await testEnv();
     api = await startBoardsApi();
     for (const id of ['p1', 'p2', 'p3', 'p4']) {
-      api.projects.push({ id, name: `project ${id}` });
+      api.projects.push({ id, name: `project ${id}`, updated_at: '2026-01-01T00:00:00Z' });
       api.tasks.set(
         id,
         [1, 2, 3].map((n) => ({ id: `${id}-t${n}`, title: `task ${n} of ${id}` })),
@@ -105,7 +52,7 @@ describe('parent.changedOnly: an incremental child run visits only the changed p
 
   it('visits every parent first, then only the one changed at the provider; the other children stay', async () => {
     const conn = uniqueId('team');
-    await engine.addConnection('boards', conn, { token: TOKEN });
+    await engine.addConnection('boards', conn, { token: BOARDS_TOKEN });
     const sync = async (resource: string, kind: 'full' | 'incremental') =>
       (await engine.run(engine.input('boards', conn, resource, kind))).result();
     const liveTasks = async () =>
