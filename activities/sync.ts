@@ -12,7 +12,8 @@ import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-sour
 import { SpecError } from '../src/spec/errors.js';
 import { scalarText, valueAtPath } from '../src/json/path.js';
 import { lookupResource } from '../src/spec/registry.js';
-import { combine, parentLabel, valueCombinations } from '../src/spec/parent.js';
+import { changedOnlyParent, combine, parentLabel, valueCombinations } from '../src/spec/parent.js';
+import { changedSince, isSnapshotMark } from '../src/store/records.js';
 import { getConnectionConfig } from '../src/store/connections.js';
 import {
   noCounts,
@@ -89,10 +90,13 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
   async function startSyncRun(input: StartRunInput): Promise<RunSummary> {
     let childOf: string | null;
     let isExport: boolean;
+    let changeMark: boolean;
     try {
       const { resource } = lookupResource(specs, input.integration, input.resource);
       childOf = resource.parent ? parentLabel(resource.parent) : null;
       isExport = resource.export !== undefined;
+      // The run that visits the parents (not one parent's run) marks where the changes it covers end.
+      changeMark = changedOnlyParent(resource.parent) !== undefined && !input.parent;
     } catch (error) {
       throw toFailure(error);
     }
@@ -105,6 +109,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       kind: input.kind,
       parentKey: input.parent?.key ?? null,
       parentParams: input.parent?.params ?? null,
+      ...(changeMark ? { changeMark } : {}),
     });
     const summary = runSummary(run, null, input.parent ? null : childOf);
     return isExport ? { ...summary, export: true } : summary;
@@ -198,9 +203,17 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
      * The next parent records of a child resource (from the records store), with the path params the
      * child's requests need. Keys and params only: records themselves never enter workflow history.
      */
-    async listParents(input: SyncTarget & { after: string | null; limit: number }): Promise<ParentBatch> {
+    async listParents(
+      input: SyncTarget & {
+        after: string | null;
+        limit: number;
+        /** The coordinating run: with `parent.changedOnly`, its kind and mark say which parents. */
+        runId?: string;
+      },
+    ): Promise<ParentBatch> {
       let mapping: Record<string, string>;
       let parentResource: string;
+      let changedAfter: string | undefined;
       try {
         const { resource } = lookupResource(specs, input.integration, input.resource);
         if (!resource.parent)
@@ -245,6 +258,12 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         }
         mapping = resource.parent.params;
         parentResource = resource.parent.resource;
+        if (changedOnlyParent(resource.parent) !== undefined && input.runId !== undefined) {
+          // An incremental run after a completed one: the parents changed since that run's snapshot
+          // (a full run, a first run, or one listed by a workflow from before runId: all of them).
+          const run = await loadRun(input.runId);
+          if (run.kind === 'incremental' && isSnapshotMark(run.since)) changedAfter = run.since;
+        }
       } catch (error) {
         throw toFailure(error);
       }
@@ -258,6 +277,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         .orderBy('record_key')
         .limit(input.limit + 1);
       if (input.after !== null) q = q.where('record_key', '>', input.after);
+      if (changedAfter !== undefined) q = q.where(changedSince(changedAfter));
       const rows = await q.execute();
       const page = rows.slice(0, input.limit);
       const parents: ParentRef[] = [];

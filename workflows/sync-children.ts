@@ -75,6 +75,7 @@ export async function coordinateChildren(run: SyncRun, childOf: string): Promise
           resource: input.resource,
           after,
           limit: PARENTS_PER_BATCH,
+          runId,
         },
       ],
     );

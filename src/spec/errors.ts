@@ -59,6 +59,34 @@ function unionExpectation(
   return kinds.size ? [...kinds].join(' or ') : 'a value of another shape';
 }
 
+/** `resources.<name>.parent`, or one item of its `product`. */
+function isParentPath(path: readonly PropertyKey[]): boolean {
+  return (
+    path[0] === 'resources' &&
+    (path.at(-1) === 'parent' || (path.at(-3) === 'parent' && path.at(-2) === 'product'))
+  );
+}
+
+/**
+ * The one branch of a union of objects whose fields all fit (no unknown field, none missing, nothing
+ * wrong with the value as a whole), when exactly one does: the shape the author meant.
+ */
+function fittingBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  const fits = branches.filter(
+    (b) =>
+      b.length > 0 &&
+      b.every(
+        (i) =>
+          i.path.length > 0 &&
+          i.code !== 'unrecognized_keys' &&
+          !(i.code === 'invalid_type' && /received undefined/.test(i.message)),
+      ),
+  );
+  return fits.length === 1 ? fits[0] : undefined;
+}
+
 /** zod issues as `path: message` lines, in words a spec author can act on. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   const lines: string[] = [];
@@ -67,6 +95,14 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     let message = issue.message;
     if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
       message = `expected one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    } else if (issue.code === 'invalid_union' && isParentPath(issue.path) && fittingBranch(issue.errors)) {
+      // A parent whose fields name its form (resource and params): that form's own problems are the
+      // author's (`parent.changedOnly: expected boolean`), not "expected a value of another shape".
+      const prefix = issue.path;
+      lines.push(
+        ...formatIssues(fittingBranch(issue.errors)!.map((i) => ({ ...i, path: [...prefix, ...i.path] }))),
+      );
+      continue;
     } else if (issue.code === 'invalid_union') {
       const missing =
         issue.errors.length > 0 &&

@@ -7,7 +7,8 @@
 
 type Scalar = string | number | boolean;
 export type ParentItem =
-  { resource: string; params: Record<string, string> } | { values: Record<string, Scalar[] | string> };
+  | { resource: string; params: Record<string, string>; changedOnly?: boolean | undefined }
+  | { values: Record<string, Scalar[] | string> };
 /** One parent, or a product of several (every combination of one of each). */
 export type ParentConfig = ParentItem | { product: ParentItem[] };
 
@@ -18,6 +19,14 @@ export function parentLabel(parent: ParentConfig): string {
   return itemsOf(parent)
     .map((p) => ('resource' in p ? p.resource : 'values'))
     .join(' × ');
+}
+
+/**
+ * The parent resource whose changed records alone an incremental run visits (`changedOnly: true` on a
+ * single parent resource), or undefined when every parent is visited on every run.
+ */
+export function changedOnlyParent(parent: ParentConfig | undefined): string | undefined {
+  return parent && 'resource' in parent && parent.changedOnly === true ? parent.resource : undefined;
 }
 
 /** The resources whose records the runs are made of. */

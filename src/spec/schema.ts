@@ -174,6 +174,11 @@ const parentResourceSchema = z.strictObject({
   resource: z.string().min(1),
   /** Path placeholder → field of the parent record, e.g. { repo: "name" } for {parent.repo}. */
   params: z.record(z.string().min(1), z.string().min(1)),
+  /**
+   * An incremental run visits only the parents whose stored record changed (was added, rewritten or
+   * revived) since this resource's last completed run; a full run, or the first, visits every parent.
+   */
+  changedOnly: z.boolean().optional(),
 });
 
 const parentValuesSchema = z.strictObject({
@@ -781,6 +786,13 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
           else seen.set(p, i);
         }
         checkParentItem(item, (...rest) => at(...prefix(i), ...rest));
+        if ('product' in resource.parent! && 'resource' in item && item.changedOnly === true)
+          ctx.addIssue({
+            code: 'custom',
+            path: at(...prefix(i), 'changedOnly'),
+            message:
+              'only a single parent resource visits changed parents only: the combinations of a product are all visited on every run',
+          });
       });
     }
     if (resource.primaryKey === undefined && !resource.appendOnly)

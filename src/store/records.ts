@@ -2,6 +2,35 @@ import { sql } from 'kysely';
 import { canonicalJson, hashOfCanonical } from './content-hash.js';
 import type { DbOrTx } from './db.js';
 
+/**
+ * The value every update that changes a record (its content, or whether it is deleted) gives its
+ * change_xid: the writing transaction's id. A child visiting only changed parents (`parent.changedOnly`)
+ * reads it against the database snapshot its last run took (changedSince).
+ */
+export const CHANGE_XID = sql<string>`pg_current_xact_id()`;
+
+/**
+ * The database snapshot a run of a child visiting changed parents takes as its mark, as text
+ * (`xmin:xmax:xip,…`): what it names as committed is what the run will have seen; every other
+ * transaction, in flight then or begun later, is after the mark (changedSince).
+ */
+export const CURRENT_SNAPSHOT = sql<string>`pg_current_snapshot()::text`;
+
+/** Whether a stored mark is a snapshot's text (a mark of another kind means no usable mark). */
+export function isSnapshotMark(mark: string | null | undefined): mark is string {
+  return typeof mark === 'string' && /^\d+:\d+:(\d+(,\d+)*)?$/.test(mark);
+}
+
+/**
+ * Records changed by a transaction the snapshot `mark` did not see as committed: committed after it
+ * was taken, or in flight then. Exact where a clock is not: a transaction that began before a mark and
+ * commits after it is after the mark, however early its now(). Rows from before change_xid was kept
+ * (null) are older than any mark.
+ */
+export function changedSince(mark: string) {
+  return sql<boolean>`(change_xid >= pg_snapshot_xmin(${mark}::pg_snapshot) and not pg_visible_in_snapshot(change_xid, ${mark}::pg_snapshot))`;
+}
+
 export interface RecordScope {
   integration: string;
   connection: string;
@@ -85,6 +114,7 @@ export async function upsertRecords(
           updated_at: sql<Date>`now()`,
           last_seen_at: sql<Date>`now()`,
           deleted_at: null,
+          change_xid: CHANGE_XID,
         }))
         .where((eb) => {
           const changed = eb.or([
@@ -119,7 +149,7 @@ export function markRecordsDeleted(
 ) {
   return db
     .updateTable('records')
-    .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .set({ deleted_at: sql<Date>`now()`, updated_at: sql<Date>`now()`, change_xid: CHANGE_XID })
     .where('integration', '=', scope.integration)
     .where('connection', '=', scope.connection)
     .where('resource', '=', scope.resource)

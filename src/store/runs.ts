@@ -8,7 +8,10 @@ import type pg from 'pg';
 import { poolOf, type DbOrTx } from './db.js';
 import { canonicalJson, hashOfCanonical } from './content-hash.js';
 import {
+  CHANGE_XID,
+  CURRENT_SNAPSHOT,
   dedupeByKey,
+  isSnapshotMark,
   markRecordsDeleted,
   type KeyedRecord,
   type RecordScope,
@@ -70,6 +73,11 @@ export interface StartRun extends RecordScope {
   workflowId: string;
   kind: SyncKind;
   parentParams?: Record<string, string> | null;
+  /**
+   * The coordinating run of a child that visits changed parents only: its mark is the database snapshot
+   * at its start (CURRENT_SNAPSHOT), and an incremental run's `since` the mark of the last completed run.
+   */
+  changeMark?: boolean;
 }
 
 /**
@@ -98,8 +106,9 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
       connection: run.connection,
       resource: run.resource,
       kind: run.kind,
-      since: state?.high_water ?? null,
-      high_water: state?.high_water ?? null,
+      since: run.changeMark && !isSnapshotMark(state?.high_water) ? null : (state?.high_water ?? null),
+      // Taken once: a retried start finds the row and keeps the first snapshot.
+      high_water: run.changeMark ? CURRENT_SNAPSHOT : (state?.high_water ?? null),
       parent_key: run.parentKey ?? null,
       parent_params: run.parentParams ?? null,
     })
@@ -241,7 +250,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
     deletedKeys.length === 0
       ? sql`select 1 where false`
       : sql`
-      update records as r set deleted_at = now(), updated_at = now()
+      update records as r set deleted_at = now(), updated_at = now(), change_xid = ${CHANGE_XID}
       where r.integration = ${scope.integration} and r.connection = ${scope.connection}
         and r.resource = ${scope.resource} and r.deleted_at is null and ${parentMatch}
         and r.record_key = any(${deletedKeys}::text[])
@@ -268,7 +277,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
       where exists (select 1 from run)
       on conflict (integration, connection, resource, record_key) do update
         set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
-            last_seen_at = now(), deleted_at = null
+            last_seen_at = now(), deleted_at = null, change_xid = ${CHANGE_XID}
         where (r.content_hash is distinct from excluded.content_hash or r.deleted_at is not null)
           and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
       returning (xmax = 0) as inserted

@@ -2,7 +2,7 @@
  * The typed shape of every Syncwright table, one interface per table, as kysely sees them. Rows are
  * snake_case; repository functions map them to camelCase domain types.
  */
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, RawBuilder } from 'kysely';
 import type { RunStatus, SyncKind } from './run-types.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -281,6 +281,12 @@ export interface RecordsTable {
   updated_at: Timestamp;
   deleted_at: Timestamp | null;
   parent_key: string | null;
+  /**
+   * xid8 (read as text): the transaction that last changed the record (inserted, rewrote its content,
+   * deleted or revived it); null on rows from before it was kept. Set by the column's default on insert
+   * and by CHANGE_XID (records.ts) on every changing update; nothing else writes it.
+   */
+  change_xid: ColumnType<string | null, never, RawBuilder<string>>;
 }
 
 export interface Database extends SyncTables, ConnectionTables, RateTables, WebhookTables {

@@ -968,7 +968,7 @@ spec:
 });
 
 describe('import airbyte: incremental children', () => {
-  it('incremental_dependency: every parent is visited, each child from its own mark (reported as a difference)', () => {
+  it('incremental_dependency on an incremental parent: only changed parents are visited (parent.changedOnly), each child from its own mark', () => {
     const manifest = `
 definitions:
   requester: { type: HttpRequester, url_base: "https://x.example.com" }
@@ -1012,29 +1012,33 @@ streams:
     const spec = parseSpec(r.spec!, 'x');
     assert.deepEqual(
       r.issues.filter((i) => i.effect !== 'note').map((i) => [i.path, i.effect]),
-      [['streams.1.retriever.partition_router.parent_stream_configs.0.incremental_dependency', 'differs']],
+      [],
     );
-    assert.equal(importedFully(r.issues), false);
+    assert.equal(importedFully(r.issues), true);
     assert.deepEqual(spec.resources.threads!.parent, {
       resource: 'conversations',
       params: { conversation_id: 'id' },
+      changedOnly: true,
     });
     assert.equal(spec.resources.threads!.incremental!.clientSide, true);
     assert.equal(spec.resources.threads!.incremental!.order, 'descending');
 
-    // Without a cursor of its own, the child is read in full for every parent: incremental is lost.
+    // Without a cursor of its own, the child is read in full for each changed parent: incremental
+    // through its parent alone.
     const bare = importAirbyteManifest(manifest.replace(/ {4}incremental_sync:\n(?: {6}.*\n)+$/, ''), {
       id: 'x',
     });
-    assert.equal(parseSpec(bare.spec!, 'x').resources.threads!.incremental, undefined);
+    const bareSpec = parseSpec(bare.spec!, 'x');
+    assert.equal(bareSpec.resources.threads!.incremental, undefined);
+    assert.equal(
+      bareSpec.resources.threads!.parent &&
+        'changedOnly' in bareSpec.resources.threads!.parent &&
+        bareSpec.resources.threads!.parent.changedOnly,
+      true,
+    );
     assert.deepEqual(
       bare.issues.filter((i) => i.effect !== 'note').map((i) => [i.path, i.effect]),
-      [
-        [
-          'streams.1.retriever.partition_router.parent_stream_configs.0.incremental_dependency',
-          'incremental',
-        ],
-      ],
+      [],
     );
   });
 });

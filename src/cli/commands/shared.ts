@@ -1,6 +1,7 @@
 /** What several commands need: the loaded specs, the secret box, name=value options, a sync's input. */
 import { SpecError } from '../../spec/errors.js';
 import { loadSpecs } from '../../spec/load.js';
+import { changedOnlyParent } from '../../spec/parent.js';
 import { lookupResource } from '../../spec/registry.js';
 import type { IntegrationSpec } from '../../spec/schema.js';
 import type { SecretBox } from '../../store/secret-box.js';
@@ -46,7 +47,8 @@ export function syncInput(
 ): SyncWorkflowInput {
   try {
     const { spec, resource: res } = lookupResource(specs, integration, resource);
-    if (kind === 'incremental' && !res.incremental)
+    // A child visiting changed parents only is incremental through its parent.
+    if (kind === 'incremental' && !res.incremental && changedOnlyParent(res.parent) === undefined)
       throw new UsageError(
         `--mode incremental: resource ${integration}/${resource} has no incremental section in its spec (sync it with --mode full)`,
       );

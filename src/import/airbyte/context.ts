@@ -40,8 +40,12 @@ export interface StreamContext {
   sliceKeysKnown?: boolean | undefined;
   /** The first segment of each primary key path, as written (a null there would lose the record). */
   primaryKeyRoots?: string[] | undefined;
-  /** The manifest path of a parent config's `incremental_dependency: true`, reported with the cursor. */
-  incrementalDependency?: string | undefined;
+  /**
+   * Each parent config's `incremental_dependency: true`: its manifest path, and whether its parent
+   * stream is incremental (only then does Airbyte visit the changed parents alone). Mapped or reported
+   * once the child's own cursor is known.
+   */
+  incrementalDependencies?: { path: string; parentIncremental: boolean }[] | undefined;
 }
 
 /** The manifest path of a component's field: where the component was written, else under the stream. */

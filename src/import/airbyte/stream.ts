@@ -134,7 +134,11 @@ export function translateStream(
         };
     }
     // Reported once the child's own cursor is known (below).
-    if (pc.incremental_dependency === true) ctx.incrementalDependency = `${pcAt}.incremental_dependency`;
+    if (pc.incremental_dependency === true)
+      (ctx.incrementalDependencies ??= []).push({
+        path: `${pcAt}.incremental_dependency`,
+        parentIncremental: isObject(pc.stream.incremental_sync),
+      });
     if (Array.isArray(pc.extra_fields) && pc.extra_fields.length > 0)
       issue(
         ctx,
@@ -469,19 +473,34 @@ export function translateStream(
   }
 
   const incremental = finishIncremental?.(usesWindow(request));
-  if (ctx.incrementalDependency !== undefined)
-    // Airbyte reads the children of parents changed since the last sync only. Syncwright visits every
-    // parent: a child with its own cursor reads from its own high-water mark (more requests, the same
-    // records); one without is read in full for every parent.
-    issue(
-      ctx,
-      ctx.incrementalDependency,
-      'ParentStreamConfig',
-      incremental ? 'differs' : 'incremental',
-      incremental
-        ? 'every parent is visited on each run, not only those changed since the last one; each child reads from its own high-water mark: more requests, the same records'
-        : 'child resources are synced in full for every parent (the child has no cursor of its own to read from)',
-    );
+  // Airbyte reads the children of the parents its incremental read of the parent stream emits: those
+  // changed since the last sync. A single parent: `parent.changedOnly` (the parents whose stored records
+  // changed since the child's last run). A parent stream without a cursor is read in full on every sync,
+  // so Airbyte visits every parent, as Syncwright does.
+  let changedOnly = false;
+  for (const dep of ctx.incrementalDependencies ?? []) {
+    if (!dep.parentIncremental)
+      issue(
+        ctx,
+        dep.path,
+        'ParentStreamConfig',
+        'note',
+        'the parent stream has no incremental sync: Airbyte reads every parent on each sync, and every parent is visited here too',
+      );
+    else if (!product) changedOnly = true;
+    else
+      // A product's combinations are all visited: a child with its own cursor reads from its own
+      // high-water mark (more requests, the same records); one without is read in full.
+      issue(
+        ctx,
+        dep.path,
+        'ParentStreamConfig',
+        incremental ? 'differs' : 'incremental',
+        incremental
+          ? 'every combination of parents is visited on each run, not only those with a changed parent; each child reads from its own high-water mark: more requests, the same records'
+          : 'child resources of a product of parents are synced in full for every combination (the child has no cursor of its own to read from)',
+      );
+  }
   if (ctx.windowFilter)
     // A floor on a field other than the cursor, or on windows read in steps: no equivalent.
     issue(
@@ -579,6 +598,7 @@ export function translateStream(
           parent: {
             resource: resourceName(parent.name),
             params: { ...parentParams, ...scope.nestedParams },
+            ...(changedOnly ? { changedOnly } : {}),
           },
         }
       : {}),
