@@ -9,6 +9,12 @@
  * (`https://{config.env|eq:live:api:api-sandbox}.example.com`, `{config.sandbox|if:a:b}`): every host
  * the credentials can go to is then written in the spec, so such a field needs no pattern.
  *
+ * Choices (`{?config.x=="v"}…{:}…{/}`, src/template/choices.ts) may pick between pieces of a base URL,
+ * or between whole base URLs (`{?config.api_url}{config.api_url}{:}https://plausible.io/api/v1{/}`).
+ * Their conditions read only config values, so the base is fixed per connection, never per request;
+ * and every text the choices can give is checked here as a base URL by the rules above (a choice that
+ * gives no text at all is refused when a connection's config makes it).
+ *
  * `{instanceUrl}` may start a base URL: the origin comes from the OAuth token response
  * (instance-url.ts), and the rest is a path.
  *
@@ -23,6 +29,13 @@
 import { pathSegment, PathValueError } from './path-template.js';
 import { hostMatches, INSTANCE_PLACEHOLDER, LOOPBACK } from './instance-url.js';
 import { applyFilter, filterProblem, parseFilter } from '../template/functions.js';
+import {
+  choiceAlternatives,
+  conditionNames,
+  resolveChoices,
+  TemplateError,
+  templateProblem,
+} from '../template/template.js';
 
 /** What a base URL needs to know of a connection config field. */
 export interface UrlFieldSpec {
@@ -73,6 +86,13 @@ export interface BaseUrlPlaceholder {
   wholeUrl?: true;
   /** `{config.name|eq:…}` / `{config.name|if:…}`: the filter choosing between literal texts. */
   choice?: string;
+  /** `{?config.name…}`: read by a choice's condition, never placed in the URL. */
+  condition?: true;
+}
+
+/** The config field a base URL condition reads, or undefined when it reads something else. */
+function conditionField(name: string): string | undefined {
+  return /^config\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(name)?.[1];
 }
 
 /** The literal texts a choice filter may give, or a problem with it. */
@@ -93,10 +113,28 @@ function hostRange(template: string): [number, number] {
 }
 
 export function baseUrlPlaceholders(template: string): BaseUrlPlaceholder[] {
+  if (templateProblem(template) === undefined && conditionNames(template).length > 0) {
+    const seen = new Set<string>();
+    const out: BaseUrlPlaceholder[] = [];
+    const conditions = conditionNames(template).flatMap((n) => {
+      const field = conditionField(n);
+      return field === undefined ? [] : [{ name: field, inHost: false, condition: true as const }];
+    });
+    for (const p of [...conditions, ...choiceAlternatives(template).flatMap(plainPlaceholders)]) {
+      const key = JSON.stringify(p);
+      if (!seen.has(key)) out.push(p);
+      seen.add(key);
+    }
+    return out;
+  }
+  return plainPlaceholders(template);
+}
+
+function plainPlaceholders(template: string): BaseUrlPlaceholder[] {
   const leading = leadingUrlField(template);
   if (leading !== undefined) {
     const rest = template.replace(LEADING, 'https://leading.invalid');
-    return [{ name: leading, inHost: false, wholeUrl: true }, ...baseUrlPlaceholders(rest)];
+    return [{ name: leading, inHost: false, wholeUrl: true }, ...plainPlaceholders(rest)];
   }
   const [hs, he] = hostRange(template);
   return [...template.matchAll(PLACEHOLDER)].map((m) => ({
@@ -113,13 +151,29 @@ export function usesInstanceUrl(template: string): boolean {
 
 /** Why a base URL template is not usable, or undefined. */
 export function baseUrlProblem(template: string): string | undefined {
+  const syntax = templateProblem(template);
+  if (syntax) return syntax;
+  const alternatives = choiceAlternatives(template);
+  if (alternatives.length === 1 && alternatives[0] === template) return plainBaseUrlProblem(template);
+  for (const name of conditionNames(template))
+    if (conditionField(name) === undefined)
+      return `{?${name}…}: a baseUrl choice may only read a config value ({?config.<field>…}), so the base is fixed per connection`;
+  for (const alt of alternatives) {
+    if (alt === '') continue;
+    const problem = plainBaseUrlProblem(alt);
+    if (problem) return `when its choices give ${JSON.stringify(alt)}: ${problem}`;
+  }
+  return undefined;
+}
+
+function plainBaseUrlProblem(template: string): string | undefined {
   if (usesInstanceUrl(template)) {
     const rest = template.slice(INSTANCE_PLACEHOLDER.length);
     if (rest !== '' && !rest.startsWith('/'))
       return `after ${INSTANCE_PLACEHOLDER} comes a path ("/services/data/v63.0") or nothing`;
     if (rest.includes('{config.'))
       return `a base URL with ${INSTANCE_PLACEHOLDER} takes no other placeholders`;
-    return baseUrlProblem(`https://instance.invalid${rest}`);
+    return plainBaseUrlProblem(`https://instance.invalid${rest}`);
   }
   if (template.includes(INSTANCE_PLACEHOLDER))
     return `${INSTANCE_PLACEHOLDER} may only start baseUrl (it is the whole origin)`;
@@ -127,7 +181,7 @@ export function baseUrlProblem(template: string): string | undefined {
     const rest = template.replace(LEADING, '');
     if (rest !== '' && !rest.startsWith('/'))
       return 'after a leading {config.name} (the whole URL) comes a path ("/api/v1") or nothing';
-    return baseUrlProblem(`https://leading.invalid${rest}`);
+    return plainBaseUrlProblem(`https://leading.invalid${rest}`);
   }
   const stripped = template.replace(PLACEHOLDER, 'x');
   if (/[{}]|%7[bd]/i.test(stripped))
@@ -174,6 +228,29 @@ export function fillBaseUrl(
   /** The spec's connectionConfig: a leading `{config.name}` needs its field's format and hosts. */
   fields?: Readonly<Record<string, UrlFieldSpec>>,
 ): string {
+  let chosen: string;
+  try {
+    chosen = resolveChoices(template, (name) => {
+      const field = conditionField(name);
+      return field === undefined ? undefined : config[field];
+    });
+  } catch (error) {
+    if (error instanceof TemplateError) throw new BaseUrlValueError(`${where}: ${error.message}`);
+    throw error;
+  }
+  if (chosen === template) return fillPlainBaseUrl(template, config, where, instance, fields);
+  if (chosen.trim() === '')
+    throw new BaseUrlValueError(`${where}: the choices of the URL give no URL for this connection's config`);
+  return fillPlainBaseUrl(chosen, config, where, instance, fields);
+}
+
+function fillPlainBaseUrl(
+  template: string,
+  config: Readonly<Record<string, unknown>>,
+  where: string,
+  instance?: string,
+  fields?: Readonly<Record<string, UrlFieldSpec>>,
+): string {
   if (usesInstanceUrl(template)) {
     if (instance === undefined)
       throw new BaseUrlValueError(`${where}: baseUrl's ${INSTANCE_PLACEHOLDER} has no value yet`);
@@ -191,7 +268,7 @@ export function fillBaseUrl(
       throw new BaseUrlValueError(`${where}: URL placeholder {config.${leading}} has no value`);
     const base = urlFieldValue(v, field);
     if ('problem' in base) throw new BaseUrlValueError(`${where}: {config.${leading}} ${base.problem}`);
-    const rest = fillBaseUrl(`https://leading.invalid${template.replace(LEADING, '')}`, config, where);
+    const rest = fillPlainBaseUrl(`https://leading.invalid${template.replace(LEADING, '')}`, config, where);
     return `${base.url}${rest.slice('https://leading.invalid'.length)}`;
   }
   const [hs, he] = hostRange(template);
