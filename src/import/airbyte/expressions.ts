@@ -168,6 +168,15 @@ function withDefault(v: Value, fallback: Node | undefined, scope: Scope, require
   return required ? fail("a default value has no equivalent in today's templates") : v;
 }
 
+/** One Jinja expression as Syncwright template text (a placeholder, a choice…), or why it has none. */
+export function expressionText(
+  node: Node,
+  scope: Scope,
+  use: ConfigUse = 'value',
+): { text: string } | { fail: string } {
+  return templateText(expressionValue(node, scope, use));
+}
+
 /** One Jinja expression as a Syncwright value. */
 export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'value'): Value {
   if (node.k === 'lit') return { literal: literalText(node.value) ?? '' };
@@ -502,6 +511,12 @@ function choiceCondition(test: Node, scope: Scope): ChoiceCondition | undefined 
   if (test.k === 'lit' || test.k === 'bin' || test.k === 'unary') return undefined;
   const name = conditionName(test, scope);
   return name === undefined ? undefined : { name, op: 'set', texts: [] };
+}
+
+/** A test as a choice's head (`{?config.x=="v"}`), or undefined when it is no such condition. */
+export function choiceHead(test: Node, scope: Scope): string | undefined {
+  const c = choiceCondition(test, scope);
+  return c && conditionText(c);
 }
 
 /** A value as template text to place in a choice's branch or a concatenation; a literal stays literal. */
