@@ -31,6 +31,7 @@ import { hostMatches, INSTANCE_PLACEHOLDER, LOOPBACK } from './instance-url.js';
 import { applyFilter, filterProblem, parseFilter } from '../template/functions.js';
 import {
   choiceAlternatives,
+  choiceConditions,
   conditionNames,
   resolveChoices,
   TemplateError,
@@ -88,11 +89,18 @@ export interface BaseUrlPlaceholder {
   choice?: string;
   /** `{?config.name…}`: read by a choice's condition, never placed in the URL. */
   condition?: true;
+  /** `{?secrets.name}`: a condition on whether the connection has this secret (`name` is the secret's). */
+  secret?: true;
 }
 
 /** The config field a base URL condition reads, or undefined when it reads something else. */
 function conditionField(name: string): string | undefined {
   return /^config\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(name)?.[1];
+}
+
+/** The secret a base URL condition tests for being set (`{?secrets.api_key}`), or undefined. */
+function conditionSecret(name: string): string | undefined {
+  return /^secrets\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(name)?.[1];
 }
 
 /** The literal texts a choice filter may give, or a problem with it. */
@@ -116,9 +124,11 @@ export function baseUrlPlaceholders(template: string): BaseUrlPlaceholder[] {
   if (templateProblem(template) === undefined && conditionNames(template).length > 0) {
     const seen = new Set<string>();
     const out: BaseUrlPlaceholder[] = [];
-    const conditions = conditionNames(template).flatMap((n) => {
+    const conditions = conditionNames(template).flatMap((n): BaseUrlPlaceholder[] => {
       const field = conditionField(n);
-      return field === undefined ? [] : [{ name: field, inHost: false, condition: true as const }];
+      if (field !== undefined) return [{ name: field, inHost: false, condition: true }];
+      const secret = conditionSecret(n);
+      return secret === undefined ? [] : [{ name: secret, inHost: false, condition: true, secret: true }];
     });
     for (const p of [...conditions, ...choiceAlternatives(template).flatMap(plainPlaceholders)]) {
       const key = JSON.stringify(p);
@@ -155,9 +165,13 @@ export function baseUrlProblem(template: string): string | undefined {
   if (syntax) return syntax;
   const alternatives = choiceAlternatives(template);
   if (alternatives.length === 1 && alternatives[0] === template) return plainBaseUrlProblem(template);
-  for (const name of conditionNames(template))
-    if (conditionField(name) === undefined)
-      return `{?${name}…}: a baseUrl choice may only read a config value ({?config.<field>…}), so the base is fixed per connection`;
+  for (const c of choiceConditions(template)) {
+    // Whether a secret is set says nothing of it; its value never chooses the host.
+    if (conditionSecret(c.name) !== undefined && c.op !== 'set' && c.op !== 'unset')
+      return `{?${c.name}…}: a baseUrl choice may only test whether a secret is set ({?${c.name}} or {?!${c.name}})`;
+    if (conditionField(c.name) === undefined && conditionSecret(c.name) === undefined)
+      return `{?${c.name}…}: a baseUrl choice may only read a config value ({?config.<field>…}) or whether a secret is set ({?secrets.<name>}), so the base is fixed per connection`;
+  }
   for (const alt of alternatives) {
     if (alt === '') continue;
     const problem = plainBaseUrlProblem(alt);
@@ -227,12 +241,21 @@ export function fillBaseUrl(
   instance?: string,
   /** The spec's connectionConfig: a leading `{config.name}` needs its field's format and hosts. */
   fields?: Readonly<Record<string, UrlFieldSpec>>,
+  /** The connection's secrets, for choices on whether one is set (`{?secrets.api_key}`); only read so. */
+  secrets?: Readonly<Record<string, unknown>>,
 ): string {
   let chosen: string;
   try {
     chosen = resolveChoices(template, (name) => {
       const field = conditionField(name);
-      return field === undefined ? undefined : config[field];
+      if (field !== undefined) return config[field];
+      const secret = conditionSecret(name);
+      if (secret === undefined) return undefined;
+      if (!secrets)
+        throw new BaseUrlValueError(`${where}: {?${name}} in the URL needs the connection's secrets here`);
+      // Set or not is all a choice reads: the value itself never leaves this function.
+      const v = secrets[secret];
+      return v === undefined || v === null || v === '' ? undefined : true;
     });
   } catch (error) {
     if (error instanceof TemplateError) throw new BaseUrlValueError(`${where}: ${error.message}`);

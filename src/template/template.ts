@@ -101,6 +101,13 @@ export function choiceAlternatives(text: string): string[] {
   return hasChoices(text) ? alternativeTexts(parseChoices(text)) : [text];
 }
 
+/** Every condition of a template's choices (nested ones too). */
+export function choiceConditions(text: string): Condition[] {
+  return hasChoices(text) ? conditionsOf(parseChoices(text)) : [];
+}
+
+export type { Condition };
+
 /** The names a template's conditions read. */
 export function conditionNames(text: string): string[] {
   return hasChoices(text) ? [...new Set(conditionsOf(parseChoices(text)).map((c) => c.name))] : [];

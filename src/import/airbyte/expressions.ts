@@ -491,9 +491,9 @@ function comparedText(node: Node): string | undefined {
 }
 
 /** `config.x`, `not config.x`, `config.x == 'v'`, `config.x in ['a', 'b']` as a choice's condition. */
-function choiceCondition(test: Node, scope: Scope): ChoiceCondition | undefined {
+function choiceCondition(test: Node, scope: Scope, use: ConfigUse = 'value'): ChoiceCondition | undefined {
   if (test.k === 'unary' && test.op === 'not') {
-    const inner = choiceCondition(test.arg, scope);
+    const inner = choiceCondition(test.arg, scope, use);
     return inner && { ...inner, op: NEGATED[inner.op] };
   }
   if (test.k === 'bin' && (test.op === '==' || test.op === '!=')) {
@@ -510,12 +510,22 @@ function choiceCondition(test: Node, scope: Scope): ChoiceCondition | undefined 
   }
   if (test.k === 'lit' || test.k === 'bin' || test.k === 'unary') return undefined;
   const name = conditionName(test, scope);
-  return name === undefined ? undefined : { name, op: 'set', texts: [] };
+  if (name !== undefined) return { name, op: 'set', texts: [] };
+  // A host chosen by whether a secret is set (a paid plan's API key): only its presence is read.
+  const access = accessPath(test);
+  if (
+    use === 'host' &&
+    access?.root === 'config' &&
+    access.path.length > 0 &&
+    scope.config.isSecret(access.path)
+  )
+    return { name: `secrets.${scope.config.use(access.path, 'secret')}`, op: 'set', texts: [] };
+  return undefined;
 }
 
 /** A test as a choice's head (`{?config.x=="v"}`), or undefined when it is no such condition. */
-export function choiceHead(test: Node, scope: Scope): string | undefined {
-  const c = choiceCondition(test, scope);
+export function choiceHead(test: Node, scope: Scope, use: ConfigUse = 'value'): string | undefined {
+  const c = choiceCondition(test, scope, use);
   return c && conditionText(c);
 }
 
@@ -534,7 +544,7 @@ function templateText(v: Value): { text: string } | { fail: string } {
  * text, so a parameter that is only the choice is left out): a choice `{?test}a{:}b{/}`.
  */
 function choiceSection(node: Extract<Node, { k: 'cond' }>, scope: Scope, use: ConfigUse): Value | undefined {
-  const condition = choiceCondition(node.test, scope);
+  const condition = choiceCondition(node.test, scope, use);
   if (!condition) return undefined;
   const branch = (n: Node | undefined) =>
     n === undefined || (n.k === 'lit' && n.value === null)

@@ -188,7 +188,7 @@ export function translateUrl(
   if (!path.ok) return { ok: false, reason: path.reason };
   const text = `${origin.text}${path.text}`;
   // Choices read config too (`{?config.sandbox}`, `{:}`, `{/}`).
-  const other = /\{(?!config\.|\?!?config\.|:\}|\/\})[^{}]*\}/.exec(text);
+  const other = /\{(?!config\.|\?!?(config|secrets)\.|:\}|\/\})[^{}]*\}/.exec(text);
   if (other) return { ok: false, reason: `${other[0]} is not a connection config value` };
   return { ok: true, url: text };
 }
