@@ -9,6 +9,12 @@
  * (`https://{config.env|eq:live:api:api-sandbox}.example.com`, `{config.sandbox|if:a:b}`): every host
  * the credentials can go to is then written in the spec, so such a field needs no pattern.
  *
+ * Choices (`{?config.x=="v"}…{:}…{/}`, src/template/choices.ts) may pick between pieces of a base URL,
+ * or between whole base URLs (`{?config.api_url}{config.api_url}{:}https://plausible.io/api/v1{/}`).
+ * Their conditions read only config values, so the base is fixed per connection, never per request;
+ * and every text the choices can give is checked here as a base URL by the rules above (a choice that
+ * gives no text at all is refused when a connection's config makes it).
+ *
  * `{instanceUrl}` may start a base URL: the origin comes from the OAuth token response
  * (instance-url.ts), and the rest is a path.
  *
@@ -23,6 +29,14 @@
 import { pathSegment, PathValueError } from './path-template.js';
 import { hostMatches, INSTANCE_PLACEHOLDER, LOOPBACK } from './instance-url.js';
 import { applyFilter, filterProblem, parseFilter } from '../template/functions.js';
+import {
+  choiceAlternatives,
+  choiceConditions,
+  conditionNames,
+  resolveChoices,
+  TemplateError,
+  templateProblem,
+} from '../template/template.js';
 
 /** What a base URL needs to know of a connection config field. */
 export interface UrlFieldSpec {
@@ -73,6 +87,20 @@ export interface BaseUrlPlaceholder {
   wholeUrl?: true;
   /** `{config.name|eq:…}` / `{config.name|if:…}`: the filter choosing between literal texts. */
   choice?: string;
+  /** `{?config.name…}`: read by a choice's condition, never placed in the URL. */
+  condition?: true;
+  /** `{?secrets.name}`: a condition on whether the connection has this secret (`name` is the secret's). */
+  secret?: true;
+}
+
+/** The config field a base URL condition reads, or undefined when it reads something else. */
+function conditionField(name: string): string | undefined {
+  return /^config\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(name)?.[1];
+}
+
+/** The secret a base URL condition tests for being set (`{?secrets.api_key}`), or undefined. */
+function conditionSecret(name: string): string | undefined {
+  return /^secrets\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(name)?.[1];
 }
 
 /** The literal texts a choice filter may give, or a problem with it. */
@@ -93,10 +121,30 @@ function hostRange(template: string): [number, number] {
 }
 
 export function baseUrlPlaceholders(template: string): BaseUrlPlaceholder[] {
+  if (templateProblem(template) === undefined && conditionNames(template).length > 0) {
+    const seen = new Set<string>();
+    const out: BaseUrlPlaceholder[] = [];
+    const conditions = conditionNames(template).flatMap((n): BaseUrlPlaceholder[] => {
+      const field = conditionField(n);
+      if (field !== undefined) return [{ name: field, inHost: false, condition: true }];
+      const secret = conditionSecret(n);
+      return secret === undefined ? [] : [{ name: secret, inHost: false, condition: true, secret: true }];
+    });
+    for (const p of [...conditions, ...choiceAlternatives(template).flatMap(plainPlaceholders)]) {
+      const key = JSON.stringify(p);
+      if (!seen.has(key)) out.push(p);
+      seen.add(key);
+    }
+    return out;
+  }
+  return plainPlaceholders(template);
+}
+
+function plainPlaceholders(template: string): BaseUrlPlaceholder[] {
   const leading = leadingUrlField(template);
   if (leading !== undefined) {
     const rest = template.replace(LEADING, 'https://leading.invalid');
-    return [{ name: leading, inHost: false, wholeUrl: true }, ...baseUrlPlaceholders(rest)];
+    return [{ name: leading, inHost: false, wholeUrl: true }, ...plainPlaceholders(rest)];
   }
   const [hs, he] = hostRange(template);
   return [...template.matchAll(PLACEHOLDER)].map((m) => ({
@@ -113,13 +161,33 @@ export function usesInstanceUrl(template: string): boolean {
 
 /** Why a base URL template is not usable, or undefined. */
 export function baseUrlProblem(template: string): string | undefined {
+  const syntax = templateProblem(template);
+  if (syntax) return syntax;
+  const alternatives = choiceAlternatives(template);
+  if (alternatives.length === 1 && alternatives[0] === template) return plainBaseUrlProblem(template);
+  for (const c of choiceConditions(template)) {
+    // Whether a secret is set says nothing of it; its value never chooses the host.
+    if (conditionSecret(c.name) !== undefined && c.op !== 'set' && c.op !== 'unset')
+      return `{?${c.name}…}: a baseUrl choice may only test whether a secret is set ({?${c.name}} or {?!${c.name}})`;
+    if (conditionField(c.name) === undefined && conditionSecret(c.name) === undefined)
+      return `{?${c.name}…}: a baseUrl choice may only read a config value ({?config.<field>…}) or whether a secret is set ({?secrets.<name>}), so the base is fixed per connection`;
+  }
+  for (const alt of alternatives) {
+    if (alt === '') continue;
+    const problem = plainBaseUrlProblem(alt);
+    if (problem) return `when its choices give ${JSON.stringify(alt)}: ${problem}`;
+  }
+  return undefined;
+}
+
+function plainBaseUrlProblem(template: string): string | undefined {
   if (usesInstanceUrl(template)) {
     const rest = template.slice(INSTANCE_PLACEHOLDER.length);
     if (rest !== '' && !rest.startsWith('/'))
       return `after ${INSTANCE_PLACEHOLDER} comes a path ("/services/data/v63.0") or nothing`;
     if (rest.includes('{config.'))
       return `a base URL with ${INSTANCE_PLACEHOLDER} takes no other placeholders`;
-    return baseUrlProblem(`https://instance.invalid${rest}`);
+    return plainBaseUrlProblem(`https://instance.invalid${rest}`);
   }
   if (template.includes(INSTANCE_PLACEHOLDER))
     return `${INSTANCE_PLACEHOLDER} may only start baseUrl (it is the whole origin)`;
@@ -127,7 +195,7 @@ export function baseUrlProblem(template: string): string | undefined {
     const rest = template.replace(LEADING, '');
     if (rest !== '' && !rest.startsWith('/'))
       return 'after a leading {config.name} (the whole URL) comes a path ("/api/v1") or nothing';
-    return baseUrlProblem(`https://leading.invalid${rest}`);
+    return plainBaseUrlProblem(`https://leading.invalid${rest}`);
   }
   const stripped = template.replace(PLACEHOLDER, 'x');
   if (/[{}]|%7[bd]/i.test(stripped))
@@ -173,6 +241,38 @@ export function fillBaseUrl(
   instance?: string,
   /** The spec's connectionConfig: a leading `{config.name}` needs its field's format and hosts. */
   fields?: Readonly<Record<string, UrlFieldSpec>>,
+  /** The connection's secrets, for choices on whether one is set (`{?secrets.api_key}`); only read so. */
+  secrets?: Readonly<Record<string, unknown>>,
+): string {
+  let chosen: string;
+  try {
+    chosen = resolveChoices(template, (name) => {
+      const field = conditionField(name);
+      if (field !== undefined) return config[field];
+      const secret = conditionSecret(name);
+      if (secret === undefined) return undefined;
+      if (!secrets)
+        throw new BaseUrlValueError(`${where}: {?${name}} in the URL needs the connection's secrets here`);
+      // Set or not is all a choice reads: the value itself never leaves this function.
+      const v = secrets[secret];
+      return v === undefined || v === null || v === '' ? undefined : true;
+    });
+  } catch (error) {
+    if (error instanceof TemplateError) throw new BaseUrlValueError(`${where}: ${error.message}`);
+    throw error;
+  }
+  if (chosen === template) return fillPlainBaseUrl(template, config, where, instance, fields);
+  if (chosen.trim() === '')
+    throw new BaseUrlValueError(`${where}: the choices of the URL give no URL for this connection's config`);
+  return fillPlainBaseUrl(chosen, config, where, instance, fields);
+}
+
+function fillPlainBaseUrl(
+  template: string,
+  config: Readonly<Record<string, unknown>>,
+  where: string,
+  instance?: string,
+  fields?: Readonly<Record<string, UrlFieldSpec>>,
 ): string {
   if (usesInstanceUrl(template)) {
     if (instance === undefined)
@@ -191,7 +291,7 @@ export function fillBaseUrl(
       throw new BaseUrlValueError(`${where}: URL placeholder {config.${leading}} has no value`);
     const base = urlFieldValue(v, field);
     if ('problem' in base) throw new BaseUrlValueError(`${where}: {config.${leading}} ${base.problem}`);
-    const rest = fillBaseUrl(`https://leading.invalid${template.replace(LEADING, '')}`, config, where);
+    const rest = fillPlainBaseUrl(`https://leading.invalid${template.replace(LEADING, '')}`, config, where);
     return `${base.url}${rest.slice('https://leading.invalid'.length)}`;
   }
   const [hs, he] = hostRange(template);

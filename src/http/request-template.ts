@@ -19,6 +19,7 @@ import {
   fillTemplate,
   placeholdersOf,
   resolve,
+  resolveChoices,
   textOf,
   TemplateError,
   wholePlaceholder,
@@ -66,7 +67,8 @@ export function fillString(
 ): TemplateValue | undefined {
   let out = fillTemplate(template, vars, options);
   if (out === undefined) return undefined;
-  if (place !== 'body' || !wholePlaceholder(template)) out = textOf(out);
+  // A choice that keeps exactly one placeholder keeps its type too (`{?x}{limit}{/}` → 100).
+  if (place !== 'body' || !wholePlaceholder(resolveChoices(template, vars))) out = textOf(out);
   if (place === 'header' && typeof out === 'string' && /[\r\n\0]/.test(out))
     throw new TemplateError(`a header value would contain a line break or NUL: refused`);
   return out as TemplateValue;
@@ -89,7 +91,8 @@ function fillTracked(
 ): unknown {
   if (typeof template === 'string') {
     // Missing after its filters: `{since|default:2020-01-01}` always has a value.
-    if (placeholdersOf(template).some((p) => resolve(p, vars, options) === undefined)) seen.missing = true;
+    const chosen = resolveChoices(template, vars);
+    if (placeholdersOf(chosen).some((p) => resolve(p, vars, options) === undefined)) seen.missing = true;
     return fillString(template, vars, 'body', options);
   }
   if (Array.isArray(template))

@@ -10,7 +10,13 @@
  */
 import { z } from 'zod';
 import { filterProblem, namesReadBy, toDate } from '../template/functions.js';
-import { fillTemplate, placeholdersOf, wholePlaceholder } from '../template/template.js';
+import {
+  fillTemplate,
+  placeholdersOf,
+  resolveChoices,
+  templateProblem,
+  wholePlaceholder,
+} from '../template/template.js';
 
 /** A start or end bound as written in a spec. */
 export const dateBoundSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -31,6 +37,8 @@ export interface ConfigFieldTypes {
  * config fields; a bare `{config.x}` must be a string field (a number is read with a filter: `|iso`).
  */
 export function boundProblem(text: string, config: ConfigFieldTypes): string | undefined {
+  const syntax = templateProblem(text);
+  if (syntax) return `${text}: ${syntax}`;
   const places = placeholdersOf(text);
   if (places.length === 0)
     return isIsoLiteral(text)
@@ -50,6 +58,8 @@ export function boundProblem(text: string, config: ConfigFieldTypes): string | u
     const declared = config[field];
     if (declared === undefined)
       return `${text}: "${field}" is not a connectionConfig field (declared: ${Object.keys(config).join(', ') || 'none'})`;
+    // A condition only compares the value (`{?config.end}…{/}`): any type.
+    if (p.condition) continue;
     if (CONFIG_START.test(text) && declared.type !== 'string')
       return `${text}: "${field}" must be a string field (an ISO date or time), or name a filter that reads it (${text.slice(0, -1)}|iso})`;
     if (declared.type === 'boolean') return `${text}: "${field}" is a boolean field, not a time`;
@@ -93,7 +103,9 @@ export function resolveBound(
       const v = config[name.slice('config.'.length)];
       return v === null || v === '' ? undefined : v;
     };
-    const whole = wholePlaceholder(text);
+    // Choices first: only the placeholders of the text they keep can be missing.
+    const chosen = resolveChoices(text, vars);
+    const whole = wholePlaceholder(chosen);
     let value: unknown;
     try {
       value = fillTemplate(text, vars, { nowMs });
@@ -105,7 +117,7 @@ export function resolveBound(
       value === undefined ||
       value === null ||
       value === '' ||
-      (!whole && placeholdersOf(text).some((p) => p.name !== 'now' && vars(p.name) === undefined));
+      (!whole && placeholdersOf(chosen).some((p) => p.name !== 'now' && vars(p.name) === undefined));
     if (missing) continue;
     const bare = CONFIG_START.test(text);
     const date =

@@ -406,11 +406,18 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     ]),
   ];
   for (const [where, url, urlAuth] of urls) {
-    for (const { name, inHost, wholeUrl, choice } of typeof url === 'string'
+    for (const { name, inHost, wholeUrl, choice, secret } of typeof url === 'string'
       ? baseUrlPlaceholders(url)
       : []) {
       const field = spec.connectionConfig[name];
-      if (!field) {
+      if (secret) {
+        if (!(name in spec.secrets))
+          ctx.addIssue({
+            code: 'custom',
+            path: where,
+            message: `{?secrets.${name}}: secret "${name}" is not declared in secrets (declared: ${Object.keys(spec.secrets).join(', ') || 'none'})`,
+          });
+      } else if (!field) {
         ctx.addIssue({
           code: 'custom',
           path: where,

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { filterProblem, placeholdersIn, TIME_NAMES } from '../http/request-template.js';
-import { namesOf } from '../template/template.js';
+import { namesOf, templateProblem } from '../template/template.js';
 import type { PaginationConfig } from '../pagination/schema.js';
 import { parentParamsOf, type ParentConfig } from './parent.js';
 
@@ -62,6 +62,14 @@ function available(scope: TemplateScope): string {
   ].join(', ');
 }
 
+/** Every string of a template value, at any depth. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
+  return [];
+}
+
 /**
  * Problems of the placeholders in a template value (strings at any depth), each starting with the
  * placeholder as written; `times` is set when it uses the incremental window.
@@ -73,8 +81,12 @@ export function templateProblems(
 ): string[] {
   const problems: string[] = [];
   const declared = () => Object.keys(scope.connectionConfig).join(', ') || 'none';
-  const places = placeholdersIn(value).flatMap(({ name, filters }) => {
-    const where = `{${[name, ...filters].join('|')}}`;
+  for (const text of stringsIn(value)) {
+    const problem = templateProblem(text);
+    if (problem) problems.push(problem);
+  }
+  const places = placeholdersIn(value).flatMap(({ name, filters, condition }) => {
+    const where = condition ? `{?${name}}` : `{${[name, ...filters].join('|')}}`;
     for (const f of filters) {
       const problem = filterProblem(f);
       if (problem) problems.push(`${where}: ${problem}`);

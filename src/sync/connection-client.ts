@@ -183,7 +183,14 @@ export function createConnectionClients(deps: EngineDeps) {
       connection.generation,
       // A session token's login path is under the spec's base URL (instance URLs are OAuth2's).
       chosen.type === 'session-token'
-        ? fillBaseUrl(spec.baseUrl, connection.config, where, undefined, spec.connectionConfig)
+        ? fillBaseUrl(
+            spec.baseUrl,
+            connection.config,
+            where,
+            undefined,
+            spec.connectionConfig,
+            connection.secrets,
+          )
         : '',
     );
     // The header a token travels in: OAuth2's bearer, or where the spec puts a session token.
@@ -218,7 +225,14 @@ export function createConnectionClients(deps: EngineDeps) {
       instance = currentInstance();
       seenInstances.add(instance);
     }
-    let baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance, spec.connectionConfig);
+    let baseUrl = fillBaseUrl(
+      spec.baseUrl,
+      connection.config,
+      where,
+      instance,
+      spec.connectionConfig,
+      connection.secrets,
+    );
     let urlPolicy = policyFor(spec, baseUrl);
     /** Takes up the instance of the token in use, if it changed. */
     const followInstance = () => {
@@ -227,7 +241,14 @@ export function createConnectionClients(deps: EngineDeps) {
       if (now === instance) return;
       instance = now;
       seenInstances.add(now);
-      baseUrl = fillBaseUrl(spec.baseUrl, connection.config, where, instance, spec.connectionConfig);
+      baseUrl = fillBaseUrl(
+        spec.baseUrl,
+        connection.config,
+        where,
+        instance,
+        spec.connectionConfig,
+        connection.secrets,
+      );
       urlPolicy = policyFor(spec, baseUrl);
     };
     const rebase = (url: URL): URL => {

@@ -195,10 +195,13 @@ export function createSpecPageSources(
       : request.body;
     const method = request.graphql ? 'POST' : request.method;
     const form = request.bodyFormat === 'form';
-    // Names the templates place themselves: pagination does not add its own parameter for these.
+    // Names the templates place themselves: pagination does not add its own parameter for these. A
+    // choice's condition only reads its name (`{?!cursor}…{/}`: a page size on the first page only).
     const templated = new Set(
       [request.path, request.query, request.headers, bodyTemplate].flatMap((t) =>
-        placeholdersIn(t).flatMap(namesOf),
+        placeholdersIn(t)
+          .filter((p) => !p.condition)
+          .flatMap(namesOf),
       ),
     );
     const fill = {

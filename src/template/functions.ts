@@ -23,6 +23,8 @@
  *   split:<sep>:<index>               the index-th piece (0-based; negative counts from the end) of the text
  *                                     split at <sep> (which may hold ":"; the index is after the last one);
  *                                     missing when there is no such piece
+ *   replace:<from>:<to>               every <from> in the text replaced by <to> (literal texts without ":";
+ *                                     <to> may be empty): `{config.country|replace:global:}`
  *   slice:<start>:<end>               characters start..end of the text (Python slices: either may be empty
  *                                     or negative): `{config.day|slice:0:4}` is the year of 20250131
  *   nonempty                          missing when the value is empty text or an empty list (a parameter
@@ -48,6 +50,7 @@ export type Filter =
   | { op: 'or'; name: string }
   | { op: 'split'; separator: string; index: number }
   | { op: 'slice'; start: number | undefined; end: number | undefined }
+  | { op: 'replace'; from: string; to: string }
   | { op: 'hash'; algorithm: HashAlgorithm }
   | { op: 'upper' | 'lower' | 'trim' | 'dq' | 'sq' | 'nonempty' };
 
@@ -71,6 +74,7 @@ const CHOICE = /^(if|eq):([\s\S]*)$/;
 const SPLIT = /^split:([\s\S]+):(-?\d+)$/;
 const SLICE = /^slice:(-?\d*):(-?\d*)$/;
 const OR = /^or:([\s\S]*)$/;
+const REPLACE = /^replace:([^:]+):([^:]*)$/;
 const HASH = /^hash:([\s\S]*)$/;
 const ISO_DURATION =
   /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
@@ -78,7 +82,7 @@ const SHORT_DURATION = /^(\d+)([smhd])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export const FILTER_HELP =
-  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>';
+  'use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end>, replace:<from>:<to> or hash:<md5|sha1|sha256|sha512>';
 
 /** Why a time zone name is not one Intl knows, or undefined. */
 export function timeZoneProblem(zone: string): string | undefined {
@@ -114,6 +118,9 @@ export function filterProblem(filter: string): string | undefined {
     return 'split takes a separator and an index, "split:<separator>:<index>" (split:-:0)';
   if (filter.startsWith('slice:') && !SLICE.test(filter))
     return 'slice takes a start and an end, each an integer or empty, "slice:<start>:<end>" (slice:0:4)';
+  if (filter.startsWith('replace:') && !REPLACE.test(filter))
+    return 'replace takes two texts without ":", "replace:<from>:<to>" (replace:global: removes "global")';
+  if (REPLACE.test(filter)) return undefined;
   const hash = HASH.exec(filter);
   if (hash)
     return HASHES.has(hash[1]!) ? undefined : `hash takes md5, sha1, sha256 or sha512, got "${hash[1]}"`;
@@ -152,6 +159,8 @@ export function parseFilter(text: string): Filter {
     const n = (t: string) => (t === '' ? undefined : Number(t));
     return { op: 'slice', start: n(slice[1]!), end: n(slice[2]!) };
   }
+  const replace = REPLACE.exec(text);
+  if (replace) return { op: 'replace', from: replace[1]!, to: replace[2]! };
   const hash = HASH.exec(text);
   if (hash) return { op: 'hash', algorithm: hash[1] as HashAlgorithm };
   const choice = CHOICE.exec(text);
@@ -256,14 +265,14 @@ export function shiftTime(value: unknown, duration: Duration, sign: 1 | -1): str
   return new Date(d.getTime() + sign * duration.ms).toISOString();
 }
 
-function asText(v: unknown): string {
+export function asText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v) ?? '';
 }
 
 /** Whether a value counts as set for `if` (as a condition reads it in Jinja or Python). */
-function isSet(v: unknown): boolean {
+export function isSet(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v).length > 0;
@@ -349,6 +358,8 @@ export function applyFilter(f: Filter, v: unknown, state: FilterState = {}): unk
         .slice(sliceBound(f.start, chars.length, 0), sliceBound(f.end, chars.length, chars.length))
         .join('');
     }
+    case 'replace':
+      return asText(v).split(f.from).join(f.to);
     case 'hash':
       return createHash(f.algorithm).update(asText(v), 'utf8').digest('hex');
   }

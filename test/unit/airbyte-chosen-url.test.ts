@@ -70,16 +70,28 @@ describe('import airbyte: a url_base chosen by a config value', () => {
     assert.equal(parseSpec(ne.spec!, 'x').baseUrl, 'https://{config.env|eq:live:b.example:a.example}');
   });
 
-  it('bases that differ in more than the host, or a secret condition, stay reported', () => {
+  it('bases that differ in more than the host are a choice of whole bases; a secret condition stays reported', () => {
+    const whole = importAirbyteManifest(
+      manifest("{{ 'https://a.example/v1' if config['env'] == 'live' else 'https://b.example/v2' }}", {
+        env: { type: 'string' },
+      }),
+      { id: 'x' },
+    );
+    assert.equal(
+      parseSpec(whole.spec!, 'x').baseUrl,
+      '{?config.env=="live"}https://a.example/v1{:}https://b.example/v2{/}',
+    );
+    const schemes = importAirbyteManifest(
+      manifest("{{ 'https://a.example' if config['env'] == 'live' else 'http://b.example' }}", {
+        env: { type: 'string' },
+      }),
+      { id: 'x' },
+    );
+    assert.equal(
+      parseSpec(schemes.spec!, 'x').baseUrl,
+      '{?config.env=="live"}https://a.example{:}http://b.example{/}',
+    );
     for (const [base, props] of [
-      [
-        "{{ 'https://a.example/v1' if config['env'] == 'live' else 'https://b.example/v2' }}",
-        { env: { type: 'string' } },
-      ],
-      [
-        "{{ 'https://a.example' if config['env'] == 'live' else 'http://b.example' }}",
-        { env: { type: 'string' } },
-      ],
       [
         "{{ 'https://a.example' if config['key'] else 'https://b.example' }}",
         { key: { type: 'string', airbyte_secret: true } },

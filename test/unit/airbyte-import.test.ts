@@ -785,17 +785,20 @@ streams:
           - { path: [synced_at], value: "{{ now_utc() }}" }
           - { path: [label], value: "{{ record.kind ~ '-' ~ record.id }}" }
           - { path: [day], value: "{{ format_datetime(record.created, '%Y-%m-%d') }}" }
+          - { path: [double], value: "{{ record.n * 2 }}" }
 `,
       { id: 'x' },
     );
     parseSpec(added.spec!, 'x');
     const fields = (added.spec!.resources as Record<string, { fields: unknown }>).s!.fields;
-    assert.deepEqual(fields, { synced_at: { value: '{now}' }, day: { value: '{record.created|date}' } });
-    assert.match(
-      added.issues[0]!.message,
-      /has no Syncwright equivalent/,
-      'a concatenation is still refused',
-    );
+    // A concatenation is template text; arithmetic is still refused.
+    assert.deepEqual(fields, {
+      synced_at: { value: '{now}' },
+      label: { value: '{record.kind}-{record.id}' },
+      day: { value: '{record.created|date}' },
+    });
+    assert.equal(added.issues.length, 1);
+    assert.match(added.issues[0]!.message, /"record\.n \* 2" has no Syncwright equivalent/);
   });
 });
 

@@ -121,7 +121,7 @@ describe('computed and parent fields', () => {
       [
         'resources.items.fields.a.value: {parent.id} needs a parent section with params.id',
         'resources.items.fields.b.value: {window.start} needs an incremental section',
-        'resources.items.fields.c.value: {record.x|shout}: unknown filter "shout": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>',
+        'resources.items.fields.c.value: {record.x|shout}: unknown filter "shout": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end>, replace:<from>:<to> or hash:<md5|sha1|sha256|sha512>',
         'resources.items.fields.d: give one of from, value or const',
         'resources.items.fields.e.value: {cursor}: unknown placeholder; use since, window.start, window.end, now, config.<field>, record.<path>',
       ],

@@ -150,7 +150,7 @@ describe('template validation', () => {
         ),
       ),
       [
-        'auth.headers.x-auth: {config.org|shout}: unknown filter "shout": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end> or hash:<md5|sha1|sha256|sha512>',
+        'auth.headers.x-auth: {config.org|shout}: unknown filter "shout": use iso, unix, unix-ms, date, a date pattern such as yyyy-MM-dd HH:mm, parse:<pattern>, tz:<zone>, plus:<duration>, minus:<duration>, default:<text>, upper, lower, trim, join:<separator>, nonempty, dq, sq, if:<a>:<b>, eq:<text>:<a>:<b>, or:<name>, split:<separator>:<index>, slice:<start>:<end>, replace:<from>:<to> or hash:<md5|sha1|sha256|sha512>',
         'auth.headers.x-auth: {secrets.tokn|trim}: secret "tokn" is not declared in secrets (declared: token)',
       ],
     );

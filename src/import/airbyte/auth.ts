@@ -125,8 +125,10 @@ function tokenUrl(value: Json | undefined, scope: Scope): string | undefined {
  * has none, so its parameters go with the token request's form fields instead (the URL without them).
  */
 function splitTokenQuery(url: string): { url: string; query: [string, string][] } | string {
-  if (!url.includes('?') && !url.includes('#')) return { url, query: [] };
-  if (isInterpolated(url)) return 'token_refresh_endpoint built from config has a query';
+  // A choice's `{?` is no query.
+  if (!url.replace(/\{\?/g, '').includes('?') && !url.includes('#')) return { url, query: [] };
+  if (isInterpolated(url) || url.includes('{?'))
+    return 'token_refresh_endpoint built from config has a query';
   const u = new URL(url);
   if (u.hash) return 'token_refresh_endpoint has a fragment';
   const query = [...u.searchParams.entries()];

@@ -105,6 +105,7 @@ export function translateBound(text: string, parseFormat: string, ctx: StreamCon
     }
     const v = expressionValue(alt, { ...ctx.scope, window: undefined, partition: {} });
     if ('fail' in v) return { ok: false, reason: v.fail };
+    if ('template' in v) return { ok: false, reason: `"${text}": a composed bound has no equivalent` };
     if ('literal' in v) {
       const iso = isoOf(v.literal);
       if (!iso) return { ok: false, reason: `"${v.literal}" is not a date` };

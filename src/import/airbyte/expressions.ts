@@ -48,8 +48,12 @@ export interface Scope {
 
 export type Translation = { ok: true; text: string } | { ok: false; reason: string };
 
-/** One expression's value: a placeholder with filters, or literal text. */
-type Value = { placeholder: string; filters: string[] } | { literal: string } | { fail: string };
+/**
+ * One expression's value: a placeholder with filters, literal text, or template text built of several
+ * (a concatenation, a choice `{?…}…{:}…{/}`).
+ */
+type Value =
+  { placeholder: string; filters: string[] } | { literal: string } | { template: string } | { fail: string };
 
 const fail = (reason: string): Value => ({ fail: reason });
 
@@ -154,12 +158,23 @@ const NOW_FUNCTIONS = new Set([
 
 /** A value with a literal default as a `default:` filter; `required` refuses when there is no filter. */
 function withDefault(v: Value, fallback: Node | undefined, scope: Scope, required = false): Value {
+  if ('template' in v && fallback !== undefined)
+    return fail('a default of a composed value has no equivalent');
   if (!('placeholder' in v) || fallback === undefined) return v;
   if (fallback.k !== 'lit' || fallback.value === null || typeof fallback.value === 'object') return v;
   const text = String(fallback.value);
   if ((scope.constructs ?? DEFAULT_CONSTRUCTS).timeFunctions && !/[|{}]/.test(text))
     return { placeholder: v.placeholder, filters: [...v.filters, `default:${text}`] };
   return required ? fail("a default value has no equivalent in today's templates") : v;
+}
+
+/** One Jinja expression as Syncwright template text (a placeholder, a choice…), or why it has none. */
+export function expressionText(
+  node: Node,
+  scope: Scope,
+  use: ConfigUse = 'value',
+): { text: string } | { fail: string } {
+  return templateText(expressionValue(node, scope, use));
 }
 
 /** One Jinja expression as a Syncwright value. */
@@ -195,6 +210,7 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
         ? { placeholder: inner.placeholder, filters: [...inner.filters, 'unix'] }
         : inner;
     }
+    if (fn === 'replace' && node.fn.k === 'attr') return replaceValue(node, scope, use);
     if (fn === 'str' || fn === 'int') {
       const arg = node.args[0];
       return arg ? expressionValue(arg, scope, use) : fail(`${fn}() without an argument`);
@@ -278,6 +294,11 @@ export function expressionValue(node: Node, scope: Scope, use: ConfigUse = 'valu
           filters: [...left.filters, `${node.op === '-' ? 'minus' : 'plus'}:${d.args[0].value}`],
         };
     }
+  }
+  // `'uid=' ~ config.uid`, `'-' + config.region`: text joined into template text.
+  if (node.k === 'bin' && (node.op === '~' || node.op === '+') && textFilters(scope)) {
+    const joined = concatValue(node, scope, use);
+    if (joined) return joined;
   }
   // `config.team_id or stream_partition.team_id`: a fallback to another value (Python's `or`).
   if (node.k === 'bin' && node.op === 'or' && node.right.k !== 'lit' && textFilters(scope)) {
@@ -415,21 +436,180 @@ function conditionValue(node: Extract<Node, { k: 'cond' }>, scope: Scope, use: C
     const branch = decided ? node.then : node.else;
     return branch ? expressionValue(branch, scope, use) : { literal: '' };
   }
+  if (!textFilters(scope)) return undefined;
   const otherwise = node.else ?? { k: 'lit' as const, value: '' };
-  // Host choices are whole bases (urls.ts): a piece of a host name is not one.
-  if (node.then.k !== 'lit' || otherwise.k !== 'lit' || use === 'host' || !textFilters(scope))
-    return undefined;
+  // Two literal texts by one config value: an `if:`/`eq:` filter. In a host, a choice of template text
+  // (each text it can give is checked as a host when the spec is).
+  if (node.then.k !== 'lit' || otherwise.k !== 'lit' || use === 'host')
+    return choiceSection(node, scope, use);
   const texts = [literalText(node.then.value) ?? '', literalText(otherwise.value) ?? ''];
-  if (!texts.every((t) => CHOICE_TEXT.test(t))) return undefined;
+  if (!texts.every((t) => CHOICE_TEXT.test(t))) return choiceSection(node, scope, use);
   // `'x' if not config.flag else 'y'`: the texts the other way round.
   const negated = node.test.k === 'unary' && node.test.op === 'not';
   const choice = choiceOn(
     node.test.k === 'unary' && node.test.op === 'not' ? node.test.arg : node.test,
     scope,
   );
-  if (!choice) return undefined;
+  if (!choice) return choiceSection(node, scope, use);
   const [a, b] = (negated ? [texts[1], texts[0]] : texts) as [string, string];
   return { placeholder: `config.${scope.config.use(choice.field, use)}`, filters: [choice.filter(a, b)] };
+}
+
+/** A choice's condition: one value (its template name) tested against literal texts. */
+interface ChoiceCondition {
+  name: string;
+  op: 'set' | 'unset' | '==' | '!=' | 'in' | 'not in';
+  texts: string[];
+}
+
+const NEGATED: Record<ChoiceCondition['op'], ChoiceCondition['op']> = {
+  set: 'unset',
+  unset: 'set',
+  '==': '!=',
+  '!=': '==',
+  in: 'not in',
+  'not in': 'in',
+};
+
+/** A condition as a choice's head: `{?config.x}`, `{?!config.x}`, `{?config.x=="v"}`, `{?config.x in ["a"]}`. */
+function conditionText(c: ChoiceCondition): string {
+  if (c.op === 'set' || c.op === 'unset') return `{?${c.op === 'unset' ? '!' : ''}${c.name}}`;
+  if (c.op === '==' || c.op === '!=') return `{?${c.name}${c.op}${JSON.stringify(c.texts[0])}}`;
+  return `{?${c.name} ${c.op} ${JSON.stringify(c.texts)}}`;
+}
+
+/** The template name a condition reads: a value without conversions (config, parent, cursor…). */
+function conditionName(node: Node, scope: Scope): string | undefined {
+  const v = expressionValue(node, scope, 'value');
+  return 'placeholder' in v && v.filters.length === 0 ? v.placeholder : undefined;
+}
+
+/** A comparable literal: text or a number (as Python writes it); undefined otherwise. */
+function comparedText(node: Node): string | undefined {
+  if (node.k !== 'lit') return undefined;
+  return typeof node.value === 'string' || typeof node.value === 'number' ? String(node.value) : undefined;
+}
+
+/** `config.x`, `not config.x`, `config.x == 'v'`, `config.x in ['a', 'b']` as a choice's condition. */
+function choiceCondition(test: Node, scope: Scope, use: ConfigUse = 'value'): ChoiceCondition | undefined {
+  if (test.k === 'unary' && test.op === 'not') {
+    const inner = choiceCondition(test.arg, scope, use);
+    return inner && { ...inner, op: NEGATED[inner.op] };
+  }
+  if (test.k === 'bin' && (test.op === '==' || test.op === '!=')) {
+    const [side, lit] = test.left.k === 'lit' ? [test.right, test.left] : [test.left, test.right];
+    const text = comparedText(lit);
+    const name = text === undefined ? undefined : conditionName(side, scope);
+    return name === undefined || text === undefined ? undefined : { name, op: test.op, texts: [text] };
+  }
+  if (test.k === 'bin' && (test.op === 'in' || test.op === 'not in') && test.right.k === 'list') {
+    const texts = test.right.items.map(comparedText);
+    const name = conditionName(test.left, scope);
+    if (name === undefined || texts.length === 0 || texts.some((t) => t === undefined)) return undefined;
+    return { name, op: test.op, texts: texts as string[] };
+  }
+  if (test.k === 'lit' || test.k === 'bin' || test.k === 'unary') return undefined;
+  const name = conditionName(test, scope);
+  if (name !== undefined) return { name, op: 'set', texts: [] };
+  // A host chosen by whether a secret is set (a paid plan's API key): only its presence is read.
+  const access = accessPath(test);
+  if (
+    use === 'host' &&
+    access?.root === 'config' &&
+    access.path.length > 0 &&
+    scope.config.isSecret(access.path)
+  )
+    return { name: `secrets.${scope.config.use(access.path, 'secret')}`, op: 'set', texts: [] };
+  return undefined;
+}
+
+/** A test as a choice's head (`{?config.x=="v"}`), or undefined when it is no such condition. */
+export function choiceHead(test: Node, scope: Scope, use: ConfigUse = 'value'): string | undefined {
+  const c = choiceCondition(test, scope, use);
+  return c && conditionText(c);
+}
+
+/** A value as template text to place in a choice's branch or a concatenation; a literal stays literal. */
+function templateText(v: Value): { text: string } | { fail: string } {
+  if ('fail' in v) return v;
+  if ('literal' in v)
+    return /[{}]/.test(v.literal)
+      ? { fail: `the text "${v.literal}" would read as template syntax` }
+      : { text: v.literal };
+  return { text: 'template' in v ? v.template : placeholderText(v) };
+}
+
+/**
+ * `a if test else b` whose branches are any values (placeholders, composed text, literals; `None` is no
+ * text, so a parameter that is only the choice is left out): a choice `{?test}a{:}b{/}`.
+ */
+function choiceSection(node: Extract<Node, { k: 'cond' }>, scope: Scope, use: ConfigUse): Value | undefined {
+  const condition = choiceCondition(node.test, scope, use);
+  if (!condition) return undefined;
+  const branch = (n: Node | undefined) =>
+    n === undefined || (n.k === 'lit' && n.value === null)
+      ? { text: '' }
+      : templateText(expressionValue(n, scope, use));
+  const then = branch(node.then);
+  if ('fail' in then) return then;
+  const otherwise = branch(node.else);
+  if ('fail' in otherwise) return otherwise;
+  return {
+    template: `${conditionText(condition)}${then.text}${otherwise.text ? `{:}${otherwise.text}` : ''}{/}`,
+  };
+}
+
+/** `'uid=' ~ config.uid`, `'-' + config.region`: pieces joined as template text; undefined when not text. */
+function concatValue(node: Extract<Node, { k: 'bin' }>, scope: Scope, use: ConfigUse): Value | undefined {
+  const pieces: Node[] = [];
+  const flatten = (n: Node) => {
+    if (n.k === 'bin' && n.op === node.op) {
+      flatten(n.left);
+      pieces.push(n.right);
+    } else pieces.push(n);
+  };
+  flatten(node);
+  // Python's `+` joins text only when a piece is text; otherwise it is arithmetic.
+  if (node.op === '+' && !pieces.some((p) => p.k === 'lit' && typeof p.value === 'string')) return undefined;
+  let text = '';
+  let composed = false;
+  for (const p of pieces) {
+    const v = expressionValue(p, scope, use);
+    const t = templateText(v);
+    if ('fail' in t) return fail(t.fail);
+    composed ||= !('literal' in v);
+    text += t.text;
+  }
+  return composed ? { template: text } : { literal: text };
+}
+
+/** `config.country.replace('global', '')`: every occurrence of a literal text replaced. */
+function replaceValue(node: Extract<Node, { k: 'call' }>, scope: Scope, use: ConfigUse): Value {
+  const [from, to] = node.args;
+  if (
+    node.fn.k !== 'attr' ||
+    node.args.length !== 2 ||
+    from?.k !== 'lit' ||
+    typeof from.value !== 'string' ||
+    !/^[^:|{}]+$/.test(from.value) ||
+    to?.k !== 'lit' ||
+    typeof to.value !== 'string' ||
+    !/^[^:|{}]*$/.test(to.value) ||
+    !textFilters(scope)
+  )
+    return fail(
+      `"${show(node)}": only a replace of one literal text (without ":") by another has an equivalent`,
+    );
+  const inner = expressionValue(node.fn.obj, scope, use);
+  if (!('placeholder' in inner))
+    return 'fail' in inner ? inner : fail(`"${show(node)}" replaces in a literal`);
+  // Replaced by nothing, the text may be empty: then it is left out, as Airbyte leaves out empty values.
+  const filters = [
+    ...inner.filters,
+    `replace:${from.value}:${to.value}`,
+    ...(to.value === '' ? ['nonempty'] : []),
+  ];
+  return { placeholder: inner.placeholder, filters };
 }
 
 /** Text a choice filter can carry as one of its literal texts. */
@@ -469,7 +649,8 @@ function placeholderText(v: { placeholder: string; filters: string[] }): string 
 export function translateTemplate(value: string, scope: Scope, use: ConfigUse = 'value'): Translation {
   let parts;
   try {
-    parts = parseTemplate(value);
+    // Jinja drops one newline at the end of a template (a YAML block scalar's).
+    parts = parseTemplate(value.replace(/\r?\n$/, ''));
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
@@ -478,14 +659,14 @@ export function translateTemplate(value: string, scope: Scope, use: ConfigUse = 
     if ('statement' in part)
       return { ok: false, reason: `the statement {% ${part.statement} %} has no equivalent` };
     if ('text' in part) {
-      if (/\{[A-Za-z_][\w.-]*(\|[^{}|]+)*\}/.test(part.text))
+      if (/\{[A-Za-z_][\w.-]*(\|[^{}|]+)*\}|\{[?:/]/.test(part.text))
         return { ok: false, reason: `the text "${part.text}" would read as a Syncwright placeholder` };
       text += part.text;
       continue;
     }
     const v = expressionValue(part.expr, scope, use);
     if ('fail' in v) return { ok: false, reason: v.fail };
-    text += 'literal' in v ? v.literal : placeholderText(v);
+    text += 'literal' in v ? v.literal : 'template' in v ? v.template : placeholderText(v);
   }
   return { ok: true, text };
 }

@@ -89,7 +89,10 @@ export function translateStream(
 ): StreamOut | undefined {
   const name = streamName(stream, index);
   const streamPath = originOf(stream) ?? `streams.${index}`;
-  const scope: Scope = { config, parameters: parametersOf(stream), partition: {}, constructs };
+  // A stream's name is one of its parameters (`parameters.name`) unless $parameters names it otherwise.
+  const parameters =
+    typeof stream.name === 'string' ? { name: stream.name, ...parametersOf(stream) } : parametersOf(stream);
+  const scope: Scope = { config, parameters, partition: {}, constructs };
   const request: RequestParts = { query: {}, headers: {} };
   const ctx: StreamContext = { report, config, scope, stream: name, streamPath, request };
   let parentParams: Record<string, string> = {};
@@ -406,6 +409,8 @@ export function translateStream(
         }
         return leftOut(`${qAt}.${field}.${k}`, 'HttpRequester', t.reason);
       }
+      // Airbyte leaves out a parameter or header that renders empty.
+      if (t.text === '') continue;
       (request[target] as Record<string, unknown>)[k] = t.text;
     }
   }

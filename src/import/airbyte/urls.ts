@@ -5,8 +5,9 @@
  * (`{{ config['endpoint'] }}/api/v1`): a `format: url` field in Syncwright, whose values are checked
  * as URLs (https, no user info) when a connection is saved and before each use.
  */
-import { choiceOn, translateTemplate, type Scope } from './expressions.js';
-import { accessPath, parseTemplate } from './jinja.js';
+import { baseUrlProblem } from '../../http/base-url.js';
+import { choiceHead, choiceOn, expressionText, translateTemplate, type Scope } from './expressions.js';
+import { accessPath, parseTemplate, type Node } from './jinja.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
 
 export interface SplitUrl {
@@ -103,8 +104,69 @@ function chosenOrigin(url: string, scope: Scope): SplitUrl | undefined {
   };
 }
 
+/**
+ * A whole base URL as template text whose choices give whole URLs: a literal URL, a config URL field
+ * (`format: url`), `a or b` (the field when set), `a if test else b`, or text joined around choices
+ * (`'https://' ~ ('eu-' if config.region == 'EU' else '') ~ 'api.example.com'`). `''` and None give no
+ * URL (a connection whose config chooses it cannot be used).
+ */
+function urlChoice(node: Node, scope: Scope): string | undefined {
+  if (node.k === 'lit') {
+    if (node.value === null || node.value === '') return '';
+    if (typeof node.value !== 'string' || /[{}]/.test(node.value)) return undefined;
+    const text = node.value.trim();
+    return /^https?:\/\/[^/?#]+/.test(text) ? text.replace(/\/+$/, '') : undefined;
+  }
+  const access = accessPath(node);
+  if (access) {
+    if (access.root !== 'config' || access.path.length === 0 || scope.config.isSecret(access.path))
+      return undefined;
+    return `{config.${scope.config.use(access.path, 'url')}}`;
+  }
+  if (node.k === 'bin' && node.op === 'or') {
+    const left = urlChoice(node.left, scope);
+    const right = urlChoice(node.right, scope);
+    const head = choiceHead(node.left, scope);
+    return left && right !== undefined && head ? `${head}${left}{:}${right}{/}` : undefined;
+  }
+  if (node.k === 'cond') {
+    const head = choiceHead(node.test, scope);
+    const then = urlChoice(node.then, scope);
+    const otherwise = node.else ? urlChoice(node.else, scope) : '';
+    if (!head || then === undefined || otherwise === undefined) return undefined;
+    return `${head}${then}${otherwise ? `{:}${otherwise}` : ''}{/}`;
+  }
+  if (node.k === 'bin' && (node.op === '~' || node.op === '+')) {
+    // Text joined around host choices: its config values are host labels, as in a literal URL's host.
+    const t = expressionText(node, scope, 'host');
+    return 'text' in t && /^https?:\/\//.test(t.text) ? t.text.replace(/\/+$/, '') : undefined;
+  }
+  return undefined;
+}
+
+/** `{{ config.api_url or 'https://x.io/api' }}/path`: a choice of whole bases, then a path. */
+function choiceOrigin(url: string, scope: Scope): SplitUrl | undefined {
+  if (!(scope.constructs ?? DEFAULT_CONSTRUCTS).hostChoice) return undefined;
+  let parts;
+  try {
+    parts = parseTemplate(url.trim());
+  } catch {
+    return undefined;
+  }
+  const first = parts[0];
+  if (!first || !('expr' in first) || (first.expr.k !== 'cond' && first.expr.k !== 'bin')) return undefined;
+  const origin = urlChoice(first.expr, scope);
+  if (origin === undefined || baseUrlProblem(origin) !== undefined) return undefined;
+  const close = url.trim().indexOf('}}') + 2;
+  const rest = url.trim().slice(close);
+  if (rest !== '' && !rest.startsWith('/') && !rest.startsWith('?')) return undefined;
+  return { origin, path: rest, translated: true };
+}
+
 export function splitUrl(url: string, scope: Scope): SplitUrl | undefined {
-  return literalOrigin(url) ?? configOrigin(url, scope) ?? chosenOrigin(url, scope);
+  return (
+    literalOrigin(url) ?? configOrigin(url, scope) ?? chosenOrigin(url, scope) ?? choiceOrigin(url, scope)
+  );
 }
 
 /**
@@ -125,7 +187,8 @@ export function translateUrl(
   const path = translateTemplate(split.path, scope);
   if (!path.ok) return { ok: false, reason: path.reason };
   const text = `${origin.text}${path.text}`;
-  const other = /\{(?!config\.)[^{}]*\}/.exec(text);
+  // Choices read config too (`{?config.sandbox}`, `{:}`, `{/}`).
+  const other = /\{(?!config\.|\?!?(config|secrets)\.|:\}|\/\})[^{}]*\}/.exec(text);
   if (other) return { ok: false, reason: `${other[0]} is not a connection config value` };
   return { ok: true, url: text };
 }
