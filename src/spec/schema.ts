@@ -20,7 +20,7 @@ import {
 } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { checkPagination } from '../pagination/checks.js';
-import { hasWildcard } from '../json/path.js';
+import { dotPath, hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { exportSchema, withExportRequest } from './export-schema.js';
 import { checkExport } from './export-checks.js';
@@ -185,7 +185,7 @@ export const resourceSchema = z.strictObject({
   description: z.string().optional(),
   request: requestSchema,
   /** Dot path of the records array in the response; "" when the body is the array. */
-  recordsPath: z.string().default(''),
+  recordsPath: dotPath().default(''),
   /**
    * `true`: the answer at recordsPath is one record (an object), not a list — a profile, an account's
    * settings, today's quote; a list there is an error. `auto`: an object is one record and a list is

@@ -8,6 +8,7 @@ import type { PaginationConfig, StopRule } from '../../pagination/schema.js';
 import { inject, issue, pathOf, typeOf, type StreamContext } from './context.js';
 import { accessPath, isInterpolated, parseTemplate, type Node } from './jinja.js';
 import { isObject, type Json } from './manifest.js';
+import { formatPath } from '../../json/path.js';
 
 /** A Syncwright pagination section (checked by the spec schema when the spec is assembled). */
 type Pagination = { type: PaginationConfig['type'] } & Record<string, unknown>;
@@ -37,9 +38,9 @@ type CursorSource = (
   add?: number;
 };
 
-/** A dot path of keys, or undefined when a key has a dot of its own (a dot path cannot name it). */
+/** A dot path of keys; one with a dot of its own is quoted (`['@odata.nextLink']`). */
 function dotted(path: string[]): string | undefined {
-  return path.every((k) => k !== '' && !k.includes('.')) ? path.join('.') : undefined;
+  return path.every((k) => k !== '') ? formatPath(path.map((key) => ({ key }))) : undefined;
 }
 
 /** A key with a dot of its own in the expression's access path (`response.get('@odata.nextLink')`). */

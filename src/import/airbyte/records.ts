@@ -11,6 +11,7 @@ import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { translateTemplate } from './expressions.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
+import { formatPath } from '../../json/path.js';
 
 type Condition = Omit<RecordCondition, 'not'> & { not?: boolean };
 
@@ -64,19 +65,10 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
     );
     return undefined;
   }
-  if (names.some((n) => n!.includes('.'))) {
-    issue(
-      ctx,
-      `${at}.field_path`,
-      'DpathExtractor',
-      'data',
-      'a key containing "." cannot be a dot path: the stream is left out',
-    );
-    return undefined;
-  }
   if (isObject(extractor.record_expander))
     issue(ctx, `${at}.record_expander`, 'RecordExpander', 'data', 'record expansion has no equivalent');
-  return names.join('.');
+  // A key with a dot of its own is quoted (`['invoice.line_items']`); "*" is dpath's wildcard.
+  return formatPath(names.map((n) => (n === '*' ? '*' : { key: n! })));
 }
 
 /** One `record.x …` comparison as a filter condition. */
