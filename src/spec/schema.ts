@@ -7,6 +7,7 @@ import { checkOAuthFlowAuth } from '../http/auth/spec-checks.js';
 import { checkAuthExtras } from '../http/auth/extra-checks.js';
 import { authSchema, resourceAuthSchema, type AuthConfig } from '../http/auth/schema.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
+import { pathSecretNames } from '../http/path-secrets.js';
 import { hostPatternsSchema } from '../http/instance-url.js';
 import { decoderSchema } from '../http/decoders.js';
 import { timeZoneProblem } from '../http/request-template.js';
@@ -388,6 +389,21 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
   ];
   for (const [where, url] of urls) {
+    // `{secrets.name}` segments in a token URL's path (checked as segments by its schema).
+    for (const name of typeof url === 'string' && where[0] === 'auth' ? pathSecretNames(url) : []) {
+      if (where[1] !== 'tokenUrl' || spec.auth.type === 'oauth2-authorization-code')
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{secrets.${name}}: a secret may be in the path of a client-credentials, refresh-token or JWT-bearer tokenUrl only (an authorization-code flow's URLs are seen by a browser)`,
+        });
+      else if (!(name in spec.secrets))
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{secrets.${name}}: secret "${name}" is not declared in secrets (declared: ${Object.keys(spec.secrets).join(', ') || 'none'})`,
+        });
+    }
     for (const { name, inHost, wholeUrl, choice } of typeof url === 'string'
       ? baseUrlPlaceholders(url)
       : []) {
