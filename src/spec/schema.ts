@@ -387,10 +387,12 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     [['baseUrl'], spec.baseUrl],
     [['auth', 'tokenUrl'], (spec.auth as { tokenUrl?: unknown }).tokenUrl],
     [['auth', 'authorizeUrl'], (spec.auth as { authorizeUrl?: unknown }).authorizeUrl],
+    [['auth', 'login', 'url'], (spec.auth as { login?: { url?: unknown } }).login?.url],
   ];
   for (const [where, url] of urls) {
     // `{secrets.name}` segments in a token URL's path (checked as segments by its schema).
-    for (const name of typeof url === 'string' && where[0] === 'auth' ? pathSecretNames(url) : []) {
+    const authUrl = where[1] === 'tokenUrl' || where[1] === 'authorizeUrl';
+    for (const name of typeof url === 'string' && authUrl ? pathSecretNames(url) : []) {
       if (where[1] !== 'tokenUrl' || spec.auth.type === 'oauth2-authorization-code')
         ctx.addIssue({
           code: 'custom',

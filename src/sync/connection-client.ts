@@ -125,10 +125,16 @@ export function createConnectionClients(deps: EngineDeps) {
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
     // A session token's "token URL" is its login path under the connection's base URL, or the login
-    // URL the spec writes out (a literal: the spec's author, not a connection, chose that host).
+    // URL the spec writes out (a literal, or built from the connection's own config by baseUrl's rules).
     const resolved: TokenAuthConfig =
       auth.type === 'session-token'
-        ? { ...auth, tokenUrl: auth.login.url ?? joinPath(baseUrl, auth.login.path ?? '/') }
+        ? {
+            ...auth,
+            tokenUrl:
+              auth.login.url !== undefined
+                ? fillBaseUrl(auth.login.url, inputs.config, inputs.where, undefined, spec.connectionConfig)
+                : joinPath(baseUrl, auth.login.path ?? '/'),
+          }
         : withConnectionUrls(auth, inputs.config, inputs.where, spec.connectionConfig);
     const t = new OAuth2Tokens(deps.db, deps.secretBox, resolved, inputs, target, {
       generation,

@@ -540,15 +540,14 @@ export function translateStream(
     auth.loginOrigin !== undefined &&
     (auth.loginOrigin !== urlBase || auth.loginUrl?.includes('?'))
   ) {
-    const problem =
-      auth.loginUrl === undefined
-        ? `it goes to ${auth.loginOrigin}, not ${urlBase}, and is built from config`
-        : loginUrlProblem(auth.loginUrl);
+    // A login host built from config (`https://{{ config.domain }}/…`) is written as a URL template:
+    // its config value is a host label with a pattern, so the login secrets go only to the host the
+    // connection's own config names.
+    const { path: loginPath, ...login } = auth.auth.login as Record<string, unknown>;
+    const url = auth.loginUrl ?? `${auth.loginOrigin}${typeof loginPath === 'string' ? loginPath : ''}`;
+    const problem = loginUrlProblem(url);
     if (problem) auth = { ok: false, reason: `the login URL ${auth.loginOrigin}: ${problem}` };
-    else {
-      const { path: _path, ...login } = auth.auth.login as Record<string, unknown>;
-      auth = { ...auth, auth: { ...auth.auth, login: { url: auth.loginUrl, ...login } } };
-    }
+    else auth = { ...auth, auth: { ...auth.auth, login: { url, ...login } } };
   }
   // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
   if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')
