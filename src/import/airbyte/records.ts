@@ -71,6 +71,11 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
   return formatPath(names.map((n) => (n === '*' ? '*' : { key: n! })));
 }
 
+/** Keys read by an expression as a dot path (a key with dots of its own quoted). */
+function keyPath(keys: readonly string[]): string {
+  return formatPath(keys.map((key) => ({ key })));
+}
+
 /** One `record.x …` comparison as a filter condition. */
 function condition(node: Node): Condition[] | undefined {
   if (node.k === 'bin' && node.op === 'and') {
@@ -80,7 +85,7 @@ function condition(node: Node): Condition[] | undefined {
   }
   const recordPath = (n: Node) => {
     const p = accessPath(n);
-    return p && p.root === 'record' && p.path.length > 0 ? p.path.join('.') : undefined;
+    return p && p.root === 'record' && p.path.length > 0 ? keyPath(p.path) : undefined;
   };
   const scalar = (n: Node) =>
     n.k === 'lit'
@@ -444,7 +449,7 @@ function simpleAddedField(
   while (n.k === 'filter' && ['string', 'int', 'float'].includes(n.name)) n = n.value;
   if (n.k === 'lit') return { const: n.value };
   const p = accessPath(n);
-  if (p?.root === 'record' && p.path.length > 0) return { from: p.path.join('.') };
+  if (p?.root === 'record' && p.path.length > 0) return { from: keyPath(p.path) };
   if (p?.root === 'parameters') {
     let v: Json | undefined = ctx.scope.parameters;
     for (const k of p.path) v = isObject(v) ? v[k] : undefined;

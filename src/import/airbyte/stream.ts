@@ -342,7 +342,7 @@ export function translateStream(
   let path = `/${pathOnly.replace(/^\/+/, '')}`;
   // A secret that is a whole segment of the path stays a secret: sealed, its value revealed only in
   // the request sent to the provider (src/http/path-secrets.ts). Inside a longer segment it cannot.
-  for (const n of secretInPath.filter((x) => !secretInQuery.has(x))) {
+  for (const n of new Set(secretInPath.filter((x) => !secretInQuery.has(x)))) {
     const placeholder = `{config.${config.nameOf([n])}}`;
     const sealed = path.split(placeholder).join(`{secrets.${config.nameOf([n])}}`);
     const whole = sealed !== path && pathSecretProblem(sealed) === undefined;
