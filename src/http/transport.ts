@@ -547,6 +547,9 @@ export class HttpTransport {
         throw error;
       }
       reveal = access === 'credentials' && req.pathSecrets?.any === true;
+      // A path secret goes only where credentials go, even when the provider writes it into a
+      // redirect elsewhere: that origin gets the marker.
+      if (access === 'anonymous' && req.pathSecrets?.any) next = req.pathSecrets.seal(next);
       if (access === 'anonymous') {
         headers = Object.fromEntries(
           Object.entries(headers).filter(([k]) => !req.credentialHeaders?.includes(k.toLowerCase())),

@@ -295,14 +295,14 @@ describe('import airbyte: secrets in URL paths, synced and never shown', () => {
   it('an unreachable provider: the network error, which names the URL, is scrubbed too', async () => {
     const closed = await startRecordingServer((_req, answer) => answer(500, {}));
     await closed.close();
-    const dead = { ...spec, id: 'graph-dead' } as IntegrationSpec;
+    const dead = { ...spec, id: 'graph-dead' };
     const { createConnectionClients } = await import('../../src/sync/connection-client.js');
     const open = createConnectionClients({
       db: env.db,
       specs: new Map([[dead.id, { ...dead, baseUrl: closed.url }]]),
       secretBox: box,
       env: {},
-    } as never);
+    });
     await saveConnection(env.db, box, {
       integration: 'graph-dead',
       id: 'c1',
