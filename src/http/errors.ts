@@ -100,3 +100,22 @@ export function kindForStatus(status: number): ErrorKind {
   if (status >= 500) return 'server';
   return 'client';
 }
+
+/**
+ * The error with `scrub` applied to its message, stack, context path and quoted body (secret path
+ * values, http/path-secrets.ts). Its cause is left out: a network error's message names the URL.
+ */
+export function scrubbedError(error: ProviderError, scrub: (text: string) => string): ProviderError {
+  const context = { ...error.context, path: scrub(error.context.path) };
+  const details = {
+    ...error.details,
+    ...(error.details.body !== undefined ? { body: scrub(error.details.body) } : {}),
+  };
+  const out = new ProviderError(error.kind, '', context, details);
+  out.message = scrub(error.message);
+  out.stack = `${out.name}: ${out.message}\n${scrub(error.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .join('\n')}`;
+  return out;
+}

@@ -11,7 +11,7 @@
  * Pure: the transport hands in the status, a header getter and the parsed body.
  */
 import { z } from 'zod';
-import { valueAtPath } from '../json/path.js';
+import { dotPath, valueAtPath } from '../json/path.js';
 import { passes, regexSchema, scalarSchema, testCount } from '../json/value-test.js';
 
 const statusSchema = z.union([
@@ -22,7 +22,7 @@ const statusSchema = z.union([
 /** One more test of a body value or header, all of which must pass too (`when.and`). */
 const extraTestSchema = z
   .strictObject({
-    path: z.string().optional(),
+    path: dotPath().optional(),
     header: z.string().min(1).optional(),
     equals: scalarSchema.optional(),
     matches: regexSchema.optional(),
@@ -41,7 +41,7 @@ export const responseRuleSchema = z.strictObject({
       /** A status, a class ("4xx"), or a list of them. Without it, any status. */
       status: z.union([statusSchema, z.array(statusSchema).min(1)]).optional(),
       /** Dot path of a value in the JSON body to test. */
-      path: z.string().optional(),
+      path: dotPath().optional(),
       /** A response header to test (instead of a body path). */
       header: z.string().min(1).optional(),
       /** The tested value equals this (numbers and booleans compare with their text too: "0" = 0). */

@@ -7,7 +7,8 @@ import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import fetch, { AbortError, type Response } from 'node-fetch';
 import type { Logger } from '../log.js';
-import { kindForStatus, ProviderError, truncate, type RequestContext } from './errors.js';
+import { kindForStatus, ProviderError, scrubbedError, truncate, type RequestContext } from './errors.js';
+import type { PathSecrets } from './path-secrets.js';
 import { decodeBody, DecodeError, decodeJson, type DecoderConfig } from './decoders.js';
 import { decodeRecordStream, isStreamingFormat } from './record-stream.js';
 import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
@@ -57,6 +58,11 @@ export interface JsonRequest {
   signal?: AbortSignal;
   /** Query parameters whose values must never appear in errors or logs. */
   secretParams?: readonly string[];
+  /**
+   * Secrets placed in the path (path-secrets.ts): `url` carries their markers, revealed only in the URL
+   * sent to an origin with credentials; every error this request raises is scrubbed of their values.
+   */
+  pathSecrets?: PathSecrets;
   /**
    * Where redirects may lead. Without one, no redirect is followed (a 3xx is a client error). With one,
    * a redirect to a URL the policy refuses is an `untrusted-url` error, and one to an origin that gets no
@@ -175,6 +181,34 @@ export class HttpTransport {
 
   /** Sends the request and decodes a JSON answer; any failure is a ProviderError. */
   async requestJson(req: JsonRequest): Promise<JsonResponse> {
+    const secrets = req.pathSecrets;
+    if (!secrets?.any) return this.requestJsonAs(req);
+    const clean = (error: unknown) =>
+      error instanceof ProviderError ? scrubbedError(error, secrets.scrub) : error;
+    let response: JsonResponse;
+    try {
+      response = await this.requestJsonAs(req);
+    } catch (error) {
+      throw clean(error);
+    }
+    const records = response.records;
+    if (!records) return response;
+    return {
+      ...response,
+      records: {
+        close: () => records.close(),
+        next: async () => {
+          try {
+            return await records.next();
+          } catch (error) {
+            throw clean(error);
+          }
+        },
+      },
+    };
+  }
+
+  private async requestJsonAs(req: JsonRequest): Promise<JsonResponse> {
     const method = req.method ?? 'GET';
     const requestId = nextRequestId();
     const context: RequestContext = {
@@ -450,6 +484,10 @@ export class HttpTransport {
     signal: AbortSignal,
   ): Promise<Response> {
     let url = new URL(req.url);
+    // Markers of path secrets are revealed for an origin with credentials only (the first hop's is
+    // the caller's decision; a redirect's, the URL policy's).
+    let reveal = req.pathSecrets?.any === true;
+    const wire = (u: URL) => (reveal ? new URL(req.pathSecrets!.reveal(u.toString())) : u);
     let method = context.method;
     let body = req.body === undefined ? undefined : req.form ? formBody(req.body) : JSON.stringify(req.body);
     let headers: Record<string, string> = {
@@ -465,7 +503,7 @@ export class HttpTransport {
     for (let hop = 0; ; hop++) {
       const response = bodyNeedsRawPath(method, body)
         ? await sendRaw({
-            url,
+            url: wire(url),
             method,
             headers,
             body: body!,
@@ -473,7 +511,7 @@ export class HttpTransport {
             signal,
             size,
           })
-        : await fetch(url.toString(), {
+        : await fetch(wire(url).toString(), {
             method,
             headers,
             body,
@@ -508,6 +546,10 @@ export class HttpTransport {
         if (error instanceof UntrustedUrlError) throw refuse('untrusted-url', error.message);
         throw error;
       }
+      reveal = access === 'credentials' && req.pathSecrets?.any === true;
+      // A path secret goes only where credentials go, even when the provider writes it into a
+      // redirect elsewhere: that origin gets the marker.
+      if (access === 'anonymous' && req.pathSecrets?.any) next = req.pathSecrets.seal(next);
       if (access === 'anonymous') {
         headers = Object.fromEntries(
           Object.entries(headers).filter(([k]) => !req.credentialHeaders?.includes(k.toLowerCase())),

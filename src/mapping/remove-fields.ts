@@ -4,10 +4,16 @@
  * are never changed in place: what a path passes through is copied, the rest is shared. A path that
  * reaches nothing removes nothing; list items themselves are never removed (indexes stay stable).
  */
+import { dotPathProblem, pathSegments } from '../json/path.js';
 
-/** The segments of a remove path; the schema has checked them (non-empty, no trailing `*`). */
-function segmentsOf(path: string): string[] {
-  return path.split('.');
+/**
+ * The segments of a remove path; the schema has checked them (non-empty, no trailing `*`). A quoted
+ * key (`['a.b']`, `['*']`) is a key; WILD stands for a bare `*`.
+ */
+const WILD = Symbol('*');
+type Seg = string | typeof WILD;
+function segmentsOf(path: string): Seg[] {
+  return pathSegments(path).map((s) => (s === '*' ? WILD : s.key));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -15,15 +21,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The value without what `segs` reaches, or the same value when nothing is there. */
-function without(value: unknown, segs: readonly string[], at: number): unknown {
+function without(value: unknown, segs: readonly Seg[], at: number): unknown {
   const seg = segs[at]!;
   if (at === segs.length - 1) {
-    if (!isObject(value) || !Object.hasOwn(value, seg)) return value;
+    if (seg === WILD || !isObject(value) || !Object.hasOwn(value, seg)) return value;
     const { [seg]: _gone, ...rest } = value;
     return rest;
   }
   if (Array.isArray(value)) {
-    if (seg === '*') {
+    if (seg === WILD) {
       let changed = false;
       const out = value.map((item) => {
         const next = without(item, segs, at + 1);
@@ -42,7 +48,7 @@ function without(value: unknown, segs: readonly string[], at: number): unknown {
     return out;
   }
   if (!isObject(value)) return value;
-  const keys = seg === '*' ? Object.keys(value) : Object.hasOwn(value, seg) ? [seg] : [];
+  const keys = seg === WILD ? Object.keys(value) : Object.hasOwn(value, seg) ? [seg] : [];
   let out: Record<string, unknown> | undefined;
   for (const k of keys) {
     const next = without(value[k], segs, at + 1);
@@ -63,11 +69,14 @@ export function removeFields(
 
 /** Why a remove path is not usable, or undefined. */
 export function removePathProblem(path: string): string | undefined {
-  const segs = path.split('.');
-  if (segs.some((s) => s === '')) return 'empty segment: write dot paths such as "content.html"';
-  if (segs.at(-1) === '*')
+  const problem = dotPathProblem(path);
+  if (problem) return problem;
+  // Quoted keys (`['a.b']`) may hold anything; bare ones are checked as before.
+  const bare = path.includes('[') ? [] : path.split('.');
+  if (bare.some((s) => s === '')) return 'empty segment: write dot paths such as "content.html"';
+  if (pathSegments(path).at(-1) === '*')
     return 'the last segment names the field removed ("*" may only stand for a list item or object value before it)';
-  if (segs.some((s) => s !== '*' && s.includes('*')))
+  if (bare.some((s) => s !== '*' && s.includes('*')))
     return '"*" is a whole segment (one list item or object value)';
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dotPath } from '../json/path.js';
 import { regexSchema, scalarSchema, testCount } from '../json/value-test.js';
 import { removePathProblem } from './remove-fields.js';
 
@@ -7,9 +8,9 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** One output field: a source dot path (`user.login`, `labels.0.name`), or a rule. */
 export const fieldRuleSchema = z.union([
-  z.string().min(1),
+  dotPath().min(1),
   z.strictObject({
-    from: z.string().min(1).optional(),
+    from: dotPath().min(1).optional(),
     type: z.enum(FIELD_TYPES).optional(),
     /** A fixed value, whatever the provider sent. */
     const: z.unknown().optional(),
@@ -57,7 +58,7 @@ export type RecordSchemaConfig = z.infer<typeof recordSchemaSchema>;
  */
 export const recordConditionSchema = z
   .strictObject({
-    path: z.string().min(1),
+    path: dotPath().min(1),
     equals: scalarSchema.optional(),
     in: z.array(scalarSchema).min(1).optional(),
     matches: regexSchema.optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dotPath } from '../json/path.js';
 
 /**
  * A test of the answer that ends the sync when true: a body value (`path`) or a header (`header`) checked
@@ -6,10 +7,10 @@ import { z } from 'zod';
  * (the key is not there) or `lacks` (the text does not contain it; an absent value lacks everything).
  */
 export const stopRuleSchema = z.strictObject({
-  path: z.string().min(1).optional(),
+  path: dotPath().min(1).optional(),
   header: z.string().min(1).optional(),
   equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-  equalsPath: z.string().min(1).optional(),
+  equalsPath: dotPath().min(1).optional(),
   absent: z.literal(true).optional(),
   lacks: z.string().min(1).optional(),
 });
@@ -22,11 +23,11 @@ const common = {
   /** An empty page ends the sync (default true). */
   stopOnEmptyPage: z.boolean().default(true),
   /** Dot path of a "has more" flag in the body; false ends the sync (Stripe `has_more`). */
-  hasMorePath: z.string().optional(),
+  hasMorePath: dotPath().optional(),
   /** Dot path of a "done" flag in the body; true ends the sync (Zendesk `end_of_stream`, Salesforce `done`). */
-  donePath: z.string().optional(),
+  donePath: dotPath().optional(),
   /** Where the total record count is, for every style: a dot path in the body or a header (X-Total-Count). */
-  totalPath: z.string().optional(),
+  totalPath: dotPath().optional(),
   totalHeader: z.string().optional(),
   /** Hard cap on pages per run, a guard against providers that never stop. */
   maxPages: z.number().int().positive().optional(),
@@ -40,7 +41,7 @@ export const paginationSchema = z.discriminatedUnion('type', [
     sizeParam: z.string().optional(),
     pageSize: z.number().int().positive().optional(),
     startPage: z.number().int().min(0).default(1),
-    totalPagesPath: z.string().optional(),
+    totalPagesPath: dotPath().optional(),
     ...common,
   }),
   z.strictObject({
@@ -58,9 +59,9 @@ export const paginationSchema = z.discriminatedUnion('type', [
      * Where the next cursor is — one of: a dot path in the body, a response header, or a field of the
      * page's last record (Stripe's `starting_after` is the last record's `id`).
      */
-    cursorPath: z.string().optional(),
+    cursorPath: dotPath().optional(),
     cursorHeader: z.string().optional(),
-    lastRecordPath: z.string().optional(),
+    lastRecordPath: dotPath().optional(),
     /**
      * A regular expression with one capture group: the cursor is what it captures in the value found
      * (a token inside a next URL, `[?&]page=(\d+)`); no match ends the sync.
@@ -85,9 +86,9 @@ export const paginationSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('next-url'),
     /** Dot path of the absolute (or relative) URL of the next page in the body… */
-    nextUrlPath: z.string().optional(),
+    nextUrlPath: dotPath().optional(),
     /** …or in the page's last record, or in a response header. */
-    nextUrlRecordPath: z.string().optional(),
+    nextUrlRecordPath: dotPath().optional(),
     nextUrlHeader: z.string().min(1).optional(),
     ...common,
   }),

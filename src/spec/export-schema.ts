@@ -5,6 +5,7 @@
  * chunks like any streamed answer.
  */
 import { z } from 'zod';
+import { dotPath } from '../json/path.js';
 
 /** A request of an export step: any method (Salesforce aborts a job with a PATCH), templated. */
 export const exportRequestSchema = z.strictObject({
@@ -33,14 +34,14 @@ export const exportSchema = z.strictObject({
   submit: z.strictObject({
     request: exportRequestSchema,
     /** Where the answer names the new job, e.g. `id` or `data.bulkOperationRunQuery.bulkOperation.id`. */
-    jobIdPath: z.string().min(1),
+    jobIdPath: dotPath().min(1),
     /** Where the answer says the job was refused (GraphQL `userErrors`): a value there fails the run. */
-    errorPath: z.string().min(1).optional(),
+    errorPath: dotPath().min(1).optional(),
   }),
   status: z.strictObject({
     request: exportRequestSchema,
     /** Where the answer holds the provider's state name. */
-    statePath: z.string().min(1),
+    statePath: dotPath().min(1),
     /** The provider's state names for each of ours; a name in none of them is a spec problem at run time. */
     states: z.strictObject({
       pending: stateNames,
@@ -51,11 +52,11 @@ export const exportSchema = z.strictObject({
       expired: stateNames,
     }),
     /** How many records the job produced: the download must parse exactly that many. */
-    recordCountPath: z.string().min(1).optional(),
+    recordCountPath: dotPath().min(1).optional(),
     /** The provider's explanation of a failed job, shown in the run's error. */
-    messagePath: z.string().min(1).optional(),
+    messagePath: dotPath().min(1).optional(),
     /** A suggested wait before the next poll, in seconds: a field of the answer (Retry-After is always read). */
-    retryAfterPath: z.string().min(1).optional(),
+    retryAfterPath: dotPath().min(1).optional(),
     /** Polling: the first wait, growing by `backoff` per poll up to `maxSeconds`; a suggestion is clamped. */
     interval: z
       .strictObject({
@@ -72,9 +73,9 @@ export const exportSchema = z.strictObject({
   results: z
     .strictObject({
       /** One file's URL in the status answer (Shopify's `url`). */
-      urlPath: z.string().min(1).optional(),
+      urlPath: dotPath().min(1).optional(),
       /** A list of file URLs in the status answer (a path with `*` collects them). */
-      urlsPath: z.string().min(1).optional(),
+      urlsPath: dotPath().min(1).optional(),
       /** A results endpoint paged by a locator header (Salesforce Bulk 2.0). */
       pages: z
         .strictObject({

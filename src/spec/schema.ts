@@ -14,6 +14,7 @@ import {
 } from '../http/auth/schema.js';
 import { authChoices, type AuthChoice } from '../http/auth/select.js';
 import { baseUrlPlaceholders, baseUrlProblem, usesInstanceUrl } from '../http/base-url.js';
+import { pathSecretNames } from '../http/path-secrets.js';
 import { hostPatternsSchema } from '../http/instance-url.js';
 import { decoderSchema } from '../http/decoders.js';
 import { timeZoneProblem } from '../http/request-template.js';
@@ -27,7 +28,7 @@ import {
 } from '../mapping/schema.js';
 import { paginationSchema } from '../pagination/schema.js';
 import { checkPagination } from '../pagination/checks.js';
-import { hasWildcard } from '../json/path.js';
+import { dotPath, hasWildcard } from '../json/path.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { exportSchema, withExportRequest } from './export-schema.js';
 import { checkExport } from './export-checks.js';
@@ -197,7 +198,7 @@ export const resourceSchema = z.strictObject({
   description: z.string().optional(),
   request: requestSchema,
   /** Dot path of the records array in the response; "" when the body is the array. */
-  recordsPath: z.string().default(''),
+  recordsPath: dotPath().default(''),
   /**
    * `true`: the answer at recordsPath is one record (an object), not a list — a profile, an account's
    * settings, today's quote; a list there is an error. `auto`: an object is one record and a list is
@@ -403,9 +404,27 @@ function checkReferences(spec: z.infer<typeof integrationSpecObject>, ctx: z.Ref
     ...choices.flatMap(({ auth, at }): [(string | number)[], unknown, AuthConfig][] => [
       [[...at, 'tokenUrl'], (auth as { tokenUrl?: unknown }).tokenUrl, auth],
       [[...at, 'authorizeUrl'], (auth as { authorizeUrl?: unknown }).authorizeUrl, auth],
+      [[...at, 'login', 'url'], (auth as { login?: { url?: unknown } }).login?.url, auth],
     ]),
   ];
   for (const [where, url, urlAuth] of urls) {
+    // `{secrets.name}` segments in a token URL's path (checked as segments by its schema).
+    const last = where.at(-1);
+    const authUrl = where.at(-2) !== 'login' && (last === 'tokenUrl' || last === 'authorizeUrl');
+    for (const name of typeof url === 'string' && authUrl ? pathSecretNames(url) : []) {
+      if (last !== 'tokenUrl' || urlAuth?.type === 'oauth2-authorization-code')
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{secrets.${name}}: a secret may be in the path of a client-credentials, refresh-token or JWT-bearer tokenUrl only (an authorization-code flow's URLs are seen by a browser)`,
+        });
+      else if (!(name in spec.secrets))
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          message: `{secrets.${name}}: secret "${name}" is not declared in secrets (declared: ${Object.keys(spec.secrets).join(', ') || 'none'})`,
+        });
+    }
     for (const { name, inHost, wholeUrl, choice, secret } of typeof url === 'string'
       ? baseUrlPlaceholders(url)
       : []) {

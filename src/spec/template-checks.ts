@@ -7,6 +7,7 @@ import { filterProblem, placeholdersIn, TIME_NAMES } from '../http/request-templ
 import { namesOf, templateProblem } from '../template/template.js';
 import type { PaginationConfig } from '../pagination/schema.js';
 import { parentParamsOf, type ParentConfig } from './parent.js';
+import { pathSecretProblem } from '../http/path-secrets.js';
 
 interface ResourceLike {
   request: {
@@ -138,7 +139,7 @@ export function templateProblems(
 }
 
 export function checkRequestTemplates(
-  spec: { connectionConfig: Record<string, unknown> },
+  spec: { connectionConfig: Record<string, unknown>; secrets?: Record<string, string> },
   name: string,
   resource: ResourceLike,
   ctx: z.RefinementCtx,
@@ -163,8 +164,11 @@ export function checkRequestTemplates(
     pagination: resource.pagination.type,
   };
   const times = { used: false };
-  for (const p of templateProblems(req.path, { ...scope, bareIsConfig: true }, times))
-    issue(['request', 'path'], p);
+  // A path may place a secret as a whole segment (sealed; revealed only as the request is sent).
+  const secretProblem = pathSecretProblem(req.path);
+  if (secretProblem) issue(['request', 'path'], secretProblem);
+  const pathScope = { ...scope, bareIsConfig: true, secrets: new Set(Object.keys(spec.secrets ?? {})) };
+  for (const p of templateProblems(req.path, pathScope, times)) issue(['request', 'path'], p);
   for (const [path, value] of places) for (const p of templateProblems(value, scope, times)) issue(path, p);
   const inc = resource.incremental;
   if (inc?.readsAll && times.used)

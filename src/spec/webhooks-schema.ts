@@ -3,6 +3,7 @@
  * actions. Part of the spec language, so it lives with the spec schema; src/webhooks/ implements it.
  */
 import { z } from 'zod';
+import { dotPath } from '../json/path.js';
 import { secretRefSchema } from '../http/auth/schema.js';
 import { parseValueTemplate, TemplateSyntaxError } from './webhook-templates.js';
 
@@ -63,7 +64,7 @@ export type SignatureScheme = SignatureConfig['scheme'];
 /** Where a value comes from: a request header or a dot path in the parsed body. */
 export const valueSourceSchema = z.union([
   z.strictObject({ header: z.string().min(1).toLowerCase() }),
-  z.strictObject({ path: z.string().min(1) }),
+  z.strictObject({ path: dotPath().min(1) }),
 ]);
 export type ValueSource = z.infer<typeof valueSourceSchema>;
 
@@ -78,7 +79,7 @@ export type ValueSpec = z.infer<typeof valueSpecSchema>;
 /** Which requests a handshake answers: a header or body value equal to a constant. */
 const matchSchema = z.union([
   z.strictObject({ header: z.string().min(1).toLowerCase(), equals: z.string().min(1) }),
-  z.strictObject({ path: z.string().min(1), equals: z.string().min(1) }),
+  z.strictObject({ path: dotPath().min(1), equals: z.string().min(1) }),
 ]);
 export type HandshakeMatch = z.infer<typeof matchSchema>;
 
@@ -145,7 +146,7 @@ const eventActionSchema = z.discriminatedUnion('action', [
     /** Path template of the single-entity endpoint: {id} and connection config fields. */
     path: z.string().startsWith('/', 'must start with "/"'),
     /** Dot path of the record in the answer ("" for the whole body). */
-    recordPath: z.string().default(''),
+    recordPath: dotPath().default(''),
   }),
   /** Acknowledge and store, do nothing else. */
   z.strictObject({ action: z.literal('ignore') }),
@@ -184,11 +185,11 @@ export const subscriptionSchema = z.strictObject({
   renew: subscriptionRequestSchema.optional(),
   unsubscribe: subscriptionRequestSchema.optional(),
   /** Dot path of the subscription id in the subscribe answer. */
-  idPath: z.string().min(1).default('id'),
+  idPath: dotPath().min(1).default('id'),
   /** Dot path of its expiry (ISO 8601) in the subscribe and renew answers; none: it does not expire. */
-  expiresPath: z.string().min(1).optional(),
+  expiresPath: dotPath().min(1).optional(),
   /** Dot path of a signing secret the provider returns (stored sealed, never logged). */
-  secretPath: z.string().min(1).optional(),
+  secretPath: dotPath().min(1).optional(),
   /** The lifetime asked for, filling {expiry} (Microsoft Graph: at most 4230 minutes for most resources). */
   lifetimeSeconds: z
     .number()

@@ -3,7 +3,14 @@
  * retry on 401), the shared rate budget (one ledger acquisition per try; provider feedback tightens
  * it), and the integration's HTTP transport. Used by the page source (syncs) and by webhook refetches.
  */
-import { applyAuth, querySecretNames, type AppliedAuth, type AuthInputs } from '../http/auth/apply.js';
+import {
+  applyAuth,
+  querySecretNames,
+  resolveSecret,
+  type AppliedAuth,
+  type AuthInputs,
+} from '../http/auth/apply.js';
+import { createPathSecrets, pathSecretNames, type PathSecrets } from '../http/path-secrets.js';
 import { OAuth2Tokens } from '../http/auth/oauth2.js';
 import { isOAuthAuth, usesTokens, type AuthConfig, type TokenAuthConfig } from '../http/auth/schema.js';
 import { chosenAuth } from '../http/auth/select.js';
@@ -72,6 +79,11 @@ export interface ConnectionClient {
   urlPolicy: UrlPolicy;
   /** Query parameters holding credentials: never stored in checkpoints or shown in labels. */
   secretParams: readonly string[];
+  /**
+   * A provider-given URL (a next link) with the segments that are path secrets' values replaced by
+   * their markers (path-secrets.ts), so that a checkpoint never holds them.
+   */
+  sealUrl(url: URL): URL;
   request(req: ConnectionRequest): Promise<JsonResponse>;
 }
 
@@ -108,6 +120,7 @@ export function createConnectionClients(deps: EngineDeps) {
     inputs: AuthInputs,
     generation: string,
     baseUrl: string,
+    pathSecrets: PathSecrets,
   ): OAuth2Tokens | undefined => {
     if (!usesTokens(auth)) return undefined;
     // A connection switches auth option only by being saved again: a new generation, so a new cache.
@@ -115,14 +128,21 @@ export function createConnectionClients(deps: EngineDeps) {
     const cached = tokenCaches.get(key);
     if (cached?.generation === generation) return cached;
     // A session token's "token URL" is its login path under the connection's base URL, or the login
-    // URL the spec writes out (a literal: the spec's author, not a connection, chose that host).
+    // URL the spec writes out (a literal, or built from the connection's own config by baseUrl's rules).
     const resolved: TokenAuthConfig =
       auth.type === 'session-token'
-        ? { ...auth, tokenUrl: auth.login.url ?? joinPath(baseUrl, auth.login.path ?? '/') }
+        ? {
+            ...auth,
+            tokenUrl:
+              auth.login.url !== undefined
+                ? fillBaseUrl(auth.login.url, inputs.config, inputs.where, undefined, spec.connectionConfig)
+                : joinPath(baseUrl, auth.login.path ?? '/'),
+          }
         : withConnectionUrls(auth, inputs.config, inputs.where, spec.connectionConfig);
     const t = new OAuth2Tokens(deps.db, deps.secretBox, resolved, inputs, target, {
       generation,
       timeoutMs: spec.retry.timeoutMs,
+      pathSecrets,
     });
     // A connection read before the latest save (an older generation) is not cached: its refresh is
     // refused by the generation check under the lock.
@@ -175,6 +195,17 @@ export function createConnectionClients(deps: EngineDeps) {
     ];
     const rateKey = rateKeyOf(integration, connectionId);
     const where = `connection ${integration}/${connectionId}`;
+    // Secrets placed in request paths or the token URL: their values are revealed only as a request
+    // is sent (path-secrets.ts). One the connection lacks fails the request that needs it (fillPath).
+    const pathSecretValues: Record<string, string> = {};
+    for (const name of new Set([
+      ...Object.values(spec.resources).flatMap((r) => pathSecretNames(r.request.path)),
+      ...('tokenUrl' in spec.auth ? pathSecretNames(spec.auth.tokenUrl) : []),
+    ])) {
+      const value = connection.secrets[name];
+      if (value !== undefined && value !== '') pathSecretValues[name] = value;
+    }
+    const pathSecrets = createPathSecrets(pathSecretValues, where);
     const tokens = oauthTokens(
       spec,
       chosen,
@@ -192,6 +223,7 @@ export function createConnectionClients(deps: EngineDeps) {
             connection.secrets,
           )
         : '',
+      pathSecrets,
     );
     // The header a token travels in: OAuth2's bearer, or where the spec puts a session token.
     const authorizationFor = (token: string): Record<string, string> =>
@@ -313,6 +345,8 @@ export function createConnectionClients(deps: EngineDeps) {
             context,
             signal: req.signal,
             secretParams: auth.secretParams,
+            // Path secrets travel with the credentials: only to an origin that gets them.
+            ...(withCredentials && pathSecrets.any ? { pathSecrets } : {}),
             urlPolicy,
             ...(req.rules ? { rules: req.rules } : {}),
             ...(req.decoder ? { decoder: req.decoder } : {}),
@@ -423,6 +457,12 @@ export function createConnectionClients(deps: EngineDeps) {
         template,
         (key) => {
           if (key in extra) return extra[key];
+          // A secret's marker, revealed by the transport as the request is sent (path-secrets.ts).
+          if (key.startsWith('secrets.')) {
+            const name = key.slice('secrets.'.length);
+            resolveSecret(name, inputs);
+            return `{secrets.${name}}`;
+          }
           const given = vars?.(key);
           if (given !== undefined) return given;
           const v = connection.config[key.replace(/^config\./, '')];
@@ -446,6 +486,7 @@ export function createConnectionClients(deps: EngineDeps) {
         },
       },
       secretParams: allSecretParams,
+      sealUrl: (url: URL) => pathSecrets.seal(url),
       config: connection.config,
     };
   };

@@ -95,7 +95,8 @@ function trustedNextUrl(
   run: SyncRun,
   resource: ResourceSpec,
 ): string {
-  const url = new URL(next);
+  // Sealed first: even a refusal's message names the path (path-secrets.ts).
+  const url = client.sealUrl(new URL(next));
   try {
     client.urlPolicy.check(url, 'a next page link');
   } catch (error) {

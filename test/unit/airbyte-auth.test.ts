@@ -175,7 +175,7 @@ describe('import airbyte: auth (issue 20)', () => {
     });
   });
 
-  it('a login whose host a connection chooses, other than the base URL’s, is refused', () => {
+  it('a login whose host a connection chooses is a URL template whose host field has a pattern', () => {
     const { r } = imported(
       manifest(`
           type: SessionTokenAuthenticator
@@ -185,11 +185,18 @@ describe('import airbyte: auth (issue 20)', () => {
           session_token_path: [access_token]
           request_authentication: { type: Bearer }`),
     );
-    assert.deepEqual(
-      r.issues.map((i) => i.message),
-      [
-        'the login URL https://{config.domain}: it goes to https://{config.domain}, not https://api.x.test, and is built from config: the stream is left out',
-      ],
-    );
+    // Refused before login URLs could be built from config (test/unit/login-url-config.test.ts).
+    assert.deepEqual(r.issues, []);
+    const spec = r.spec as {
+      auth: { login: Record<string, unknown> };
+      connectionConfig: Record<string, unknown>;
+    };
+    assert.equal(spec.auth.login.url, 'https://{config.domain}/oauth2/token');
+    assert.equal(spec.auth.login.path, undefined);
+    assert.deepEqual(spec.connectionConfig.domain, {
+      type: 'string',
+      required: false,
+      pattern: '^[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$',
+    });
   });
 });

@@ -62,23 +62,17 @@ describe('import airbyte: URL fixes (issue 20)', () => {
     assert.deepEqual(Object.keys(spec!.connectionConfig), ['sort']);
   });
 
-  it('a secret also in the path proper stays plain config there: reported', () => {
+  it('a secret also in the path proper is sealed there too: a whole segment {secrets.x}', () => {
     const text = fixture('secret-in-path-query').replace(
       '/fonts?key=',
       "/fonts/{{ config['api_key'] }}?key=",
     );
-    const { r } = imported(text, 'fonts');
-    assert.deepEqual(
-      r.issues.map((i) => [i.effect, i.path, i.message.slice(0, 60)]),
-      [
-        [
-          'differs',
-          'streams.0.retriever.requester.path',
-          'config.api_key is marked secret but is part of the path: it ',
-        ],
-        ['data', 'streams.0', 'the translation is refused by the spec schema (request.path:'],
-      ],
-    );
+    const { r, spec } = imported(text, 'fonts');
+    // Before path secrets (src/http/path-secrets.ts) it was plain config, and the spec was refused.
+    assert.deepEqual(r.issues, []);
+    assert.equal(spec!.resources.fonts!.request.path, '/v1/fonts/{secrets.api_key}');
+    assert.deepEqual(spec!.secrets, { api_key: 'api_key' });
+    assert.ok(!('api_key' in (spec!.connectionConfig ?? {})), 'never plain config');
   });
 
   it("a request header repeating the auth's key is the auth's own; another one carries the secret too", () => {

@@ -232,7 +232,12 @@ describe('auth: session login url', () => {
     assert.equal(loginUrlProblem('https://auth.docker.io/token?service=registry.docker.io'), undefined);
   });
   it('refuses placeholders, user info, plain http elsewhere, and both or neither of path and url', () => {
+    // A login host from config follows baseUrl's rules (test/unit/login-url-config.test.ts): this
+    // field has no pattern, so any host could be named.
     assert.deepEqual(problems(session({ url: 'https://{config.region}.login.example/token' })), [
+      "connectionConfig.region.pattern: required: {config.region} is in auth.login.url's host, so its values must be constrained by a pattern (e.g. '^[a-z0-9-]+$')",
+    ]);
+    assert.deepEqual(problems(session({ url: 'https://login.example/{secrets.key}/token' })), [
       'auth.login.url: a login URL is written out in full: no placeholders (a connection must not choose where its login secrets go)',
     ]);
     assert.deepEqual(problems(session({ url: 'https://login.example/%7Bconfig.region%7D' })).length, 1);

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { RESERVED_TOKEN_PARAMS, type AuthConfig } from './schema.js';
+import { baseUrlProblem } from '../base-url.js';
 
 export interface ExtraCheckScope {
   /** Template problems of a value (src/spec/template-checks.ts), for {secrets.x} and {config.x}. */
@@ -13,8 +14,23 @@ export interface ExtraCheckScope {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** Why a login URL cannot be used: it must be a literal https URL (http only on this machine). */
+/**
+ * Why a login URL cannot be used: a literal https URL (http only on this machine), or one built from
+ * the connection's config by baseUrl's rules (src/http/base-url.ts: a host label whose field has a
+ * pattern, or a leading `format: url` field), so the login secrets go only to the host the connection's
+ * own config names, never to one a provider's answer names.
+ */
 export function loginUrlProblem(url: string): string | undefined {
+  if (/\{config\.[^{}]*\}/.test(url)) {
+    const problem = baseUrlProblem(url);
+    if (problem)
+      return /only \{config\.name\} placeholders/.test(problem)
+        ? 'a login URL is written out in full, or built from {config.name} placeholders in its host or path only (a connection must not choose where its login secrets go otherwise)'
+        : `a login URL built from config: ${problem}`;
+    if (!/^(https:\/\/|\{config\.)/.test(url))
+      return 'must be an https URL (http only on this machine: 127.0.0.1, localhost, [::1])';
+    return undefined;
+  }
   if (/[{}]|%7[bd]/i.test(url))
     return 'a login URL is written out in full: no placeholders (a connection must not choose where its login secrets go)';
   let u: URL;

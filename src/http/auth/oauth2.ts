@@ -21,7 +21,8 @@ import * as oauth from 'oauth4webapi';
 import { sql } from 'kysely';
 import type { Db } from '../../store/db.js';
 import { EncryptionKeyError, type SealContext, type SecretBox } from '../../store/secret-box.js';
-import { ProviderError } from '../errors.js';
+import { ProviderError, scrubbedError } from '../errors.js';
+import { NO_PATH_SECRETS, type PathSecrets } from '../path-secrets.js';
 import { authVars, resolveSecret, type AuthInputs } from './apply.js';
 import { fillTemplate, textOf } from '../../template/template.js';
 import { buildAssertion, JwtKeyError, privateKeyFor } from './jwt.js';
@@ -158,6 +159,11 @@ export interface OAuth2TokensOptions {
   generation: string;
   /** Timeout of one token request (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Secrets in the token URL's path (`https://login.example.com/{secrets.tenant_id}/oauth2/token`):
+   * revealed only in the URL the token request is sent to; errors are scrubbed of them.
+   */
+  pathSecrets?: PathSecrets;
 }
 
 export class OAuth2Tokens {
@@ -179,7 +185,9 @@ export class OAuth2Tokens {
   ) {
     this.generation = options.generation;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
+    this.pathSecrets = options.pathSecrets ?? NO_PATH_SECRETS;
   }
+  private readonly pathSecrets: PathSecrets;
 
   /**
    * The instance URL the current token's response named (auth.instanceUrl), as stored: unchecked, the
@@ -328,21 +336,23 @@ export class OAuth2Tokens {
 
   private async requestTokenOnce(storedRefresh: string | undefined): Promise<oauth.TokenEndpointResponse> {
     const c = this.config;
-    const as = tokenEndpoint(c.tokenUrl);
-    const options = tokenRequestOptions(c.tokenUrl, this.timeoutMs);
+    // c.tokenUrl carries the markers of path secrets (errors quote its path); the request goes to `wire`.
+    const wire = this.pathSecrets.reveal(c.tokenUrl);
+    const as = tokenEndpoint(wire);
+    const options = tokenRequestOptions(wire, this.timeoutMs);
     const where = { ...this.target, method: 'POST', path: new URL(c.tokenUrl).pathname };
     this.stats.tokenRequests++;
     try {
       if (c.type === 'session-token')
         return (await sessionLogin(
           c,
-          c.tokenUrl,
+          wire,
           this.inputs,
           this.timeoutMs,
           this.target,
         )) as oauth.TokenEndpointResponse;
       if (c.type === 'oauth2-jwt-bearer') {
-        const params: Record<string, string> = { assertion: this.assertion(c) };
+        const params: Record<string, string> = { assertion: this.assertion(c, wire) };
         if (c.scopes.length && c.scopesIn === 'request') params.scope = c.scopes.join(' ');
         // The assertion is the credential: no client authentication, no client_id in the body.
         const client: oauth.Client = { client_id: resolveSecret(c.issuer, this.inputs) };
@@ -374,7 +384,8 @@ export class OAuth2Tokens {
       });
       return await oauth.processRefreshTokenResponse(as, client, response);
     } catch (error) {
-      return Promise.reject(tokenRequestError(error, where, this.timeoutMs, c.type));
+      const failure = tokenRequestError(error, where, this.timeoutMs, c.type);
+      return Promise.reject(this.pathSecrets.any ? scrubbedError(failure, this.pathSecrets.scrub) : failure);
     }
   }
 
@@ -385,7 +396,7 @@ export class OAuth2Tokens {
   }
 
   /** A fresh signed assertion; a key that does not parse or fit the algorithm is an AuthError. */
-  private assertion(c: Extract<OAuthConfig, { type: 'oauth2-jwt-bearer' }>): string {
+  private assertion(c: Extract<OAuthConfig, { type: 'oauth2-jwt-bearer' }>, wire: string): string {
     const inputs = this.inputs;
     const optional = (ref: typeof c.subject) => (ref === undefined ? undefined : resolveSecret(ref, inputs));
     try {
@@ -395,7 +406,7 @@ export class OAuth2Tokens {
         keyId: optional(c.keyId),
         issuer: resolveSecret(c.issuer, inputs),
         subject: optional(c.subject),
-        audience: c.audience ?? c.tokenUrl,
+        audience: c.audience ?? wire,
         scope: c.scopes.length && c.scopesIn === 'claim' ? c.scopes.join(' ') : undefined,
         lifetimeSeconds: c.lifetimeSeconds,
         now: Math.floor(Date.now() / 1000),

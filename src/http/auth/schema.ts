@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dotPath } from '../../json/path.js';
 import { urlTemplateSchema } from './urls.js';
 import { instanceUrlSchema } from '../instance-url.js';
 
@@ -186,10 +187,10 @@ export const authSchema = z.discriminatedUnion('type', [
       basic: z.strictObject({ username: credentialSchema, password: credentialSchema.optional() }).optional(),
     }),
     /** Where the token is in the login answer: a body path (`session.token`) or a header. */
-    tokenPath: z.string().min(1).optional(),
+    tokenPath: dotPath().min(1).optional(),
     tokenHeader: z.string().min(1).optional(),
     /** The token's lifetime in seconds, from the answer; else lifetimeSeconds; else until refused (401). */
-    expiresInPath: z.string().min(1).optional(),
+    expiresInPath: dotPath().min(1).optional(),
     lifetimeSeconds: z.number().int().min(1).optional(),
     /** The header that carries the token, and its value as a template of {token}. */
     header: z.string().min(1).default('authorization'),

@@ -7,7 +7,8 @@
  */
 import type { ConfigFields } from './config-fields.js';
 import { translateTemplate, type Scope } from './expressions.js';
-import { accessPath, isInterpolated } from './jinja.js';
+import { accessPath, isInterpolated, parseTemplate } from './jinja.js';
+import { pathSecretProblem } from '../../http/path-secrets.js';
 import { isObject, type Component, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { durationSeconds } from './datetime.js';
@@ -109,6 +110,10 @@ function prefixedSecret(
 function tokenUrl(value: Json | undefined, scope: Scope): string | undefined {
   if (typeof value !== 'string') return undefined;
   if (isInterpolated(value)) {
+    // Secret-marked values in the path are sealed first: trying them as plain config would mark
+    // them as needed plain (config-fields.ts).
+    const sealed = sealedTokenUrl(value, scope);
+    if (sealed !== undefined) return sealed;
     const t = translateUrl(value, scope);
     return t.ok ? t.url : undefined;
   }
@@ -118,6 +123,47 @@ function tokenUrl(value: Json | undefined, scope: Scope): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A token URL whose path holds secret-marked config values as whole segments (Microsoft's
+ * `https://login.microsoftonline.com/{{ config['tenant_id'] }}/oauth2/v2.0/token`): they stay secrets,
+ * `{secrets.tenant_id}`, revealed only in the token request (src/http/path-secrets.ts). The origin is
+ * still literal or built from plain config only.
+ */
+function sealedTokenUrl(value: string, scope: Scope): string | undefined {
+  const split = splitUrl(value.trim(), scope);
+  if (!split) return undefined;
+  const origin = split.translated
+    ? { ok: true as const, text: split.origin }
+    : translateTemplate(split.origin, scope, 'host');
+  if (!origin.ok) return undefined;
+  let parts;
+  try {
+    parts = parseTemplate(split.path);
+  } catch {
+    return undefined;
+  }
+  const secrets = parts.flatMap((part) => {
+    const access = 'expr' in part ? accessPath(part.expr) : undefined;
+    return access?.root === 'config' && scope.config.isSecret(access.path) ? [access.path] : [];
+  });
+  if (secrets.length === 0) return undefined;
+  const before = scope.secretsAsConfig;
+  scope.secretsAsConfig = true;
+  const path = translateTemplate(split.path, scope);
+  scope.secretsAsConfig = before;
+  if (!path.ok) return undefined;
+  let text = path.text;
+  for (const p of secrets) {
+    const name = scope.config.nameOf(p);
+    text = text.split(`{config.${name}}`).join(`{secrets.${name}}`);
+  }
+  const url = `${origin.text}${text}`;
+  if (/\{(?!config\.|secrets\.)[^{}]*\}/.test(url) || pathSecretProblem(url, origin.text.length))
+    return undefined;
+  for (const p of secrets) if (scope.config.seal(p) === undefined) return undefined;
+  return url;
 }
 
 /**

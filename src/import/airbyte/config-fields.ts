@@ -42,8 +42,17 @@ export class ConfigFields {
   private readonly secretNames = new Map<string, string>();
   /** Fields that choose an auth option, as they were before they were made to (releaseChoice). */
   private readonly choices = new Map<string, ConfigFieldOut>();
+  private readonly plain: Set<string>;
+  private readonly sealed = new Set<string>();
+  private readonly conflicts = new Set<string>();
 
-  constructor(private readonly schema: Component | undefined) {}
+  constructor(
+    private readonly schema: Component | undefined,
+    /** Secret-marked fields some place needs as plain config: never sealed in a path (see seal). */
+    plain: readonly string[] = [],
+  ) {
+    this.plain = new Set(plain);
+  }
 
   /** The JSON schema of a config path, following `properties` and the options of `oneOf`/`anyOf`. */
   private find(path: readonly string[]): SchemaHit {
@@ -190,11 +199,44 @@ export class ConfigFields {
 
   /** Whether a name is declared as a plain config field (and would be stored unsealed). */
   hasValue(name: string): boolean {
-    return this.config.has(name);
+    // A secret-marked field sealed in a path (or token URL) is a secret, unless kept plain somewhere.
+    return this.config.has(name) && (!this.secretNames.has(name) || this.plain.has(name));
+  }
+
+  /**
+   * A secret-marked field that some place can only use as plain config (inside a longer path segment)
+   * stays declared as config there too, even where others seal it.
+   */
+  keepPlain(path: readonly string[]): void {
+    this.plain.add(this.nameOf(path));
+  }
+
+  /**
+   * Seals a secret-marked field placed as a whole path segment (`{secrets.name}`), unless some place
+   * needs it as plain config; returns its name, or undefined when it stays plain.
+   */
+  seal(path: readonly string[]): string | undefined {
+    const name = this.nameOf(path);
+    if (this.plain.has(name)) return undefined;
+    this.sealed.add(name);
+    return this.use(path, 'secret');
+  }
+
+  /** A place needs a field as plain config: if it was sealed, the import runs again with it plain. */
+  neededPlain(path: readonly string[]): void {
+    const name = this.nameOf(path);
+    if (this.sealed.has(name)) this.conflicts.add(name);
+  }
+
+  /** Sealed fields that some place needed plain (the import is then run again with them plain). */
+  plainNeeded(): string[] {
+    return [...this.conflicts];
   }
 
   connectionConfig(): Record<string, ConfigFieldOut> {
-    return Object.fromEntries([...this.config].filter(([k]) => !this.secretNames.has(k)));
+    return Object.fromEntries(
+      [...this.config].filter(([k]) => !this.secretNames.has(k) || this.plain.has(k)),
+    );
   }
 
   secrets(): Record<string, string> {

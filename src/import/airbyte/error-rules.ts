@@ -4,6 +4,7 @@
  * max_retries and backoff as retry settings.
  */
 import { issue, pathOf, typeOf, type StreamContext } from './context.js';
+import { formatPath } from '../../json/path.js';
 import { accessPath, parseTemplate, show, type Node } from './jinja.js';
 import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
@@ -35,7 +36,8 @@ function escapeRegex(text: string): string {
 function predicateTest(node: Node): Record<string, unknown> | undefined {
   const target = (n: Node) => {
     const p = accessPath(n);
-    if (p?.root === 'response' && p.path.length > 0) return { path: p.path.join('.') };
+    if (p?.root === 'response' && p.path.length > 0)
+      return { path: formatPath(p.path.map((key) => ({ key }))) };
     if (p?.root === 'headers' && p.path.length === 1) return { header: p.path[0] };
     return undefined;
   };
@@ -46,7 +48,8 @@ function predicateTest(node: Node): Record<string, unknown> | undefined {
   }
   if (node.k === 'bin' && node.op === 'in' && node.left.k === 'lit' && typeof node.left.value === 'string') {
     const p = accessPath(node.right);
-    if (p?.root === 'response') return { path: [...p.path, node.left.value].join('.'), exists: true };
+    if (p?.root === 'response')
+      return { path: formatPath([...p.path, node.left.value].map((key) => ({ key }))), exists: true };
   }
   if (node.k === 'test' && node.name === 'none') {
     const t = target(node.value);

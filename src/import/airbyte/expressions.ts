@@ -73,10 +73,12 @@ function configValue(path: string[], scope: Scope, use: ConfigUse): Value {
     scope.config.isSecret(path) &&
     !scope.secretsAsConfig &&
     !scope.config.hasValue(scope.config.nameOf(path))
-  )
+  ) {
+    scope.config.neededPlain(path);
     return fail(
       `config.${path.join('.')} is a secret: only an authenticator may send it (Syncwright stores plain config unsealed)`,
     );
+  }
   const name = scope.config.use(path, use);
   return { placeholder: use === 'secret' ? `secrets.${name}` : `config.${name}`, filters: [] };
 }

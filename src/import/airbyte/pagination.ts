@@ -8,6 +8,7 @@ import type { PaginationConfig, StopRule } from '../../pagination/schema.js';
 import { inject, issue, pathOf, typeOf, type StreamContext } from './context.js';
 import { accessPath, isInterpolated, parseTemplate, type Node } from './jinja.js';
 import { isObject, type Json } from './manifest.js';
+import { formatPath, pathSegments } from '../../json/path.js';
 
 /** A Syncwright pagination section (checked by the spec schema when the spec is assembled). */
 type Pagination = { type: PaginationConfig['type'] } & Record<string, unknown>;
@@ -37,9 +38,14 @@ type CursorSource = (
   add?: number;
 };
 
-/** A dot path of keys, or undefined when a key has a dot of its own (a dot path cannot name it). */
+/** A dot path of keys; one with a dot of its own is quoted (`['@odata.nextLink']`). */
 function dotted(path: string[]): string | undefined {
-  return path.every((k) => k !== '' && !k.includes('.')) ? path.join('.') : undefined;
+  return path.every((k) => k !== '') ? formatPath(path.map((key) => ({ key }))) : undefined;
+}
+
+/** The keys of a dot path the translator wrote (quoted keys unquoted). */
+function keysOf(path: string): string[] {
+  return pathSegments(path).map((s) => (s === '*' ? '*' : s.key));
 }
 
 /** A key with a dot of its own in the expression's access path (`response.get('@odata.nextLink')`). */
@@ -175,9 +181,9 @@ function lastRecordField(node: Node, recordsPath: string): string | undefined {
   )
     return undefined;
   const base = accessPath(n.obj);
-  if (!base || base.root !== 'response' || base.path.join('.') !== recordsPath || keys.length === 0)
+  if (!base || base.root !== 'response' || dotted(base.path) !== recordsPath || keys.length === 0)
     return undefined;
-  return keys.join('.');
+  return dotted(keys);
 }
 
 /** What a stop condition adds to a cursor pagination; undefined when it has no equivalent. */
@@ -276,9 +282,9 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
   const onCursorPath = (root: string, path: string[]) => {
     const full =
       cursor.kind === 'body'
-        ? ['response', ...cursor.path.split('.')]
+        ? ['response', ...keysOf(cursor.path)]
         : cursor.kind === 'record'
-          ? ['last_record', ...cursor.path.split('.')]
+          ? ['last_record', ...keysOf(cursor.path)]
           : undefined;
     const mine = [root, ...path];
     return (
@@ -296,7 +302,7 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
         p.path.length === 1 &&
         p.path[0] === cursor.name) ||
       (cursor.kind === 'link' && p.root === 'headers' && p.path[0]?.toLowerCase() === 'link') ||
-      (p.root === 'response' && recordsPath !== '' && p.path.join('.') === recordsPath));
+      (p.root === 'response' && recordsPath !== '' && dotted(p.path) === recordsPath));
   // "it is absent / empty": the end Syncwright sees anyway (no cursor, or an empty page).
   const absent = (n: Node): boolean => {
     if (n.k === 'unary' && n.op === 'not') return isCursor(accessPath(n.arg)) || lengthOf(n.arg);
@@ -335,7 +341,7 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
     (n.k === 'filter' &&
       n.name === 'length' &&
       accessPath(n.value)?.root === 'response' &&
-      accessPath(n.value)?.path.join('.') === recordsPath);
+      dotted(accessPath(n.value)?.path ?? []) === recordsPath);
   if (absent(node)) return {};
   const tested = stopTest(node);
   if (tested) return tested;
@@ -343,7 +349,8 @@ function stopRules(node: Node, cursor: CursorSource, recordsPath: string): StopR
   const flag = (n: Node, negated: boolean): StopRules | undefined => {
     const p = accessPath(n);
     if (!p || p.root !== 'response' || p.path.length === 0) return undefined;
-    const path = p.path.join('.');
+    const path = dotted(p.path);
+    if (path === undefined) return undefined;
     return negated ? { hasMorePath: path } : { donePath: path };
   };
   if (node.k === 'unary' && node.op === 'not') return flag(node.arg, true);

@@ -11,6 +11,7 @@ import { isObject, type Json } from './manifest.js';
 import { soleExpression } from './pagination.js';
 import { translateTemplate } from './expressions.js';
 import { DEFAULT_CONSTRUCTS } from './target.js';
+import { formatPath } from '../../json/path.js';
 
 type Condition = Omit<RecordCondition, 'not'> & { not?: boolean };
 
@@ -64,19 +65,15 @@ function recordsPathOf(selector: Json | undefined, ctx: StreamContext): string |
     );
     return undefined;
   }
-  if (names.some((n) => n!.includes('.'))) {
-    issue(
-      ctx,
-      `${at}.field_path`,
-      'DpathExtractor',
-      'data',
-      'a key containing "." cannot be a dot path: the stream is left out',
-    );
-    return undefined;
-  }
   if (isObject(extractor.record_expander))
     issue(ctx, `${at}.record_expander`, 'RecordExpander', 'data', 'record expansion has no equivalent');
-  return names.join('.');
+  // A key with a dot of its own is quoted (`['invoice.line_items']`); "*" is dpath's wildcard.
+  return formatPath(names.map((n) => (n === '*' ? '*' : { key: n! })));
+}
+
+/** Keys read by an expression as a dot path (a key with dots of its own quoted). */
+function keyPath(keys: readonly string[]): string {
+  return formatPath(keys.map((key) => ({ key })));
 }
 
 /** One `record.x …` comparison as a filter condition. */
@@ -88,7 +85,7 @@ function condition(node: Node): Condition[] | undefined {
   }
   const recordPath = (n: Node) => {
     const p = accessPath(n);
-    return p && p.root === 'record' && p.path.length > 0 ? p.path.join('.') : undefined;
+    return p && p.root === 'record' && p.path.length > 0 ? keyPath(p.path) : undefined;
   };
   const scalar = (n: Node) =>
     n.k === 'lit'
@@ -452,7 +449,7 @@ function simpleAddedField(
   while (n.k === 'filter' && ['string', 'int', 'float'].includes(n.name)) n = n.value;
   if (n.k === 'lit') return { const: n.value };
   const p = accessPath(n);
-  if (p?.root === 'record' && p.path.length > 0) return { from: p.path.join('.') };
+  if (p?.root === 'record' && p.path.length > 0) return { from: keyPath(p.path) };
   if (p?.root === 'parameters') {
     let v: Json | undefined = ctx.scope.parameters;
     for (const k of p.path) v = isObject(v) ? v[k] : undefined;

@@ -5,6 +5,7 @@
  */
 import { finishAuth, translateAuth, type AuthOut, type AuthResult } from './auth.js';
 import { loginUrlProblem } from '../../http/auth/extra-checks.js';
+import { pathSecretProblem } from '../../http/path-secrets.js';
 import type { ConfigFields } from './config-fields.js';
 import {
   inject,
@@ -341,19 +342,30 @@ export function translateStream(
   const secretInQuery = new Set(
     secretInPath.filter((n) => !new RegExp(`config(\\.|\\[['"])${n}\\b`).test(rawPathOnly)),
   );
-  for (const n of secretInPath.filter((x) => !secretInQuery.has(x)))
+  if (!pathT.ok) return leftOut(`${qAt}.path`, 'HttpRequester', pathT.reason);
+  const urlBase = originT.text;
+  // `{{ parameters.path }}` after a base ending in "/" may start with "//".
+  const [pathOnly = '', queryText] = pathT.text.split('?', 2);
+  let path = `/${pathOnly.replace(/^\/+/, '')}`;
+  // A secret that is a whole segment of the path stays a secret: sealed, its value revealed only in
+  // the request sent to the provider (src/http/path-secrets.ts). Inside a longer segment it cannot.
+  for (const n of new Set(secretInPath.filter((x) => !secretInQuery.has(x)))) {
+    const placeholder = `{config.${config.nameOf([n])}}`;
+    const sealed = path.split(placeholder).join(`{secrets.${config.nameOf([n])}}`);
+    const whole = sealed !== path && pathSecretProblem(sealed) === undefined;
+    if (whole && config.seal([n]) !== undefined) {
+      path = sealed;
+      continue;
+    }
+    config.keepPlain([n]);
     issue(
       ctx,
       `${qAt}.path`,
       'HttpRequester',
       'differs',
-      `config.${n} is marked secret but is part of the path: it is plain connection config here`,
+      `config.${n} is marked secret but is part of a path segment: it is plain connection config here`,
     );
-  if (!pathT.ok) return leftOut(`${qAt}.path`, 'HttpRequester', pathT.reason);
-  const urlBase = originT.text;
-  // `{{ parameters.path }}` after a base ending in "/" may start with "//".
-  const [pathOnly = '', queryText] = pathT.text.split('?', 2);
-  const path = `/${pathOnly.replace(/^\/+/, '')}`;
+  }
   // A query written into the path becomes query templates.
   for (const [k, v] of new URLSearchParams(queryText ?? '')) {
     const secret = [...secretInQuery].find((n) => v === `{config.${config.nameOf([n])}}`);
@@ -554,15 +566,14 @@ export function translateStream(
       auth.loginOrigin !== undefined &&
       (auth.loginOrigin !== urlBase || auth.loginUrl?.includes('?'))
     ) {
-      const problem =
-        auth.loginUrl === undefined
-          ? `it goes to ${auth.loginOrigin}, not ${urlBase}, and is built from config`
-          : loginUrlProblem(auth.loginUrl);
+      // A login host built from config (`https://{{ config.domain }}/…`) is written as a URL template:
+      // its config value is a host label with a pattern, so the login secrets go only to the host the
+      // connection's own config names.
+      const { path: loginPath, ...login } = auth.auth.login as Record<string, unknown>;
+      const url = auth.loginUrl ?? `${auth.loginOrigin}${typeof loginPath === 'string' ? loginPath : ''}`;
+      const problem = loginUrlProblem(url);
       if (problem) auth = { ok: false, reason: `the login URL ${auth.loginOrigin}: ${problem}` };
-      else {
-        const { path: _path, ...login } = auth.auth.login as Record<string, unknown>;
-        auth = { ...auth, auth: { ...auth.auth, login: { url: auth.loginUrl, ...login } } };
-      }
+      else auth = { ...auth, auth: { ...auth.auth, login: { url, ...login } } };
     }
     // Airbyte refuses a request with both JSON and form fields; the key in a form makes one.
     if (auth.ok && auth.auth.in === 'form' && request.bodyFormat === 'json')

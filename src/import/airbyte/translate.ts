@@ -25,6 +25,11 @@ export interface ImportOptions {
    * this checkout does not have.
    */
   check?: boolean | undefined;
+  /**
+   * Secret-marked config fields kept plain even where a path could seal them, because another place
+   * needs them as plain config (set by the import itself when it runs a second time).
+   */
+  plainSecrets?: readonly string[] | undefined;
 }
 
 export interface ImportResult {
@@ -114,7 +119,7 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
     isObject(root.spec) && isObject(root.spec.connection_specification)
       ? root.spec.connection_specification
       : undefined;
-  const config = new ConfigFields(spec);
+  const config = new ConfigFields(spec, options.plainSecrets);
 
   for (const key of Object.keys(root)) {
     if (QUIET_TOP.has(key) || key === 'api_budget') continue;
@@ -154,6 +159,15 @@ export function importAirbyteManifest(text: string, options: ImportOptions): Imp
         added = true;
       }
   }
+
+  // A secret-marked field sealed in one stream's path but needed as plain config by another: the
+  // import runs again with it plain everywhere (it grows, so this ends).
+  const plain = new Set(options.plainSecrets ?? []);
+  if (config.plainNeeded().some((n) => !plain.has(n)))
+    return importAirbyteManifest(text, {
+      ...options,
+      plainSecrets: [...new Set([...plain, ...config.plainNeeded()])],
+    });
 
   const drop = (name: string, path: string, component: string, message: string) => {
     outs.delete(name);
