@@ -71,6 +71,11 @@ export function createWebhookActivities({ db, specs, openClient }: WebhookActivi
       );
       if (response.ignored)
         return { kind: 'fail', reason: 'a response rule said to ignore the refetched answer' };
+      if (response.errorAsSuccess)
+        return {
+          kind: 'fail',
+          reason: `a response rule read the refetched ${response.status} answer as a success, but an error answer holds no entity`,
+        };
       return changeFromPayload(resource, valueAtPath(response.body, action.recordPath), fetchedAt);
     } catch (error) {
       // The provider no longer has it: it was deleted.

@@ -7,6 +7,7 @@
  *       { when: { path: ok, equals: false }, action: fail, message: "Slack said {body.error}" }
  *   - GraphQL answers 200 with `errors`: { when: { path: errors, exists: true }, action: fail }
  *   - a child resource whose 404 means "no rows": { when: { status: 404 }, action: ignore }
+ *   - a 400 "your plan has no such report" that is no failure: { when: { status: 400 }, action: success }
  *
  * Pure: the transport hands in the status, a header getter and the parsed body.
  */
@@ -79,9 +80,11 @@ export const responseRuleSchema = z.strictObject({
    * fail: stop the run (not retried); retry: retried with backoff; rate-limited: retried after the
    * provider's Retry-After / rate headers or `retryAfterSeconds`, and the connection's budget waits
    * too; ignore: the answer counts as "no records here" (the last page); refresh-token: refresh the
-   * OAuth2 token once and try again, as after a 401.
+   * OAuth2 token once and try again, as after a 401; success: the answer is a successful page whatever
+   * its status (later rules and the status checks are skipped) — an error answer (not 2xx) gives the
+   * records its body holds at the records path, none when it holds none, and is the last page.
    */
-  action: z.enum(['fail', 'retry', 'rate-limited', 'ignore', 'refresh-token']),
+  action: z.enum(['fail', 'retry', 'rate-limited', 'ignore', 'refresh-token', 'success']),
   /** Said in the error; `{body.path}` takes a value from the answer. */
   message: z.string().optional(),
   retryAfterSeconds: z.number().positive().optional(),

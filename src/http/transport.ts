@@ -101,6 +101,11 @@ export interface JsonResponse {
   bytes: number;
   /** A response rule said to ignore this answer: it holds no records (body is null). */
   ignored?: boolean;
+  /**
+   * A response rule said this error answer (not 2xx) is a success: its body (parsed, or null when it
+   * cannot be) may hold records, and it is the last page.
+   */
+  errorAsSuccess?: boolean;
   /** A streamed answer's records (`stream: true`); body is null then. */
   records?: StreamedRecords;
 }
@@ -324,7 +329,16 @@ export class HttpTransport {
     if (verdict) {
       if (verdict.action === 'ignore')
         return { status: response.status, header, body: null, bytes: raw.length, ignored: true };
-      throw ruleError(verdict, context, response.status, text, header);
+      if (verdict.action !== 'success') throw ruleError(verdict, context, response.status, text, header);
+      if (!response.ok) {
+        let body: unknown = null;
+        try {
+          body = req.decoder ? decodeBody(raw, req.decoder, this.maxBytes) : (parsedBody() ?? null);
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+        }
+        return { status: response.status, header, body, bytes: raw.length, errorAsSuccess: true };
+      }
     }
     if (!response.ok) {
       let kind = kindForStatus(response.status);
@@ -389,7 +403,8 @@ export class HttpTransport {
     const verdict = req.rules?.length
       ? matchResponseRules(req.rules, { status: response.status, header, body: () => undefined })
       : undefined;
-    if (verdict) {
+    // A successful answer only: `success` reads it as it is.
+    if (verdict && verdict.action !== 'success') {
       abort();
       if (verdict.action === 'ignore')
         return { status: response.status, header, body: null, bytes: 0, ignored: true };

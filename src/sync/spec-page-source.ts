@@ -508,7 +508,9 @@ export function createSpecPageSources(
         const { response, url } = await send(state, window, since, req);
         if (response.ignored) return ignoredPage(state, window);
         const found = valueAtPath(response.body, resource.recordsPath);
-        const raws = recordsOf(found, resource);
+        let raws = recordsOf(found, resource);
+        // An error answer a response rule calls a success: the records it holds, else none.
+        if (response.errorAsSuccess && !Array.isArray(raws)) raws = [];
         if (!Array.isArray(raws)) {
           throw new ProviderError(
             'decode',
@@ -527,14 +529,21 @@ export function createSpecPageSources(
           window,
           since,
         });
-        const paged = nextPage(pagination, state, {
-          body: response.body,
-          header: (name) => response.header(name),
-          recordCount: raws.length,
-          requestUrl: url.toString(),
-          acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
-          lastRecord: raws.at(-1),
-        });
+        // Paging does not go on from an error's body: that answer is the last page.
+        const paged: NextStep = response.errorAsSuccess
+          ? {
+              done: true,
+              reason: `answer ${response.status} read as a success (response rule)`,
+              state: { ...state, pages: state.pages + 1, records: state.records + raws.length },
+            }
+          : nextPage(pagination, state, {
+              body: response.body,
+              header: (name) => response.header(name),
+              recordCount: raws.length,
+              requestUrl: url.toString(),
+              acceptUrl: (next) => trustedNextUrl(next, client, url, run, resource),
+              lastRecord: raws.at(-1),
+            });
         const step = stopAtOld(paged, older);
         const total = window ? null : totalOf(pagination, response.body, (n) => response.header(n));
         return withDeleted(

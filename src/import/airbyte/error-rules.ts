@@ -11,7 +11,7 @@ import { soleExpression } from './pagination.js';
 
 export interface RuleOut {
   when: Record<string, unknown>;
-  action: 'fail' | 'retry' | 'rate-limited' | 'ignore';
+  action: 'fail' | 'retry' | 'rate-limited' | 'ignore' | 'success';
   message?: string;
 }
 
@@ -26,6 +26,10 @@ const ACTIONS: Record<string, RuleOut['action']> = {
   RETRY: 'retry',
   FAIL: 'fail',
   RATE_LIMITED: 'rate-limited',
+  // Airbyte reads a matching 2xx answer as usual and a matching error answer as a last page without
+  // records (a requests.Response is falsy when not ok); Syncwright's `success` does both (an error
+  // body that holds records at the records path gives them, which Airbyte would not).
+  SUCCESS: 'success',
 };
 
 function escapeRegex(text: string): string {
@@ -163,7 +167,7 @@ function defaultHandler(handler: Json, ctx: StreamContext, at: string, out: Erro
           ctx,
           `${fAt}.predicate`,
           'HttpResponseFilter',
-          action === 'ignore' ? 'data' : 'differs',
+          action === 'ignore' || action === 'success' ? 'data' : 'differs',
           `"${f.predicate}" has no equivalent (tests of body values or headers, joined by and)`,
         );
         return;

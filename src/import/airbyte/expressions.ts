@@ -24,6 +24,14 @@ export interface Scope {
    * parent path, added to the parent's params. Only for a stream with one parent.
    */
   nestedParams?: Record<string, string> | undefined;
+  /**
+   * Every key the stream's slices carry, when all are known (its partition fields and its
+   * DatetimeBasedCursor's window keys): a key outside them is never set, and Airbyte renders
+   * `{{ stream_partition.x }}` of it as empty text.
+   */
+  sliceKeys?: ReadonlySet<string> | undefined;
+  /** Slice values rendered as empty text because no slice sets them (for the caller's report). */
+  unsetSlices?: Set<string> | undefined;
   /** The constructs the target grammar has (default: today's). */
   constructs?: Constructs | undefined;
   /** Computed fields may read the record (`{record.x}`). */
@@ -49,11 +57,14 @@ export interface Scope {
 export type Translation = { ok: true; text: string } | { ok: false; reason: string };
 
 /**
- * One expression's value: a placeholder with filters, literal text, or template text built of several
- * (a concatenation, a choice `{?…}…{:}…{/}`).
+ * One expression's value: a placeholder with filters, literal text (`unset`: a slice value nothing sets),
+ * or template text built of several (a concatenation, a choice `{?…}…{:}…{/}`).
  */
 type Value =
-  { placeholder: string; filters: string[] } | { literal: string } | { template: string } | { fail: string };
+  | { placeholder: string; filters: string[] }
+  | { literal: string; unset?: true }
+  | { template: string }
+  | { fail: string };
 
 const fail = (reason: string): Value => ({ fail: reason });
 
@@ -112,7 +123,8 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
     case 'stream_slice':
     case 'stream_interval': {
       const key = path[0];
-      const nested = root !== 'stream_interval' && key !== undefined ? scope.partition[key] : undefined;
+      // Airbyte's three names are aliases of one slice: `stream_interval.unit_id` is a partition value.
+      const nested = key !== undefined ? scope.partition[key] : undefined;
       if (path.length > 1 && nested && 'parentKey' in nested && nested.parentKey && scope.nestedParams) {
         // A field inside the parent's value: one more param, read at that path of the parent record.
         const name = path.join('.');
@@ -120,12 +132,18 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
         return { placeholder: `parent.${name}`, filters: [] };
       }
       if (key === undefined || path.length > 2) return fail(`"${show(node)}" is not a partition value`);
-      const part = root !== 'stream_interval' && path.length === 1 ? scope.partition[key] : undefined;
+      const part = path.length === 1 ? scope.partition[key] : undefined;
       if (part) return 'literal' in part ? part : { placeholder: part.placeholder, filters: [] };
       const w = windowValue(key, scope);
       if (w) return w;
-      if (root === 'stream_slice' && key === 'extra_fields')
+      if (key === 'extra_fields')
         return fail('parent fields copied into the slice (extra_fields) have no equivalent yet');
+      // A key no slice of this stream sets (a manifest slip): Jinja renders the undefined value as "".
+      const known = scope.sliceKeys;
+      if (path.length === 1 && known && !known.has(key) && key !== 'parent_slice') {
+        scope.unsetSlices?.add(show(node));
+        return { literal: '', unset: true };
+      }
       return fail(`"${show(node)}" is not a partition or window value of this stream`);
     }
     case 'stream_state': {
@@ -160,6 +178,9 @@ const NOW_FUNCTIONS = new Set([
 
 /** A value with a literal default as a `default:` filter; `required` refuses when there is no filter. */
 function withDefault(v: Value, fallback: Node | undefined, scope: Scope, required = false): Value {
+  // An undefined slice value takes the default, as Jinja's `default` gives it.
+  if ('unset' in v && fallback?.k === 'lit' && fallback.value !== null && typeof fallback.value !== 'object')
+    return { literal: String(fallback.value) };
   if ('template' in v && fallback !== undefined)
     return fail('a default of a composed value has no equivalent');
   if (!('placeholder' in v) || fallback === undefined) return v;

@@ -299,7 +299,30 @@ export function translateStream(
     } else return leftOut(pAt, typeOf(only), 'this partition router has no equivalent');
   }
 
-  ctx.sliceKeysKnown = stream.incremental_sync === undefined || stream.incremental_sync === null;
+  // The keys of the stream's slices: its partition fields and, with a DatetimeBasedCursor, the
+  // window's (another cursor's are not known).
+  const cursor = stream.incremental_sync;
+  const intervalKeys =
+    cursor === undefined || cursor === null
+      ? []
+      : isObject(cursor) && cursor.type === 'DatetimeBasedCursor'
+        ? ['start_time', 'end_time', cursor.partition_field_start, cursor.partition_field_end].filter(
+            (k): k is string => typeof k === 'string',
+          )
+        : undefined;
+  ctx.sliceKeysKnown = cursor === undefined || cursor === null;
+  /** Notes the slice values rendered as empty text since the last call, at `at`. */
+  const noteUnset = (at: string) => {
+    for (const unset of scope.unsetSlices ?? [])
+      issue(
+        ctx,
+        at,
+        'HttpRequester',
+        'note',
+        `"${unset}" is never set in this stream's slices: it is empty text (or its default), as in Airbyte`,
+      );
+    scope.unsetSlices?.clear();
+  };
   const pk = stream.primary_key;
   ctx.primaryKeyRoots = (Array.isArray(pk) ? pk : [pk]).flatMap((k) =>
     typeof k === 'string' ? [k] : Array.isArray(k) && typeof k[0] === 'string' ? [k[0]] : [],
@@ -311,6 +334,10 @@ export function translateStream(
   const incrementalIssues = report.issues.splice(mark);
   const records = translateRecords(retriever, ctx, stream.transformations);
   if (!records) return undefined;
+  // From here on (the requests), a slice key outside them is empty text, as Airbyte renders it. Added
+  // fields (above) have their own rule: null for a key never set, on streams without a cursor.
+  if (intervalKeys) scope.sliceKeys = new Set([...Object.keys(scope.partition), ...intervalKeys]);
+  scope.unsetSlices = new Set();
   const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
   for (const i of incrementalIssues) report.add(i.path, i.component, i.effect, i.message, i.stream);
 
@@ -328,9 +355,11 @@ export function translateStream(
     ? { ok: true as const, text: split.origin }
     : translateTemplate(split.origin, scope, 'host');
   if (!originT.ok) return leftOut(`${qAt}.url_base`, 'HttpRequester', originT.reason);
+  noteUnset(pathOf(ctx, retriever, 'retriever'));
   scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
   scope.secretsAsConfig = false;
+  noteUnset(`${qAt}.path`);
   const secretInPath = /\{\{[^}]*config/.test(split.path)
     ? [...split.path.matchAll(/config(?:\.|\[['"])([A-Za-z0-9_]+)/g)]
         .map((m) => m[1]!)
@@ -421,6 +450,7 @@ export function translateStream(
         }
         return leftOut(`${qAt}.${field}.${k}`, 'HttpRequester', t.reason);
       }
+      noteUnset(`${qAt}.${field}.${k}`);
       // Airbyte leaves out a parameter or header that renders empty.
       if (t.text === '') continue;
       (request[target] as Record<string, unknown>)[k] = t.text;
@@ -451,6 +481,7 @@ export function translateStream(
       );
     const t = translateValue(bodyJson, scope);
     if (!t.ok) return leftOut(`${qAt}.request_body_json.${t.at}`, 'HttpRequester', t.reason);
+    noteUnset(`${qAt}.request_body_json`);
     request.body = { ...(t.value as Record<string, Json>), ...(request.body ?? {}) };
     request.bodyFormat = 'json';
   }
@@ -481,6 +512,7 @@ export function translateStream(
       else if (typeof v === 'string') {
         const t = translateTemplate(v, scope);
         if (!t.ok) return leftOut(`${qAt}.${dataAt}.${k}`, 'HttpRequester', t.reason);
+        noteUnset(`${qAt}.${dataAt}.${k}`);
         fields[k] = t.text;
       } else if (v !== null)
         return leftOut(`${qAt}.${dataAt}.${k}`, 'HttpRequester', 'a form field that is not text or a number');
@@ -489,6 +521,7 @@ export function translateStream(
     request.bodyFormat = 'form';
   }
 
+  noteUnset(qAt);
   const incremental = finishIncremental?.(usesWindow(request));
   // Airbyte reads the children of the parents its incremental read of the parent stream emits: those
   // changed since the last sync. A single parent: `parent.changedOnly` (the parents whose stored records
