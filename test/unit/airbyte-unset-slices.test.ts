@@ -40,7 +40,8 @@ describe('import airbyte: slice values no slice sets', () => {
     assert.deepEqual(front.request.query, { sort: 'new', since: '{since|yyyy-MM-ddTHH:mm:ssZ}' });
     const categories = spec.resources.categories!;
     assert.equal(categories.request.path, '/v1/budgets/{parent.budget}/categories/');
-    assert.deepEqual(categories.request.query, { list: '' });
+    // The empty text leaves the parameter out, as Airbyte drops a request parameter that renders empty.
+    assert.deepEqual(categories.request.query, {});
   });
 
   it('stream_interval reads a partition value, as stream_partition does', () => {
