@@ -51,6 +51,25 @@ describe('import airbyte: slice values no slice sets', () => {
     assert.deepEqual(spec.resources.payees!.request.query, { format: 'json' });
   });
 
+  it('a $parameters value that is not set is empty text in a request too', () => {
+    const text = fixture.replace(
+      "path: '/budgets/{{ stream_interval.budget_id }}/payees'",
+      "path: '/budgets/{{ stream_interval.budget_id }}/{{ parameters.path }}'",
+    );
+    const r = importAirbyteManifest(text, { id: 'budget' });
+    const payees = parseSpec(r.spec!, 'budget').resources.payees!;
+    assert.equal(payees.request.path, '/v1/budgets/{parent.budget_id}/');
+    assert.ok(
+      r.issues.some(
+        (i) =>
+          i.path === `${at}.payees.retriever.requester.path` &&
+          i.effect === 'note' &&
+          i.message ===
+            `"parameters.path" is not set in the stream's $parameters: it is empty text (or its default), as in Airbyte`,
+      ),
+    );
+  });
+
   it('stream_interval reads a partition value, as stream_partition does', () => {
     const r = importAirbyteManifest(fixture, { id: 'budget' });
     const payees = parseSpec(r.spec!, 'budget').resources.payees!;

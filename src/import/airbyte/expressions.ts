@@ -114,7 +114,13 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
       let v: Json | undefined = scope.parameters;
       for (const k of path) v = isObject(v) ? v[k] : undefined;
       const text = literalText(v);
-      return text === undefined ? fail(`parameters.${path.join('.')} is not set`) : { literal: text };
+      if (text !== undefined) return { literal: text };
+      // In a request (where the caller notes it), an unset parameter renders as "", as in Jinja.
+      if (scope.unsetSlices && path.length > 0) {
+        scope.unsetSlices.set(show(node), "is not set in the stream's $parameters");
+        return { literal: '', unset: true };
+      }
+      return fail(`parameters.${path.join('.')} is not set`);
     }
     case 'stream_partition':
     case 'stream_slice':

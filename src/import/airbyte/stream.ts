@@ -352,6 +352,15 @@ export function translateStream(
   scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
   scope.secretsAsConfig = false;
+  if (
+    pathT.ok &&
+    (scope.unsetSlices?.size ?? 0) > 0 &&
+    /^\/*$/.test(split.path.replace(/\{\{[^}]*\}\}/g, ''))
+  )
+    noteUnset(
+      `${qAt}.path`,
+      'the path is empty, so the stream reads the base URL, as in Airbyte (most likely a slip in the manifest)',
+    );
   noteUnset(`${qAt}.path`);
   const secretInPath = /\{\{[^}]*config/.test(split.path)
     ? [...split.path.matchAll(/config(?:\.|\[['"])([A-Za-z0-9_]+)/g)]
