@@ -1,6 +1,7 @@
 /**
  * Slice values no router or cursor of a stream sets (issue 20): Airbyte renders them as empty text
- * (or the `default` given), so the importer writes that and notes it; `stream_interval` and
+ * (or the `default` given), and leave out a parameter whose value is empty, so the importer does the
+ * same and notes it; the state of a stream without a cursor is empty; `stream_interval` and
  * `stream_partition` name the same slice. Keys of a cursor the importer does not know stay refused.
  */
 import assert from 'node:assert/strict';
@@ -30,7 +31,12 @@ describe('import airbyte: slice values no slice sets', () => {
         [
           `${at}.categories.retriever.requester.request_parameters.list`,
           'note',
-          never('stream_partition.list'),
+          `"stream_partition.list" is never set in this stream's slices: not sent, as Airbyte sends no empty value`,
+        ],
+        [
+          `${at}.payees.retriever.requester.request_parameters.updated_after`,
+          'note',
+          `"stream_state.updated_at" reads the state of a stream without a cursor, which is empty: not sent, as Airbyte sends no empty value`,
         ],
       ],
     );
@@ -40,8 +46,28 @@ describe('import airbyte: slice values no slice sets', () => {
     assert.deepEqual(front.request.query, { sort: 'new', since: '{since|yyyy-MM-ddTHH:mm:ssZ}' });
     const categories = spec.resources.categories!;
     assert.equal(categories.request.path, '/v1/budgets/{parent.budget}/categories/');
-    // The empty text leaves the parameter out, as Airbyte drops a request parameter that renders empty.
+    // Airbyte leaves out a parameter whose value is empty, written so or rendered so.
     assert.deepEqual(categories.request.query, {});
+    assert.deepEqual(spec.resources.payees!.request.query, { format: 'json' });
+  });
+
+  it('a $parameters value that is not set is empty text in a request too', () => {
+    const text = fixture.replace(
+      "path: '/budgets/{{ stream_interval.budget_id }}/payees'",
+      "path: '/budgets/{{ stream_interval.budget_id }}/{{ parameters.path }}'",
+    );
+    const r = importAirbyteManifest(text, { id: 'budget' });
+    const payees = parseSpec(r.spec!, 'budget').resources.payees!;
+    assert.equal(payees.request.path, '/v1/budgets/{parent.budget_id}/');
+    assert.ok(
+      r.issues.some(
+        (i) =>
+          i.path === `${at}.payees.retriever.requester.path` &&
+          i.effect === 'note' &&
+          i.message ===
+            `"parameters.path" is not set in the stream's $parameters: it is empty text (or its default), as in Airbyte`,
+      ),
+    );
   });
 
   it('stream_interval reads a partition value, as stream_partition does', () => {

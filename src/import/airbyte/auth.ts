@@ -375,6 +375,12 @@ export function translateAuth(auth: Json | undefined, scope: Scope): AuthResult 
       return { ok: false, reason: `no option translates (${reasons.join('; ')})` };
     }
     default:
+      // A component named only by its Python class (Airbyte's CustomAuthenticator, `type` left out).
+      if (auth.type === undefined || auth.type === 'CustomAuthenticator')
+        return {
+          ok: false,
+          reason: `${typeof auth.class_name === 'string' ? `the custom authenticator ${auth.class_name}` : 'an authenticator without a type'} is Python code, which Syncwright does not run`,
+        };
       return { ok: false, reason: `${JSON.stringify(auth.type)} has no equivalent yet` };
   }
 }

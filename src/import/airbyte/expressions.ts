@@ -30,8 +30,13 @@ export interface Scope {
    * `{{ stream_partition.x }}` of it as empty text.
    */
   sliceKeys?: ReadonlySet<string> | undefined;
-  /** Slice values rendered as empty text because no slice sets them (for the caller's report). */
-  unsetSlices?: Set<string> | undefined;
+  /** The stream has no cursor: its state is always empty (`stream_state.x` renders as ""). */
+  stateless?: boolean | undefined;
+  /**
+   * Values rendered as empty text because nothing sets them, each with why (for the caller's report):
+   * a slice key no router or cursor sets, a state value of a stream without a cursor.
+   */
+  unsetSlices?: Map<string, string> | undefined;
   /** The constructs the target grammar has (default: today's). */
   constructs?: Constructs | undefined;
   /** Computed fields may read the record (`{record.x}`). */
@@ -117,7 +122,13 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
       let v: Json | undefined = scope.parameters;
       for (const k of path) v = isObject(v) ? v[k] : undefined;
       const text = literalText(v);
-      return text === undefined ? fail(`parameters.${path.join('.')} is not set`) : { literal: text };
+      if (text !== undefined) return { literal: text };
+      // In a request (where the caller notes it), an unset parameter renders as "", as in Jinja.
+      if (scope.unsetSlices && path.length > 0) {
+        scope.unsetSlices.set(show(node), "is not set in the stream's $parameters");
+        return { literal: '', unset: true };
+      }
+      return fail(`parameters.${path.join('.')} is not set`);
     }
     case 'stream_partition':
     case 'stream_slice':
@@ -141,7 +152,7 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
       // A key no slice of this stream sets (a manifest slip): Jinja renders the undefined value as "".
       const known = scope.sliceKeys;
       if (path.length === 1 && known && !known.has(key) && key !== 'parent_slice') {
-        scope.unsetSlices?.add(show(node));
+        scope.unsetSlices?.set(show(node), "is never set in this stream's slices");
         return { literal: '', unset: true };
       }
       return fail(`"${show(node)}" is not a partition or window value of this stream`);
@@ -150,6 +161,10 @@ function accessValue(node: Node, scope: Scope, use: ConfigUse): Value {
       const w = scope.window;
       if (w && path.length === 1 && path[0] === w.cursorField)
         return { placeholder: 'since', filters: w.filter ? [w.filter] : [] };
+      if (scope.stateless && path.length > 0) {
+        scope.unsetSlices?.set(show(node), 'reads the state of a stream without a cursor, which is empty');
+        return { literal: '', unset: true };
+      }
       return fail(`"${show(node)}": only the cursor field of the stream's state has an equivalent`);
     }
     case 'record':

@@ -312,17 +312,17 @@ export function translateStream(
         : undefined;
   ctx.sliceKeysKnown = cursor === undefined || cursor === null;
   /** Notes the slice values rendered as empty text since the last call, at `at`. */
-  const noteUnset = (at: string) => {
-    for (const unset of scope.unsetSlices ?? [])
-      issue(
-        ctx,
-        at,
-        'HttpRequester',
-        'note',
-        `"${unset}" is never set in this stream's slices: it is empty text (or its default), as in Airbyte`,
-      );
+  const noteUnset = (
+    at: string,
+    what = 'it is empty text (or its default), as in Airbyte',
+    effect: 'note' | 'differs' = 'note',
+  ) => {
+    for (const [unset, why] of scope.unsetSlices ?? [])
+      issue(ctx, at, 'HttpRequester', effect, `"${unset}" ${why}: ${what}`);
     scope.unsetSlices?.clear();
   };
+  /** Airbyte leaves out a parameter, header or form field whose value renders as empty text. */
+  const EMPTY_LEFT_OUT = 'not sent, as Airbyte sends no empty value';
   const pk = stream.primary_key;
   ctx.primaryKeyRoots = (Array.isArray(pk) ? pk : [pk]).flatMap((k) =>
     typeof k === 'string' ? [k] : Array.isArray(k) && typeof k[0] === 'string' ? [k[0]] : [],
@@ -337,7 +337,8 @@ export function translateStream(
   // From here on (the requests), a slice key outside them is empty text, as Airbyte renders it. Added
   // fields (above) have their own rule: null for a key never set, on streams without a cursor.
   if (intervalKeys) scope.sliceKeys = new Set([...Object.keys(scope.partition), ...intervalKeys]);
-  scope.unsetSlices = new Set();
+  scope.stateless = cursor === undefined || cursor === null;
+  scope.unsetSlices = new Map();
   const pagination = translatePaginator(retriever.paginator, ctx, records.recordsPath);
   for (const i of incrementalIssues) report.add(i.path, i.component, i.effect, i.message, i.stream);
 
@@ -359,6 +360,15 @@ export function translateStream(
   scope.secretsAsConfig = true;
   const pathT = translateTemplate(split.path, scope);
   scope.secretsAsConfig = false;
+  if (
+    pathT.ok &&
+    (scope.unsetSlices?.size ?? 0) > 0 &&
+    /^\/*$/.test(split.path.replace(/\{\{[^}]*\}\}/g, ''))
+  )
+    noteUnset(
+      `${qAt}.path`,
+      'the path is empty, so the stream reads the base URL, as in Airbyte (most likely a slip in the manifest)',
+    );
   noteUnset(`${qAt}.path`);
   const secretInPath = /\{\{[^}]*config/.test(split.path)
     ? [...split.path.matchAll(/config(?:\.|\[['"])([A-Za-z0-9_]+)/g)]
@@ -450,6 +460,10 @@ export function translateStream(
         }
         return leftOut(`${qAt}.${field}.${k}`, 'HttpRequester', t.reason);
       }
+      if (t.text === '') {
+        noteUnset(`${qAt}.${field}.${k}`, EMPTY_LEFT_OUT);
+        continue;
+      }
       noteUnset(`${qAt}.${field}.${k}`);
       // Airbyte leaves out a parameter or header that renders empty.
       if (t.text === '') continue;
@@ -481,7 +495,7 @@ export function translateStream(
       );
     const t = translateValue(bodyJson, scope);
     if (!t.ok) return leftOut(`${qAt}.request_body_json.${t.at}`, 'HttpRequester', t.reason);
-    noteUnset(`${qAt}.request_body_json`);
+    noteUnset(`${qAt}.request_body_json`, 'it is sent as empty text, where Airbyte sends null', 'differs');
     request.body = { ...(t.value as Record<string, Json>), ...(request.body ?? {}) };
     request.bodyFormat = 'json';
   }
@@ -512,6 +526,10 @@ export function translateStream(
       else if (typeof v === 'string') {
         const t = translateTemplate(v, scope);
         if (!t.ok) return leftOut(`${qAt}.${dataAt}.${k}`, 'HttpRequester', t.reason);
+        if (t.text === '') {
+          noteUnset(`${qAt}.${dataAt}.${k}`, EMPTY_LEFT_OUT);
+          continue;
+        }
         noteUnset(`${qAt}.${dataAt}.${k}`);
         fields[k] = t.text;
       } else if (v !== null)
