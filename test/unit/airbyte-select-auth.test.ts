@@ -120,7 +120,7 @@ describe('import airbyte: SelectiveAuthenticator', () => {
         [
           'differs',
           'select',
-          'the "oauth" option is left out (oauth: "CustomAuthenticator" has no equivalent yet): connections choose "pat"',
+          'the "oauth" option is left out (oauth: the custom authenticator source_x.components.MyAuth is Python code, which Syncwright does not run): connections choose "pat"',
         ],
       ],
     );
@@ -138,7 +138,7 @@ describe('import airbyte: SelectiveAuthenticator', () => {
     assert.deepEqual(
       r.issues.filter((i) => i.effect === 'data').map((i) => i.message),
       [
-        'no option translates (a: "CustomAuthenticator" has no equivalent yet; b: the header or parameter name is not a literal): the stream is left out',
+        'no option translates (a: an authenticator without a type is Python code, which Syncwright does not run; b: the header or parameter name is not a literal): the stream is left out',
       ],
     );
   });

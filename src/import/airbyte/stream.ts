@@ -365,9 +365,12 @@ export function translateStream(
     (scope.unsetSlices?.size ?? 0) > 0 &&
     /^\/*$/.test(split.path.replace(/\{\{[^}]*\}\}/g, ''))
   )
+    // Airbyte then requests the base URL too, but that is a slip in the manifest, not the provider's
+    // endpoint for the stream: a copy of it is no exact import.
     noteUnset(
       `${qAt}.path`,
-      'the path is empty, so the stream reads the base URL, as in Airbyte (most likely a slip in the manifest)',
+      'the path is empty, so the stream reads the base URL, as Airbyte does (most likely a slip in the manifest: the endpoint the stream means is unknown)',
+      'differs',
     );
   noteUnset(`${qAt}.path`);
   const secretInPath = /\{\{[^}]*config/.test(split.path)
