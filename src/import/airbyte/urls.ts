@@ -58,13 +58,8 @@ function configOrigin(url: string, scope: Scope): SplitUrl | undefined {
   return { origin: `{config.${scope.config.use(access.path, 'url')}}`, path: rest, translated: true };
 }
 
-/**
- * `{{ 'https://api.x.com/v1' if config['env'] == 'live' else 'https://sandbox.x.com/v1' }}/path`: two
- * bases written out with the same scheme and path, the config value choosing the host
- * (`https://{config.env|eq:live:api.x.com:sandbox.x.com}`): credentials still go only to hosts the
- * manifest names.
- */
-function chosenOrigin(url: string, scope: Scope): SplitUrl | undefined {
+/** The expression a URL template starts with, when host choices are a construct of the target. */
+function leadingChoice(url: string, scope: Scope): Node | undefined {
   if (!(scope.constructs ?? DEFAULT_CONSTRUCTS).hostChoice) return undefined;
   let parts;
   try {
@@ -73,8 +68,19 @@ function chosenOrigin(url: string, scope: Scope): SplitUrl | undefined {
     return undefined;
   }
   const first = parts[0];
-  if (!first || !('expr' in first) || first.expr.k !== 'cond') return undefined;
-  const { test, then, else: otherwise } = first.expr;
+  return first && 'expr' in first ? first.expr : undefined;
+}
+
+/**
+ * `{{ 'https://api.x.com/v1' if config['env'] == 'live' else 'https://sandbox.x.com/v1' }}/path`: two
+ * bases written out with the same scheme and path, the config value choosing the host
+ * (`https://{config.env|eq:live:api.x.com:sandbox.x.com}`): credentials still go only to hosts the
+ * manifest names.
+ */
+function chosenOrigin(url: string, scope: Scope): SplitUrl | undefined {
+  const expr = leadingChoice(url, scope);
+  if (expr?.k !== 'cond') return undefined;
+  const { test, then, else: otherwise } = expr;
   if (then.k !== 'lit' || otherwise?.k !== 'lit') return undefined;
   const urls: URL[] = [];
   for (const v of [then.value, otherwise.value]) {
@@ -146,16 +152,9 @@ function urlChoice(node: Node, scope: Scope): string | undefined {
 
 /** `{{ config.api_url or 'https://x.io/api' }}/path`: a choice of whole bases, then a path. */
 function choiceOrigin(url: string, scope: Scope): SplitUrl | undefined {
-  if (!(scope.constructs ?? DEFAULT_CONSTRUCTS).hostChoice) return undefined;
-  let parts;
-  try {
-    parts = parseTemplate(url.trim());
-  } catch {
-    return undefined;
-  }
-  const first = parts[0];
-  if (!first || !('expr' in first) || (first.expr.k !== 'cond' && first.expr.k !== 'bin')) return undefined;
-  const origin = urlChoice(first.expr, scope);
+  const expr = leadingChoice(url, scope);
+  if (expr?.k !== 'cond' && expr?.k !== 'bin') return undefined;
+  const origin = urlChoice(expr, scope);
   if (origin === undefined || baseUrlProblem(origin) !== undefined) return undefined;
   const close = url.trim().indexOf('}}') + 2;
   const rest = url.trim().slice(close);
