@@ -4,8 +4,10 @@ import {
   databaseNow,
   finishRun,
   getRun,
+  isRecordKeyConflict,
   startRun,
   type PageCommit,
+  type PageCommitResult,
   type SyncRun,
 } from '../src/store/runs.js';
 import { maxCursor, type OpenPageSource, type Page } from '../src/sync/page-source.js';
@@ -352,6 +354,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           return p;
         };
         pending = read(run);
+        // A run into an empty scope inserts its pages plainly until one meets a stored record.
+        let insertOnly = run.intoEmpty;
         for (let i = 0; pending; i++) {
           const { page, fetchedAt } = await pending;
           pending = undefined;
@@ -374,14 +378,27 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
             total: page.total,
             highWater: maxCursor(run.highWater, page.highWater),
             fetched: page.fetched,
-            trackSeen: run.kind === 'full',
+            // A run into an empty scope has nothing to sweep, so nothing to remember.
+            trackSeen: run.kind === 'full' && !run.intoEmpty,
+            insertOnly,
             fetchedAt,
           });
-          const committed = await inSpan('page commit', spanAttrs, () => {
-            const c = commit!;
-            commit = undefined;
-            return commitPage(db, scope, c);
-          });
+          let committed: PageCommitResult;
+          try {
+            committed = await inSpan('page commit', spanAttrs, () => {
+              const c = commit!;
+              commit = undefined;
+              return commitPage(db, scope, c);
+            });
+          } catch (error) {
+            if (!insertOnly || !isRecordKeyConflict(error)) throw error;
+            // A record of the page is stored already (a webhook wrote it during this first sync, or the
+            // provider listed it twice): nothing of the page was written. It is read again from the last
+            // commit and upserted, as are the pages after it; the page read ahead is dropped unread.
+            insertOnly = false;
+            pending = read(run);
+            continue;
+          }
           if (!committed.committed) {
             // Cancelled meanwhile, or committed by an attempt that raced us: the stored run says where
             // things stand, and the page read ahead belongs to no one.

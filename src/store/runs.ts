@@ -35,6 +35,11 @@ export interface SyncRun extends RecordScope, RunCounts {
   error: string | null;
   parentKey: string | null;
   parentParams: Record<string, string> | null;
+  /**
+   * The scope held no record when the run started (a first sync): its pages may be plain inserts, and it
+   * has no earlier records to sweep (see startRun).
+   */
+  intoEmpty: boolean;
 }
 
 type RunRow = Selectable<SyncRunsTable>;
@@ -65,6 +70,7 @@ function toRun(r: RunRow): SyncRun {
     error: r.error,
     parentKey: r.parent_key,
     parentParams: r.parent_params,
+    intoEmpty: r.into_empty,
   };
 }
 
@@ -111,12 +117,33 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
       high_water: run.changeMark ? CURRENT_SNAPSHOT : (state?.high_water ?? null),
       parent_key: run.parentKey ?? null,
       parent_params: run.parentParams ?? null,
+      into_empty: scopeIsEmpty(run),
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
   const found = await getRun(db, run.id);
   if (!found) throw new Error(`sync run ${run.id} vanished right after it was created`);
   return found;
+}
+
+/**
+ * Whether a scope holds no record, in the statement that creates the run. A top-level scope is a prefix of
+ * the primary key (any row, live or deleted, ends the scan); a parent's records are read through
+ * records_live_child_idx, which holds live ones only: a deleted child coming back then meets a plain
+ * insert, which the page commit's caller turns into an upsert (isRecordKeyConflict).
+ *
+ * What it buys: a run into an empty scope has nothing to sweep. A record a webhook writes while the run
+ * lists is newer than the listing and never swept anyway; so such a run keeps no seen keys, and its
+ * pages insert without ON CONFLICT (a third less Postgres time per record).
+ */
+function scopeIsEmpty(scope: RecordScope) {
+  const parent =
+    scope.parentKey == null
+      ? sql`parent_key is null`
+      : sql`parent_key = ${scope.parentKey} and deleted_at is null`;
+  return sql<boolean>`not exists (
+    select 1 from records where integration = ${scope.integration} and connection = ${scope.connection}
+      and resource = ${scope.resource} and ${parent})`;
 }
 
 /** The database's clock (the one every stored timestamp uses). */
@@ -173,6 +200,12 @@ export interface PageCommit {
   deletedKeys?: readonly string[];
   /** Full syncs remember the keys they saw, for deletion detection at the end. */
   trackSeen: boolean;
+  /**
+   * Insert the records without ON CONFLICT: for a run into an empty scope (SyncRun.intoEmpty), where a
+   * stored record is the exception. A record already stored fails the whole commit, which then writes
+   * nothing: isRecordKeyConflict tells the caller to commit the page again as an upsert.
+   */
+  insertOnly?: boolean;
   /** Database time just before the page was requested: newer writes of its records are kept. */
   fetchedAt?: Date;
 }
@@ -244,7 +277,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
   const parentMatch =
     scope.parentKey == null ? sql`r.parent_key is null` : sql`r.parent_key = ${scope.parentKey}`;
   // Only a page that names deleted keys has this statement: with no statistics yet (a table loaded by
-  // this very run) the planner reads `record_key = any('{}')` through records_live_parent_idx, which
+  // this very run) the planner once read `record_key = any('{}')` through the scope's index, which
   // scans the whole scope on every page, a sync quadratic in its size.
   const deletions =
     deletedKeys.length === 0
@@ -257,6 +290,12 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
         and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
         and exists (select 1 from run)
       returning 1`;
+  const upsert = sql`
+      on conflict (integration, connection, resource, record_key) do update
+        set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
+            last_seen_at = now(), deleted_at = null, change_xid = ${CHANGE_XID}
+        where (r.content_hash is distinct from excluded.content_hash or r.deleted_at is not null)
+          and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)`;
   const keysParam = new OnceParam(keys);
   const statement = sql<CommitRow>`
     with args as (select ${keysParam}::text[] as keys),
@@ -275,11 +314,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
         unnest(${new OnceParam(hashes)}::text[])
       ) as u(k, d, h)
       where exists (select 1 from run)
-      on conflict (integration, connection, resource, record_key) do update
-        set data = excluded.data, content_hash = excluded.content_hash, updated_at = now(),
-            last_seen_at = now(), deleted_at = null, change_xid = ${CHANGE_XID}
-        where (r.content_hash is distinct from excluded.content_hash or r.deleted_at is not null)
-          and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)
+      ${page.insertOnly ? sql`` : upsert}
       returning (xmax = 0) as inserted
     ),
     seen as (
@@ -348,6 +383,15 @@ async function runCommit(
   };
 }
 
+/**
+ * Whether an insert-only page commit failed on a record already stored (the primary key's unique
+ * violation): nothing of the page was written, and it commits as an upsert instead.
+ */
+export function isRecordKeyConflict(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && e.constraint === 'records_pkey';
+}
+
 /** Statement names by text: the commit has a few forms (parent or none, deleted keys or none). */
 const preparedNames = new Map<string, string>();
 
@@ -391,14 +435,14 @@ interface SweepScope {
 /**
  * The keys a completed full run did not see and may mark deleted: the live keys of its scope (its
  * parent's, for a child run) written before the run started (deletionSweep marks no others), read through
- * records_live_parent_idx, except the keys it saw (a row of them per page, and the per-key rows of runs
+ * the primary key (a top-level scope is a prefix of it) or records_live_child_idx, except the keys it saw (a row of them per page, and the per-key rows of runs
  * that began before pages held them). A set difference: hashed or sorted, linear whatever the planner
  * believes about the tables' sizes — an anti-join leaves the join method to row estimates, and a nested
  * loop over a freshly loaded table is quadratic. When no live key predates the run (a first sync: every
  * record was written by it) the seen keys are not read at all.
  */
 export function unseenKeys(scope: SweepScope) {
-  // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_parent_idx).
+  // `=` / `is null` rather than `is not distinct from`, which no index can serve (records_live_child_idx).
   const parent = scope.parentKey === null ? sql`parent_key is null` : sql`parent_key = ${scope.parentKey}`;
   return sql<{ record_key: string }>`
     with candidates as materialized (
@@ -450,7 +494,8 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
     if (!run) throw new Error(`no sync run ${finish.runId}`);
     if (run.status !== 'running') return toRun(run);
     let deleted = 0;
-    if (finish.status === 'completed' && run.kind === 'full' && finish.sweep !== false) {
+    // A run into an empty scope (into_empty) has no record from before it to sweep.
+    if (finish.status === 'completed' && run.kind === 'full' && finish.sweep !== false && !run.into_empty) {
       const scope = {
         runId: finish.runId,
         integration: run.integration,

@@ -50,6 +50,8 @@ export interface SyncRunsTable {
   error: string | null;
   parent_key: string | null;
   parent_params: JsonObject<Record<string, string>> | null;
+  /** Set at start: the run's scope held no record (a first sync). */
+  into_empty: Generated<boolean>;
 }
 
 export interface SyncRunSeenTable {

@@ -355,7 +355,7 @@ describe('database: the worker pool and the indexes of the sweep and the pruning
     assert.ok(pruned >= 7_999 && pruned <= 8_020, `pruned ${pruned}`);
   });
 
-  it('sweeps the live records of one parent (or of a whole resource) through records_live_parent_idx', async () => {
+  it('sweeps the live records of one parent through records_live_child_idx, of a whole resource through the primary key', async () => {
     // A resource of 200 parents with 100 records each, a quarter of them deleted, and statistics: on an
     // empty table the planner's choice between two indexes is a coin toss.
     await sql`insert into records (integration, connection, resource, record_key, data, content_hash, parent_key, deleted_at)
@@ -365,15 +365,25 @@ describe('database: the worker pool and the indexes of the sweep and the pruning
     await sql`analyze records`.execute(env.db);
     for (const parentKey of ['p7', null]) {
       const scope = { runId: 'r', integration: 'forge', connection: 'c', resource: 'issues', parentKey };
-      // The live keys of the scope are read through the partial index…
+      // The live keys of one parent are read through the partial index of child records, a top-level
+      // scope's through the primary key, whose prefix it is…
       const q = unseenKeys(scope).compile(env.db);
       const p = await plan(q.sql, q.parameters);
       // A plain or a bitmap index scan, as the server version and its statistics choose.
-      assert.match(p, /(Index Scan using|Bitmap Index Scan on) records_live_parent_idx/, p);
-      // The parent is part of the index condition, not a filter over every parent's records.
       assert.match(
         p,
-        parentKey === null ? /Index Cond: .*parent_key IS NULL/ : /Index Cond: .*parent_key = /,
+        parentKey === null
+          ? /(Index Scan using|Bitmap Index Scan on) records_pkey/
+          : /(Index Scan using|Bitmap Index Scan on) records_live_child_idx/,
+        p,
+      );
+      // The scope (and the parent) are the index condition, not a filter over every resource's or
+      // parent's records.
+      assert.match(
+        p,
+        parentKey === null
+          ? /Index Cond: \(\(integration = .*connection = .*resource = /
+          : /Index Cond: .*parent_key = /,
         p,
       );
       // …and the unseen ones are marked by key (an index condition, or a filter of the same scan), never
