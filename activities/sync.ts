@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   commitPage,
   databaseNow,
+  EncodedRecords,
   finishRun,
   getRun,
   isRecordKeyConflict,
@@ -314,7 +315,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       if (run.status !== 'running' || run.done) return runSummary(run, cursorLabelOf(run.checkpoint));
       const readAhead = new AbortController();
       const signal = AbortSignal.any([ctx.cancellationSignal, readAhead.signal]);
-      let pending: Promise<{ page: Page; fetchedAt: Date }> | undefined;
+      let pending: Promise<{ page: Page; records: EncodedRecords; fetchedAt: Date }> | undefined;
       const waits = waitReporter(ctx, `${run.integration}/${run.connection}/${run.resource}`);
       try {
         const source = await openPageSource(run);
@@ -347,7 +348,11 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
             }),
           ).then((page) => {
             waits.wentOn();
-            return { page, fetchedAt };
+            // Encoded now, while the page before it commits: its commit can go out as soon as that one
+            // returns. The encoding replaces the records, which V8 may then collect young.
+            const records = new EncodedRecords(page.records);
+            page.records = [];
+            return { page, records, fetchedAt };
           });
           // Awaited below; until then a failure must not count as unhandled.
           p.catch(() => undefined);
@@ -357,7 +362,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         // A run into an empty scope inserts its pages plainly until one meets a stored record.
         let insertOnly = run.intoEmpty;
         for (let i = 0; pending; i++) {
-          const { page, fetchedAt } = await pending;
+          const { page, records, fetchedAt } = await pending;
           pending = undefined;
           waits.wentOn();
           const more =
@@ -370,7 +375,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           // The page's records move to the commit, which the span's callback takes and commitPage encodes
           // at once: nothing of this loop holds them while the commit's round trip runs (an async
           // function's locals outlive their last use), so V8 collects them young.
-          let commit: PageCommit | undefined = detachRecords(page, {
+          let commit: PageCommit | undefined = detachRecords(page, records, {
             runId: run.id,
             expectedPages,
             checkpoint: page.checkpoint,
@@ -443,14 +448,15 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
   };
 }
 
-/** The page's records, quarantined records and deleted keys, moved off the page into its commit. */
+/** The page's (encoded) records, quarantined records and deleted keys, moved off the page into its commit. */
 function detachRecords(
   page: Page,
+  records: EncodedRecords,
   commit: Omit<PageCommit, 'records' | 'quarantined' | 'deletedKeys'>,
 ): PageCommit {
   const moved: PageCommit = {
     ...commit,
-    records: page.records,
+    records,
     quarantined: page.quarantined,
     ...(page.deletedKeys?.length ? { deletedKeys: page.deletedKeys } : {}),
   };

@@ -194,7 +194,8 @@ export interface PageCommit {
   total: number | null;
   highWater: string | null;
   fetched: number;
-  records: readonly KeyedRecord[];
+  /** The records, or their encoding done ahead (encodePageRecords) while an earlier page committed. */
+  records: readonly KeyedRecord[] | EncodedRecords;
   quarantined: readonly QuarantinedRecord[];
   /** Keys of records the provider reports as deleted in their content (the resource's deletedWhen). */
   deletedKeys?: readonly string[];
@@ -256,20 +257,43 @@ class OnceParam {
   private static readonly taken = Symbol('taken');
 }
 
-function commitStatement(scope: RecordScope, page: PageCommit) {
-  const rows = dedupeByKey(page.records);
-  const keys = rows.map((r) => r.key);
-  // The records travel as ONE JSON array text rather than a jsonb[]: the driver writes an array literal by
-  // quoting and escaping every element (two copies of each record's JSON, most of a page's garbage), and
-  // Postgres unescapes them again.
-  let data = '[';
-  const hashes: string[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const json = canonicalJson(rows[i]!.data);
-    data += i === 0 ? json : `,${json}`;
-    hashes.push(hashOfCanonical(json));
+/**
+ * A page's records as the commit sends them: keys, the records as ONE JSON array text and their content
+ * hashes, one per key (the last of a key wins). Encoding is most of a commit's CPU on this side; a sync
+ * encodes a page as soon as it is read, while the page before it commits, so the commit goes out the
+ * moment its turn comes. Handed over once (take): from then on only the statement holds the text.
+ */
+export class EncodedRecords {
+  private parts: { keys: string[]; data: string; hashes: string[] } | undefined;
+
+  constructor(records: readonly KeyedRecord[]) {
+    const rows = dedupeByKey(records);
+    const keys = rows.map((r) => r.key);
+    // The records travel as ONE JSON array text rather than a jsonb[]: the driver writes an array literal
+    // by quoting and escaping every element (two copies of each record's JSON, most of a page's garbage),
+    // and Postgres unescapes them again.
+    let data = '[';
+    const hashes: string[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const json = canonicalJson(rows[i]!.data);
+      data += i === 0 ? json : `,${json}`;
+      hashes.push(hashOfCanonical(json));
+    }
+    data += ']';
+    this.parts = { keys, data, hashes };
   }
-  data += ']';
+
+  take(): { keys: string[]; data: string; hashes: string[] } {
+    const parts = this.parts;
+    if (!parts) throw new Error("a page's encoded records were committed twice");
+    this.parts = undefined;
+    return parts;
+  }
+}
+
+function commitStatement(scope: RecordScope, page: PageCommit) {
+  const encoded = page.records instanceof EncodedRecords ? page.records : new EncodedRecords(page.records);
+  const { keys, data, hashes } = encoded.take();
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const deletedKeys = [...new Set(page.deletedKeys ?? [])];
@@ -347,14 +371,14 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
       fetched = sync_runs.fetched + ${page.fetched}::int,
       inserted = sync_runs.inserted + counts.ins,
       updated = sync_runs.updated + counts.upd,
-      unchanged = sync_runs.unchanged + ${rows.length}::int - counts.ins - counts.upd,
+      unchanged = sync_runs.unchanged + ${keys.length}::int - counts.ins - counts.upd,
       quarantined = sync_runs.quarantined + ${q.length}::int,
       deleted = sync_runs.deleted + counts.del
     from counts
     where sync_runs.id = (select id from run)
     returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
               clock_timestamp() as committed_at`;
-  return { statement, rows: rows.length };
+  return { statement, rows: keys.length };
 }
 
 async function runCommit(
