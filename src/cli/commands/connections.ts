@@ -7,7 +7,6 @@ import {
   connectionProblems,
   removeConnection,
 } from '../../sync/connections.js';
-import { removeWebhookSubscription, startWebhookSubscription } from '../../temporal/subscription-client.js';
 import { listSubscriptions } from '../../webhooks/subscriptions.js';
 import { openDatabase, openTemporal, UsageError, type CliContext } from '../context.js';
 import { connectionLine, linesOr, print } from '../output.js';
@@ -38,6 +37,8 @@ export async function connectionAddCommand(
   if (spec.webhooks?.subscription) {
     // The provider's subscription is kept by a workflow: subscribe now, renew before each expiry.
     const { client, taskQueue } = await openTemporal(ctx);
+    // Loaded here: Temporal's client is most of a start's time, and `connection list` never needs it.
+    const { startWebhookSubscription } = await import('../../temporal/subscription-client.js');
     await startWebhookSubscription(client, spec, opts.id, { taskQueue });
     ctx.out(`webhook subscription workflow webhook-subscription:${integration}:${opts.id} started`);
   }
@@ -82,6 +83,7 @@ export async function connectionRemoveCommand(
   // Unsubscribe at the provider first: the request needs the connection's credentials.
   if ((await listSubscriptions(db, integration)).some((s) => s.connection === id)) {
     const { client } = await openTemporal(ctx);
+    const { removeWebhookSubscription } = await import('../../temporal/subscription-client.js');
     if (await removeWebhookSubscription(client, integration, id))
       ctx.out(`webhook subscription of ${integration}/${id} removed at the provider`);
   }
