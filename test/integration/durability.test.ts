@@ -36,6 +36,7 @@ import {
 import { startOwnDevServer } from '../helpers/dev-server.js';
 import { forgeSpec } from '../helpers/forge-spec.js';
 import { startEngine, type EngineHarness } from '../helpers/engine.js';
+import { pageCommit } from '../helpers/page-commits.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
 
@@ -405,18 +406,7 @@ describe('database: the worker pool and the indexes of the sweep and the pruning
       for (let n = 0; n < 200; n++) {
         // The second run misses every fourth page of 200 records: 10,000 deletions of 40,000 records.
         const records = runs.length === 0 || n % 4 !== 0 ? keys(n * 200, (n + 1) * 200) : [];
-        await commitPage(env.db, scope, {
-          runId: id,
-          expectedPages: n,
-          checkpoint: null,
-          done: n === 199,
-          total: null,
-          highWater: null,
-          fetched: records.length,
-          records,
-          quarantined: [],
-          trackSeen: true,
-        });
+        await commitPage(env.db, scope, pageCommit(id, n, records, { checkpoint: null, done: n === 199 }));
       }
       runs.push(id);
       const started = performance.now();

@@ -13,6 +13,7 @@ import {
 } from '../../src/store/runs.js';
 import { generateRecords, startProviderSimulator } from '../../src/testing/simulator.js';
 import { startEngine } from '../helpers/engine.js';
+import { pageCommit, recordRange } from '../helpers/page-commits.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 import { TOKEN, trackerSpec } from '../helpers/tracker-spec.js';
 
@@ -26,30 +27,10 @@ describe('first loads: a run into an empty scope', () => {
     await env?.close();
   });
 
-  const recs = (from: number, to: number, extra: Record<string, unknown> = {}) =>
-    Array.from({ length: to - from + 1 }, (_, i) => ({
-      key: String(from + i),
-      data: { id: from + i, ...extra },
-    }));
-  const page = (
-    runId: string,
-    expectedPages: number,
-    records = recs(1, 3),
-    over: Partial<PageCommit> = {},
-  ) => ({
-    runId,
-    expectedPages,
-    checkpoint: { next: expectedPages + 1 },
-    done: false,
-    total: null,
-    highWater: null,
-    fetched: records.length,
-    records,
-    quarantined: [],
-    trackSeen: false,
-    insertOnly: true,
-    ...over,
-  });
+  const recs = recordRange;
+  // A run into an empty scope: plain inserts, no seen keys.
+  const page = (runId: string, expectedPages: number, records = recs(1, 3), over: Partial<PageCommit> = {}) =>
+    pageCommit(runId, expectedPages, records, { trackSeen: false, insertOnly: true, ...over });
   const start = (scope: { integration: string; connection: string; resource: string; parentKey?: string }) =>
     startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
 

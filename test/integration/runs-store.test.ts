@@ -2,14 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { listRecords, upsertRecords } from '../../src/store/records.js';
-import {
-  commitPage,
-  databaseNow,
-  finishRun,
-  getRun,
-  startRun,
-  type PageCommit,
-} from '../../src/store/runs.js';
+import { commitPage, databaseNow, finishRun, getRun, startRun } from '../../src/store/runs.js';
+import { pageCommit, recordRange } from '../helpers/page-commits.js';
 import { testEnv, uniqueId, type TestEnv } from '../helpers/stack.js';
 
 describe('runs store: fenced page commits, deletion detection, high-water mark', () => {
@@ -21,32 +15,8 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     await env?.close();
   });
 
-  const recs = (from: number, to: number, extra: Record<string, unknown> = {}) =>
-    Array.from({ length: to - from + 1 }, (_, i) => ({
-      key: String(from + i),
-      data: { id: from + i, ...extra },
-    }));
-
-  function page(
-    runId: string,
-    expectedPages: number,
-    records = recs(1, 3),
-    over: Partial<PageCommit> = {},
-  ): PageCommit {
-    return {
-      runId,
-      expectedPages,
-      checkpoint: { next: expectedPages + 1 },
-      done: false,
-      total: null,
-      highWater: null,
-      fetched: records.length,
-      records,
-      quarantined: [],
-      trackSeen: true,
-      ...over,
-    };
-  }
+  const recs = recordRange;
+  const page = pageCommit;
 
   it('commits a page once: a replayed commit of the same page changes nothing', async () => {
     const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
