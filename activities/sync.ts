@@ -372,9 +372,9 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           if (more) pending = read({ checkpoint: page.checkpoint, pages: run.pages + 1, since: run.since });
           const spanAttrs = { 'syncwright.run': run.id, 'syncwright.page': run.pages + 1 };
           const expectedPages = run.pages;
-          // The page's records move to the commit, which the span's callback takes and commitPage encodes
-          // at once: nothing of this loop holds them while the commit's round trip runs (an async
-          // function's locals outlive their last use), so V8 collects them young.
+          // The page's encoded records move to the commit, which the span's callback takes and commitPage
+          // hands to its statement at once: nothing of this loop holds them while the commit's round trip
+          // runs (an async function's locals outlive their last use), so V8 collects them young.
           let commit: PageCommit | undefined = detachRecords(page, records, {
             runId: run.id,
             expectedPages,
