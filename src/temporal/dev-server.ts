@@ -38,6 +38,32 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Settings every dev server started here gets (a caller's `dynamicConfig` may override them).
+ *
+ * The dev server keeps all workflows in one history shard, and each shard's queue readers fetch their
+ * tasks at most `…MaxPollRPS` times a second (default 20). Every activity and workflow task is handed to
+ * matching through the transfer queue, so once the reader's small burst is spent each dispatch waited
+ * 30–45 ms for the next read: a one-page sync took ~145 ms instead of ~60 (a cluster spreads the same
+ * limit over hundreds of shards). Timers (retries, backoff) and visibility go through the other two.
+ * Eager activity execution lets a worker that completes a workflow task start the activity it just
+ * scheduled at once, instead of after a round trip through matching.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+  'system.enableActivityEagerExecution': true,
+};
+
+/** `--dynamic-config-value` arguments: the defaults above, then the caller's. */
+function dynamicConfigArgs(extra: Record<string, string | number | boolean> = {}): string[] {
+  return Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...extra }).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ]);
+}
+
 const SA_TYPE_FLAG: Record<string, string> = {
   KEYWORD: 'Keyword',
   TEXT: 'Text',
@@ -57,9 +83,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
   for (const sa of options.searchAttributes) {
     args.push('--search-attribute', `${sa.name}=${SA_TYPE_FLAG[sa.type] ?? 'Keyword'}`);
   }
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
-    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-  }
+  args.push(...dynamicConfigArgs(options.dynamicConfig));
   return args;
 }
 
@@ -156,6 +180,7 @@ async function startViaSdkDownload(options: DevServerOptions): Promise<RunningDe
         ...(options.dbFile ? { dbFilename: options.dbFile } : {}),
         ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : {}),
         searchAttributes: [...options.searchAttributes],
+        extraArgs: dynamicConfigArgs(options.dynamicConfig),
       },
     });
     return {

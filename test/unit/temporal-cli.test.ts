@@ -108,4 +108,22 @@ describe('devServerArgs', () => {
     assert.ok(!args.includes('--db-filename'));
     assert.ok(args.includes('limit.x=5'));
   });
+  it("lifts the single history shard's queue-read limits and turns on eager activities; a caller overrides them", () => {
+    const base = {
+      cli: { kind: 'binary', path: '/x', source: 'cache' },
+      port: 1,
+      namespace: 'ns',
+      searchAttributes: [],
+      cacheDir: '/c',
+    } as const;
+    const values = (args: string[]) => args.filter((_, i) => args[i - 1] === '--dynamic-config-value');
+    const defaults = values(devServerArgs(base));
+    assert.ok(defaults.includes('history.transferProcessorMaxPollRPS=1000'), defaults.join(' '));
+    assert.ok(defaults.includes('system.enableActivityEagerExecution=true'), defaults.join(' '));
+    const overridden = values(
+      devServerArgs({ ...base, dynamicConfig: { 'history.transferProcessorMaxPollRPS': 20 } }),
+    );
+    assert.ok(overridden.includes('history.transferProcessorMaxPollRPS=20'));
+    assert.ok(!overridden.includes('history.transferProcessorMaxPollRPS=1000'));
+  });
 });
