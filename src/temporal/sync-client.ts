@@ -44,12 +44,14 @@ export class SyncAlreadyRunningError extends Error {
 
 /**
  * Starts a sync run. One live run per resource of a connection: while one runs, starting another fails
- * with SyncAlreadyRunningError (or, with `attach`, returns the running one).
+ * with SyncAlreadyRunningError (or, with `attach`, returns the running one). `eager` asks the server to
+ * hand the first workflow task straight back to a worker of this process: only for a client made with
+ * `workerClient` on a worker that polls `taskQueue`.
  */
 export async function startSync(
   client: Client,
   input: SyncWorkflowInput,
-  options: { taskQueue: string; attach?: boolean },
+  options: { taskQueue: string; attach?: boolean; eager?: boolean },
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof syncResource>> {
   const workflowId = syncWorkflowId(input);
   try {
@@ -60,6 +62,7 @@ export async function startSync(
       workflowIdConflictPolicy: options.attach
         ? WorkflowIdConflictPolicy.USE_EXISTING
         : WorkflowIdConflictPolicy.FAIL,
+      ...(options.eager ? { requestEagerStart: true } : {}),
     });
   } catch (error) {
     if (error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError') {

@@ -18,7 +18,7 @@ import {
 import type { Activities } from '../../activities/index.js';
 import { pruneLedger } from '../ratelimit/ledger.js';
 import type { Db } from '../store/db.js';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { startNotification } from '../../activities/notify.js';
 import { resourceFreshness } from '../store/status.js';
 import { staleEvent } from '../sync/notifications.js';
@@ -96,6 +96,11 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly worker: Worker;
+  /**
+   * The worker's connection, closed when it stops. A Client made on it (`workerClient`) can start
+   * workflows eagerly: the server hands the first workflow task back with the start, to this worker.
+   */
+  readonly connection: NativeConnection;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   readonly done: Promise<void>;
   shutdown(): Promise<void>;
@@ -128,12 +133,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     .finally(() => connection.close());
   return {
     worker,
+    connection,
     done,
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
   };
+}
+
+/**
+ * A client on a running worker's connection, for a process that starts workflows on its own worker's
+ * task queue (the testing kit, the demo): `startSync(…, { eager: true })` then skips a trip through
+ * matching for the first workflow task. It lives as long as the worker.
+ */
+export function workerClient(running: RunningWorker, namespace: string): Client {
+  return new Client({ connection: running.connection, namespace });
 }
 
 function pruneLedgerPeriodically({ db, onError }: NonNullable<WorkerOptions['maintenance']>): () => void {

@@ -25,7 +25,7 @@ import { addConnection } from '../sync/connections.js';
 import type { RunSummary, SyncKind } from '../sync/types.js';
 import { connectClient } from '../temporal/client.js';
 import { startSync } from '../temporal/sync-client.js';
-import { startWorker, workerPoolSize } from '../temporal/worker.js';
+import { startWorker, workerClient, workerPoolSize } from '../temporal/worker.js';
 import { countEvents, listEvents, type EventSummary } from '../webhooks/inbox-queries.js';
 import { webhookPath } from '../webhooks/receiver.js';
 import { startWebhookService } from '../temporal/webhook-service.js';
@@ -119,6 +119,9 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
       activities: createActivities({ db, specs, secretBox: box, env: process.env, log }),
     });
     cleanups.push(() => worker.shutdown());
+    // Syncs start on the worker's own connection, eagerly: the first workflow task comes back with the
+    // start instead of through the server's matching.
+    const starter = workerClient(worker, temporal.namespace);
     const webhooks = await startWebhookService({
       db,
       specs,
@@ -155,9 +158,9 @@ export async function createTestStack(options: TestStackOptions): Promise<TestSt
       async sync(integration, resource, o) {
         specOf(integration);
         const handle = await startSync(
-          client,
+          starter,
           { integration, connection: o.connection, resource, kind: o.mode ?? 'full' },
-          { taskQueue },
+          { taskQueue, eager: true },
         );
         return handle.result();
       },
