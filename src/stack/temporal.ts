@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { freePort, preferredOrFreePort } from '../net.js';
 import { resolveTemporalCli } from '../temporal/cli-binary.js';
 import { connectTemporal } from '../temporal/client.js';
-import { startDevServer, type RunningDevServer } from '../temporal/dev-server.js';
+import { startDevServer, type DynamicConfig, type RunningDevServer } from '../temporal/dev-server.js';
 import { ensureSearchAttributes } from '../temporal/register-search-attributes.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 
@@ -25,7 +25,7 @@ export interface TemporalStackOptions {
   ui?: boolean;
   /** Use the configured ports when free (default) or any free ports (tests). */
   fixedPorts?: boolean;
-  dynamicConfig?: Record<string, string | number | boolean>;
+  dynamicConfig?: DynamicConfig;
 }
 
 export async function resolveTemporal(

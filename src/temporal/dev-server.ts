@@ -15,6 +15,9 @@ export class DevServerError extends Error {
   override name = 'DevServerError';
 }
 
+/** `--dynamic-config-value` settings by key. */
+export type DynamicConfig = Record<string, string | number | boolean>;
+
 export interface DevServerOptions {
   cli: TemporalCli;
   port: number;
@@ -27,7 +30,7 @@ export interface DevServerOptions {
   logFile?: string;
   searchAttributes: readonly ReturnType<typeof defineSearchAttributeKey>[];
   /** Extra `--dynamic-config-value` entries, e.g. to make continue-as-new suggestions come sooner in tests. */
-  dynamicConfig?: Record<string, string | number | boolean>;
+  dynamicConfig?: DynamicConfig;
   cacheDir: string;
 }
 
@@ -49,7 +52,7 @@ export interface RunningDevServer {
  * Eager activity execution lets a worker that completes a workflow task start the activity it just
  * scheduled at once, instead of after a round trip through matching.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+export const DEV_SERVER_DYNAMIC_CONFIG: DynamicConfig = {
   'history.transferProcessorMaxPollRPS': 1000,
   'history.timerProcessorMaxPollRPS': 1000,
   'history.visibilityProcessorMaxPollRPS': 1000,
@@ -57,7 +60,7 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean
 };
 
 /** `--dynamic-config-value` arguments: the defaults above, then the caller's. */
-function dynamicConfigArgs(extra: Record<string, string | number | boolean> = {}): string[] {
+function dynamicConfigArgs(extra: DynamicConfig = {}): string[] {
   return Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...extra }).flatMap(([key, value]) => [
     '--dynamic-config-value',
     `${key}=${JSON.stringify(value)}`,

@@ -144,8 +144,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
 /**
  * A client on a running worker's connection, for a process that starts workflows on its own worker's
- * task queue (the testing kit, the demo): `startSync(…, { eager: true })` then skips a trip through
- * matching for the first workflow task. It lives as long as the worker.
+ * task queue (the testing kit): `startSync(…, { eager: true })` then skips a trip through matching for
+ * the first workflow task. It lives as long as the worker.
  */
 export function workerClient(running: RunningWorker, namespace: string): Client {
   return new Client({ connection: running.connection, namespace });
