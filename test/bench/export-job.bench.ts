@@ -10,13 +10,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SecretBox } from '../../src/store/secret-box.js';
@@ -135,31 +133,9 @@ async function handWritten(apiUrl: string, databaseUrl: string, records: number)
   return seconds;
 }
 
-/**
- * The worker fixture built to JavaScript (packages left external), so the worker runs as a deployed
- * one would: without tsx compiling TypeScript in its process (~40 MiB of RSS).
- */
-async function buildWorker(): Promise<string> {
-  const outfile = '.syncwright/bench/worker-process.mjs';
-  await build({
-    entryPoints: ['test/fixtures/worker-process.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile,
-    logLevel: 'warning',
-  });
-  return outfile;
-}
-
 export async function exportJobBenchmark(records: number, heapMiB?: number): Promise<void> {
   const env = await testEnv();
-  const script = await buildWorker();
   const sim = await startSimulator(records);
-  const bundlePath = `${tmpdir()}/syncwright-bench-bundle-${process.pid}.json`;
-  writeFileSync(bundlePath, JSON.stringify(env.workflowBundle));
   const taskQueue = uniqueId('bench-export-job');
   const worker = await startWorkerProcess(env, {
     taskQueue,
@@ -168,14 +144,12 @@ export async function exportJobBenchmark(records: number, heapMiB?: number): Pro
       BULK_SPEC: 'shopify',
       STORAGE_URL: sim.storageUrl,
       CHUNK_RECORDS: String(CHUNK),
-      WORKFLOW_BUNDLE: bundlePath,
     },
     nodeArgs: [
       ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
       // BENCH_WORKER_NODE_ARGS: more flags for the worker, e.g. `--import ./test/bench/memory-probe.mjs`.
       ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
-    script,
   });
   try {
     const connection = uniqueId('bench');
