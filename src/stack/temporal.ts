@@ -5,7 +5,11 @@ import type { Logger } from '../log.js';
 import { freePort, preferredOrFreePort } from '../net.js';
 import { resolveTemporalCli } from '../temporal/cli-binary.js';
 import { connectTemporal } from '../temporal/client.js';
-import { startDevServer, type DynamicConfig, type RunningDevServer } from '../temporal/dev-server.js';
+import {
+  startDevServerOnFreePorts,
+  type DynamicConfig,
+  type RunningDevServer,
+} from '../temporal/dev-server.js';
 import { ensureSearchAttributes } from '../temporal/register-search-attributes.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes.js';
 
@@ -52,25 +56,36 @@ export async function resolveTemporal(
   }
   const cli = await resolveTemporalCli({ cliPath: config.temporal.cliPath, cacheDir: config.cacheDir, log });
   const fixed = options.fixedPorts ?? true;
-  const port = fixed ? await preferredOrFreePort(config.temporal.port) : await freePort();
   const ui = options.ui ?? true;
-  let uiPort: number | undefined;
-  if (ui) uiPort = fixed ? await preferredOrFreePort(config.temporal.uiPort) : await freePort();
-  log.info(
-    { cli: cli.kind === 'binary' ? `${cli.path} (${cli.source})` : cli.kind, port, uiPort },
-    'starting Temporal dev server',
+  const devServer = await startDevServerOnFreePorts(
+    {
+      cli,
+      namespace,
+      ...((options.persistent ?? true) ? { dbFile: path.join(config.homeDir, 'temporal.sqlite') } : {}),
+      logFile: path.join(config.homeDir, 'temporal.log'),
+      searchAttributes: SEARCH_ATTRIBUTES,
+      ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+      cacheDir: config.cacheDir,
+    },
+    async () => {
+      const port = fixed ? await preferredOrFreePort(config.temporal.port) : await freePort();
+      const uiPort = ui
+        ? fixed
+          ? await preferredOrFreePort(config.temporal.uiPort)
+          : await freePort()
+        : undefined;
+      log.info(
+        { cli: cli.kind === 'binary' ? `${cli.path} (${cli.source})` : cli.kind, port, uiPort },
+        'starting Temporal dev server',
+      );
+      return { port, ...(uiPort !== undefined ? { uiPort } : {}) };
+    },
+    (error) =>
+      log.warn(
+        { error: error.message },
+        'the Temporal dev server exited during start-up; trying other ports',
+      ),
   );
-  const devServer = await startDevServer({
-    cli,
-    port,
-    ...(uiPort !== undefined ? { uiPort } : {}),
-    namespace,
-    ...((options.persistent ?? true) ? { dbFile: path.join(config.homeDir, 'temporal.sqlite') } : {}),
-    logFile: path.join(config.homeDir, 'temporal.log'),
-    searchAttributes: SEARCH_ATTRIBUTES,
-    ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
-    cacheDir: config.cacheDir,
-  });
   return {
     address: devServer.address,
     namespace,

@@ -15,6 +15,11 @@ export class DevServerError extends Error {
   override name = 'DevServerError';
 }
 
+/** The dev server exited before it served (its output, when it gave any, is in the message). */
+export class DevServerExitedError extends DevServerError {
+  override name = 'DevServerExitedError';
+}
+
 /** `--dynamic-config-value` settings by key. */
 export type DynamicConfig = Record<string, string | number | boolean>;
 
@@ -95,20 +100,27 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   if (options.cli.kind === 'sdk-download') return startViaSdkDownload(options);
 
   const args = devServerArgs(options);
+  if (options.logFile) await fs.mkdir(path.dirname(options.logFile), { recursive: true });
+  // Every listener goes on before the first await after the spawn: output of a server that exits at once
+  // was otherwise gone before anyone read it.
   const child = spawn(options.cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const remember = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000);
   };
   if (options.logFile) {
-    await fs.mkdir(path.dirname(options.logFile), { recursive: true });
     const out = createWriteStream(options.logFile, { flags: 'a' });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
-  } else {
-    child.stdout?.resume();
+    // Two sources, one file: neither pipe may end it (output after the first stream's end was lost,
+    // with the reason a server did not start); it ends when the process and both streams have.
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('close', () => out.end());
   }
+  // Both streams: the CLI reports some start-up failures (a port taken) on stdout, in its JSON log.
+  child.stdout?.on('data', remember);
   child.stderr?.on('data', remember);
+  // After exit, the output still in the pipes arrives until 'close'.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (e) =>
       reject(
@@ -125,7 +137,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
 
   const address = `127.0.0.1:${options.port}`;
   try {
-    await Promise.race([waitUntilServing(address, options.namespace, child, () => tail), spawnError]);
+    await Promise.race([waitUntilServing(address, options.namespace, child, closed, () => tail), spawnError]);
   } catch (error) {
     child.kill('SIGKILL');
     process.off('exit', killOnExit);
@@ -139,18 +151,45 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   };
 }
 
+/** Tries at starting a dev server on freshly chosen ports (startDevServerOnFreePorts). */
+export const DEV_SERVER_START_TRIES = 3;
+
+/**
+ * Starts a dev server on the ports `choose` gives, and chooses again when the server exits during
+ * start-up, up to DEV_SERVER_START_TRIES times: a port found free can be taken before the server binds
+ * it, by another process's connection or by the CLI itself, which picks its HTTP, metrics and internal
+ * ports at random. A server that cannot start at all fails every try and reports the last one's output.
+ */
+export async function startDevServerOnFreePorts(
+  options: Omit<DevServerOptions, 'port' | 'uiPort'>,
+  choose: () => Promise<{ port: number; uiPort?: number }>,
+  onRetry?: (error: DevServerExitedError) => void,
+): Promise<RunningDevServer> {
+  for (let tries = 1; ; tries++) {
+    const ports = await choose();
+    try {
+      return await startDevServer({ ...options, ...ports });
+    } catch (error) {
+      if (!(error instanceof DevServerExitedError) || tries >= DEV_SERVER_START_TRIES) throw error;
+      onRetry?.(error);
+    }
+  }
+}
+
 async function waitUntilServing(
   address: string,
   namespace: string,
   child: ChildProcess,
+  closed: Promise<void>,
   tail: () => string,
 ): Promise<void> {
   const deadline = Date.now() + 90_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new DevServerError(
-        `the Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail().trim()}`,
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+      throw new DevServerExitedError(
+        `the Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail().trim() || '(no output)'}`,
       );
     }
     try {

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { createActivities } from '../../activities/index.js';
-import { freePort } from '../../src/net.js';
 import { connectClient } from '../../src/temporal/client.js';
 import type { RunningDevServer } from '../../src/temporal/dev-server.js';
 import { startOwnDevServer } from '../helpers/dev-server.js';
@@ -64,7 +63,7 @@ describe('the operator’s view in the Temporal UI (headless Chromium)', { skip,
     assert.ok(executablePath, 'Chromium is required in CI: .ci/run installs Debian’s chromium');
     env = await testEnv();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-ui-'));
-    temporal = await startOwnDevServer({ dir, port: await freePort(), uiPort: await freePort() });
+    temporal = await startOwnDevServer({ dir, ui: true });
     client = await connectClient(temporal.address, 'default');
     sim = await startProviderSimulator({
       auth: { type: 'bearer', token: TOKEN },

@@ -3,32 +3,44 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
-import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../../src/net.js';
+import {
+  startDevServer,
+  startDevServerOnFreePorts,
+  type RunningDevServer,
+} from '../../src/temporal/dev-server.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 
 export async function startOwnDevServer(options: {
   /** Directory for its log and, when persistent, its SQLite file (history survives a restart). */
   dir: string;
-  port: number;
-  uiPort?: number;
+  /** A fixed port (to restart the server on it); without one, free ports, chosen again if taken. */
+  port?: number;
+  /** Serve the Web UI (on a free port). */
+  ui?: boolean;
   persistent?: boolean;
   /** `--dynamic-config-value` entries, e.g. a small history limit so Temporal suggests continue-as-new. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }): Promise<RunningDevServer> {
   const config = loadConfig();
-  return startDevServer({
+  const server = {
     cli: await resolveTemporalCli({
       cliPath: config.temporal.cliPath,
       cacheDir: config.cacheDir,
       log: createLogger('silent'),
     }),
-    port: options.port,
-    ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
     namespace: 'default',
     ...(options.persistent ? { dbFile: path.join(options.dir, 'temporal.sqlite') } : {}),
     logFile: path.join(options.dir, 'temporal.log'),
     searchAttributes: SEARCH_ATTRIBUTES,
     ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
     cacheDir: config.cacheDir,
-  });
+  };
+  const { port } = options;
+  if (port !== undefined)
+    return startDevServer({ ...server, port, ...(options.ui ? { uiPort: await freePort() } : {}) });
+  return startDevServerOnFreePorts(server, async () => ({
+    port: await freePort(),
+    ...(options.ui ? { uiPort: await freePort() } : {}),
+  }));
 }

@@ -12,7 +12,6 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@t
 import { Worker } from '@temporalio/worker';
 import { sql } from 'kysely';
 import { createActivities } from '../../activities/index.js';
-import { freePort } from '../../src/net.js';
 import { defineIntegration } from '../../src/spec/define.js';
 import { saveConnection } from '../../src/store/connections.js';
 import { createDb, poolOf } from '../../src/store/db.js';
@@ -107,7 +106,6 @@ describe('durable execution: continue-as-new, child failure, heartbeats, typed c
     // A server of its own: only the suggestion may cut this run (pagesPerExecution is far away).
     const server = await startOwnDevServer({
       dir,
-      port: await freePort(),
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
     });
     const connection = await Connection.connect({ address: server.address });
