@@ -192,18 +192,19 @@ async function waitUntilServing(
         `the Temporal dev server exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail().trim() || '(no output)'}`,
       );
     }
+    // Closed whether or not it connected: a failed `Connection.connect` leaves its channel open (and,
+    // when something else listens on the port, a socket that keeps this process alive).
+    const connection = Connection.lazy({ address, connectTimeout: 1000 });
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        return;
-      } finally {
-        await connection.close();
-      }
+      await connection.ensureConnected();
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
     } catch (error) {
       lastError = error;
-      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await connection.close().catch(() => undefined);
     }
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new DevServerError(
     `the Temporal dev server at ${address} did not become ready within 90 s: ${String(lastError)}\n${tail().trim()}`,

@@ -34,7 +34,8 @@ describe('a dev server on free ports', () => {
     });
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-ports-'));
     // Another process's listener on the port the first choice gives.
-    const squatter = net.createServer();
+    // It hangs up on whoever connects (the start-up check's probe of the port reaches it).
+    const squatter = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const taken = (squatter.address() as net.AddressInfo).port;
     const chosen: number[] = [];
