@@ -3,7 +3,7 @@ import {
   commitPage,
   databaseNow,
   EncodedRecords,
-  finishRun,
+  closeRun,
   getRun,
   isRecordKeyConflict,
   startRun,
@@ -91,6 +91,11 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
 
   /** Creates the run row (idempotent) and returns its starting summary. */
   async function startSyncRun(input: StartRunInput): Promise<RunSummary> {
+    return (await openRun(input)).summary;
+  }
+
+  /** startSyncRun, with the run as stored (a page activity that started it pages on without reading it again). */
+  async function openRun(input: StartRunInput): Promise<{ summary: RunSummary; run: SyncRun }> {
     let childOf: string | null;
     let isExport: boolean;
     let changeMark: boolean;
@@ -115,22 +120,26 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       ...(changeMark ? { changeMark } : {}),
     });
     const summary = runSummary(run, null, input.parent ? null : childOf);
-    return isExport ? { ...summary, export: true } : summary;
+    return { summary: isExport ? { ...summary, export: true } : summary, run };
   }
 
   /** Ends the run once: deletion detection for full runs, high-water mark for incremental ones. */
-  async function finishSyncRun(input: {
-    runId: string;
-    status: Exclude<RunStatus, 'running'>;
-    error?: string;
-    /** Coordinating runs: the sums of their child runs. */
-    totals?: RunCounts;
-    /** A failed run's error type (AuthError, ClientError…), for metrics and notifications. */
-    errorType?: string;
-  }): Promise<RunSummary> {
+  async function finishSyncRun(
+    input: {
+      runId: string;
+      status: Exclude<RunStatus, 'running'>;
+      error?: string;
+      /** Coordinating runs: the sums of their child runs. */
+      totals?: RunCounts;
+      /** A failed run's error type (AuthError, ClientError…), for metrics and notifications. */
+      errorType?: string;
+    },
+    known?: SyncRun,
+  ): Promise<RunSummary> {
     // A run whose row was never created (its spec or resource is unknown) has nothing to close; the
     // workflow fails with the error that stopped it, not with a missing row retried eight times.
-    const before = await getRun(db, input.runId);
+    // A page activity closing the run it paged knows it already (a failure reads the row it notifies of).
+    const before = known && input.status !== 'failed' ? known : await getRun(db, input.runId);
     if (!before) {
       return {
         runId: input.runId,
@@ -156,7 +165,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       for (const event of runFailedEvents(before, input.errorType ?? 'SyncFailed', error, new Date()))
         await startNotification(ctx.client, ctx.info.taskQueue, event);
     }
-    const run = await finishRun(db, {
+    const { run, closed, deletedBefore } = await closeRun(db, {
       runId: input.runId,
       status: input.status,
       // Append-only resources keep what a full run did not see (old log entries the API dropped).
@@ -165,13 +174,13 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       ...(input.totals ? { totals: input.totals } : {}),
     });
     // Counted once: a retried close finds the row closed already.
-    if (before.status === 'running') {
+    if (closed) {
       recordRunEnd(
         run,
         input.status,
         input.status === 'failed' ? (input.errorType ?? 'SyncFailed') : undefined,
       );
-      if (!input.totals) recordWrites(run, { deleted: run.deleted - before.deleted }, 'sync');
+      if (!input.totals) recordWrites(run, { deleted: run.deleted - deletedBefore }, 'sync');
     }
     return runSummary(run, cursorLabelOf(run.checkpoint));
   }
@@ -308,11 +317,16 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
      * page order, one statement each. A page read ahead of a commit that did not go through (the run was
      * cancelled, or another attempt committed it) is dropped unread.
      */
-    async syncPages(input: SyncPagesInput): Promise<RunSummary> {
+    async syncPages(
+      input: SyncPagesInput,
+      started?: SyncRun,
+    ): Promise<{ summary: RunSummary; run: SyncRun }> {
       const ctx = Context.current();
       const startedAt = Date.now();
-      let run = await loadRun(input.runId);
-      if (run.status !== 'running' || run.done) return runSummary(run, cursorLabelOf(run.checkpoint));
+      // A run this activity has just opened is read already.
+      let run = started ?? (await loadRun(input.runId));
+      if (run.status !== 'running' || run.done)
+        return { summary: runSummary(run, cursorLabelOf(run.checkpoint)), run };
       const readAhead = new AbortController();
       const signal = AbortSignal.any([ctx.cancellationSignal, readAhead.signal]);
       let pending: Promise<{ page: Page; records: EncodedRecords; fetchedAt: Date }> | undefined;
@@ -414,7 +428,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
           run = committed.run;
           dbTime = committed.committedAt;
         }
-        return runSummary(run, cursorLabelOf(run.checkpoint));
+        return { summary: runSummary(run, cursorLabelOf(run.checkpoint)), run };
       } catch (error) {
         waits.deferred(error);
         throw toFailure(error);
@@ -434,15 +448,17 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
      * (`finish`): a run of one page is then one activity instead of three (see workflows/sync-resource.ts).
      */
     async syncPages(input: SyncPagesInput): Promise<RunSummary> {
+      let opened: SyncRun | undefined;
       if (input.start) {
-        const started = await startSyncRun(input.start);
+        const started = await openRun(input.start);
         // A child resource's run is coordinated by its own workflow, an export's job is submitted and
         // polled first: nothing to page here.
-        if (started.childOf !== null || started.export) return started;
+        if (started.summary.childOf !== null || started.summary.export) return started.summary;
+        opened = started.run;
       }
-      const summary = await activities.syncPages(input);
+      const { summary, run } = await activities.syncPages(input, opened);
       return input.finish && summary.done && summary.status === 'running'
-        ? await finishSyncRun({ runId: input.runId, status: 'completed' })
+        ? await finishSyncRun({ runId: input.runId, status: 'completed' }, run)
         : summary;
     },
   };

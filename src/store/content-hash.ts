@@ -54,12 +54,13 @@ function write(value: unknown): string | undefined {
 
 /**
  * An object whose values are all strings, finite numbers, booleans or null (a mapped record, most often):
- * a copy with its keys in canonical order, written by JSON.stringify in one native call — the same text
- * as the general path, several times faster. Undefined for anything else.
+ * written by JSON.stringify in one native call — the same text as the general path, several times
+ * faster. A record whose keys already come in canonical order (mapped records do: mapFields writes the
+ * fields in that order) is written as it is; any other gets a key-sorted copy. Undefined for anything
+ * else.
  */
 function flatJson(o: Record<string, unknown>): string | undefined {
   const keys = sortedKeys(o);
-  const copy: Record<string, unknown> = {};
   for (const k of keys) {
     // Assigned, it would set the copy's prototype rather than a property (JSON.parse makes it an own one).
     if (k === '__proto__') return undefined;
@@ -67,10 +68,18 @@ function flatJson(o: Record<string, unknown>): string | undefined {
     const t = typeof x;
     if (!(t === 'string' || t === 'boolean' || x === null || (t === 'number' && Number.isFinite(x))))
       return undefined;
-    copy[k] = x;
   }
+  // A prototype's toJSON would be called again by JSON.stringify: plain objects only.
+  if (lastInOrder && isPlain(o)) return JSON.stringify(o);
+  const copy: Record<string, unknown> = {};
+  for (const k of keys) copy[k] = o[k];
   return JSON.stringify(copy);
 }
+
+const isPlain = (o: object) => {
+  const proto: unknown = Object.getPrototypeOf(o);
+  return proto === Object.prototype || proto === null;
+};
 
 const isIndex = (k: string) => /^(?:0|[1-9]\d{0,9})$/.test(k) && Number(k) < 2 ** 32 - 1;
 
@@ -83,16 +92,24 @@ function sortedKeys(o: object): readonly string[] {
   const keys = Object.keys(o);
   // The records of a page share their keys, listed in the same order: their sorted order is the last one.
   if (sameKeys(keys, lastKeys)) return lastSorted;
-  let i = 0;
-  while (i < keys.length && isIndex(keys[i]!)) i++;
-  const sorted = i === 0 ? [...keys].sort() : keys.slice(0, i).concat(keys.slice(i).sort());
+  const sorted = canonicalKeyOrder(keys);
   lastKeys = keys;
   lastSorted = sorted;
+  lastInOrder = sameKeys(keys, sorted);
   return sorted;
+}
+
+/** `keys` (as Object.keys lists them) in the order canonical JSON writes them. */
+export function canonicalKeyOrder(keys: readonly string[]): string[] {
+  let i = 0;
+  while (i < keys.length && isIndex(keys[i]!)) i++;
+  return i === 0 ? [...keys].sort() : keys.slice(0, i).concat(keys.slice(i).sort());
 }
 
 let lastKeys: readonly string[] = [];
 let lastSorted: readonly string[] = [];
+/** Whether lastKeys are already in canonical order (then lastSorted lists the same keys). */
+let lastInOrder = true;
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;

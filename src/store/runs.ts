@@ -103,7 +103,7 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
           .where('parent_key', '=', run.parentKey ?? '')
           .executeTakeFirst()
       : undefined;
-  await db
+  const inserted = await db
     .insertInto('sync_runs')
     .values({
       id: run.id,
@@ -120,7 +120,10 @@ export async function startRun(db: DbOrTx, run: StartRun): Promise<SyncRun> {
       into_empty: scopeIsEmpty(run),
     })
     .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted) return toRun(inserted);
+  // Started before (a retried activity): the row as it stands.
   const found = await getRun(db, run.id);
   if (!found) throw new Error(`sync run ${run.id} vanished right after it was created`);
   return found;
@@ -485,21 +488,12 @@ export function unseenKeys(scope: SweepScope) {
 }
 
 /**
- * Runs unseenKeys as a hash join: nested loops and merge joins (a sort of every key) are turned off for
- * that statement alone, inside the caller's transaction, and the settings put back after it.
+ * The planner settings under which unseenKeys runs as a hash join: nested loops and merge joins (a sort
+ * of every key) off. Set for the rest of the transaction (they must be set before the statement is
+ * planned); finishRun puts them back with its last statement.
  */
-export async function unseenRecordKeys(tx: DbOrTx, scope: SweepScope): Promise<string[]> {
-  if (!tx.isTransaction) throw new Error('unseenRecordKeys runs inside a transaction');
-  const before = await sql<{ nestloop: string; mergejoin: string }>`
-    select current_setting('enable_nestloop') as nestloop, current_setting('enable_mergejoin') as mergejoin,
-      set_config('enable_nestloop', 'off', true), set_config('enable_mergejoin', 'off', true)`.execute(tx);
-  const { nestloop, mergejoin } = before.rows[0]!;
-  const keys = (await unseenKeys(scope).execute(tx)).rows.map((r) => r.record_key);
-  await sql`select set_config('enable_nestloop', ${nestloop}, true), set_config('enable_mergejoin', ${mergejoin}, true)`.execute(
-    tx,
-  );
-  return keys;
-}
+const HASH_JOIN_ONLY = sql`set_config('enable_nestloop', 'off', true) as nestloop_off,
+  set_config('enable_mergejoin', 'off', true) as mergejoin_off`;
 
 /**
  * The deletion sweep of a completed full run: marks the given unseen records (unseenKeys) that nothing
@@ -526,15 +520,35 @@ const SWEEP_BATCH = 10_000;
  * resource's high-water mark.
  */
 export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun> {
+  return (await closeRun(db, finish)).run;
+}
+
+/** What closing a run did. */
+export interface ClosedRun {
+  run: SyncRun;
+  /** False when the run had ended already (a retried close, or another one won): nothing changed. */
+  closed: boolean;
+  /** Records the run had marked deleted before it closed (its pages' deletions), for the sweep's share. */
+  deletedBefore: number;
+}
+
+/** finishRun, also telling whether this call closed the run. */
+export async function closeRun(db: DbOrTx, finish: FinishRun): Promise<ClosedRun> {
+  // Few round trips: the run's row (locked) comes with the planner settings the sweep needs, and
+  // everything after the sweep is one statement. The settings last to the end of this transaction; the
+  // last statement puts them back too, for a caller whose transaction goes on.
   const work = async (tx: DbOrTx) => {
-    const run = await tx
-      .selectFrom('sync_runs')
-      .selectAll()
-      .where('id', '=', finish.runId)
-      .forUpdate()
-      .executeTakeFirst();
+    // The settings as they were are read (materialized) before the row's set_config turns them off.
+    const run = (
+      await sql<RunRow & { nestloop: string; mergejoin: string }>`
+        with was as materialized (
+          select current_setting('enable_nestloop') as nestloop, current_setting('enable_mergejoin') as mergejoin)
+        select r.*, was.nestloop, was.mergejoin, ${HASH_JOIN_ONLY}
+        from sync_runs r, was where r.id = ${finish.runId} for update of r`.execute(tx)
+    ).rows[0];
     if (!run) throw new Error(`no sync run ${finish.runId}`);
-    if (run.status !== 'running') return toRun(run);
+    if (run.status !== 'running') return { run: toRun(run), closed: false, deletedBefore: run.deleted };
+    const settings = { nestloop: run.nestloop, mergejoin: run.mergejoin };
     let deleted = 0;
     // A run into an empty scope (into_empty) has no record from before it to sweep.
     if (finish.status === 'completed' && run.kind === 'full' && finish.sweep !== false && !run.into_empty) {
@@ -545,7 +559,7 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
         resource: run.resource,
         parentKey: run.parent_key,
       };
-      const unseen = await unseenRecordKeys(tx, scope);
+      const unseen = (await unseenKeys(scope).execute(tx)).rows.map((r) => r.record_key);
       for (let i = 0; i < unseen.length; i += SWEEP_BATCH) {
         const result = await deletionSweep(tx, scope, unseen.slice(i, i + SWEEP_BATCH)).executeTakeFirst();
         deleted += Number(result.numUpdatedRows);
@@ -553,42 +567,34 @@ export async function finishRun(db: DbOrTx, finish: FinishRun): Promise<SyncRun>
     }
     // Any completed run (full or incremental) read everything up to its high-water mark.
     // A child run advances its parent's mark only: its siblings read their own ranges.
-    if (finish.status === 'completed' && run.high_water !== null) {
-      await tx
-        .insertInto('sync_state')
-        .values({
-          integration: run.integration,
-          connection: run.connection,
-          resource: run.resource,
-          parent_key: run.parent_key ?? '',
-          high_water: run.high_water,
-          last_run_id: run.id,
-        })
-        .onConflict((oc) =>
-          oc.columns(['integration', 'connection', 'resource', 'parent_key']).doUpdateSet({
-            high_water: run.high_water,
-            last_run_id: run.id,
-            updated_at: sql`now()`,
-          }),
-        )
-        .execute();
-    }
-    await tx.deleteFrom('sync_run_seen_pages').where('run_id', '=', finish.runId).execute();
-    await tx.deleteFrom('sync_run_seen').where('run_id', '=', finish.runId).execute();
-    const ended = await tx
-      .updateTable('sync_runs')
-      .set({
-        status: finish.status,
-        ended_at: sql`now()`,
-        // Pages may have marked records deleted from their content already.
-        deleted: sql`deleted + ${deleted}`,
-        error: finish.error ?? null,
-        ...(finish.totals ?? {}),
-      })
-      .where('id', '=', finish.runId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toRun(ended);
+    const markState =
+      finish.status === 'completed' && run.high_water !== null
+        ? sql`, mark as (
+            insert into sync_state (integration, connection, resource, parent_key, high_water, last_run_id)
+            values (${run.integration}, ${run.connection}, ${run.resource}, ${run.parent_key ?? ''},
+              ${run.high_water}, ${run.id})
+            on conflict (integration, connection, resource, parent_key)
+            do update set high_water = excluded.high_water, last_run_id = excluded.last_run_id, updated_at = now())`
+        : sql``;
+    const t = finish.totals;
+    // Pages may have marked records deleted from their content already.
+    const counts = t
+      ? sql`pages = ${t.pages}, fetched = ${t.fetched}, inserted = ${t.inserted}, updated = ${t.updated},
+          unchanged = ${t.unchanged}, deleted = ${t.deleted}, quarantined = ${t.quarantined}`
+      : sql`deleted = deleted + ${deleted}`;
+    const ended = await sql<RunRow>`
+      with forget_pages as (delete from sync_run_seen_pages where run_id = ${finish.runId}),
+      forget_keys as (delete from sync_run_seen where run_id = ${finish.runId})${markState},
+      closed as (
+        update sync_runs set status = ${finish.status}, ended_at = now(), error = ${finish.error ?? null}, ${counts}
+        where id = ${finish.runId}
+        returning *)
+      select closed.*, set_config('enable_nestloop', ${settings.nestloop}, true) as nestloop,
+        set_config('enable_mergejoin', ${settings.mergejoin}, true) as mergejoin
+      from closed`.execute(tx);
+    const row = ended.rows[0];
+    if (!row) throw new Error(`no sync run ${finish.runId}`);
+    return { run: toRun(row), closed: true, deletedBefore: run.deleted };
   };
   return db.isTransaction ? work(db) : db.transaction().execute(work);
 }

@@ -332,7 +332,7 @@ describe('database: the worker pool and the indexes of the sweep and the pruning
     const client = await poolOf(env.db)!.connect();
     try {
       if (!seqscan) await client.query('set enable_seqscan = off');
-      // As unseenRecordKeys runs its statement.
+      // As finishRun runs unseenKeys.
       if (hashJoin) await client.query('set enable_nestloop = off; set enable_mergejoin = off');
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain ${query}`, [...parameters]);
       return rows.map((r) => r['QUERY PLAN']).join('\n');

@@ -65,6 +65,33 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     assert.equal((await finishRun(env.db, { runId: r2.id, status: 'failed' })).status, 'completed');
   });
 
+  it("closing a run inside a caller's transaction leaves its planner settings as they were", async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r1.id, 0, recs(1, 10), { done: true }));
+    await finishRun(env.db, { runId: r1.id, status: 'completed' });
+    const r2 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r2.id, 0, recs(1, 8), { done: true }));
+    const settings = await env.db.transaction().execute(async (tx) => {
+      // The sweep turns nested loops and merge joins off for its anti-join; a caller's own setting stays.
+      await sql`set local enable_mergejoin = off`.execute(tx);
+      const done = await finishRun(tx, { runId: r2.id, status: 'completed' });
+      assert.equal(done.deleted, 2);
+      return (
+        await sql<{ n: string; m: string }>`
+          select current_setting('enable_nestloop') as n, current_setting('enable_mergejoin') as m`.execute(
+          tx,
+        )
+      ).rows[0];
+    });
+    assert.deepEqual(settings, { n: 'on', m: 'off' });
+    // The run's seen keys are gone with it.
+    const seen = await sql<{ n: number }>`
+      select (select count(*) from sync_run_seen_pages where run_id = ${r2.id})::int
+        + (select count(*) from sync_run_seen where run_id = ${r2.id})::int as n`.execute(env.db);
+    assert.equal(seen.rows[0]!.n, 0);
+  });
+
   it('what a webhook writes while a full run lists is newer than its pages: kept, and not swept', async () => {
     const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
     const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });

@@ -46,6 +46,11 @@ describe('contentHash', () => {
       { b: 1, a: NaN },
       { b: 1, a: undefined },
       { '2': 'x', '1': true, z: 'y', a: null },
+      // Keys already in canonical order (as mapFields writes a record) are written without a copy.
+      { a: null, b: 'x', c: 1, d: false },
+      { '1': true, '2': 'x', a: null, z: 'y' },
+      { a: 1, b: { d: 1, c: 2 } },
+      { a: 1, b: 'late' },
       'text',
       42,
       null,

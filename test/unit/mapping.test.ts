@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { coerce } from '../../src/mapping/coerce.js';
+import { canonicalJson } from '../../src/store/content-hash.js';
 import {
   keepRecord,
   mapFields,
@@ -106,12 +107,24 @@ describe('mapFields', () => {
     assert.equal(mapFields(fieldsSchema.parse({ id: 'id' }), true, raw).record.extra, 'x');
     assert.deepEqual(mapFields(undefined, undefined, raw).record, raw);
   });
-  it('collects every coercion failure by field', () => {
-    const fields = fieldsSchema.parse({ a: { type: 'integer' }, b: { type: 'timestamp' } });
+  it('collects every coercion failure by field, in the spec order of fields', () => {
+    const fields = fieldsSchema.parse({ b: { type: 'timestamp' }, a: { type: 'integer' } });
     assert.deepEqual(mapFields(fields, false, { a: 'x', b: 'never' }).problems, [
-      'a: expected a number, got "x"',
       'b: expected a timestamp, got "never"',
+      'a: expected a number, got "x"',
     ]);
+  });
+  it('writes a record with its keys in canonical order, so hashing it needs no sorted copy', () => {
+    const fields = fieldsSchema.parse({
+      title: 'title',
+      id: { type: 'integer' },
+      '2': 'b',
+      '10': 'a',
+      Z: 'z',
+    });
+    const { record } = mapFields(fields, false, { title: 't', id: '1', a: 'x', b: 'y', z: 'q' });
+    assert.deepEqual(Object.keys(record), ['2', '10', 'Z', 'id', 'title']);
+    assert.equal(canonicalJson(record), JSON.stringify(record));
   });
 });
 
