@@ -492,8 +492,9 @@ export function unseenKeys(scope: SweepScope) {
  * of every key) off. Set for the rest of the transaction (they must be set before the statement is
  * planned); finishRun puts them back with its last statement.
  */
-const HASH_JOIN_ONLY = sql`set_config('enable_nestloop', 'off', true) as nestloop_off,
-  set_config('enable_mergejoin', 'off', true) as mergejoin_off`;
+const HASH_JOIN_ONLY = sql`
+  case when r.status = 'running' then set_config('enable_nestloop', 'off', true) end as nestloop_off,
+  case when r.status = 'running' then set_config('enable_mergejoin', 'off', true) end as mergejoin_off`;
 
 /**
  * The deletion sweep of a completed full run: marks the given unseen records (unseenKeys) that nothing
@@ -538,7 +539,8 @@ export async function closeRun(db: DbOrTx, finish: FinishRun): Promise<ClosedRun
   // everything after the sweep is one statement. The settings last to the end of this transaction; the
   // last statement puts them back too, for a caller whose transaction goes on.
   const work = async (tx: DbOrTx) => {
-    // The settings as they were are read (materialized) before the row's set_config turns them off.
+    // The settings as they were are read (materialized) before the row's set_config turns them off; a
+    // run that has ended already is returned as it is and changes no setting.
     const run = (
       await sql<RunRow & { nestloop: string; mergejoin: string }>`
         with was as materialized (

@@ -77,6 +77,8 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
       await sql`set local enable_mergejoin = off`.execute(tx);
       const done = await finishRun(tx, { runId: r2.id, status: 'completed' });
       assert.equal(done.deleted, 2);
+      // Closing it again changes nothing, settings included.
+      assert.equal((await finishRun(tx, { runId: r2.id, status: 'failed' })).status, 'completed');
       return (
         await sql<{ n: string; m: string }>`
           select current_setting('enable_nestloop') as n, current_setting('enable_mergejoin') as m`.execute(
