@@ -7,6 +7,7 @@ import {
   blockConnection,
   pruneLedger,
   SAFETY,
+  SLACK,
   tryAcquire,
   UNBLOCKED_RECHECK_MS,
 } from '../../src/ratelimit/ledger.js';
@@ -84,7 +85,7 @@ describe('rate ledger on Postgres', () => {
     assert.equal(waits.length, 30);
     // Each refused caller is told when its own turn comes, one interval after the previous one's,
     // instead of all coming back at the same moment to be refused again.
-    assert.ok(Math.abs(waits[0]! - 0.75 * interval) < 50, `first refused waits ${waits[0]} ms`);
+    assert.ok(Math.abs(waits[0]! - (1 - SLACK) * interval) < 50, `first refused waits ${waits[0]} ms`);
     for (let i = 1; i < waits.length; i++)
       assert.ok(
         Math.abs(waits[i]! - waits[i - 1]! - interval) < 5,
@@ -147,24 +148,36 @@ describe('rate ledger on Postgres', () => {
     const lone = uniqueId('lone');
     const batch = uniqueId('batch');
     const costs = [1, 1, 2, 1, 1, 3];
-    const outcomes: [string, string][] = [];
+    const outcomes: [boolean, number][] = [];
     for (const cost of costs) {
       const a = await tryAcquire(env.db, lone, [limit], cost);
       const b = await tryAcquire(env.db, batch, [limit, never], cost);
       assert.equal(a.admitted, b.admitted, `cost ${cost}: ${JSON.stringify([a, b])}`);
       if (!a.admitted && !b.admitted) assert.ok(Math.abs(a.waitMs - b.waitMs) < 50, JSON.stringify([a, b]));
-      outcomes.push([JSON.stringify(a.admitted), a.admitted ? '' : String(Math.round(a.waitMs / 1000))]);
+      outcomes.push([a.admitted, a.admitted ? 0 : a.waitMs / 1000]);
     }
-    // Burst 3 plus a quarter interval of slack (interval T = 60 s / (10 × 0.95)): 1 and 1 pass, 2 more would
-    // overdraw by 0.75 T (~4.7 s), 1 passes, the next 1 waits 0.75 T and 3 waits 2.75 T (~17.4 s).
-    assert.deepEqual(outcomes, [
-      ['true', ''],
-      ['true', ''],
-      ['false', '5'],
-      ['true', ''],
-      ['false', '5'],
-      ['false', '17'],
-    ]);
+    // Burst 3 plus SLACK intervals of slack (interval T = 60 s / (10 × SAFETY)): 1 and 1 pass, 2 more would
+    // overdraw by (1 − SLACK) T, 1 passes, the next 1 waits (1 − SLACK) T and 3 waits (3 − SLACK) T.
+    const t = 60 / (10 * SAFETY);
+    const expected: [boolean, number][] = [
+      [true, 0],
+      [true, 0],
+      [false, (1 - SLACK) * t],
+      [true, 0],
+      [false, (1 - SLACK) * t],
+      [false, (3 - SLACK) * t],
+    ];
+    assert.deepEqual(
+      outcomes.map(([admitted]) => admitted),
+      expected.map(([admitted]) => admitted),
+    );
+    // Within the few milliseconds the calls take.
+    outcomes.forEach(([, wait], i) =>
+      assert.ok(
+        Math.abs(wait - expected[i]![1]) < 0.1,
+        `call ${i}: waits ${wait} s, not ${expected[i]![1]} s`,
+      ),
+    );
     // A provider block holds both back for as long.
     const until = new Date(Date.now() + 30_000);
     await blockConnection(env.db, lone, [limit], { until, status: 429 });
