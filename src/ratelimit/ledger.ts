@@ -27,7 +27,7 @@ export type Acquired = { admitted: true } | { admitted: false; waitMs: number };
  * arrival at the provider. Against a strict fixed window W of `limit` requests, requests arriving up to
  * W·(1/SAFETY − 1) − τ late stay within it: 58 ms for 20 a second (0.95 and a quarter interval of slack
  * allowed 39 ms, which a loaded 2-core machine exceeded now and then: one 429 in four runs of four
- * concurrent syncs with two busy loops beside them, none in eight at these settings).
+ * concurrent syncs with two busy loops beside them, none in fourteen at these settings).
  */
 export const SAFETY = 0.94;
 /** Intervals a late caller may catch up (GCRA's τ / T for an unbursty limit): small, see SAFETY. */
