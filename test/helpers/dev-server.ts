@@ -2,14 +2,42 @@
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
+import { resolveTemporalCli, type TemporalCli } from '../../src/temporal/cli-binary.js';
 import { freePort } from '../../src/net.js';
 import {
   startDevServer,
   startDevServerOnFreePorts,
+  type DevServerOptions,
   type RunningDevServer,
 } from '../../src/temporal/dev-server.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+
+/** The Temporal CLI the tests use (TEMPORAL_CLI, the cache, or a build), resolved quietly. */
+export async function testTemporalCli(): Promise<TemporalCli> {
+  const config = loadConfig();
+  return resolveTemporalCli({
+    cliPath: config.temporal.cliPath,
+    cacheDir: config.cacheDir,
+    log: createLogger('silent'),
+  });
+}
+
+/** A test's dev server options apart from its ports: its log (and SQLite file) in `dir`. */
+export function testDevServerOptions(
+  cli: TemporalCli,
+  dir: string,
+  options: { persistent?: boolean; dynamicConfig?: Record<string, string | number | boolean> } = {},
+): Omit<DevServerOptions, 'port' | 'uiPort'> {
+  return {
+    cli,
+    namespace: 'default',
+    ...(options.persistent ? { dbFile: path.join(dir, 'temporal.sqlite') } : {}),
+    logFile: path.join(dir, 'temporal.log'),
+    searchAttributes: SEARCH_ATTRIBUTES,
+    ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+    cacheDir: loadConfig().cacheDir,
+  };
+}
 
 export async function startOwnDevServer(options: {
   /** Directory for its log and, when persistent, its SQLite file (history survives a restart). */
@@ -22,20 +50,7 @@ export async function startOwnDevServer(options: {
   /** `--dynamic-config-value` entries, e.g. a small history limit so Temporal suggests continue-as-new. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }): Promise<RunningDevServer> {
-  const config = loadConfig();
-  const server = {
-    cli: await resolveTemporalCli({
-      cliPath: config.temporal.cliPath,
-      cacheDir: config.cacheDir,
-      log: createLogger('silent'),
-    }),
-    namespace: 'default',
-    ...(options.persistent ? { dbFile: path.join(options.dir, 'temporal.sqlite') } : {}),
-    logFile: path.join(options.dir, 'temporal.log'),
-    searchAttributes: SEARCH_ATTRIBUTES,
-    ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
-    cacheDir: config.cacheDir,
-  };
+  const server = testDevServerOptions(await testTemporalCli(), options.dir, options);
   const { port } = options;
   if (port !== undefined)
     return startDevServer({ ...server, port, ...(options.ui ? { uiPort: await freePort() } : {}) });

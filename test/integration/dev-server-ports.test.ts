@@ -5,33 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { freePort } from '../../src/net.js';
-import { resolveTemporalCli } from '../../src/temporal/cli-binary.js';
 import {
   DEV_SERVER_START_TRIES,
   DevServerExitedError,
   startDevServerOnFreePorts,
 } from '../../src/temporal/dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-
-const options = (cli: Awaited<ReturnType<typeof resolveTemporalCli>>, dir: string) => ({
-  cli,
-  namespace: 'default',
-  logFile: path.join(dir, 'temporal.log'),
-  searchAttributes: SEARCH_ATTRIBUTES,
-  cacheDir: loadConfig().cacheDir,
-});
+import { testDevServerOptions, testTemporalCli } from '../helpers/dev-server.js';
 
 describe('a dev server on free ports', () => {
   it('chooses other ports when the ones it was given are taken before it binds them', async () => {
-    const config = loadConfig();
-    const cli = await resolveTemporalCli({
-      cliPath: config.temporal.cliPath,
-      cacheDir: config.cacheDir,
-      log: createLogger('silent'),
-    });
+    const cli = await testTemporalCli();
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sw-ports-'));
     // Another process's listener on the port the first choice gives.
     // It hangs up on whoever connects (the start-up check's probe of the port reaches it).
@@ -41,7 +25,7 @@ describe('a dev server on free ports', () => {
     const chosen: number[] = [];
     const retried: string[] = [];
     const server = await startDevServerOnFreePorts(
-      options(cli, dir),
+      testDevServerOptions(cli, dir),
       async () => {
         const port = chosen.length === 0 ? taken : await freePort();
         chosen.push(port);
@@ -79,7 +63,7 @@ describe('a dev server on free ports', () => {
     let tries = 0;
     await assert.rejects(
       startDevServerOnFreePorts(
-        options({ kind: 'binary', path: bin, source: 'TEMPORAL_CLI' }, dir),
+        testDevServerOptions({ kind: 'binary', path: bin, source: 'TEMPORAL_CLI' }, dir),
         async () => {
           tries++;
           return { port: await freePort() };
