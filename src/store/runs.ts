@@ -6,7 +6,7 @@
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type pg from 'pg';
 import { poolOf, type DbOrTx } from './db.js';
-import { canonicalJson, hashOfCanonical } from './content-hash.js';
+import { canonicalJson } from './content-hash.js';
 import {
   CHANGE_XID,
   CURRENT_SNAPSHOT,
@@ -261,13 +261,15 @@ class OnceParam {
 }
 
 /**
- * A page's records as the commit sends them: keys, the records as ONE JSON array text and their content
- * hashes, one per key (the last of a key wins). Encoding is most of a commit's CPU on this side; a sync
- * encodes a page as soon as it is read, while the page before it commits, so the commit goes out the
- * moment its turn comes. Handed over once (take): from then on only the statement holds the text.
+ * A page's records as the commit sends them: keys, and the records as ONE JSON array of their canonical
+ * texts (the last of a key wins). Postgres hashes each element's text (json_array_elements keeps it
+ * byte for byte), which gives the same sha256 as contentHash and takes the digest off this thread, the
+ * one a sync's pages queue on. Encoding is most of a commit's CPU on this side; a sync encodes a page as
+ * soon as it is read, while the page before it commits, so the commit goes out the moment its turn
+ * comes. Handed over once (take): from then on only the statement holds the text.
  */
 export class EncodedRecords {
-  private parts: { keys: string[]; data: string; hashes: string[] } | undefined;
+  private parts: { keys: string[]; data: string } | undefined;
 
   constructor(records: readonly KeyedRecord[]) {
     const rows = dedupeByKey(records);
@@ -276,17 +278,15 @@ export class EncodedRecords {
     // by quoting and escaping every element (two copies of each record's JSON, most of a page's garbage),
     // and Postgres unescapes them again.
     let data = '[';
-    const hashes: string[] = [];
     for (let i = 0; i < rows.length; i++) {
       const json = canonicalJson(rows[i]!.data);
       data += i === 0 ? json : `,${json}`;
-      hashes.push(hashOfCanonical(json));
     }
     data += ']';
-    this.parts = { keys, data, hashes };
+    this.parts = { keys, data };
   }
 
-  take(): { keys: string[]; data: string; hashes: string[] } {
+  take(): { keys: string[]; data: string } {
     const parts = this.parts;
     if (!parts) throw new Error("a page's encoded records were committed twice");
     this.parts = undefined;
@@ -296,7 +296,7 @@ export class EncodedRecords {
 
 function commitStatement(scope: RecordScope, page: PageCommit) {
   const encoded = page.records instanceof EncodedRecords ? page.records : new EncodedRecords(page.records);
-  const { keys, data, hashes } = encoded.take();
+  const { keys, data } = encoded.take();
   const q = page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const deletedKeys = [...new Set(page.deletedKeys ?? [])];
@@ -333,13 +333,14 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
     ),
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
-      select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.d, u.h, ${scope.parentKey ?? null}::text
-      -- ROWS FROM zips the three lists in order (same length by construction), with no array built and sorted.
+      select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.e::jsonb,
+             encode(sha256(convert_to(u.e::text, 'UTF8')), 'hex'), ${scope.parentKey ?? null}::text
+      -- ROWS FROM zips the two lists in order (same length by construction), with no array built and
+      -- sorted. json (not jsonb) elements keep their canonical text, which is what the hash is of.
       from args, rows from (
         unnest(args.keys),
-        jsonb_array_elements(${new OnceParam(data)}::jsonb),
-        unnest(${new OnceParam(hashes)}::text[])
-      ) as u(k, d, h)
+        json_array_elements(${new OnceParam(data)}::json)
+      ) as u(k, e)
       where exists (select 1 from run)
       ${page.insertOnly ? sql`` : upsert}
       returning (xmax = 0) as inserted

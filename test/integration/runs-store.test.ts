@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { contentHash } from '../../src/store/content-hash.js';
 import { listRecords, upsertRecords } from '../../src/store/records.js';
 import { commitPage, databaseNow, finishRun, getRun, startRun } from '../../src/store/runs.js';
 import { pageCommit, recordRange } from '../helpers/page-commits.js';
@@ -30,6 +31,33 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     assert.equal(stored?.fetched, 3);
     assert.equal(stored?.inserted, 3);
     assert.deepEqual(stored?.checkpoint, { next: 1 });
+  });
+
+  it('a page commit stores the content hash contentHash gives, so an unchanged record written elsewhere stays unchanged', async () => {
+    // Postgres hashes each record's canonical text on commit; the webhook path hashes in JavaScript.
+    // Both must agree byte for byte, or every re-sync would rewrite what a webhook wrote and vice versa.
+    const tricky: Record<string, unknown>[] = [
+      { id: 1, z: 'last', a: 'first', '10': 'index keys come first', '2': 'then this' },
+      { id: 2, text: 'naïve café – 日本語 😀', quote: 'a "quoted" \\ back\\slash', ctl: 'tab\tnew\nline\u0001', sep: '\u2028\u2029' },
+      { id: 3, nested: { b: [3, { y: 1, x: 2 }], a: null }, empty: {}, list: [], n: -0.000123, big: 1e21, t: true, f: false },
+      { id: 4, date: new Date(Date.UTC(2025, 0, 2, 3, 4, 5)), skipped: undefined, nan: Number.NaN },
+    ];
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    const records = tricky.map((data, i) => ({ key: String(i + 1), data }));
+    assert.equal((await commitPage(env.db, scope, page(run.id, 0, records))).committed, true);
+    const stored = await env.db
+      .selectFrom('records')
+      .select(['record_key', 'content_hash'])
+      .where('connection', '=', scope.connection)
+      .orderBy('record_key')
+      .execute();
+    assert.deepEqual(
+      stored.map((r) => r.content_hash),
+      records.map((r) => contentHash(r.data)),
+    );
+    // The same records written again by the JavaScript-hashing path: nothing changed.
+    assert.deepEqual(await upsertRecords(env.db, scope, records), { inserted: 0, updated: 0, unchanged: 4 });
   });
 
   it('two concurrent attempts at the same page: exactly one commits', async () => {
