@@ -65,6 +65,12 @@ export const configSchema = z.object({
    * 0 leaves V8's own. See src/temporal/worker-heap.ts.
    */
   SYNCWRIGHT_WORKER_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(400).default(50),
+  /** What sends provider requests: node:http (default) or node-fetch (src/http/node-client.ts). */
+  SYNCWRIGHT_HTTP_CLIENT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    // The names of src/http/node-client.ts's httpClientSchema (which the worker reads from its env).
+    z.enum(['node-http', 'node-fetch']).optional(),
+  ),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -1,11 +1,11 @@
 /**
- * The one place provider HTTP calls are made: node-fetch over keep-alive agents, a per-request timeout,
- * a response size limit, and failures turned into typed ProviderErrors.
+ * The one place provider HTTP calls are made: node:http (or node-fetch, node-client.ts) over keep-alive
+ * agents, a per-request timeout, a response size limit, and failures turned into typed ProviderErrors.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
-import fetch, { AbortError, type Response } from 'node-fetch';
+import { AbortError } from 'node-fetch';
 import type { Logger } from '../log.js';
 import { kindForStatus, ProviderError, scrubbedError, truncate, type RequestContext } from './errors.js';
 import type { PathSecrets } from './path-secrets.js';
@@ -14,7 +14,13 @@ import { decodeRecordStream, isStreamingFormat } from './record-stream.js';
 import { parseRateHeaders, parseRetryAfter } from './rate-headers.js';
 import { matchResponseRules, type ResponseRule, type RuleVerdict } from './response-rules.js';
 import { UntrustedUrlError, type UrlPolicy } from './url-policy.js';
-import { bodyNeedsRawPath, sendRaw } from './get-with-body.js';
+import {
+  BodyTooLargeError,
+  DEFAULT_HTTP_CLIENT,
+  sendWire,
+  type HttpClientName,
+  type WireResponse,
+} from './node-client.js';
 import { formBody } from './request-template.js';
 
 /**
@@ -40,6 +46,8 @@ export interface TransportOptions {
   maxSockets?: number;
   /** Redirects followed per request (each one checked against the request's URL policy). */
   maxRedirects?: number;
+  /** What sends the requests (node-client.ts): node:http unless set. */
+  client?: HttpClientName;
 }
 
 export interface JsonRequest {
@@ -49,7 +57,7 @@ export interface JsonRequest {
   body?: unknown;
   /**
    * Send `body` (an object) as an HTML form (application/x-www-form-urlencoded) instead of JSON. A GET
-   * with a body is sent too (get-with-body.ts), as Python's requests does.
+   * with a body is sent too (over node:http, node-client.ts), as Python's requests does.
    */
   form?: boolean;
   /** Where this call belongs, for error messages; `method` and `path` are filled in from the request. */
@@ -173,6 +181,7 @@ export class HttpTransport {
   private readonly maxBytes: number;
   private readonly log: Logger | undefined;
   private readonly maxRedirects: number;
+  private readonly client: HttpClientName;
 
   constructor(options: TransportOptions = {}) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
@@ -182,6 +191,7 @@ export class HttpTransport {
     this.maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_BYTES;
     this.log = options.log;
     this.maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+    this.client = options.client ?? DEFAULT_HTTP_CLIENT;
   }
 
   /** Sends the request and decodes a JSON answer; any failure is a ProviderError. */
@@ -284,7 +294,7 @@ export class HttpTransport {
     timeout: AbortSignal,
     abort: () => void,
   ): Promise<JsonResponse> {
-    let response: Response;
+    let response: WireResponse;
     try {
       response = await this.fetchFollowing(req, context, signal);
     } catch (error) {
@@ -295,9 +305,9 @@ export class HttpTransport {
       return this.streamed(req, req.decoder, response, context, abort);
     let raw: Buffer;
     try {
-      raw = Buffer.from(await response.arrayBuffer());
+      raw = await response.bytes();
     } catch (error) {
-      if (error instanceof Error && error.name === 'FetchError' && /over limit/.test(error.message)) {
+      if (error instanceof BodyTooLargeError) {
         throw new ProviderError('decode', `response larger than ${this.maxBytes} bytes`, context, {
           status: response.status,
         });
@@ -305,7 +315,7 @@ export class HttpTransport {
       throw this.transportError(error, context, timeout, req.signal);
     }
     const text = raw.toString('utf8');
-    const header = (name: string) => response.headers.get(name);
+    const header = (name: string) => response.header(name);
     // Parsed at most once, for the response rules and the default JSON decoding alike.
     let parsed: { value: unknown } | { error: DecodeError } | undefined;
     const parseJson = () => {
@@ -395,11 +405,11 @@ export class HttpTransport {
   private streamed(
     req: JsonRequest,
     decoder: DecoderConfig,
-    response: Response,
+    response: WireResponse,
     context: RequestContext,
     abort: () => void,
   ): JsonResponse {
-    const header = (name: string) => response.headers.get(name);
+    const header = (name: string) => response.header(name);
     const verdict = req.rules?.length
       ? matchResponseRules(req.rules, { status: response.status, header, body: () => undefined })
       : undefined;
@@ -410,9 +420,9 @@ export class HttpTransport {
         return { status: response.status, header, body: null, bytes: 0, ignored: true };
       throw ruleError(verdict, context, response.status, '', header);
     }
-    const body = response.body;
+    const body = response.stream();
     if (!body) throw new ProviderError('decode', 'the provider answered without a body', context);
-    const records = decodeRecordStream(body as AsyncIterable<Buffer>, decoder, this.maxBytes);
+    const records = decodeRecordStream(body, decoder, this.maxBytes);
     let closed = false;
     let idle = false;
     let count = 0;
@@ -489,7 +499,7 @@ export class HttpTransport {
   }
 
   /**
-   * Sends the request, following redirects by hand: node-fetch's own following would carry custom auth
+   * Sends the request, following redirects by hand: a client's own following would carry custom auth
    * headers to any host. Each hop is checked against the URL policy; 303 (and 301/302 after a POST or
    * a GET with a body) continue as a GET without a body, as browsers and Python's requests do.
    */
@@ -497,7 +507,7 @@ export class HttpTransport {
     req: JsonRequest,
     context: RequestContext,
     signal: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<WireResponse> {
     let url = new URL(req.url);
     // Markers of path secrets are revealed for an origin with credentials only (the first hop's is
     // the caller's decision; a redirect's, the URL policy's).
@@ -516,29 +526,19 @@ export class HttpTransport {
     // A streamed answer is bounded per record (record-stream.ts), not as a whole.
     const size = req.stream ? 0 : this.maxBytes;
     for (let hop = 0; ; hop++) {
-      const response = bodyNeedsRawPath(method, body)
-        ? await sendRaw({
-            url: wire(url),
-            method,
-            headers,
-            body: body!,
-            agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-            signal,
-            size,
-          })
-        : await fetch(wire(url).toString(), {
-            method,
-            headers,
-            body,
-            redirect: 'manual',
-            agent: (u) => (u.protocol === 'https:' ? this.httpsAgent : this.httpAgent),
-            signal,
-            size,
-          });
-      const location = response.headers.get('location');
+      const response = await sendWire(this.client, {
+        url: wire(url),
+        method,
+        headers,
+        body,
+        agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+        signal,
+        size,
+      });
+      const location = response.header('location');
       if (!REDIRECTS.has(response.status) || location === null) return response;
       // Free the socket: a redirect's body is never read.
-      await response.arrayBuffer().catch(() => undefined);
+      await response.bytes().catch(() => undefined);
       const refuse = (kind: 'client' | 'untrusted-url', message: string) =>
         new ProviderError(kind, message, context, { status: response.status });
       if (!req.urlPolicy)

@@ -3,6 +3,7 @@
  * retry on 401), the shared rate budget (one ledger acquisition per try; provider feedback tightens
  * it), and the integration's HTTP transport. Used by the page source (syncs) and by webhook refetches.
  */
+import { DEFAULT_HTTP_CLIENT, httpClientSchema, type HttpClientName } from '../http/node-client.js';
 import {
   applyAuth,
   querySecretNames,
@@ -94,8 +95,21 @@ function joinPath(baseUrl: string, path: string): string {
   return base.toString();
 }
 
+/** SYNCWRIGHT_HTTP_CLIENT of the worker's environment: node:http unless it names node-fetch. */
+function httpClientFrom(env: EngineDeps['env']): HttpClientName {
+  const raw = env.SYNCWRIGHT_HTTP_CLIENT?.trim();
+  if (!raw) return DEFAULT_HTTP_CLIENT;
+  const parsed = httpClientSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(
+      `SYNCWRIGHT_HTTP_CLIENT: expected ${httpClientSchema.options.join(' or ')}, got ${JSON.stringify(raw)}`,
+    );
+  return parsed.data;
+}
+
 export function createConnectionClients(deps: EngineDeps) {
   const transports = new Map<string, HttpTransport>();
+  const client = httpClientFrom(deps.env);
   const transportFor = (spec: IntegrationSpec) => {
     let t = transports.get(spec.id);
     if (!t) {
@@ -103,6 +117,7 @@ export function createConnectionClients(deps: EngineDeps) {
         timeoutMs: spec.retry.timeoutMs,
         maxResponseBytes: spec.retry.maxResponseBytes,
         log: deps.log?.child({ integration: spec.id }),
+        client,
       });
       transports.set(spec.id, t);
     }
