@@ -323,6 +323,19 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
             last_seen_at = now(), deleted_at = null, change_xid = ${CHANGE_XID}
         where (r.content_hash is distinct from excluded.content_hash or r.deleted_at is not null)
           and (${fetchedAt}::timestamptz is null or r.updated_at <= ${fetchedAt}::timestamptz)`;
+  // A record stored live with the same content hash is left out before the upsert: ON CONFLICT would
+  // lock its row (a WAL record and a dirtied page per unchanged record) only to write nothing, and
+  // parse its JSON into jsonb first; on a re-sync where little changed that was most of Postgres's work
+  // per page. The check reads the statement's snapshot: a write to the row committed after it began
+  // (a webhook in flight while the page was fetched) is not seen, and stays until the next sync or
+  // event, where the upsert's lock would have let an older webhook write lose to the page.
+  // A correlated scalar subquery (a SubPlan) probes the primary key once per record; NOT EXISTS lets the
+  // planner hash the whole scope instead, on every page.
+  const unchangedSkipped = sql`
+        and coalesce((
+          select s.content_hash = x.h and s.deleted_at is null from records s
+          where s.integration = ${scope.integration} and s.connection = ${scope.connection}
+            and s.resource = ${scope.resource} and s.record_key = u.k), false) = false`;
   const keysParam = new OnceParam(keys);
   const statement = sql<CommitRow>`
     with args as (select ${keysParam}::text[] as keys),
@@ -333,15 +346,17 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
     ),
     up as (
       insert into records as r (integration, connection, resource, record_key, data, content_hash, parent_key)
-      select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.e::jsonb,
-             encode(sha256(convert_to(u.e::text, 'UTF8')), 'hex'), ${scope.parentKey ?? null}::text
+      select ${scope.integration}, ${scope.connection}, ${scope.resource}, u.k, u.e::jsonb, x.h,
+             ${scope.parentKey ?? null}::text
       -- ROWS FROM zips the two lists in order (same length by construction), with no array built and
       -- sorted. json (not jsonb) elements keep their canonical text, which is what the hash is of.
       from args, rows from (
         unnest(args.keys),
         json_array_elements(${new OnceParam(data)}::json)
-      ) as u(k, e)
+      ) as u(k, e),
+      lateral (select encode(sha256(convert_to(u.e::text, 'UTF8')), 'hex') as h) as x
       where exists (select 1 from run)
+      ${page.insertOnly ? sql`` : unchangedSkipped}
       ${page.insertOnly ? sql`` : upsert}
       returning (xmax = 0) as inserted
     ),

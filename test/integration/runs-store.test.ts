@@ -38,8 +38,23 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     // Both must agree byte for byte, or every re-sync would rewrite what a webhook wrote and vice versa.
     const tricky: Record<string, unknown>[] = [
       { id: 1, z: 'last', a: 'first', '10': 'index keys come first', '2': 'then this' },
-      { id: 2, text: 'naïve café – 日本語 😀', quote: 'a "quoted" \\ back\\slash', ctl: 'tab\tnew\nline\u0001', sep: '\u2028\u2029' },
-      { id: 3, nested: { b: [3, { y: 1, x: 2 }], a: null }, empty: {}, list: [], n: -0.000123, big: 1e21, t: true, f: false },
+      {
+        id: 2,
+        text: 'naïve café – 日本語 😀',
+        quote: 'a "quoted" \\ back\\slash',
+        ctl: 'tab\tnew\nline\u0001',
+        sep: '\u2028\u2029',
+      },
+      {
+        id: 3,
+        nested: { b: [3, { y: 1, x: 2 }], a: null },
+        empty: {},
+        list: [],
+        n: -0.000123,
+        big: 1e21,
+        t: true,
+        f: false,
+      },
       { id: 4, date: new Date(Date.UTC(2025, 0, 2, 3, 4, 5)), skipped: undefined, nan: Number.NaN },
     ];
     const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
@@ -120,6 +135,48 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
       select (select count(*) from sync_run_seen_pages where run_id = ${r2.id})::int
         + (select count(*) from sync_run_seen where run_id = ${r2.id})::int as n`.execute(env.db);
     assert.equal(seen.rows[0]!.n, 0);
+  });
+
+  it('a re-sync page leaves unchanged records untouched (not even locked) and writes the rest', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r1.id, 0, recs(1, 4), { done: true }));
+    await finishRun(env.db, { runId: r1.id, status: 'completed' });
+    // 4 is deleted (by a webhook, say) with the same content the next page lists.
+    await env.db
+      .updateTable('records')
+      .set({ deleted_at: sql`now()` })
+      .where('connection', '=', scope.connection)
+      .where('record_key', '=', '4')
+      .execute();
+    const versions = async () =>
+      new Map(
+        (
+          await sql<{ record_key: string; xmin: string; xmax: string }>`
+            select record_key, xmin::text, xmax::text from records
+            where connection = ${scope.connection}`.execute(env.db)
+        ).rows.map((r) => [r.record_key, `${r.xmin}/${r.xmax}`]),
+      );
+    const before = await versions();
+
+    const r2 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    // 1 and 3 unchanged, 2 changed, 4 listed again (revived), 5 new.
+    const listed = [...recs(1, 1), { key: '2', data: { id: 2, changed: true } }, ...recs(3, 5)];
+    const committed = await commitPage(env.db, scope, page(r2.id, 0, listed, { done: true }));
+    assert.ok(committed.committed);
+    assert.deepEqual(committed.counts, { inserted: 1, updated: 2, unchanged: 2, quarantined: 0 });
+    const after = await versions();
+    // An untouched row keeps its version: no new tuple, and no lock (a lock would set xmax).
+    assert.equal(after.get('1'), before.get('1'));
+    assert.equal(after.get('3'), before.get('3'));
+    assert.notEqual(after.get('2'), before.get('2'));
+    assert.notEqual(after.get('4'), before.get('4'));
+    const stored = new Map((await listRecords(env.db, scope)).map((r) => [r.key, r]));
+    assert.deepEqual(stored.get('2')?.data, { id: 2, changed: true });
+    assert.equal(stored.get('4')?.deletedAt, null, 'listed again: live again');
+    assert.deepEqual(stored.get('5')?.data, { id: 5 });
+    const done = await finishRun(env.db, { runId: r2.id, status: 'completed' });
+    assert.deepEqual([done.inserted, done.updated, done.unchanged, done.deleted], [1, 2, 2, 0]);
   });
 
   it('what a webhook writes while a full run lists is newer than its pages: kept, and not swept', async () => {
