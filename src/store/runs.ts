@@ -7,6 +7,7 @@ import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type pg from 'pg';
 import { poolOf, type DbOrTx } from './db.js';
 import { canonicalJson } from './content-hash.js';
+import { hasUnstorableText, storableJson, UNSTORABLE_REASON } from './storable-json.js';
 import {
   CHANGE_XID,
   CURRENT_SNAPSHOT,
@@ -237,8 +238,8 @@ type CommitRow = RunRow & { page_inserted: number; page_updated: number; committ
 export function commitPage(db: DbOrTx, scope: RecordScope, page: PageCommit): Promise<PageCommitResult> {
   // Encoded now, before anything is awaited: from here on nothing of this function holds the page's
   // records, so the caller's letting go of them lets V8 collect them young (see OnceParam).
-  const { statement, rows } = commitStatement(scope, page);
-  return runCommit(db, statement, { runId: page.runId, rows, quarantined: page.quarantined.length });
+  const { statement, rows, quarantined } = commitStatement(scope, page);
+  return runCommit(db, statement, { runId: page.runId, rows, quarantined });
 }
 
 /**
@@ -270,17 +271,30 @@ class OnceParam {
  */
 export class EncodedRecords {
   private parts: { keys: string[]; data: string } | undefined;
+  /**
+   * Records jsonb cannot hold (storable-json.ts), left out of the page and quarantined with it instead,
+   * with those characters replaced so the quarantine can show them.
+   */
+  readonly unstorable: QuarantinedRecord[] = [];
 
   constructor(records: readonly KeyedRecord[]) {
-    const rows = dedupeByKey(records);
-    const keys = rows.map((r) => r.key);
+    const keys: string[] = [];
     // The records travel as ONE JSON array text rather than a jsonb[]: the driver writes an array literal
     // by quoting and escaping every element (two copies of each record's JSON, most of a page's garbage),
     // and Postgres unescapes them again.
     let data = '[';
-    for (let i = 0; i < rows.length; i++) {
-      const json = canonicalJson(rows[i]!.data);
-      data += i === 0 ? json : `,${json}`;
+    for (const row of dedupeByKey(records)) {
+      const json = canonicalJson(row.data);
+      if (hasUnstorableText(json)) {
+        this.unstorable.push({
+          key: row.key,
+          raw: JSON.parse(storableJson(json)),
+          reason: UNSTORABLE_REASON,
+        });
+        continue;
+      }
+      data += keys.length === 0 ? json : `,${json}`;
+      keys.push(row.key);
     }
     data += ']';
     this.parts = { keys, data };
@@ -297,7 +311,7 @@ export class EncodedRecords {
 function commitStatement(scope: RecordScope, page: PageCommit) {
   const encoded = page.records instanceof EncodedRecords ? page.records : new EncodedRecords(page.records);
   const { keys, data } = encoded.take();
-  const q = page.quarantined;
+  const q = encoded.unstorable.length ? [...page.quarantined, ...encoded.unstorable] : page.quarantined;
   const fetchedAt = page.fetchedAt ?? null;
   const deletedKeys = [...new Set(page.deletedKeys ?? [])];
   // `=` / `is null` rather than `is not distinct from`, which no index can serve.
@@ -369,7 +383,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
       insert into quarantine (run_id, integration, connection, resource, page, record_key, raw, reason)
       select ${page.runId}, ${scope.integration}, ${scope.connection}, ${scope.resource},
              ${page.expectedPages + 1}, x.k, x.raw, x.reason
-      from unnest(${q.map((x) => x.key)}::text[], ${q.map((x) => JSON.stringify(x.raw ?? null))}::jsonb[],
+      from unnest(${q.map((x) => x.key)}::text[], ${q.map((x) => storableJson(JSON.stringify(x.raw ?? null)))}::jsonb[],
                   ${q.map((x) => x.reason)}::text[]) as x(k, raw, reason)
       where exists (select 1 from run)
     ),
@@ -397,7 +411,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
     where sync_runs.id = (select id from run)
     returning sync_runs.*, counts.ins as page_inserted, counts.upd as page_updated,
               clock_timestamp() as committed_at`;
-  return { statement, rows: keys.length };
+  return { statement, rows: keys.length, quarantined: q.length };
 }
 
 async function runCommit(

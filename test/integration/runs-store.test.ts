@@ -75,6 +75,49 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     assert.deepEqual(await upsertRecords(env.db, scope, records), { inserted: 0, updated: 0, unchanged: 4 });
   });
 
+  it('a record jsonb cannot hold (NUL, unpaired surrogate) is quarantined alone; the page commits', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    const records = [
+      { key: '1', data: { id: 1, title: 'fine', note: 'a \\u0000 typed out, and 😀 whole' } },
+      { key: '2', data: { id: 2, title: 'nul\u0000inside' } },
+      { key: '3', data: { id: 3, title: 'cut emoji \ud83d' } },
+    ];
+    // A record quarantined by mapping whose raw holds a NUL: stored in the quarantine all the same.
+    const quarantined = [{ key: '4', raw: { id: 4, bad: 'x\u0000' }, reason: 'title: expected text' }];
+    const committed = await commitPage(env.db, scope, page(run.id, 0, records, { quarantined }));
+    assert.ok(committed.committed);
+    assert.deepEqual(committed.counts, { inserted: 1, updated: 0, unchanged: 0, quarantined: 3 });
+    const stored = await listRecords(env.db, scope);
+    assert.deepEqual(
+      stored.map((r) => r.data),
+      [{ id: 1, title: 'fine', note: 'a \\u0000 typed out, and 😀 whole' }],
+    );
+    const rows = await env.db
+      .selectFrom('quarantine')
+      .select(['record_key', 'raw', 'reason'])
+      .where('run_id', '=', run.id)
+      .orderBy('record_key')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => [r.record_key, r.raw, r.reason]),
+      [
+        [
+          '2',
+          { id: 2, title: 'nul\ufffdinside' },
+          'contains a NUL character or an unpaired surrogate, which Postgres cannot store',
+        ],
+        [
+          '3',
+          { id: 3, title: 'cut emoji \ufffd' },
+          'contains a NUL character or an unpaired surrogate, which Postgres cannot store',
+        ],
+        ['4', { id: 4, bad: 'x\ufffd' }, 'title: expected text'],
+      ],
+    );
+    assert.equal((await getRun(env.db, run.id))?.quarantined, 3);
+  });
+
   it('two concurrent attempts at the same page: exactly one commits', async () => {
     const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
     const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
