@@ -332,7 +332,8 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
       let pending: Promise<{ page: Page; records: EncodedRecords; fetchedAt: Date }> | undefined;
       const waits = waitReporter(ctx, `${run.integration}/${run.connection}/${run.resource}`);
       try {
-        const source = await openPageSource(run);
+        // Independent reads: the connection (and its secrets) and the database's clock, together.
+        const [source, now] = await Promise.all([openPageSource(run), databaseNow(db)]);
         const scope = {
           integration: run.integration,
           connection: run.connection,
@@ -341,7 +342,7 @@ export function createSyncActivities({ db, specs, openPageSource, notify = false
         };
         // The latest database time known before a request is sent: records written after it are newer
         // than what the request brings back, and are kept.
-        let dbTime = await databaseNow(db);
+        let dbTime = now;
         const pageBeat = throttledHeartbeat(ctx);
         const read = (from: { checkpoint: unknown; pages: number; since: string | null }) => {
           const fetchedAt = dbTime;
