@@ -351,6 +351,11 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
           where s.integration = ${scope.integration} and s.connection = ${scope.connection}
             and s.resource = ${scope.resource} and s.record_key = u.k), false) = false`;
   const keysParam = new OnceParam(keys);
+  // A quarantined record the provider still lists is seen: the sweep must not take its stored copy for
+  // deleted (a record that turned invalid keeps its last valid version).
+  const quarantinedKeys = q.flatMap((x) => (x.key === null ? [] : [x.key]));
+  const seenKeys =
+    quarantinedKeys.length === 0 ? sql`args.keys` : sql`args.keys || ${quarantinedKeys}::text[]`;
   const statement = sql<CommitRow>`
     with args as (select ${keysParam}::text[] as keys),
     run as materialized (
@@ -376,8 +381,8 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
     ),
     seen as (
       insert into sync_run_seen_pages (run_id, page, keys)
-      select run.id, ${page.expectedPages + 1}, args.keys from run, args
-      where ${page.trackSeen && keys.length > 0}::boolean
+      select run.id, ${page.expectedPages + 1}, ${seenKeys} from run, args
+      where ${page.trackSeen && keys.length + quarantinedKeys.length > 0}::boolean
     ),
     quarantined as (
       insert into quarantine (run_id, integration, connection, resource, page, record_key, raw, reason)

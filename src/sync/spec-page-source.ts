@@ -319,16 +319,19 @@ export function createSpecPageSources(
       for (const raw of raws) {
         if (!keepRecord(resource.filter, raw)) continue;
         const mapped = mapRecord(resource, raw, vars, fill);
+        // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
+        const key =
+          mapped.key === null || run.parentKey === null
+            ? mapped.key
+            : JSON.stringify([run.parentKey, mapped.key]);
         if (resource.deletedWhen && keepRecord(resource.deletedWhen, raw)) {
           // Deleted at the provider, by its own content: marked deleted, whatever else it says.
-          if (mapped.key !== null)
-            deletedKeys.push(
-              run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]),
-            );
+          if (key !== null) deletedKeys.push(key);
           continue;
         }
         if (!mapped.ok) {
-          quarantined.push({ key: mapped.key, raw, reason: mapped.reason });
+          // Keyed as the record is stored: the run has seen it, and the sweep leaves its stored copy.
+          quarantined.push({ key, raw, reason: mapped.reason });
           continue;
         }
         if (ceilingMs !== null && afterCeiling(mapped.record, ceilingMs)) continue;
@@ -337,9 +340,7 @@ export function createSpecPageSources(
           older++;
           continue;
         }
-        // Child records are unique per parent (issue 1 of repo A is not issue 1 of repo B).
-        const key = run.parentKey === null ? mapped.key : JSON.stringify([run.parentKey, mapped.key]);
-        records.push({ key, data: mapped.record });
+        records.push({ key: key!, data: mapped.record });
         if (resource.incremental) {
           const v = mapped.record[resource.incremental.cursorField];
           const mark =

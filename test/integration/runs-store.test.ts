@@ -118,6 +118,30 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
     assert.equal((await getRun(env.db, run.id))?.quarantined, 3);
   });
 
+  it('a record quarantined in a full run keeps its stored copy: listed, so not swept as deleted', async () => {
+    const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
+    const r1 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    await commitPage(env.db, scope, page(r1.id, 0, recs(1, 4), { done: true }));
+    await finishRun(env.db, { runId: r1.id, status: 'completed' });
+
+    const r2 = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
+    // 3 now fails validation, 4 is gone from the listing, and one record has no key at all.
+    const quarantined = [
+      { key: '3', raw: { id: 3, due: 'soon' }, reason: 'due: expected a timestamp' },
+      { key: null, raw: { title: 'no id' }, reason: 'primary key id is missing' },
+    ];
+    await commitPage(env.db, scope, page(r2.id, 0, recs(1, 2), { done: true, quarantined }));
+    const done = await finishRun(env.db, { runId: r2.id, status: 'completed' });
+    assert.equal(done.deleted, 1, 'only 4, which the provider no longer lists');
+    assert.equal(done.quarantined, 2);
+    const stored = new Map(
+      (await listRecords(env.db, scope, { includeDeleted: true })).map((r) => [r.key, r]),
+    );
+    assert.equal(stored.get('3')?.deletedAt, null, 'the last valid copy of 3 stays live');
+    assert.deepEqual(stored.get('3')?.data, { id: 3 });
+    assert.ok(stored.get('4')?.deletedAt);
+  });
+
   it('two concurrent attempts at the same page: exactly one commits', async () => {
     const scope = { integration: 'i', connection: uniqueId('c'), resource: 'r' };
     const run = await startRun(env.db, { ...scope, id: uniqueId('run'), workflowId: 'w', kind: 'full' });
