@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, pipeline, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import fetch, { AbortError } from 'node-fetch';
@@ -67,7 +67,8 @@ export function sendWire(client: HttpClientName, req: WireRequest): Promise<Wire
 async function sendNodeFetch(req: WireRequest): Promise<WireResponse> {
   const response = await fetch(req.url.toString(), {
     method: req.method,
-    headers: req.headers,
+    // The same User-Agent whichever client sends (the caller's wins).
+    headers: withDefaults(req.headers),
     body: req.body,
     redirect: 'manual',
     agent: req.agent,
@@ -98,6 +99,13 @@ const DEFAULT_HEADERS: Record<string, string> = {
   'accept-encoding': 'gzip, deflate, br',
 };
 
+/** The caller's headers over the defaults, names lower-cased (header names are case-blind). */
+function withDefaults(given: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = { ...DEFAULT_HEADERS };
+  for (const [k, v] of Object.entries(given)) headers[k.toLowerCase()] = v;
+  return headers;
+}
+
 function sendNodeHttp(req: WireRequest): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     const aborted = () => new AbortError('The operation was aborted.');
@@ -105,8 +113,7 @@ function sendNodeHttp(req: WireRequest): Promise<WireResponse> {
       reject(aborted());
       return;
     }
-    const headers: Record<string, string> = { ...DEFAULT_HEADERS };
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
+    const headers = withDefaults(req.headers);
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     const send = req.url.protocol === 'https:' ? https.request : http.request;
     const request = send(req.url, { method: req.method, headers, agent: req.agent });
@@ -126,10 +133,9 @@ function sendNodeHttp(req: WireRequest): Promise<WireResponse> {
     request.on('response', (incoming) => {
       const status = incoming.statusCode ?? 0;
       const header = headerReader(incoming.rawHeaders);
-      const decodedBody = decoded(
-        incoming,
-        status === 204 || status === 304 ? null : header('content-encoding'),
-      );
+      // No body to decode: a HEAD's answer, a 204, a 304.
+      const noBody = req.method === 'HEAD' || status === 204 || status === 304;
+      const decodedBody = decoded(incoming, noBody ? null : header('content-encoding'));
       body = decodedBody;
       decodedBody.once('close', done);
       let taken = false;
@@ -169,6 +175,9 @@ function headerReader(raw: readonly string[]): (name: string) => string | null {
 
 /** The body's bytes, refusing (and dropping the connection) once they pass `limit` (0: no limit). */
 function readAll(body: Readable, limit: number): Promise<Buffer> {
+  // Already over (aborted, cut off, failed to decode): no event would come to settle the read.
+  if (body.errored) return Promise.reject(body.errored);
+  if (body.destroyed) return Promise.reject(new Error('the connection closed before the body was read'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -199,31 +208,29 @@ function decoded(source: Readable, coding: string | null): Readable {
   const through = (t: Transform): Readable => pipeline(source, t, noop);
   const c = coding?.trim().toLowerCase();
   if (c === 'gzip' || c === 'x-gzip') return through(zlib.createGunzip(lenient));
-  if (c === 'deflate' || c === 'x-deflate') return through(new Inflate());
+  if (c === 'deflate' || c === 'x-deflate') return inflated(source);
   if (c === 'br') return through(zlib.createBrotliDecompress());
   return source;
 }
 
-/** Deflate as old servers send it: zlib-wrapped, or raw (the first byte tells). */
-class Inflate extends Transform {
-  private inner: zlib.Inflate | zlib.InflateRaw | undefined;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (!this.inner) {
-      this.inner = (chunk[0]! & 0x0f) === 0x08 ? zlib.createInflate() : zlib.createInflateRaw();
-      this.inner.on('data', (d: Buffer) => this.push(d));
-      this.inner.on('error', (e) => this.destroy(e));
-    }
-    if (this.inner.write(chunk)) callback();
-    else this.inner.once('drain', () => callback());
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (!this.inner) {
-      callback();
-      return;
-    }
-    this.inner.once('end', () => callback());
-    this.inner.end();
-  }
+/**
+ * Deflate as old servers send it, zlib-wrapped or raw (the first byte tells), piped once that byte is
+ * seen so the inflater keeps the stream's backpressure (inflating every chunk as it came held a whole
+ * unread answer in memory).
+ */
+function inflated(source: Readable): Readable {
+  const out = new PassThrough();
+  const onEnd = () => out.end();
+  const onError = (error: Error) => out.destroy(error);
+  source.once('end', onEnd);
+  source.once('error', onError);
+  source.once('data', (first: Buffer) => {
+    source.pause();
+    source.off('end', onEnd);
+    source.off('error', onError);
+    const inner = (first[0]! & 0x0f) === 0x08 ? zlib.createInflate() : zlib.createInflateRaw();
+    inner.write(first);
+    pipeline(source, inner, out, noop);
+  });
+  return out;
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, Migrator, type Kysely, type MigrationResult } from 'kysely';
+import { FileMigrationProvider, Migrator, sql, type Kysely, type MigrationResult } from 'kysely';
 import { ensureTypeScriptLoader } from '../typescript-loader.js';
 
 /**
@@ -19,6 +19,7 @@ export class MigrationError extends Error {
  * error, so we turn it into one that names the failing migration.
  */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResult[]> {
+  await checkEncoding(db as Kysely<unknown>);
   await ensureTypeScriptLoader();
   const migrator = new Migrator({
     db: db as Kysely<unknown>,
@@ -32,4 +33,24 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResu
     throw new MigrationError(`database migration failed${where}: ${message}`, { cause: error });
   }
   return results;
+}
+
+/**
+ * Encodings whose text is the bytes the worker sends. Postgres hashes each record's JSON text as it
+ * stores it (runs.ts), and that hash must equal the one JavaScript computes from the UTF-8 bytes
+ * (content-hash.ts); in another encoding (EUC_JP, say) some characters come back changed, the two
+ * hashes part, and the sync and webhook paths would rewrite each other's rows forever.
+ */
+const BYTE_FAITHFUL_ENCODINGS = new Set(['UTF8', 'SQL_ASCII']);
+
+async function checkEncoding(db: Kysely<unknown>): Promise<void> {
+  const { rows } = await sql<{
+    encoding: string;
+  }>`select current_setting('server_encoding') as encoding`.execute(db);
+  const encoding = rows[0]?.encoding ?? 'unknown';
+  if (!BYTE_FAITHFUL_ENCODINGS.has(encoding.toUpperCase()))
+    throw new MigrationError(
+      `the database's encoding is ${encoding}: Syncwright stores records in a UTF8 database ` +
+        `(create it with ENCODING 'UTF8', e.g. createdb -E UTF8 -T template0 <name>)`,
+    );
 }

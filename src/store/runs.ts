@@ -7,7 +7,7 @@ import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type pg from 'pg';
 import { poolOf, type DbOrTx } from './db.js';
 import { canonicalJson } from './content-hash.js';
-import { hasUnstorableText, storableJson, UNSTORABLE_REASON } from './storable-json.js';
+import { hasUnstorableText, storableJson, storableText, UNSTORABLE_REASON } from './storable-json.js';
 import {
   CHANGE_XID,
   CURRENT_SNAPSHOT,
@@ -285,7 +285,8 @@ export class EncodedRecords {
     let data = '[';
     for (const row of dedupeByKey(records)) {
       const json = canonicalJson(row.data);
-      if (hasUnstorableText(json)) {
+      // A key holding a NUL cannot be a text column's value (a lone surrogate becomes U+FFFD on the wire).
+      if (hasUnstorableText(json) || row.key.includes('\u0000')) {
         this.unstorable.push({
           key: row.key,
           raw: JSON.parse(storableJson(json)),
@@ -312,8 +313,11 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
   const encoded = page.records instanceof EncodedRecords ? page.records : new EncodedRecords(page.records);
   const { keys, data } = encoded.take();
   const q = encoded.unstorable.length ? [...page.quarantined, ...encoded.unstorable] : page.quarantined;
+  // Keys and reasons go to text columns: a NUL in one would fail the whole page.
+  const qKeys = q.map((x) => (x.key === null ? null : storableText(x.key)));
   const fetchedAt = page.fetchedAt ?? null;
-  const deletedKeys = [...new Set(page.deletedKeys ?? [])];
+  // A key with a NUL names no stored record (and no text parameter can hold it).
+  const deletedKeys = [...new Set(page.deletedKeys ?? [])].filter((k) => !k.includes('\u0000'));
   // `=` / `is null` rather than `is not distinct from`, which no index can serve.
   const parentMatch =
     scope.parentKey == null ? sql`r.parent_key is null` : sql`r.parent_key = ${scope.parentKey}`;
@@ -353,7 +357,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
   const keysParam = new OnceParam(keys);
   // A quarantined record the provider still lists is seen: the sweep must not take its stored copy for
   // deleted (a record that turned invalid keeps its last valid version).
-  const quarantinedKeys = q.flatMap((x) => (x.key === null ? [] : [x.key]));
+  const quarantinedKeys = q.flatMap((x) => (x.key === null || x.key.includes('\u0000') ? [] : [x.key]));
   const seenKeys =
     quarantinedKeys.length === 0 ? sql`args.keys` : sql`args.keys || ${quarantinedKeys}::text[]`;
   const statement = sql<CommitRow>`
@@ -388,8 +392,8 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
       insert into quarantine (run_id, integration, connection, resource, page, record_key, raw, reason)
       select ${page.runId}, ${scope.integration}, ${scope.connection}, ${scope.resource},
              ${page.expectedPages + 1}, x.k, x.raw, x.reason
-      from unnest(${q.map((x) => x.key)}::text[], ${q.map((x) => storableJson(JSON.stringify(x.raw ?? null)))}::jsonb[],
-                  ${q.map((x) => x.reason)}::text[]) as x(k, raw, reason)
+      from unnest(${qKeys}::text[], ${q.map((x) => storableJson(JSON.stringify(x.raw ?? null)))}::jsonb[],
+                  ${q.map((x) => storableText(x.reason))}::text[]) as x(k, raw, reason)
       where exists (select 1 from run)
     ),
     -- The record says it is deleted (Zendesk's status: deleted, Salesforce's IsDeleted): evidence as good

@@ -5,8 +5,14 @@
  * writes a surrogate pair as the characters themselves, so any surrogate escape in it is unpaired.
  */
 
-/** A `\u0000` or surrogate escape that is not itself an escaped backslash's text (`\\u0000`). */
-const UNSTORABLE_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
+/**
+ * Escapes left to right, each backslash with the character it escapes: a `\u0000` or surrogate escape
+ * is matched only where a backslash starts it (not the text after an escaped backslash, `\\u0000`),
+ * in one linear pass (a lookbehind over runs of backslashes was quadratic in their length).
+ */
+const ESCAPE = /\\(?:u(?:0000|d[89a-f][0-9a-f]{2})|[^])/gi;
+
+const isUnstorable = (escape: string) => escape.length === 6;
 
 /** What a record holding such text is quarantined with. */
 export const UNSTORABLE_REASON =
@@ -15,11 +21,18 @@ export const UNSTORABLE_REASON =
 /** Whether the JSON text holds a NUL or an unpaired surrogate. */
 export function hasUnstorableText(json: string): boolean {
   if (!json.includes('\\u')) return false;
-  UNSTORABLE_ESCAPE.lastIndex = 0;
-  return UNSTORABLE_ESCAPE.test(json);
+  for (const m of json.matchAll(ESCAPE)) if (isUnstorable(m[0])) return true;
+  return false;
 }
 
 /** The JSON text with each NUL and unpaired surrogate replaced by U+FFFD (the replacement character). */
 export function storableJson(json: string): string {
-  return json.includes('\\u') ? json.replace(UNSTORABLE_ESCAPE, '\\ufffd') : json;
+  return json.includes('\\u')
+    ? json.replace(ESCAPE, (escape) => (isUnstorable(escape) ? '\\ufffd' : escape))
+    : json;
+}
+
+/** Text for a text column: a NUL, which no Postgres text holds, becomes U+FFFD. */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
 }

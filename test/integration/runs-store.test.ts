@@ -82,12 +82,14 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
       { key: '1', data: { id: 1, title: 'fine', note: 'a \\u0000 typed out, and 😀 whole' } },
       { key: '2', data: { id: 2, title: 'nul\u0000inside' } },
       { key: '3', data: { id: 3, title: 'cut emoji \ud83d' } },
+      // A key no text column can hold.
+      { key: 'k\u0000', data: { id: 5 } },
     ];
     // A record quarantined by mapping whose raw holds a NUL: stored in the quarantine all the same.
     const quarantined = [{ key: '4', raw: { id: 4, bad: 'x\u0000' }, reason: 'title: expected text' }];
     const committed = await commitPage(env.db, scope, page(run.id, 0, records, { quarantined }));
     assert.ok(committed.committed);
-    assert.deepEqual(committed.counts, { inserted: 1, updated: 0, unchanged: 0, quarantined: 3 });
+    assert.deepEqual(committed.counts, { inserted: 1, updated: 0, unchanged: 0, quarantined: 4 });
     const stored = await listRecords(env.db, scope);
     assert.deepEqual(
       stored.map((r) => r.data),
@@ -113,9 +115,14 @@ describe('runs store: fenced page commits, deletion detection, high-water mark',
           'contains a NUL character or an unpaired surrogate, which Postgres cannot store',
         ],
         ['4', { id: 4, bad: 'x\ufffd' }, 'title: expected text'],
+        [
+          'k\ufffd',
+          { id: 5 },
+          'contains a NUL character or an unpaired surrogate, which Postgres cannot store',
+        ],
       ],
     );
-    assert.equal((await getRun(env.db, run.id))?.quarantined, 3);
+    assert.equal((await getRun(env.db, run.id))?.quarantined, 4);
   });
 
   it('a record quarantined in a full run keeps its stored copy: listed, so not swept as deleted', async () => {

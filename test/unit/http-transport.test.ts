@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { decoderSchema } from '../../src/http/decoders.js';
 import { kindForStatus, ProviderError } from '../../src/http/errors.js';
@@ -47,6 +47,14 @@ for (const client of ['node-http', 'node-fetch'] as const)
         if (url === '/gzip') {
           res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' });
           return res.end(gzipSync(JSON.stringify({ zipped: 'é'.repeat(3) })));
+        }
+        if (url === '/deflate' || url === '/raw-deflate') {
+          // Deflate as servers send it: zlib-wrapped, or raw (old IIS), over several chunks.
+          const text = JSON.stringify({ zipped: url, filler: 'x'.repeat(5000) });
+          const body = url === '/deflate' ? deflateSync(text) : deflateRawSync(text);
+          res.writeHead(200, { 'content-encoding': 'deflate', 'content-type': 'application/json' });
+          res.write(body.subarray(0, 7));
+          return void setTimeout(() => res.end(body.subarray(7)), 10);
         }
         if (url === '/links') {
           // Two Link headers (GitHub sends one, others several): read as one, joined as fetch joins them.
@@ -98,8 +106,13 @@ for (const client of ['node-http', 'node-fetch'] as const)
       assert.equal(sockets - before, 1);
     });
 
-    it('undoes gzip, and joins a header sent twice', async () => {
+    it('undoes gzip and both kinds of deflate, and joins a header sent twice', async () => {
       assert.deepEqual((await transport.requestJson({ url: `${base}/gzip` })).body, { zipped: 'ééé' });
+      for (const path of ['/deflate', '/raw-deflate'])
+        assert.deepEqual((await transport.requestJson({ url: `${base}${path}` })).body, {
+          zipped: path,
+          filler: 'x'.repeat(5000),
+        });
       const links = await transport.requestJson({ url: `${base}/links` });
       assert.equal(links.header('link'), '<http://x/?page=2>; rel="next", <http://x/?page=9>; rel="last"');
       assert.equal(links.header('x-missing'), null);

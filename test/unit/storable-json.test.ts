@@ -24,6 +24,14 @@ describe('storable JSON text', () => {
       assert.equal(hasUnstorableText(json({ value })), false, value);
       assert.equal(storableJson(json({ value })), json({ value }));
     }
+    // A long run of backslashes is read once, not once per backslash (a provider's text can hold one).
+    const run = `${'\\'.repeat(100_000)}\u0001`;
+    const started = performance.now();
+    assert.equal(hasUnstorableText(json({ value: run })), false);
+    assert.equal(storableJson(json({ value: run })), json({ value: run }));
+    assert.equal(hasUnstorableText(json({ value: `${run}\u0000` })), true);
+    // Linear: milliseconds; the quadratic form took seconds at a tenth of this length.
+    assert.ok(performance.now() - started < 2000, `took ${performance.now() - started} ms`);
     // After an escaped backslash, a real NUL escape is still found.
     assert.equal(hasUnstorableText(json({ value: '\\\u0000' })), true);
     assert.deepEqual(JSON.parse(storableJson(json({ value: '\\\u0000' }))), { value: '\\\ufffd' });
