@@ -13,6 +13,9 @@ const optionalString = z
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** Which client sends provider requests (SYNCWRIGHT_HTTP_CLIENT; src/http/node-client.ts). */
+export const httpClientSchema = z.enum(['node-http', 'node-fetch']);
+
 export const configSchema = z.object({
   /** An existing Temporal frontend (host:port). Unset: a local dev server is started. */
   TEMPORAL_ADDRESS: optionalString,
@@ -68,8 +71,7 @@ export const configSchema = z.object({
   /** What sends provider requests: node:http (default) or node-fetch (src/http/node-client.ts). */
   SYNCWRIGHT_HTTP_CLIENT: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
-    // The names of src/http/node-client.ts's httpClientSchema (which the worker reads from its env).
-    z.enum(['node-http', 'node-fetch']).optional(),
+    httpClientSchema.optional(),
   ),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -15,11 +15,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { PassThrough, pipeline, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { httpClientSchema } from '../config.js';
 import fetch, { AbortError } from 'node-fetch';
 
-/** Which client sends provider requests (SYNCWRIGHT_HTTP_CLIENT). */
-export const httpClientSchema = z.enum(['node-http', 'node-fetch']);
 export type HttpClientName = z.infer<typeof httpClientSchema>;
 export const DEFAULT_HTTP_CLIENT: HttpClientName = 'node-http';
 

@@ -7,7 +7,13 @@ import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type pg from 'pg';
 import { poolOf, type DbOrTx } from './db.js';
 import { canonicalJson } from './content-hash.js';
-import { hasUnstorableText, storableJson, storableText, UNSTORABLE_REASON } from './storable-json.js';
+import {
+  hasUnstorableText,
+  holdsNul,
+  storableJson,
+  storableText,
+  UNSTORABLE_REASON,
+} from './storable-json.js';
 import {
   CHANGE_XID,
   CURRENT_SNAPSHOT,
@@ -286,7 +292,7 @@ export class EncodedRecords {
     for (const row of dedupeByKey(records)) {
       const json = canonicalJson(row.data);
       // A key holding a NUL cannot be a text column's value (a lone surrogate becomes U+FFFD on the wire).
-      if (hasUnstorableText(json) || row.key.includes('\u0000')) {
+      if (hasUnstorableText(json) || holdsNul(row.key)) {
         this.unstorable.push({
           key: row.key,
           raw: JSON.parse(storableJson(json)),
@@ -317,7 +323,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
   const qKeys = q.map((x) => (x.key === null ? null : storableText(x.key)));
   const fetchedAt = page.fetchedAt ?? null;
   // A key with a NUL names no stored record (and no text parameter can hold it).
-  const deletedKeys = [...new Set(page.deletedKeys ?? [])].filter((k) => !k.includes('\u0000'));
+  const deletedKeys = [...new Set(page.deletedKeys ?? [])].filter((k) => !holdsNul(k));
   // `=` / `is null` rather than `is not distinct from`, which no index can serve.
   const parentMatch =
     scope.parentKey == null ? sql`r.parent_key is null` : sql`r.parent_key = ${scope.parentKey}`;
@@ -357,7 +363,7 @@ function commitStatement(scope: RecordScope, page: PageCommit) {
   const keysParam = new OnceParam(keys);
   // A quarantined record the provider still lists is seen: the sweep must not take its stored copy for
   // deleted (a record that turned invalid keeps its last valid version).
-  const quarantinedKeys = q.flatMap((x) => (x.key === null || x.key.includes('\u0000') ? [] : [x.key]));
+  const quarantinedKeys = q.flatMap((x) => (x.key === null || holdsNul(x.key) ? [] : [x.key]));
   const seenKeys =
     quarantinedKeys.length === 0 ? sql`args.keys` : sql`args.keys || ${quarantinedKeys}::text[]`;
   const statement = sql<CommitRow>`

@@ -32,7 +32,10 @@ export function storableJson(json: string): string {
     : json;
 }
 
-/** Text for a text column: a NUL, which no Postgres text holds, becomes U+FFFD. */
+/** Whether the text holds a NUL, which no Postgres text (column or parameter) can. */
+export const holdsNul = (text: string): boolean => text.includes('\u0000');
+
+/** Text for a text column: a NUL becomes U+FFFD. */
 export function storableText(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
+  return holdsNul(text) ? text.replaceAll('\u0000', '\ufffd') : text;
 }

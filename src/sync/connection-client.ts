@@ -3,7 +3,8 @@
  * retry on 401), the shared rate budget (one ledger acquisition per try; provider feedback tightens
  * it), and the integration's HTTP transport. Used by the page source (syncs) and by webhook refetches.
  */
-import { DEFAULT_HTTP_CLIENT, httpClientSchema, type HttpClientName } from '../http/node-client.js';
+import { httpClientSchema } from '../config.js';
+import { DEFAULT_HTTP_CLIENT, type HttpClientName } from '../http/node-client.js';
 import {
   applyAuth,
   querySecretNames,
